@@ -1,0 +1,95 @@
+#pragma once
+// rampart's configuration: plain structs with defaults, parsed from one YAML document.
+// Unknown keys, wrong types, bad values and missing required sections are config_error, whose
+// message names the key path and the line ("port.ip (line 12): ..."). docs/config.md documents
+// every key; config/default.yaml is the embedded default.
+#include <cstdint>
+#include <filesystem>
+#include <istream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/addresses.hh"
+
+namespace rampart::config {
+
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct eal_config {
+  std::string lcores = "0-1";               // EAL --lcores; the first lcore is the main (control) one
+  std::uint32_t memory_mb = 512;            // -m
+  bool no_huge = true;                      // --no-huge (run without hugepages: tests, demos)
+  bool no_pci = false;                      // --no-pci (vdev-only set-ups)
+  std::vector<std::string> vdevs;           // --vdev, e.g. "net_tap0,iface=rampart0"
+  std::vector<std::string> pci_allow;       // -a, e.g. "0000:3b:00.0"
+  std::string file_prefix = "rampart";      // --file-prefix (also names the telemetry socket dir)
+  bool in_memory = false;                   // --in-memory (no shared files at all; disables telemetry socket sharing)
+  std::string log_level = "notice";         // --log-level
+  std::vector<std::string> extra_args;      // appended verbatim, for what rampart does not model
+};
+
+struct port_config {
+  std::string device;                       // DPDK port name ("net_tap0", "0000:3b:00.0"); empty: port 0
+  net::ipv4_interface_address ip;           // required, e.g. 10.77.0.2/24
+  std::optional<net::mac_address> mac;      // default: the port's own MAC
+  std::uint16_t mtu = 1500;
+  std::uint16_t rx_descriptors = 1024;
+  std::uint16_t tx_descriptors = 1024;
+  std::uint32_t mbufs = 16383;              // per NUMA socket pool; 2^n - 1 is the mempool sweet spot
+  std::uint16_t burst_size = 32;
+};
+
+struct listener_config {
+  std::uint16_t port = 0;
+  std::string app;                          // "http", "echo", "discard", or a plugin name
+  std::map<std::string, std::string> args;  // app-specific, passed through
+};
+
+enum class cookie_mode { always, auto_mode, off };
+
+struct syn_cookie_config {
+  cookie_mode mode = cookie_mode::always;
+  std::uint32_t rotation_seconds = 64;      // key lifetime; the previous key stays valid one more period
+  std::string master_secret_file;           // empty: random keys per node (getrandom)
+  std::uint32_t backlog_per_lcore = 1024;   // auto mode: stateful SYN backlog entries per lcore
+  std::uint32_t auto_threshold = 768;       // auto mode: cookies once this many half-open entries exist
+};
+
+struct tcp_config {
+  std::uint16_t mss = 1460;                 // advertised MSS (clamped to mtu - 40)
+  std::uint8_t window_scale = 7;            // our advertised window scale (RFC 7323 §2.3)
+  std::uint32_t receive_window = 65535 * 4; // bytes
+  std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
+  syn_cookie_config syn_cookies;
+};
+
+struct stats_config {
+  std::uint32_t interval_seconds = 0;       // 0: no periodic line
+};
+
+struct engine_config {
+  eal_config eal;
+  port_config port;
+  std::vector<listener_config> listeners;
+  tcp_config tcp;
+  stats_config stats;
+};
+
+// Parses one YAML document. source_name appears in error messages ("config/default.yaml").
+// Throws config_error naming the key and line for: unknown keys, wrong types, out-of-range
+// values, bad addresses, duplicate listener ports, a missing `port` section or `port.ip`.
+engine_config parse_config(std::istream& in, std::string_view source_name);
+
+// Reads and parses a file; config_error also when the file cannot be opened (with the reason).
+engine_config load_config_file(const std::filesystem::path& path);
+
+std::string_view to_string(cookie_mode mode) noexcept;
+
+}  // namespace rampart::config
