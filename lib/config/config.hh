@@ -1,8 +1,10 @@
 #pragma once
 // rampart's configuration: plain structs with defaults, parsed from one YAML document.
 // Unknown keys, wrong types, bad values and missing required sections are config_error, whose
-// message names the key path and the line ("port.ip (line 12): ..."). docs/config.md documents
-// every key; config/default.yaml is the embedded default.
+// message names the source, the line and the key path:
+//   config/default.yaml:12: port.ip: "10.77.0.300/24" is not an IPv4 address with prefix (...)
+// docs/config.md documents every key, its range and the cross-key rules; config/default.yaml is
+// the embedded default.
 #include <cstdint>
 #include <filesystem>
 #include <istream>
@@ -63,7 +65,7 @@ struct syn_cookie_config {
 };
 
 struct tcp_config {
-  std::uint16_t mss = 1460;                 // advertised MSS (clamped to mtu - 40)
+  std::uint16_t mss = 1460;                 // advertised MSS; when not in the file, min(1460, mtu - 40)
   std::uint8_t window_scale = 7;            // our advertised window scale (RFC 7323 §2.3)
   std::uint32_t receive_window = 65535 * 4; // bytes
   std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
@@ -83,8 +85,11 @@ struct engine_config {
 };
 
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
-// Throws config_error naming the key and line for: unknown keys, wrong types, out-of-range
-// values, bad addresses, duplicate listener ports, a missing `port` section or `port.ip`.
+// Throws config_error naming the key and line for: an empty document or a YAML syntax error,
+// unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
+// bad addresses, duplicate listener ports, an empty app name, a missing `port` section or
+// `port.ip`, and conflicting keys (mss > mtu - 40, auto_threshold > backlog_per_lcore, ...).
+// The returned config is fully validated: consumers need not re-check ranges.
 engine_config parse_config(std::istream& in, std::string_view source_name);
 
 // Reads and parses a file; config_error also when the file cannot be opened (with the reason).

@@ -36,12 +36,16 @@ struct frame {
 
 enum class action : std::uint8_t {
   transmit,  // frame now holds a reply of `length` bytes: send it on the port it came from
-  drop,      // free it; `reason` says why (already counted by the pipeline)
+  consume,   // handled, nothing to send back (an ARP reply to us, a pure ACK): free it. Not a
+             // drop: counted as `consumed`, so `dropped` stays a number worth alerting on
+  drop,      // free it; `reason` says why (already counted by the step that decided)
 };
 
 struct verdict {
   action what = action::drop;
-  stats::drop_reason reason{};
+  stats::drop_reason reason{};  // meaningful for drop only
 };
+
+constexpr verdict consumed() noexcept { return {action::consume, {}}; }
 
 }  // namespace rampart::pipeline

@@ -17,10 +17,27 @@
   X(tx_packets, "frames transmitted")                                                              \
   X(tx_bytes, "bytes transmitted")                                                                 \
   X(dropped, "frames dropped, all reasons together (see drop.*)")                                  \
+  X(consumed, "frames handled with nothing to send back (ARP replies to us, pure ACKs, RSTs)")     \
   X(arp_requests_answered, "ARP requests for our address that got a reply")                       \
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
-  X(icmp_echo_replied, "ICMP echo requests answered")
+  X(icmp_echo_replied, "ICMP echo requests answered")                                              \
+  /* TCP listener path (lib/tcp) */                                                                \
+  X(tcp_syn_received, "SYNs received on a listening port")                                         \
+  X(tcp_syncookies_sent, "SYN-ACKs whose ISN is a SYN cookie")                                     \
+  X(tcp_syncookies_validated, "ACKs whose cookie verified (a connection was then opened or refused)") \
+  X(tcp_syn_backlog_used, "SYN-ACKs answered from the stateful SYN backlog (cookie modes auto/off)") \
+  X(tcp_connections_opened, "connections that reached ESTABLISHED")                                \
+  X(tcp_connections_closed, "connections removed from the table (FIN close or RST)")              \
+  X(tcp_rst_sent, "RST segments sent")                                                             \
+  X(tcp_challenge_acks_sent, "challenge ACKs sent for in-window-but-not-exact RSTs/SYNs (RFC 5961)") \
+  X(tcp_table_full_refusals, "valid handshakes refused because the connection table was full")    \
+  X(tcp_cookie_bad_hash, "ACKs to a listener refused with RST: cookie hash does not verify")        \
+  X(tcp_cookie_expired, "ACKs to a listener refused with RST: cookie older than the validity window") \
+  X(tcp_cookie_future, "ACKs to a listener refused with RST: cookie tick ahead of the tolerated skew") \
+  X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
+  X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
+  X(tcp_connections_active, "gauge: connections in this lcore's table")
 
 namespace rampart::stats {
 

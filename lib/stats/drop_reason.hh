@@ -15,7 +15,7 @@
   X(eth_unsupported_ethertype, "EtherType other than ARP or IPv4 (IPv6, VLAN, LLDP, ...)")         \
   /* ARP */                                                                                        \
   X(arp_malformed, "ARP shorter than 28 bytes or not Ethernet/IPv4 (htype/ptype/hlen/plen)")       \
-  X(arp_not_for_us, "ARP request for an address that is not ours")                                 \
+  X(arp_not_for_us, "ARP whose target address is not ours (requests for others, gratuitous ARP)")  \
   X(arp_unsupported_op, "ARP operation other than request or reply")                               \
   /* IPv4 input (RFC 791, RFC 1122 3.2.1) */                                                       \
   X(ipv4_truncated, "frame too short for a 20-byte IPv4 header")                                   \
@@ -24,7 +24,7 @@
   X(ipv4_bad_total_length, "total length below the header length or beyond the frame")            \
   X(ipv4_bad_checksum, "IPv4 header checksum does not verify")                                     \
   X(ipv4_fragment, "fragment (MF set or offset non-zero); rampart does not reassemble")            \
-  X(ipv4_martian_source, "source is broadcast, multicast, loopback or zero (RFC 1122 3.2.1.3)")   \
+  X(ipv4_martian_source, "source is 0/8, loopback, multicast, 240/4, our subnet broadcast or our own address (RFC 1122 3.2.1.3)") \
   X(ipv4_not_our_address, "destination is not the port's address")                                 \
   X(ipv4_unsupported_protocol, "IP protocol other than ICMP or TCP")                               \
   /* ICMP (RFC 792, RFC 1122 3.2.2) */                                                             \
@@ -33,8 +33,21 @@
   X(icmp_unsupported_type, "ICMP type other than echo request (replies, errors, ...)")             \
   /* TCP: the listener path replaces this with precise reasons */                                  \
   X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
+  /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \
+  X(tcp_truncated, "IP payload shorter than a 20-byte TCP header")                                 \
+  X(tcp_bad_data_offset, "TCP data offset below 5 or beyond the IP payload")                       \
+  X(tcp_bad_checksum, "TCP checksum (pseudo-header included) does not verify")                     \
+  X(tcp_bad_options, "malformed TCP option list (bad length, runs past the header)")               \
+  X(tcp_rst_no_connection, "RST for no connection, to a closed or listening port (RFC 9293 3.10.7.1-2)") \
+  X(tcp_no_syn_or_ack, "segment to a listening port with neither SYN, ACK nor RST (RFC 9293 3.10.7.2)") \
+  X(tcp_syn_no_cookie_key, "SYN needing a cookie while the key of the current epoch is missing")  \
+  X(tcp_syn_backlog_full, "SYN dropped: cookies off and the per-lcore SYN backlog is full")       \
+  X(tcp_reply_too_large, "the reply does not fit the frame's capacity")                            \
+  X(tcp_rst_out_of_window, "RST outside the receive window of its connection (RFC 5961 3.2)")      \
+  X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
   /* Engine */                                                                                     \
-  X(tx_ring_full, "reply built but the TX queue was full")
+  X(tx_ring_full, "reply built but the TX queue was full")                                         \
+  X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames")
 
 namespace rampart::stats {
 

@@ -1,0 +1,73 @@
+// rampart: parse the command line, load the config, run the engine. Every failure ends here as
+// ONE line on stderr and an exit code: 0 ok, 1 runtime failure, 2 usage or config error.
+#include <cstdio>
+#include <exception>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hh"
+#include "engine/cli.hh"
+#include "engine/config_dump.hh"
+#include "engine/eal_args.hh"
+#include "engine/engine.hh"
+#include "engine/log.hh"
+#include "engine/startup_error.hh"
+
+#ifndef RAMPART_VERSION
+#define RAMPART_VERSION "unknown"
+#endif
+
+namespace {
+
+using rampart::engine::exit_code;
+
+int code_of(exit_code code) { return static_cast<int>(code); }
+
+int run_main(int argc, char** argv) {
+  const std::string_view program = argc > 0 ? argv[0] : "rampart";
+  const std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  const rampart::engine::cli_options options = rampart::engine::parse_command_line(args);
+  switch (options.mode) {
+    case rampart::engine::cli_mode::help:
+      std::fputs(rampart::engine::usage_text(program).c_str(), stdout);
+      return code_of(exit_code::ok);
+    case rampart::engine::cli_mode::version:
+      std::printf("rampart %s\n", RAMPART_VERSION);
+      return code_of(exit_code::ok);
+    case rampart::engine::cli_mode::check_config:
+    case rampart::engine::cli_mode::run:
+      break;
+  }
+
+  rampart::config::engine_config cfg;
+  try {
+    cfg = rampart::config::load_config_file(options.config_path);
+  } catch (const rampart::config::config_error& e) {
+    rampart::engine::log_error(e.what());
+    return code_of(exit_code::usage);
+  }
+  if (options.mode == rampart::engine::cli_mode::check_config) {
+    if (const auto conflict = rampart::engine::eal_config_conflict(cfg.eal)) {
+      rampart::engine::log_error(options.config_path + ": " + *conflict);
+      return code_of(exit_code::usage);
+    }
+    std::printf("# %s: valid; effective configuration:\n%s", options.config_path.c_str(),
+                rampart::engine::dump_config(cfg).c_str());
+    return code_of(exit_code::ok);
+  }
+  return code_of(rampart::engine::run(cfg, program));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const rampart::engine::startup_error& e) {
+    rampart::engine::log_error(e.what());
+    return code_of(e.code());
+  } catch (const std::exception& e) {
+    rampart::engine::log_error(std::string("unexpected failure: ") + e.what());
+    return code_of(exit_code::runtime_failure);
+  }
+}

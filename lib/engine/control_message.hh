@@ -1,0 +1,51 @@
+#pragma once
+// Messages from the main (control) lcore to one worker. Each worker owns one bounded
+// single-producer/single-consumer queue: the control lcore is the only writer, the worker the
+// only reader, so neither side ever takes a lock or allocates (boost::lockfree::spsc_queue with
+// compile-time capacity keeps its ring inline). Workers poll their queue once per loop turn.
+//
+// Extending: add a kind, and if it carries data, a member of the payload union that is trivially
+// copyable (the queue copies messages by value).
+#include <cstdint>
+#include <type_traits>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "cookie/key_set.hh"
+
+namespace rampart::engine {
+
+enum class control_kind : std::uint8_t {
+  send_gratuitous_arp,  // announce the port's IP → MAC (RFC 5227 §3) on this worker's TX queue
+  stop,                 // leave the loop; the worker returns from its lcore function
+  install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
+};
+
+struct control_message {
+  control_kind kind = control_kind::stop;
+  // Payload for kinds that carry data.
+  union payload_t {
+    std::uint64_t reserved = 0;
+    cookie::key_set keys;  // install_cookie_keys
+  } payload{};
+
+  static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
+  static constexpr control_message stop() noexcept { return {control_kind::stop, {}}; }
+  static control_message cookie_keys(const cookie::key_set& keys) noexcept {
+    control_message m{control_kind::install_cookie_keys, {}};
+    m.payload.keys = keys;
+    return m;
+  }
+};
+
+static_assert(std::is_trivially_copyable_v<control_message>, "the SPSC queue copies messages by value");
+// A key set is three 128-bit keys with their epochs; a message stays a few cache lines, copied
+// a handful of times per rotation period, so by-value transfer costs nothing measurable.
+static_assert(sizeof(control_message) <= 192, "keep control messages small: the ring holds them inline");
+
+// 64 slots: the control lcore sends at most a handful of messages per second; a full queue means
+// the worker is stuck, which the sender reports rather than blocks on.
+inline constexpr std::size_t control_queue_capacity = 64;
+using control_queue = boost::lockfree::spsc_queue<control_message, boost::lockfree::capacity<control_queue_capacity>>;
+
+}  // namespace rampart::engine

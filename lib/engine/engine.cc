@@ -1,0 +1,300 @@
+#include "engine/engine.hh"
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "engine/eal_args.hh"
+#include "engine/log.hh"
+#include "engine/port.hh"
+#include "engine/preflight.hh"
+#include "engine/signals.hh"
+#include "engine/stats_report.hh"
+#include "engine/telemetry.hh"
+#include "engine/tsc_clock.hh"
+#include "engine/worker.hh"
+#include "cookie/key_schedule.hh"
+#include "tcp/lcore_tcp.hh"
+
+namespace rampart::engine {
+
+namespace {
+
+// How often the control lcore wakes: bounds the delay of a stop request, of a link-up GARP and
+// the jitter of the stats line.
+constexpr auto control_tick = std::chrono::milliseconds(100);
+
+std::string eal_hint(int err) {
+  switch (err) {
+    case EACCES:
+    case EPERM:
+      return "run rampart as root (EAL needs to lock memory and open devices)";
+    case ENOMEM:
+      return "raise eal.memory_mb, or reserve hugepages (scripts/setup-hugepages.sh), or set eal.no_huge: true";
+    case EALREADY:
+      return "EAL was already initialised in this process";
+    case ENOTSUP:
+    case ENOEXEC:
+      return "a device or bus failed to probe: check eal.vdevs / eal.pci_allow and the lines above";
+    case ENODEV:
+      return "a vdev failed to probe: check eal.vdevs (and that its interface exists) and the lines above";
+    case EINVAL:
+      return "check eal.lcores, eal.vdevs and eal.extra_args against the EAL log lines above";
+    case EBUSY:
+      return "another DPDK process uses this eal.file_prefix; stop it or set a different one";
+    default:
+      return "see the EAL log lines above";
+  }
+}
+
+// Owns EAL from a successful rte_eal_init to rte_eal_cleanup, whatever path leaves run().
+class eal_session {
+ public:
+  explicit eal_session(const config::eal_config& eal, std::string_view program_name) {
+    std::vector<std::string> args = build_eal_args(eal, program_name);
+    log_info("EAL args: " + join_args(args));
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    rte_errno = 0;
+    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+      const int err = rte_errno;
+      // Some EAL failures (the runtime config lock held by another process) leave rte_errno 0.
+      const std::string cause = err != 0 ? std::string(rte_strerror(err)) + "; " + eal_hint(err)
+                                         : "is another DPDK process running with eal.file_prefix \"" +
+                                               eal.file_prefix + "\"? stop it or choose another prefix; "
+                                               "otherwise see the EAL log lines above";
+      throw startup_error(exit_code::runtime_failure, "EAL init failed: " + cause);
+    }
+  }
+  ~eal_session() { rte_eal_cleanup(); }
+  eal_session(const eal_session&) = delete;
+  eal_session& operator=(const eal_session&) = delete;
+};
+
+// Pushes, retrying briefly if the worker's queue is full (it drains it every loop turn, so a
+// full queue for a whole second means the worker is stuck).
+bool send_control(worker& w, const control_message& msg) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (w.control.push(msg)) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  log_warning("control queue of lcore " + std::to_string(w.lcore_id) + " stays full; message dropped");
+  return false;
+}
+
+struct worker_deleter {
+  void operator()(worker* w) const noexcept { delete w; }
+};
+
+void log_port(const port_info& info) {
+  log_info("port " + info.name + " (driver " + info.driver + ", port id " + std::to_string(info.port_id) +
+           ", socket " + std::to_string(info.socket_id) + "): MAC " + info.mac.to_string() + ", IP " +
+           info.ip.to_string() + ", MTU " + std::to_string(info.mtu));
+  log_info("queues: " + std::to_string(info.plan.queues) + " RX/TX pair(s), " + std::to_string(info.rx_descriptors) +
+           " RX / " + std::to_string(info.tx_descriptors) + " TX descriptors each");
+  log_info(std::string("RSS: ") + (info.plan.rss ? "on, hash " + describe_rss_hf(info.plan.rss_hf) : "off") +
+           "; TX checksum offload: " + describe_tx_offloads(info.plan.tx_offloads) +
+           " (other checksums in software); RX checksums verified in software");
+  for (const std::string& w : info.plan.warnings) {
+    log_warning(w);
+  }
+}
+
+void log_listeners(const std::vector<config::listener_config>& listeners) {
+  if (listeners.empty()) {
+    log_info("listeners: none");
+    return;
+  }
+  for (const config::listener_config& l : listeners) {
+    std::string args;
+    for (const auto& [name, value] : l.args) {
+      args += (args.empty() ? " (" : ", ") + name + "=" + value;
+    }
+    if (!args.empty()) {
+      args += ")";
+    }
+    // TODO(tcp issue): apps attach when the TCP listener path is wired to lcore_context.tcp.
+    // TODO(data-path issue): apps serve the streams; until then connections are accepted, their
+    // data ACKed and discarded, and closed cleanly on FIN or RST.
+    log_info("listener: tcp port " + std::to_string(l.port) + " → app " + l.app + args +
+             " (handshakes served; the app itself arrives with the data path)");
+  }
+}
+
+}  // namespace
+
+exit_code run(const config::engine_config& cfg, std::string_view program_name) {
+  if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
+    throw startup_error(exit_code::usage, *conflict);
+  }
+  if (const std::optional<std::string> problem = check_environment(cfg.eal, gather_system_facts(cfg.eal))) {
+    throw startup_error(exit_code::runtime_failure, *problem);
+  }
+  if (cfg.port.burst_size == 0 || cfg.port.burst_size > max_burst_size) {
+    throw startup_error(exit_code::usage, "port.burst_size must be 1.." + std::to_string(max_burst_size));
+  }
+
+  // Cookie keys before EAL: a missing or short master secret is a user error, reported before
+  // anything is set up. Secrets never reach a log line.
+  std::optional<cookie::key_schedule> keys;
+  try {
+    const auto& sc = cfg.tcp.syn_cookies;
+    keys = sc.master_secret_file.empty() ? cookie::key_schedule::random(sc.rotation_seconds)
+                                         : cookie::key_schedule::from_master_file(sc.master_secret_file, sc.rotation_seconds);
+  } catch (const cookie::key_error& e) {
+    throw startup_error(exit_code::usage, std::string("tcp.syn_cookies: ") + e.what());
+  }
+
+  const eal_session eal(cfg.eal, program_name);
+  log_info("EAL ok: " + std::to_string(rte_lcore_count()) + " lcore(s), main lcore " +
+           std::to_string(rte_get_main_lcore()) + ", TSC " + std::to_string(rte_get_tsc_hz() / 1'000'000) + " MHz");
+
+  std::vector<unsigned> worker_lcores;
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    worker_lcores.push_back(lcore);
+  }
+  if (worker_lcores.empty()) {
+    throw startup_error(exit_code::usage, "eal.lcores \"" + cfg.eal.lcores +
+                                              "\" gives no worker lcore: list at least two lcores (the first "
+                                              "is the control lcore), e.g. lcores: \"0-1\"");
+  }
+
+  port dev(cfg.port, worker_lcores);
+  dev.start();
+  log_port(dev.info());
+
+  const tsc_clock clock = calibrate_tsc_clock();
+  const tcp::tcp_settings tcp_settings =
+      tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
+  std::vector<std::unique_ptr<worker, worker_deleter>> owned;
+  std::vector<worker*> workers;
+  for (std::size_t i = 0; i < worker_lcores.size(); ++i) {
+    auto w = std::unique_ptr<worker, worker_deleter>(new worker);
+    w->lcore_id = worker_lcores[i];
+    w->port_id = dev.info().port_id;
+    w->queue_id = static_cast<std::uint16_t>(i);
+    w->burst_size = cfg.port.burst_size;
+    w->pool = dev.pool_for_lcore(w->lcore_id);
+    w->clock = clock;
+    w->context.identity = {dev.info().mac, dev.info().ip};
+    w->context.offload_caps = dev.info().plan.offload_caps;
+    w->context.stats = &w->stats;
+    // Built here, on the control lcore, before launch: the table and pool are allocated once
+    // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
+    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
+    w->tcp->update_keys(initial_keys);
+    w->context.tcp = w->tcp.get();
+    workers.push_back(w.get());
+    owned.push_back(std::move(w));
+  }
+
+  register_telemetry();
+  const telemetry_source source{&dev, workers};
+  attach_telemetry(&source);
+  if (!install_stop_signal_handlers()) {
+    log_warning("cannot install SIGINT/SIGTERM handlers; stop with SIGKILL");
+  }
+
+  log_listeners(cfg.listeners);
+  for (worker* w : workers) {
+    if (const int rc = rte_eal_remote_launch(run_worker, w, w->lcore_id); rc != 0) {
+      // Launch fails only when the lcore is busy, which nothing else in rampart makes it.
+      for (worker* started : workers) {
+        if (started == w) {
+          break;
+        }
+        send_control(*started, control_message::stop());
+      }
+      rte_eal_mp_wait_lcore();
+      detach_telemetry();
+      throw startup_error(exit_code::runtime_failure,
+                          "cannot launch the worker on lcore " + std::to_string(w->lcore_id) + ": " + rte_strerror(-rc));
+    }
+  }
+  std::string lcores_text;
+  for (const unsigned l : worker_lcores) {
+    lcores_text += (lcores_text.empty() ? "" : ",") + std::to_string(l);
+  }
+  log_info("workers running on lcore(s) " + lcores_text);
+
+  // RFC 5227 §3: announce our address once the interface is usable, so peers that cached an
+  // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved
+  // into another namespace may never report a link change to the PMD.
+  send_control(*workers.front(), control_message::gratuitous_arp());
+  bool link_up = dev.link().up;
+  log_info(std::string("link ") + (link_up ? "up" : "down"));
+  log_info("ready");
+
+  log_info("SYN cookies: mode " + std::string(config::to_string(cfg.tcp.syn_cookies.mode)) + ", keys " +
+           (keys->is_derived() ? "derived from the master secret" : "random") + ", rotated every " +
+           std::to_string(keys->rotation_seconds()) + " s; " + std::to_string(cfg.tcp.connections_per_lcore) +
+           " connections per worker");
+  std::uint64_t key_epoch = keys->epoch_at(clock.now_ns(rte_rdtsc()));
+
+  using clock_type = std::chrono::steady_clock;
+  auto last_stats = clock_type::now();
+  stats::snapshot previous = total_of(workers);
+  while (!stop_requested()) {
+    std::this_thread::sleep_for(control_tick);
+    const bool now_up = dev.link().up;
+    if (now_up != link_up) {
+      log_info(std::string("link ") + (now_up ? "up" : "down"));
+      if (now_up) {
+        send_control(*workers.front(), control_message::gratuitous_arp());
+      }
+      link_up = now_up;
+    }
+    // Key rotation: a key set holds the keys of epochs e-1, e and e+1, so shipping it when the
+    // epoch changes keeps every worker one full epoch ahead of the clock (docs/syncookies.md).
+    if (const std::uint64_t now_ns = clock.now_ns(rte_rdtsc()); keys->epoch_at(now_ns) != key_epoch) {
+      key_epoch = keys->epoch_at(now_ns);
+      const control_message update = control_message::cookie_keys(keys->keys_at(now_ns));
+      for (worker* w : workers) {
+        send_control(*w, update);
+      }
+    }
+    if (cfg.stats.interval_seconds != 0) {
+      const auto now = clock_type::now();
+      const std::chrono::duration<double> elapsed = now - last_stats;
+      if (elapsed.count() >= cfg.stats.interval_seconds) {
+        const stats::snapshot current = total_of(workers);
+        log_info(periodic_line(current, previous, elapsed.count()));
+        previous = current;
+        last_stats = now;
+      }
+    }
+  }
+
+  log_info("signal " + std::to_string(stop_signal()) + " received: stopping workers");
+  for (worker* w : workers) {
+    send_control(*w, control_message::stop());
+  }
+  rte_eal_mp_wait_lcore();
+  detach_telemetry();
+
+  log_info("final counters:");
+  for (const std::string& line : final_report_lines(total_of(workers))) {
+    log_info("  " + line);
+  }
+  dev.stop_and_close();
+  log_info("port closed; bye");
+  return exit_code::ok;
+}
+
+}  // namespace rampart::engine

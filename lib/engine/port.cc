@@ -1,0 +1,250 @@
+#include "engine/port.hh"
+
+#include <cerrno>
+#include <cstring>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "engine/log.hh"
+#include "engine/startup_error.hh"
+
+namespace rampart::engine {
+
+namespace {
+
+std::string errno_text(int err) { return rte_strerror(err < 0 ? -err : err); }
+
+[[noreturn]] void fail(const std::string& what, int err, const std::string& hint) {
+  throw startup_error(exit_code::runtime_failure, what + ": " + errno_text(err) + (hint.empty() ? "" : "; " + hint));
+}
+
+std::string port_name(std::uint16_t port_id) {
+  char name[RTE_ETH_NAME_MAX_LEN] = {};
+  if (rte_eth_dev_get_name_by_port(port_id, name) != 0) {
+    return "port " + std::to_string(port_id);
+  }
+  return name;
+}
+
+std::string available_ports() {
+  std::string names;
+  std::uint16_t id = 0;
+  RTE_ETH_FOREACH_DEV(id) {
+    names += (names.empty() ? "" : ", ") + port_name(id);
+  }
+  return names;
+}
+
+std::uint16_t find_port(const config::port_config& cfg) {
+  if (rte_eth_dev_count_avail() == 0) {
+    throw startup_error(exit_code::usage,
+                        "no DPDK port: add a vdev or PCI device to eal (eal.vdevs: [\"net_tap0,iface=rampart0\"] "
+                        "or eal.pci_allow with a device bound to vfio-pci)");
+  }
+  if (cfg.device.empty()) {
+    std::uint16_t id = 0;
+    RTE_ETH_FOREACH_DEV(id) {
+      return id;  // the first port EAL probed: "port 0" whatever its number
+    }
+  }
+  std::uint16_t id = 0;
+  if (rte_eth_dev_get_port_by_name(cfg.device.c_str(), &id) != 0) {
+    throw startup_error(exit_code::usage, "port.device '" + cfg.device + "' is not a DPDK port; the ports are: " +
+                                              available_ports() + " (set port.device to one, or leave it empty)");
+  }
+  return id;
+}
+
+net::mac_address to_mac(const rte_ether_addr& a) {
+  net::mac_address mac;
+  std::memcpy(mac.bytes.data(), a.addr_bytes, mac.bytes.size());
+  return mac;
+}
+
+}  // namespace
+
+port::port(const config::port_config& cfg, std::span<const unsigned> worker_lcores) {
+  const std::uint16_t id = find_port(cfg);
+  _info.port_id = id;
+  _info.name = port_name(id);
+  _info.ip = cfg.ip;
+  _info.mtu = cfg.mtu;
+  _info.socket_id = rte_eth_dev_socket_id(id);
+
+  rte_eth_dev_info dev_info{};
+  if (const int rc = rte_eth_dev_info_get(id, &dev_info); rc != 0) {
+    fail("cannot read the device info of " + _info.name, rc, "");
+  }
+  _info.driver = dev_info.driver_name != nullptr ? dev_info.driver_name : "unknown";
+
+  port_capabilities caps;
+  caps.driver = _info.driver;
+  caps.max_rx_queues = dev_info.max_rx_queues;
+  caps.max_tx_queues = dev_info.max_tx_queues;
+  caps.flow_type_rss_offloads = dev_info.flow_type_rss_offloads;
+  caps.rx_offload_capa = dev_info.rx_offload_capa;
+  caps.tx_offload_capa = dev_info.tx_offload_capa;
+  caps.min_mtu = dev_info.min_mtu;
+  caps.max_mtu = dev_info.max_mtu;
+  _info.plan = plan_port(caps, cfg, static_cast<unsigned>(worker_lcores.size()));
+  const port_plan& plan = _info.plan;
+
+  rte_eth_conf conf{};
+  conf.rxmode.mtu = cfg.mtu;
+  conf.rxmode.offloads = plan.rx_offloads;
+  conf.txmode.mq_mode = RTE_ETH_MQ_TX_NONE;
+  conf.txmode.offloads = plan.tx_offloads;
+  if (plan.rss) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the driver's default Toeplitz key
+    conf.rx_adv_conf.rss_conf.rss_hf = plan.rss_hf;
+  } else {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+  }
+  if (const int rc = rte_eth_dev_configure(id, plan.queues, plan.queues, &conf); rc != 0) {
+    fail("cannot configure " + _info.name + " (" + _info.driver + ") with " + std::to_string(plan.queues) +
+             " queue pair(s), MTU " + std::to_string(cfg.mtu),
+         rc, "check port.mtu and the worker count in eal.lcores");
+  }
+
+  _info.rx_descriptors = cfg.rx_descriptors;
+  _info.tx_descriptors = cfg.tx_descriptors;
+  if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &_info.rx_descriptors, &_info.tx_descriptors); rc != 0) {
+    fail("cannot fit the descriptor counts to " + _info.name, rc, "check port.rx_descriptors / port.tx_descriptors");
+  }
+
+  // One pool per NUMA socket of the workers: an lcore only touches mbufs of its own socket.
+  std::map<int, unsigned> lcores_per_socket;
+  for (const unsigned lcore : worker_lcores) {
+    ++lcores_per_socket[static_cast<int>(rte_lcore_to_socket_id(lcore))];
+  }
+  for (const auto& [socket, lcores] : lcores_per_socket) {
+    const mempool_plan mp = plan_mempool(cfg, _info.rx_descriptors, _info.tx_descriptors, lcores, lcores);
+    const std::string name = "rampart_mbuf_s" + std::to_string(socket);
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mp.mbufs, mp.cache_size, 0, mp.data_room, socket);
+    if (pool == nullptr && rte_errno == ENOMEM && socket != SOCKET_ID_ANY) {
+      // --no-huge memory belongs to socket 0 only; any socket beats failing.
+      pool = rte_pktmbuf_pool_create(name.c_str(), mp.mbufs, mp.cache_size, 0, mp.data_room, SOCKET_ID_ANY);
+      if (pool != nullptr) {
+        log_warning("mbuf pool for socket " + std::to_string(socket) + " allocated on another socket");
+      }
+    }
+    if (pool == nullptr) {
+      fail("cannot create the mbuf pool " + name + " (" + std::to_string(mp.mbufs) + " mbufs of " +
+               std::to_string(mp.data_room) + " bytes)",
+           rte_errno, "raise eal.memory_mb or lower port.mbufs");
+    }
+    _pools.emplace(socket, pool);
+  }
+
+  for (std::uint16_t q = 0; q < plan.queues; ++q) {
+    const unsigned lcore = worker_lcores[q];
+    const auto socket = rte_lcore_to_socket_id(lcore);
+    rte_eth_rxconf rxconf = dev_info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
+    if (const int rc = rte_eth_rx_queue_setup(id, q, _info.rx_descriptors, socket, &rxconf, pool_for_lcore(lcore));
+        rc != 0) {
+      fail("cannot set up RX queue " + std::to_string(q) + " of " + _info.name, rc, "lower port.rx_descriptors");
+    }
+    rte_eth_txconf txconf = dev_info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    if (const int rc = rte_eth_tx_queue_setup(id, q, _info.tx_descriptors, socket, &txconf); rc != 0) {
+      fail("cannot set up TX queue " + std::to_string(q) + " of " + _info.name, rc, "lower port.tx_descriptors");
+    }
+  }
+
+  if (_info.driver == "net_tap") {
+    // The tap PMD gives its kernel interface (the other end of the link) the port's own MAC and
+    // mirrors every MAC change onto it, so both ends would share one address and the kernel would
+    // "learn" its own MAC for us. Answer as a distinct address in software instead: port.mac, or
+    // the port's MAC with the low bit of its last byte flipped (drivers-notes/net_tap.md).
+    rte_ether_addr own{};
+    if (const int rc = rte_eth_macaddr_get(id, &own); rc != 0) {
+      fail("cannot read the MAC of " + _info.name, rc, "");
+    }
+    net::mac_address distinct = to_mac(own);
+    distinct.bytes[5] ^= 0x01;
+    _software_mac = cfg.mac.value_or(distinct);
+  } else if (cfg.mac) {
+    rte_ether_addr addr{};
+    std::memcpy(addr.addr_bytes, cfg.mac->bytes.data(), cfg.mac->bytes.size());
+    const int rc = rte_eth_dev_default_mac_addr_set(id, &addr);
+    if (rc == -ENOTSUP) {
+      // net_memif and some virtual NICs have no settable MAC. The pipeline matches the
+      // destination MAC in software, so rampart can still answer as the configured address;
+      // start() turns promiscuous mode on so hardware filtering (if any) does not hide it.
+      _software_mac = *cfg.mac;
+      log_warning(_info.name + " (" + _info.driver + ") cannot change its MAC; answering as " +
+                  cfg.mac->to_string() + " in software, with promiscuous mode on");
+    } else if (rc != 0) {
+      fail("cannot set the MAC of " + _info.name + " to " + cfg.mac->to_string(), rc,
+           "remove port.mac to use the port's own address");
+    }
+  }
+}
+
+port::~port() {
+  stop_and_close();
+  for (const auto& [socket, pool] : _pools) {
+    rte_mempool_free(pool);
+  }
+}
+
+void port::start() {
+  const std::uint16_t id = _info.port_id;
+  if (const int rc = rte_eth_dev_start(id); rc != 0) {
+    fail("cannot start " + _info.name, rc, "see the PMD log lines above");
+  }
+  _started = true;
+  if (_software_mac) {
+    if (const int rc = rte_eth_promiscuous_enable(id); rc != 0 && rc != -ENOTSUP) {
+      log_warning("cannot turn promiscuous mode on for " + _info.name + ": " + errno_text(rc));
+    }
+    _info.mac = *_software_mac;
+    return;
+  }
+  // The pipeline filters by destination MAC anyway; promiscuous mode would only add work.
+  // Some PMDs (net_af_packet, net_memif) cannot change it: that is harmless, so not an error.
+  if (const int rc = rte_eth_promiscuous_disable(id); rc != 0 && rc != -ENOTSUP) {
+    log_warning("cannot turn promiscuous mode off on " + _info.name + ": " + errno_text(rc));
+  }
+  rte_ether_addr addr{};
+  if (const int rc = rte_eth_macaddr_get(id, &addr); rc != 0) {
+    fail("cannot read the MAC of " + _info.name, rc, "");
+  }
+  _info.mac = to_mac(addr);
+}
+
+void port::stop_and_close() noexcept {
+  if (_closed) {
+    return;
+  }
+  if (_started) {
+    rte_eth_dev_stop(_info.port_id);
+    _started = false;
+  }
+  rte_eth_dev_close(_info.port_id);
+  _closed = true;
+}
+
+rte_mempool* port::pool_for_lcore(unsigned lcore_id) const {
+  return _pools.at(static_cast<int>(rte_lcore_to_socket_id(lcore_id)));
+}
+
+link_state port::link() const noexcept {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(_info.port_id, &link) != 0) {
+    return {};
+  }
+  link_state state;
+  state.up = link.link_status == RTE_ETH_LINK_UP;
+  state.speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+  state.full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+  return state;
+}
+
+}  // namespace rampart::engine

@@ -1,0 +1,69 @@
+#pragma once
+// The one DPDK port rampart serves: find it, size its mempools, configure queues / RSS /
+// offloads / MTU / MAC from a port_plan, start, stop. EAL must be running. Every failure is a
+// startup_error naming cause and fix.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "config/config.hh"
+#include "engine/port_plan.hh"
+#include "net/addresses.hh"
+
+struct rte_mempool;
+
+namespace rampart::engine {
+
+struct link_state {
+  bool up = false;
+  std::uint32_t speed_mbps = 0;  // 0 when unknown
+  bool full_duplex = false;
+};
+
+// What the port ended up with; read-only once the port started (telemetry reads it).
+struct port_info {
+  std::uint16_t port_id = 0;
+  std::string name;                // "net_tap0", "0000:3b:00.0"
+  std::string driver;              // "net_tap"
+  net::mac_address mac;            // the MAC in use (port.mac if configured)
+  net::ipv4_interface_address ip;
+  std::uint16_t mtu = 0;
+  std::uint16_t rx_descriptors = 0;
+  std::uint16_t tx_descriptors = 0;
+  int socket_id = 0;               // the port's NUMA socket (-1: unknown)
+  port_plan plan;
+};
+
+class port {
+ public:
+  // Finds the port (port.device by name, else port 0), plans it for `worker_lcores` (queue i is
+  // polled by worker_lcores[i]), creates one mempool per NUMA socket of those lcores, configures
+  // and sets up the queues, applies port.mac and the MTU, turns promiscuous mode off.
+  // Throws startup_error: no port at all, device not found (lists the ports that exist), too
+  // few queues, MTU refused, pool creation or any ethdev call failing (with rte_strerror).
+  port(const config::port_config& cfg, std::span<const unsigned> worker_lcores);
+  ~port();
+  port(const port&) = delete;
+  port& operator=(const port&) = delete;
+
+  // rte_eth_dev_start, then reads back the MAC. Throws startup_error.
+  void start();
+  // rte_eth_dev_stop + rte_eth_dev_close; idempotent. Call after the workers returned.
+  void stop_and_close() noexcept;
+
+  const port_info& info() const noexcept { return _info; }
+  // The pool worker_lcores[i] draws from.
+  rte_mempool* pool_for_lcore(unsigned lcore_id) const;
+  link_state link() const noexcept;
+
+ private:
+  port_info _info;
+  std::map<int, rte_mempool*> _pools;  // by NUMA socket
+  std::optional<net::mac_address> _software_mac;  // port.mac the driver could not apply
+  bool _started = false;
+  bool _closed = false;
+};
+
+}  // namespace rampart::engine

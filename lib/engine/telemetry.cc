@@ -1,0 +1,201 @@
+#include "engine/telemetry.hh"
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string>
+
+#include <rte_pause.h>
+#include <rte_telemetry.h>
+
+#include "engine/log.hh"
+#include "engine/port.hh"
+#include "engine/worker.hh"
+
+namespace rampart::engine {
+
+namespace {
+
+// A request increments _readers, then loads _source; detach stores null, then waits for
+// _readers to drain. Both sides use sequentially consistent operations, so either the request
+// sees null, or detach sees its increment and waits (the store-load pairs cannot both be
+// reordered under seq_cst).
+std::atomic<const telemetry_source*> g_source{nullptr};
+std::atomic<int> g_readers{0};
+
+class source_guard {
+ public:
+  source_guard() noexcept {
+    g_readers.fetch_add(1);
+    _source = g_source.load();
+  }
+  ~source_guard() { g_readers.fetch_sub(1); }
+  source_guard(const source_guard&) = delete;
+  source_guard& operator=(const source_guard&) = delete;
+  const telemetry_source* get() const noexcept { return _source; }
+
+ private:
+  const telemetry_source* _source = nullptr;
+};
+
+void add_counters(rte_tel_data* d, const stats::snapshot& s) {
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(d, #name, s.name);
+  RAMPART_EVENT_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+}
+
+// Drop reasons as a dict; only the non-zero ones when nonzero_only. Returns null on allocation
+// failure (the caller then leaves the entry out).
+rte_tel_data* drops_dict(const stats::snapshot& s, bool nonzero_only) {
+  rte_tel_data* d = rte_tel_data_alloc();
+  if (d == nullptr) {
+    return nullptr;
+  }
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < stats::drop_reason_count; ++i) {
+    if (!nonzero_only || s.drops[i] != 0) {
+      rte_tel_data_add_dict_u64(d, std::string(stats::drop_reason_names[i]).c_str(), s.drops[i]);
+    }
+  }
+  return d;
+}
+
+void add_container(rte_tel_data* d, const char* name, rte_tel_data* child) {
+  if (child != nullptr && rte_tel_data_add_dict_container(d, name, child, 0) != 0) {
+    rte_tel_data_free(child);
+  }
+}
+
+int handle_stats(const char*, const char*, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const stats::snapshot total = total_of(guard.get()->workers);
+  rte_tel_data_start_dict(d);
+  add_counters(d, total);
+  add_container(d, "drops", drops_dict(total, false));
+  return 0;
+}
+
+int handle_lcore_stats(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const std::span<worker* const> workers = guard.get()->workers;
+  if (params == nullptr || *params == '\0') {
+    rte_tel_data_start_dict(d);
+    rte_tel_data* ids = rte_tel_data_alloc();
+    if (ids != nullptr) {
+      rte_tel_data_start_array(ids, RTE_TEL_INT_VAL);
+      for (const worker* w : workers) {
+        rte_tel_data_add_array_int(ids, static_cast<int>(w->lcore_id));
+      }
+      add_container(d, "lcores", ids);
+    }
+    return 0;
+  }
+  unsigned lcore = 0;
+  const char* end = params + std::strlen(params);
+  const auto [ptr, ec] = std::from_chars(params, end, lcore);
+  if (ec != std::errc{} || ptr != end) {
+    return -EINVAL;
+  }
+  for (const worker* w : workers) {
+    if (w->lcore_id == lcore) {
+      stats::snapshot one;
+      one.accumulate(w->stats);
+      rte_tel_data_start_dict(d);
+      rte_tel_data_add_dict_int(d, "lcore", static_cast<int>(w->lcore_id));
+      rte_tel_data_add_dict_int(d, "queue", w->queue_id);
+      add_counters(d, one);
+      add_container(d, "drops", drops_dict(one, false));
+      return 0;
+    }
+  }
+  return -EINVAL;  // not a worker lcore
+}
+
+int handle_drops(const char*, const char*, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const stats::snapshot total = total_of(guard.get()->workers);
+  rte_tel_data_start_dict(d);
+  add_container(d, "nonzero", drops_dict(total, true));
+  add_container(d, "all", drops_dict(total, false));
+  return 0;
+}
+
+int handle_port(const char*, const char*, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->served_port == nullptr) {
+    return -ENODEV;
+  }
+  const port& p = *guard.get()->served_port;
+  const port_info& info = p.info();
+  const link_state link = p.link();
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_string(d, "name", info.name.c_str());
+  rte_tel_data_add_dict_string(d, "driver", info.driver.c_str());
+  rte_tel_data_add_dict_int(d, "port_id", info.port_id);
+  rte_tel_data_add_dict_string(d, "mac", info.mac.to_string().c_str());
+  rte_tel_data_add_dict_string(d, "ip", info.ip.to_string().c_str());
+  rte_tel_data_add_dict_int(d, "mtu", info.mtu);
+  rte_tel_data_add_dict_int(d, "rx_queues", info.plan.queues);
+  rte_tel_data_add_dict_int(d, "tx_queues", info.plan.queues);
+  rte_tel_data_add_dict_int(d, "rx_descriptors", info.rx_descriptors);
+  rte_tel_data_add_dict_int(d, "tx_descriptors", info.tx_descriptors);
+  rte_tel_data_add_dict_string(d, "rss", info.plan.rss ? "on" : "off");
+  rte_tel_data_add_dict_string(d, "rss_hf", describe_rss_hf(info.plan.rss_hf).c_str());
+  rte_tel_data_add_dict_string(d, "tx_offloads", describe_tx_offloads(info.plan.tx_offloads).c_str());
+  rte_tel_data_add_dict_string(d, "link", link.up ? "up" : "down");
+  rte_tel_data_add_dict_u64(d, "link_speed_mbps", link.speed_mbps);
+  return 0;
+}
+
+}  // namespace
+
+bool register_telemetry() {
+  struct command {
+    const char* name;
+    telemetry_cb handler;
+    const char* help;
+  };
+  static constexpr command commands[] = {
+      {"/rampart/stats", handle_stats, "Counters summed over workers, with drops. Takes no parameters."},
+      {"/rampart/lcore_stats", handle_lcore_stats, "Counters of one worker. Parameter: lcore id (none: list)."},
+      {"/rampart/drops", handle_drops, "Drop reasons: nonzero and all. Takes no parameters."},
+      {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link."},
+  };
+  bool ok = true;
+  for (const command& c : commands) {
+    if (const int rc = rte_telemetry_register_cmd(c.name, c.handler, c.help); rc != 0) {
+      log_warning(std::string("cannot register telemetry command ") + c.name + ": " + std::strerror(-rc));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+void attach_telemetry(const telemetry_source* source) noexcept { g_source.store(source); }
+
+void detach_telemetry() noexcept {
+  g_source.store(nullptr);
+  while (g_readers.load() != 0) {
+    rte_pause();
+  }
+}
+
+stats::snapshot total_of(std::span<worker* const> workers) noexcept {
+  stats::snapshot total;
+  for (const worker* w : workers) {
+    total.accumulate(w->stats);
+  }
+  return total;
+}
+
+}  // namespace rampart::engine

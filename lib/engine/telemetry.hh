@@ -1,0 +1,39 @@
+#pragma once
+// The /rampart/* telemetry endpoints (rte_telemetry), served by DPDK's telemetry thread on
+// /var/run/dpdk/<eal.file_prefix>/dpdk_telemetry.v2 (read with dpdk-telemetry.py -f <prefix>):
+//   /rampart/stats             every event counter summed over workers, plus "drops": {reason: n}
+//                              for every drop reason
+//   /rampart/lcore_stats,<id>  the same for one worker lcore (no id: {"lcores": [worker ids]})
+//   /rampart/drops             {"nonzero": {reason: n}, "all": {reason: n}}
+//   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,
+//                              tx_offloads, link, link_speed_mbps
+// The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
+// immutable once the port started; it never touches a worker's other state.
+#include <span>
+
+#include "stats/counters.hh"
+
+namespace rampart::engine {
+
+class port;
+struct worker;
+
+struct telemetry_source {
+  const port* served_port = nullptr;
+  std::span<worker* const> workers;
+};
+
+// Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the
+// commands answer an error (-ENODEV). Returns false when a registration failed (logged).
+bool register_telemetry();
+
+// Points the endpoints at `source`, which must outlive the matching detach_telemetry.
+void attach_telemetry(const telemetry_source* source) noexcept;
+
+// Stops the endpoints from reading `source` and waits until no request is still reading it.
+void detach_telemetry() noexcept;
+
+// Counters summed over the workers.
+stats::snapshot total_of(std::span<worker* const> workers) noexcept;
+
+}  // namespace rampart::engine

@@ -1,0 +1,167 @@
+#include "engine/worker.hh"
+
+#include <array>
+#include <span>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+namespace rampart::engine {
+
+namespace {
+
+// The mbuf flags this loop owns on transmit. Everything else an RX mbuf carries is RX status
+// (checksum, RSS) that TX ignores, except the buffer-ownership bits, which must survive.
+constexpr std::uint64_t kept_flags = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+
+void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) noexcept {
+  std::uint64_t flags = 0;
+  if (offload.ipv4_checksum) {
+    flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+  }
+  if (offload.tcp_checksum) {
+    // The pipeline has put the pseudo-header sum in the TCP checksum field (frame.hh contract).
+    flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+  }
+  m->ol_flags = (m->ol_flags & kept_flags) | flags;
+  if (flags != 0) {
+    m->l2_len = offload.l2_length;
+    m->l3_len = offload.l3_length;
+  }
+}
+
+[[gnu::cold]] void send_gratuitous_arp(worker& w) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
+  if (m == nullptr) {
+    return;  // pool exhausted: the next link-up or restart announces again
+  }
+  auto* data = rte_pktmbuf_mtod(m, std::byte*);
+  const std::uint16_t length =
+      pipeline::build_gratuitous_arp(w.context.identity, std::span<std::byte>(data, rte_pktmbuf_tailroom(m)));
+  if (length == 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  m->data_len = length;
+  m->pkt_len = length;
+  if (rte_eth_tx_burst(w.port_id, w.queue_id, &m, 1) == 1) {
+    w.stats.arp_gratuitous_sent.add();
+    w.stats.tx_packets.add();
+    w.stats.tx_bytes.add(length);
+  } else {
+    w.stats.count_drop(stats::drop_reason::tx_ring_full);
+    rte_pktmbuf_free(m);
+  }
+}
+
+// Returns false when the worker must stop.
+bool handle_control(worker& w) noexcept {
+  control_message msg;
+  while (w.control.pop(msg)) {
+    switch (msg.kind) {
+      case control_kind::send_gratuitous_arp:
+        send_gratuitous_arp(w);
+        break;
+      case control_kind::stop:
+        return false;
+      case control_kind::install_cookie_keys:
+        w.context.tcp->update_keys(msg.payload.keys);
+        break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_worker(void* arg) {
+  worker& w = *static_cast<worker*>(arg);
+  std::array<rte_mbuf*, max_burst_size> rx;
+  std::array<rte_mbuf*, max_burst_size> kept;
+  std::array<rte_mbuf*, max_burst_size> tx;
+  std::array<pipeline::frame, max_burst_size> frames;
+  std::array<pipeline::verdict, max_burst_size> verdicts;
+  std::array<rte_mbuf*, max_burst_size> dropped;
+  std::array<std::uint16_t, max_burst_size> tx_lengths;
+  const std::uint16_t burst = w.burst_size;
+
+  for (;;) {
+    // One acquire load of the producer index per turn: the line is only written when the control
+    // lcore sends, so polling it costs a cache hit.
+    if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
+      break;
+    }
+    const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
+    if (n == 0) {
+      continue;
+    }
+    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
+
+    std::uint64_t rx_bytes = 0;
+    std::uint16_t n_frames = 0;
+    std::uint16_t n_dropped = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = rx[i];
+      rx_bytes += m->pkt_len;
+      if (unlikely(m->nb_segs != 1)) {
+        // Scattered RX is not enabled, so only a jumbo frame beyond the data room gets here.
+        w.stats.count_drop(stats::drop_reason::rx_multi_segment);
+        dropped[n_dropped++] = m;
+        continue;
+      }
+      pipeline::frame& f = frames[n_frames];
+      f.data = rte_pktmbuf_mtod(m, std::byte*);
+      f.length = m->data_len;
+      f.capacity = static_cast<std::uint16_t>(m->data_len + rte_pktmbuf_tailroom(m));
+      f.rss_hash_valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
+      f.rss_hash = f.rss_hash_valid ? m->hash.rss : 0;
+      f.offload = {};
+      kept[n_frames++] = m;
+    }
+    w.stats.rx_packets.add(n);
+    w.stats.rx_bytes.add(rx_bytes);
+
+    pipeline::process_burst(w.context, std::span<pipeline::frame>(frames.data(), n_frames),
+                            std::span<pipeline::verdict>(verdicts.data(), n_frames), now_ns);
+
+    std::uint16_t n_tx = 0;
+    for (std::uint16_t i = 0; i < n_frames; ++i) {
+      rte_mbuf* m = kept[i];
+      if (verdicts[i].what == pipeline::action::transmit) {
+        const pipeline::frame& f = frames[i];
+        m->data_len = f.length;
+        m->pkt_len = f.length;
+        apply_tx_offload(m, f.offload);
+        tx_lengths[n_tx] = f.length;
+        tx[n_tx++] = m;
+      } else {
+        dropped[n_dropped++] = m;  // counted by the pipeline
+      }
+    }
+    if (n_dropped != 0) {
+      rte_pktmbuf_free_bulk(dropped.data(), n_dropped);
+    }
+    if (n_tx != 0) {
+      // Byte counts come from the lengths recorded above: once tx_burst returns, a sent mbuf may
+      // already be completed and recycled, so it must not be read again.
+      const std::uint16_t sent = rte_eth_tx_burst(w.port_id, w.queue_id, tx.data(), n_tx);
+      std::uint64_t sent_bytes = 0;
+      for (std::uint16_t i = 0; i < sent; ++i) {
+        sent_bytes += tx_lengths[i];
+      }
+      w.stats.tx_packets.add(sent);
+      w.stats.tx_bytes.add(sent_bytes);
+      if (unlikely(sent < n_tx)) {
+        for (std::uint16_t i = sent; i < n_tx; ++i) {
+          w.stats.count_drop(stats::drop_reason::tx_ring_full);
+        }
+        rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace rampart::engine

@@ -1,0 +1,141 @@
+// Text forms of link and network addresses. Parsing is strict on purpose: these strings come from
+// configuration files, where a typo must be an error rather than a silently different address.
+//
+// Rejected on purpose (each is accepted by some libc parser, with surprising results):
+//   - leading zeros in an IPv4 part ("010.1.1.1"): inet_aton() reads "010" as octal 8, other
+//     tools as decimal 10. Rather than pick one, rampart refuses the ambiguity; "0" alone is fine.
+//   - fewer than four parts ("10.1"), which inet_aton() expands to 10.0.0.1.
+//   - signs, spaces, empty parts, parts above 255, anything after the last part.
+//   - MAC addresses with '-' or '.' separators or single hex digits ("a:b:c:d:e:f").
+// Prefix lengths follow the same rules: 0..32, decimal, no leading zeros ("/08" is rejected).
+#include "net/addresses.hh"
+
+#include <cstdio>
+
+namespace rampart::net {
+namespace {
+
+// Value of one hex digit, or -1.
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// A decimal number of 1..max_digits digits, no leading zero unless it is "0" itself, at most
+// max_value. Consumes the digits from the front of `text`.
+std::optional<std::uint32_t> take_decimal(std::string_view& text, std::size_t max_digits,
+                                          std::uint32_t max_value) noexcept {
+  std::size_t n = 0;
+  while (n < text.size() && is_digit(text[n])) {
+    ++n;
+  }
+  if (n == 0 || n > max_digits) {
+    return std::nullopt;
+  }
+  if (n > 1 && text[0] == '0') {
+    return std::nullopt;
+  }
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    value = value * 10 + static_cast<std::uint32_t>(text[i] - '0');
+  }
+  if (value > max_value) {
+    return std::nullopt;
+  }
+  text.remove_prefix(n);
+  return value;
+}
+
+// Parses the dotted quad at the front of `text`, consuming it.
+std::optional<ipv4_address> take_ipv4(std::string_view& text) noexcept {
+  std::uint32_t value = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (text.empty() || text.front() != '.') {
+        return std::nullopt;
+      }
+      text.remove_prefix(1);
+    }
+    const auto octet = take_decimal(text, 3, 255);
+    if (!octet) {
+      return std::nullopt;
+    }
+    value = (value << 8) | *octet;
+  }
+  return ipv4_address{value};
+}
+
+}  // namespace
+
+std::optional<mac_address> mac_address::parse(std::string_view text) noexcept {
+  // Exactly "hh:hh:hh:hh:hh:hh": 6 * 2 digits + 5 colons.
+  if (text.size() != 17) {
+    return std::nullopt;
+  }
+  mac_address mac;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const std::size_t at = i * 3;
+    if (i > 0 && text[at - 1] != ':') {
+      return std::nullopt;
+    }
+    const int high = hex_value(text[at]);
+    const int low = hex_value(text[at + 1]);
+    if (high < 0 || low < 0) {
+      return std::nullopt;
+    }
+    mac.bytes[i] = static_cast<std::uint8_t>(high << 4 | low);
+  }
+  return mac;
+}
+
+std::string mac_address::to_string() const {
+  char text[18];
+  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
+                bytes[3], bytes[4], bytes[5]);
+  return text;
+}
+
+std::optional<ipv4_address> ipv4_address::parse(std::string_view text) noexcept {
+  auto address = take_ipv4(text);
+  if (!address || !text.empty()) {
+    return std::nullopt;
+  }
+  return address;
+}
+
+std::string ipv4_address::to_string() const {
+  char text[16];
+  std::snprintf(text, sizeof text, "%u.%u.%u.%u", value >> 24, (value >> 16) & 0xff,
+                (value >> 8) & 0xff, value & 0xff);
+  return text;
+}
+
+std::optional<ipv4_interface_address> ipv4_interface_address::parse(
+    std::string_view text) noexcept {
+  const auto address = take_ipv4(text);
+  if (!address || text.empty() || text.front() != '/') {
+    return std::nullopt;
+  }
+  text.remove_prefix(1);
+  const auto prefix = take_decimal(text, 2, 32);
+  if (!prefix || !text.empty()) {
+    return std::nullopt;
+  }
+  return ipv4_interface_address{*address, static_cast<std::uint8_t>(*prefix)};
+}
+
+std::string ipv4_interface_address::to_string() const {
+  return address.to_string() + '/' + std::to_string(prefix_length);
+}
+
+}  // namespace rampart::net

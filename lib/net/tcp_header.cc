@@ -1,0 +1,179 @@
+#include "net/tcp_header.hh"
+
+#include <algorithm>
+
+#include "net/byte_order.hh"
+
+namespace rampart::net {
+
+namespace {
+
+std::uint8_t u8(std::byte b) noexcept { return std::to_integer<std::uint8_t>(b); }
+
+}  // namespace
+
+parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept {
+  using stats::drop_reason;
+  tcp_options options;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    const std::uint8_t kind = u8(list[i]);
+    if (kind == tcp_option_kind::end) {
+      break;  // RFC 9293 §3.1: end of the option list; the rest is padding
+    }
+    if (kind == tcp_option_kind::nop) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= list.size()) {
+      return drop_reason::tcp_bad_options;  // no room for the length byte
+    }
+    const std::uint8_t length = u8(list[i + 1]);
+    if (length < 2 || length > list.size() - i) {
+      return drop_reason::tcp_bad_options;  // zero/one would loop forever; too long overruns
+    }
+    const std::byte* value = list.data() + i + 2;
+    switch (kind) {
+      case tcp_option_kind::mss:
+        if (length != 4) {
+          return drop_reason::tcp_bad_options;
+        }
+        options.mss = load_be16(value);
+        break;
+      case tcp_option_kind::window_scale:
+        if (length != 3) {
+          return drop_reason::tcp_bad_options;
+        }
+        options.window_scale = std::min(u8(value[0]), tcp_max_window_scale);
+        break;
+      case tcp_option_kind::sack_permitted:
+        if (length != 2) {
+          return drop_reason::tcp_bad_options;
+        }
+        options.sack_permitted = true;
+        break;
+      case tcp_option_kind::timestamps:
+        if (length != 10) {
+          return drop_reason::tcp_bad_options;
+        }
+        options.timestamps = tcp_timestamps{load_be32(value), load_be32(value + 4)};
+        break;
+      default:
+        break;  // unknown or unused (SACK blocks, MD5, TFO...): skip by its length
+    }
+    i += length;
+  }
+  return options;
+}
+
+std::size_t tcp_options_length(const tcp_options& options) noexcept {
+  std::size_t length = 0;
+  if (options.mss) {
+    length += 4;
+  }
+  if (options.timestamps) {
+    length += 12;  // SACK-permitted rides in the two padding bytes when both are present
+  } else if (options.sack_permitted) {
+    length += 4;
+  }
+  if (options.window_scale) {
+    length += 4;
+  }
+  return length;
+}
+
+std::size_t write_tcp_options(std::span<std::byte> out, const tcp_options& options) noexcept {
+  const std::size_t length = tcp_options_length(options);
+  if (out.size() < length) {
+    return 0;
+  }
+  std::byte* p = out.data();
+  const auto put = [&p](std::uint8_t b) { *p++ = std::byte{b}; };
+  if (options.mss) {
+    put(tcp_option_kind::mss);
+    put(4);
+    store_be16(p, *options.mss);
+    p += 2;
+  }
+  if (options.timestamps) {
+    if (options.sack_permitted) {
+      put(tcp_option_kind::sack_permitted);
+      put(2);
+    } else {
+      put(tcp_option_kind::nop);
+      put(tcp_option_kind::nop);
+    }
+    put(tcp_option_kind::timestamps);
+    put(10);
+    store_be32(p, options.timestamps->value);
+    store_be32(p + 4, options.timestamps->echo_reply);
+    p += 8;
+  } else if (options.sack_permitted) {
+    put(tcp_option_kind::nop);
+    put(tcp_option_kind::nop);
+    put(tcp_option_kind::sack_permitted);
+    put(2);
+  }
+  if (options.window_scale) {
+    put(tcp_option_kind::nop);
+    put(tcp_option_kind::window_scale);
+    put(3);
+    put(*options.window_scale);
+  }
+  return length;
+}
+
+parse_result<tcp_view> tcp_view::parse(std::span<const std::byte> segment) noexcept {
+  using stats::drop_reason;
+  if (segment.size() < tcp_min_header_length) {
+    return drop_reason::tcp_truncated;
+  }
+  const std::byte* p = segment.data();
+  const std::size_t header_length = static_cast<std::size_t>(u8(p[12]) >> 4) * 4;
+  if (header_length < tcp_min_header_length || header_length > segment.size()) {
+    return drop_reason::tcp_bad_data_offset;
+  }
+  const auto options = parse_tcp_options(segment.subspan(tcp_min_header_length,
+                                                         header_length - tcp_min_header_length));
+  if (!options) {
+    return options.error();
+  }
+  tcp_header h;
+  h.source_port = load_be16(p);
+  h.destination_port = load_be16(p + 2);
+  h.sequence = seq32{load_be32(p + 4)};
+  h.acknowledgment = seq32{load_be32(p + 8)};
+  h.header_length = static_cast<std::uint8_t>(header_length);
+  h.flags = u8(p[13]);
+  h.window = load_be16(p + 14);
+  h.checksum = load_be16(p + 16);
+  h.urgent_pointer = load_be16(p + 18);
+  return tcp_view{segment, h, *options};
+}
+
+std::uint32_t tcp_view::sequence_length() const noexcept {
+  return static_cast<std::uint32_t>(payload().size()) + (_header.has(tcp_flag::syn) ? 1 : 0) +
+         (_header.has(tcp_flag::fin) ? 1 : 0);
+}
+
+std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
+                             const tcp_options& options) noexcept {
+  const std::size_t length = tcp_min_header_length + tcp_options_length(options);
+  if (out.size() < length) {
+    return 0;
+  }
+  std::byte* p = out.data();
+  store_be16(p, header.source_port);
+  store_be16(p + 2, header.destination_port);
+  store_be32(p + 4, header.sequence.raw());
+  store_be32(p + 8, header.acknowledgment.raw());
+  p[12] = std::byte{static_cast<std::uint8_t>((length / 4) << 4)};
+  p[13] = std::byte{header.flags};
+  store_be16(p + 14, header.window);
+  store_be16(p + 16, header.checksum);
+  store_be16(p + 18, header.urgent_pointer);
+  write_tcp_options(out.subspan(tcp_min_header_length), options);
+  return length;
+}
+
+}  // namespace rampart::net

@@ -1,0 +1,64 @@
+#include "pipeline/ipv4_input.hh"
+
+#include <span>
+
+#include "net/ethernet.hh"
+#include "net/ipv4.hh"
+#include "pipeline/icmp_input.hh"
+
+namespace rampart::pipeline {
+
+bool is_martian_source(net::ipv4_address source, const net::ipv4_interface_address& ours) noexcept {
+  const std::uint32_t first_octet = source.value >> 24;
+  if (first_octet == 0 || source.is_loopback() || source.is_multicast() || first_octet >= 240) {
+    return true;
+  }
+  if (ours.prefix_length <= 30 && source == ours.subnet_broadcast()) {
+    return true;
+  }
+  return source == ours.address;
+}
+
+std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t frame_index,
+                                  tcp_segment_batch& tcp) noexcept {
+  using stats::drop_reason;
+  const std::span<const std::byte> bytes{f.data, f.length};
+  const auto ip = net::ipv4_view::parse(bytes.subspan(net::ethernet_header_length));
+  if (!ip) {
+    return verdict{action::drop, ip.error()};
+  }
+  // RFC 1122 3.3.2 lets a host reassemble; rampart does not (no state on the flood path), and
+  // TCP peers doing PMTU discovery send DF segments anyway.
+  if (ip->is_fragment()) {
+    return verdict{action::drop, drop_reason::ipv4_fragment};
+  }
+  if (is_martian_source(ip->source(), ctx.identity.ip)) {
+    return verdict{action::drop, drop_reason::ipv4_martian_source};
+  }
+  // RFC 1122 3.3.6 allows answering nothing to broadcasts; rampart serves one address.
+  if (ip->destination() != ctx.identity.ip.address) {
+    return verdict{action::drop, drop_reason::ipv4_not_our_address};
+  }
+  switch (ip->protocol()) {
+    case net::ip_protocol::icmp:
+      return icmp_input(ctx, f, *ip);
+    case net::ip_protocol::tcp: {
+      // process_burst hands the batch over every `capacity` frames, so it is never full there;
+      // the check keeps a direct caller from writing past the array.
+      if (tcp.count == tcp_segment_batch::capacity) [[unlikely]] {
+        return verdict{action::drop, drop_reason::tcp_unhandled};
+      }
+      tcp_segment& s = tcp.segments[tcp.count++];
+      s.frame_index = frame_index;
+      s.l3_offset = net::ethernet_header_length;
+      s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
+      s.l4_length = ip->header().payload_length();
+      s.ip = ip->header();
+      return std::nullopt;
+    }
+    default:
+      return verdict{action::drop, drop_reason::ipv4_unsupported_protocol};
+  }
+}
+
+}  // namespace rampart::pipeline

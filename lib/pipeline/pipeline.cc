@@ -1,0 +1,91 @@
+#include "pipeline/pipeline.hh"
+
+#include <algorithm>
+#include <cstring>
+
+#include "net/arp.hh"
+#include "net/ethernet.hh"
+#include "pipeline/arp_input.hh"
+#include "pipeline/classify.hh"
+#include "pipeline/ipv4_input.hh"
+#include "pipeline/tcp_batch.hh"
+#include "tcp/tcp_input.hh"
+
+namespace rampart::pipeline {
+
+namespace {
+
+// One frame through classify → arp_input / ipv4_input. nullopt: a TCP segment now in `tcp`.
+std::optional<verdict> process_frame(lcore_context& ctx, frame& f, std::uint32_t index,
+                                     tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
+  const classification c = classify(ctx.identity, {f.data, f.length});
+  switch (c.kind) {
+    case l3_kind::arp:
+      return arp_input(ctx, f, now_ns);
+    case l3_kind::ipv4:
+      return ipv4_input(ctx, f, index, tcp);
+    case l3_kind::drop:
+      return verdict{action::drop, c.reason};
+  }
+  return verdict{action::drop, c.reason};  // unreachable: the switch is exhaustive
+}
+
+// The hand-off to lib/tcp: every TCP segment of the chunk in one call, after the per-frame
+// loop, so the connection table can look the burst up at once. tcp_input_burst counts the
+// verdicts it writes (drops, consumes) itself, as every step counts what it decides.
+void deliver_tcp(lcore_context& ctx, std::span<frame> frames, std::span<verdict> verdicts,
+                 const tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
+  if (ctx.tcp != nullptr) {
+    tcp::tcp_input_burst(*ctx.tcp, frames, verdicts, tcp.view(), now_ns);
+    return;
+  }
+  for (const tcp_segment& s : tcp.view()) {
+    verdicts[s.frame_index] = {action::drop, stats::drop_reason::tcp_unhandled};
+    ctx.stats->count_drop(stats::drop_reason::tcp_unhandled);
+  }
+}
+
+}  // namespace
+
+void process_burst(lcore_context& ctx, std::span<frame> frames, std::span<verdict> verdicts,
+                   std::uint64_t now_ns) noexcept {
+  const std::size_t n = std::min(frames.size(), verdicts.size());
+  // Chunks bound the TCP batch (no allocation); a burst is normally ≤ 32 frames, one chunk.
+  tcp_segment_batch tcp;
+  for (std::size_t base = 0; base < n; base += tcp_segment_batch::capacity) {
+    const std::size_t end = std::min(n, base + tcp_segment_batch::capacity);
+    tcp.count = 0;
+    for (std::size_t i = base; i < end; ++i) {
+      const auto v = process_frame(ctx, frames[i], static_cast<std::uint32_t>(i), tcp, now_ns);
+      if (!v) {
+        continue;  // TCP: decided by deliver_tcp below
+      }
+      verdicts[i] = *v;
+      if (v->what == action::drop) {
+        ctx.stats->count_drop(v->reason);
+      } else if (v->what == action::consume) {
+        ctx.stats->consumed.add();
+      }
+    }
+    if (tcp.count != 0) {
+      deliver_tcp(ctx, frames, verdicts, tcp, now_ns);
+    }
+  }
+}
+
+std::uint16_t build_gratuitous_arp(const port_identity& identity, std::span<std::byte> buffer) noexcept {
+  if (buffer.size() < net::ethernet_min_frame_length) {
+    return 0;
+  }
+  // RFC 5227 §3: an ARP announcement is a request whose sender and target IP are both ours and
+  // whose target MAC is zero ("ignored"), broadcast so every neighbour refreshes its cache.
+  net::write_ethernet_header(buffer, {net::mac_address::broadcast(), identity.mac, net::ether_type::arp});
+  const net::arp_packet announce{net::arp_op::request, identity.mac, identity.ip.address,
+                                 net::mac_address{}, identity.ip.address};
+  net::write_arp(buffer.subspan(net::ethernet_header_length), announce);
+  constexpr std::size_t used = net::ethernet_header_length + net::arp_ipv4_length;
+  std::memset(buffer.data() + used, 0, net::ethernet_min_frame_length - used);
+  return static_cast<std::uint16_t>(net::ethernet_min_frame_length);
+}
+
+}  // namespace rampart::pipeline

@@ -1,0 +1,247 @@
+// Segments that match no connection: RFC 9293 §3.10.7.1 (CLOSED: the port has no listener) and
+// §3.10.7.2 (LISTEN), with SYN cookies (RFC 4987 §3.6) standing in for the listener's queue.
+#include <algorithm>
+
+#include "cookie/syn_cookie.hh"
+#include "tcp/lcore_tcp.hh"
+#include "tcp/reply.hh"
+#include "tcp/segment.hh"
+
+namespace rampart::tcp {
+
+namespace {
+
+using net::tcp_flag::ack;
+using net::tcp_flag::rst;
+using net::tcp_flag::syn;
+using stats::drop_reason;
+
+constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
+
+cookie::four_tuple tuple_of(const segment& seg) noexcept {
+  return {seg.key.remote_ip, seg.key.local_ip, seg.key.remote_port, seg.key.local_port};
+}
+
+}  // namespace
+
+pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
+  const bool listened = _listeners.listens(seg.tcp.destination_port);
+  const std::uint8_t control = seg.tcp.flags & (syn | ack | rst);
+
+  // §3.10.7.1/2 "first, check for a RST": an incoming RST is never answered (no RST storms).
+  if ((control & rst) != 0) {
+    return drop(drop_reason::tcp_rst_no_connection);
+  }
+  if (!listened) {
+    // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
+    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == pipeline::action::transmit) {
+      _stats.tcp_rst_sent.add();
+    }
+    return v;
+  }
+  switch (control) {
+    case syn:
+      // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+      return answer_syn(seg, now_ns);
+    case ack:
+      // §3.10.7.2 "second, check for an ACK" -- except that with cookies an ACK to the listener
+      // may complete a handshake whose SYN left no state (RFC 4987 §3.6).
+      return open_from_cookie(seg, now_ns);
+    case syn | ack: {
+      // §3.10.7.2: "Any acknowledgment is bad if it arrives on a connection still in the LISTEN
+      // state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
+      const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+      if (v.what == pipeline::action::transmit) {
+        _stats.tcp_rst_sent.add();
+      }
+      return v;
+    }
+    default:
+      // §3.10.7.2 "fourth, other data or control": "drop the segment and return" (FIN, URG,
+      // PSH or no flag at all: scans).
+      return drop(drop_reason::tcp_no_syn_or_ack);
+  }
+}
+
+pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
+  _stats.tcp_syn_received.add();
+  const bool use_backlog =
+      _settings.cookie_mode == config::cookie_mode::off ||
+      (_settings.cookie_mode == config::cookie_mode::auto_mode && _half_open < _settings.auto_threshold);
+
+  if (use_backlog && _half_open < _settings.backlog_capacity) {
+    // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
+    // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
+    connection c;
+    c.remote_ip = seg.key.remote_ip;
+    c.local_ip = seg.key.local_ip;
+    c.remote_port = seg.key.remote_port;
+    c.local_port = seg.key.local_port;
+    c.state = tcp_state::syn_received;
+    c.listener = *_listeners.listener_of(seg.tcp.destination_port);
+    c.iss = net::seq32{initial_sequence(seg.key, now_ns)};
+    c.snd_una = c.iss;
+    c.snd_nxt = c.iss + 1;
+    c.irs = seg.tcp.sequence;
+    c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies below
+    c.peer_mss = seg.options.mss.value_or(536);
+    if (seg.options.window_scale) {
+      c.window_scaling = true;
+      c.snd_wscale = *seg.options.window_scale;
+      c.rcv_wscale = _settings.window_scale;
+    }
+    c.sack_permitted = seg.options.sack_permitted;
+    if (seg.options.timestamps) {
+      c.timestamps = true;
+      c.ts_recent = seg.options.timestamps->value;
+      c.syn_ack_tsval = static_cast<std::uint32_t>(now_ns / 1'000'000);
+    }
+    c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
+    c.expires_ns = now_ns + _settings.backlog_timeout_ns;
+    if (const auto handle = insert(c, seg.hash)) {
+      backlog_push(*handle);
+      _stats.tcp_syn_backlog_used.add();
+      return write_syn_ack(seg, _pool[*handle]);
+    }
+    _stats.tcp_table_full_refusals.add();  // the connection table itself is full
+  }
+  // No room in the backlog (or the table): mode off has nothing else to offer; auto falls back
+  // to a cookie (whose ACK meets a full table too, unless a connection closes meanwhile).
+  if (_settings.cookie_mode == config::cookie_mode::off) {
+    return drop(drop_reason::tcp_syn_backlog_full);
+  }
+
+  // Stateless: the ISN is the cookie. Without Timestamps the cookie has no room for window scale
+  // and SACK-permitted, so the SYN-ACK offers neither (as Linux does): offering them and then
+  // forgetting the client's shift would make the two ends disagree on every window.
+  std::optional<cookie::cookie_options> ts_options;
+  if (seg.options.timestamps) {
+    // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
+    ts_options = cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false};
+  }
+  const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), ts_options};
+  const auto isn = cookie::make_syn_cookie(fields, now_ns, _keys);
+  if (!isn) {
+    return drop(drop_reason::tcp_syn_no_cookie_key);
+  }
+  connection c;  // not stored: only what write_syn_ack reads
+  c.iss = net::seq32{*isn};
+  // A SYN carrying data: the cookie cannot queue it, so RCV.NXT stays SEG.SEQ+1 and the data is
+  // left unacknowledged; the client sends it again after the handshake (RFC 9293 §3.10.7.2
+  // allows queueing it, it does not require it).
+  c.rcv_nxt = seg.tcp.sequence + 1;
+  if (ts_options) {
+    c.timestamps = true;
+    c.ts_recent = seg.options.timestamps->value;
+    c.syn_ack_tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *ts_options);
+    if (seg.options.window_scale) {
+      c.window_scaling = true;
+      c.snd_wscale = *seg.options.window_scale;
+      c.rcv_wscale = _settings.window_scale;
+    }
+    c.sack_permitted = seg.options.sack_permitted;
+  }
+  _stats.tcp_syncookies_sent.add();
+  return write_syn_ack(seg, c);
+}
+
+pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const connection& c) noexcept {
+  reply_fields r;
+  r.sequence = c.iss;
+  r.acknowledgment = c.rcv_nxt;
+  r.flags = syn | ack;
+  // RFC 7323 §2.2: the window of a SYN-ACK is not scaled.
+  r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(_settings.receive_window, 65535));
+  r.options.mss = _settings.mss;
+  // RFC 7323 §2.2 / RFC 2018 §2: offer window scale and SACK only to a SYN that offered them.
+  if (c.window_scaling) {
+    r.options.window_scale = _settings.window_scale;
+  }
+  r.options.sack_permitted = c.sack_permitted;
+  if (c.timestamps) {
+    // RFC 7323 §3.2: TSecr echoes the SYN's TSval.
+    r.options.timestamps = net::tcp_timestamps{c.syn_ack_tsval, seg.options.timestamps->value};
+  }
+  return write_reply(seg, r, ip_id(), _settings.offload);
+}
+
+pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
+  const auto refuse = [&]() noexcept {
+    // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
+    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == pipeline::action::transmit) {
+      _stats.tcp_rst_sent.add();
+    }
+    return v;
+  };
+  if (_settings.cookie_mode == config::cookie_mode::off) {
+    return refuse();  // no cookies were sent: any ACK to the listener is bad
+  }
+  cookie::ack_fields fields{tuple_of(seg), (seg.tcp.acknowledgment - 1).raw(), (seg.tcp.sequence - 1).raw(),
+                            std::nullopt};
+  if (seg.options.timestamps) {
+    fields.tsecr = seg.options.timestamps->echo_reply;
+  }
+  const cookie::check_result checked = cookie::check_syn_cookie(fields, now_ns, _keys);
+  if (!checked) {
+    switch (checked.error()) {
+      case cookie::cookie_error::bad_hash:
+        _stats.tcp_cookie_bad_hash.add();
+        break;
+      case cookie::cookie_error::expired:
+        _stats.tcp_cookie_expired.add();
+        break;
+      case cookie::cookie_error::future:
+        _stats.tcp_cookie_future.add();
+        break;
+      case cookie::cookie_error::no_key:
+        _stats.tcp_cookie_no_key.add();
+        break;
+    }
+    return refuse();
+  }
+  _stats.tcp_syncookies_validated.add();
+  const cookie::accepted_cookie& accepted = checked.value();
+
+  connection c;
+  c.remote_ip = seg.key.remote_ip;
+  c.local_ip = seg.key.local_ip;
+  c.remote_port = seg.key.remote_port;
+  c.local_port = seg.key.local_port;
+  c.state = tcp_state::established;
+  c.listener = *_listeners.listener_of(seg.tcp.destination_port);
+  c.iss = seg.tcp.acknowledgment - 1;
+  c.snd_una = seg.tcp.acknowledgment;
+  c.snd_nxt = seg.tcp.acknowledgment;
+  c.irs = seg.tcp.sequence - 1;
+  c.rcv_nxt = seg.tcp.sequence;
+  c.peer_mss = accepted.mss;
+  if (accepted.timestamp_options) {
+    const cookie::cookie_options& o = *accepted.timestamp_options;
+    if (o.window_scale) {
+      c.window_scaling = true;
+      c.snd_wscale = *o.window_scale;
+      c.rcv_wscale = _settings.window_scale;
+    }
+    c.sack_permitted = o.sack_permitted;
+    c.timestamps = true;
+    c.ts_recent = seg.options.timestamps->value;
+  }
+  // RFC 7323 §2.2: windows after the SYNs are scaled.
+  c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
+  const auto handle = insert(c, seg.hash);
+  if (!handle) {
+    // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
+    _stats.tcp_table_full_refusals.add();
+    return refuse();
+  }
+  _stats.tcp_connections_opened.add();
+  // The ACK may carry data or a FIN already: hand the rest of it to the state machine.
+  if (seg.payload_length > 0 || seg.has(net::tcp_flag::fin)) {
+    return connection_input(seg, *handle, now_ns);
+  }
+  return pipeline::consumed();
+}
+
+}  // namespace rampart::tcp

@@ -1,0 +1,148 @@
+#pragma once
+// Test frames built from fields, for the unit tests of lib/net, lib/pipeline and lib/tcp.
+// Deliberately independent of lib/net: the builders lay bytes out by hand and checksum with a
+// naive RFC 1071 loop, so a bug in the library's writers or checksum cannot cancel itself out
+// in a test that compares the two.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/addresses.hh"
+#include "pipeline/frame.hh"
+
+namespace rampart::test {
+
+using bytes = std::vector<std::byte>;
+
+// "45 00 00 3c ..." → bytes; whitespace and ':' ignored. Aborts the test binary on bad hex.
+bytes from_hex(std::string_view hex);
+std::string to_hex(std::span<const std::byte> data);
+
+constexpr net::ipv4_address ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  return {static_cast<std::uint32_t>(a) << 24 | static_cast<std::uint32_t>(b) << 16 |
+          static_cast<std::uint32_t>(c) << 8 | d};
+}
+constexpr net::mac_address mac(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                               std::uint8_t e, std::uint8_t f) {
+  return {{a, b, c, d, e, f}};
+}
+
+// Naive RFC 1071: complement of the folded sum of big-endian words, odd byte padded with zero.
+std::uint16_t reference_checksum(std::span<const std::byte> data, std::uint32_t initial_sum = 0);
+
+void put16(bytes& out, std::uint16_t v);
+void put32(bytes& out, std::uint32_t v);
+std::uint16_t get16(std::span<const std::byte> data, std::size_t offset);
+std::uint32_t get32(std::span<const std::byte> data, std::size_t offset);
+void set16(std::span<std::byte> data, std::size_t offset, std::uint16_t v);
+
+// Ethernet header + payload; padded with zeros to 60 bytes when pad is true.
+bytes ethernet_frame(net::mac_address destination, net::mac_address source, std::uint16_t ether_type,
+                     std::span<const std::byte> payload, bool pad = false);
+
+struct arp_fields {
+  std::uint16_t hardware_type = 1;
+  std::uint16_t protocol_type = 0x0800;
+  std::uint8_t hardware_length = 6;
+  std::uint8_t protocol_length = 4;
+  std::uint16_t operation = 1;
+  net::mac_address sender_mac;
+  net::ipv4_address sender_ip;
+  net::mac_address target_mac;
+  net::ipv4_address target_ip;
+};
+bytes arp_body(const arp_fields& f);
+
+struct ipv4_fields {
+  std::uint8_t version = 4;
+  std::uint8_t ihl = 0;                // 0: 5 + options.size()/4
+  std::uint8_t tos = 0;
+  std::int32_t total_length = -1;      // -1: header + payload
+  std::uint16_t identification = 0x1234;
+  std::uint16_t flags_fragment = 0x4000;  // raw flags+offset word; default DF
+  std::uint8_t ttl = 64;
+  std::uint8_t protocol = 1;
+  net::ipv4_address source;
+  net::ipv4_address destination;
+  bytes options;                       // multiple of 4
+  bool correct_checksum = true;        // false: checksum off by one
+};
+bytes ipv4_datagram(const ipv4_fields& f, std::span<const std::byte> payload);
+
+// ICMP echo (type 8 request / 0 reply) with a correct checksum unless corrupt_checksum.
+bytes icmp_echo(std::uint8_t type, std::uint16_t identifier, std::uint16_t sequence,
+                std::span<const std::byte> data, bool corrupt_checksum = false);
+
+struct tcp_fields {
+  std::uint16_t source_port = 40000;
+  std::uint16_t destination_port = 80;
+  std::uint32_t sequence = 1000;
+  std::uint32_t acknowledgment = 0;
+  std::uint8_t flags = 0x02;  // SYN
+  std::uint16_t window = 65535;
+  std::uint16_t urgent = 0;
+  bytes options;              // raw option bytes, padded by the caller to a multiple of 4
+  bytes data;
+};
+// TCP segment with a correct checksum for the given addresses.
+bytes tcp_segment(const tcp_fields& f, net::ipv4_address source, net::ipv4_address destination);
+
+// A frame the pipeline may rewrite: the bytes copied into a buffer of `capacity` bytes.
+class test_frame {
+ public:
+  // Bytes past the content are filled with 0xee, so a test sees stale data a reply leaks.
+  explicit test_frame(std::span<const std::byte> content, std::size_t capacity = 2048);
+  test_frame(const test_frame&) = delete;             // _frame.data points into _buffer
+  test_frame& operator=(const test_frame&) = delete;
+  test_frame(test_frame&&) = default;                 // a moved vector keeps its storage
+  pipeline::frame& frame() { return _frame; }
+  std::span<const std::byte> bytes_out() const { return {_buffer.data(), _frame.length}; }
+
+ private:
+  bytes _buffer;
+  pipeline::frame _frame;
+};
+
+// Frames captured with tcpdump -xx on a veth pair between the host (10.99.0.1,
+// 2e:df:10:48:5e:7a) and a Linux network namespace (10.99.0.2, 92:ed:03:40:28:43): `ping -s 40`
+// and `nc -z 10.99.0.2 80`. The Linux answers are kept as reference outputs.
+namespace captured {
+inline constexpr net::mac_address host_mac = mac(0x2e, 0xdf, 0x10, 0x48, 0x5e, 0x7a);
+inline constexpr net::ipv4_address host_ip = ipv4(10, 99, 0, 1);
+inline constexpr net::mac_address peer_mac = mac(0x92, 0xed, 0x03, 0x40, 0x28, 0x43);
+inline constexpr net::ipv4_address peer_ip = ipv4(10, 99, 0, 2);
+
+// who-has 10.99.0.2 tell 10.99.0.1 (42 bytes: captured on the sending side, before padding)
+inline constexpr std::string_view arp_request =
+    "ffff ffff ffff 2edf 1048 5e7a 0806 0001 0800 0604 0001 2edf 1048 5e7a 0a63 0001"
+    "0000 0000 0000 0a63 0002";
+// Linux's answer: 10.99.0.2 is-at 92:ed:03:40:28:43
+inline constexpr std::string_view arp_reply =
+    "2edf 1048 5e7a 92ed 0340 2843 0806 0001 0800 0604 0002 92ed 0340 2843 0a63 0002"
+    "2edf 1048 5e7a 0a63 0001";
+// ICMP echo request id 10488 seq 1, 40 data bytes (82-byte frame)
+inline constexpr std::string_view icmp_echo_request =
+    "92ed 0340 2843 2edf 1048 5e7a 0800 4500 0044 b92c 4000 4001 6cc4 0a63 0001 0a63"
+    "0002 0800 61c1 28f8 0001 e826 016b 0000 0000 3662 0800 0000 0000 1011 1213 1415"
+    "1617 1819 1a1b 1c1d 1e1f 2021 2223 2425 2627";
+// Linux's echo reply (IP ID 0x5d36, DF clear)
+inline constexpr std::string_view icmp_echo_reply =
+    "2edf 1048 5e7a 92ed 0340 2843 0800 4500 0044 5d36 0000 4001 08bb 0a63 0002 0a63"
+    "0001 0000 69c1 28f8 0001 e826 016b 0000 0000 3662 0800 0000 0000 1011 1213 1415"
+    "1617 1819 1a1b 1c1d 1e1f 2021 2223 2425 2627";
+// SYN 10.99.0.1:44768 → 10.99.0.2:80 seq 2426473038 win 64240,
+// options [mss 1460, sackOK, TS val 2429538155 ecr 0, nop, wscale 10]. Linux sent it with TX
+// checksum offload, so its TCP checksum field holds the pseudo-header sum 0x14f7, not the
+// final checksum (0x8de8): a real-world vector for the offload contract, and a segment whose
+// checksum does NOT verify as captured.
+inline constexpr std::string_view tcp_syn =
+    "92ed 0340 2843 2edf 1048 5e7a 0800 4500 003c 0a71 4000 4006 1b83 0a63 0001 0a63"
+    "0002 aee0 0050 90a1 0a4e 0000 0000 a002 faf0 14f7 0000 0204 05b4 0402 080a 90cf"
+    "cf6b 0000 0000 0103 030a";
+}  // namespace captured
+
+}  // namespace rampart::test

@@ -1,0 +1,360 @@
+#include "config/config.hh"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+namespace cfg = rampart::config;
+using rampart::net::ipv4_interface_address;
+using rampart::net::mac_address;
+
+namespace {
+
+const std::filesystem::path source_dir{RAMPART_SOURCE_DIR};
+
+cfg::engine_config parse(const std::string& yaml) {
+  std::istringstream in(yaml);
+  return cfg::parse_config(in, "test.yaml");
+}
+
+// The message of the config_error `yaml` raises; fails the test when it parses.
+std::string error_of(const std::string& yaml) {
+  try {
+    parse(yaml);
+  } catch (const cfg::config_error& e) {
+    return e.what();
+  }
+  FAIL("expected a config_error for:\n" << yaml);
+  return {};
+}
+
+// A valid document the error cases below extend (the port section is on lines 1-2).
+const std::string minimal = "port:\n  ip: 10.0.0.2/24\n";
+
+}  // namespace
+
+TEST_CASE("default.yaml loads with the documented values", "[unit][config]") {
+  const auto config = cfg::load_config_file(source_dir / "config" / "default.yaml");
+  CHECK(config.eal.lcores == "0-1");
+  CHECK(config.eal.memory_mb == 512);
+  CHECK(config.eal.no_huge);
+  CHECK(config.eal.no_pci);
+  CHECK(config.eal.vdevs == std::vector<std::string>{"net_tap0,iface=rampart0"});
+  CHECK(config.eal.pci_allow.empty());
+  CHECK(config.eal.file_prefix == "rampart");
+  CHECK(config.port.device == "net_tap0");
+  CHECK(config.port.ip.address.value == 0x0a4d0002U);
+  CHECK(config.port.ip.prefix_length == 24);
+  CHECK_FALSE(config.port.mac);
+  CHECK(config.port.mtu == 1500);
+  CHECK(config.port.rx_descriptors == 1024);
+  CHECK(config.port.tx_descriptors == 1024);
+  CHECK(config.port.mbufs == 16383);
+  CHECK(config.port.burst_size == 32);
+  REQUIRE(config.listeners.size() == 3);
+  CHECK(config.listeners[0].port == 80);
+  CHECK(config.listeners[0].app == "http");
+  CHECK(config.listeners[0].args.empty());
+  CHECK(config.listeners[1].port == 7);
+  CHECK(config.listeners[1].app == "echo");
+  CHECK(config.listeners[2].port == 9);
+  CHECK(config.listeners[2].app == "discard");
+  CHECK(config.tcp.mss == 1460);
+  CHECK(config.tcp.window_scale == 7);
+  CHECK(config.tcp.receive_window == 262140);
+  CHECK(config.tcp.connections_per_lcore == 65536);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.tcp.syn_cookies.rotation_seconds == 64);
+  CHECK(config.tcp.syn_cookies.master_secret_file.empty());
+  CHECK(config.stats.interval_seconds == 5);
+}
+
+TEST_CASE("every shipped config file parses", "[unit][config]") {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir / "config")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    INFO(entry.path());
+    CHECK_NOTHROW(cfg::load_config_file(entry.path()));
+    ++files;
+  }
+  CHECK(files >= 3);
+}
+
+TEST_CASE("real-nic.yaml and af-packet.yaml carry their set-ups", "[unit][config]") {
+  const auto nic = cfg::load_config_file(source_dir / "config" / "real-nic.yaml");
+  CHECK_FALSE(nic.eal.no_huge);
+  CHECK(nic.eal.pci_allow == std::vector<std::string>{"0000:3b:00.0"});
+  CHECK(nic.eal.lcores == "0-4");
+  CHECK(nic.port.device == "0000:3b:00.0");
+  CHECK(nic.port.rx_descriptors == 4096);
+  CHECK(nic.listeners.at(0).args.at("body") == "hello from rampart\n");
+
+  const auto afp = cfg::load_config_file(source_dir / "config" / "af-packet.yaml");
+  CHECK(afp.eal.vdevs == std::vector<std::string>{"net_af_packet0,iface=veth-rampart,qpairs=1"});
+  CHECK(afp.port.device == "net_af_packet0");
+  CHECK(afp.tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
+}
+
+TEST_CASE("a minimal document takes the struct defaults", "[unit][config]") {
+  const auto config = parse(minimal);
+  const cfg::engine_config defaults;
+  CHECK(config.eal.lcores == defaults.eal.lcores);
+  CHECK(config.eal.no_pci == defaults.eal.no_pci);
+  CHECK(config.port.device.empty());
+  CHECK(config.port.ip.prefix_length == 24);
+  CHECK(config.listeners.empty());
+  CHECK(config.tcp.mss == 1460);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.stats.interval_seconds == 0);
+}
+
+TEST_CASE("every key is settable", "[unit][config]") {
+  const auto config = parse(R"(
+eal:
+  lcores: "0,2,4"
+  memory_mb: 1024
+  no_huge: false
+  no_pci: false
+  vdevs: [net_null0, "net_tap1,iface=x"]
+  pci_allow: ["3b:00.1"]
+  file_prefix: other
+  in_memory: true
+  log_level: "lib.eal:debug"
+  extra_args: ["--huge-unlink"]
+port:
+  device: net_tap1
+  ip: 192.0.2.1/31
+  mac: 02:00:00:00:00:0A
+  mtu: 9000
+  rx_descriptors: 512
+  tx_descriptors: 2048
+  mbufs: 65535
+  burst_size: 64
+listeners:
+  - {port: 8080, app: myplugin, args: {path: /srv, threads: 2, flag: }}
+tcp:
+  mss: 8960
+  window_scale: 14
+  receive_window: 1048576
+  connections_per_lcore: 1000
+  syn_cookies:
+    mode: off
+    rotation_seconds: 3600
+    master_secret_file: /etc/secret
+    backlog_per_lcore: 10
+    auto_threshold: 10
+stats:
+  interval_seconds: 60
+)");
+  CHECK(config.eal.lcores == "0,2,4");
+  CHECK(config.eal.memory_mb == 1024);
+  CHECK_FALSE(config.eal.no_huge);
+  CHECK_FALSE(config.eal.no_pci);
+  CHECK(config.eal.vdevs == std::vector<std::string>{"net_null0", "net_tap1,iface=x"});
+  CHECK(config.eal.pci_allow == std::vector<std::string>{"3b:00.1"});
+  CHECK(config.eal.file_prefix == "other");
+  CHECK(config.eal.in_memory);
+  CHECK(config.eal.log_level == "lib.eal:debug");
+  CHECK(config.eal.extra_args == std::vector<std::string>{"--huge-unlink"});
+  CHECK(config.port.device == "net_tap1");
+  CHECK(config.port.ip.to_string() == "192.0.2.1/31");
+  REQUIRE(config.port.mac);
+  CHECK(config.port.mac->to_string() == "02:00:00:00:00:0a");
+  CHECK(config.port.mtu == 9000);
+  CHECK(config.port.rx_descriptors == 512);
+  CHECK(config.port.tx_descriptors == 2048);
+  CHECK(config.port.mbufs == 65535);
+  CHECK(config.port.burst_size == 64);
+  REQUIRE(config.listeners.size() == 1);
+  CHECK(config.listeners[0].port == 8080);
+  CHECK(config.listeners[0].app == "myplugin");
+  CHECK(config.listeners[0].args == std::map<std::string, std::string>{{"path", "/srv"}, {"threads", "2"}, {"flag", ""}});
+  CHECK(config.tcp.mss == 8960);
+  CHECK(config.tcp.window_scale == 14);
+  CHECK(config.tcp.receive_window == 1048576);
+  CHECK(config.tcp.connections_per_lcore == 1000);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::off);
+  CHECK(config.tcp.syn_cookies.rotation_seconds == 3600);
+  CHECK(config.tcp.syn_cookies.master_secret_file == "/etc/secret");
+  CHECK(config.tcp.syn_cookies.backlog_per_lcore == 10);
+  CHECK(config.tcp.syn_cookies.auto_threshold == 10);
+  CHECK(config.stats.interval_seconds == 60);
+}
+
+TEST_CASE("cookie modes parse and print", "[unit][config]") {
+  CHECK(parse(minimal + "tcp:\n  syn_cookies:\n    mode: auto\n").tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
+  CHECK(parse(minimal + "tcp:\n  syn_cookies:\n    mode: always\n").tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(parse(minimal + "tcp:\n  syn_cookies:\n    mode: \"off\"\n").tcp.syn_cookies.mode == cfg::cookie_mode::off);
+  CHECK(cfg::to_string(cfg::cookie_mode::always) == "always");
+  CHECK(cfg::to_string(cfg::cookie_mode::auto_mode) == "auto");
+  CHECK(cfg::to_string(cfg::cookie_mode::off) == "off");
+}
+
+TEST_CASE("the default MSS follows a small MTU; an explicit one must fit", "[unit][config]") {
+  CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mtu: 1400\n").tcp.mss == 1360);
+  CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mtu: 9000\n").tcp.mss == 1460);
+  CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mtu: 576\ntcp:\n  mss: 536\n").tcp.mss == 536);
+}
+
+TEST_CASE("a master secret with cookies off is accepted", "[unit][config]") {
+  const auto config = parse(minimal + "tcp:\n  syn_cookies:\n    mode: off\n    master_secret_file: /x\n");
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::off);
+  CHECK(config.tcp.syn_cookies.master_secret_file == "/x");
+}
+
+struct bad_case {
+  const char* name;
+  std::string yaml;
+  int line;
+  const char* path;
+  const char* detail;  // a further substring the message must hold
+};
+
+TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
+  const bad_case cases[] = {
+      // Document level.
+      {"empty document", "", 1, "(document)", "empty document"},
+      {"only comments", "# nothing\n", 1, "(document)", "empty document"},
+      {"not a map", "- port\n", 1, "(document)", "expected a map"},
+      {"syntax error", "port:\n  ip: [10.0.0.2/24\n  mtu: 1500\n", 3, "(document)", "YAML syntax error"},
+      {"two documents", minimal + "---\nport: {}\n", 3, "(document)", "second YAML document"},
+      // yaml-cpp 0.7's LoadAll() loops forever on these (found by fuzzing): they must fail fast.
+      {"stray comma", ",\n", 1, "(document)", "YAML syntax error"},
+      {"stray comma after a blank line", "\n\n,\n", 3, "(document)", "YAML syntax error"},
+      {"NUL byte", minimal + std::string(1, '\0') + "\n", 3, "(document)", "NUL byte"},
+      // Unknown and repeated keys, at every level.
+      {"unknown top-level key", minimal + "tpc:\n  mss: 1400\n", 3, "tpc", "did you mean \"tcp\"?"},
+      {"unknown key, no close match", minimal + "frobnicate: 1\n", 3, "frobnicate", "known keys here: eal, port"},
+      {"unknown port key", "port:\n  ip: 10.0.0.2/24\n  mtuu: 1500\n", 3, "port.mtuu", "did you mean \"mtu\"?"},
+      {"unknown eal key", "eal:\n  lcore: \"0-1\"\n" + minimal, 2, "eal.lcore", "did you mean \"lcores\"?"},
+      {"unknown listener key", minimal + "listeners:\n  - port: 80\n    ap: http\n", 5, "listeners[0].ap", "did you mean \"app\"?"},
+      {"unknown cookie key", minimal + "tcp:\n  syn_cookies:\n    rotation: 5\n", 5, "tcp.syn_cookies.rotation", "unknown key"},
+      {"unknown stats key", minimal + "stats:\n  interval: 5\n", 4, "stats.interval", "interval_seconds"},
+      {"repeated key", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\n  mtu: 1400\n", 4, "port.mtu", "repeated key (first given on line 3)"},
+      // Missing required parts.
+      {"missing port", "stats:\n  interval_seconds: 1\n", 1, "port", "missing required section"},
+      {"missing port.ip", "port:\n  device: net_tap0\n", 1, "port.ip", "missing required key"},
+      {"empty port", "port:\nstats: {}\n", 1, "port", "is empty"},
+      // Wrong types.
+      {"string for an int", "port:\n  ip: 10.0.0.2/24\n  mtu: large\n", 3, "port.mtu", "expected an integer"},
+      {"quoted int", "port:\n  ip: 10.0.0.2/24\n  mtu: \"1500\"\n", 3, "port.mtu", "remove the quotes"},
+      {"float for an int", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500.5\n", 3, "port.mtu", "expected an integer"},
+      {"octal-looking int", "port:\n  ip: 10.0.0.2/24\n  mtu: 01500\n", 3, "port.mtu", "leading zero"},
+      {"map for an int", "port:\n  ip: 10.0.0.2/24\n  mtu: {a: 1}\n", 3, "port.mtu", "got a map"},
+      {"empty int", "port:\n  ip: 10.0.0.2/24\n  mtu:\n", 3, "port.mtu", "has no value"},
+      {"map for a list", "eal:\n  vdevs: {a: b}\n" + minimal, 2, "eal.vdevs", "expected a list"},
+      {"string for a list", "eal:\n  vdevs: net_tap0\n" + minimal, 2, "eal.vdevs", "expected a list"},
+      {"list for a string", "port:\n  ip: [10.0.0.2/24]\n", 2, "port.ip", "expected a string"},
+      {"list item not a string", "eal:\n  vdevs:\n    - {a: b}\n" + minimal, 3, "eal.vdevs[0]", "expected a string"},
+      {"map for listeners", minimal + "listeners:\n  port: 80\n", 4, "listeners", "expected a list"},
+      {"bad bool", "eal:\n  no_huge: maybe\n" + minimal, 2, "eal.no_huge", "expected true or false"},
+      {"quoted bool", "eal:\n  no_huge: \"true\"\n" + minimal, 2, "eal.no_huge", "remove the quotes"},
+      {"string for a section", "port: eth0\n", 1, "port", "expected a map"},
+      {"args not a map", minimal + "listeners:\n  - port: 80\n    app: http\n    args: [a]\n", 6, "listeners[0].args", "expected a map"},
+      {"nested arg", minimal + "listeners:\n  - port: 80\n    app: http\n    args:\n      x: {y: 1}\n", 7, "listeners[0].args.x", "strings or numbers"},
+      // Negative numbers into unsigned fields.
+      {"negative port", minimal + "listeners:\n  - port: -1\n    app: echo\n", 4, "listeners[0].port", "must not be negative"},
+      {"negative memory", "eal:\n  memory_mb: -512\n" + minimal, 2, "eal.memory_mb", "must not be negative"},
+      {"negative window scale", minimal + "tcp:\n  window_scale: -1\n", 4, "tcp.window_scale", "must not be negative"},
+      // Out-of-range numbers.
+      {"port 0", minimal + "listeners:\n  - port: 0\n    app: echo\n", 4, "listeners[0].port", "out of range (allowed: 1..65535)"},
+      {"port 65536", minimal + "listeners:\n  - port: 65536\n    app: echo\n", 4, "listeners[0].port", "out of range"},
+      {"huge number", minimal + "listeners:\n  - port: 99999999999999999999999\n    app: echo\n", 4, "listeners[0].port", "out of range"},
+      {"mtu too small", "port:\n  ip: 10.0.0.2/24\n  mtu: 67\n", 3, "port.mtu", "allowed: 68..9216"},
+      {"mtu too big", "port:\n  ip: 10.0.0.2/24\n  mtu: 9217\n", 3, "port.mtu", "out of range"},
+      {"rx ring not a power of two", "port:\n  ip: 10.0.0.2/24\n  rx_descriptors: 1000\n", 3, "port.rx_descriptors", "power of two"},
+      {"tx ring not a power of two", "port:\n  ip: 10.0.0.2/24\n  tx_descriptors: 3000\n", 3, "port.tx_descriptors", "power of two"},
+      {"rx ring too small", "port:\n  ip: 10.0.0.2/24\n  rx_descriptors: 32\n", 3, "port.rx_descriptors", "allowed: 64..16384"},
+      {"tx ring too big", "port:\n  ip: 10.0.0.2/24\n  tx_descriptors: 32768\n", 3, "port.tx_descriptors", "out of range"},
+      {"burst 0", "port:\n  ip: 10.0.0.2/24\n  burst_size: 0\n", 3, "port.burst_size", "allowed: 1..256"},
+      {"burst 257", "port:\n  ip: 10.0.0.2/24\n  burst_size: 257\n", 3, "port.burst_size", "out of range"},
+      {"mss below 536", minimal + "tcp:\n  mss: 535\n", 4, "tcp.mss", "out of range"},
+      {"mss above mtu - 40", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\ntcp:\n  mss: 1461\n", 5, "tcp.mss", "exceeds port.mtu - 40 = 1460"},
+      {"window scale 15", minimal + "tcp:\n  window_scale: 15\n", 4, "tcp.window_scale", "allowed: 0..14"},
+      {"window too big for scale", minimal + "tcp:\n  window_scale: 0\n  receive_window: 65536\n", 5, "tcp.receive_window", "raise window_scale to 1"},
+      {"window below one segment", minimal + "tcp:\n  receive_window: 1000\n", 4, "tcp.receive_window", "smaller than one segment"},
+      {"rotation 0", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 0\n", 5, "tcp.syn_cookies.rotation_seconds", "out of range"},
+      {"rotation below one cookie lifetime", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 48\n", 5, "tcp.syn_cookies.rotation_seconds", "out of range"},
+      {"rotation not whole ticks", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 100\n", 5, "tcp.syn_cookies.rotation_seconds", "not a multiple of 16"},
+      {"threshold above backlog", minimal + "tcp:\n  syn_cookies:\n    backlog_per_lcore: 100\n    auto_threshold: 101\n", 6, "tcp.syn_cookies.auto_threshold", "exceeds backlog_per_lcore (100)"},
+      {"threshold above backlog, default threshold", minimal + "tcp:\n  syn_cookies:\n    backlog_per_lcore: 100\n", 5, "tcp.syn_cookies.auto_threshold", "exceeds backlog_per_lcore"},
+      {"bad cookie mode", minimal + "tcp:\n  syn_cookies:\n    mode: sometimes\n", 5, "tcp.syn_cookies.mode", "expected always, auto or off"},
+      {"too few mbufs", "port:\n  ip: 10.0.0.2/24\n  rx_descriptors: 4096\n  tx_descriptors: 4096\n  mbufs: 4095\n", 5, "port.mbufs", "fewer than one queue needs"},
+      {"pool beyond memory", "eal:\n  memory_mb: 64\nport:\n  ip: 10.0.0.2/24\n  mbufs: 65535\n", 5, "port.mbufs", "raise memory_mb"},
+      {"burst beyond ring", "port:\n  ip: 10.0.0.2/24\n  rx_descriptors: 64\n  burst_size: 128\n", 4, "port.burst_size", "exceeds port.rx_descriptors"},
+      // Addresses.
+      {"ip octet 300", "port:\n  ip: \"10.77.0.300/24\"\n", 2, "port.ip", "\"10.77.0.300/24\" is not an IPv4 address with prefix (expected a.b.c.d/len)"},
+      {"ip without prefix", "port:\n  ip: 10.77.0.2\n", 2, "port.ip", "expected a.b.c.d/len"},
+      {"ip prefix 33", "port:\n  ip: 10.77.0.2/33\n", 2, "port.ip", "not an IPv4 address"},
+      {"ip leading zero", "port:\n  ip: 10.077.0.2/24\n", 2, "port.ip", "not an IPv4 address"},
+      {"ip multicast", "port:\n  ip: 224.0.0.5/24\n", 2, "port.ip", "not a unicast host address"},
+      {"ip zero", "port:\n  ip: 0.0.0.0/8\n", 2, "port.ip", "not a unicast host address"},
+      {"ip network address", "port:\n  ip: 10.0.0.0/24\n", 2, "port.ip", "network address"},
+      {"ip subnet broadcast", "port:\n  ip: 10.0.0.255/24\n", 2, "port.ip", "broadcast address"},
+      {"ip /0", "port:\n  ip: 10.0.0.2/0\n", 2, "port.ip", "/0"},
+      {"bad mac", "port:\n  ip: 10.0.0.2/24\n  mac: 02:00:00:00:00\n", 3, "port.mac", "expected aa:bb:cc:dd:ee:ff"},
+      {"multicast mac", "port:\n  ip: 10.0.0.2/24\n  mac: 01:00:5e:00:00:01\n", 3, "port.mac", "not a unicast MAC"},
+      {"bad pci address", "eal:\n  pci_allow: [\"3b:00\"]\n" + minimal, 2, "eal.pci_allow[0]", "not a PCI address"},
+      // Listeners.
+      {"duplicate listener port", minimal + "listeners:\n  - port: 80\n    app: http\n  - port: 80\n    app: echo\n", 6, "listeners[1].port", "already has a listener (line 4)"},
+      {"empty app", minimal + "listeners:\n  - port: 80\n    app: \"\"\n", 5, "listeners[0].app", "is empty"},
+      {"missing app", minimal + "listeners:\n  - port: 80\n", 4, "listeners[0].app", "missing required key"},
+      {"missing listener port", minimal + "listeners:\n  - app: echo\n", 4, "listeners[0].port", "missing required key"},
+      {"listener not a map", minimal + "listeners:\n  - 80\n", 4, "listeners[0]", "expected a map"},
+      // EAL strings and conflicts.
+      {"bad lcores", "eal:\n  lcores: \"0 to 1\"\n" + minimal, 2, "eal.lcores", "not an EAL lcore list"},
+      {"bad log level", "eal:\n  log_level: loud\n" + minimal, 2, "eal.log_level", "not an EAL log level"},
+      {"bad file prefix", "eal:\n  file_prefix: a/b\n" + minimal, 2, "eal.file_prefix", "without '/'"},
+      {"empty vdev", "eal:\n  vdevs: [\"\"]\n" + minimal, 2, "eal.vdevs[0]", "empty string"},
+      {"pci with no_pci", "eal:\n  no_pci: true\n  pci_allow: [\"0000:3b:00.0\"]\n" + minimal, 3, "eal.pci_allow", "conflicts with eal.no_pci: true (line 2)"},
+      {"device not a vdev", "eal:\n  vdevs: [\"net_tap0,iface=x\"]\nport:\n  device: net_tap1\n  ip: 10.0.0.2/24\n", 4, "port.device", "neither a PCI address nor the name of one of eal.vdevs"},
+      {"pci device not allowed", "eal:\n  pci_allow: [\"0000:3b:00.0\"]\nport:\n  device: \"0000:3b:00.1\"\n  ip: 10.0.0.2/24\n", 4, "port.device", "not in eal.pci_allow"},
+      {"pci device with no_pci", "eal:\n  no_pci: true\nport:\n  device: \"0000:3b:00.1\"\n  ip: 10.0.0.2/24\n", 4, "port.device", "eal.no_pci is true"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const std::string message = error_of(c.yaml);
+    INFO(message);
+    CHECK(message.rfind("test.yaml:" + std::to_string(c.line) + ": " + c.path + ": ", 0) == 0);
+    CHECK(message.find(c.detail) != std::string::npos);
+  }
+}
+
+TEST_CASE("a missing file is a config_error with the reason", "[unit][config]") {
+  try {
+    cfg::load_config_file("/nonexistent/rampart.yaml");
+    FAIL("no error");
+  } catch (const cfg::config_error& e) {
+    CHECK(std::string(e.what()) == "/nonexistent/rampart.yaml: cannot open: No such file or directory");
+  }
+}
+
+TEST_CASE("the PCI device matches an allow-list entry without the domain", "[unit][config]") {
+  const auto config = parse("eal:\n  pci_allow: [\"3B:00.0\"]\nport:\n  device: \"0000:3b:00.0\"\n  ip: 10.0.0.2/24\n");
+  CHECK(config.port.device == "0000:3b:00.0");
+}
+
+TEST_CASE("docs/config.md documents every key", "[unit][config]") {
+  std::ifstream file(source_dir / "docs" / "config.md");
+  REQUIRE(file);
+  const std::string docs{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  for (const char* key :
+       {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
+        "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
+        "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
+        "connections_per_lcore", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
+        "backlog_per_lcore", "auto_threshold", "interval_seconds"}) {
+    INFO(key);
+    CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
+  }
+  for (const char* section : {"## `eal`", "## `port`", "## `listeners`", "## `tcp`", "### `tcp.syn_cookies`", "## `stats`"}) {
+    INFO(section);
+    CHECK(docs.find(section) != std::string::npos);
+  }
+}

@@ -1,0 +1,154 @@
+// Cookie modes auto and off: the stateful SYN backlog, its threshold, expiry and limits.
+#include <catch2/catch.hpp>
+
+#include "fixture.hh"
+
+using namespace rampart;
+using namespace rampart::test;
+using net::tcp_flag::ack;
+using net::tcp_flag::syn;
+using stats::drop_reason;
+
+TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once it drains",
+          "[unit][tcp]") {
+  tcp_fixture f{test_settings(config::cookie_mode::auto_mode)};  // threshold 4
+  for (std::uint16_t i = 0; i < 4; ++i) {
+    f.script.send(full_client(40000 + i).syn());
+    f.script.expect_reply();
+  }
+  CHECK(f.stats.tcp_syn_backlog_used.read() == 4);
+  CHECK(f.stats.tcp_syncookies_sent.read() == 0);
+  CHECK(f.tcp.half_open_count() == 4);
+  const tcp::connection* half = f.tcp.find(key_of(full_client(40000)));
+  REQUIRE(half != nullptr);
+  CHECK(half->state == tcp::tcp_state::syn_received);
+  CHECK(half->peer_mss == 1400);  // the backlog keeps the exact MSS, not a table entry
+
+  // Fifth SYN: past the threshold, answered statelessly.
+  const tcp_client fifth = full_client(40004);
+  f.script.send(fifth.syn());
+  const auto cookie_syn_ack = f.script.expect_reply();
+  CHECK(f.stats.tcp_syncookies_sent.read() == 1);
+  CHECK(f.tcp.half_open_count() == 4);
+
+  // Its ACK completes through the cookie; a backlog ACK completes through the table.
+  f.script.send(fifth.ack_of(cookie_syn_ack));
+  f.script.expect_consumed();
+  CHECK(f.tcp.find(key_of(fifth))->state == tcp::tcp_state::established);
+  CHECK(f.stats.tcp_syncookies_validated.read() == 1);
+
+  const tcp_client first = full_client(40000);
+  f.script.send(first.syn());  // retransmitted: same SYN-ACK from the entry
+  const auto backlog_syn_ack = f.script.expect_reply();
+  CHECK(backlog_syn_ack.tcp.sequence.raw() == half->iss.raw());
+  f.script.send(first.ack_of(backlog_syn_ack));
+  f.script.expect_consumed();
+  CHECK(f.tcp.find(key_of(first))->state == tcp::tcp_state::established);
+  CHECK(f.tcp.half_open_count() == 3);
+  CHECK(f.stats.tcp_connections_opened.read() == 2);
+
+  // Drained below the threshold: the next SYN goes to the backlog again.
+  f.script.send(full_client(40010).syn());
+  f.script.expect_reply();
+  CHECK(f.stats.tcp_syn_backlog_used.read() == 6);  // 4 + the retransmission + this one
+  CHECK(f.stats.tcp_syncookies_sent.read() == 1);
+}
+
+TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
+  tcp_fixture f{test_settings(config::cookie_mode::off)};
+  const tcp_client client = full_client();
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  CHECK(f.tcp.half_open_count() == 1);
+  f.script.advance(12'000'000'001ULL);
+  f.script.send(client.ack_of(syn_ack));
+  // Expired before this burst: the ACK meets the listener, and in mode off nothing validates it.
+  const auto r = f.script.expect_reply();
+  CHECK(r.tcp.flags == net::tcp_flag::rst);
+  CHECK(f.tcp.half_open_count() == 0);
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.stats.tcp_connections_closed.read() == 0);  // never opened
+}
+
+TEST_CASE("off: a full backlog drops SYNs; a wrong ACK to an entry gets RST", "[unit][tcp]") {
+  tcp_fixture f{test_settings(config::cookie_mode::off)};  // backlog 8
+  for (std::uint16_t i = 0; i < 8; ++i) {
+    f.script.send(full_client(41000 + i).syn());
+    f.script.expect_reply();
+  }
+  f.script.send(full_client(42000).syn());
+  f.script.expect_drop(drop_reason::tcp_syn_backlog_full);
+  CHECK(f.stats.tcp_syncookies_sent.read() == 0);
+
+  const tcp_client client = full_client(41000);
+  tcp_segment_spec bad = client.segment(ack, f.tcp.find(key_of(client))->iss.raw(), 0, 5);
+  f.script.send(bad);
+  const auto r = f.script.expect_reply();
+  CHECK(r.tcp.flags == net::tcp_flag::rst);
+  CHECK(r.tcp.sequence.raw() == bad.acknowledgment);
+  CHECK(f.tcp.find(key_of(client))->state == tcp::tcp_state::syn_received);
+}
+
+TEST_CASE("syn-received: RST at RCV.NXT returns to LISTEN; a new ISN starts over", "[unit][tcp]") {
+  tcp_fixture f{test_settings(config::cookie_mode::off)};
+  tcp_client client = full_client();
+  f.script.send(client.syn());
+  const std::uint32_t iss = f.script.expect_reply().tcp.sequence.raw();
+  SECTION("RST") {
+    f.script.send(client.segment(net::tcp_flag::rst, iss));
+    f.script.expect_consumed();
+    CHECK(f.tcp.find(key_of(client)) == nullptr);
+    CHECK(f.tcp.half_open_count() == 0);
+  }
+  SECTION("new SYN") {
+    client.isn = 90000;
+    f.script.send(client.syn());
+    CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == 90001);
+    CHECK(f.tcp.find(key_of(client))->irs.raw() == 90000);
+    CHECK(f.tcp.half_open_count() == 1);
+  }
+}
+
+TEST_CASE("auto: a full connection table falls back to cookies; off drops", "[unit][tcp]") {
+  const bool auto_mode = GENERATE(true, false);
+  tcp_fixture f{test_settings(auto_mode ? config::cookie_mode::auto_mode : config::cookie_mode::off, 2)};
+  for (std::uint16_t i = 0; i < 2; ++i) {
+    f.script.send(full_client(43000 + i).syn());
+    f.script.expect_reply();
+  }
+  REQUIRE(f.tcp.connection_count() == 2);
+  f.script.send(full_client(43002).syn());
+  if (auto_mode) {
+    CHECK(f.script.expect_reply().tcp.flags == (syn | ack));
+    CHECK(f.stats.tcp_syncookies_sent.read() == 1);
+  } else {
+    f.script.expect_drop(drop_reason::tcp_syn_backlog_full);
+  }
+  CHECK(f.stats.tcp_table_full_refusals.read() == 1);
+  CHECK(f.tcp.connection_count() == 2);
+}
+
+TEST_CASE("settings from the config: MSS clamped to the MTU, modes and sizes carried", "[unit][tcp]") {
+  config::tcp_config c;
+  c.mss = 1460;
+  c.window_scale = 20;  // RFC 7323 §2.3: at most 14
+  c.connections_per_lcore = 1000;
+  c.syn_cookies.mode = config::cookie_mode::auto_mode;
+  c.syn_cookies.backlog_per_lcore = 50;
+  c.syn_cookies.auto_threshold = 40;
+  const auto s = tcp::tcp_settings::from_config(c, 1400, {true, false});
+  CHECK(s.mss == 1360);
+  CHECK(s.window_scale == 14);
+  CHECK(s.connections == 1000);
+  CHECK(s.cookie_mode == config::cookie_mode::auto_mode);
+  CHECK(s.backlog_capacity == 50);
+  CHECK(s.auto_threshold == 40);
+  CHECK(s.offload.ipv4_checksum);
+  CHECK_FALSE(s.offload.tcp_checksum);
+}
+
+TEST_CASE("listeners: a port listened on twice is refused at start-up", "[unit][tcp]") {
+  stats::lcore_stats stats;
+  const std::vector<config::listener_config> twice{{80, "http", {}}, {80, "echo", {}}};
+  CHECK_THROWS_AS(tcp::lcore_tcp(test_settings(), twice, stats), std::invalid_argument);
+}

@@ -1,0 +1,68 @@
+#pragma once
+// Shared set-up of the tcp unit tests: one lcore_tcp listening on port 80, cookie keys derived
+// from a fixed master secret (as two nodes sharing master_secret_file would), a fixed table seed.
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "config/config.hh"
+#include "cookie/key_schedule.hh"
+#include "stats/counters.hh"
+#include "tcp/lcore_tcp.hh"
+#include "tcp_script.hh"
+
+namespace rampart::test {
+
+inline constexpr std::uint64_t t0_ns = 1'700'000'000'000'000'000ULL;
+
+inline cookie::key_set test_keys(std::uint64_t now_ns) {
+  std::array<std::byte, 32> master{};
+  for (std::size_t i = 0; i < master.size(); ++i) {
+    master[i] = static_cast<std::byte>(i * 7 + 1);
+  }
+  return cookie::key_schedule::derived(master, 64).keys_at(now_ns);
+}
+
+inline tcp::tcp_settings test_settings(config::cookie_mode mode = config::cookie_mode::always,
+                                       std::uint32_t connections = 64) {
+  tcp::tcp_settings s;
+  s.mss = 1460;
+  s.window_scale = 7;
+  s.receive_window = 65535 * 4;
+  s.connections = connections;
+  s.cookie_mode = mode;
+  s.backlog_capacity = 8;
+  s.auto_threshold = 4;
+  s.backlog_timeout_ns = 12'000'000'000ULL;
+  return s;
+}
+
+struct tcp_fixture {
+  explicit tcp_fixture(const tcp::tcp_settings& settings = test_settings())
+      : tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}), script(tcp, t0_ns, &stats) {
+    tcp.update_keys(test_keys(t0_ns));
+  }
+  std::vector<config::listener_config> listeners{{80, "http", {}}, {7, "echo", {}}};
+  stats::lcore_stats stats;
+  tcp::lcore_tcp tcp;
+  tcp_script script;
+};
+
+// A client offering every option: MSS 1400, wscale 8, SACK-permitted, timestamps.
+inline tcp_client full_client(std::uint16_t port = 40000, std::uint32_t isn = 1000) {
+  tcp_client c;
+  c.base.source_port = port;
+  c.base.options.mss = 1400;
+  c.base.options.window_scale = 8;
+  c.base.options.sack_permitted = true;
+  c.base.options.timestamps = net::tcp_timestamps{5000, 0};
+  c.isn = isn;
+  return c;
+}
+
+inline flow::flow_key key_of(const tcp_client& c) {
+  return {c.base.source.value, c.base.destination.value, c.base.source_port, c.base.destination_port};
+}
+
+}  // namespace rampart::test
