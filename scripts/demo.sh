@@ -134,9 +134,6 @@ ns_created=1
 # No IPv6 in the namespace: router solicitations would only show up as drops in the counters.
 in_ns sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip link set dev "${tap}" netns "${netns}"
-# net_tap gives the kernel side the port's own MAC; a MAC of its own for the Linux side keeps the
-# two ends of the link (and the ip neigh output below) tellable apart.
-in_ns ip link set dev "${tap}" address 02:72:74:00:00:01
 in_ns ip link set lo up
 in_ns ip address add "${peer_ip}/24" dev "${tap}"
 in_ns ip link set dev "${tap}" up
@@ -158,6 +155,15 @@ step "ip neigh: the namespace learned rampart's MAC (${engine_mac}) through ARP"
 in_ns ip neigh show dev "${tap}"
 in_ns ip neigh show dev "${tap}" | grep -qi "lladdr ${engine_mac}" || die "the neighbour entry does not hold ${engine_mac}"
 
+step "TCP: handshakes completed by SYN cookies (no state until the client's ACK)"
+for port in 80 7 9; do
+  in_ns nc -z -w 3 "${engine_ip}" "${port}" || die "no TCP handshake on port ${port}"
+  ok "nc -z ${engine_ip} ${port}: connected"
+done
+if in_ns nc -z -w 3 "${engine_ip}" 81; then
+  die "port 81 has no listener, yet the handshake succeeded"
+fi
+ok "nc -z ${engine_ip} 81: refused (RST, RFC 9293 §3.10.7.1): nobody listens there"
 
 step "Telemetry: /rampart/port, and the counters of /rampart/stats that are not zero"
 echo "    (every counter: echo /rampart/stats | dpdk-telemetry.py -f ${prefix}; meanings: docs/stats.md)"
@@ -165,10 +171,7 @@ telemetry "${prefix}" /rampart/port | sed 's/^/    /'
 telemetry "${prefix}" /rampart/stats --nonzero | sed 's/^/    /'
 echo "    (any drop.eth_not_for_us: IPv6 multicast the kernel sent while ${tap} was still outside ${netns})"
 
-# --- HTTP: a later change adds the HTTP app check here -------------------------------------------
-# step "curl http://${engine_ip}/"
-# in_ns curl -sS --max-time 5 "http://${engine_ip}/"
-# -------------------------------------------------------------------------------------------------
+# TODO(apps issue): `curl http://${engine_ip}/` once the http app serves the connections.
 
 step "Stopping the engine with SIGTERM; its final counters:"
 lines_before=$(wc -l <"${log}")

@@ -14,7 +14,7 @@
 #
 # Environment: RAMPART_BUILD_DIR (build), RAMPART_ASAN_BUILD_DIR (build-asan),
 # RAMPART_FUZZ_BUILD_DIR (build-fuzz), RAMPART_JOBS (nproc), RAMPART_SKIP_DEPS=1 (do not run
-# install-deps.sh), RAMPART_FUZZ_SECONDS (30, per fuzz target).
+# install-deps.sh), RAMPART_FUZZ_SECONDS (60, all fuzz targets together).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -148,9 +148,10 @@ if wants asan; then
 fi
 
 if wants fuzz; then
-  # Fuzz hook: the fuzzing work adds test/fuzz/meson.build (targets registered in suite 'fuzz',
-  # each a bounded libFuzzer run over its seed corpus). Until then this stage says so and runs
-  # nothing.
+  # Fuzzing: test/fuzz/meson.build registers one test, 'fuzz' (suite 'fuzz'), which runs
+  # scripts/fuzz.sh --no-build: the regression inputs, then every libFuzzer target over its seed
+  # corpus for RAMPART_FUZZ_SECONDS in total (60). One test, passed or failed; a crash leaves its
+  # input in ${fuzz_dir}/fuzz-artifacts/ and the libFuzzer output in ${fuzz_dir}/fuzz-logs/.
   if [[ -f test/fuzz/meson.build ]]; then
     section "configure ${fuzz_dir} (clang, libFuzzer, ASan + UBSan)"
     if [[ ! -f ${fuzz_dir}/build.ninja ]]; then
@@ -158,7 +159,8 @@ if wants fuzz; then
         -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false
     fi
     if build "${fuzz_dir}" "fuzz build"; then
-      env RAMPART_FUZZ_SECONDS="${RAMPART_FUZZ_SECONDS:-30}" "${sanitizer_env[@]}" \
+      rm -f "${fuzz_dir}/meson-logs/fuzz.json"
+      env RAMPART_FUZZ_SECONDS="${RAMPART_FUZZ_SECONDS:-60}" "${sanitizer_env[@]}" \
         meson test -C "${fuzz_dir}" --no-rebuild --suite fuzz --logbase fuzz --print-errorlogs || true
       [[ -f ${fuzz_dir}/meson-logs/fuzz.json ]] && logs+=("${fuzz_dir}/meson-logs/fuzz.json")
     fi

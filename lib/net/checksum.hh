@@ -10,9 +10,8 @@
 // - When a message is summed in several spans, every span but the last must have even length
 //   (the sum pairs bytes into words; an odd span would shift the rest by one byte).
 //
-// Span sums use DPDK's inline rte_raw_cksum loop (rte_ip.h; no EAL needed), which sums
-// native-endian words: by RFC 1071 §2(B) byte-order independence, byte-swapping its folded
-// result gives the big-endian sum.
+// Span sums add native-endian words (checksum.cc): by RFC 1071 §2(B) byte-order independence,
+// byte-swapping the folded result gives the big-endian sum.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -9,8 +9,9 @@
 //      the same keys and clock. In cookie mode auto, a SYN to a listened port (a backlog entry,
 //      state syn_received) also qualifies.
 //  (b) one frame, at most one reply, and every reply is well formed: length within capacity,
-//      no offload requested (the port offers none: software checksums), Ethernet back to the
-//      sender from our MAC, then either an ARP reply to the requester or IPv4 from our address
+//      no offload requested (the port offers none: software checksums), Ethernet from our MAC,
+//      then either an ARP reply to the requester (to its ARP sender MAC, RFC 826) or IPv4 to the
+//      frame's source MAC, from our address
 //      back to the sender whose header checksum verifies and whose ICMP echo reply / TCP segment
 //      checksum verifies, TCP ports swapped.
 //  (c) counters add up: frames in = transmit + consume + drop verdicts; `consumed` moved by
@@ -181,7 +182,6 @@ void check_reply(std::span<const std::byte> request, std::span<const std::byte> 
   const auto out_eth = net::ethernet_view::parse(reply);
   FUZZ_CHECK(out_eth.ok(), "reply shorter than an Ethernet header");
   FUZZ_CHECK(out_eth->source() == our_mac, "reply not sent from our MAC");
-  FUZZ_CHECK(out_eth->destination() == in_eth->source(), "reply not addressed to the sender's MAC");
   FUZZ_CHECK(out_eth->ether_type() == in_eth->ether_type(), "reply of another EtherType than the request");
 
   if (out_eth->ether_type() == net::ether_type::arp) {
@@ -196,10 +196,14 @@ void check_reply(std::span<const std::byte> request, std::span<const std::byte> 
                "ARP reply does not announce our address");
     FUZZ_CHECK(out_arp->target_mac() == in_arp->sender_mac() && out_arp->target_ip() == in_arp->sender_ip(),
                "ARP reply not addressed to the requester");
+    // RFC 826: "Send the packet to the (new) target hardware address": the ARP sender's MAC,
+    // which need not be the Ethernet source of the request (a proxy, a bridge).
+    FUZZ_CHECK(out_eth->destination() == in_arp->sender_mac(), "ARP reply not sent to the requester's MAC");
     return;
   }
 
   FUZZ_CHECK(out_eth->ether_type() == net::ether_type::ipv4, "reply is neither ARP nor IPv4");
+  FUZZ_CHECK(out_eth->destination() == in_eth->source(), "IPv4 reply not sent to the sender's MAC");
   const auto in_ip = net::ipv4_view::parse(in_eth->payload());
   FUZZ_CHECK(in_ip.ok(), "an invalid IPv4 datagram got a reply");
   const auto out_ip = net::ipv4_view::parse(out_eth->payload());
@@ -287,6 +291,11 @@ void check_counters(const stats::snapshot& before, const stats::snapshot& after,
 
 // ---- One fuzz input ----
 
+// Mode bit 6: a NIC's Toeplitz hash is a function of the 4-tuple only; any such function will do.
+std::uint32_t rss_hash(const flow::flow_key& k) {
+  return (k.remote_ip * 0x9e3779b1U) ^ (k.local_ip * 0x85ebca6bU) ^ (k.ports_word() * 0xc2b2ae35U);
+}
+
 struct harness {
   explicit harness(std::uint8_t mode) : mode(mode) {
     tcp::tcp_settings settings;
@@ -305,7 +314,7 @@ struct harness {
   }
 
   // Runs one burst of copies of `inputs` at `now_ns`, checks (a), (b), (c); returns the replies.
-  std::vector<bytes> run(const std::vector<bytes>& inputs, std::uint64_t now_ns) {
+  std::vector<bytes> run(std::vector<bytes> inputs, std::uint64_t now_ns) {
     const std::size_t n = inputs.size();
     const cookie::key_set keys = schedule().keys_at(now_ns);
     tcp->update_keys(keys);  // as the control thread would between bursts
@@ -316,18 +325,19 @@ struct harness {
     std::vector<std::optional<tcp_probe>> probes(n);
     std::vector<bool> known_before(n);
     for (std::size_t i = 0; i < n; ++i) {
+      if (unicast_ipv4_only && inputs[i].size() >= net::ethernet_header_length &&
+          net::load_be16(inputs[i].data() + 12) == net::ether_type::ipv4) {
+        net::store_mac(inputs[i].data(), our_mac);  // see `unicast_ipv4_only` below
+      }
       std::copy(inputs[i].begin(), inputs[i].end(), buffers[i].begin());
       frames[i].data = buffers[i].data();
       frames[i].length = static_cast<std::uint16_t>(inputs[i].size());
       frames[i].capacity = frame_capacity;
       probes[i] = probe_tcp(inputs[i]);
       if (probes[i]) {
-        known_before[i] = tcp->find(probes[i]->key) != nullptr;
+        known_before[i] = find(probes[i]->key) != nullptr;
         if ((mode & mode_bit::rss) != 0) {
-          // A NIC's Toeplitz hash is a function of the 4-tuple only; any such function will do.
-          const flow::flow_key& k = probes[i]->key;
-          frames[i].rss_hash = (k.remote_ip * 0x9e3779b1U) ^ (k.local_ip * 0x85ebca6bU) ^
-                               ((std::uint32_t{k.remote_port} << 16 | k.local_port) * 0xc2b2ae35U);
+          frames[i].rss_hash = rss_hash(probes[i]->key);
           frames[i].rss_hash_valid = true;
         }
       }
@@ -355,7 +365,7 @@ struct harness {
       if (!probes[i] || known_before[i]) {
         continue;
       }
-      const tcp::connection* c = tcp->find(probes[i]->key);
+      const tcp::connection* c = find(probes[i]->key);
       if (c == nullptr) {
         continue;
       }
@@ -388,7 +398,30 @@ struct harness {
       check_reply(inputs[i], reply);
       replies.emplace_back(reply.begin(), reply.end());
     }
+    if (verbose) {
+      // RAMPART_FUZZ_VERBOSE=1: what each burst did, to check that a seed reaches its path.
+      std::fprintf(stderr, "burst of %zu at t0+%llus: %zu replies, consumed %llu, dropped %llu, "
+                           "cookies sent %llu validated %llu, opened %llu, table %u\n",
+                   n, static_cast<unsigned long long>((now_ns - t0_ns) / 1'000'000'000ULL), replies.size(),
+                   static_cast<unsigned long long>(after.consumed - before.consumed),
+                   static_cast<unsigned long long>(after.dropped - before.dropped),
+                   static_cast<unsigned long long>(after.tcp_syncookies_sent - before.tcp_syncookies_sent),
+                   static_cast<unsigned long long>(after.tcp_syncookies_validated - before.tcp_syncookies_validated),
+                   static_cast<unsigned long long>(after.tcp_connections_opened - before.tcp_connections_opened),
+                   tcp->connection_count());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (verdicts[i].what == pipeline::action::drop) {
+          const auto name = stats::name_of(verdicts[i].reason);
+          std::fprintf(stderr, "  frame %zu dropped: %.*s\n", i, static_cast<int>(name.size()), name.data());
+        }
+      }
+    }
     return replies;
+  }
+
+  // The table is searched with the hash the segments carried: the RSS one in mode bit 6.
+  const tcp::connection* find(const flow::flow_key& key) const {
+    return (mode & mode_bit::rss) != 0 ? tcp->find(key, rss_hash(key)) : tcp->find(key);
   }
 
   std::uint8_t mode;
@@ -398,6 +431,12 @@ struct harness {
   pipeline::lcore_context ctx;
   std::uint64_t frames_in = 0;
   std::uint64_t transmitted = 0;
+  bool verbose = std::getenv("RAMPART_FUZZ_VERBOSE") != nullptr;
+  // RAMPART_FUZZ_UNICAST_IPV4=1: IPv4 frames are delivered to our MAC whatever their destination
+  // MAC says, so a campaign can go on past the known bug of regressions/frame/KNOWN-BUG-* (a TCP
+  // reply to a frame sent to the broadcast MAC goes out with source MAC ff:ff:ff:ff:ff:ff).
+  // Remove with the fix. The frames checks (a)-(c) see are the rewritten ones.
+  bool unicast_ipv4_only = std::getenv("RAMPART_FUZZ_UNICAST_IPV4") != nullptr;
 };
 
 // The client's answer to one of our SYN-ACKs: the handshake's third segment (RFC 9293 §3.5,
@@ -447,12 +486,12 @@ std::optional<bytes> ack_for(std::span<const std::byte> syn_ack, bool with_fin) 
 // Replay (mode bit 7): a segment of a flow now in the table gets SEG.ACK = ISS + its own
 // acknowledgment field, so "ack 1" means "everything we sent". The checksum is recomputed only
 // when it verified before: a deliberately bad checksum stays bad.
-bytes rebase_ack(const bytes& original, const tcp::lcore_tcp& tcp) {
+bytes rebase_ack(const bytes& original, const harness& h) {
   const auto p = probe_tcp(original);
   if (!p) {
     return original;
   }
-  const tcp::connection* c = tcp.find(p->key);
+  const tcp::connection* c = h.find(p->key);
   if (c == nullptr) {
     return original;
   }
@@ -517,7 +556,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<bytes> again;
     again.reserve(first.size());
     for (const bytes& f : first) {
-      again.push_back(rebase_ack(f, *h.tcp));
+      again.push_back(rebase_ack(f, h));
     }
     now += step;
     h.run(again, now);
