@@ -78,6 +78,11 @@ port_plan plan_port(const port_capabilities& caps, const config::port_config& po
     }
   }
 
+  // RX TCP checksum verification saves lib/tcp a pass over every segment (docs/performance.md);
+  // the mbuf's RTE_MBUF_F_RX_L4_CKSUM_GOOD reaches it as frame.l4_checksum_verified.
+  if ((caps.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0) {
+    plan.rx_offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  }
   if ((caps.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0) {
     plan.tx_offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     plan.offload_caps.ipv4_checksum = true;

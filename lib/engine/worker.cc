@@ -118,6 +118,9 @@ int run_worker(void* arg) {
       f.rss_hash_valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
       f.rss_hash = f.rss_hash_valid ? m->hash.rss : 0;
       f.offload = {};
+      // Only GOOD skips the software check: BAD and UNKNOWN (and NONE) are summed again, so a
+      // NIC that cannot tell still has every segment verified.
+      f.l4_checksum_verified = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
       kept[n_frames++] = m;
     }
     w.stats.rx_packets.add(n);

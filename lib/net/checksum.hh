@@ -76,6 +76,9 @@ inline bool ipv4_l4_checksum_verifies(ipv4_address source, ipv4_address destinat
 // Incremental update when one 16-bit word of the covered data changes from old_word to
 // new_word (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). Unlike eqn. 2 it never produces 0x0000
 // from a non-zero sum, so it stays right when the data sums to 0xffff (RFC 1624 §3).
+// Limit: when every covered word becomes zero the true checksum is 0xffff and this returns
+// 0x0000; use it only where the covered data cannot be all zero (an IPv4 header, a TCP segment
+// with its pseudo-header), and sum afresh elsewhere (icmp_input.cc).
 constexpr std::uint16_t checksum_update16(std::uint16_t checksum, std::uint16_t old_word,
                                           std::uint16_t new_word) noexcept {
   const std::uint32_t sum = static_cast<std::uint16_t>(~checksum) +

@@ -1,6 +1,7 @@
 #include "net/tcp_header.hh"
 
 #include <algorithm>
+#include <optional>
 
 #include "net/byte_order.hh"
 
@@ -10,10 +11,36 @@ namespace {
 
 std::uint8_t u8(std::byte b) noexcept { return std::to_integer<std::uint8_t>(b); }
 
+// The option list Linux puts in every SYN (tcp_options_write, and what RFC 7323 Appendix A
+// suggests): MSS, SACK-permitted, Timestamps, NOP, Window Scale -- 20 bytes:
+//   02 04 mm mm  04 02 08 0a  <TSval>  <TSecr>  01 03 03 ws
+// Recognised with three masked word compares; anything else takes the general loop, and the
+// result is the one the loop gives for these bytes (same fields, WS clamped to 14). Measured in
+// docs/performance.md: option parsing was 22% of the SYN -> SYN-ACK path.
+std::optional<tcp_options> parse_linux_syn_options(std::span<const std::byte> list) noexcept {
+  if (list.size() != 20) {
+    return std::nullopt;
+  }
+  const std::byte* p = list.data();
+  if ((load_be32(p) & 0xffff0000U) != 0x02040000U || load_be32(p + 4) != 0x0402080aU ||
+      (load_be32(p + 16) & 0xffffff00U) != 0x01030300U) {
+    return std::nullopt;
+  }
+  tcp_options options;
+  options.mss = load_be16(p + 2);
+  options.sack_permitted = true;
+  options.timestamps = tcp_timestamps{load_be32(p + 8), load_be32(p + 12)};
+  options.window_scale = std::min(u8(p[19]), tcp_max_window_scale);
+  return options;
+}
+
 }  // namespace
 
 parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept {
   using stats::drop_reason;
+  if (const auto linux_syn = parse_linux_syn_options(list)) {
+    return *linux_syn;
+  }
   tcp_options options;
   std::size_t i = 0;
   while (i < list.size()) {
@@ -158,7 +185,8 @@ std::uint32_t tcp_view::sequence_length() const noexcept {
 
 std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
                              const tcp_options& options) noexcept {
-  const std::size_t length = tcp_min_header_length + tcp_options_length(options);
+  const std::size_t options_length = tcp_options_length(options);
+  const std::size_t length = tcp_min_header_length + options_length;
   if (out.size() < length) {
     return 0;
   }
@@ -172,7 +200,7 @@ std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
   store_be16(p + 14, header.window);
   store_be16(p + 16, header.checksum);
   store_be16(p + 18, header.urgent_pointer);
-  write_tcp_options(out.subspan(tcp_min_header_length), options);
+  write_tcp_options(out.subspan(tcp_min_header_length, options_length), options);
   return length;
 }
 

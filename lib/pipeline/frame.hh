@@ -32,6 +32,9 @@ struct frame {
   std::uint32_t rss_hash = 0;   // the NIC's Toeplitz hash of the flow, when rss_hash_valid
   bool rss_hash_valid = false;
   tx_offload_request offload{};
+  // The NIC verified the TCP checksum (RTE_MBUF_F_RX_L4_CKSUM_GOOD): lib/tcp skips its own sum.
+  // False (sum in software) when unknown, BAD or not offered; unit tests and fuzzers leave it so.
+  bool l4_checksum_verified = false;
 };
 
 enum class action : std::uint8_t {

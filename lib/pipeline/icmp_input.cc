@@ -31,12 +31,15 @@ verdict icmp_input(lcore_context& ctx, frame& f, const net::ipv4_view& ip) noexc
     message = l3 + net::ipv4_min_header_length;
   }
 
-  // Type 8 → 0, code unchanged: one 16-bit word changes, so RFC 1624 eqn. 3 fixes the checksum
-  // without touching the data.
+  // Type 8 → 0, code unchanged, checksum summed afresh. Not RFC 1624's incremental update: a
+  // reply whose words all sum to zero (id 0, seq 0, zero data) must carry 0xffff, and eqn. 3
+  // yields 0x0000 there, which no receiver verifies (found by test/fuzz). ICMP is not the flood
+  // path, and the data is in cache after the checksum check anyway.
+  const std::span<std::byte> reply_message{message, message_length};
   const std::uint16_t old_word = net::load_be16(message);
-  const auto new_word = static_cast<std::uint16_t>((net::icmp_type::echo_reply << 8) | (old_word & 0xff));
-  net::store_be16(message, new_word);
-  net::store_be16(message + 2, net::checksum_update16(net::load_be16(message + 2), old_word, new_word));
+  net::store_be16(message, static_cast<std::uint16_t>((net::icmp_type::echo_reply << 8) | (old_word & 0xff)));
+  net::store_be16(message + 2, 0);
+  net::store_be16(message + 2, net::internet_checksum(reply_message));
 
   // RFC 6864 §4.1: an atomic datagram (DF set, not fragmented) may carry any ID; reusing the
   // request's needs no per-lcore counter. ECN bits are not reflected (RFC 3168 §5: they

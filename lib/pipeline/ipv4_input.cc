@@ -32,6 +32,12 @@ std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t fr
   if (ip->is_fragment()) {
     return verdict{action::drop, drop_reason::ipv4_fragment};
   }
+  // RFC 1122 §3.3.6: a datagram received via a link-layer broadcast or multicast whose IP
+  // destination is not a broadcast or multicast address SHOULD be silently discarded. Answering
+  // it would also put the broadcast address in our reply's source MAC (found by test/fuzz).
+  if (net::load_mac(f.data).is_multicast()) {
+    return verdict{action::drop, drop_reason::ipv4_link_broadcast};
+  }
   if (is_martian_source(ip->source(), ctx.identity.ip)) {
     return verdict{action::drop, drop_reason::ipv4_martian_source};
   }

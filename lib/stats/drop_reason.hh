@@ -26,6 +26,7 @@
   X(ipv4_fragment, "fragment (MF set or offset non-zero); rampart does not reassemble")            \
   X(ipv4_martian_source, "source is 0/8, loopback, multicast, 240/4, our subnet broadcast or our own address (RFC 1122 3.2.1.3)") \
   X(ipv4_not_our_address, "destination is not the port's address")                                 \
+  X(ipv4_link_broadcast, "unicast datagram received via link-layer broadcast (RFC 1122 3.3.6)")    \
   X(ipv4_unsupported_protocol, "IP protocol other than ICMP or TCP")                               \
   /* ICMP (RFC 792, RFC 1122 3.2.2) */                                                             \
   X(icmp_truncated, "ICMP message shorter than its 8-byte header")                                 \

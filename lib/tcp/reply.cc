@@ -39,7 +39,18 @@ pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, st
   ip.source = seg.ip.destination;
   ip.destination = seg.ip.source;
   const std::span<std::byte> l3 = out.subspan(net::ethernet_header_length);
-  net::write_ipv4_header(l3, ip, !offload.ipv4_checksum);
+  net::write_ipv4_header(l3, ip, false);
+  // The IPv4 checksum from the values just written rather than a pass over the bytes; its
+  // address words are the TCP pseudo-header's too (docs/performance.md: -44 instructions and
+  // about -5 ns per SYN-ACK; summing the TCP header from its values did not pay, so it is not).
+  const std::uint32_t addresses = net::ipv4_pseudo_header_sum(ip.source, ip.destination, 0, 0);
+  if (!offload.ipv4_checksum) {
+    // The words of the header write_ipv4_header emits: version/IHL with DSCP/ECN 0, total
+    // length, ID, flags (DF) with offset 0, TTL/protocol, a zero checksum, the addresses.
+    const std::uint32_t ip_sum = 0x4500U + ip.total_length + ip.identification + 0x4000U +
+                                 (std::uint32_t{ip.ttl} << 8 | ip.protocol) + addresses;
+    net::store_be16(l3.data() + 10, net::checksum_finish(ip_sum));
+  }
 
   net::tcp_header tcp;
   tcp.source_port = seg.tcp.destination_port;
@@ -51,15 +62,13 @@ pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, st
   const std::span<std::byte> l4 = l3.subspan(net::ipv4_min_header_length, tcp_length);
   net::write_tcp_header(l4, tcp, fields.options);
   std::byte* checksum_field = l4.data() + 16;
+  const std::uint32_t pseudo = addresses + net::ip_protocol::tcp + static_cast<std::uint32_t>(tcp_length);
   if (offload.tcp_checksum) {
     // RTE_MBUF_F_TX_TCP_CKSUM contract: the field holds the pseudo-header sum, folded, not
     // complemented; the NIC adds the segment and complements.
-    net::store_be16(checksum_field, net::checksum_fold(net::ipv4_pseudo_header_sum(
-                                        ip.source, ip.destination, net::ip_protocol::tcp,
-                                        static_cast<std::uint16_t>(tcp_length))));
+    net::store_be16(checksum_field, net::checksum_fold(pseudo));
   } else {
-    net::store_be16(checksum_field,
-                    net::ipv4_l4_checksum(ip.source, ip.destination, net::ip_protocol::tcp, l4));
+    net::store_be16(checksum_field, net::checksum_finish(net::checksum_add(l4, pseudo)));
   }
   if (padded > length) {
     std::memset(f.data + length, 0, padded - length);

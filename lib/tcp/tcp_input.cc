@@ -38,9 +38,10 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
       tcp._stats.count_drop(view.error());
       continue;
     }
-    // RFC 9293 §3.1 MUST-2/3: the checksum covers the pseudo-header. TODO(rx-offload): skip this
-    // sum when the pipeline passes on the NIC's RTE_MBUF_F_RX_L4_CKSUM_GOOD (frame has no flag yet).
-    if (!net::ipv4_l4_checksum_verifies(in.ip.source, in.ip.destination, net::ip_protocol::tcp, bytes)) {
+    // RFC 9293 §3.1 MUST-2/3: the checksum covers the pseudo-header. Skipped when the NIC already
+    // verified it (frame.l4_checksum_verified; perf/bench/tcp measures both cases).
+    if (!f.l4_checksum_verified &&
+        !net::ipv4_l4_checksum_verifies(in.ip.source, in.ip.destination, net::ip_protocol::tcp, bytes)) {
       verdicts[in.frame_index] = {pipeline::action::drop, stats::drop_reason::tcp_bad_checksum};
       tcp._stats.count_drop(stats::drop_reason::tcp_bad_checksum);
       continue;

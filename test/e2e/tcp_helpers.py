@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import re
 import select
 import socket
 import struct
@@ -222,7 +223,26 @@ def background(engine: h.Engine, cmd: list[str]) -> Iterator[object]:
             except Exception:
                 process.kill()
                 process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def is_connection_refused(error: OSError) -> bool:
     return error.errno == errno.ECONNREFUSED
+
+
+def close_diagnostics(engine: h.Engine, port: int) -> str:
+    """What the client side knows when the engine's table does not empty: the states of the
+    namespace's sockets to `port` (TIME-WAIT means the client finished its close: the engine
+    missed the client's last ACK or FIN and has no timer to recover, RFC 9293 §3.8.1), and the
+    tap qdisc's drop count (frames the kernel dropped on their way to the engine)."""
+    sockets = engine.ns_run(["ss", "-Htan", f"dport = :{port}"], check=False).stdout
+    states: dict[str, int] = {}
+    for line in sockets.splitlines():
+        if line.split():
+            states[line.split()[0]] = states.get(line.split()[0], 0) + 1
+    qdisc = engine.ns_run(["tc", "-s", "qdisc", "show", "dev", engine.tap], check=False).stdout
+    dropped = sum(int(n) for n in re.findall(r"dropped (\d+)", qdisc))
+    return (f"client sockets to port {port} by state: {states or 'none'}; "
+            f"frames dropped by the tap's qdisc towards the engine: {dropped}")

@@ -325,10 +325,6 @@ struct harness {
     std::vector<std::optional<tcp_probe>> probes(n);
     std::vector<bool> known_before(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if (unicast_ipv4_only && inputs[i].size() >= net::ethernet_header_length &&
-          net::load_be16(inputs[i].data() + 12) == net::ether_type::ipv4) {
-        net::store_mac(inputs[i].data(), our_mac);  // see `unicast_ipv4_only` below
-      }
       std::copy(inputs[i].begin(), inputs[i].end(), buffers[i].begin());
       frames[i].data = buffers[i].data();
       frames[i].length = static_cast<std::uint16_t>(inputs[i].size());
@@ -432,11 +428,6 @@ struct harness {
   std::uint64_t frames_in = 0;
   std::uint64_t transmitted = 0;
   bool verbose = std::getenv("RAMPART_FUZZ_VERBOSE") != nullptr;
-  // RAMPART_FUZZ_UNICAST_IPV4=1: IPv4 frames are delivered to our MAC whatever their destination
-  // MAC says, so a campaign can go on past the known bug of regressions/frame/KNOWN-BUG-* (a TCP
-  // reply to a frame sent to the broadcast MAC goes out with source MAC ff:ff:ff:ff:ff:ff).
-  // Remove with the fix. The frames checks (a)-(c) see are the rewritten ones.
-  bool unicast_ipv4_only = std::getenv("RAMPART_FUZZ_UNICAST_IPV4") != nullptr;
 };
 
 // The client's answer to one of our SYN-ACKs: the handshake's third segment (RFC 9293 §3.5,

@@ -234,3 +234,37 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   CHECK(verdict.reason == drop_reason::tcp_unhandled);
   CHECK(fx.drops(drop_reason::tcp_unhandled) == 1);
 }
+
+// Regression (test/fuzz/regressions/frame/icmp_echo_all_zero_reply_checksum): an echo request
+// whose every other word is zero makes a reply that sums to zero; its checksum must be 0xffff.
+// RFC 1624 eqn. 3 gives 0x0000 there, which no receiver verifies.
+TEST_CASE("ICMP echo whose reply sums to zero carries checksum 0xffff", "[unit][pipeline]") {
+  test::pipeline_fixture fx;
+  const test::bytes zeros(18, std::byte{0});
+  test::test_frame f(test::ipv4_frame_to_us(test::icmp_fields(), test::icmp_echo(8, 0, 0, zeros)));
+  REQUIRE(fx.run(f).what == action::transmit);
+  const auto icmp = f.bytes_out().subspan(34);
+  CHECK(test::get16(icmp, 2) == 0xffff);
+  CHECK(test::reference_checksum(icmp) == 0);
+  check_echo_reply(f.bytes_out(), zeros, 0, 0);
+}
+
+// Regression (test/fuzz/regressions/frame/tcp_reply_source_mac_broadcast): RFC 1122 §3.3.6.
+// Broadcast frames pass classify (ARP needs them) and are refused by ipv4_input; multicast
+// frames never get that far.
+TEST_CASE("unicast datagram in a link-layer broadcast or multicast frame is dropped", "[unit][pipeline]") {
+  const std::pair<net::mac_address, drop_reason> cases[] = {
+      {net::mac_address::broadcast(), drop_reason::ipv4_link_broadcast},
+      {net::mac_address{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}}, drop_reason::eth_not_for_us},
+  };
+  for (const auto& [destination, reason] : cases) {
+    test::pipeline_fixture fx;
+    const auto datagram = test::ipv4_datagram(test::icmp_fields(), test::icmp_echo(8, 1, 1, test::bytes(8, std::byte{7})));
+    test::test_frame f(test::ethernet_frame(destination, test::captured::host_mac, 0x0800, datagram, true));
+    const auto v = fx.run(f);
+    CHECK(v.what == action::drop);
+    CHECK(v.reason == reason);
+    CHECK(fx.drops(reason) == 1);
+    CHECK(fx.stats->icmp_echo_replied.read() == 0);
+  }
+}
