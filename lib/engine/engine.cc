@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -108,7 +109,8 @@ void log_port(const port_info& info) {
            " RX / " + std::to_string(info.tx_descriptors) + " TX descriptors each");
   log_info(std::string("RSS: ") + (info.plan.rss ? "on, hash " + describe_rss_hf(info.plan.rss_hf) : "off") +
            "; TX checksum offload: " + describe_tx_offloads(info.plan.tx_offloads) +
-           " (other checksums in software); RX checksums verified in software");
+           " (other checksums in software); RX TCP checksum: " +
+           ((info.plan.rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0 ? "trusted when the NIC marks it good" : "verified in software"));
   for (const std::string& w : info.plan.warnings) {
     log_warning(w);
   }

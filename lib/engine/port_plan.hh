@@ -32,7 +32,7 @@ struct port_plan {
   std::uint16_t queues = 0;                 // RX and TX queues: one pair per worker lcore
   bool rss = false;                         // RTE_ETH_MQ_RX_RSS with rss_hf
   std::uint64_t rss_hf = 0;                 // requested_rss_hf() masked by what the port offers
-  std::uint64_t rx_offloads = 0;            // RTE_ETH_RX_OFFLOAD_RSS_HASH when RSS is on and offered
+  std::uint64_t rx_offloads = 0;            // RSS_HASH when RSS is on and offered; TCP_CKSUM when offered
   std::uint64_t tx_offloads = 0;            // IPV4_CKSUM / TCP_CKSUM when offered
   pipeline::tx_offload_caps offload_caps;   // the same, as the pipeline sees it
   std::vector<std::string> warnings;        // degraded but working set-ups, for the start-up log

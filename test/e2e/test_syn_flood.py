@@ -36,11 +36,13 @@ import rampart_harness as h  # noqa: E402
 import tcp_helpers as t  # noqa: E402
 
 CONNECTIONS = 1000
-PARALLEL = 8
+PARALLEL = 1              # sequential: each latency is one handshake, not client queueing
 FLOOD_SECONDS = 60         # hping3's hard limit (timeout(1)); the test stops it earlier
+MIN_FLOOD_SECONDS = 10
 MIN_FLOOD_SYNS = 50_000    # the flood must really hit: several times the mbuf pool's size
 FLOOD_LEAK_BOUND = 3       # with >= 3x the pool pushed through, a 1-in-3 leak exhausts it
 RSS_TOLERANCE_KIB = 8 * 1024
+STOP_TIMEOUT = 60
 
 
 def vm_rss_kib(pid: int) -> int:
@@ -101,13 +103,16 @@ class SynFlood(unittest.TestCase):
             flood_t0 = time.monotonic()
             flooded = t.connect_and_close(netns, ip, 80, CONNECTIONS, parallel=PARALLEL)
             client_seconds = time.monotonic() - flood_t0
-            # Keep flooding until enough frames went through to make the leak check meaningful.
+            # Keep flooding for a while and until enough frames went through to make the leak
+            # check meaningful.
             t.wait_counters(engine,
-                            lambda c: c["tcp_syn_received"] - before["tcp_syn_received"]
-                            >= max(MIN_FLOOD_SYNS, FLOOD_LEAK_BOUND * pool_size),
+                            lambda c: (c["tcp_syn_received"] - before["tcp_syn_received"]
+                                       >= max(MIN_FLOOD_SYNS, FLOOD_LEAK_BOUND * pool_size)
+                                       and time.monotonic() - flood_t0 >= MIN_FLOOD_SECONDS),
                             FLOOD_SECONDS, "enough flood SYNs")
-            self.assertIsNone(flood.poll(), "hping3 ended before the client finished: the "
-                              f"connections did not all run under flood\n{flood.stderr.read()}")
+            if flood.poll() is not None:
+                self.fail("hping3 ended before the client finished: the connections did not "
+                          f"all run under flood\n{flood.stderr.read()}")
             flood_end = engine.counters()
             flood_seconds = time.monotonic() - flood_t0
 
@@ -121,7 +126,7 @@ class SynFlood(unittest.TestCase):
               f"over {flood_seconds:.1f} s; SYNs in total "
               f"{after['tcp_syn_received'] - before['tcp_syn_received']:,}; "
               f"ethdev imissed +{ethdev_after['imissed'] - ethdev_before['imissed']:,}")
-        h.log(f"connect latency, {CONNECTIONS} connections, {PARALLEL} at a time: "
+        h.log(f"connect latency, {CONNECTIONS} sequential connections: "
               f"without flood p50 {t.percentile(quiet, 50) * 1e3:.2f} ms "
               f"p99 {t.percentile(quiet, 99) * 1e3:.2f} ms; "
               f"under flood p50 {t.percentile(flooded, 50) * 1e3:.2f} ms "
@@ -148,10 +153,17 @@ class SynFlood(unittest.TestCase):
                          "RX refill failed: mbufs ran out (a leak, or the pool is too small)")
         self.assertLessEqual(rss_after, rss_before + RSS_TOLERANCE_KIB)
 
-        # Still serving, at quiet-time speed order of magnitude.
+        # Still serving.
         check = engine.counters()
         t.connect_and_close(netns, ip, 80, 50, parallel=PARALLEL)
         self.settle(engine, 50, check)
+
+        # And still stoppable: SIGTERM ends it cleanly. The bound is generous on purpose (see
+        # the report in the log line): the control thread was seen to take 10-20 s to notice
+        # SIGTERM after a flood on this 2-core machine; a hang still fails.
+        stop_t0 = time.monotonic()
+        self.assertEqual(engine.stop(timeout=STOP_TIMEOUT), 0, engine.output()[-2000:])
+        h.log(f"SIGTERM to exit after the flood: {time.monotonic() - stop_t0:.1f} s")
 
 
 if __name__ == "__main__":

@@ -261,6 +261,40 @@ class HandshakeTests:
         self.assertEqual(after["tcp_rst_no_connection"] - before["tcp_rst_no_connection"], 1)
         self.assertEqual(self.stats()["tcp_rst_sent"], stats_before["tcp_rst_sent"])
 
+    # TODO(retransmission): lib/tcp has no retransmission timer (connection_input.cc: "the peer's
+    # repeat clocks the resend of our FIN"). When the client's last ACK is lost, Linux sits in
+    # TIME-WAIT and never repeats its FIN, so the engine holds the connection in LAST-ACK for
+    # ever: test_syn_flood.py sees such leftovers when the flood makes the tap drop frames.
+    # Marked expectedFailure so it tracks the gap; once FIN retransmission lands it passes and
+    # unittest reports an "unexpected success" (a failure): remove the marker then.
+    @unittest.expectedFailure
+    def test_12_fin_is_retransmitted_when_the_last_ack_is_lost(self) -> None:
+        before = self.stats()
+        sport, isn = 46001, 0x0A0B0C0D
+        with t.Capture(self.engine) as cap:
+            cookie = self.syn_ack_for(cap, sport, seq=isn)[TCP].seq
+            cap.send(self.crafted(sport, 80, "A", isn + 1, cookie + 1))
+            t.wait_counters(self.engine, lambda c: c["tcp_connections_active"]
+                            == before["tcp_connections_active"] + 1, 10, "the connection")
+            try:
+                cap.send(self.crafted(sport, 80, "FA", isn + 1, cookie + 1))
+                first = self.reply_to(cap, sport, 80)
+                self.assertIsNotNone(first, "no answer to our FIN")
+                self.assertTrue(first[TCP].flags.F, first.summary())
+                # We withhold the last ACK. RFC 9293 §3.8.1 and RFC 6298 §2 (initial RTO 1 s,
+                # §5.5 doubling) say the FIN comes again; 4 s allows the first retransmission on
+                # any sane RTO, the second on a 1 s one.
+                again = self.reply_to(cap, sport, 80, timeout=4.0)
+                self.assertIsNotNone(again, "FIN not retransmitted: the connection would stay "
+                                     "in LAST-ACK for ever")
+                self.assertTrue(again[TCP].flags.F)
+                self.assertEqual(again[TCP].seq, first[TCP].seq)
+            finally:
+                # Close it either way so later tests start from an empty table.
+                cap.send(self.crafted(sport, 80, "A", isn + 2, cookie + 2))
+                t.wait_counters(self.engine, lambda c: c["tcp_connections_active"]
+                                == before["tcp_connections_active"], 10, "the close")
+
     def test_10_still_serving_after_the_bad_segments(self) -> None:
         before = self.stats()
         latencies = t.connect_and_close(self.engine.netns, self.engine.engine_ip, 80, 20,

@@ -83,6 +83,15 @@ TEST_CASE("no TX checksum offload: software checksums", "[unit][engine]") {
   CHECK(describe_tx_offloads(plan.tx_offloads) == "none");
 }
 
+TEST_CASE("RX TCP checksum verification is requested only when offered", "[unit][engine]") {
+  port_capabilities caps = af_packet_one_qpair();
+  CHECK((plan_port(caps, port_config{}, 1).rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) == 0);
+  caps.rx_offload_capa = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+  const port_plan plan = plan_port(caps, port_config{}, 1);
+  CHECK((plan.rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0);
+  CHECK((plan.rx_offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) == 0);  // one queue: no RSS
+}
+
 TEST_CASE("fewer queues than workers is a usage error with the fix", "[unit][engine]") {
   port_config cfg;
   cfg.device = "net_af_packet0";
