@@ -1,5 +1,7 @@
 #include "cookie/key_schedule.hh"
 
+#include "net/hex.hh"
+
 #include <sys/random.h>
 
 #include <array>
@@ -26,19 +28,6 @@ void validate_rotation(std::uint32_t rotation_seconds) {
   }
 }
 
-int hex_value(unsigned char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 bool is_trailing_space(std::byte b) noexcept {
   const auto c = static_cast<unsigned char>(b);
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -61,7 +50,7 @@ std::vector<std::byte> decode_master_secret(std::span<const std::byte> contents)
   }
   bool all_hex = end > 0;
   for (std::size_t i = 0; i < end && all_hex; ++i) {
-    all_hex = hex_value(static_cast<unsigned char>(contents[i])) >= 0;
+    all_hex = net::hex_value(static_cast<char>(contents[i])) >= 0;
   }
 
   std::vector<std::byte> master;
@@ -71,8 +60,8 @@ std::vector<std::byte> decode_master_secret(std::span<const std::byte> contents)
     }
     master.reserve(end / 2);
     for (std::size_t i = 0; i < end; i += 2) {
-      const int hi = hex_value(static_cast<unsigned char>(contents[i]));
-      const int lo = hex_value(static_cast<unsigned char>(contents[i + 1]));
+      const int hi = net::hex_value(static_cast<char>(contents[i]));
+      const int lo = net::hex_value(static_cast<char>(contents[i + 1]));
       master.push_back(static_cast<std::byte>(hi << 4 | lo));
     }
   } else {

@@ -10,24 +10,12 @@
 // Prefix lengths follow the same rules: 0..32, decimal, no leading zeros ("/08" is rejected).
 #include "net/addresses.hh"
 
+#include "net/hex.hh"
+
 #include <cstdio>
 
 namespace rampart::net {
 namespace {
-
-// Value of one hex digit, or -1.
-constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 

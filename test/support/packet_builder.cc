@@ -1,5 +1,7 @@
 #include "packet_builder.hh"
 
+#include "net/hex.hh"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -7,19 +9,6 @@
 namespace rampart::test {
 
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 void put_mac(bytes& out, const net::mac_address& m) {
   for (std::uint8_t b : m.bytes) {
@@ -36,7 +25,7 @@ bytes from_hex(std::string_view hex) {
     if (c == ' ' || c == '\n' || c == '\t' || c == ':') {
       continue;
     }
-    const int d = hex_digit(c);
+    const int d = net::hex_value(c);
     if (d < 0) {
       std::fprintf(stderr, "from_hex: bad character '%c'\n", c);
       std::abort();
