@@ -1,6 +1,10 @@
 #include "engine/engine.hh"
 
+#include <pthread.h>
+
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -137,6 +141,24 @@ void log_listeners(const std::vector<config::listener_config>& listeners) {
   }
 }
 
+// net_tap's RX path reads its fd only after a signal says data arrived (SIGIO re-routed to a
+// queued real-time signal, one per receive event). A process-directed signal goes to any thread
+// that does not block it; landing on the control lcore, a flood's worth of them kept its 100 ms
+// tick from running, and SIGTERM took up to 37 s to act after a flood (test_syn_flood.py).
+// Blocking them on this thread alone leaves them to the threads EAL created, which still accept
+// them (the mask is per thread, set after EAL start); SIGINT/SIGTERM stay deliverable here.
+void keep_pmd_signals_off_control_lcore() {
+  sigset_t pmd_signals;
+  sigemptyset(&pmd_signals);
+  sigaddset(&pmd_signals, SIGIO);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) {
+    sigaddset(&pmd_signals, s);
+  }
+  if (const int rc = pthread_sigmask(SIG_BLOCK, &pmd_signals, nullptr); rc != 0) {
+    log_warning("cannot block PMD signals on the control lcore: " + std::string(std::strerror(rc)));
+  }
+}
+
 }  // namespace
 
 exit_code run(const config::engine_config& cfg, std::string_view program_name) {
@@ -234,6 +256,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     lcores_text += (lcores_text.empty() ? "" : ",") + std::to_string(l);
   }
   log_info("workers running on lcore(s) " + lcores_text);
+  keep_pmd_signals_off_control_lcore();
 
   // RFC 5227 §3: announce our address once the interface is usable, so peers that cached an
   // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved

@@ -17,31 +17,31 @@ std::uint8_t u8(std::byte b) noexcept { return std::to_integer<std::uint8_t>(b);
 // Recognised with three masked word compares; anything else takes the general loop, and the
 // result is the one the loop gives for these bytes (same fields, WS clamped to 14). Measured in
 // docs/performance.md: option parsing was 22% of the SYN -> SYN-ACK path.
-std::optional<tcp_options> parse_linux_syn_options(std::span<const std::byte> list) noexcept {
+// Pinned by test/unit/net/tcp_options_fast_path_test.cc. Returns false (options untouched) when
+// the list is anything else.
+bool parse_linux_syn_options(std::span<const std::byte> list, tcp_options& options) noexcept {
   if (list.size() != 20) {
-    return std::nullopt;
+    return false;
   }
   const std::byte* p = list.data();
   if ((load_be32(p) & 0xffff0000U) != 0x02040000U || load_be32(p + 4) != 0x0402080aU ||
       (load_be32(p + 16) & 0xffffff00U) != 0x01030300U) {
-    return std::nullopt;
+    return false;
   }
-  tcp_options options;
   options.mss = load_be16(p + 2);
   options.sack_permitted = true;
   options.timestamps = tcp_timestamps{load_be32(p + 8), load_be32(p + 12)};
   options.window_scale = std::min(u8(p[19]), tcp_max_window_scale);
-  return options;
+  return true;
 }
 
-}  // namespace
-
-parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept {
-  using stats::drop_reason;
-  if (const auto linux_syn = parse_linux_syn_options(list)) {
-    return *linux_syn;
+// parse_tcp_options writing into `options` (which must start empty): the in-place form lets
+// parse_tcp_header fill a caller's segment without copying a result through (docs/performance.md,
+// pass 2). Returns false for tcp_bad_options; `options` is then unspecified.
+bool parse_tcp_options_into(std::span<const std::byte> list, tcp_options& options) noexcept {
+  if (parse_linux_syn_options(list, options)) {
+    return true;
   }
-  tcp_options options;
   std::size_t i = 0;
   while (i < list.size()) {
     const std::uint8_t kind = u8(list[i]);
@@ -53,35 +53,35 @@ parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noe
       continue;
     }
     if (i + 1 >= list.size()) {
-      return drop_reason::tcp_bad_options;  // no room for the length byte
+      return false;  // no room for the length byte
     }
     const std::uint8_t length = u8(list[i + 1]);
     if (length < 2 || length > list.size() - i) {
-      return drop_reason::tcp_bad_options;  // zero/one would loop forever; too long overruns
+      return false;  // zero/one would loop forever; too long overruns
     }
     const std::byte* value = list.data() + i + 2;
     switch (kind) {
       case tcp_option_kind::mss:
         if (length != 4) {
-          return drop_reason::tcp_bad_options;
+          return false;
         }
         options.mss = load_be16(value);
         break;
       case tcp_option_kind::window_scale:
         if (length != 3) {
-          return drop_reason::tcp_bad_options;
+          return false;
         }
         options.window_scale = std::min(u8(value[0]), tcp_max_window_scale);
         break;
       case tcp_option_kind::sack_permitted:
         if (length != 2) {
-          return drop_reason::tcp_bad_options;
+          return false;
         }
         options.sack_permitted = true;
         break;
       case tcp_option_kind::timestamps:
         if (length != 10) {
-          return drop_reason::tcp_bad_options;
+          return false;
         }
         options.timestamps = tcp_timestamps{load_be32(value), load_be32(value + 4)};
         break;
@@ -90,31 +90,25 @@ parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noe
     }
     i += length;
   }
+  return true;
+}
+
+}  // namespace
+
+parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept {
+  tcp_options options;
+  if (!parse_tcp_options_into(list, options)) {
+    return stats::drop_reason::tcp_bad_options;
+  }
   return options;
 }
 
-std::size_t tcp_options_length(const tcp_options& options) noexcept {
-  std::size_t length = 0;
-  if (options.mss) {
-    length += 4;
-  }
-  if (options.timestamps) {
-    length += 12;  // SACK-permitted rides in the two padding bytes when both are present
-  } else if (options.sack_permitted) {
-    length += 4;
-  }
-  if (options.window_scale) {
-    length += 4;
-  }
-  return length;
-}
+namespace {
 
-std::size_t write_tcp_options(std::span<std::byte> out, const tcp_options& options) noexcept {
-  const std::size_t length = tcp_options_length(options);
-  if (out.size() < length) {
-    return 0;
-  }
-  std::byte* p = out.data();
+// Writes the options at p, which has room for tcp_options_length(options) bytes. Shared by
+// write_tcp_options and write_tcp_header so the length is computed once per header
+// (docs/performance.md, pass 2: it ran three times per SYN-ACK).
+void put_tcp_options(std::byte* p, const tcp_options& options) noexcept {
   const auto put = [&p](std::uint8_t b) { *p++ = std::byte{b}; };
   if (options.mss) {
     put(tcp_option_kind::mss);
@@ -147,10 +141,21 @@ std::size_t write_tcp_options(std::span<std::byte> out, const tcp_options& optio
     put(3);
     put(*options.window_scale);
   }
+}
+
+}  // namespace
+
+std::size_t write_tcp_options(std::span<std::byte> out, const tcp_options& options) noexcept {
+  const std::size_t length = tcp_options_length(options);
+  if (out.size() < length) {
+    return 0;
+  }
+  put_tcp_options(out.data(), options);
   return length;
 }
 
-parse_result<tcp_view> tcp_view::parse(std::span<const std::byte> segment) noexcept {
+parse_result<std::size_t> parse_tcp_header(std::span<const std::byte> segment, tcp_header& header,
+                                           tcp_options& options) noexcept {
   using stats::drop_reason;
   if (segment.size() < tcp_min_header_length) {
     return drop_reason::tcp_truncated;
@@ -160,22 +165,31 @@ parse_result<tcp_view> tcp_view::parse(std::span<const std::byte> segment) noexc
   if (header_length < tcp_min_header_length || header_length > segment.size()) {
     return drop_reason::tcp_bad_data_offset;
   }
-  const auto options = parse_tcp_options(segment.subspan(tcp_min_header_length,
-                                                         header_length - tcp_min_header_length));
-  if (!options) {
-    return options.error();
+  options = tcp_options{};
+  if (!parse_tcp_options_into(segment.subspan(tcp_min_header_length, header_length - tcp_min_header_length),
+                              options)) {
+    return drop_reason::tcp_bad_options;
   }
+  header.source_port = load_be16(p);
+  header.destination_port = load_be16(p + 2);
+  header.sequence = seq32{load_be32(p + 4)};
+  header.acknowledgment = seq32{load_be32(p + 8)};
+  header.header_length = static_cast<std::uint8_t>(header_length);
+  header.flags = u8(p[13]);
+  header.window = load_be16(p + 14);
+  header.checksum = load_be16(p + 16);
+  header.urgent_pointer = load_be16(p + 18);
+  return header_length;
+}
+
+parse_result<tcp_view> tcp_view::parse(std::span<const std::byte> segment) noexcept {
   tcp_header h;
-  h.source_port = load_be16(p);
-  h.destination_port = load_be16(p + 2);
-  h.sequence = seq32{load_be32(p + 4)};
-  h.acknowledgment = seq32{load_be32(p + 8)};
-  h.header_length = static_cast<std::uint8_t>(header_length);
-  h.flags = u8(p[13]);
-  h.window = load_be16(p + 14);
-  h.checksum = load_be16(p + 16);
-  h.urgent_pointer = load_be16(p + 18);
-  return tcp_view{segment, h, *options};
+  tcp_options o;
+  const auto length = parse_tcp_header(segment, h, o);
+  if (!length) {
+    return length.error();
+  }
+  return tcp_view{segment, h, o};
 }
 
 std::uint32_t tcp_view::sequence_length() const noexcept {
@@ -200,7 +214,7 @@ std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
   store_be16(p + 14, header.window);
   store_be16(p + 16, header.checksum);
   store_be16(p + 18, header.urgent_pointer);
-  write_tcp_options(out.subspan(tcp_min_header_length, options_length), options);
+  put_tcp_options(p + tcp_min_header_length, options);
   return length;
 }
 

@@ -74,8 +74,14 @@ struct tcp_options {
 // When a kind repeats, the last one wins.
 parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept;
 
-// Bytes write_tcp_options will emit for these options (a multiple of 4, at most 20).
-std::size_t tcp_options_length(const tcp_options& options) noexcept;
+// Bytes write_tcp_options will emit for these options (a multiple of 4, at most 20). Inline:
+// each SYN-ACK needs it in write_reply and write_tcp_header, and the call cost more than the
+// sum (docs/performance.md, pass 2).
+inline std::size_t tcp_options_length(const tcp_options& options) noexcept {
+  // SACK-permitted rides in the two padding bytes of TS when both are present.
+  return (options.mss ? 4U : 0U) + (options.timestamps ? 12U : options.sack_permitted ? 4U : 0U) +
+         (options.window_scale ? 4U : 0U);
+}
 
 // Writes options aligned the way Linux and the RFC 7323 Appendix A suggestion lay them out,
 // so each 4-byte field sits on a 32-bit boundary:
@@ -101,6 +107,13 @@ struct tcp_header {
 
   constexpr bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
 };
+
+// What tcp_view::parse checks and decodes, written into caller-owned fields: the TCP input
+// stage decodes straight into its per-burst segment this way instead of copying a view
+// (docs/performance.md, pass 2). Returns the header length (20..60). Errors: those of
+// tcp_view::parse; header and options are then unspecified.
+parse_result<std::size_t> parse_tcp_header(std::span<const std::byte> segment, tcp_header& header,
+                                           tcp_options& options) noexcept;
 
 class tcp_view {
  public:

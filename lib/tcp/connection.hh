@@ -50,10 +50,11 @@ struct connection {
 
   std::uint32_t hash = 0;           // the flow table hash it was inserted with (erase needs it)
 
-  // syn_received only: the half-open list links (lcore_tcp.hh), when the entry expires (ns, the
-  // burst clock), and the TSval our SYN-ACK carried, so a retransmitted SYN gets the same SYN-ACK.
-  std::uint32_t backlog_prev = no_handle;
-  std::uint32_t backlog_next = no_handle;
+  // syn_received and last_ack: the expiry list links (lcore_tcp.hh: the backlog or the LAST-ACK
+  // list, by state) and when the entry expires (ns, the burst clock). syn_received also keeps the
+  // TSval our SYN-ACK carried, so a retransmitted SYN gets the same SYN-ACK.
+  std::uint32_t expiry_prev = no_handle;
+  std::uint32_t expiry_next = no_handle;
   std::uint64_t expires_ns = 0;
   std::uint32_t syn_ack_tsval = 0;
 };

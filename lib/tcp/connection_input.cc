@@ -141,7 +141,7 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
             }
             return v;
           }
-          backlog_remove(handle);
+          list_remove(_backlog, handle);
           c.state = tcp_state::established;
           c.snd_una = seg.tcp.acknowledgment;
           c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
@@ -208,6 +208,7 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
     // queued), so our FIN rides on the ACK: CLOSE-WAIT -> LAST-ACK (§3.6).
     c.rcv_nxt = c.rcv_nxt + 1;
     c.state = tcp_state::last_ack;
+    list_push(_last_ack, handle, now_ns + _settings.last_ack_timeout_ns);
     c.snd_nxt = c.snd_nxt + 1;
     return send(fin | ack, c.snd_nxt - 1);
   }

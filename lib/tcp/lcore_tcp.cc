@@ -67,8 +67,11 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const connection& c, st
 void lcore_tcp::erase(flow::connection_handle handle) noexcept {
   const connection& c = _pool[handle];
   if (c.state == tcp_state::syn_received) {
-    backlog_remove(handle);
+    list_remove(_backlog, handle);
   } else {
+    if (c.state == tcp_state::last_ack) {
+      list_remove(_last_ack, handle);
+    }
     _stats.tcp_connections_closed.add();
   }
   _table.erase({c.remote_ip, c.local_ip, c.remote_port, c.local_port}, c.hash);
@@ -76,41 +79,46 @@ void lcore_tcp::erase(flow::connection_handle handle) noexcept {
   ++_table_changes;
 }
 
-void lcore_tcp::backlog_push(flow::connection_handle handle) noexcept {
+void lcore_tcp::list_push(expiry_list& list, flow::connection_handle handle, std::uint64_t expires_ns) noexcept {
   connection& c = _pool[handle];
-  c.backlog_prev = _backlog_tail;
-  c.backlog_next = no_handle;
-  if (_backlog_tail != no_handle) {
-    _pool[_backlog_tail].backlog_next = handle;
+  c.expires_ns = expires_ns;
+  c.expiry_prev = list.tail;
+  c.expiry_next = no_handle;
+  if (list.tail != no_handle) {
+    _pool[list.tail].expiry_next = handle;
   } else {
-    _backlog_head = handle;
+    list.head = handle;
   }
-  _backlog_tail = handle;
-  ++_half_open;
+  list.tail = handle;
+  ++list.size;
 }
 
-void lcore_tcp::backlog_remove(flow::connection_handle handle) noexcept {
+void lcore_tcp::list_remove(expiry_list& list, flow::connection_handle handle) noexcept {
   connection& c = _pool[handle];
-  if (c.backlog_prev != no_handle) {
-    _pool[c.backlog_prev].backlog_next = c.backlog_next;
+  if (c.expiry_prev != no_handle) {
+    _pool[c.expiry_prev].expiry_next = c.expiry_next;
   } else {
-    _backlog_head = c.backlog_next;
+    list.head = c.expiry_next;
   }
-  if (c.backlog_next != no_handle) {
-    _pool[c.backlog_next].backlog_prev = c.backlog_prev;
+  if (c.expiry_next != no_handle) {
+    _pool[c.expiry_next].expiry_prev = c.expiry_prev;
   } else {
-    _backlog_tail = c.backlog_prev;
+    list.tail = c.expiry_prev;
   }
-  c.backlog_prev = no_handle;
-  c.backlog_next = no_handle;
-  --_half_open;
+  c.expiry_prev = no_handle;
+  c.expiry_next = no_handle;
+  --list.size;
 }
 
-void lcore_tcp::expire_backlog(std::uint64_t now_ns) noexcept {
-  // Entries join in SYN order with one timeout, so the head is always the first to expire.
-  while (_backlog_head != no_handle && _pool[_backlog_head].expires_ns <= now_ns) {
-    erase(_backlog_head);
+void lcore_tcp::expire(expiry_list& list, std::uint64_t now_ns) noexcept {
+  while (list.head != no_handle && _pool[list.head].expires_ns <= now_ns) {
+    erase(list.head);  // erase() unlinks it, by its state
   }
+}
+
+void lcore_tcp::expire_timed_out(std::uint64_t now_ns) noexcept {
+  expire(_backlog, now_ns);
+  expire(_last_ack, now_ns);
 }
 
 std::uint32_t lcore_tcp::initial_sequence(const flow::flow_key& key, std::uint64_t now_ns) const noexcept {

@@ -44,6 +44,13 @@ struct tcp_settings {
   // A backlog entry outlives three SYN retransmissions of a client with RFC 6298's 1 s initial
   // RTO (sent at 1, 3, 7 s): 12 s.
   std::uint64_t backlog_timeout_ns = 12'000'000'000ULL;
+  // How long a connection waits in LAST-ACK for the ACK of our FIN. There is no FIN
+  // retransmission timer yet (TODO(timers)): a peer whose FIN+ACK was lost repeats its FIN and is
+  // answered again; a peer whose final ACK was lost is in TIME-WAIT and sends nothing more, so
+  // the entry is erased after this time instead of occupying the table for ever. 2 × MSL of
+  // RFC 9293 §3.4.2's 2 minutes would outlive any retransmitted FIN; 60 s covers Linux's
+  // default of 5 FIN retransmissions from a 200 ms RTO with room to spare.
+  std::uint64_t last_ack_timeout_ns = 60'000'000'000ULL;
   pipeline::tx_offload_caps offload;        // the port's TX checksum offloads
 
   // From the config (mss clamped to port.mtu - 40, RFC 9293 §3.7.1). Listeners come separately.
@@ -74,7 +81,8 @@ class lcore_tcp {
   const connection* find(const flow::flow_key& key, std::uint32_t hash) const noexcept;
   const connection* find(const flow::flow_key& key) const noexcept { return find(key, _table.hash(key)); }
   std::uint32_t connection_count() const noexcept { return _table.size(); }
-  std::uint32_t half_open_count() const noexcept { return _half_open; }
+  std::uint32_t half_open_count() const noexcept { return _backlog.size; }
+  std::uint32_t last_ack_count() const noexcept { return _last_ack.size; }
   const tcp_settings& settings() const noexcept { return _settings; }
   const flow::flow_table& table() const noexcept { return _table; }
 
@@ -91,17 +99,38 @@ class lcore_tcp {
   // SYN-ACK for a SYN: from the backlog or a cookie, per the cookie mode.
   pipeline::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
   pipeline::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
+  // What a SYN-ACK says beyond the settings: a half-open entry's fields, or a cookie's, which
+  // has no entry (building a whole connection for it cost ~20 instructions a SYN,
+  // docs/performance.md pass 2).
+  struct syn_ack_offer {
+    net::seq32 iss;
+    net::seq32 rcv_nxt;
+    bool window_scaling = false;  // offer our window scale (the SYN offered one)
+    bool sack_permitted = false;
+    bool timestamps = false;
+    std::uint32_t tsval = 0;      // our TSval when timestamps
+  };
   // Writes the SYN-ACK a half-open entry stands for (first answer and retransmissions alike).
   pipeline::verdict write_syn_ack(segment& seg, const connection& c) noexcept;
+  pipeline::verdict write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept;
   // Inserts a control block; false (nothing changed) when the pool or table is full.
   std::optional<flow::connection_handle> insert(const connection& c, std::uint32_t hash) noexcept;
   void erase(flow::connection_handle handle) noexcept;
-  // The half-open list: SYN-RECEIVED connections in SYN order, linked through their control
-  // blocks, so the oldest (the first to expire) is at the head and leaving is O(1).
-  void backlog_push(flow::connection_handle handle) noexcept;
-  void backlog_remove(flow::connection_handle handle) noexcept;
-  // Erases backlog entries whose timeout passed, oldest first.
-  void expire_backlog(std::uint64_t now_ns) noexcept;
+  // A FIFO of connections that wait out one fixed timeout, linked through their control blocks
+  // (connection::expiry_prev/next; a connection is in at most one list, given by its state):
+  // SYN-RECEIVED entries (the backlog) and LAST-ACK ones. One timeout per list keeps the head the
+  // first to expire, so joining, leaving and expiring are O(1) per entry.
+  struct expiry_list {
+    flow::connection_handle head = no_handle;  // oldest
+    flow::connection_handle tail = no_handle;  // newest
+    std::uint32_t size = 0;
+  };
+  void list_push(expiry_list& list, flow::connection_handle handle, std::uint64_t expires_ns) noexcept;
+  void list_remove(expiry_list& list, flow::connection_handle handle) noexcept;
+  // Erases the entries of `list` whose time has come, oldest first.
+  void expire(expiry_list& list, std::uint64_t now_ns) noexcept;
+  // Called once per burst: the timeouts of both lists.
+  void expire_timed_out(std::uint64_t now_ns) noexcept;
   std::uint32_t initial_sequence(const flow::flow_key& key, std::uint64_t now_ns) const noexcept;
   std::uint16_t ip_id() noexcept { return _next_ip_id++; }
 
@@ -112,9 +141,8 @@ class lcore_tcp {
   cookie::siphash_key _isn_key;  // RFC 6528 F() for backlog ISNs; random per lcore
   flow::flow_table _table;
   flow::connection_pool<connection> _pool;
-  flow::connection_handle _backlog_head = no_handle;  // oldest SYN-RECEIVED entry
-  flow::connection_handle _backlog_tail = no_handle;  // newest
-  std::uint32_t _half_open = 0;                       // entries in the list
+  expiry_list _backlog;   // SYN-RECEIVED, in SYN order (cookie modes auto/off)
+  expiry_list _last_ack;  // LAST-ACK, in the order our FINs went out
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;
 };

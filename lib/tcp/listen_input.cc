@@ -68,9 +68,9 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   _stats.tcp_syn_received.add();
   const bool use_backlog =
       _settings.cookie_mode == config::cookie_mode::off ||
-      (_settings.cookie_mode == config::cookie_mode::auto_mode && _half_open < _settings.auto_threshold);
+      (_settings.cookie_mode == config::cookie_mode::auto_mode && _backlog.size < _settings.auto_threshold);
 
-  if (use_backlog && _half_open < _settings.backlog_capacity) {
+  if (use_backlog && _backlog.size < _settings.backlog_capacity) {
     // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
     // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
     connection c;
@@ -98,9 +98,8 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
       c.syn_ack_tsval = static_cast<std::uint32_t>(now_ns / 1'000'000);
     }
     c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
-    c.expires_ns = now_ns + _settings.backlog_timeout_ns;
     if (const auto handle = insert(c, seg.hash)) {
-      backlog_push(*handle);
+      list_push(_backlog, *handle, now_ns + _settings.backlog_timeout_ns);
       _stats.tcp_syn_backlog_used.add();
       return write_syn_ack(seg, _pool[*handle]);
     }
@@ -125,43 +124,43 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   if (!isn) {
     return drop(drop_reason::tcp_syn_no_cookie_key);
   }
-  connection c;  // not stored: only what write_syn_ack reads
-  c.iss = net::seq32{*isn};
+  syn_ack_offer offer;  // not stored: the cookie carries what the ACK needs back
+  offer.iss = net::seq32{*isn};
   // A SYN carrying data: the cookie cannot queue it, so RCV.NXT stays SEG.SEQ+1 and the data is
   // left unacknowledged; the client sends it again after the handshake (RFC 9293 §3.10.7.2
   // allows queueing it, it does not require it).
-  c.rcv_nxt = seg.tcp.sequence + 1;
+  offer.rcv_nxt = seg.tcp.sequence + 1;
   if (ts_options) {
-    c.timestamps = true;
-    c.ts_recent = seg.options.timestamps->value;
-    c.syn_ack_tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *ts_options);
-    if (seg.options.window_scale) {
-      c.window_scaling = true;
-      c.snd_wscale = *seg.options.window_scale;
-      c.rcv_wscale = _settings.window_scale;
-    }
-    c.sack_permitted = seg.options.sack_permitted;
+    offer.timestamps = true;
+    offer.tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *ts_options);
+    offer.window_scaling = seg.options.window_scale.has_value();
+    offer.sack_permitted = seg.options.sack_permitted;
   }
   _stats.tcp_syncookies_sent.add();
-  return write_syn_ack(seg, c);
+  return write_syn_ack(seg, offer);
 }
 
 pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const connection& c) noexcept {
+  return write_syn_ack(seg, syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps,
+                                          c.syn_ack_tsval});
+}
+
+pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
   reply_fields r;
-  r.sequence = c.iss;
-  r.acknowledgment = c.rcv_nxt;
+  r.sequence = offer.iss;
+  r.acknowledgment = offer.rcv_nxt;
   r.flags = syn | ack;
   // RFC 7323 §2.2: the window of a SYN-ACK is not scaled.
   r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(_settings.receive_window, 65535));
   r.options.mss = _settings.mss;
   // RFC 7323 §2.2 / RFC 2018 §2: offer window scale and SACK only to a SYN that offered them.
-  if (c.window_scaling) {
+  if (offer.window_scaling) {
     r.options.window_scale = _settings.window_scale;
   }
-  r.options.sack_permitted = c.sack_permitted;
-  if (c.timestamps) {
+  r.options.sack_permitted = offer.sack_permitted;
+  if (offer.timestamps) {
     // RFC 7323 §3.2: TSecr echoes the SYN's TSval.
-    r.options.timestamps = net::tcp_timestamps{c.syn_ack_tsval, seg.options.timestamps->value};
+    r.options.timestamps = net::tcp_timestamps{offer.tsval, seg.options.timestamps->value};
   }
   return write_reply(seg, r, ip_id(), _settings.offload);
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <new>
+#include <type_traits>
 
 #include "net/checksum.hh"
 #include "tcp/segment.hh"
@@ -14,14 +15,19 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
   static_assert(burst_max <= flow::flow_table::max_burst, "one lookup_bulk per burst");
   const std::size_t n = segments.size() < burst_max ? segments.size() : burst_max;
 
-  tcp.expire_backlog(now_ns);
+  tcp.expire_timed_out(now_ns);
 
-  // Stage 1: validate and decode; gather the keys of the valid segments. The slots are left
-  // uninitialised (a union member is not constructed): default-constructing all 64 segments cost
-  // 7 ns per packet of a 32-frame SYN burst (perf/bench/tcp); each valid one is built in place.
-  union segment_slot {
-    segment s;
-    segment_slot() noexcept {}
+  // Stage 1: validate and decode; gather the keys of the valid segments. The slots are raw
+  // storage, never default-constructed: constructing all 64 segments cost 7 ns per packet of a
+  // 32-frame SYN burst (perf/bench/tcp), and constructing each valid one before decoding into it
+  // 13 instructions (docs/performance.md, pass 2). A segment is an implicit-lifetime aggregate, so
+  // a byte array's storage provides it (C++20 [intro.object]/13), and every member is written
+  // below before stage 3 reads it.
+  static_assert(std::is_aggregate_v<segment> && std::is_trivially_copyable_v<segment> &&
+                std::is_trivially_destructible_v<segment>, "segment slots are raw storage");
+  struct segment_slot {
+    alignas(segment) std::byte storage[sizeof(segment)];
+    segment& get() noexcept { return *std::launder(reinterpret_cast<segment*>(storage)); }
   };
   std::array<segment_slot, burst_max> slots;
   std::array<std::uint32_t, burst_max> frame_of;
@@ -32,10 +38,13 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
     const pipeline::tcp_segment& in = segments[i];
     pipeline::frame& f = frames[in.frame_index];
     const std::span<const std::byte> bytes{f.data + in.l4_offset, in.l4_length};
-    const auto view = net::tcp_view::parse(bytes);
-    if (!view) {
-      verdicts[in.frame_index] = {pipeline::action::drop, view.error()};
-      tcp._stats.count_drop(view.error());
+    // Decoded straight into the slot (net::parse_tcp_header) rather than through a tcp_view
+    // copied in: docs/performance.md, pass 2. A refused segment leaves the slot to the next one.
+    segment& s = slots[valid].get();
+    const auto header_length = net::parse_tcp_header(bytes, s.tcp, s.options);
+    if (!header_length) {
+      verdicts[in.frame_index] = {pipeline::action::drop, header_length.error()};
+      tcp._stats.count_drop(header_length.error());
       continue;
     }
     // RFC 9293 §3.1 MUST-2/3: the checksum covers the pseudo-header. Skipped when the NIC already
@@ -46,11 +55,11 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
       tcp._stats.count_drop(stats::drop_reason::tcp_bad_checksum);
       continue;
     }
-    const net::tcp_header& th = view->header();
-    const flow::flow_key key{in.ip.source.value, in.ip.destination.value, th.source_port, th.destination_port};
-    segment& s = *::new (&slots[valid].s) segment{&f, in.ip, th, view->options(),
-                                                   static_cast<std::uint16_t>(view->payload().size()), key,
-                                                   f.rss_hash_valid ? f.rss_hash : tcp._table.hash(key)};
+    s.frame = &f;
+    s.ip = in.ip;
+    s.payload_length = static_cast<std::uint16_t>(bytes.size() - *header_length);
+    s.key = flow::flow_key{in.ip.source.value, in.ip.destination.value, s.tcp.source_port, s.tcp.destination_port};
+    s.hash = f.rss_hash_valid ? f.rss_hash : tcp._table.hash(s.key);
     keys[valid] = s.key;
     hashes[valid] = s.hash;
     frame_of[valid] = in.frame_index;
@@ -64,7 +73,7 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
 
   // Stage 3: per segment, in arrival order.
   for (std::size_t i = 0; i < valid; ++i) {
-    segment& s = slots[i].s;
+    segment& s = slots[i].get();
     std::optional<flow::connection_handle> handle;
     if (tcp._table_changes == changes_at_lookup) {
       if ((hits >> i) & 1) {

@@ -8,15 +8,27 @@ Why these checks catch the failures that matter:
     per SYN (or opened a connection on a SYN) would show more, or its table would fill.
   * tcp_connections_active returns to 0 once the client has closed everything: no leaked entry.
   * Mbufs: DPDK 22.11's /mempool/info reports sizes, not the in-use count, so a leak is caught
-    by its consequence: the flood pushes many times the pool's size through the engine (asserted
-    below), so leaking even one mbuf in FLOOD_LEAK_BOUND frames would exhaust the pool, and RX
-    refill would fail (ethdev rx_nombuf > 0) and the engine would stop answering. Both are
-    asserted: rx_nombuf stays 0 and the engine still completes handshakes afterwards.
-  * Process memory: VmRSS after the flood (after a quiet period) may exceed the pre-flood value
-    by at most RSS_TOLERANCE_KIB. The mbuf pool and the connection tables are allocated and
-    touched at start-up (rte_pktmbuf_init writes every mbuf header), so a steady engine does not
-    grow; the tolerance covers the Python-free process's own noise (glibc arenas, the telemetry
-    thread's buffers), far less than per-SYN state for the flood's hundreds of thousands of SYNs.
+    by its consequence. The flood must push FLOOD_POOL_MULTIPLE times the pool's size through
+    the engine (asserted), so leaking one mbuf in FLOOD_POOL_MULTIPLE frames would exhaust the
+    pool: net_tap's RX refill would then fail (ethdev rx_nombuf > 0) and the engine would stop
+    answering. Both are asserted: rx_nombuf does not move and handshakes still complete after.
+  * DPDK heap: the Alloc_size and Alloc_count of every EAL malloc heap (/eal/heap_info) must be
+    exactly what they were: the rules forbid allocation on the worker path, so any change is
+    state created by the flood (or a leak). Exact, no tolerance: telemetry and logging use libc's
+    allocator, not rte_malloc.
+  * Process memory: VmRSS after the flood may exceed the pre-flood value by at most
+    RSS_TOLERANCE_KIB. The mbuf pool and the connection tables are allocated and touched at
+    start-up (rte_pktmbuf_init writes every mbuf header; the warm-up run touched the rest), so
+    a steady engine does not grow; the tolerance covers libc and telemetry-thread noise, far
+    less than any per-SYN state for the flood's hundreds of thousands of SYNs would take.
+
+Known engine gaps this test can trip over:
+  * No retransmission timer in lib/tcp: when the flood makes the tap drop a client's last ACK,
+    the engine keeps that connection in LAST-ACK for ever and the "table empty" check fails,
+    naming the client-side socket states (test_tcp_handshake.py test_12 reproduces it).
+  * net_tap signals every RX event to the process with a queued real-time signal (F_SETSIG);
+    they land on the control thread, which under a flood spends its time taking signals, so
+    SIGTERM is honoured only tens of seconds later. STOP_TIMEOUT bounds that.
 
 Figures (flood rate seen by the engine, connect latency p50/p99 without and with the flood) are
 printed; on this 2-core machine hping3, the kernel and the busy-polling worker share the CPUs, so
@@ -37,10 +49,9 @@ import tcp_helpers as t  # noqa: E402
 
 CONNECTIONS = 1000
 PARALLEL = 1              # sequential: each latency is one handshake, not client queueing
-FLOOD_SECONDS = 60         # hping3's hard limit (timeout(1)); the test stops it earlier
+FLOOD_SECONDS = 60        # hping3's hard limit (timeout(1)); the test stops it earlier
 MIN_FLOOD_SECONDS = 10
-MIN_FLOOD_SYNS = 50_000    # the flood must really hit: several times the mbuf pool's size
-FLOOD_LEAK_BOUND = 3       # with >= 3x the pool pushed through, a 1-in-3 leak exhausts it
+FLOOD_POOL_MULTIPLE = 20  # flood SYNs >= 20 x the mbuf pool: a 1-in-20 leak would exhaust it
 RSS_TOLERANCE_KIB = 8 * 1024
 STOP_TIMEOUT = 60
 
@@ -56,6 +67,14 @@ class SynFlood(unittest.TestCase):
     def test_flood_creates_no_state_and_clients_still_connect(self) -> None:
         with h.Engine() as engine:
             self.run_flood(engine)
+
+    def heaps(self, engine: h.Engine) -> dict[int, tuple[int, int]]:
+        """(Alloc_size, Alloc_count) of every EAL malloc heap."""
+        result = {}
+        for heap_id in engine.telemetry("/eal/heap_list"):
+            info = engine.telemetry(f"/eal/heap_info,{heap_id}")
+            result[heap_id] = (info["Alloc_size"], info["Alloc_count"])
+        return result
 
     def ethdev(self, engine: h.Engine) -> dict[str, int]:
         return h.counters_of(engine.telemetry("/ethdev/stats,0"))
@@ -93,6 +112,7 @@ class SynFlood(unittest.TestCase):
         before = self.settle(engine, CONNECTIONS, start)
         ethdev_before = self.ethdev(engine)
         rss_before = vm_rss_kib(engine.process.pid)
+        heaps_before = self.heaps(engine)
 
         with t.background(engine, ["timeout", str(FLOOD_SECONDS), "hping3", "--flood", "-S",
                                    "--rand-source", "-p", "80", ip]) as flood:
@@ -107,7 +127,7 @@ class SynFlood(unittest.TestCase):
             # check meaningful.
             t.wait_counters(engine,
                             lambda c: (c["tcp_syn_received"] - before["tcp_syn_received"]
-                                       >= max(MIN_FLOOD_SYNS, FLOOD_LEAK_BOUND * pool_size)
+                                       >= FLOOD_POOL_MULTIPLE * pool_size
                                        and time.monotonic() - flood_t0 >= MIN_FLOOD_SECONDS),
                             FLOOD_SECONDS, "enough flood SYNs")
             if flood.poll() is not None:
@@ -119,6 +139,7 @@ class SynFlood(unittest.TestCase):
         after = self.settle(engine, CONNECTIONS, before)
         ethdev_after = self.ethdev(engine)
         rss_after = vm_rss_kib(engine.process.pid)
+        heaps_after = self.heaps(engine)
 
         syn_rate = (flood_end["tcp_syn_received"] - flood_start["tcp_syn_received"]) / flood_seconds
         rx_rate = (flood_end["rx_packets"] - flood_start["rx_packets"]) / flood_seconds
@@ -132,12 +153,13 @@ class SynFlood(unittest.TestCase):
               f"under flood p50 {t.percentile(flooded, 50) * 1e3:.2f} ms "
               f"p99 {t.percentile(flooded, 99) * 1e3:.2f} ms")
         h.log(f"{CONNECTIONS} connections took {client_seconds:.1f} s under flood")
-        h.log(f"VmRSS {rss_before} KiB before the flood, {rss_after} KiB after")
+        h.log(f"VmRSS {rss_before} KiB before the flood, {rss_after} KiB after; EAL heaps "
+              f"(alloc bytes, count) {heaps_before} before, {heaps_after} after")
 
         self.assertEqual(len(flooded), CONNECTIONS)
         # The flood hit: many more SYNs than connections, each answered with a cookie.
         syns = after["tcp_syn_received"] - before["tcp_syn_received"]
-        self.assertGreaterEqual(syns, max(MIN_FLOOD_SYNS, FLOOD_LEAK_BOUND * pool_size))
+        self.assertGreaterEqual(syns, FLOOD_POOL_MULTIPLE * pool_size)
         self.assertGreater(after["tcp_syncookies_sent"] - before["tcp_syncookies_sent"],
                            syns // 2)
         # ... and created no state: exactly the client's connections were opened and closed.
@@ -151,6 +173,8 @@ class SynFlood(unittest.TestCase):
         self.assertEqual(after["tcp_connections_active"], 0)
         self.assertEqual(ethdev_after["rx_nombuf"], ethdev_before["rx_nombuf"],
                          "RX refill failed: mbufs ran out (a leak, or the pool is too small)")
+        self.assertTrue(heaps_before, "no EAL heap reported")
+        self.assertEqual(heaps_after, heaps_before, "EAL heap allocations changed")
         self.assertLessEqual(rss_after, rss_before + RSS_TOLERANCE_KIB)
 
         # Still serving.

@@ -263,8 +263,9 @@ class HandshakeTests:
 
     # TODO(retransmission): lib/tcp has no retransmission timer (connection_input.cc: "the peer's
     # repeat clocks the resend of our FIN"). When the client's last ACK is lost, Linux sits in
-    # TIME-WAIT and never repeats its FIN, so the engine holds the connection in LAST-ACK for
-    # ever: test_syn_flood.py sees such leftovers when the flood makes the tap drop frames.
+    # TIME-WAIT and never repeats its FIN; the engine then keeps the connection in LAST-ACK until
+    # tcp_settings::last_ack_timeout (60 s) erases it (unit test "LAST-ACK whose final ACK is
+    # lost ..."), instead of resending its FIN as RFC 9293 §3.8.1 asks.
     # Marked expectedFailure so it tracks the gap; once FIN retransmission lands it passes and
     # unittest reports an "unexpected success" (a failure): remove the marker then.
     @unittest.expectedFailure
@@ -318,6 +319,10 @@ class TwoWorkers(HandshakeTests, unittest.TestCase):
         # flows over its queues by flow hash, so each worker must have completed handshakes. If
         # the engine ran one queue only (or dropped ACKs landing on the "wrong" worker), one of
         # these would stay at zero or the earlier exact counts would have failed.
+        # What this layout cannot show: an ACK validated by another worker than its SYN's. The
+        # tun driver steers a flow to the queue its replies were written on (automq flow table),
+        # so SYN and ACK of one flow always meet the same worker here; that case needs RSS on a
+        # real NIC or the unit tests of the cookie key sharing.
         port = self.engine.telemetry("/rampart/port")
         self.assertEqual(port.get("rx_queues"), 2, port)
         per_lcore = {lcore: h.counters_of(self.engine.telemetry(f"/rampart/lcore_stats,{lcore}"))

@@ -170,3 +170,29 @@ TEST_CASE("the ACK completing a handshake may carry data", "[unit][tcp]") {
   // Window scaled by our shift 7 once the handshake is over: 262140 >> 7.
   CHECK(r.tcp.window == 262140 >> 7);
 }
+
+// Regression (test/e2e/test_syn_flood.py): with no FIN retransmission timer, a connection whose
+// peer's final ACK was lost stayed in LAST-ACK, and in the table, for ever.
+TEST_CASE("LAST-ACK whose final ACK is lost is erased after last_ack_timeout", "[unit][tcp]") {
+  tcp_fixture f;
+  const tcp_client client = full_client();
+  const std::uint32_t iss = open(f, client);
+  f.script.send(client.segment(fin | ack, iss));
+  CHECK(f.script.expect_reply().tcp.flags == (fin | ack));
+  CHECK(f.tcp.last_ack_count() == 1);
+  const std::uint64_t closed_before = f.stats.tcp_connections_closed.read();
+
+  // Any burst advances the lists' clock; a segment of another flow (to a closed port) will do.
+  const tcp_client other = full_client(40001, 5000);
+  tcp_segment_spec probe = other.syn();
+  probe.destination_port = 4444;
+  f.script.advance(f.tcp.settings().last_ack_timeout_ns - 1);
+  f.script.send(probe);
+  CHECK(f.tcp.find(key_of(client)) != nullptr);  // not yet
+  f.script.advance(1);
+  f.script.send(probe);
+  CHECK(f.tcp.find(key_of(client)) == nullptr);
+  CHECK(f.tcp.last_ack_count() == 0);
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.stats.tcp_connections_closed.read() == closed_before + 1);
+}
