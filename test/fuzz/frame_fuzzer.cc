@@ -233,7 +233,6 @@ void check_reply(std::span<const std::byte> request, std::span<const std::byte> 
   FUZZ_CHECK(net::ipv4_l4_checksum_verifies(in_ip->source(), in_ip->destination(), net::ip_protocol::tcp,
                                             in_ip->payload()),
              "a TCP segment with a bad checksum got a reply");
-  FUZZ_CHECK((in_tcp->header().flags & net::tcp_flag::rst) == 0, "answered a RST (RFC 9293 §3.10.7)");
   const auto out_tcp = net::tcp_view::parse(out_ip->payload());
   FUZZ_CHECK(out_tcp.ok(), "TCP reply does not parse");
   FUZZ_CHECK(net::ipv4_l4_checksum_verifies(out_ip->source(), out_ip->destination(), net::ip_protocol::tcp,
@@ -242,6 +241,13 @@ void check_reply(std::span<const std::byte> request, std::span<const std::byte> 
   FUZZ_CHECK(out_tcp->header().source_port == in_tcp->header().destination_port &&
                  out_tcp->header().destination_port == in_tcp->header().source_port,
              "TCP reply ports not swapped");
+  // A RST is never answered (RFC 9293 §3.10.7.1-3), except that one inside the window of an open
+  // connection but not at RCV.NXT gets a challenge ACK (RFC 9293 §3.10.7.4, from RFC 5961 §3.2):
+  // a pure ACK, never a RST, SYN or FIN.
+  if ((in_tcp->header().flags & net::tcp_flag::rst) != 0) {
+    FUZZ_CHECK(out_tcp->header().flags == net::tcp_flag::ack,
+               "answered a RST with something other than a challenge ACK (RFC 9293 §3.10.7)");
+  }
 }
 
 // ---- Invariant (c): a plain copy of the counters, before and after ----
