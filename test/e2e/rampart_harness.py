@@ -138,6 +138,24 @@ def in_netns(name: str) -> Iterator[None]:
         os.close(own)
 
 
+def receive_matching(sock: socket.socket, match: Callable[[bytes, bool], bool],
+                     timeout: float) -> tuple[bytes, bool] | None:
+    """Reads an AF_PACKET socket until match(frame, outgoing) holds; returns (frame, outgoing),
+    or None after timeout. outgoing: the namespace sent the frame (PACKET_OUTGOING)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([sock], [], [], remaining)
+        if not ready:
+            return None
+        frame, address = sock.recvfrom(65535)
+        outgoing = address[2] == socket.PACKET_OUTGOING
+        if match(frame, outgoing):
+            return frame, outgoing
+
+
 class PacketSocket:
     """An AF_PACKET raw socket on one interface of a namespace: whole Ethernet frames in and out.
 
@@ -165,21 +183,11 @@ class PacketSocket:
                 self._sock.recv(65535)
 
     def receive(self, match: Callable[[bytes], bool], timeout: float = 2.0) -> bytes | None:
-        """The first frame for which match() holds, or None after timeout. Outgoing frames are
-        seen too (PACKET_OUTGOING); match() filters by content."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._sock], [], [], remaining)
-            if not ready:
-                return None
-            frame, address = self._sock.recvfrom(65535)
-            if address[2] == socket.PACKET_OUTGOING:
-                continue
-            if match(frame):
-                return frame
+        """The first incoming frame for which match() holds, or None after timeout (frames the
+        namespace itself sends are skipped)."""
+        found = receive_matching(self._sock, lambda frame, outgoing: not outgoing and match(frame),
+                                 timeout)
+        return found[0] if found is not None else None
 
     def close(self) -> None:
         self._sock.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import re
-import select
 import socket
 import struct
 import threading
@@ -121,18 +120,8 @@ class Capture:
              timeout: float = 3.0) -> tuple[bytes, bool] | None:
         """The first (frame, outgoing) for which match(Ether(frame), outgoing) holds, or None.
         outgoing is True for frames the namespace sent towards the engine."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._sock], [], [], remaining)
-            if not ready:
-                return None
-            frame, address = self._sock.recvfrom(65535)
-            outgoing = address[2] == socket.PACKET_OUTGOING
-            if match(Ether(frame), outgoing):
-                return frame, outgoing
+        return h.receive_matching(self._sock, lambda frame, outgoing: match(Ether(frame), outgoing),
+                                  timeout)
 
     def close(self) -> None:
         self._sock.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 import unittest
 from pathlib import Path
 
