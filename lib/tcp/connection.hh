@@ -4,6 +4,7 @@
 // so SND.UNA/SND.NXT move only by our SYN and our FIN.
 #include <cstdint>
 
+#include "flow/flow_key.hh"
 #include "net/seq32.hh"
 
 namespace rampart::tcp {
@@ -21,11 +22,7 @@ enum class tcp_state : std::uint8_t {
 };
 
 struct connection {
-  // Identity (host order), the flow table's key as well.
-  std::uint32_t remote_ip = 0;
-  std::uint32_t local_ip = 0;
-  std::uint16_t remote_port = 0;
-  std::uint16_t local_port = 0;
+  flow::flow_key key;  // identity (host order), exactly as the flow table knows it
 
   tcp_state state = tcp_state::established;
   std::uint8_t listener = 0;        // listener_table index: which app owns the connection

@@ -53,8 +53,7 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const connection& c, st
   if (!handle) {
     return std::nullopt;
   }
-  const flow::flow_key key{c.remote_ip, c.local_ip, c.remote_port, c.local_port};
-  if (_table.insert(key, *handle, hash) != flow::insert_status::inserted) {
+  if (_table.insert(c.key, *handle, hash) != flow::insert_status::inserted) {
     // table_full / probe_limit (duplicate cannot happen: callers insert only after a miss).
     _pool.release(*handle);
     return std::nullopt;
@@ -74,7 +73,7 @@ void lcore_tcp::erase(flow::connection_handle handle) noexcept {
     }
     _stats.tcp_connections_closed.add();
   }
-  _table.erase({c.remote_ip, c.local_ip, c.remote_port, c.local_port}, c.hash);
+  _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;
 }

@@ -18,6 +18,16 @@ using stats::drop_reason;
 
 constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
 
+// A control block for the segment's flow and listener, in `state`; the caller fills in the
+// sequence space and options (RFC 9293 §3.3.2: the TCB of a passive open).
+connection connection_for(const segment& seg, tcp_state state, const listener_table& listeners) noexcept {
+  connection c;
+  c.key = seg.key;
+  c.state = state;
+  c.listener = *listeners.listener_of(seg.tcp.destination_port);
+  return c;
+}
+
 cookie::four_tuple tuple_of(const segment& seg) noexcept {
   return {seg.key.remote_ip, seg.key.local_ip, seg.key.remote_port, seg.key.local_port};
 }
@@ -73,13 +83,7 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   if (use_backlog && _backlog.size < _settings.backlog_capacity) {
     // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
     // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
-    connection c;
-    c.remote_ip = seg.key.remote_ip;
-    c.local_ip = seg.key.local_ip;
-    c.remote_port = seg.key.remote_port;
-    c.local_port = seg.key.local_port;
-    c.state = tcp_state::syn_received;
-    c.listener = *_listeners.listener_of(seg.tcp.destination_port);
+    connection c = connection_for(seg, tcp_state::syn_received, _listeners);
     c.iss = net::seq32{initial_sequence(seg.key, now_ns)};
     c.snd_una = c.iss;
     c.snd_nxt = c.iss + 1;
@@ -203,13 +207,7 @@ pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns
   _stats.tcp_syncookies_validated.add();
   const cookie::accepted_cookie& accepted = checked.value();
 
-  connection c;
-  c.remote_ip = seg.key.remote_ip;
-  c.local_ip = seg.key.local_ip;
-  c.remote_port = seg.key.remote_port;
-  c.local_port = seg.key.local_port;
-  c.state = tcp_state::established;
-  c.listener = *_listeners.listener_of(seg.tcp.destination_port);
+  connection c = connection_for(seg, tcp_state::established, _listeners);
   c.iss = seg.tcp.acknowledgment - 1;
   c.snd_una = seg.tcp.acknowledgment;
   c.snd_nxt = seg.tcp.acknowledgment;
