@@ -29,6 +29,7 @@
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
 #include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
 
 namespace rampart::engine {
 
@@ -223,7 +224,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
     w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
     w->tcp->update_keys(initial_keys);
-    w->context.tcp = w->tcp.get();
+    w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     workers.push_back(w.get());
     owned.push_back(std::move(w));
   }

@@ -20,7 +20,7 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
+constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
 // The control bits in the order §3.10.7.4 checks them: RST (second check), SYN (fourth), then
 // whether ACK is present (fifth). One value per segment, so the state machine is one switch.
@@ -49,7 +49,7 @@ bool acceptable(const segment& seg, const connection& c, std::uint32_t rcv_wnd) 
 
 }  // namespace
 
-pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
+packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
                                               std::uint64_t now_ns) noexcept {
   connection& c = _pool[handle];
   const control ctl = control_of(seg);
@@ -123,11 +123,11 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
             return challenge_ack();
           }
           erase(handle);
-          return pipeline::consumed();
+          return packet::consumed();
         case control::syn:
           // §3.10.7.4 fourth check (SYN+ACK, or a SYN in the window): passive open returns to LISTEN.
           erase(handle);
-          return pipeline::consumed();
+          return packet::consumed();
         case control::no_ack:
           // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
           return drop(drop_reason::tcp_ack_missing);
@@ -135,8 +135,8 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
           // §3.10.7.4 fifth check, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
           // ESTABLISHED state"; else "form a reset segment <SEQ=SEG.ACK><CTL=RST>".
           if (!(c.snd_una < seg.tcp.acknowledgment && seg.tcp.acknowledgment <= c.snd_nxt)) {
-            const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-            if (v.what == pipeline::action::transmit) {
+            const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+            if (v.what == packet::action::transmit) {
               _stats.tcp_rst_sent.add();
             }
             return v;
@@ -159,7 +159,7 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
             return challenge_ack();
           }
           erase(handle);
-          return pipeline::consumed();
+          return packet::consumed();
         case control::syn:
           // §3.10.7.4 fourth check (synchronized states) + RFC 5961 §4: always a challenge ACK.
           return challenge_ack();
@@ -182,7 +182,7 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
             // §3.10.7.4 fifth check, LAST-ACK: "if our FIN is now acknowledged, delete the TCB,
             // enter the CLOSED state".
             erase(handle);
-            return pipeline::consumed();
+            return packet::consumed();
           }
           break;
       }
@@ -218,7 +218,7 @@ pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_han
   if (reply_needed) {
     return send(ack, c.snd_nxt);
   }
-  return pipeline::consumed();
+  return packet::consumed();
 }
 
 }  // namespace rampart::tcp

@@ -10,7 +10,7 @@
 namespace rampart::tcp {
 
 tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint16_t mtu,
-                                       pipeline::tx_offload_caps offload) noexcept {
+                                       packet::tx_offload_caps offload) noexcept {
   tcp_settings s;
   // RFC 9293 §3.7.1 / RFC 879: MSS = MTU - 20 (IPv4) - 20 (TCP), both without options.
   const std::uint16_t mtu_mss = mtu > 40 ? static_cast<std::uint16_t>(mtu - 40) : 536;

@@ -16,7 +16,7 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
+constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
 // A control block for the segment's flow and listener, in `state`; the caller fills in the
 // sequence space and options (RFC 9293 §3.3.2: the TCB of a passive open).
@@ -34,7 +34,7 @@ cookie::four_tuple tuple_of(const segment& seg) noexcept {
 
 }  // namespace
 
-pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
   const bool listened = _listeners.listens(seg.tcp.destination_port);
   const std::uint8_t control = seg.tcp.flags & (syn | ack | rst);
 
@@ -44,8 +44,8 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
   }
   if (!listened) {
     // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
-    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == pipeline::action::transmit) {
+    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == packet::action::transmit) {
       _stats.tcp_rst_sent.add();
     }
     return v;
@@ -61,8 +61,8 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
     case syn | ack: {
       // §3.10.7.2: "Any acknowledgment is bad if it arrives on a connection still in the LISTEN
       // state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
-      const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-      if (v.what == pipeline::action::transmit) {
+      const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+      if (v.what == packet::action::transmit) {
         _stats.tcp_rst_sent.add();
       }
       return v;
@@ -74,7 +74,7 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
   }
 }
 
-pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
   _stats.tcp_syn_received.add();
   const bool use_backlog =
       _settings.cookie_mode == config::cookie_mode::off ||
@@ -144,12 +144,12 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   return write_syn_ack(seg, offer);
 }
 
-pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const connection& c) noexcept {
+packet::verdict lcore_tcp::write_syn_ack(segment& seg, const connection& c) noexcept {
   return write_syn_ack(seg, syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps,
                                           c.syn_ack_tsval});
 }
 
-pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
+packet::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
   reply_fields r;
   r.sequence = offer.iss;
   r.acknowledgment = offer.rcv_nxt;
@@ -169,11 +169,11 @@ pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& of
   return write_reply(seg, r, ip_id(), _settings.offload);
 }
 
-pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
   const auto refuse = [&]() noexcept {
     // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
-    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == pipeline::action::transmit) {
+    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == packet::action::transmit) {
       _stats.tcp_rst_sent.add();
     }
     return v;
@@ -238,7 +238,7 @@ pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns
   if (seg.payload_length > 0 || seg.has(net::tcp_flag::fin)) {
     return connection_input(seg, *handle, now_ns);
   }
-  return pipeline::consumed();
+  return packet::consumed();
 }
 
 }  // namespace rampart::tcp

@@ -12,16 +12,16 @@
 
 namespace rampart::tcp {
 
-pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
-                              const pipeline::tx_offload_caps& offload) noexcept {
-  pipeline::frame& f = *seg.frame;
+packet::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
+                              const packet::tx_offload_caps& offload) noexcept {
+  packet::frame& f = *seg.frame;
   const std::size_t options_length = net::tcp_options_length(fields.options);
   const std::size_t tcp_length = net::tcp_min_header_length + options_length;
   const std::size_t ip_length = net::ipv4_min_header_length + tcp_length;
   const std::size_t length = net::ethernet_header_length + ip_length;
   const std::size_t padded = std::max(length, net::ethernet_min_frame_length);
   if (padded > f.capacity) {
-    return {pipeline::action::drop, stats::drop_reason::tcp_reply_too_large};
+    return {packet::action::drop, stats::drop_reason::tcp_reply_too_large};
   }
   const std::span<std::byte> out{f.data, padded};
 
@@ -77,7 +77,7 @@ pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, st
   f.offload = {offload.ipv4_checksum, offload.tcp_checksum,
                static_cast<std::uint8_t>(net::ethernet_header_length),
                static_cast<std::uint8_t>(net::ipv4_min_header_length)};
-  return {pipeline::action::transmit, {}};
+  return {packet::action::transmit, {}};
 }
 
 reply_fields reset_for(const segment& seg) noexcept {

@@ -1,5 +1,5 @@
 """Malformed and unwanted frames for the e2e tests, each paired with the drop reason the engine
-must count for it (names exactly as in lib/stats/drop_reason.hh).
+must count for it (names exactly as in lib/stats/include/stats/drop_reason.hh).
 
 Frames are built with scapy and then patched byte by byte where scapy would "fix" the defect
 (lengths, checksums), so each frame carries exactly one defect and a well-formed remainder:

@@ -8,7 +8,7 @@
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/tcp_batch.hh"
 #include "tcp/tcp_input.hh"
 
 namespace rampart::test {
@@ -71,22 +71,22 @@ decoded_frame decode_tcp_frame(std::span<const std::byte> frame) {
   return d;
 }
 
-std::vector<pipeline::verdict> tcp_script::send_burst(const std::vector<tcp_segment_spec>& specs) {
+std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segment_spec>& specs) {
   _buffers.clear();
   for (const tcp_segment_spec& spec : specs) {
     _buffers.push_back(build_tcp_frame(spec));
   }
   _frames.clear();
-  _verdicts.assign(_buffers.size(), pipeline::verdict{});
-  pipeline::tcp_segment_batch batch;
+  _verdicts.assign(_buffers.size(), packet::verdict{});
+  packet::tcp_segment_batch batch;
   for (std::size_t i = 0; i < _buffers.size(); ++i) {
     std::vector<std::byte>& b = _buffers[i];
     const auto length = static_cast<std::uint16_t>(b.size());
     b.resize(2048);  // an mbuf's data room: replies may be longer than what arrived
-    _frames.push_back(pipeline::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
+    _frames.push_back(packet::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
     const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
     REQUIRE(ip.ok());
-    pipeline::tcp_segment& s = batch.segments[batch.count++];
+    packet::tcp_segment& s = batch.segments[batch.count++];
     s.frame_index = static_cast<std::uint32_t>(i);
     s.l3_offset = net::ethernet_header_length;
     s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
@@ -98,17 +98,17 @@ std::vector<pipeline::verdict> tcp_script::send_burst(const std::vector<tcp_segm
   return _verdicts;
 }
 
-pipeline::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
+packet::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
   const auto length = static_cast<std::uint16_t>(frame.size());
   frame.resize(2048);
   _buffers.clear();
   _buffers.push_back(std::move(frame));
   std::vector<std::byte>& b = _buffers.front();
-  _frames.assign(1, pipeline::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
-  _verdicts.assign(1, pipeline::verdict{});
+  _frames.assign(1, packet::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
+  _verdicts.assign(1, packet::verdict{});
   const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
   REQUIRE(ip.ok());
-  pipeline::tcp_segment_batch batch;
+  packet::tcp_segment_batch batch;
   batch.segments[0] = {0, static_cast<std::uint16_t>(net::ethernet_header_length),
                        static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length()),
                        ip->header().payload_length(), ip->header()};
@@ -121,7 +121,7 @@ pipeline::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
 decoded_frame tcp_script::expect_reply(std::size_t index) const {
   REQUIRE(index < _verdicts.size());
   INFO("drop reason: " << stats::name_of(_verdicts[index].reason));
-  REQUIRE(_verdicts[index].what == pipeline::action::transmit);
+  REQUIRE(_verdicts[index].what == packet::action::transmit);
   const decoded_frame d = decode_tcp_frame(frame_bytes(index));
   CHECK(d.ip_checksum_ok);
   CHECK(d.tcp_checksum_ok);
@@ -136,11 +136,11 @@ decoded_frame tcp_script::expect_reply(std::size_t index) const {
 
 void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const {
   REQUIRE(index < _verdicts.size());
-  REQUIRE(_verdicts[index].what == pipeline::action::drop);
+  REQUIRE(_verdicts[index].what == packet::action::drop);
   CHECK(stats::name_of(_verdicts[index].reason) == stats::name_of(reason));
   if (_stats != nullptr) {
-    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [&](const pipeline::verdict& v) {
-      return v.what == pipeline::action::drop && v.reason == reason;
+    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [&](const packet::verdict& v) {
+      return v.what == packet::action::drop && v.reason == reason;
     });
     CHECK(_stats->drops_of(reason) - _drops_before[static_cast<std::size_t>(reason)] ==
           static_cast<std::uint64_t>(same));
@@ -149,10 +149,10 @@ void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const
 
 void tcp_script::expect_consumed(std::size_t index) const {
   REQUIRE(index < _verdicts.size());
-  REQUIRE(_verdicts[index].what == pipeline::action::consume);
+  REQUIRE(_verdicts[index].what == packet::action::consume);
   if (_stats != nullptr) {
-    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [](const pipeline::verdict& v) {
-      return v.what == pipeline::action::consume;
+    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [](const packet::verdict& v) {
+      return v.what == packet::action::consume;
     });
     CHECK(_stats->consumed.read() - _consumed_before == static_cast<std::uint64_t>(same));
   }

@@ -16,7 +16,7 @@
 #include "net/addresses.hh"
 #include "net/ipv4.hh"
 #include "net/tcp_header.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 #include "stats/counters.hh"
 #include "stats/drop_reason.hh"
 #include "tcp/lcore_tcp.hh"
@@ -73,10 +73,10 @@ class tcp_script {
   void advance(std::uint64_t ns) noexcept { _now_ns += ns; }
 
   // Sends the segments as one burst; returns their verdicts, keeps the frames (replies).
-  std::vector<pipeline::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
-  pipeline::verdict send(const tcp_segment_spec& spec) { return send_burst({spec}).front(); }
+  std::vector<packet::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
+  packet::verdict send(const tcp_segment_spec& spec) { return send_burst({spec}).front(); }
   // The same with raw frame bytes (malformed segments).
-  pipeline::verdict send_frame(std::vector<std::byte> frame);
+  packet::verdict send_frame(std::vector<std::byte> frame);
 
   // REQUIREs the last send's (first) verdict to be a transmit with checksums that verify, and
   // returns the reply decoded.
@@ -87,7 +87,7 @@ class tcp_script {
   void expect_consumed(std::size_t index = 0) const;
   // The frame bytes after the last send (the reply, when there was one).
   std::span<const std::byte> frame_bytes(std::size_t index = 0) const;
-  const pipeline::frame& frame(std::size_t index = 0) const { return _frames.at(index); }
+  const packet::frame& frame(std::size_t index = 0) const { return _frames.at(index); }
 
  private:
   void snapshot_counters();
@@ -98,8 +98,8 @@ class tcp_script {
   std::array<std::uint64_t, stats::drop_reason_count> _drops_before{};
   std::uint64_t _consumed_before = 0;
   std::vector<std::vector<std::byte>> _buffers;
-  std::vector<pipeline::frame> _frames;
-  std::vector<pipeline::verdict> _verdicts;
+  std::vector<packet::frame> _frames;
+  std::vector<packet::verdict> _verdicts;
 };
 
 // A client's side of the handshake, for brevity in tests.

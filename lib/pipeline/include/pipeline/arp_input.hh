@@ -17,6 +17,6 @@ namespace rampart::pipeline {
 //                       after its sender has been refreshed)
 //   arp_unsupported_op  operation is neither request nor reply
 // Counts arp_neighbours_learned and arp_requests_answered; drops are counted by the caller.
-verdict arp_input(lcore_context& ctx, frame& f, std::uint64_t now_ns) noexcept;
+packet::verdict arp_input(lcore_context& ctx, packet::frame& f, std::uint64_t now_ns) noexcept;
 
 }  // namespace rampart::pipeline

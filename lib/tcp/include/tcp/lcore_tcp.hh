@@ -22,8 +22,8 @@
 #include "cookie/siphash.hh"
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
-#include "pipeline/frame.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/frame.hh"
+#include "packet/tcp_batch.hh"
 #include "stats/counters.hh"
 #include "tcp/connection.hh"
 #include "tcp/listener_table.hh"
@@ -51,11 +51,11 @@ struct tcp_settings {
   // RFC 9293 §3.4.2's 2 minutes would outlive any retransmitted FIN; 60 s covers Linux's
   // default of 5 FIN retransmissions from a 200 ms RTO with room to spare.
   std::uint64_t last_ack_timeout_ns = 60'000'000'000ULL;
-  pipeline::tx_offload_caps offload;        // the port's TX checksum offloads
+  packet::tx_offload_caps offload;        // the port's TX checksum offloads
 
   // From the config (mss clamped to port.mtu - 40, RFC 9293 §3.7.1). Listeners come separately.
   static tcp_settings from_config(const config::tcp_config& tcp, std::uint16_t mtu,
-                                  pipeline::tx_offload_caps offload) noexcept;
+                                  packet::tx_offload_caps offload) noexcept;
 };
 
 class lcore_tcp {
@@ -87,18 +87,18 @@ class lcore_tcp {
   const flow::flow_table& table() const noexcept { return _table; }
 
  private:
-  friend void tcp_input_burst(lcore_tcp&, std::span<pipeline::frame>, std::span<pipeline::verdict>,
-                              std::span<const pipeline::tcp_segment>, std::uint64_t) noexcept;
+  friend void tcp_input_burst(lcore_tcp&, std::span<packet::frame>, std::span<packet::verdict>,
+                              std::span<const packet::tcp_segment>, std::uint64_t) noexcept;
 
   // Processing steps, one file each: listen_input.cc (no connection: RFC 9293 §3.10.7.1-2),
   // connection_input.cc (the state machine, §3.10.7.4).
-  pipeline::verdict listen_input(segment& seg, std::uint64_t now_ns) noexcept;
-  pipeline::verdict connection_input(segment& seg, flow::connection_handle handle,
+  packet::verdict listen_input(segment& seg, std::uint64_t now_ns) noexcept;
+  packet::verdict connection_input(segment& seg, flow::connection_handle handle,
                                      std::uint64_t now_ns) noexcept;
 
   // SYN-ACK for a SYN: from the backlog or a cookie, per the cookie mode.
-  pipeline::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
-  pipeline::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
+  packet::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
+  packet::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
   // What a SYN-ACK says beyond the settings: a half-open entry's fields, or a cookie's, which
   // has no entry (building a whole connection for it cost ~20 instructions a SYN,
   // docs/performance.md pass 2).
@@ -111,8 +111,8 @@ class lcore_tcp {
     std::uint32_t tsval = 0;      // our TSval when timestamps
   };
   // Writes the SYN-ACK a half-open entry stands for (first answer and retransmissions alike).
-  pipeline::verdict write_syn_ack(segment& seg, const connection& c) noexcept;
-  pipeline::verdict write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept;
+  packet::verdict write_syn_ack(segment& seg, const connection& c) noexcept;
+  packet::verdict write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept;
   // Inserts a control block; false (nothing changed) when the pool or table is full.
   std::optional<flow::connection_handle> insert(const connection& c, std::uint32_t hash) noexcept;
   void erase(flow::connection_handle handle) noexcept;

@@ -6,12 +6,12 @@
 #include "flow/flow_key.hh"
 #include "net/ipv4.hh"
 #include "net/tcp_header.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 
 namespace rampart::tcp {
 
 struct segment {
-  pipeline::frame* frame = nullptr;
+  packet::frame* frame = nullptr;
   net::ipv4_header ip;
   net::tcp_header tcp;
   net::tcp_options options;

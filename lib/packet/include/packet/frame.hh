@@ -7,7 +7,7 @@
 
 #include "stats/drop_reason.hh"
 
-namespace rampart::pipeline {
+namespace rampart::packet {
 
 // What the port can do for us on transmit (rte_eth_dev_info.tx_offload_capa, as configured).
 struct tx_offload_caps {
@@ -51,4 +51,4 @@ struct verdict {
 
 constexpr verdict consumed() noexcept { return {action::consume, {}}; }
 
-}  // namespace rampart::pipeline
+}  // namespace rampart::packet

@@ -28,7 +28,7 @@ struct alignas(64) worker {
   tsc_clock clock;
   pipeline::lcore_context context;
   stats::lcore_stats stats;
-  std::unique_ptr<tcp::lcore_tcp> tcp;  // context.tcp points here; built before launch
+  std::unique_ptr<tcp::lcore_tcp> tcp;  // registered as context.tcp; built before launch
   control_queue control;
 };
 

@@ -6,7 +6,7 @@
 
 #include "net/seq32.hh"
 #include "net/tcp_header.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 #include "tcp/segment.hh"
 
 namespace rampart::tcp {
@@ -25,8 +25,8 @@ struct reply_fields {
 // field then holds the pseudo-header sum, frame.offload says what to do), software otherwise.
 // Errors: tcp_reply_too_large (drop verdict, frame untouched) when the reply exceeds
 // frame.capacity.
-pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
-                              const pipeline::tx_offload_caps& offload) noexcept;
+packet::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
+                              const packet::tx_offload_caps& offload) noexcept;
 
 // RFC 9293 §3.10.7.1 reset for a segment that has no connection: <SEQ=SEG.ACK><CTL=RST> when
 // it carries an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.

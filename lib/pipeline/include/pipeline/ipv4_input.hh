@@ -5,7 +5,7 @@
 
 #include "net/addresses.hh"
 #include "pipeline/pipeline.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/tcp_batch.hh"
 
 namespace rampart::pipeline {
 
@@ -23,7 +23,7 @@ bool is_martian_source(net::ipv4_address source, const net::ipv4_interface_addre
 // Errors: ipv4_truncated, ipv4_bad_version, ipv4_bad_ihl, ipv4_bad_total_length,
 // ipv4_bad_checksum, ipv4_fragment, ipv4_martian_source, ipv4_not_our_address,
 // ipv4_unsupported_protocol, and icmp_input's.
-std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t frame_index,
-                                  tcp_segment_batch& tcp) noexcept;
+std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, std::uint32_t frame_index,
+                                  packet::tcp_segment_batch& tcp) noexcept;
 
 }  // namespace rampart::pipeline

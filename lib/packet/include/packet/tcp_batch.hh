@@ -2,7 +2,7 @@
 // The TCP segments of one burst, collected by ipv4_input and handed to lib/tcp in one call
 // after the per-frame loop, so the connection table can hash and look up the whole burst at
 // once (STYLE.md §4; the rte_hash lookup-bulk pattern). Header-only and pure, so lib/tcp can
-// include it without linking the pipeline.
+// include it without depending on the pipeline.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "net/ipv4.hh"
 
-namespace rampart::pipeline {
+namespace rampart::packet {
 
 // A TCP segment inside frames[frame_index] whose IPv4 header has been fully validated
 // (version, lengths, checksum, not a fragment, source not martian, destination ours). Nothing
@@ -33,4 +33,4 @@ struct tcp_segment_batch {
   std::span<const tcp_segment> view() const noexcept { return {segments.data(), count}; }
 };
 
-}  // namespace rampart::pipeline
+}  // namespace rampart::packet

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/config.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 
 namespace rampart::engine {
 
@@ -34,7 +34,7 @@ struct port_plan {
   std::uint64_t rss_hf = 0;                 // requested_rss_hf() masked by what the port offers
   std::uint64_t rx_offloads = 0;            // RSS_HASH when RSS is on and offered; TCP_CKSUM when offered
   std::uint64_t tx_offloads = 0;            // IPV4_CKSUM / TCP_CKSUM when offered
-  pipeline::tx_offload_caps offload_caps;   // the same, as the pipeline sees it
+  packet::tx_offload_caps offload_caps;   // the same, as the pipeline sees it
   std::vector<std::string> warnings;        // degraded but working set-ups, for the start-up log
 };
 

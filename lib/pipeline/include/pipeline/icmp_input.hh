@@ -13,6 +13,6 @@ namespace rampart::pipeline {
 // Returns transmit, or drop: icmp_truncated, icmp_bad_checksum (verified before anything is
 // touched), icmp_unsupported_type (replies, errors, timestamps...: a host answers only echo).
 // Counts icmp_echo_replied.
-verdict icmp_input(lcore_context& ctx, frame& f, const net::ipv4_view& ip) noexcept;
+packet::verdict icmp_input(lcore_context& ctx, packet::frame& f, const net::ipv4_view& ip) noexcept;
 
 }  // namespace rampart::pipeline

@@ -1,11 +1,11 @@
 #pragma once
 // The TCP entry point of the pure datapath: the pipeline hands over the TCP segments of one
-// burst (pipeline/tcp_batch.hh) and gets a verdict for each frame they sit in.
+// burst (packet/tcp_batch.hh) and gets a verdict for each frame they sit in.
 #include <cstdint>
 #include <span>
 
-#include "pipeline/frame.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/frame.hh"
+#include "packet/tcp_batch.hh"
 #include "tcp/lcore_tcp.hh"
 
 namespace rampart::tcp {
@@ -21,8 +21,12 @@ namespace rampart::tcp {
 // and those of the steps (listen_input.cc, connection_input.cc, reply.hh). Every drop is counted
 // here (lcore_stats::count_drop), with the TCP event counters: the caller only applies verdicts.
 //
-// Hook-up (pipeline.cc deliver_tcp): tcp::tcp_input_burst(*ctx.tcp, frames, verdicts, tcp.view(), now_ns);
-void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::span<pipeline::verdict> verdicts,
-                     std::span<const pipeline::tcp_segment> segments, std::uint64_t now_ns) noexcept;
+void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                     std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept;
+
+// tcp_input_burst in the shape of pipeline::tcp_handler::function (context: the lcore_tcp), so the
+// engine can register it with the pipeline without the pipeline knowing lib/tcp.
+void tcp_input_handler(void* context, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                       std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept;
 
 }  // namespace rampart::tcp
