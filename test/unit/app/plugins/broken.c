@@ -1,4 +1,6 @@
-/* A plugin that leaves a required callback NULL: the loader must name it. */
+/* Plugins the loader must refuse, one per build of this file (test/unit/app/meson.build):
+ *   -DBROKEN_VERSION      built against a future ABI: refused, naming both versions;
+ *   -DBROKEN_NO_ON_DATA   a required callback left NULL: refused, naming it. */
 #include <stddef.h>
 
 #include "app/rampart_plugin.h"
@@ -10,16 +12,28 @@ static void* create(const rampart_stream_api* api, const rampart_plugin_arg* arg
 }
 static void destroy(void* instance) { (void)instance; }
 static void on_open(void* instance, rampart_stream* s) { (void)instance, (void)s; }
+#ifndef BROKEN_NO_ON_DATA
+static void on_data(void* instance, rampart_stream* s, const void* d, size_t n) {
+  (void)instance, (void)s, (void)d, (void)n;
+}
+#endif
 static void on_close(void* instance, rampart_stream* s, rampart_close_reason r) {
   (void)instance, (void)s, (void)r;
 }
 
 static const rampart_plugin plugin = {
+#ifdef BROKEN_VERSION
+    .abi_version = RAMPART_PLUGIN_ABI_VERSION + 41,
+#else
     .abi_version = RAMPART_PLUGIN_ABI_VERSION,
-    .name = "no_on_data",
+#endif
+    .name = "broken",
     .create = create,
     .destroy = destroy,
     .on_open = on_open,
+#ifndef BROKEN_NO_ON_DATA
+    .on_data = on_data,
+#endif
     .on_close = on_close,
 };
 
