@@ -89,6 +89,7 @@ class request_parser {
   enum class header : std::uint8_t { other, content_length, connection, transfer_encoding, host };
 
   bool fail(parse_error error) noexcept;
+  std::size_t bulk(std::span<const std::byte> input) noexcept;
   bool step(std::uint8_t c) noexcept;  // false: error
   bool end_header() noexcept;
   bool end_headers() noexcept;
