@@ -47,6 +47,7 @@ std::uint64_t arg_reader::number(std::string_view name, std::uint64_t fallback, 
 
 std::vector<std::string> arg_reader::names_with_prefix(std::string_view prefix) {
   std::vector<std::string> names;
+  _families.push_back(std::string(prefix) + "NAME");
   for (const auto& [name, value] : _listener.args) {
     if (name.starts_with(prefix)) {
       names.push_back(name);
@@ -63,6 +64,7 @@ void arg_reader::reject_unknown() const {
     }
     std::string known;
     std::vector<std::string> sorted = _known;
+    sorted.insert(sorted.end(), _families.begin(), _families.end());
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     for (const auto& k : sorted) {
