@@ -130,15 +130,14 @@ std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
 std::unique_ptr<tcp::application> make_plugin_application(
     std::shared_ptr<const plugin_library> library, const config::listener_config& listener,
     const app_context& context) {
-  static_cast<void>(context);
   std::vector<rampart_plugin_arg> args;
   args.reserve(listener.args.size());
   for (const auto& [key, value] : listener.args) {
     args.push_back({key.c_str(), value.c_str()});
   }
   std::array<char, 512> error{};
-  void* instance = library->plugin().create(&stream_api, args.data(), args.size(), error.data(),
-                                            error.size());
+  void* instance = library->plugin().create(&stream_api, context.lcore_id, args.data(),
+                                            args.size(), error.data(), error.size());
   if (instance == nullptr) {
     error.back() = '\0';
     const std::string message = error[0] != '\0' ? std::string(error.data())

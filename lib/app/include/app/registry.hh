@@ -28,7 +28,7 @@ class app_error : public std::runtime_error {
 // application (the worker owns them).
 struct app_context {
   stats::lcore_stats& stats;  // the lcore's counters: apps count requests, rejects, aborts here
-  unsigned lcore_id = 0;      // for messages only
+  unsigned lcore_id = 0;      // the worker lcore (messages; a plugin's create() gets it)
 };
 
 // Checks a listener without building anything it does not need: the app name is known, every
