@@ -8,7 +8,8 @@
 namespace rampart::app {
 
 std::string listener_prefix(const config::listener_config& listener) {
-  std::string prefix = "listener on port " + std::to_string(listener.port) + " (app " + listener.app;
+  std::string prefix =
+      "listener on port " + std::to_string(listener.port) + " (app " + listener.app;
   if (!listener.plugin.empty()) {
     prefix += ", plugin " + listener.plugin;
   }
@@ -70,8 +71,8 @@ void arg_reader::reject_unknown() const {
     for (const auto& k : sorted) {
       known += (known.empty() ? "" : ", ") + k;
     }
-    fail(name, "unknown argument for app " + _listener.app + "; known: " +
-                   (known.empty() ? std::string("none") : known) + " (docs/apps.md)");
+    fail(name, "unknown argument for app " + _listener.app +
+                   "; known: " + (known.empty() ? std::string("none") : known) + " (docs/apps.md)");
   }
 }
 

@@ -14,7 +14,8 @@ struct echo_settings {
   std::uint32_t max_held_segments = 64;
 };
 echo_settings read_echo_args(arg_reader& args);
-std::unique_ptr<tcp::application> make_echo(const echo_settings& settings, const app_context& context);
+std::unique_ptr<tcp::application> make_echo(const echo_settings& settings,
+                                            const app_context& context);
 
 // discard (RFC 863). No args.
 std::unique_ptr<tcp::application> make_discard(const app_context& context);

@@ -39,9 +39,7 @@ struct echo_connection {
 class echo_app final : public tcp::application {
  public:
   echo_app(const echo_settings& settings, const app_context& context)
-      : _settings(settings),
-        _stats(context.stats),
-        _pool([capacity = settings.max_held_segments] {
+      : _settings(settings), _stats(context.stats), _pool([capacity = settings.max_held_segments] {
           return std::make_unique<echo_connection>(capacity);
         }) {}
 

@@ -18,7 +18,8 @@ namespace rampart::app {
 
 // A listener the registry cannot serve. The message names the listener's port and app, what is
 // wrong and the fix, e.g.
-//   listener on port 80 (app http): args.status: "2OO" is not a number; write an HTTP status 200..599
+//   listener on port 80 (app http): args.status: "2OO" is not a number; write an HTTP status
+//   200..599
 class app_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
