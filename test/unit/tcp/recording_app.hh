@@ -20,6 +20,7 @@ struct recording_app final : tcp::application {
   bool echo = false;            // send back what arrives (partially when the buffer is full)
   bool hold = false;            // retain every received buffer
   bool close_on_peer_fin = true;
+  bool release_on_writable = false;  // give the held buffers back in on_writable
   std::function<void(tcp::stream&)> on_open_do;
   std::function<void(tcp::stream&, tcp::data_view)> on_data_do;
 
@@ -42,7 +43,15 @@ struct recording_app final : tcp::application {
       on_data_do(s, data);
     }
   }
-  void on_writable(tcp::stream&) noexcept override { ++writable; }
+  void on_writable(tcp::stream& s) noexcept override {
+    ++writable;
+    if (release_on_writable) {
+      for (const tcp::data_view& v : held) {
+        s.release_buffer(v);
+      }
+      held.clear();
+    }
+  }
   void on_peer_closed(tcp::stream& s) noexcept override {
     ++peer_closed;
     if (close_on_peer_fin) {
