@@ -9,9 +9,11 @@
 namespace rampart::app {
 
 // echo (RFC 862). Args: max_held_bytes, max_held_segments.
+// The defaults let the receive window (tcp.receive_window, 262140 by default) stop a peer that
+// does not read before max_held_bytes does; docs/apps.md.
 struct echo_settings {
-  std::uint32_t max_held_bytes = 64 * 1024;
-  std::uint32_t max_held_segments = 64;
+  std::uint32_t max_held_bytes = 1024 * 1024;
+  std::uint32_t max_held_segments = 256;
 };
 echo_settings read_echo_args(arg_reader& args);
 std::unique_ptr<tcp::application> make_echo(const echo_settings& settings,

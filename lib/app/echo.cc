@@ -2,9 +2,11 @@
 //
 // Back-pressure: when send() takes less than a segment, the rest stays in the segment's receive
 // buffer (stream::retain_buffer, no copy) in a per-connection ring, and on_writable sends it.
-// TCP cannot stop the peer from sending up to our receive window, and a peer that sends without
-// reading would pin buffers without bound, so a connection holds at most max_held_bytes and
-// max_held_segments; past either it is aborted (RST) and counted in echo_aborts.
+// Held bytes count against the receive window the connection advertises, so a peer that sends
+// without reading sees the window close: TCP flow control bounds the bytes. It does not bound
+// the buffers (a stream of tiny segments pins one packet buffer each), so a connection also holds
+// at most max_held_segments, and max_held_bytes as a safety net; past either it is aborted (RST)
+// and counted in echo_aborts.
 #include <vector>
 
 #include "builtin_apps.hh"
@@ -14,11 +16,11 @@ namespace rampart::app {
 
 namespace {
 
-// Bytes not yet accepted by send(), in arrival order; each entry pins one receive buffer.
+// Bytes not yet accepted by send(), in arrival order; each entry pins one receive buffer (the
+// view as received, which release_buffer() takes back) and says how much of it has been sent.
 struct held_bytes {
-  const std::byte* data = nullptr;
-  std::uint32_t length = 0;
-  void* buffer = nullptr;
+  tcp::data_view view;
+  std::uint32_t sent = 0;
 };
 
 struct echo_connection {
@@ -85,7 +87,7 @@ class echo_app final : public tcp::application {
     }
     s.set_context(nullptr);
     for (; c->count > 0; --c->count) {
-      s.release_buffer(c->ring[c->head].buffer);
+      s.release_buffer(c->ring[c->head].view);
       c->head = (c->head + 1) % c->ring.size();
     }
     _pool.release(c);
@@ -96,15 +98,15 @@ class echo_app final : public tcp::application {
   bool drain(tcp::stream& s, echo_connection& c) noexcept {
     while (c.count > 0) {
       held_bytes& h = c.ring[c.head];
-      const std::size_t sent = s.send({h.data, h.length});
+      const std::span<const std::byte> rest = h.view.bytes().subspan(h.sent);
+      const std::size_t sent = s.send(rest);
       _stats.echo_bytes.add(sent);
       c.bytes -= sent;
-      if (sent < h.length) {
-        h.data += sent;
-        h.length -= static_cast<std::uint32_t>(sent);
+      if (sent < rest.size()) {
+        h.sent += static_cast<std::uint32_t>(sent);
         return false;
       }
-      s.release_buffer(h.buffer);
+      s.release_buffer(h.view);
       c.head = (c.head + 1) % c.ring.size();
       --c.count;
     }
@@ -130,7 +132,7 @@ class echo_app final : public tcp::application {
       return;
     }
     s.retain_buffer(data);
-    c->ring[(c->head + c->count) % c->ring.size()] = {data.data + offset, length, data.buffer};
+    c->ring[(c->head + c->count) % c->ring.size()] = {data, offset};
     ++c->count;
     c->bytes += length;
   }

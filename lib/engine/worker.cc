@@ -93,11 +93,13 @@ int run_worker(void* arg) {
     if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
       break;
     }
+    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
+      w.tcp->poll(now_ns);
+      w.staging.flush(w.port_id, w.queue_id, w.stats);
       continue;
     }
-    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
 
     std::uint64_t rx_bytes = 0;
     std::uint16_t n_frames = 0;
@@ -113,6 +115,7 @@ int run_worker(void* arg) {
       }
       packet::frame& f = frames[n_frames];
       f.data = rte_pktmbuf_mtod(m, std::byte*);
+      f.buffer = m;
       f.length = m->data_len;
       f.capacity = static_cast<std::uint16_t>(m->data_len + rte_pktmbuf_tailroom(m));
       f.rss_hash_valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
@@ -163,7 +166,13 @@ int run_worker(void* arg) {
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
+    w.tcp->poll(now_ns);
+    w.staging.flush(w.port_id, w.queue_id, w.stats);
   }
+  // Stopping: the peers of open connections get a RST rather than a silent timeout.
+  w.tcp->shutdown(w.clock.now_ns(rte_rdtsc()));
+  w.staging.flush(w.port_id, w.queue_id, w.stats);
+  w.staging.discard();
   return 0;
 }
 

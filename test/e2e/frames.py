@@ -28,7 +28,7 @@ class BadFrame:
     data: bytes
 
 
-def drop_reason_names(header: Path = REPO_ROOT / "lib" / "stats" / "drop_reason.hh") -> list[str]:
+def drop_reason_names(header: Path = REPO_ROOT / "lib" / "stats" / "include" / "stats" / "drop_reason.hh") -> list[str]:
     """Every drop reason of the X-macro, in order."""
     text = header.read_text()
     block = text[text.index("#define RAMPART_DROP_REASONS"):]

@@ -66,6 +66,7 @@ decoded_frame decode_tcp_frame(std::span<const std::byte> frame) {
   d.tcp = tcp->header();
   d.options = tcp->options();
   d.payload_length = tcp->payload().size();
+  d.payload.assign(tcp->payload().begin(), tcp->payload().end());
   d.tcp_checksum_ok =
       net::ipv4_l4_checksum_verifies(d.ip.source, d.ip.destination, net::ip_protocol::tcp, ip->payload());
   return d;
@@ -79,12 +80,24 @@ std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segmen
   _frames.clear();
   _verdicts.assign(_buffers.size(), packet::verdict{});
   packet::tcp_segment_batch batch;
+  std::vector<void*> pooled;
   for (std::size_t i = 0; i < _buffers.size(); ++i) {
     std::vector<std::byte>& b = _buffers[i];
     const auto length = static_cast<std::uint16_t>(b.size());
     b.resize(2048);  // an mbuf's data room: replies may be longer than what arrived
-    _frames.push_back(packet::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
-    const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
+    packet::frame f{b.data(), length, static_cast<std::uint16_t>(b.size())};
+    if (_pool != nullptr) {
+      const auto held = _pool->allocate();
+      REQUIRE(held);
+      std::copy(b.begin(), b.end(), held->data);
+      f.data = held->data;
+      f.buffer = held->handle;
+      f.capacity = held->capacity;
+      pooled.push_back(held->handle);
+    }
+    _frames.push_back(f);
+    const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length,
+                                           static_cast<std::size_t>(length - net::ethernet_header_length)});
     REQUIRE(ip.ok());
     packet::tcp_segment& s = batch.segments[batch.count++];
     s.frame_index = static_cast<std::uint32_t>(i);
@@ -95,6 +108,17 @@ std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segmen
   }
   snapshot_counters();
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);
+  if (_pool != nullptr) {
+    // Keep the replies readable for expect_reply, then free the frames as the worker does.
+    for (std::size_t i = 0; i < _frames.size(); ++i) {
+      std::copy(_frames[i].data, _frames[i].data + _frames[i].capacity, _buffers[i].begin());
+      _frames[i].data = _buffers[i].data();
+      _frames[i].buffer = nullptr;
+    }
+    for (void* handle : pooled) {
+      _pool->release(handle);
+    }
+  }
   return _verdicts;
 }
 
@@ -132,6 +156,29 @@ decoded_frame tcp_script::expect_reply(std::size_t index) const {
   CHECK(d.ip.dont_fragment);
   CHECK(d.frame_length >= net::ethernet_min_frame_length);
   return d;
+}
+
+std::vector<decoded_frame> tcp_script::sent() {
+  std::vector<decoded_frame> out;
+  if (_sink == nullptr) {
+    return out;
+  }
+  for (const auto& bytes : _sink->take()) {
+    decoded_frame d = decode_tcp_frame(bytes);
+    CHECK(d.ip_checksum_ok);
+    CHECK(d.tcp_checksum_ok);
+    CHECK(d.eth_destination == client_mac);
+    CHECK(d.eth_source == server_mac);
+    CHECK(d.ip.dont_fragment);
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::vector<decoded_frame> tcp_script::expect_sent(std::size_t n) {
+  std::vector<decoded_frame> out = sent();
+  REQUIRE(out.size() == n);
+  return out;
 }
 
 void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const {

@@ -20,6 +20,7 @@
 #include "stats/counters.hh"
 #include "stats/drop_reason.hh"
 #include "tcp/lcore_tcp.hh"
+#include "fake_io.hh"
 
 namespace rampart::test {
 
@@ -54,6 +55,7 @@ struct decoded_frame {
   net::tcp_header tcp;
   net::tcp_options options;
   std::size_t payload_length = 0;
+  std::vector<std::byte> payload;
   bool tcp_checksum_ok = false;
   std::size_t frame_length = 0;
 
@@ -71,6 +73,23 @@ class tcp_script {
 
   std::uint64_t now() const noexcept { return _now_ns; }
   void advance(std::uint64_t ns) noexcept { _now_ns += ns; }
+  // Advances the clock by ns and runs the lcore's timers (lcore_tcp::poll), as an idle worker
+  // loop would.
+  void advance_and_poll(std::uint64_t ns) noexcept {
+    _now_ns += ns;
+    _tcp.poll(_now_ns);
+  }
+
+  // With a sink (attach_sink): the segments lib/tcp built in fresh buffers since the last call,
+  // decoded and checked like replies (checksums, addresses). expect_sent REQUIREs exactly n.
+  void attach_sink(capture_sink& sink) noexcept { _sink = &sink; }
+  // With a pool: each received frame sits in a buffer of it (frame.buffer set), released after
+  // the burst as the worker frees its mbufs, so apps can hold received data (retain_buffer) and
+  // leaks show in pool.in_use().
+  void attach_pool(heap_buffer_pool& pool) noexcept { _pool = &pool; }
+  std::vector<decoded_frame> sent();
+  std::vector<decoded_frame> expect_sent(std::size_t n);
+  void expect_sent_nothing() { expect_sent(0); }
 
   // Sends the segments as one burst; returns their verdicts, keeps the frames (replies).
   std::vector<packet::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
@@ -95,6 +114,8 @@ class tcp_script {
   tcp::lcore_tcp& _tcp;
   std::uint64_t _now_ns;
   const stats::lcore_stats* _stats;
+  capture_sink* _sink = nullptr;
+  heap_buffer_pool* _pool = nullptr;
   std::array<std::uint64_t, stats::drop_reason_count> _drops_before{};
   std::uint64_t _consumed_before = 0;
   std::vector<std::vector<std::byte>> _buffers;

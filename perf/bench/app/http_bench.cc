@@ -42,7 +42,7 @@ class bench_stream final : public rampart::tcp::stream {
   bool send_buffer(const rampart::packet::buffer&) noexcept override { return false; }
   std::optional<rampart::packet::buffer> allocate_buffer() noexcept override { return std::nullopt; }
   void retain_buffer(const rampart::tcp::data_view&) noexcept override {}
-  void release_buffer(void*) noexcept override {}
+  void release_buffer(const rampart::tcp::data_view&) noexcept override {}
   void close() noexcept override {}
   void abort() noexcept override {}
   void* context() const noexcept override { return _context; }

@@ -39,7 +39,7 @@ class fake_stream final : public tcp::stream {
     void* handle = owned.get();
     _buffers[handle] = {std::move(owned), 1};
     _app.on_data(*this, {static_cast<const std::byte*>(handle), static_cast<std::uint32_t>(bytes.size()), handle});
-    release_buffer(handle);
+    release(handle);
   }
   // The peer acknowledged (read) n more bytes: send space grows, on_writable follows.
   void ack(std::size_t n) {
@@ -78,7 +78,8 @@ class fake_stream final : public tcp::stream {
       ++it->second.references;
     }
   }
-  void release_buffer(void* buffer) noexcept override {
+  void release_buffer(const tcp::data_view& view) noexcept override { release(view.buffer); }
+  void release(void* buffer) noexcept {
     auto it = _buffers.find(buffer);
     CHECK(it != _buffers.end());
     if (it != _buffers.end() && --it->second.references == 0) {

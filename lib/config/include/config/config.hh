@@ -53,6 +53,8 @@ struct listener_config {
   std::string app;                          // "http", "echo", "discard", or "plugin"
   std::string plugin;                       // app: plugin only: the shared object to dlopen
   std::map<std::string, std::string> args;  // app-specific, passed through
+  bool nagle = true;                        // RFC 1122 §4.2.3.4; false sends short segments at once
+  std::uint32_t idle_timeout_seconds = 0;   // reset a connection silent this long; 0: never
 };
 
 enum class cookie_mode { always, auto_mode, off };
@@ -70,6 +72,14 @@ struct tcp_config {
   std::uint8_t window_scale = 7;            // our advertised window scale (RFC 7323 §2.3)
   std::uint32_t receive_window = 65535 * 4; // bytes
   std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
+  std::uint32_t send_buffer = 256 * 1024;   // bytes an app may queue per connection
+  std::uint32_t rto_min_ms = 200;           // RFC 6298 retransmission timeout floor
+  std::uint32_t rto_initial_ms = 1000;      // before the first RTT sample (RFC 6298 §2.1)
+  std::uint32_t rto_max_ms = 60'000;        // ceiling of the exponential back-off
+  std::uint8_t max_retransmissions = 10;    // timeouts in a row before the connection is aborted
+  std::uint32_t delayed_ack_ms = 40;        // longest an ACK waits for a second segment or data
+  std::uint32_t time_wait_seconds = 60;     // TIME-WAIT duration (connections we closed first)
+  std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
   syn_cookie_config syn_cookies;
 };
 

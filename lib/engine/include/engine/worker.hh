@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/control_message.hh"
+#include "engine/mbuf_io.hh"
 #include "engine/tsc_clock.hh"
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
@@ -29,12 +30,17 @@ struct alignas(64) worker {
   pipeline::lcore_context context;
   stats::lcore_stats stats;
   std::unique_ptr<tcp::lcore_tcp> tcp;  // registered as context.tcp; built before launch
+  mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
+  tx_staging staging;                   // segments lib/tcp built this turn
   control_queue control;
 };
 
-// The lcore function (lcore_function_t): runs the receive → process_burst → transmit loop on
-// `arg` (a worker*) until a control_kind::stop message arrives. Returns 0. Never allocates from
-// the heap, locks, makes syscalls or throws.
+// The lcore function (lcore_function_t): runs the loop on `arg` (a worker*) until a
+// control_kind::stop message arrives: each turn reads the clock, receives a burst and runs it
+// through process_burst (replies in place), then polls TCP's timers (even when nothing arrived,
+// so an idle lcore still retransmits and expires) and sends what TCP staged. On stop it resets
+// the remaining connections (tcp::lcore_tcp::shutdown). Returns 0. Never allocates from the
+// heap, locks, makes syscalls or throws.
 int run_worker(void* arg);
 
 }  // namespace rampart::engine

@@ -83,6 +83,13 @@ class connection_pool {
 
   // Owner only.
   bool is_live(connection_handle h) const noexcept { return h < _capacity && _live[h]; }
+  // The handle of a live object of this pool (an intrusive timer node leads back to its
+  // control block, and from there to the handle).
+  connection_handle handle_of(const T& object) const noexcept {
+    const auto* slot = reinterpret_cast<const storage*>(&object);
+    assert(slot >= _storage.get() && slot < _storage.get() + _capacity);
+    return static_cast<connection_handle>(slot - _storage.get());
+  }
   // Any thread (a recent value on others).
   std::uint32_t in_use() const noexcept { return _in_use.load(std::memory_order_relaxed); }
   std::uint32_t capacity() const noexcept { return _capacity; }

@@ -35,6 +35,9 @@ struct frame {
   // The NIC verified the TCP checksum (RTE_MBUF_F_RX_L4_CKSUM_GOOD): lib/tcp skips its own sum.
   // False (sum in software) when unknown, BAD or not offered; unit tests and fuzzers leave it so.
   bool l4_checksum_verified = false;
+  // The buffer holding the bytes (packet::buffer::handle: the rte_mbuf), so a layer that hands
+  // received data on without copying can take a reference to it; null in tests that need none.
+  void* buffer = nullptr;
 };
 
 enum class action : std::uint8_t {

@@ -49,7 +49,32 @@
   X(tcp_cookie_future, "ACKs to a listener refused with RST: cookie tick ahead of the tolerated skew") \
   X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
-  X(tcp_connections_active, "gauge: connections in this lcore's table")
+  X(tcp_connections_active, "gauge: connections in this lcore's table")                           \
+  /* TCP data path */                                                                             \
+  X(tcp_segments_in, "segments of known connections processed")                                   \
+  X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
+  X(tcp_bytes_in, "payload bytes delivered in order to apps")                                       \
+  X(tcp_bytes_out, "payload bytes sent, retransmissions included")                                  \
+  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout or probe)")              \
+  X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
+  X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
+  X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
+  X(tcp_out_of_order, "segments with data beyond RCV.NXT (not queued yet: answered by a duplicate ACK)") \
+  X(tcp_paws_rejected, "segments older than TS.Recent, answered by an ACK (PAWS, RFC 7323 5.3)")   \
+  X(tcp_delayed_acks, "ACKs sent by the delayed-ACK timer")                                         \
+  X(tcp_window_updates_sent, "ACKs sent because the app released held data and the window reopened") \
+  X(tcp_zero_window_received, "ACKs that closed the peer's window to zero")                        \
+  X(tcp_zero_window_probes, "zero-window probes sent (persist timer, RFC 9293 3.8.6.1)")           \
+  X(tcp_send_buffer_full, "stream sends cut short because the send buffer was full")               \
+  X(tcp_tx_no_buffer, "segments not built: the mbuf pool was empty (sent on a later turn)")        \
+  X(tcp_tx_staging_full, "segments not built: this turn's TX staging was full (sent on a later turn)") \
+  X(tcp_time_wait_reused, "SYNs that reopened a TIME-WAIT connection (RFC 6191)")                  \
+  X(tcp_closed_normal, "connections closed by FIN in both directions")                               \
+  X(tcp_closed_reset, "connections closed by the peer's RST")                                        \
+  X(tcp_closed_timeout, "connections aborted after the retransmission limit")                        \
+  X(tcp_closed_idle, "connections aborted by the listener's idle timeout")                           \
+  X(tcp_closed_aborted, "connections aborted by their app (RST sent)")                               \
+  X(tcp_closed_shutdown, "connections reset at engine shutdown")
 
 namespace rampart::stats {
 

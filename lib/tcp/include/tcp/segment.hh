@@ -15,6 +15,7 @@ struct segment {
   net::ipv4_header ip;
   net::tcp_header tcp;
   net::tcp_options options;
+  const std::byte* payload = nullptr;  // first data octet, inside frame
   std::uint16_t payload_length = 0;  // data octets
   flow::flow_key key;                // remote = the segment's source
   std::uint32_t hash = 0;            // the flow table hash (the NIC's RSS hash when it gave one)

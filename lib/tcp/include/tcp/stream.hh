@@ -59,10 +59,12 @@ class stream {
   virtual bool send_buffer(const packet::buffer& buffer) noexcept = 0;
   // A buffer to fill for send_buffer(); nullopt when the lcore's pool is empty.
   virtual std::optional<packet::buffer> allocate_buffer() noexcept = 0;
-  // Keeps a received view's buffer past the callback; release_buffer() gives it back. A buffer
-  // that is never released is a leak the pool's counters show.
+  // Keeps a received view's buffer past the callback; release_buffer(view) gives it back, in
+  // this stream's callbacks, on_close at the latest. Held bytes count against the receive
+  // window the connection advertises, so an app that holds data slows its peer down (RFC 9293
+  // §3.8.6.2.2) and a release that reopens the window sends a window update.
   virtual void retain_buffer(const data_view& view) noexcept = 0;
-  virtual void release_buffer(void* buffer) noexcept = 0;
+  virtual void release_buffer(const data_view& view) noexcept = 0;
 
   // FIN after everything queued has been sent (RFC 9293 §3.10.4); sending ends here.
   virtual void close() noexcept = 0;
