@@ -28,6 +28,7 @@
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
+#include "app/registry.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
 
@@ -227,6 +228,15 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     w->buffers = mbuf_pool{w->pool};
     w->tcp->attach_io(w->buffers, w->staging);
     w->tcp->update_keys(initial_keys);
+    // The listeners' apps for this lcore (docs/apps.md); main() checked every listener already.
+    for (std::size_t l = 0; l < cfg.listeners.size(); ++l) {
+      try {
+        w->apps.push_back(app::make_application(cfg.listeners[l], {w->stats, w->lcore_id}));
+      } catch (const app::app_error& e) {
+        throw startup_error(exit_code::usage, e.what());
+      }
+      w->tcp->set_application(static_cast<std::uint8_t>(l), w->apps.back().get());
+    }
     w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     workers.push_back(w.get());
     owned.push_back(std::move(w));
