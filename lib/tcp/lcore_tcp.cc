@@ -126,6 +126,7 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
     ++_backlog_size;
   }
   ++_table_changes;
+  _stats.tcp_connections_active.set(_table.size());
   return handle;
 }
 
@@ -157,6 +158,7 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;
+  _stats.tcp_connections_active.set(_table.size());  // also when a timer erased it
 }
 
 void lcore_tcp::reset_and_erase(connection& c, flow::connection_handle handle, close_reason reason,
@@ -182,7 +184,6 @@ void lcore_tcp::shutdown(std::uint64_t now_ns) noexcept {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
     }
   }
-  _stats.tcp_connections_active.set(_table.size());
 }
 
 std::uint32_t lcore_tcp::initial_sequence(const flow::flow_key& key, std::uint64_t now_ns) const noexcept {
