@@ -28,7 +28,9 @@
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
+#include "app/registry.hh"
 #include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
 
 namespace rampart::engine {
 
@@ -133,9 +135,6 @@ void log_listeners(const std::vector<config::listener_config>& listeners) {
     if (!args.empty()) {
       args += ")";
     }
-    // TODO(tcp issue): apps attach when the TCP listener path is wired to lcore_context.tcp.
-    // TODO(data-path issue): apps serve the streams; until then connections are accepted, their
-    // data ACKed and discarded, and closed cleanly on FIN or RST.
     log_info("listener: tcp port " + std::to_string(l.port) + " → app " + l.app + args +
              " (handshakes served; the app itself arrives with the data path)");
   }
@@ -203,8 +202,8 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   log_port(dev.info());
 
   const tsc_clock clock = calibrate_tsc_clock();
-  const tcp::tcp_settings tcp_settings =
-      tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp_settings.local_mac = dev.info().mac;
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
   std::vector<std::unique_ptr<worker, worker_deleter>> owned;
   std::vector<worker*> workers;
@@ -221,9 +220,17 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     w->context.stats = &w->stats;
     // Built here, on the control lcore, before launch: the table and pool are allocated once
     // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
-    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
+    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats, std::nullopt, std::nullopt,
+                                              w->clock.now_ns(rte_rdtsc()));
+    w->buffers = mbuf_pool{w->pool};
+    w->tcp->attach_io(w->buffers, w->staging);
+    // One instance of every listener's app per worker: apps keep per-lcore state unshared.
+    for (std::size_t l = 0; l < cfg.listeners.size(); ++l) {
+      w->apps.push_back(app::make_application(cfg.listeners[l], app::app_context{w->stats, w->lcore_id}));
+      w->tcp->set_application(static_cast<std::uint8_t>(l), w->apps.back().get());
+    }
     w->tcp->update_keys(initial_keys);
-    w->context.tcp = w->tcp.get();
+    w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     workers.push_back(w.get());
     owned.push_back(std::move(w));
   }

@@ -40,6 +40,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bench_eal.hh"
 #include "engine/tsc_clock.hh"
 #include "timer/timer_wheel.hh"
 
@@ -404,21 +405,8 @@ void register_subject() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // rte_timer needs EAL (its per-lcore lists live in a memzone): one core, no hugepages, no
-  // devices, no files. Not --in-memory: DPDK 22.11 refuses it with --no-huge (legacy memory mode),
-  // and --no-shconf already keeps EAL from writing runtime files.
-  char arg0[] = "timer_bench";
-  char no_huge[] = "--no-huge";
-  char mem[] = "-m";
-  char mem_mb[] = "512";
-  char no_pci[] = "--no-pci";
-  char no_shconf[] = "--no-shconf";
-  char lcores[] = "-l";
-  char lcore0[] = "0";
-  char log_level[] = "--log-level=lib.eal:4";
-  char* eal_argv[] = {arg0, no_huge, mem, mem_mb, no_pci, no_shconf, lcores, lcore0, log_level};
-  if (rte_eal_init(static_cast<int>(std::size(eal_argv)), eal_argv) < 0) {
-    std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+  // rte_timer keeps its per-lcore lists in a memzone: it needs EAL.
+  if (!rampart::bench::start_eal("timer_bench", 512)) {
     return 1;
   }
   if (rte_timer_subsystem_init() < 0) {
