@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include "fixture.hh"
-#include "recording_app.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -17,22 +16,6 @@ using net::tcp_flag::rst;
 using tcp::close_reason;
 
 namespace {
-
-struct app_fixture : tcp_fixture {
-  explicit app_fixture(const tcp::tcp_settings& s = test_settings(),
-                       std::vector<config::listener_config> l = test_listeners())
-      : tcp_fixture(s, std::move(l)) {
-    tcp.set_application(0, &app);
-    script.attach_pool(buffers);
-  }
-  ~app_fixture() {
-    tcp.shutdown(script.now());
-    sink.take();
-    CHECK(buffers.in_use() == 0);
-    CHECK(buffers.bad_releases() == 0);
-  }
-  recording_app app;
-};
 
 // A client with MSS `mss` and window `window`, no other option. A cookie carries the MSS as an
 // index into cookie::mss_table (536, 1300, 1440, 1460): tests use table values.
