@@ -9,15 +9,15 @@
 namespace rampart::app {
 
 // echo (RFC 862). Args: max_held_bytes, max_held_segments.
-// The defaults let the receive window (tcp.receive_window, 262140 by default) stop a peer that
-// does not read before max_held_bytes does; docs/apps.md.
 struct echo_settings {
-  std::uint32_t max_held_bytes = 1024 * 1024;
-  std::uint32_t max_held_segments = 256;
+  // Held bytes close the connection's receive window (stream::retain_buffer), so a peer that
+  // reads never makes echo hold more than tcp.receive_window (256 KiB by default, about 180
+  // full segments): the defaults leave room for that and abort only a peer beyond it.
+  std::uint32_t max_held_bytes = 512 * 1024;
+  std::uint32_t max_held_segments = 512;
 };
 echo_settings read_echo_args(arg_reader& args);
-std::unique_ptr<tcp::application> make_echo(const echo_settings& settings,
-                                            const app_context& context);
+std::unique_ptr<tcp::application> make_echo(const echo_settings& settings, const app_context& context);
 
 // discard (RFC 863). No args.
 std::unique_ptr<tcp::application> make_discard(const app_context& context);

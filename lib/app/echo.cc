@@ -3,10 +3,9 @@
 // Back-pressure: when send() takes less than a segment, the rest stays in the segment's receive
 // buffer (stream::retain_buffer, no copy) in a per-connection ring, and on_writable sends it.
 // Held bytes count against the receive window the connection advertises, so a peer that sends
-// without reading sees the window close: TCP flow control bounds the bytes. It does not bound
-// the buffers (a stream of tiny segments pins one packet buffer each), so a connection also holds
-// at most max_held_segments, and max_held_bytes as a safety net; past either it is aborted (RST)
-// and counted in echo_aborts.
+// without reading sees the window close. The window bounds bytes, not buffers (tiny segments pin
+// one packet buffer each), so a connection holds at most max_held_segments and max_held_bytes;
+// past either it is aborted (RST) and counted in echo_aborts.
 #include <vector>
 
 #include "builtin_apps.hh"
@@ -16,11 +15,15 @@ namespace rampart::app {
 
 namespace {
 
-// Bytes not yet accepted by send(), in arrival order; each entry pins one receive buffer (the
-// view as received, which release_buffer() takes back) and says how much of it has been sent.
+// Bytes not yet accepted by send(), in arrival order; each entry pins one receive buffer.
 struct held_bytes {
-  tcp::data_view view;
-  std::uint32_t sent = 0;
+  const std::byte* data = nullptr;
+  std::uint32_t length = 0;
+  void* buffer = nullptr;
+  std::uint32_t retained = 0;  // the view's whole length, as retain_buffer counted it
+
+  // What release_buffer must be given back: the view as it was retained.
+  tcp::data_view view() const noexcept { return {nullptr, retained, buffer}; }
 };
 
 struct echo_connection {
@@ -41,7 +44,9 @@ struct echo_connection {
 class echo_app final : public tcp::application {
  public:
   echo_app(const echo_settings& settings, const app_context& context)
-      : _settings(settings), _stats(context.stats), _pool([capacity = settings.max_held_segments] {
+      : _settings(settings),
+        _stats(context.stats),
+        _pool([capacity = settings.max_held_segments] {
           return std::make_unique<echo_connection>(capacity);
         }) {}
 
@@ -87,7 +92,7 @@ class echo_app final : public tcp::application {
     }
     s.set_context(nullptr);
     for (; c->count > 0; --c->count) {
-      s.release_buffer(c->ring[c->head].view);
+      s.release_buffer(c->ring[c->head].view());
       c->head = (c->head + 1) % c->ring.size();
     }
     _pool.release(c);
@@ -98,15 +103,15 @@ class echo_app final : public tcp::application {
   bool drain(tcp::stream& s, echo_connection& c) noexcept {
     while (c.count > 0) {
       held_bytes& h = c.ring[c.head];
-      const std::span<const std::byte> rest = h.view.bytes().subspan(h.sent);
-      const std::size_t sent = s.send(rest);
+      const std::size_t sent = s.send({h.data, h.length});
       _stats.echo_bytes.add(sent);
       c.bytes -= sent;
-      if (sent < rest.size()) {
-        h.sent += static_cast<std::uint32_t>(sent);
+      if (sent < h.length) {
+        h.data += sent;
+        h.length -= static_cast<std::uint32_t>(sent);
         return false;
       }
-      s.release_buffer(h.view);
+      s.release_buffer(h.view());
       c.head = (c.head + 1) % c.ring.size();
       --c.count;
     }
@@ -132,7 +137,7 @@ class echo_app final : public tcp::application {
       return;
     }
     s.retain_buffer(data);
-    c->ring[(c->head + c->count) % c->ring.size()] = {data, offset};
+    c->ring[(c->head + c->count) % c->ring.size()] = {data.data + offset, length, data.buffer, data.length};
     ++c->count;
     c->bytes += length;
   }

@@ -505,8 +505,7 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
   for (const auto& item : section.node) {
     const field entry{item, "listeners[" + std::to_string(index++) + "]",
                       item.IsNull() ? section.line : line_of(item)};
-    const map_reader map(ctx, entry,
-                         {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds"});
+    const map_reader map(ctx, entry, {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds"});
     listener_config listener;
 
     const field& port = map.require("port", "the TCP port to listen on, 1..65535");

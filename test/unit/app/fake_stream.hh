@@ -38,8 +38,9 @@ class fake_stream final : public tcp::stream {
     std::memcpy(owned.get(), bytes.data(), bytes.size());
     void* handle = owned.get();
     _buffers[handle] = {std::move(owned), 1};
-    _app.on_data(*this, {static_cast<const std::byte*>(handle), static_cast<std::uint32_t>(bytes.size()), handle});
-    release(handle);
+    const tcp::data_view view{static_cast<const std::byte*>(handle), static_cast<std::uint32_t>(bytes.size()), handle};
+    _app.on_data(*this, view);
+    release_buffer(view);
   }
   // The peer acknowledged (read) n more bytes: send space grows, on_writable follows.
   void ack(std::size_t n) {
@@ -78,9 +79,8 @@ class fake_stream final : public tcp::stream {
       ++it->second.references;
     }
   }
-  void release_buffer(const tcp::data_view& view) noexcept override { release(view.buffer); }
-  void release(void* buffer) noexcept {
-    auto it = _buffers.find(buffer);
+  void release_buffer(const tcp::data_view& view) noexcept override {
+    auto it = _buffers.find(view.buffer);
     CHECK(it != _buffers.end());
     if (it != _buffers.end() && --it->second.references == 0) {
       _buffers.erase(it);

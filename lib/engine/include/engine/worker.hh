@@ -30,9 +30,7 @@ struct alignas(64) worker {
   tsc_clock clock;
   pipeline::lcore_context context;
   stats::lcore_stats stats;
-  // One app per listener (index = position in the config); declared before tcp so it outlives
-  // the connections that call it.
-  std::vector<std::unique_ptr<tcp::application>> apps;
+  std::vector<std::unique_ptr<tcp::application>> apps;  // one per listener, this lcore's own
   std::unique_ptr<tcp::lcore_tcp> tcp;  // registered as context.tcp; built before launch
   mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
   tx_staging staging;                   // segments lib/tcp built this turn
