@@ -93,11 +93,12 @@ int run_worker(void* arg) {
     if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
       break;
     }
+    const std::uint64_t turn_start = rte_rdtsc();  // cost accounting: busy_cycles below
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
       continue;
     }
-    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
+    const std::uint64_t now_ns = w.clock.now_ns(turn_start);
 
     std::uint64_t rx_bytes = 0;
     std::uint16_t n_frames = 0;
@@ -163,6 +164,9 @@ int run_worker(void* arg) {
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
+    // Cost accounting (docs/stats.md): the TSC cycles of this turn, RX burst to TX burst.
+    w.stats.busy_cycles.add(rte_rdtsc() - turn_start);
+    w.stats.busy_turns.add();
   }
   return 0;
 }

@@ -37,7 +37,10 @@
   X(tcp_cookie_future, "ACKs to a listener refused with RST: cookie tick ahead of the tolerated skew") \
   X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
-  X(tcp_connections_active, "gauge: connections in this lcore's table")
+  X(tcp_connections_active, "gauge: connections in this lcore's table")                          \
+  /* Cost accounting (lib/engine/worker.cc) */                                                     \
+  X(busy_cycles, "TSC cycles of worker loop turns that received packets (RX burst to TX burst)")  \
+  X(busy_turns, "worker loop turns that received at least one packet")
 
 namespace rampart::stats {
 
