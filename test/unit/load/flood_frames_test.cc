@@ -105,6 +105,12 @@ TEST_CASE("ACK flood frames carry a random acknowledgment and no SYN", "[unit][l
     acks.insert(f.tcp.header.acknowledgment.raw());
   }
   CHECK(acks.size() == 100);
+
+  t.cookie_tick = 0x12345677;  // only the low 6 bits travel: 0x37
+  for (int i = 0; i < 100; ++i) {
+    const rx_frame f = load::parse_frame(std::span(buf.data(), load::build_ack_flood_frame(buf, t, rng)));
+    REQUIRE(((f.tcp.header.acknowledgment.raw() - 1) >> 26) == 0x37);
+  }
 }
 
 TEST_CASE("ARP frames round-trip; non-TCP IPv4 is other", "[unit][load]") {
