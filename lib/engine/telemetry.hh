@@ -8,7 +8,8 @@
 //   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,
 //                              tx_offloads, link, link_speed_mbps
 //   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
-//                              busy_cycles, busy_turns, rx_packets, cycles_per_packet, busy_ppm
+//                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
+//                              cycles_per_packet, busy_ppm
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
 #include <cstdint>

@@ -39,8 +39,10 @@
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
   X(tcp_connections_active, "gauge: connections in this lcore's table")                          \
   /* Cost accounting (lib/engine/worker.cc) */                                                     \
-  X(busy_cycles, "TSC cycles of worker loop turns that received packets (RX burst to TX burst)")  \
-  X(busy_turns, "worker loop turns that received at least one packet")
+  X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
+  X(busy_packets, "packets received in the turns busy_cycles covers")                             \
+  X(busy_turns, "loop turns that received packets and are in busy_cycles")                         \
+  X(busy_turns_interrupted, "busy turns over 1 ms (preempted), left out of busy_cycles")
 
 namespace rampart::stats {
 

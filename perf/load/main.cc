@@ -364,8 +364,9 @@ int main(int argc, char** argv) {
     offered += sent;
   };
 
-  const auto close_second = [&](std::uint64_t now) {
+  const auto close_second = [&](std::uint64_t now, bool full) {
     load::second_sample s;
+    s.full = full;
     s.t = static_cast<double>(now - start) / static_cast<double>(hz);
     s.seconds = static_cast<double>(now - second_mark) / static_cast<double>(hz);
     s.traffic = load::traffic_minus(traffic, traffic_mark);
@@ -488,14 +489,14 @@ int main(int argc, char** argv) {
     io.flush();
     if (now >= next_second && now < end) {
       flood.cookie_tick = cookie_tick();
-      close_second(now);
+      close_second(now, true);
       next_second += hz;
     }
   }
   const std::uint64_t finished = rte_rdtsc();
   const std::uint64_t traffic_end = std::min(finished, end);
   if (traffic_end > second_mark) {
-    close_second(finished);  // the last, partial second (it includes the drain)
+    close_second(finished, false);  // the last, partial second (it includes the drain)
   }
 
   load::run_summary r;

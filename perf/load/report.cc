@@ -10,7 +10,7 @@
 namespace rampart::load {
 
 engine_cost_delta cost_between(const engine_cost_reading& before, const engine_cost_reading& after) noexcept {
-  const std::uint64_t packets = after.rx_packets - before.rx_packets;
+  const std::uint64_t packets = after.busy_packets - before.busy_packets;
   const stats::cost_figures c = stats::cost_of(after.busy_cycles - before.busy_cycles, packets,
                                                after.uptime_cycles - before.uptime_cycles, after.workers);
   return {c.cycles_per_packet, c.busy_fraction, packets};
@@ -167,7 +167,8 @@ std::string engine_json(const std::optional<engine_cost_delta>& e) {
 }
 
 
-// The rate check over the full seconds of the run.
+// The rate check over the full seconds of the run, each against its measured length (a
+// second closes at the first loop turn after its end).
 std::string rate_check_json(std::uint64_t rate, const std::vector<second_sample>& seconds,
                             std::uint64_t traffic_counters::*offered) {
   if (rate == 0) {
@@ -179,7 +180,7 @@ std::string rate_check_json(std::uint64_t rate, const std::vector<second_sample>
   double worst = 0;
   unsigned full = 0;
   for (const second_sample& s : seconds) {
-    if (s.seconds >= 0.999 && s.seconds <= 1.001) {
+    if (s.full) {
       worst = std::max(worst, rate_error(s.traffic.*offered, rate, s.seconds));
       ++full;
     }
@@ -205,7 +206,7 @@ std::optional<engine_cost_reading> cost_from_reply(const std::map<std::string, s
   const std::pair<const char*, std::uint64_t*> fields[] = {
       {"/rampart/cost.tsc_hz", &c.tsc_hz},           {"/rampart/cost.uptime_cycles", &c.uptime_cycles},
       {"/rampart/cost.workers", &c.workers},         {"/rampart/cost.busy_cycles", &c.busy_cycles},
-      {"/rampart/cost.rx_packets", &c.rx_packets},
+      {"/rampart/cost.busy_packets", &c.busy_packets},
   };
   for (const auto& [name, field] : fields) {
     const auto it = reply.find(name);

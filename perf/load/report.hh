@@ -35,7 +35,7 @@ struct engine_cost_reading {
   std::uint64_t uptime_cycles = 0;
   std::uint64_t workers = 0;
   std::uint64_t busy_cycles = 0;
-  std::uint64_t rx_packets = 0;
+  std::uint64_t busy_packets = 0;
 };
 
 struct engine_cost_delta {
@@ -59,6 +59,7 @@ double rate_error(std::uint64_t offered, std::uint64_t rate, double seconds) noe
 struct second_sample {
   double t = 0;          // seconds since the traffic started, at the end of this sample
   double seconds = 0;    // its length
+  bool full = false;     // a whole second of traffic (false: the last, partial one, with the drain)
   traffic_counters traffic;
   std::uint64_t attempted = 0;
   std::uint64_t completed = 0;

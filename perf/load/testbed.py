@@ -214,12 +214,13 @@ class Bed:
         """dpdk-testpmd forwarding in macswap mode on the target end: every frame goes back with
         its MACs swapped, the most any engine could answer on this link."""
         vdev = f"net_af_packet0,iface={self.veth_target},qpairs=1,framecnt=4096"
+        # --stats-period keeps it running without a terminal (it would wait for Enter, and exit on
+        # the EOF of /dev/null); the default mbuf count does not fit --no-huge memory.
         self.spawn(self.ns_target, [binary, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
                                     "--file-prefix", self.prefix + "-tp", "--vdev", vdev, "--",
-                                    "--forward-mode=macswap", "--auto-start", "--stats-period", "0",
-                                    "--nb-cores=1", "--txd=1024", "--rxd=1024"], "testpmd.log")
-        self.wait(lambda: "Press enter to exit" in self.log("testpmd.log") or
-                  "Start automatic packet forwarding" in self.log("testpmd.log"), 60, "testpmd to forward")
+                                    "--forward-mode=macswap", "--auto-start", "--stats-period", "1",
+                                    "--nb-cores=1", "--total-num-mbufs=16384"], "testpmd.log")
+        self.wait(lambda: "start packet forwarding" in self.log("testpmd.log"), 60, "testpmd to forward")
 
     # -- the generator ----------------------------------------------------------------------
 

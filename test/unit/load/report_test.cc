@@ -15,7 +15,7 @@ TEST_CASE("rate_error", "[unit][load]") {
 TEST_CASE("telemetry replies flatten to dotted names; /rampart/cost becomes a reading", "[unit][load]") {
   const auto flat = load::flatten_json_numbers(
       R"({"/rampart/cost": {"tsc_hz": 2100000000, "uptime_cycles": 4200000000, "workers": 1,)"
-      R"( "busy_cycles": 1050000000, "busy_turns": 7, "rx_packets": 3000000, "name": "x", "ok": true,)"
+      R"( "busy_cycles": 1050000000, "busy_turns": 7, "busy_packets": 3000000, "name": "x", "ok": true,)"
       R"( "list": [1, {"a": 2}], "drops": {"eth_not_for_us": 6}}})");
   REQUIRE(flat.has_value());
   CHECK(flat->at("/rampart/cost.tsc_hz") == 2'100'000'000);
@@ -29,7 +29,7 @@ TEST_CASE("telemetry replies flatten to dotted names; /rampart/cost becomes a re
   load::engine_cost_reading after = before;
   after.uptime_cycles += 2'100'000'000;  // one second
   after.busy_cycles += 525'000'000;      // a quarter of it busy
-  after.rx_packets += 1'000'000;
+  after.busy_packets += 1'000'000;
   const auto delta = load::cost_between(before, after);
   CHECK(delta.cycles_per_packet == Approx(525.0));
   CHECK(delta.busy_fraction == Approx(0.25));
@@ -59,6 +59,7 @@ TEST_CASE("final report: well-formed, rates checked per full second", "[unit][lo
   for (const std::uint64_t offered : {1000ULL, 1011ULL}) {
     load::second_sample s;
     s.seconds = 1.0;
+    s.full = true;
     s.traffic.syn_offered = offered;
     r.seconds.push_back(s);
   }
