@@ -118,21 +118,23 @@ std::optional<load::engine_cost_reading> read_cost(const std::string& path) {
   return flat ? load::cost_from_reply(*flat) : std::nullopt;
 }
 
+// rampart's counters (/rampart/stats) and its port's (DPDK's /ethdev/stats of port 0, rampart's
+// only port, as "port.<name>": imissed is where a driver that cannot keep up drops).
 std::optional<std::map<std::string, std::uint64_t>> read_counters(const std::string& path) {
-  std::string error;
-  const auto text = load::telemetry_query(path, "/rampart/stats", error);
-  if (!text) {
-    return std::nullopt;
-  }
-  auto flat = load::flatten_json_numbers(*text);
-  if (!flat) {
-    return std::nullopt;
-  }
   std::map<std::string, std::uint64_t> out;
-  const std::string prefix = "/rampart/stats.";
-  for (const auto& [name, value] : *flat) {
-    if (name.rfind(prefix, 0) == 0) {
-      out[name.substr(prefix.size())] = value;
+  const std::pair<const char*, const char*> sources[] = {{"/rampart/stats", ""}, {"/ethdev/stats,0", "port."}};
+  for (const auto& [command, rename] : sources) {
+    std::string error;
+    const auto text = load::telemetry_query(path, command, error);
+    const auto flat = text ? load::flatten_json_numbers(*text) : std::nullopt;
+    if (!flat) {
+      return std::nullopt;
+    }
+    const std::string prefix = std::string(command).substr(0, std::string(command).find(',')) + ".";
+    for (const auto& [name, value] : *flat) {  // the flattener skips per-queue arrays
+      if (name.rfind(prefix, 0) == 0) {
+        out[rename + name.substr(prefix.size())] = value;
+      }
     }
   }
   return out;

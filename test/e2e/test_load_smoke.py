@@ -83,6 +83,8 @@ class LoadSmoke(unittest.TestCase):
         self.assertEqual(engine["tcp_cookie_bad_hash"], traffic["ack_offered"], engine)
         self.assertEqual(engine["tcp_connections_opened"], final["legit"]["attempted"], engine)
         self.assertGreaterEqual(engine["tcp_syncookies_sent"], traffic["syn_offered"] + final["legit"]["attempted"])
+        self.assertEqual(engine["port.imissed"], 0, engine)
+        self.assertGreaterEqual(engine["port.ipackets"], engine["rx_packets"])
         self.assertGreater(final["engine"]["cycles_per_packet"], 0)
         self.assertGreater(final["engine"]["busy_fraction"], 0)
         self.assertLessEqual(final["engine"]["busy_fraction"], 1)
