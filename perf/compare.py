@@ -78,6 +78,7 @@ def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, floa
         "connect_p999_us": lat["connect"]["p99_9_us"],
         "engine_cycles_per_packet": f["engine"]["cycles_per_packet"] if f["engine"] else None,
         "port_imissed": (f["engine_counters"] or {}).get("port.imissed"),
+        "generator_rx_missed": t.get("rx_missed"),
         "engine_busy_fraction": f["engine"]["busy_fraction"] if f["engine"] else None,
         "host_cpu_s": cpu,
         "host_kernel_ns_per_answer": kernel_s * 1e9 / answers if answers else None,
@@ -128,15 +129,15 @@ def fmt(v: Any, digits: int = 0) -> str:
 
 def table(records: list[dict[str, Any]]) -> str:
     lines = ["| system | flood (SYN/s asked) | offered SYN/s | answered/s | legit ok | connect p50 / p99 ms "
-             "| engine cycles/pkt | port imissed | host kernel ns/answer |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| engine cycles/pkt | target imissed | generator rx_missed | host kernel ns/answer |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         legit = f"{r['legit_completed']}/{r['legit_attempted']}" if r["legit_attempted"] else "–"
         connect = (f"{r['connect_p50_us'] / 1000:.2f} / {r['connect_p99_us'] / 1000:.2f}"
                    if r["legit_attempted"] else "–")
         lines.append(f"| {r['system']} | {r['flood_rate']} | {fmt(r['syn_offered_per_s'])} | "
                      f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {fmt(r['engine_cycles_per_packet'])} | "
-                     f"{fmt(r['port_imissed'])} | "
+                     f"{fmt(r['port_imissed'])} | {fmt(r['generator_rx_missed'])} | "
                      f"{fmt(r['host_kernel_ns_per_answer'])} |")
     return "\n".join(lines)
 

@@ -366,7 +366,14 @@ int main(int argc, char** argv) {
     offered += sent;
   };
 
+  const auto read_rx_missed = [&] {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(io.port, &st) == 0) {
+      traffic.rx_missed = st.imissed;
+    }
+  };
   const auto close_second = [&](std::uint64_t now, bool full) {
+    read_rx_missed();
     load::second_sample s;
     s.full = full;
     s.t = static_cast<double>(now - start) / static_cast<double>(hz);
@@ -501,6 +508,7 @@ int main(int argc, char** argv) {
     close_second(finished, false);  // the last, partial second (it includes the drain)
   }
 
+  read_rx_missed();
   load::run_summary r;
   r.target = o.target_ip.to_string() + ":" + std::to_string(o.target_port);
   r.duration_s = static_cast<double>(traffic_end - start) / static_cast<double>(hz);

@@ -155,7 +155,8 @@ std::string traffic_json(const traffic_counters& t, double seconds) {
          ",\"syn_acks_per_s\":" + per_s(t.syn_acks) + ",\"rsts_per_s\":" + per_s(t.rsts) +
          ",\"tx_full\":" + u(t.tx_full) + ",\"rx_frames\":" + u(t.rx_frames) +
          ",\"rx_malformed\":" + u(t.rx_malformed) + ",\"rx_unmatched\":" + u(t.rx_unmatched) +
-         ",\"arp_answered\":" + u(t.arp_answered) + ",\"mbuf_exhausted\":" + u(t.mbuf_exhausted) + "}";
+         ",\"arp_answered\":" + u(t.arp_answered) + ",\"mbuf_exhausted\":" + u(t.mbuf_exhausted) +
+         ",\"rx_missed\":" + u(t.rx_missed) + "}";
 }
 
 std::string engine_json(const std::optional<engine_cost_delta>& e) {
@@ -308,7 +309,7 @@ traffic_counters traffic_minus(const traffic_counters& a, const traffic_counters
   return {a.syn_offered - b.syn_offered, a.ack_offered - b.ack_offered, a.syn_acks - b.syn_acks,
           a.rsts - b.rsts,               a.flood_other - b.flood_other, a.tx_full - b.tx_full,
           a.rx_frames - b.rx_frames,     a.rx_malformed - b.rx_malformed, a.rx_unmatched - b.rx_unmatched,
-          a.arp_answered - b.arp_answered, a.mbuf_exhausted - b.mbuf_exhausted};
+          a.arp_answered - b.arp_answered, a.mbuf_exhausted - b.mbuf_exhausted, a.rx_missed - b.rx_missed};
 }
 
 }  // namespace rampart::load

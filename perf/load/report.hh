@@ -27,6 +27,8 @@ struct traffic_counters {
   std::uint64_t rx_unmatched = 0;   // TCP to our address but no active client on that port
   std::uint64_t arp_answered = 0;   // ARP requests for our or a flood address we replied to
   std::uint64_t mbuf_exhausted = 0; // loop turns that could not allocate frames
+  std::uint64_t rx_missed = 0;      // frames our own port dropped on receive (ethdev imissed):
+                                    // answers lost in the generator, not by the target
 };
 
 // The engine's cost-accounting reading (telemetry /rampart/cost).
