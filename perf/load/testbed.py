@@ -14,61 +14,36 @@ on SIGTERM/SIGINT.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+HERE = Path(__file__).resolve().parent
+# The end-to-end harness's process helpers and its teardown on exit and on SIGTERM/SIGINT
+# (it closes every object in its _active list) serve the bed too.
+sys.path.insert(0, str(HERE.parents[1] / "test" / "e2e"))
+import rampart_harness as harness  # noqa: E402
+
 TARGET_IP = "10.78.0.2"
 LOAD_IP = "10.78.0.1"
 FLOOD_PREFIX = "10.99.0.0/16"
 RAMPART_MAC = "02:00:00:78:00:02"
-RUNTIME = Path("/var/run/dpdk")
-HERE = Path(__file__).resolve().parent
-
-_open_beds: list["Bed"] = []
-
-
-def _close_all() -> None:
-    for bed in list(_open_beds):
-        with contextlib.suppress(Exception):
-            bed.close()
-
-
-def _on_signal(signum: int, _frame: object) -> None:
-    _close_all()
-    os._exit(128 + signum)
-
-
-atexit.register(_close_all)
-for _sig in (signal.SIGTERM, signal.SIGINT):
-    signal.signal(_sig, _on_signal)
+RUNTIME = harness.TELEMETRY_DIR
 
 
 def run(cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(cmd, text=True, capture_output=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"failed ({result.returncode}): {' '.join(cmd)}\n{result.stdout}{result.stderr}")
-    return result
+    return harness.run(cmd, check=check, timeout=timeout)
 
 
-def telemetry(path: Path | str, command: str, timeout: float = 2.0) -> Any:
-    """One query on a DPDK telemetry v2 socket (see docs/stats.md); the reply's value."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-        s.settimeout(timeout)
-        s.connect(str(path))
-        greeting = json.loads(s.recv(16384).decode())
-        s.send(command.encode())
-        reply = json.loads(s.recv(int(greeting.get("max_output_len", 16384))).decode())
-    return reply[command.split(",")[0]]
+def telemetry(path: Path | str, command: str) -> Any:
+    """One query on a DPDK telemetry v2 socket (docs/stats.md); the reply's value."""
+    return harness.telemetry_query(path, command, timeout=2.0)
 
 
 class Bed:
@@ -83,7 +58,7 @@ class Bed:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.namespaces: list[str] = []
         self.telemetry_path: Path | None = None
-        _open_beds.append(self)
+        harness._active.append(self)  # closed at exit and on SIGTERM/SIGINT with the engines
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -131,8 +106,8 @@ class Bed:
         for d in RUNTIME.glob(f"{self.prefix}*"):
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
-        if self in _open_beds:
-            _open_beds.remove(self)
+        if self in harness._active:
+            harness._active.remove(self)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -157,6 +132,12 @@ class Bed:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(0.1)
+
+    def target_link_rx(self) -> int:
+        """Frames the target's veth end has received (its kernel counter): what reached the
+        target machine, before any socket ring or engine could drop it."""
+        path = f"/sys/class/net/{self.veth_target}/statistics/rx_packets"
+        return int(self.ns(self.ns_target, ["cat", path]).stdout)
 
     # -- systems under test -----------------------------------------------------------------
 
@@ -189,7 +170,7 @@ class Bed:
                 raise RuntimeError(f"rampart exited with {p.returncode}:\n{self.log('rampart.log')}")
             try:
                 return isinstance(telemetry(self.telemetry_path, "/rampart/cost"), dict)
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, harness.TelemetryError):
                 return False
 
         self.wait(ready, 60, "rampart's telemetry (/rampart/cost)")
