@@ -102,6 +102,21 @@ class LoadSmoke(unittest.TestCase):
         # The kernel answers the flood too (cookies always on): a SYN-ACK per SYN, an RST per ACK.
         self.assertGreaterEqual(final["traffic"]["syn_acks"], final["traffic"]["syn_offered"] * 0.99)
 
+    def test_usage_errors_exit_2_with_the_fix(self) -> None:
+        cases = [
+            ([], 'no "--"'),
+            (["--", "--target-ip", "10.78.0.2"], "--local-ip is required"),
+            (["--", "--target-ip", "10.78.0.2", "--local-ip", "10.78.0.1", "--syn-rate", "lots"],
+             "--syn-rate lots: expected a number"),
+        ]
+        for args, message in cases:
+            result = h.run([str(LOAD_BIN), *args], check=False)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn(message, result.stderr)
+        result = h.run([str(LOAD_BIN), "--help"], check=False)
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("--syn-rate", result.stdout)
+
 
 if __name__ == "__main__":
     h.require_environment()
