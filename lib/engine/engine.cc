@@ -29,6 +29,7 @@
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
 #include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
 
 namespace rampart::engine {
 
@@ -203,8 +204,8 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   log_port(dev.info());
 
   const tsc_clock clock = calibrate_tsc_clock();
-  const tcp::tcp_settings tcp_settings =
-      tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp_settings.local_mac = dev.info().mac;
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
   std::vector<std::unique_ptr<worker, worker_deleter>> owned;
   std::vector<worker*> workers;
@@ -221,9 +222,12 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     w->context.stats = &w->stats;
     // Built here, on the control lcore, before launch: the table and pool are allocated once
     // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
-    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
+    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats, std::nullopt, std::nullopt,
+                                              w->clock.now_ns(rte_rdtsc()));
+    w->buffers = mbuf_pool{w->pool};
+    w->tcp->attach_io(w->buffers, w->staging);
     w->tcp->update_keys(initial_keys);
-    w->context.tcp = w->tcp.get();
+    w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     workers.push_back(w.get());
     owned.push_back(std::move(w));
   }

@@ -16,7 +16,7 @@ namespace {
 // (checksum, RSS) that TX ignores, except the buffer-ownership bits, which must survive.
 constexpr std::uint64_t kept_flags = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
 
-void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) noexcept {
+void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) noexcept {
   std::uint64_t flags = 0;
   if (offload.ipv4_checksum) {
     flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
@@ -67,7 +67,7 @@ bool handle_control(worker& w) noexcept {
       case control_kind::stop:
         return false;
       case control_kind::install_cookie_keys:
-        w.context.tcp->update_keys(msg.payload.keys);
+        w.tcp->update_keys(msg.payload.keys);
         break;
     }
   }
@@ -95,8 +95,8 @@ int run_worker(void* arg) {
   std::array<rte_mbuf*, max_burst_size> rx;
   std::array<rte_mbuf*, max_burst_size> kept;
   std::array<rte_mbuf*, max_burst_size> tx;
-  std::array<pipeline::frame, max_burst_size> frames;
-  std::array<pipeline::verdict, max_burst_size> verdicts;
+  std::array<packet::frame, max_burst_size> frames;
+  std::array<packet::verdict, max_burst_size> verdicts;
   std::array<rte_mbuf*, max_burst_size> dropped;
   std::array<std::uint16_t, max_burst_size> tx_lengths;
   const std::uint16_t burst = w.burst_size;
@@ -108,12 +108,14 @@ int run_worker(void* arg) {
     if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
       break;
     }
+    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
+      w.tcp->poll(now_ns);
+      w.staging.flush(w.port_id, w.queue_id, w.stats);
       continue;
     }
-    const std::uint64_t turn_start = rte_rdtsc();  // also cost accounting, before tx_burst below
-    const std::uint64_t now_ns = w.clock.now_ns(turn_start);
+    const std::uint64_t turn_start = rte_rdtsc();  // cost accounting, until before tx_burst below
 
     std::uint64_t rx_bytes = 0;
     std::uint16_t n_frames = 0;
@@ -127,8 +129,9 @@ int run_worker(void* arg) {
         dropped[n_dropped++] = m;
         continue;
       }
-      pipeline::frame& f = frames[n_frames];
+      packet::frame& f = frames[n_frames];
       f.data = rte_pktmbuf_mtod(m, std::byte*);
+      f.buffer = m;
       f.length = m->data_len;
       f.capacity = static_cast<std::uint16_t>(m->data_len + rte_pktmbuf_tailroom(m));
       f.rss_hash_valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
@@ -142,14 +145,14 @@ int run_worker(void* arg) {
     w.stats.rx_packets.add(n);
     w.stats.rx_bytes.add(rx_bytes);
 
-    pipeline::process_burst(w.context, std::span<pipeline::frame>(frames.data(), n_frames),
-                            std::span<pipeline::verdict>(verdicts.data(), n_frames), now_ns);
+    pipeline::process_burst(w.context, std::span<packet::frame>(frames.data(), n_frames),
+                            std::span<packet::verdict>(verdicts.data(), n_frames), now_ns);
 
     std::uint16_t n_tx = 0;
     for (std::uint16_t i = 0; i < n_frames; ++i) {
       rte_mbuf* m = kept[i];
-      if (verdicts[i].what == pipeline::action::transmit) {
-        const pipeline::frame& f = frames[i];
+      if (verdicts[i].what == packet::action::transmit) {
+        const packet::frame& f = frames[i];
         m->data_len = f.length;
         m->pkt_len = f.length;
         apply_tx_offload(m, f.offload);
@@ -180,7 +183,13 @@ int run_worker(void* arg) {
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
+    w.tcp->poll(now_ns);
+    w.staging.flush(w.port_id, w.queue_id, w.stats);
   }
+  // Stopping: the peers of open connections get a RST rather than a silent timeout.
+  w.tcp->shutdown(w.clock.now_ns(rte_rdtsc()));
+  w.staging.flush(w.port_id, w.queue_id, w.stats);
+  w.staging.discard();
   return 0;
 }
 
