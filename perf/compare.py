@@ -224,14 +224,16 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"compare-{started.strftime('%Y%m%dT%H%M%SZ')}"
     load_avg = Path("/proc/loadavg").read_text().split()[:3]
-    result = {"started": started.isoformat(), "rates": args.rates, "step_seconds": args.step_seconds,
+    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    result = {"started": started.isoformat(), "commit": commit, "rates": args.rates, "step_seconds": args.step_seconds,
               "legit_rate": args.legit_rate, "tsc_hz_estimate": tsc_hz, "load_average_at_end": load_avg,
               "cpus": len([l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("processor")]),
               "skipped": skipped, "steps": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
           f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, handshake then close; "
-          f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}.", "", table(records), ""]
+          f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
+          table(records), ""]
     for name, why in skipped.items():
         md.append(f"- {name}: {why}")
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")
