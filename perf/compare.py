@@ -9,9 +9,10 @@ Systems (each skipped with the reason when it cannot run here):
   rampart-af_xdp       the same over net_af_xdp
   linux-syncookies=1   the kernel's TCP stack, cookies when the SYN queue overflows
   linux-syncookies=2   the kernel's TCP stack, cookies always
+  rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
-Not run: rampart over memif (needs hugepages, none on the machine this was written on) and the
-kernel's XDP SYN-cookie program (xdp_synproxy); the report says so.
+  testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
+Not run: the kernel's XDP SYN-cookie program (xdp_synproxy); the report says so.
 """
 
 from __future__ import annotations
@@ -50,11 +51,14 @@ def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
     out: list[tuple[str, Any, dict[str, Any]]] = [
         ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
         ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
+        ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
         ("linux-syncookies=1", lambda bed: bed.start_linux(1), {"telemetry": False}),
         ("linux-syncookies=2", lambda bed: bed.start_linux(2), {"telemetry": False}),
     ]
     if shutil.which("dpdk-testpmd"):
         out.append(("testpmd-macswap", lambda bed: bed.start_testpmd(),
+                    {"telemetry": False, "legit": False, "target_mac": testbed.RAMPART_MAC}))
+        out.append(("testpmd-memif-macswap", lambda bed: bed.start_testpmd(driver="memif"),
                     {"telemetry": False, "legit": False, "target_mac": testbed.RAMPART_MAC}))
     return out
 
@@ -109,14 +113,15 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 run = bed.run_load(args.load, load_args, args.step_seconds,
                                    telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
                 after = cpu_times()
-                link_rx = bed.target_link_rx() - link_before
+                link_after = bed.target_link_rx()
+                link_rx = link_after - link_before if link_after is not None else None
                 cpu = {k: round(after[k] - before[k], 2) for k in before}
                 rec = step_record(name, rate, run, cpu, opts.get("legit", True), tsc_hz)
                 rec["target_link_rx"] = link_rx
                 engine_rx = (run["final"]["engine_counters"] or {}).get("rx_packets")
                 # Reached the target's veth but not the engine: dropped in the AF_PACKET/AF_XDP
                 # socket ring (the worker did not poll in time); the PMD does not count these.
-                rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None else None
+                rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None and link_rx is not None else None
                 records.append(rec)
                 print(f"  {name:20s} flood {rate:>7s}: offered {rec['syn_offered_per_s']:9.0f}/s answered "
                       f"{rec['answered_per_s']:9.0f}/s legit {rec['legit_completed']}/{rec['legit_attempted']} "
@@ -124,7 +129,8 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                       + (f" engine {rec['engine_cycles_per_packet']:.0f} cyc/pkt"
                          if rec["engine_cycles_per_packet"] is not None else ""), flush=True)
     except Exception as error:  # noqa: BLE001 - a system that cannot run here is reported, not fatal
-        return records, f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
+        lines = str(error).strip().splitlines()
+        return records, f"{type(error).__name__}: {' / '.join(lines[:1] + lines[-2:])[:400]}"
     return records, None
 
 
@@ -205,7 +211,6 @@ def main() -> int:
     started = datetime.now(timezone.utc)
     records: list[dict[str, Any]] = []
     skipped: dict[str, str] = {
-        "rampart-memif": "not run: needs hugepages (scripts/setup-hugepages.sh) and a memif peer; none here",
         "xdp-synproxy": "not run: the kernel's XDP SYN-cookie program is not built by this harness yet",
     }
     only = set(filter(None, args.only.split(",")))

@@ -58,6 +58,7 @@ class Bed:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.namespaces: list[str] = []
         self.telemetry_path: Path | None = None
+        self.memif_socket: Path | None = None  # set when the target is a memif server
         harness._active.append(self)  # closed at exit and on SIGTERM/SIGINT with the engines
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -133,9 +134,11 @@ class Bed:
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(0.1)
 
-    def target_link_rx(self) -> int:
+    def target_link_rx(self) -> int | None:
         """Frames the target's veth end has received (its kernel counter): what reached the
-        target machine, before any socket ring or engine could drop it."""
+        target machine, before any socket ring or engine could drop it. None over memif."""
+        if self.memif_socket:
+            return None
         path = f"/sys/class/net/{self.veth_target}/statistics/rx_packets"
         return int(self.ns(self.ns_target, ["cat", path]).stdout)
 
@@ -149,6 +152,9 @@ class Bed:
         elif driver == "af_xdp":
             vdev = f"net_af_xdp0,iface={self.veth_target},start_queue=0,queue_count=1"
             device = "net_af_xdp0"
+        elif driver == "memif":
+            vdev = self._memif_server_vdev()
+            device = "net_memif0"
         else:
             raise ValueError(f"unknown driver {driver}")
         config = {
@@ -191,10 +197,18 @@ class Bed:
 
         self.wait(listening, 20, "the kernel HTTP server to listen on port 80")
 
-    def start_testpmd(self, binary: str = "dpdk-testpmd") -> None:
+    def _memif_server_vdev(self) -> str:
+        # Shared memory between the two processes over a Unix socket: no veth, no kernel on the
+        # path. Copy mode works without hugepages (drivers-notes/net_memif.md). The socket is a
+        # file: 22.11 defaults to an abstract socket, which is private to a network namespace.
+        self.memif_socket = self.workdir / "memif.sock"
+        return f"net_memif0,role=server,id=0,socket={self.memif_socket},socket-abstract=no"
+
+    def start_testpmd(self, binary: str = "dpdk-testpmd", driver: str = "af_packet") -> None:
         """dpdk-testpmd forwarding in macswap mode on the target end: every frame goes back with
         its MACs swapped, the most any engine could answer on this link."""
-        vdev = f"net_af_packet0,iface={self.veth_target},qpairs=1,framecnt=4096"
+        vdev = (self._memif_server_vdev() if driver == "memif"
+                else f"net_af_packet0,iface={self.veth_target},qpairs=1,framecnt=4096")
         # --stats-period keeps it running without a terminal (it would wait for Enter, and exit on
         # the EOF of /dev/null); the default mbuf count does not fit --no-huge memory.
         self.spawn(self.ns_target, [binary, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
@@ -209,8 +223,10 @@ class Bed:
                  target_mac: str | None = None) -> dict[str, Any]:
         """Runs rampart-load for `seconds`; returns {"seconds": [per-second dicts], "final": dict,
         "stderr": text}. Raises when it fails or prints anything that is not JSON on stdout."""
+        vdev = (f"net_memif0,role=client,id=0,socket={self.memif_socket},socket-abstract=no" if self.memif_socket
+                else f"net_af_packet0,iface={self.veth_load},framecnt=4096")
         cmd = [str(binary), "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix + "-ld",
-               "--vdev", f"net_af_packet0,iface={self.veth_load},framecnt=4096", "--log-level", "lib.eal:error", "--",
+               "--vdev", vdev, "--log-level", "lib.eal:error", "--",
                "--target-ip", TARGET_IP, "--local-ip", LOAD_IP, "--flood-prefix", FLOOD_PREFIX,
                "--duration", str(seconds), "--no-progress", *args]
         if telemetry_on and self.telemetry_path is not None:
