@@ -44,11 +44,15 @@ constexpr std::uint16_t last_client_port = 60999;
   std::exit(1);
 }
 
+// Client frames and ARP replies go out before the flood in every loop turn, and what the TX
+// queue refuses waits for the next turn: a legitimate segment lost in the generator's own full
+// queue would be charged to the target as a retransmission timeout.
 struct port_io {
+  static constexpr std::size_t max_pending = 4096;
   std::uint16_t port = 0;
   rte_mempool* pool = nullptr;
-  std::vector<rte_mbuf*> pending;  // client frames and ARP replies, sent once per loop turn
-  std::uint64_t* tx_full = nullptr;
+  std::vector<rte_mbuf*> pending;
+  std::uint64_t* dropped = nullptr;  // beyond max_pending (traffic.client_tx_dropped)
 
   rte_mbuf* frame() { return rte_pktmbuf_alloc(pool); }
   void queue(rte_mbuf* m, std::size_t length) {
@@ -61,14 +65,19 @@ struct port_io {
     while (done < pending.size()) {
       const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(pending.size() - done, 64));
       const std::uint16_t sent = rte_eth_tx_burst(port, 0, pending.data() + done, n);
+      done += sent;
       if (sent < n) {
-        // A refused client frame is recovered by the client's retransmission timer.
-        *tx_full += n - sent;
-        rte_pktmbuf_free_bulk(pending.data() + done + sent, n - sent);
+        break;  // the queue is full: the rest waits for the next turn
       }
-      done += n;
     }
-    pending.clear();
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
+    if (pending.size() > max_pending) {
+      // Only a queue refusing everything for long gets here; the clients' timers recover.
+      const std::size_t excess = pending.size() - max_pending;
+      rte_pktmbuf_free_bulk(pending.data(), static_cast<unsigned>(excess));
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(excess));
+      *dropped += excess;
+    }
   }
 };
 
@@ -228,7 +237,7 @@ int main(int argc, char** argv) {
     our_mac = *o.local_mac;
   }
   load::traffic_counters traffic;
-  io.tx_full = &traffic.tx_full;
+  io.dropped = &traffic.client_tx_dropped;
 
   const std::uint64_t hz = rte_get_tsc_hz();
   const auto ns_since = [hz](std::uint64_t from, std::uint64_t to) {
@@ -415,6 +424,7 @@ int main(int argc, char** argv) {
       break;
     }
     const std::uint64_t now_ns = ns_since(start, now);
+    io.flush();  // last turn's client frames first, then the flood
     if (traffic_on) {
       flood_burst(syn_pacer, o.syn_rate, now, true, traffic.syn_offered);
       flood_burst(ack_pacer, o.ack_rate, now, false, traffic.ack_offered);

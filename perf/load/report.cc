@@ -153,7 +153,7 @@ std::string traffic_json(const traffic_counters& t, double seconds) {
          ",\"syn_acks\":" + u(t.syn_acks) + ",\"rsts\":" + u(t.rsts) + ",\"flood_other\":" + u(t.flood_other) +
          ",\"syn_offered_per_s\":" + per_s(t.syn_offered) + ",\"ack_offered_per_s\":" + per_s(t.ack_offered) +
          ",\"syn_acks_per_s\":" + per_s(t.syn_acks) + ",\"rsts_per_s\":" + per_s(t.rsts) +
-         ",\"tx_full\":" + u(t.tx_full) + ",\"rx_frames\":" + u(t.rx_frames) +
+         ",\"tx_full\":" + u(t.tx_full) + ",\"client_tx_dropped\":" + u(t.client_tx_dropped) + ",\"rx_frames\":" + u(t.rx_frames) +
          ",\"rx_malformed\":" + u(t.rx_malformed) + ",\"rx_unmatched\":" + u(t.rx_unmatched) +
          ",\"arp_answered\":" + u(t.arp_answered) + ",\"mbuf_exhausted\":" + u(t.mbuf_exhausted) +
          ",\"rx_missed\":" + u(t.rx_missed) + "}";
@@ -308,6 +308,7 @@ std::string final_json(const run_summary& r) {
 traffic_counters traffic_minus(const traffic_counters& a, const traffic_counters& b) {
   return {a.syn_offered - b.syn_offered, a.ack_offered - b.ack_offered, a.syn_acks - b.syn_acks,
           a.rsts - b.rsts,               a.flood_other - b.flood_other, a.tx_full - b.tx_full,
+          a.client_tx_dropped - b.client_tx_dropped,
           a.rx_frames - b.rx_frames,     a.rx_malformed - b.rx_malformed, a.rx_unmatched - b.rx_unmatched,
           a.arp_answered - b.arp_answered, a.mbuf_exhausted - b.mbuf_exhausted, a.rx_missed - b.rx_missed};
 }

@@ -21,7 +21,8 @@ struct traffic_counters {
   std::uint64_t syn_acks = 0;       // SYN-ACKs to a flood source (answers to the SYN flood)
   std::uint64_t rsts = 0;           // RSTs to a flood source (answers to the ACK flood, mostly)
   std::uint64_t flood_other = 0;    // other TCP segments to a flood source
-  std::uint64_t tx_full = 0;        // frames the TX queue refused (not counted as offered)
+  std::uint64_t tx_full = 0;        // flood frames the TX queue refused (not counted as offered)
+  std::uint64_t client_tx_dropped = 0;  // client frames dropped after waiting for a full queue
   std::uint64_t rx_frames = 0;
   std::uint64_t rx_malformed = 0;   // bad length or checksum
   std::uint64_t rx_unmatched = 0;   // TCP to our address but no active client on that port
