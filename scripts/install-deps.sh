@@ -14,7 +14,7 @@ build_packages=(
 # Test peers and tools: the end-to-end tests drive the engine from a network namespace with
 # Linux's own stack (ping, curl, wrk, hping3) and with scapy for crafted frames.
 test_packages=(
-  iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps
+  iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps ethtool
   python3 python3-scapy python3-yaml
   ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
 )

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/registry.hh"
 #include "config/config.hh"
 #include "engine/cli.hh"
 #include "engine/config_dump.hh"
@@ -45,6 +46,16 @@ int run_main(int argc, char** argv) {
   } catch (const rampart::config::config_error& e) {
     rampart::engine::log_error(e.what());
     return code_of(exit_code::usage);
+  }
+  // Every listener's app before anything starts: a known name, valid args, a plugin that loads
+  // and accepts its args (docs/apps.md).
+  for (const rampart::config::listener_config& listener : cfg.listeners) {
+    try {
+      rampart::app::check_listener(listener);
+    } catch (const rampart::app::app_error& e) {
+      rampart::engine::log_error(options.config_path + ": " + e.what());
+      return code_of(exit_code::usage);
+    }
   }
   if (options.mode == rampart::engine::cli_mode::check_config) {
     if (const auto conflict = rampart::engine::eal_config_conflict(cfg.eal)) {

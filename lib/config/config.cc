@@ -505,7 +505,7 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
   for (const auto& item : section.node) {
     const field entry{item, "listeners[" + std::to_string(index++) + "]",
                       item.IsNull() ? section.line : line_of(item)};
-    const map_reader map(ctx, entry, {"port", "app", "args", "nagle", "idle_timeout_seconds"});
+    const map_reader map(ctx, entry, {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds"});
     listener_config listener;
 
     const field& port = map.require("port", "the TCP port to listen on, 1..65535");
@@ -520,7 +520,22 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
     const field& app = map.require("app", "the application name, e.g. app: echo");
     listener.app = read_string(ctx, app);
     if (listener.app.find_first_not_of(" \t") == std::string::npos) {
-      ctx.fail(app.line, app.path, "is empty; name an app (http, echo, discard or a plugin)");
+      ctx.fail(app.line, app.path, "is empty; name an app (http, echo, discard or plugin)");
+    }
+    // A third-party app is `app: plugin` plus the shared object that implements it (docs/apps.md).
+    // Whether the file loads is lib/app's check, at start-up and in --check-config.
+    if (listener.app == "plugin") {
+      const field& plugin =
+          map.require("plugin", "app: plugin needs the path of the plugin's shared object, e.g. "
+                                "plugin: /usr/lib/rampart/uppercase.so");
+      listener.plugin = read_string(ctx, plugin);
+      if (listener.plugin.empty()) {
+        ctx.fail(plugin.line, plugin.path, "is empty; name the plugin's shared object");
+      }
+    } else if (const field* plugin = map.find("plugin")) {
+      ctx.fail(plugin->line, plugin->path,
+               "is only for app: plugin (line " + std::to_string(app.line) + " says app: " +
+                   listener.app + "); delete it, or write app: plugin");
     }
 
     if (const field* args = map.find("args")) {

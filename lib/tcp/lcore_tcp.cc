@@ -126,24 +126,13 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
     ++_backlog_size;
   }
   ++_table_changes;
+  _stats.tcp_connections_active.set(_table.size());
   return handle;
 }
 
 void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexcept {
   connection& c = _pool[handle];
-  if (c.app_open) {
-    // The app's last call for this stream; it may read its context, not send (tcp_stream.cc).
-    c.app_open = false;
-    application* app = app_of(c);
-    if (app != nullptr) {
-      _in_callback = handle;
-      _in_on_close = true;
-      tcp_stream s{*this, handle, 0};
-      app->on_close(s, reason);
-      _in_on_close = false;
-      _in_callback = no_handle;
-    }
-  }
+  notify_closed(c, handle, reason);
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {
@@ -157,6 +146,7 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;
+  _stats.tcp_connections_active.set(_table.size());  // also when a timer erased it
 }
 
 void lcore_tcp::reset_and_erase(connection& c, flow::connection_handle handle, close_reason reason,
@@ -182,7 +172,6 @@ void lcore_tcp::shutdown(std::uint64_t now_ns) noexcept {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
     }
   }
-  _stats.tcp_connections_active.set(_table.size());
 }
 
 std::uint32_t lcore_tcp::initial_sequence(const flow::flow_key& key, std::uint64_t now_ns) const noexcept {

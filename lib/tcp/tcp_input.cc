@@ -91,7 +91,6 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
       tcp._stats.consumed.add();
     }
   }
-  tcp._stats.tcp_connections_active.set(tcp._table.size());
 }
 
 void tcp_input_handler(void* context, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,

@@ -7,10 +7,10 @@ both ends), each end in a namespace of its own (perf/load/testbed.py), and the r
     complete; every flood SYN must get its SYN-ACK and every forged ACK its RST; the report must
     be well-formed (each stdout line one JSON object, the last the final report) and carry the
     engine's counters and cycles per packet from telemetry.
+    The clients send two keep-alive GETs each to rampart's http app and read the responses;
+    LOAD_SMOKE_HTTP_ON_RAMPART=0 makes them handshake only (then close).
   * The kernel's TCP stack (tcp_syncookies=2, always cookies) with an HTTP/1.1 server as the
-    target: the same flood, and clients sending two keep-alive GETs each and reading the
-    responses. This is the HTTP half of the generator, until rampart's http app lands; then
-    LOAD_SMOKE_HTTP_ON_RAMPART=1 runs the HTTP clients against rampart too.
+    target: the same flood and the same HTTP clients.
 
 Environment: RAMPART_BIN, RAMPART_LOAD_BIN (set by meson).
 """
@@ -35,7 +35,7 @@ SYN_RATE = 2000
 ACK_RATE = 500
 LEGIT_RATE = 50
 OPTIONS = "mss=1460,ts,ws=7,sack;mss=536,nots,nows,nosack;mss=1400,ts,nows,nosack;nomss,nots,ws=2,sack"
-HTTP_ON_RAMPART = os.environ.get("LOAD_SMOKE_HTTP_ON_RAMPART") == "1"
+HTTP_ON_RAMPART = os.environ.get("LOAD_SMOKE_HTTP_ON_RAMPART", "1") == "1"
 
 
 class LoadSmoke(unittest.TestCase):
@@ -67,7 +67,7 @@ class LoadSmoke(unittest.TestCase):
         self.assertEqual(legit["responses"], legit["attempted"] * requests)
         return final
 
-    def test_rampart_floods_and_handshakes(self) -> None:
+    def test_rampart_floods_and_clients(self) -> None:
         requests = 2 if HTTP_ON_RAMPART else 0
         with testbed.Bed("sm") as bed:
             bed.start_rampart(h.rampart_bin())

@@ -236,6 +236,12 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"unknown listener key", minimal + "listeners:\n  - port: 80\n    ap: http\n", 5, "listeners[0].ap", "did you mean \"app\"?"},
       {"unknown cookie key", minimal + "tcp:\n  syn_cookies:\n    rotation: 5\n", 5, "tcp.syn_cookies.rotation", "unknown key"},
       {"unknown stats key", minimal + "stats:\n  interval: 5\n", 4, "stats.interval", "interval_seconds"},
+      // The data path's keys.
+      {"rto floor above the ceiling", minimal + "tcp:\n  rto_min_ms: 5000\n  rto_max_ms: 1000\n", 4, "tcp.rto_min_ms", "above tcp.rto_max_ms"},
+      {"delayed ACK of half a second", minimal + "tcp:\n  delayed_ack_ms: 500\n", 4, "tcp.delayed_ack_ms", "499"},
+      {"no retransmission at all", minimal + "tcp:\n  max_retransmissions: 0\n", 4, "tcp.max_retransmissions", "1"},
+      {"nagle not a boolean", minimal + "listeners:\n  - port: 80\n    app: http\n    nagle: sometimes\n", 6, "listeners[0].nagle", "true or false"},
+      {"idle timeout beyond a week", minimal + "listeners:\n  - port: 80\n    app: http\n    idle_timeout_seconds: 999999\n", 6, "listeners[0].idle_timeout_seconds", "604800"},
       {"repeated key", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\n  mtu: 1400\n", 4, "port.mtu", "repeated key (first given on line 3)"},
       // Missing required parts.
       {"missing port", "stats:\n  interval_seconds: 1\n", 1, "port", "missing required section"},
@@ -305,6 +311,10 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"duplicate listener port", minimal + "listeners:\n  - port: 80\n    app: http\n  - port: 80\n    app: echo\n", 6, "listeners[1].port", "already has a listener (line 4)"},
       {"empty app", minimal + "listeners:\n  - port: 80\n    app: \"\"\n", 5, "listeners[0].app", "is empty"},
       {"missing app", minimal + "listeners:\n  - port: 80\n", 4, "listeners[0].app", "missing required key"},
+      {"plugin without its file", minimal + "listeners:\n  - port: 80\n    app: plugin\n", 4, "listeners[0].plugin", "missing required key (app: plugin needs the path"},
+      {"empty plugin path", minimal + "listeners:\n  - port: 80\n    app: plugin\n    plugin: \"\"\n", 6, "listeners[0].plugin", "is empty"},
+      {"plugin path not a string", minimal + "listeners:\n  - port: 80\n    app: plugin\n    plugin: [a.so]\n", 6, "listeners[0].plugin", "expected a string"},
+      {"plugin for a built-in app", minimal + "listeners:\n  - port: 80\n    app: echo\n    plugin: /x.so\n", 6, "listeners[0].plugin", "only for app: plugin (line 5 says app: echo)"},
       {"missing listener port", minimal + "listeners:\n  - app: echo\n", 4, "listeners[0].port", "missing required key"},
       {"listener not a map", minimal + "listeners:\n  - 80\n", 4, "listeners[0]", "expected a map"},
       // EAL strings and conflicts.
@@ -357,4 +367,13 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
     INFO(section);
     CHECK(docs.find(section) != std::string::npos);
   }
+}
+
+TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {
+  const auto config = parse(minimal + "listeners:\n  - port: 7000\n    app: plugin\n    plugin: /usr/lib/rampart/uppercase.so\n    args: {greeting: hi}\n  - {port: 7, app: echo}\n");
+  REQUIRE(config.listeners.size() == 2);
+  CHECK(config.listeners[0].app == "plugin");
+  CHECK(config.listeners[0].plugin == "/usr/lib/rampart/uppercase.so");
+  CHECK(config.listeners[0].args.at("greeting") == "hi");
+  CHECK(config.listeners[1].plugin.empty());
 }

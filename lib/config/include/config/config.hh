@@ -50,7 +50,8 @@ struct port_config {
 
 struct listener_config {
   std::uint16_t port = 0;
-  std::string app;                          // "http", "echo", "discard", or a plugin name
+  std::string app;                          // "http", "echo", "discard", or "plugin"
+  std::string plugin;                       // app: plugin only: the shared object to dlopen
   std::map<std::string, std::string> args;  // app-specific, passed through
   bool nagle = true;                        // RFC 1122 §4.2.3.4; false sends short segments at once
   std::uint32_t idle_timeout_seconds = 0;   // reset a connection silent this long; 0: never
@@ -97,7 +98,8 @@ struct engine_config {
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
 // Throws config_error naming the key and line for: an empty document or a YAML syntax error,
 // unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
-// bad addresses, duplicate listener ports, an empty app name, a missing `port` section or
+// bad addresses, duplicate listener ports, an empty app name, `plugin` without `app: plugin` or
+// the reverse, a missing `port` section or
 // `port.ip`, and conflicting keys (mss > mtu - 40, auto_threshold > backlog_per_lcore, ...).
 // The returned config is fully validated: consumers need not re-check ranges.
 engine_config parse_config(std::istream& in, std::string_view source_name);

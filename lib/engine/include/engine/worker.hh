@@ -4,6 +4,7 @@
 // queue's read side are read/written from the control lcore through atomics only).
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/control_message.hh"
 #include "engine/mbuf_io.hh"
@@ -29,6 +30,7 @@ struct alignas(64) worker {
   tsc_clock clock;
   pipeline::lcore_context context;
   stats::lcore_stats stats;
+  std::vector<std::unique_ptr<tcp::application>> apps;  // one per listener, this lcore's own
   std::unique_ptr<tcp::lcore_tcp> tcp;  // registered as context.tcp; built before launch
   mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
   tx_staging staging;                   // segments lib/tcp built this turn

@@ -22,6 +22,18 @@
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
+  /* Apps (lib/app, docs/apps.md) */                                                               \
+  X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
+  X(echo_bytes, "bytes the echo app sent back")                                                    \
+  X(echo_aborts, "echo connections aborted: the peer kept sending without reading, past the hold limit") \
+  X(discard_bytes, "bytes the discard app received and dropped")                                   \
+  X(http_requests, "HTTP requests answered with the configured response")                          \
+  X(http_responses_400, "HTTP 400 sent (malformed request), then close")                           \
+  X(http_responses_414, "HTTP 414 sent (request line longer than max_header_bytes), then close")   \
+  X(http_responses_431, "HTTP 431 sent (request headers longer than max_header_bytes), then close") \
+  X(http_responses_501, "HTTP 501 sent (Transfer-Encoding in a request), then close")              \
+  X(http_responses_505, "HTTP 505 sent (HTTP major version other than 1), then close")             \
+  X(http_aborts, "HTTP connections aborted: max_pipelined responses waiting while the client does not read") \
   /* TCP listener path (lib/tcp) */                                                                \
   X(tcp_syn_received, "SYNs received on a listening port")                                         \
   X(tcp_syncookies_sent, "SYN-ACKs whose ISN is a SYN cookie")                                     \
