@@ -80,6 +80,7 @@ def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, floa
         "legit_success": lg["success_rate"],
         "connect_p50_us": lat["connect"]["p50_us"], "connect_p99_us": lat["connect"]["p99_us"],
         "connect_p999_us": lat["connect"]["p99_9_us"],
+        "request_p99_us": lat["request"]["p99_us"], "responses": lg["responses"],
         "engine_cycles_per_packet": f["engine"]["cycles_per_packet"] if f["engine"] else None,
         "port_imissed": (f["engine_counters"] or {}).get("port.imissed"),
         "generator_rx_missed": t.get("rx_missed"),
@@ -105,7 +106,8 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 if rate != "0":
                     load_args += ["--syn-rate", rate]
                 if opts.get("legit", True):
-                    load_args += ["--legit-rate", str(args.legit_rate)]
+                    # One GET per connection: rampart's http app and http_server.py answer it.
+                    load_args += ["--legit-rate", str(args.legit_rate), "--requests", "1"]
                 if rate == "0" and not opts.get("legit", True):
                     continue  # testpmd: nothing to send without a flood
                 before = cpu_times()
@@ -141,15 +143,16 @@ def fmt(v: Any, digits: int = 0) -> str:
 
 
 def table(records: list[dict[str, Any]]) -> str:
-    lines = ["| system | flood (SYN/s asked) | offered SYN/s | answered/s | legit ok | connect p50 / p99 ms "
+    lines = ["| system | flood (SYN/s asked) | offered SYN/s | answered/s | legit ok | connect p50 / p99 ms | request p99 ms "
              "| engine cycles/pkt | target ring drops | generator rx_missed | host kernel ns/answer |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         legit = f"{r['legit_completed']}/{r['legit_attempted']}" if r["legit_attempted"] else "–"
         connect = (f"{r['connect_p50_us'] / 1000:.2f} / {r['connect_p99_us'] / 1000:.2f}"
                    if r["legit_attempted"] else "–")
+        request = f"{r['request_p99_us'] / 1000:.2f}" if r["legit_attempted"] else "–"
         lines.append(f"| {r['system']} | {r['flood_rate']} | {fmt(r['syn_offered_per_s'])} | "
-                     f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {fmt(r['engine_cycles_per_packet'])} | "
+                     f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {request} | {fmt(r['engine_cycles_per_packet'])} | "
                      f"{fmt(r['ring_drops'])} | {fmt(r['generator_rx_missed'])} | "
                      f"{fmt(r['host_kernel_ns_per_answer'])} |")
     return "\n".join(lines)
@@ -236,7 +239,7 @@ def main() -> int:
               "skipped": skipped, "steps": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
-          f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, handshake then close; "
+          f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, one HTTP GET each, then close; "
           f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
           table(records), ""]
     for name, why in skipped.items():
