@@ -16,6 +16,7 @@ build_packages=(
 test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps ethtool
   python3 python3-scapy python3-yaml
+  ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
 )
 
 if [[ ${EUID} -ne 0 ]]; then

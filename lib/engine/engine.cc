@@ -281,7 +281,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   }
 
   register_telemetry();
-  const telemetry_source source{&dev, workers};
+  const telemetry_source source{&dev, workers, rte_rdtsc()};
   attach_telemetry(&source);
   if (!install_stop_signal_handlers()) {
     log_warning("cannot install SIGINT/SIGTERM handlers; stop with SIGKILL");

@@ -7,8 +7,12 @@
 //   /rampart/drops             {"nonzero": {reason: n}, "all": {reason: n}}
 //   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,
 //                              tx_offloads, link, link_speed_mbps
+//   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
+//                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
+//                              cycles_per_packet, busy_ppm
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
+#include <cstdint>
 #include <span>
 
 #include "stats/counters.hh"
@@ -21,6 +25,7 @@ struct worker;
 struct telemetry_source {
   const port* served_port = nullptr;
   std::span<worker* const> workers;
+  std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the
