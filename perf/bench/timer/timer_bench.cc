@@ -9,7 +9,9 @@
 // are the same delays for every subject: ns for the wheel and the map, TSC ticks for rte_timer.
 //
 // Benchmarks, each reporting ns_per_op (thread CPU time per operation) and bytes_per_timer:
-//   rearm         re-arm an armed timer to now + U(200 ms, 1 s) (an RTO pushed on an ACK)
+//   rearm         re-arm a random armed timer to now + U(200 ms, 1 s) (an RTO pushed on an ACK)
+//   rearm_pushed  the same 1024 timers re-armed each batch to now + their own RTO (busy
+//                 connections: the deadline moves by microseconds, mostly within its tick)
 //   cancel        disarm an armed timer
 //   advance_idle  advance/manage with nothing due: 1M timers 60-120 s out, the clock read inside
 //   advance_idle_given_now   the wheel only: `now` already read by the loop (what the worker does)
@@ -257,6 +259,32 @@ void rearm(benchmark::State& state) {
   report(state, ns, state.iterations() * batch, s->bytes_per_timer());
 }
 
+// Busy connections: the same 1024 timers re-armed batch after batch to now + their own fixed
+// RTO, so each deadline moves by the time a batch takes (tens of us for the wheel): most re-arms
+// stay in the timer's tick.
+template <class Subject>
+void rearm_pushed(benchmark::State& state) {
+  auto s = populated<Subject>(timer_count, 200 * ms, 1000 * ms);
+  const operands ops(timer_count, 200 * ms, 1000 * ms, 6);
+  std::size_t refused = 0;
+  double ns = 0;
+  for (auto _ : state) {
+    const std::uint64_t t = now_ns();
+    const double t0 = cpu_ns();
+    for (std::size_t k = 0; k < batch; ++k) {
+      refused += s->arm(ops.order[k], t, ops.delays[k]) ? 0 : 1;
+    }
+    const double elapsed = cpu_ns() - t0;
+    state.SetIterationTime(elapsed * 1e-9);
+    ns += elapsed;
+    s->poll_now();
+  }
+  if (refused != 0) {
+    state.SkipWithError("a re-arm was refused");
+  }
+  report(state, ns, state.iterations() * batch, s->bytes_per_timer());
+}
+
 template <class Subject>
 void cancel(benchmark::State& state) {
   auto s = populated<Subject>(timer_count, 200 * ms, 1000 * ms);
@@ -397,6 +425,7 @@ void register_subject() {
   // Fixed iteration counts: each run builds its own 1M-timer population (rte_timer's must not go
   // stale between runs), so letting the library probe iteration counts would rebuild it often.
   benchmark::RegisterBenchmark(("rearm" + suffix).c_str(), rearm<Subject>)->UseManualTime()->Iterations(2000);
+  benchmark::RegisterBenchmark(("rearm_pushed" + suffix).c_str(), rearm_pushed<Subject>)->UseManualTime()->Iterations(2000);
   benchmark::RegisterBenchmark(("cancel" + suffix).c_str(), cancel<Subject>)->UseManualTime()->Iterations(2000);
   benchmark::RegisterBenchmark(("advance_idle" + suffix).c_str(), advance_idle<Subject>)->Iterations(20'000'000);
   benchmark::RegisterBenchmark(("fire" + suffix).c_str(), fire<Subject>)->UseManualTime()->Iterations(100);
