@@ -10,12 +10,12 @@
 // most one tick plus the polling gap after its deadline. A deadline at or before the `now` of the
 // latest advance() is "past": the node fires at the very next advance() call, whatever its now.
 //
-// Layout. 6 levels of 64 slots. Level L holds the nodes due 64^L to 64^(L+1) - 1 ticks after the
-// current tick, in slot (deadline_tick >> 6L) & 63; a slot is a doubly linked list through the
-// nodes (Linux's hlist: `next` and a pointer to whichever pointer points at the node), so arm,
-// re-arm and cancel are O(1) and need no search. When the current tick reaches the start of a
-// level-L slot's span, the slot is "cascaded": its nodes are re-inserted one level down, at most
-// once per level. One 64-bit occupancy mask per level finds the next non-empty slot with a rotate
+// Layout. 6 levels of 64 slots. A node placed when it is due 64^L to 64^(L+1) - 1 ticks after the
+// current tick goes to level L, slot (deadline_tick >> 6L) & 63; a slot is a doubly linked list
+// through the nodes (Linux's hlist: `next` and a pointer to whichever pointer points at the
+// node), so arm, re-arm and cancel are O(1) and need no search. When the current tick reaches the
+// start of a level-L slot's span, the slot is "cascaded": its nodes are placed again by their
+// remaining time, one or more levels down, so a node moves at most once per level. One 64-bit occupancy mask per level finds the next non-empty slot with a rotate
 // and a count-trailing-zeros, so advance() jumps over empty ticks (and long idle periods) in
 // O(levels) instead of stepping tick by tick. 6 x 6 bits = 2^36 ticks (2.2 years at the default
 // tick); a deadline further out waits in the top level and is re-placed when its slot cascades,
