@@ -16,6 +16,7 @@ build_packages=(
 test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps
   python3 python3-scapy python3-yaml
+  valgrind  # callgrind: the instruction counts of docs/performance.md
 )
 
 if [[ ${EUID} -ne 0 ]]; then
