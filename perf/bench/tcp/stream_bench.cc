@@ -177,6 +177,26 @@ server_segment read_server_frame(std::span<const std::byte> frame) noexcept {
   return out;
 }
 
+// What a baseline does for each frame rampart would send: parse Ethernet + IPv4 + TCP and verify
+// the TCP checksum (read_server_frame's work, on a frame addressed the other way).
+bool verify_frame(const std::byte* data, std::uint16_t length) noexcept {
+  const auto ip = net::ipv4_view::parse({data + net::ethernet_header_length,
+                                         static_cast<std::size_t>(length - net::ethernet_header_length)});
+  if (!ip.ok()) {
+    return false;
+  }
+  const auto tcp = net::tcp_view::parse(ip->payload());
+  return tcp.ok() &&
+         net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(), net::ip_protocol::tcp, ip->payload());
+}
+
+// bytes/s and the payload_Gbit_per_s counter of a bulk benchmark.
+void report_payload(benchmark::State& state, std::uint64_t bytes) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  state.counters["payload_Gbit_per_s"] =
+      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+}
+
 // The Linux SYN: MSS, SACK-permitted, timestamps, window scale 7.
 net::tcp_options linux_syn_options(bool timestamps) {
   net::tcp_options o;
@@ -446,10 +466,7 @@ void BM_baseline_short_connection_client(benchmark::State& state) {
       // Reads "as if from rampart": the frames are addressed to the server, so parse them as the
       // client would parse its own direction (same work: two parses, two checksums).
       for (std::size_t k = 0; k < 3; ++k) {
-        const auto ip = net::ipv4_view::parse({frames[k + 1].data + 14, static_cast<std::size_t>(lengths[k + 1] - 14)});
-        const auto tcp = net::tcp_view::parse(ip->payload());
-        benchmark::DoNotOptimize(tcp.ok() && net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(),
-                                                                           net::ip_protocol::tcp, ip->payload()));
+        benchmark::DoNotOptimize(verify_frame(frames[k + 1].data, lengths[k + 1]));
       }
       for (const packet::buffer& f : frames) {
         pool.release(f.handle);
@@ -514,10 +531,7 @@ void BM_baseline_request_client(benchmark::State& state) {
                                        c.options(), bytes_of(http_request)});
     }
     for (std::size_t i = 0; i < burst; ++i) {
-      const auto ip = net::ipv4_view::parse({frames[i].data + 14, static_cast<std::size_t>(lengths[i] - 14)});
-      const auto tcp = net::tcp_view::parse(ip->payload());
-      benchmark::DoNotOptimize(tcp.ok() && net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(),
-                                                                         net::ip_protocol::tcp, ip->payload()));
+      benchmark::DoNotOptimize(verify_frame(frames[i].data, lengths[i]));
       pool.release(frames[i].handle);
     }
   }
@@ -566,9 +580,7 @@ void BM_bulk_receive(benchmark::State& state) {
   if (node.stats().discard_bytes.read() != bytes) {
     state.SkipWithError("discard did not get every byte");
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  state.counters["payload_Gbit_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+  report_payload(state, bytes);
 }
 BENCHMARK(BM_bulk_receive);
 
@@ -637,9 +649,7 @@ void BM_bulk_send(benchmark::State& state) {
   if (node.stats().http_requests.read() != responses + (asking ? 0 : 1)) {
     state.SkipWithError("requests and responses disagree");
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  state.counters["payload_Gbit_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+  report_payload(state, bytes);
   state.counters["responses_of_64MiB"] = static_cast<double>(responses);
 }
 BENCHMARK(BM_bulk_send);
@@ -661,10 +671,7 @@ void BM_baseline_bulk_build(benchmark::State& state) {
     }
     benchmark::ClobberMemory();
   }
-  const auto bytes = static_cast<std::int64_t>(state.iterations() * burst * segment_bytes);
-  state.SetBytesProcessed(bytes);
-  state.counters["payload_Gbit_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+  report_payload(state, state.iterations() * burst * segment_bytes);
 }
 BENCHMARK(BM_baseline_bulk_build);
 
@@ -681,16 +688,10 @@ void BM_baseline_bulk_verify(benchmark::State& state) {
   }
   for (auto _ : state) {
     for (std::size_t i = 0; i < burst; ++i) {
-      const auto ip = net::ipv4_view::parse({frames[i].data + 14, static_cast<std::size_t>(lengths[i] - 14)});
-      const auto tcp = net::tcp_view::parse(ip->payload());
-      benchmark::DoNotOptimize(tcp.ok() && net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(),
-                                                                         net::ip_protocol::tcp, ip->payload()));
+      benchmark::DoNotOptimize(verify_frame(frames[i].data, lengths[i]));
     }
   }
-  const auto bytes = static_cast<std::int64_t>(state.iterations() * burst * segment_bytes);
-  state.SetBytesProcessed(bytes);
-  state.counters["payload_Gbit_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+  report_payload(state, state.iterations() * burst * segment_bytes);
 }
 BENCHMARK(BM_baseline_bulk_verify);
 
