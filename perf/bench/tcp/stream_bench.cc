@@ -549,16 +549,22 @@ std::array<std::byte, segment_bytes> payload_block() {
   return p;
 }
 
-void BM_bulk_receive(benchmark::State& state) {
-  bench_node node(1024);
-  client_set clients;
+// One connection without timestamps, so that segments carry 1460 bytes of payload.
+client_connection& open_bulk_connection(bench_node& node, client_set& clients, std::uint16_t server_port) {
   clients.first_port = 20000;
   clients.connections.resize(1);
   client_connection& c = clients.connections[0];
-  c.port = 20000;
-  c.server_port = discard_port;
-  c.timestamps = false;  // 1460 bytes of payload per segment
+  c.port = clients.first_port;
+  c.server_port = server_port;
+  c.timestamps = false;
   open_all(node, clients, 7);
+  return c;
+}
+
+void BM_bulk_receive(benchmark::State& state) {
+  bench_node node(1024);
+  client_set clients;
+  client_connection& c = open_bulk_connection(node, clients, discard_port);
   const auto payload = payload_block();
   std::uint64_t bytes = 0;
   for (auto _ : state) {
@@ -587,13 +593,7 @@ BENCHMARK(BM_bulk_receive);
 void BM_bulk_send(benchmark::State& state) {
   bench_node node(1024, {{"body_bytes", std::to_string(bulk_body_bytes)}});
   client_set clients;
-  clients.first_port = 30000;
-  clients.connections.resize(1);
-  client_connection& c = clients.connections[0];
-  c.port = 30000;
-  c.server_port = bulk_http_port;
-  c.timestamps = false;
-  open_all(node, clients, 7);
+  client_connection& c = open_bulk_connection(node, clients, bulk_http_port);
   std::vector<std::uint32_t> ack_points;  // where an ACK is due: the end of every second segment
   ack_points.reserve(1 << 16);
   c.ack_points = &ack_points;
