@@ -769,6 +769,28 @@ void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, bool& fail
   failed = failed || clients.failed || node.failed();
 }
 
+// Per connection opened by open_many on a fresh lcore of n connections: CPU time, heap bytes,
+// and RSS growth counted from before the lcore_tcp exists (its table is zeroed at start-up).
+struct open_cost {
+  double cpu_ns = 0;
+  double heap_bytes = 0;
+  double rss_bytes = 0;
+};
+
+open_cost open_idle(std::uint32_t n, std::uint16_t port, bool& failed) {
+  const std::uint64_t rss_before = rss_bytes();
+  bench_node node(n);
+  const std::size_t heap_before = allocated_bytes;
+  const double start = thread_cpu_ns();
+  open_many(node, n, port, failed);
+  open_cost cost;
+  cost.cpu_ns = (thread_cpu_ns() - start) / n;
+  cost.heap_bytes = static_cast<double>(allocated_bytes - heap_before) / n;
+  cost.rss_bytes = static_cast<double>(rss_bytes() - rss_before) / n;
+  failed = failed || node.tcp().connection_count() != n;
+  return cost;
+}
+
 void BM_idle_connection_memory(benchmark::State& state) {
   constexpr std::uint32_t n = 1 << 20;
   double per_capacity = 0;
@@ -783,29 +805,14 @@ void BM_idle_connection_memory(benchmark::State& state) {
     // connection of capacity is the difference between two capacities.
     per_capacity = static_cast<double>(constructed_bytes(2 * n) - constructed_bytes(n)) / n;
     // n idle connections to discard (no app state): what opening them adds to the heap and RSS.
-    // RSS counts from before the lcore_tcp exists: its table is zeroed (touched) at start-up.
-    {
-      const std::uint64_t rss_before = rss_bytes();
-      bench_node node(n);
-      const std::size_t heap_before = allocated_bytes;
-      const double start = thread_cpu_ns();
-      open_many(node, n, discard_port, failed);
-      discard_open_ns = (thread_cpu_ns() - start) / n;
-      heap_per_open = static_cast<double>(allocated_bytes - heap_before) / n;
-      rss_per_open = static_cast<double>(rss_bytes() - rss_before) / n;
-      failed = failed || node.tcp().connection_count() != n;
-    }
+    const open_cost discard = open_idle(n, discard_port, failed);
+    heap_per_open = discard.heap_bytes;
+    rss_per_open = discard.rss_bytes;
+    discard_open_ns = discard.cpu_ns;
     // 65536 idle connections to http: its per-connection state (parser, response ring).
-    {
-      constexpr std::uint32_t m = 1 << 16;
-      bench_node node(m);
-      const std::size_t heap_before = allocated_bytes;
-      const double start = thread_cpu_ns();
-      open_many(node, m, http_port, failed);
-      http_open_ns = (thread_cpu_ns() - start) / m;
-      http_state_per_open = static_cast<double>(allocated_bytes - heap_before) / m;
-      failed = failed || node.tcp().connection_count() != m;
-    }
+    const open_cost http = open_idle(1 << 16, http_port, failed);
+    http_state_per_open = http.heap_bytes;
+    http_open_ns = http.cpu_ns;
   }
   if (failed) {
     state.SkipWithError("not every connection opened");
