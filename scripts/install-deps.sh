@@ -17,6 +17,7 @@ test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps ethtool
   python3 python3-scapy python3-yaml
   ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
+  valgrind  # callgrind: the instruction counts of docs/performance.md
 )
 
 if [[ ${EUID} -ne 0 ]]; then
