@@ -55,7 +55,7 @@ int run_main(int argc, char** argv) {
                 rampart::engine::dump_config(cfg).c_str());
     return code_of(exit_code::ok);
   }
-  return code_of(rampart::engine::run(cfg, program));
+  return code_of(rampart::engine::run(cfg, options.config_path, program));
 }
 
 }  // namespace

@@ -587,7 +587,7 @@ void read_syn_cookies(context& ctx, const field& section, syn_cookie_config& coo
 void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   const map_reader map(
       ctx, section,
-      {"mss", "window_scale", "receive_window", "connections_per_lcore", "syn_cookies"});
+      {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -596,6 +596,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   // RFC 7323 §2.3: the largest window a scaled connection can use is 2^30 bytes.
   read_unsigned_into(ctx, map, "receive_window", tcp.receive_window, 1, 1U << 30);
   read_unsigned_into(ctx, map, "connections_per_lcore", tcp.connections_per_lcore, 1, 1U << 24);
+  read_unsigned_into(ctx, map, "drain_timeout_seconds", tcp.drain_timeout_seconds, 0, 3600);
   if (const field* f = map.find("syn_cookies")) {
     read_syn_cookies(ctx, *f, tcp.syn_cookies);
   }

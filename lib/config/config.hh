@@ -35,6 +35,8 @@ struct eal_config {
   bool in_memory = false;                   // --in-memory (no shared files at all; disables telemetry socket sharing)
   std::string log_level = "notice";         // --log-level
   std::vector<std::string> extra_args;      // appended verbatim, for what rampart does not model
+
+  bool operator==(const eal_config&) const = default;
 };
 
 struct port_config {
@@ -46,12 +48,16 @@ struct port_config {
   std::uint16_t tx_descriptors = 1024;
   std::uint32_t mbufs = 16383;              // per NUMA socket pool; 2^n - 1 is the mempool sweet spot
   std::uint16_t burst_size = 32;
+
+  bool operator==(const port_config&) const = default;
 };
 
 struct listener_config {
   std::uint16_t port = 0;
   std::string app;                          // "http", "echo", "discard", or a plugin name
   std::map<std::string, std::string> args;  // app-specific, passed through
+
+  bool operator==(const listener_config&) const = default;
 };
 
 enum class cookie_mode { always, auto_mode, off };
@@ -62,6 +68,8 @@ struct syn_cookie_config {
   std::string master_secret_file;           // empty: random keys per node (getrandom)
   std::uint32_t backlog_per_lcore = 1024;   // auto mode: stateful SYN backlog entries per lcore
   std::uint32_t auto_threshold = 768;       // auto mode: cookies once this many half-open entries exist
+
+  bool operator==(const syn_cookie_config&) const = default;
 };
 
 struct tcp_config {
@@ -69,11 +77,16 @@ struct tcp_config {
   std::uint8_t window_scale = 7;            // our advertised window scale (RFC 7323 §2.3)
   std::uint32_t receive_window = 65535 * 4; // bytes
   std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
+  std::uint32_t drain_timeout_seconds = 30; // SIGTERM: how long open connections may finish; 0: stop at once
   syn_cookie_config syn_cookies;
+
+  bool operator==(const tcp_config&) const = default;
 };
 
 struct stats_config {
   std::uint32_t interval_seconds = 0;       // 0: no periodic line
+
+  bool operator==(const stats_config&) const = default;
 };
 
 struct engine_config {
@@ -82,6 +95,8 @@ struct engine_config {
   std::vector<listener_config> listeners;
   tcp_config tcp;
   stats_config stats;
+
+  bool operator==(const engine_config&) const = default;
 };
 
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").

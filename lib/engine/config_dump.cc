@@ -78,6 +78,7 @@ void emit_tcp(YAML::Emitter& out, const config::tcp_config& tcp) {
   out << YAML::Key << "window_scale" << YAML::Value << static_cast<unsigned>(tcp.window_scale);
   out << YAML::Key << "receive_window" << YAML::Value << tcp.receive_window;
   out << YAML::Key << "connections_per_lcore" << YAML::Value << tcp.connections_per_lcore;
+  out << YAML::Key << "drain_timeout_seconds" << YAML::Value << tcp.drain_timeout_seconds;
   const config::syn_cookie_config& c = tcp.syn_cookies;
   out << YAML::Key << "syn_cookies" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << std::string(config::to_string(c.mode));

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,11 +18,13 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/preflight.hh"
+#include "engine/reload.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
 #include "engine/telemetry.hh"
@@ -61,6 +64,25 @@ std::string eal_hint(int err) {
   }
 }
 
+// The files DPDK 22.11's EAL creates in its runtime directory (/var/run/dpdk/<prefix> for root,
+// $XDG_RUNTIME_DIR/dpdk/<prefix> otherwise; eal_filesystem.h), plus the telemetry socket.
+void remove_runtime_files(const std::filesystem::path& dir) noexcept {
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
+    return;  // eal.in_memory: there was none
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "config" || name == "hugepage_info" || name.starts_with("fbarray_") ||
+        name.starts_with("mp_socket") || name.starts_with("dpdk_telemetry")) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+  if (!std::filesystem::remove(dir, ec) && ec) {
+    log_warning("runtime directory " + dir.string() + " not removed: " + ec.message());
+  }
+}
+
 // Owns EAL from a successful rte_eal_init to rte_eal_cleanup, whatever path leaves run().
 class eal_session {
  public:
@@ -83,7 +105,14 @@ class eal_session {
       throw startup_error(exit_code::runtime_failure, "EAL init failed: " + cause);
     }
   }
-  ~eal_session() { rte_eal_cleanup(); }
+  ~eal_session() {
+    // rte_eal_cleanup leaves the runtime directory's files (config, fbarray_*) behind; the
+    // telemetry socket goes at exit. Take the directory's name first, remove what EAL put there
+    // after, then the directory if nothing else (a secondary process's files) is left in it.
+    const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    remove_runtime_files(runtime_dir);
+  }
   eal_session(const eal_session&) = delete;
   eal_session& operator=(const eal_session&) = delete;
 };
@@ -159,9 +188,51 @@ void keep_pmd_signals_off_control_lcore() {
   }
 }
 
+// Applies eal.log_level to rte_log: a plain level is the global one and every type's; a
+// "<pattern>:<level>" sets the matching types, as EAL's --log-level does.
+void apply_log_level(const std::string& text) {
+  const log_level_setting setting = parse_log_level(text);
+  if (setting.level == 0) {
+    return;  // validated by the config module; nothing to apply
+  }
+  if (setting.type_pattern.empty()) {
+    rte_log_set_global_level(setting.level);
+    rte_log_set_level_pattern("*", setting.level);
+  } else {
+    rte_log_set_level_pattern(setting.type_pattern.c_str(), setting.level);
+  }
+}
+
+// SIGHUP: re-reads the file; applies the live keys to `running`, reports the rest. A file that
+// does not parse changes nothing.
+void reload_config(const std::string& config_path, config::engine_config& running) {
+  config::engine_config next;
+  try {
+    next = config::load_config_file(config_path);
+  } catch (const config::config_error& e) {
+    log_warning(std::string("SIGHUP: configuration not reloaded, still running the previous one: ") + e.what());
+    return;
+  }
+  const reload_plan plan = plan_reload(running, next);
+  if (plan.effective.eal.log_level != running.eal.log_level) {
+    apply_log_level(plan.effective.eal.log_level);
+  }
+  running = plan.effective;
+  if (plan.applied.empty() && plan.needs_restart.empty()) {
+    log_info("SIGHUP: " + config_path + " re-read; nothing changed");
+    return;
+  }
+  for (const std::string& change : plan.applied) {
+    log_info("SIGHUP: applied " + change);
+  }
+  for (const std::string& change : plan.needs_restart) {
+    log_warning("SIGHUP: not applied, needs a restart: " + change);
+  }
+}
+
 }  // namespace
 
-exit_code run(const config::engine_config& cfg, std::string_view program_name) {
+exit_code run(const config::engine_config& cfg, const std::string& config_path, std::string_view program_name) {
   if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
     throw startup_error(exit_code::usage, *conflict);
   }
@@ -231,8 +302,8 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   register_telemetry();
   const telemetry_source source{&dev, workers};
   attach_telemetry(&source);
-  if (!install_stop_signal_handlers()) {
-    log_warning("cannot install SIGINT/SIGTERM handlers; stop with SIGKILL");
+  if (!install_signal_handlers()) {
+    log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
   }
 
   log_listeners(cfg.listeners);
@@ -271,12 +342,60 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
            std::to_string(keys->rotation_seconds()) + " s; " + std::to_string(cfg.tcp.connections_per_lcore) +
            " connections per worker");
   std::uint64_t key_epoch = keys->epoch_at(clock.now_ns(rte_rdtsc()));
+  config::engine_config running = cfg;  // SIGHUP changes its live keys (reload.hh)
 
   using clock_type = std::chrono::steady_clock;
   auto last_stats = clock_type::now();
   stats::snapshot previous = total_of(workers);
-  while (!stop_requested()) {
+  std::optional<clock_type::time_point> drain_deadline;  // set while draining (first SIGTERM)
+  std::string stop_reason;
+  for (;;) {
     std::this_thread::sleep_for(control_tick);
+    if (const int s = stop_now_signal(); s != 0) {
+      stop_reason = signal_name(s) + " received: stopping at once";
+      break;
+    }
+    if (terminate_requests() != 0 && !drain_deadline) {
+      const std::uint32_t seconds = running.tcp.drain_timeout_seconds;
+      if (seconds == 0) {
+        stop_reason = "SIGTERM received (tcp.drain_timeout_seconds 0): stopping at once";
+        break;
+      }
+      for (worker* w : workers) {
+        send_control(*w, control_message::drain(true));
+      }
+      drain_deadline = clock_type::now() + std::chrono::seconds(seconds);
+      log_info("SIGTERM received: draining; new SYNs are dropped (drop.tcp_draining), " +
+               std::to_string(total_of(workers).tcp_connections_active) +
+               " connection(s) open; stopping when they are closed or in " + std::to_string(seconds) +
+               " s (SIGTERM again or SIGINT stops at once)");
+    }
+    if (drain_deadline) {
+      // The gauge is per worker, refreshed after every burst; 0 on all of them means every
+      // table is empty (half-open and LAST-ACK entries included).
+      const std::uint64_t open = total_of(workers).tcp_connections_active;
+      if (open == 0) {
+        stop_reason = "drain complete: no connection open";
+        break;
+      }
+      if (clock_type::now() >= *drain_deadline) {
+        // TODO(data-path issue): reset the connections still open once lib/tcp can send an
+        // unsolicited RST; until then they are abandoned with the port.
+        stop_reason = "drain deadline (tcp.drain_timeout_seconds " +
+                      std::to_string(running.tcp.drain_timeout_seconds) + ") passed with " +
+                      std::to_string(open) + " connection(s) open: stopping";
+        break;
+      }
+    }
+    if (take_reload_request()) {
+      reload_config(config_path, running);
+    }
+    if (take_print_request()) {
+      log_info("counters (SIGUSR1):");
+      for (const std::string& line : final_report_lines(total_of(workers))) {
+        log_info("  " + line);
+      }
+    }
     const bool now_up = dev.link().up;
     if (now_up != link_up) {
       log_info(std::string("link ") + (now_up ? "up" : "down"));
@@ -294,10 +413,10 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
         send_control(*w, update);
       }
     }
-    if (cfg.stats.interval_seconds != 0) {
+    if (running.stats.interval_seconds != 0) {
       const auto now = clock_type::now();
       const std::chrono::duration<double> elapsed = now - last_stats;
-      if (elapsed.count() >= cfg.stats.interval_seconds) {
+      if (elapsed.count() >= running.stats.interval_seconds) {
         const stats::snapshot current = total_of(workers);
         log_info(periodic_line(current, previous, elapsed.count()));
         previous = current;
@@ -306,7 +425,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     }
   }
 
-  log_info("signal " + std::to_string(stop_signal()) + " received: stopping workers");
+  log_info(stop_reason + "; stopping workers");
   for (worker* w : workers) {
     send_control(*w, control_message::stop());
   }

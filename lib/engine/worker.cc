@@ -69,6 +69,9 @@ bool handle_control(worker& w) noexcept {
       case control_kind::install_cookie_keys:
         w.context.tcp->update_keys(msg.payload.keys);
         break;
+      case control_kind::set_draining:
+        w.context.tcp->set_draining(msg.payload.draining);
+        break;
     }
   }
   return true;

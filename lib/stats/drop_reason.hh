@@ -46,6 +46,7 @@
   X(tcp_reply_too_large, "the reply does not fit the frame's capacity")                            \
   X(tcp_rst_out_of_window, "RST outside the receive window of its connection (RFC 5961 3.2)")      \
   X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
+  X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
   /* Engine */                                                                                     \
   X(tx_ring_full, "reply built but the TX queue was full")                                         \
   X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames")

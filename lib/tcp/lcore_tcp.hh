@@ -75,6 +75,10 @@ class lcore_tcp {
   // queue; the worker calls this between bursts). No lock, no allocation.
   void update_keys(const cookie::key_set& keys) noexcept { _keys = keys; }
 
+  // SIGTERM drain: while set, a SYN to a listener is dropped (tcp_draining) instead of answered,
+  // so a balancer or a peer node takes new clients; open connections continue.
+  void set_draining(bool draining) noexcept { _draining = draining; }
+
   // ---- Inspection (owner lcore; tests, connection dumps) ----
   // `hash` as the segments carried it (the NIC's RSS hash); the overload without uses the
   // table's software hash, right when the port gives no RSS hash (and in tests).
@@ -145,6 +149,7 @@ class lcore_tcp {
   expiry_list _last_ack;  // LAST-ACK, in the order our FINs went out
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;
+  bool _draining = false;
 };
 
 }  // namespace rampart::tcp

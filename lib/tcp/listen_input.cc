@@ -52,6 +52,9 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
   }
   switch (control) {
     case syn:
+      if (_draining) {
+        return drop(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
+      }
       // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
       return answer_syn(seg, now_ns);
     case ack:

@@ -324,9 +324,12 @@ class Engine:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"rampart-e2e-{self.netns}-"))
         self.config_path = self.workdir / "rampart.yaml"
         self.output_path = self.workdir / "rampart.out"
+        # No drain on SIGTERM by default: teardown must not wait for connections a test left
+        # open (test_signals.py sets a drain time and tests the drain).
         overrides: dict[str, Any] = {
             "eal": {"vdevs": [f"net_tap0,iface={self.tap}"], "file_prefix": self.file_prefix},
             "port": {"ip": f"{engine_ip}/{prefix_len}"},
+            "tcp": {"drain_timeout_seconds": 0},
         }
         if lcores is not None:
             overrides["eal"]["lcores"] = lcores

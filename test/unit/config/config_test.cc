@@ -348,7 +348,7 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
        {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
         "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
         "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
-        "connections_per_lcore", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
+        "connections_per_lcore", "drain_timeout_seconds", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
         "backlog_per_lcore", "auto_threshold", "interval_seconds"}) {
     INFO(key);
     CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
