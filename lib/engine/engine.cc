@@ -285,6 +285,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->port_id = dev.info().port_id;
     w->queue_id = static_cast<std::uint16_t>(i);
     w->burst_size = cfg.port.burst_size;
+    w->max_frame_length = std::uint32_t{dev.info().mtu} + 14;
     w->pool = dev.pool_for_lcore(w->lcore_id);
     w->clock = clock;
     w->context.identity = {dev.info().mac, dev.info().ip};
@@ -347,6 +348,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   using clock_type = std::chrono::steady_clock;
   auto last_stats = clock_type::now();
   stats::snapshot previous = total_of(workers);
+  driver_counters previous_driver = dev.driver_stats();
   std::optional<clock_type::time_point> drain_deadline;  // set while draining (first SIGTERM)
   std::string stop_reason;
   for (;;) {
@@ -392,7 +394,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     }
     if (take_print_request()) {
       log_info("counters (SIGUSR1):");
-      for (const std::string& line : final_report_lines(total_of(workers))) {
+      for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {
         log_info("  " + line);
       }
     }
@@ -418,8 +420,13 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
       const std::chrono::duration<double> elapsed = now - last_stats;
       if (elapsed.count() >= running.stats.interval_seconds) {
         const stats::snapshot current = total_of(workers);
-        log_info(periodic_line(current, previous, elapsed.count()));
+        const driver_counters current_driver = dev.driver_stats();
+        const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        log_info(periodic_line(current, previous, current_driver, previous_driver, elapsed.count(),
+                               utc_timestamp(unix_now.count())));
         previous = current;
+        previous_driver = current_driver;
         last_stats = now;
       }
     }
@@ -433,7 +440,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   detach_telemetry();
 
   log_info("final counters:");
-  for (const std::string& line : final_report_lines(total_of(workers))) {
+  for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {
     log_info("  " + line);
   }
   dev.stop_and_close();

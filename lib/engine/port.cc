@@ -247,4 +247,16 @@ link_state port::link() const noexcept {
   return state;
 }
 
+driver_counters port::driver_stats() const noexcept {
+  rte_eth_stats s{};
+  if (rte_eth_stats_get(_info.port_id, &s) != 0) {
+    return {};
+  }
+  driver_counters d;
+#define RAMPART_X(name, description) d.name = s.name;
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  return d;
+}
+
 }  // namespace rampart::engine

@@ -10,6 +10,7 @@
 
 #include "config/config.hh"
 #include "engine/port_plan.hh"
+#include "engine/stats_report.hh"
 #include "net/addresses.hh"
 
 struct rte_mempool;
@@ -57,6 +58,9 @@ class port {
   // The pool worker_lcores[i] draws from.
   rte_mempool* pool_for_lcore(unsigned lcore_id) const;
   link_state link() const noexcept;
+  // rte_eth_stats_get; all zero when the driver cannot tell. Any thread (the control lcore and
+  // telemetry read it while the workers run, as DPDK's own /ethdev/stats does).
+  driver_counters driver_stats() const noexcept;
 
  private:
   port_info _info;

@@ -61,6 +61,19 @@ rte_tel_data* drops_dict(const stats::snapshot& s, bool nonzero_only) {
   return d;
 }
 
+// The driver's counters (rte_eth_stats) by their ethdev names; null on allocation failure.
+rte_tel_data* driver_dict(const driver_counters& driver) {
+  rte_tel_data* d = rte_tel_data_alloc();
+  if (d == nullptr) {
+    return nullptr;
+  }
+  rte_tel_data_start_dict(d);
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(d, #name, driver.name);
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  return d;
+}
+
 void add_container(rte_tel_data* d, const char* name, rte_tel_data* child) {
   if (child != nullptr && rte_tel_data_add_dict_container(d, name, child, 0) != 0) {
     rte_tel_data_free(child);
@@ -76,6 +89,9 @@ int handle_stats(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   add_counters(d, total);
   add_container(d, "drops", drops_dict(total, false));
+  if (guard.get()->served_port != nullptr) {
+    add_container(d, "port", driver_dict(guard.get()->served_port->driver_stats()));
+  }
   return 0;
 }
 

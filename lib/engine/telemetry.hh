@@ -2,7 +2,8 @@
 // The /rampart/* telemetry endpoints (rte_telemetry), served by DPDK's telemetry thread on
 // /var/run/dpdk/<eal.file_prefix>/dpdk_telemetry.v2 (read with dpdk-telemetry.py -f <prefix>):
 //   /rampart/stats             every event counter summed over workers, plus "drops": {reason: n}
-//                              for every drop reason
+//                              for every drop reason and "port": the driver's counters
+//                              (ipackets opackets imissed ierrors rx_nombuf oerrors)
 //   /rampart/lcore_stats,<id>  the same for one worker lcore (no id: {"lcores": [worker ids]})
 //   /rampart/drops             {"nonzero": {reason: n}, "all": {reason: n}}
 //   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,

@@ -32,6 +32,15 @@ void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) 
   }
 }
 
+// Why tx_burst took fewer than offered. The ethdev API returns only a count; the descriptor at
+// the ring's tail tells a full ring (still owned by the NIC) from a driver that refused for
+// another reason (net_tap: the kernel refused the write) or cannot say (no descriptor status).
+[[gnu::cold]] stats::drop_reason unsent_reason(const worker& w) noexcept {
+  const int status = rte_eth_tx_descriptor_status(w.port_id, w.queue_id, 0);
+  return status == RTE_ETH_TX_DESC_FULL || status == RTE_ETH_TX_DESC_UNAVAIL ? stats::drop_reason::tx_ring_full
+                                                                               : stats::drop_reason::tx_refused;
+}
+
 [[gnu::cold]] void send_gratuitous_arp(worker& w) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
   if (m == nullptr) {
@@ -51,7 +60,7 @@ void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) 
     w.stats.tx_packets.add();
     w.stats.tx_bytes.add(length);
   } else {
-    w.stats.count_drop(stats::drop_reason::tx_ring_full);
+    w.stats.count_drop(unsent_reason(w));
     rte_pktmbuf_free(m);
   }
 }
@@ -108,9 +117,10 @@ int run_worker(void* arg) {
     for (std::uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = rx[i];
       rx_bytes += m->pkt_len;
-      if (unlikely(m->nb_segs != 1)) {
-        // Scattered RX is not enabled, so only a jumbo frame beyond the data room gets here.
-        w.stats.count_drop(stats::drop_reason::rx_multi_segment);
+      if (unlikely(m->nb_segs != 1 || m->pkt_len > w.max_frame_length)) {
+        // Scattered RX is not enabled, so only a jumbo frame beyond the data room is a chain; the
+        // data room is rounded up (2 KiB for MTU 1500), so a frame over the MTU may still fit.
+        w.stats.count_drop(m->nb_segs != 1 ? stats::drop_reason::rx_multi_segment : stats::drop_reason::rx_oversized);
         dropped[n_dropped++] = m;
         continue;
       }
@@ -160,8 +170,9 @@ int run_worker(void* arg) {
       w.stats.tx_packets.add(sent);
       w.stats.tx_bytes.add(sent_bytes);
       if (unlikely(sent < n_tx)) {
+        const stats::drop_reason reason = unsent_reason(w);
         for (std::uint16_t i = sent; i < n_tx; ++i) {
-          w.stats.count_drop(stats::drop_reason::tx_ring_full);
+          w.stats.count_drop(reason);
         }
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }

@@ -535,6 +535,23 @@ class Engine:
             return ""
 
 
+def frame_outcomes(counters: dict[str, int]) -> int:
+    """Received frames that ended as a reply, consumed or dropped (docs/stats.md, "Every frame
+    accounted for"): gratuitous ARPs are the only frames sent without one received."""
+    return (counters["tx_packets"] - counters["arp_gratuitous_sent"] + counters["consumed"]
+            + counters["dropped"])
+
+
+def accounting_gaps(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Between two /rampart/stats readings of a quiet link: frames received that did not end as
+    exactly one outcome, and frames the driver delivered that rampart did not count. {} when
+    every frame is accounted for."""
+    received = after["rx_packets"] - before["rx_packets"]
+    gaps = {"received - outcomes": received - (frame_outcomes(after) - frame_outcomes(before)),
+            "port.ipackets - rx_packets": after["port.ipackets"] - before["port.ipackets"] - received}
+    return {name: gap for name, gap in gaps.items() if gap != 0}
+
+
 def run_binary(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """Runs the binary to completion (for user-error cases that never start the EAL)."""
     return run([str(rampart_bin()), *args], check=False, timeout=timeout)
