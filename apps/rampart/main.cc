@@ -5,7 +5,14 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+#include <string>
+
+#include <rte_config.h>
+
 #include "config/config.hh"
+#include "cookie/key_schedule.hh"
+#include "engine/config_check.hh"
 #include "engine/cli.hh"
 #include "engine/config_dump.hh"
 #include "engine/eal_args.hh"
@@ -22,6 +29,28 @@ namespace {
 using rampart::engine::exit_code;
 
 int code_of(exit_code code) { return static_cast<int>(code); }
+
+// --check-config: what can be checked without EAL or privileges; the first problem found.
+std::optional<std::string> check_without_eal(const rampart::config::engine_config& cfg) {
+  if (auto problem = rampart::engine::eal_config_conflict(cfg.eal)) {
+    return problem;
+  }
+  if (auto problem = rampart::engine::check_lcores(cfg.eal.lcores, rampart::engine::allowed_cpus(), RTE_MAX_LCORE)) {
+    return problem;
+  }
+  if (auto problem = rampart::engine::check_driver_mtu(cfg)) {
+    return problem;
+  }
+  const auto& cookies = cfg.tcp.syn_cookies;
+  if (!cookies.master_secret_file.empty()) {  // the engine reads it in every mode
+    try {
+      rampart::cookie::key_schedule::from_master_file(cookies.master_secret_file, cookies.rotation_seconds);
+    } catch (const rampart::cookie::key_error& e) {
+      return std::string("tcp.syn_cookies: ") + e.what();
+    }
+  }
+  return std::nullopt;
+}
 
 int run_main(int argc, char** argv) {
   const std::string_view program = argc > 0 ? argv[0] : "rampart";
@@ -47,8 +76,8 @@ int run_main(int argc, char** argv) {
     return code_of(exit_code::usage);
   }
   if (options.mode == rampart::engine::cli_mode::check_config) {
-    if (const auto conflict = rampart::engine::eal_config_conflict(cfg.eal)) {
-      rampart::engine::log_error(options.config_path + ": " + *conflict);
+    if (const auto problem = check_without_eal(cfg)) {
+      rampart::engine::log_error(options.config_path + ": " + *problem);
       return code_of(exit_code::usage);
     }
     std::printf("# %s: valid; effective configuration:\n%s", options.config_path.c_str(),

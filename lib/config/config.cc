@@ -846,11 +846,22 @@ engine_config parse_config(std::istream& in, std::string_view source_name) {
 }
 
 engine_config load_config_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw config_error(path.string() + ": is a directory, not a config file (give the YAML file, e.g. " +
+                       (path / "rampart.yaml").string() + ")");
+  }
   std::ifstream file(path);
   if (!file) {
     throw config_error(path.string() + ": cannot open: " + std::strerror(errno));
   }
-  return parse_config(file, path.string());
+  // Read it whole first: a read error (EIO, a FIFO gone away) is then the file's, not YAML's.
+  std::stringstream text;
+  text << file.rdbuf();
+  if (file.bad() || text.bad()) {
+    throw config_error(path.string() + ": cannot read: " + std::strerror(errno));
+  }
+  return parse_config(text, path.string());
 }
 
 std::string_view to_string(cookie_mode mode) noexcept {

@@ -20,6 +20,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "engine/config_check.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
@@ -188,6 +189,23 @@ void keep_pmd_signals_off_control_lcore() {
   }
 }
 
+// EAL carries on when a vdev fails to probe ("vdev_probe(): failed to initialize"), so without
+// this the failure would surface as "no DPDK port" or "device not found".
+void check_vdevs_came_up(const config::eal_config& eal) {
+  for (std::size_t i = 0; i < eal.vdevs.size(); ++i) {
+    const std::string& vdev = eal.vdevs[i];
+    const std::string name = vdev.substr(0, vdev.find(','));
+    std::uint16_t port_id = 0;
+    if (name.starts_with("net_") && rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
+      throw startup_error(exit_code::runtime_failure,
+                          "eal.vdevs[" + std::to_string(i) + "] \"" + vdev + "\" did not come up: its driver " +
+                              std::string(vdev_driver(vdev)) +
+                              " refused it (the driver's log lines above say why: an interface name in use, a "
+                              "missing interface or socket, a bad argument)");
+    }
+  }
+}
+
 // Applies eal.log_level to rte_log: a plain level is the global one and every type's; a
 // "<pattern>:<level>" sets the matching types, as EAL's --log-level does.
 void apply_log_level(const std::string& text) {
@@ -236,7 +254,16 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
     throw startup_error(exit_code::usage, *conflict);
   }
+  if (const std::optional<std::string> problem = check_lcores(cfg.eal.lcores, allowed_cpus(), RTE_MAX_LCORE)) {
+    throw startup_error(exit_code::usage, *problem);
+  }
+  if (const std::optional<std::string> problem = check_driver_mtu(cfg)) {
+    throw startup_error(exit_code::usage, *problem);
+  }
   if (const std::optional<std::string> problem = check_environment(cfg.eal, gather_system_facts(cfg.eal))) {
+    throw startup_error(exit_code::runtime_failure, *problem);
+  }
+  if (const std::optional<std::string> problem = check_tap_names(cfg.eal, interface_exists)) {
     throw startup_error(exit_code::runtime_failure, *problem);
   }
   if (cfg.port.burst_size == 0 || cfg.port.burst_size > max_burst_size) {
@@ -255,6 +282,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   }
 
   const eal_session eal(cfg.eal, program_name);
+  check_vdevs_came_up(cfg.eal);
   log_info("EAL ok: " + std::to_string(rte_lcore_count()) + " lcore(s), main lcore " +
            std::to_string(rte_get_main_lcore()) + ", TSC " + std::to_string(rte_get_tsc_hz() / 1'000'000) + " MHz");
 
@@ -334,8 +362,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved
   // into another namespace may never report a link change to the PMD.
   send_control(*workers.front(), control_message::gratuitous_arp());
-  bool link_up = dev.link().up;
-  log_info(std::string("link ") + (link_up ? "up" : "down"));
+  link_state link = dev.link();
+  log_info("link " + link.text());
   log_info("ready");
 
   log_info("SYN cookies: mode " + std::string(config::to_string(cfg.tcp.syn_cookies.mode)) + ", keys " +
@@ -398,13 +426,13 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
         log_info("  " + line);
       }
     }
-    const bool now_up = dev.link().up;
-    if (now_up != link_up) {
-      log_info(std::string("link ") + (now_up ? "up" : "down"));
-      if (now_up) {
+    const link_state now = dev.link();
+    if (now.up != link.up || now.unknown != link.unknown) {
+      log_info("link " + now.text());
+      if (now.up) {
         send_control(*workers.front(), control_message::gratuitous_arp());
       }
-      link_up = now_up;
+      link = now;
     }
     // Key rotation: a key set holds the keys of epochs e-1, e and e+1, so shipping it when the
     // epoch changes keeps every worker one full epoch ahead of the clock (docs/syncookies.md).

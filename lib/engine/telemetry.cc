@@ -168,7 +168,7 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "rss", info.plan.rss ? "on" : "off");
   rte_tel_data_add_dict_string(d, "rss_hf", describe_rss_hf(info.plan.rss_hf).c_str());
   rte_tel_data_add_dict_string(d, "tx_offloads", describe_tx_offloads(info.plan.tx_offloads).c_str());
-  rte_tel_data_add_dict_string(d, "link", link.up ? "up" : "down");
+  rte_tel_data_add_dict_string(d, "link", link.unknown ? "unknown" : (link.up ? "up" : "down"));
   rte_tel_data_add_dict_u64(d, "link_speed_mbps", link.speed_mbps);
   return 0;
 }

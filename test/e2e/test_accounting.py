@@ -90,6 +90,12 @@ class Accounting(unittest.TestCase):
                   f"(replied {moved('tx_packets')}, consumed {moved('consumed')}, "
                   f"dropped {moved('dropped')}), driver dropped {moved('port.ierrors')}")
 
+            # The tap lives in the namespace now: net_tap cannot read its state any more, and the
+            # engine says so instead of reporting the link down (drivers-notes/net_tap.md).
+            self.assertEqual(engine.telemetry("/rampart/port")["link"], "unknown")
+            self.assertIn("rampart: link unknown (the kernel interface is in another network namespace",
+                          engine.output())
+
             # The final report shows the driver's counters beside rampart's.
             self.assertEqual(engine.stop(), 0)
             output = engine.output()

@@ -358,3 +358,14 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
     CHECK(docs.find(section) != std::string::npos);
   }
 }
+
+TEST_CASE("a directory given as the config file is named as such", "[unit][config]") {
+  const auto dir = source_dir / "config";
+  try {
+    cfg::load_config_file(dir);
+    FAIL("a directory parsed as a config");
+  } catch (const cfg::config_error& e) {
+    CHECK(std::string(e.what()) == dir.string() + ": is a directory, not a config file (give the YAML file, e.g. " +
+                                       (dir / "rampart.yaml").string() + ")");
+  }
+}
