@@ -603,8 +603,17 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
 }
 
 void read_stats(context& ctx, const field& section, stats_config& stats) {
-  const map_reader map(ctx, section, {"interval_seconds"});
+  const map_reader map(ctx, section, {"interval_seconds", "metrics_listen"});
   read_unsigned_into(ctx, map, "interval_seconds", stats.interval_seconds, 0, 86400);
+  if (const field* f = map.find("metrics_listen")) {
+    stats.metrics_listen = read_string(ctx, *f);
+    if (!stats.metrics_listen.empty() && !parse_listen_address(stats.metrics_listen)) {
+      ctx.fail(f->line, f->path,
+               in_quotes(stats.metrics_listen) +
+                   " is not an IPv4 address and port (expected a.b.c.d:port with port 1..65535, e.g. "
+                   "\"127.0.0.1:9108\"; 0.0.0.0 listens on every address)");
+    }
+  }
 }
 
 // Data room + struct rte_mbuf + headroom + mempool header/trailer: a conservative per-mbuf cost
@@ -862,6 +871,22 @@ engine_config load_config_file(const std::filesystem::path& path) {
     throw config_error(path.string() + ": cannot read: " + std::strerror(errno));
   }
   return parse_config(text, path.string());
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text) noexcept {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::optional<net::ipv4_address> address = net::ipv4_address::parse(text.substr(0, colon));
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (!address || ec != std::errc{} || end != port_text.data() + port_text.size() || port_text.empty() ||
+      port_text.front() == '0' || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return listen_address{*address, static_cast<std::uint16_t>(port)};
 }
 
 std::string_view to_string(cookie_mode mode) noexcept {

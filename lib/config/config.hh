@@ -85,6 +85,9 @@ struct tcp_config {
 
 struct stats_config {
   std::uint32_t interval_seconds = 0;       // 0: no periodic line
+  // Prometheus text endpoint "a.b.c.d:port" (HTTP GET /metrics), served by the control thread on
+  // a kernel socket; empty: off.
+  std::string metrics_listen;
 
   bool operator==(const stats_config&) const = default;
 };
@@ -111,5 +114,12 @@ engine_config parse_config(std::istream& in, std::string_view source_name);
 engine_config load_config_file(const std::filesystem::path& path);
 
 std::string_view to_string(cookie_mode mode) noexcept;
+
+// "a.b.c.d:port" (port 1..65535, no leading zero), as stats.metrics_listen takes it.
+struct listen_address {
+  net::ipv4_address address;
+  std::uint16_t port = 0;
+};
+std::optional<listen_address> parse_listen_address(std::string_view text) noexcept;
 
 }  // namespace rampart::config

@@ -101,6 +101,7 @@ std::string dump_config(const config::engine_config& cfg) {
   emit_tcp(out, cfg.tcp);
   out << YAML::Key << "stats" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "interval_seconds" << YAML::Value << cfg.stats.interval_seconds;
+  out << YAML::Key << "metrics_listen" << YAML::Value << cfg.stats.metrics_listen;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

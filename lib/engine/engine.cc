@@ -23,6 +23,7 @@
 #include "engine/config_check.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
+#include "engine/metrics.hh"
 #include "engine/port.hh"
 #include "engine/preflight.hh"
 #include "engine/reload.hh"
@@ -328,9 +329,24 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     owned.push_back(std::move(w));
   }
 
+  // Before telemetry is attached: a refused address throws, and nothing may point at `source`.
+  std::optional<metrics_server> metrics;
+  if (!cfg.stats.metrics_listen.empty()) {
+    metrics.emplace(*config::parse_listen_address(cfg.stats.metrics_listen));
+    log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
+  }
   register_telemetry();
   const telemetry_source source{&dev, workers};
   attach_telemetry(&source);
+  const auto metrics_body = [&]() {
+    std::vector<lcore_sample> samples;
+    for (const worker* w : workers) {
+      lcore_sample s{w->lcore_id, {}};
+      s.counters.accumulate(w->stats);
+      samples.push_back(s);
+    }
+    return prometheus_text(samples, dev.driver_stats(), dev.info().name);
+  };
   if (!install_signal_handlers()) {
     log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
   }
@@ -380,7 +396,11 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   std::optional<clock_type::time_point> drain_deadline;  // set while draining (first SIGTERM)
   std::string stop_reason;
   for (;;) {
-    std::this_thread::sleep_for(control_tick);
+    if (metrics) {
+      metrics->serve_for(control_tick, metrics_body);  // the tick's wait, answering scrapes
+    } else {
+      std::this_thread::sleep_for(control_tick);
+    }
     if (const int s = stop_now_signal(); s != 0) {
       stop_reason = signal_name(s) + " received: stopping at once";
       break;

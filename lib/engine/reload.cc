@@ -66,6 +66,7 @@ reload_plan plan_reload(const config::engine_config& running, const config::engi
   c.restart_value("port.tx_descriptors", running.port.tx_descriptors, next.port.tx_descriptors);
   c.restart_value("port.mbufs", running.port.mbufs, next.port.mbufs);
   c.restart_value("port.burst_size", running.port.burst_size, next.port.burst_size);
+  c.restart_value("stats.metrics_listen", running.stats.metrics_listen, next.stats.metrics_listen);
   c.restart("listeners", running.listeners != next.listeners,
             "(ports, apps or args; app arguments are not applied live yet)");
   config::tcp_config tcp = next.tcp;
