@@ -18,6 +18,7 @@ test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps
   python3 python3-scapy python3-yaml
   python3-prometheus-client  # an independent parser of the /metrics exposition text
+  systemd  # systemd-analyze verify checks the installed units (test_service.py)
 )
 
 if [[ ${EUID} -ne 0 ]]; then

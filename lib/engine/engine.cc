@@ -1,6 +1,7 @@
 #include "engine/engine.hh"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -27,6 +28,7 @@
 #include "engine/port.hh"
 #include "engine/preflight.hh"
 #include "engine/reload.hh"
+#include "engine/service_notify.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
 #include "engine/telemetry.hh"
@@ -381,6 +383,9 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   link_state link = dev.link();
   log_info("link " + link.text());
   log_info("ready");
+  service_notifier service;
+  service.notify("READY=1\nSTATUS=serving on " + dev.info().ip.to_string() + ", " + std::to_string(workers.size()) +
+                 " worker(s)\nMAINPID=" + std::to_string(getpid()));
 
   log_info("SYN cookies: mode " + std::string(config::to_string(cfg.tcp.syn_cookies.mode)) + ", keys " +
            (keys->is_derived() ? "derived from the master secret" : "random") + ", rotated every " +
@@ -411,6 +416,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
         stop_reason = "SIGTERM received (tcp.drain_timeout_seconds 0): stopping at once";
         break;
       }
+      service.notify("STOPPING=1\nSTATUS=draining");
       for (worker* w : workers) {
         send_control(*w, control_message::drain(true));
       }
@@ -438,7 +444,9 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
       }
     }
     if (take_reload_request()) {
+      service.notify("RELOADING=1\nSTATUS=reloading " + config_path);
       reload_config(config_path, running);
+      service.notify("READY=1\nSTATUS=serving; configuration re-read");
     }
     if (take_print_request()) {
       log_info("counters (SIGUSR1):");
@@ -481,6 +489,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   }
 
   log_info(stop_reason + "; stopping workers");
+  service.notify("STOPPING=1\nSTATUS=stopping: " + stop_reason);
   for (worker* w : workers) {
     send_control(*w, control_message::stop());
   }
