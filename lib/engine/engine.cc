@@ -20,7 +20,9 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_pdump.h>
 
+#include "engine/capture.hh"
 #include "engine/config_check.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
@@ -308,6 +310,17 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   const tcp::tcp_settings tcp_settings =
       tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
+  // Built-in capture (capture.hh): ring and pool allocated now; outlives the workers.
+  capture_session capture;
+  if (const std::string problem = capture.prepare(dev.info().socket_id < 0 ? SOCKET_ID_ANY : dev.info().socket_id);
+      !problem.empty()) {
+    log_warning(problem);
+  }
+  // dpdk-dumpcap / dpdk-pdump attach as secondary processes, which needs shared hugepage memory.
+  const bool pdump = !cfg.eal.no_huge && !cfg.eal.in_memory;
+  if (pdump && rte_pdump_init() != 0) {
+    log_warning(std::string("dpdk-dumpcap support unavailable: rte_pdump_init: ") + rte_strerror(rte_errno));
+  }
   std::vector<std::unique_ptr<worker, worker_deleter>> owned;
   std::vector<worker*> workers;
   for (std::size_t i = 0; i < worker_lcores.size(); ++i) {
@@ -327,6 +340,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
     w->tcp->update_keys(initial_keys);
     w->context.tcp = w->tcp.get();
+    w->capture = &capture;
     workers.push_back(w.get());
     owned.push_back(std::move(w));
   }
@@ -338,7 +352,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
   register_telemetry();
-  const telemetry_source source{&dev, workers};
+  const telemetry_source source{&dev, workers, &capture};
   attach_telemetry(&source);
   const auto metrics_body = [&]() {
     std::vector<lcore_sample> samples;
@@ -448,6 +462,9 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
       reload_config(config_path, running);
       service.notify("READY=1\nSTATUS=serving; configuration re-read");
     }
+    if (const std::string line = capture.poll(); !line.empty()) {
+      log_info(line);
+    }
     if (take_print_request()) {
       log_info("counters (SIGUSR1):");
       for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {
@@ -495,6 +512,13 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   }
   rte_eal_mp_wait_lcore();
   detach_telemetry();
+  capture.poll();
+  if (const std::string line = capture.finish("engine stopping"); !line.empty()) {
+    log_info(line);
+  }
+  if (pdump) {
+    rte_pdump_uninit();
+  }
 
   log_info("final counters:");
   for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {

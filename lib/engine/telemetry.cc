@@ -9,6 +9,7 @@
 #include <rte_pause.h>
 #include <rte_telemetry.h>
 
+#include "engine/capture.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/worker.hh"
@@ -173,6 +174,32 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+int handle_capture(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->capture == nullptr) {
+    return -ENODEV;
+  }
+  capture_session& capture = *guard.get()->capture;
+  rte_tel_data_start_dict(d);
+  if (params != nullptr && *params != '\0') {
+    std::string error;
+    const std::optional<capture_request> request = parse_capture_request(params, error);
+    if (request) {
+      error = capture.start(*request);
+    }
+    if (!error.empty()) {
+      rte_tel_data_add_dict_string(d, "error", error.c_str());
+      return 0;
+    }
+  }
+  rte_tel_data_add_dict_string(d, "state", capture.active() ? "capturing" : "idle");
+  rte_tel_data_add_dict_string(d, "file", capture.path().c_str());
+  rte_tel_data_add_dict_u64(d, "requested", capture.requested());
+  rte_tel_data_add_dict_u64(d, "written", capture.written());
+  rte_tel_data_add_dict_u64(d, "missed", capture.missed());
+  return 0;
+}
+
 }  // namespace
 
 bool register_telemetry() {
@@ -186,6 +213,8 @@ bool register_telemetry() {
       {"/rampart/lcore_stats", handle_lcore_stats, "Counters of one worker. Parameter: lcore id (none: list)."},
       {"/rampart/drops", handle_drops, "Drop reasons: nonzero and all. Takes no parameters."},
       {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link."},
+      {"/rampart/capture", handle_capture,
+       "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
   };
   bool ok = true;
   for (const command& c : commands) {

@@ -8,6 +8,9 @@
 //   /rampart/drops             {"nonzero": {reason: n}, "all": {reason: n}}
 //   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,
 //                              tx_offloads, link, link_speed_mbps
+//   /rampart/capture,<n>,<file>[,host=a.b.c.d][,port=p]
+//                              starts writing the next n frames in and out to a new pcapng file
+//                              (capture.hh); without parameters: the current capture's state
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
 #include <span>
@@ -19,9 +22,12 @@ namespace rampart::engine {
 class port;
 struct worker;
 
+class capture_session;
+
 struct telemetry_source {
   const port* served_port = nullptr;
   std::span<worker* const> workers;
+  capture_session* capture = nullptr;
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the

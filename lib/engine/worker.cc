@@ -1,5 +1,7 @@
 #include "engine/worker.hh"
 
+#include "engine/capture.hh"
+
 #include <array>
 #include <span>
 
@@ -109,6 +111,9 @@ int run_worker(void* arg) {
     if (n == 0) {
       continue;
     }
+    if (unlikely(w.capture->armed())) {
+      w.capture->copy(rx.data(), n, w.port_id, w.queue_id, capture_in);  // before replies rewrite them
+    }
     const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
 
     std::uint64_t rx_bytes = 0;
@@ -162,6 +167,9 @@ int run_worker(void* arg) {
     if (n_tx != 0) {
       // Byte counts come from the lengths recorded above: once tx_burst returns, a sent mbuf may
       // already be completed and recycled, so it must not be read again.
+      if (unlikely(w.capture->armed())) {
+        w.capture->copy(tx.data(), n_tx, w.port_id, w.queue_id, capture_out);
+      }
       const std::uint16_t sent = rte_eth_tx_burst(w.port_id, w.queue_id, tx.data(), n_tx);
       std::uint64_t sent_bytes = 0;
       for (std::uint16_t i = 0; i < sent; ++i) {

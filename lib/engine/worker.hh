@@ -14,6 +14,10 @@
 struct rte_mempool;
 
 namespace rampart::engine {
+class capture_session;
+}
+
+namespace rampart::engine {
 
 // Upper bound of port.burst_size (the config module enforces 1..256); the loop's arrays live on
 // its stack with this size.
@@ -31,6 +35,7 @@ struct alignas(64) worker {
   stats::lcore_stats stats;
   std::unique_ptr<tcp::lcore_tcp> tcp;  // context.tcp points here; built before launch
   control_queue control;
+  capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch
 };
 
 // The lcore function (lcore_function_t): runs the receive → process_burst → transmit loop on
