@@ -17,15 +17,20 @@ namespace {
 
 std::string body() { return "# HELP x y\n# TYPE x counter\nx_total 1\n"; }
 
-// One request over loopback to a server answering from another thread.
-std::string exchange(metrics_server& server, const std::string& request) {
-  std::thread serving([&] { server.serve_for(std::chrono::milliseconds(800), body); });
+int connect_loopback(std::uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  sa.sin_port = htons(server.port());
+  sa.sin_port = htons(port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  return fd;
+}
+
+// One request over loopback to a server answering from another thread.
+std::string exchange(metrics_server& server, const std::string& request) {
+  std::thread serving([&] { server.serve_for(std::chrono::milliseconds(800), body); });
+  const int fd = connect_loopback(server.port());
   REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
   std::string response;
   char buffer[4096];
@@ -85,12 +90,7 @@ TEST_CASE("metrics: served over loopback; a silent client is dropped", "[unit][e
   CHECK(response.ends_with("\r\n\r\n" + body()));
 
   // A client that connects and says nothing costs at most request_budget, then is closed.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(server.port());
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  const int fd = connect_loopback(server.port());
   const auto start = std::chrono::steady_clock::now();
   server.serve_for(std::chrono::milliseconds(100), body);
   const auto spent = std::chrono::steady_clock::now() - start;
