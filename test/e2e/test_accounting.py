@@ -6,10 +6,13 @@ The namespace's side of the tap gets a 9000-byte MTU so it can send frames the e
 frame longer than the mbuf's data room never reaches rampart (net_tap drops it and counts
 port.ierrors). Alongside, ordinary echo requests are answered. Then every frame the namespace
 sent is found again: port.ipackets + port.ierrors, and rx_packets = replies + consumed + dropped.
+A second test makes net_tap refuse replies (its interface went down) and finds them as
+tx_refused, not tx_ring_full.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 import unittest
@@ -23,6 +26,7 @@ from scapy.layers.l2 import Ether  # noqa: E402
 import rampart_harness as h  # noqa: E402
 
 NORMAL, OVERSIZED, TOO_LONG = 20, 7, 5
+REFUSED = 50
 OVERSIZED_LENGTH = 1700   # > 1514 (MTU 1500 + 14), < the 2048-byte data room
 TOO_LONG_LENGTH = 4000    # beyond the data room
 
@@ -101,6 +105,32 @@ class Accounting(unittest.TestCase):
             output = engine.output()
             self.assertIn(f"rampart:   drop.rx_oversized {after['drops.rx_oversized']}", output)
             self.assertRegex(output, r"rampart:   port\.ierrors [1-9]")
+
+
+    def test_replies_the_driver_refuses_are_not_a_full_ring(self) -> None:
+        """net_tap refuses to write to an interface that is down (the kernel answers EIO): the
+        engine is paused (SIGSTOP) while frames queue in the tap, the interface goes down, and
+        on SIGCONT every reply is refused: tx_refused, not tx_ring_full."""
+        with h.Engine(config={"stats": {"interval_seconds": 0}}) as engine:
+            engine_mac = engine.telemetry("/rampart/port")["mac"]
+            frame = bytes(Ether(src=engine.peer_mac(), dst=engine_mac)
+                          / IP(src=engine.peer_ip, dst=engine.engine_ip) / ICMP(id=7) / (b"r" * 56))
+            before = engine.counters()
+            engine.process.send_signal(signal.SIGSTOP)
+            try:
+                with engine.packet_socket() as sock:
+                    for _ in range(REFUSED):
+                        sock.send(frame)
+                engine.ns_run(["ip", "link", "set", "dev", engine.tap, "down"])
+            finally:
+                engine.process.send_signal(signal.SIGCONT)
+            after = h.wait_for(lambda: (c := engine.counters())["rx_packets"] - before["rx_packets"] >= REFUSED
+                               and h.frame_outcomes(c) == c["rx_packets"] and c, 10, "the queued frames")
+            refused = after["drops.tx_refused"] - before["drops.tx_refused"]
+            self.assertEqual(refused, REFUSED, "every reply to a frame queued before the link went down")
+            self.assertEqual(after["drops.tx_ring_full"], before["drops.tx_ring_full"])
+            self.assertGreater(after["port.oerrors"], before["port.oerrors"], "net_tap counts the failed writes")
+            self.assertEqual(h.accounting_gaps(before, after), {})
 
 
 if __name__ == "__main__":
