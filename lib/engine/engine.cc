@@ -92,7 +92,7 @@ void remove_runtime_files(const std::filesystem::path& dir) noexcept {
 // Owns EAL from a successful rte_eal_init to rte_eal_cleanup, whatever path leaves run().
 class eal_session {
  public:
-  explicit eal_session(const config::eal_config& eal, std::string_view program_name) {
+  explicit eal_session(const config::eal_config& eal, std::string_view program_name) : _in_memory(eal.in_memory) {
     std::vector<std::string> args = build_eal_args(eal, program_name);
     log_info("EAL args: " + join_args(args));
     std::vector<char*> argv;
@@ -115,12 +115,17 @@ class eal_session {
     // rte_eal_cleanup leaves the runtime directory's files (config, fbarray_*) behind; the
     // telemetry socket goes at exit. Take the directory's name first, remove what EAL put there
     // after, then the directory if nothing else (a secondary process's files) is left in it.
-    const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
+    // With --in-memory EAL made no directory, and one by the same name belongs to another
+    // process: leave it alone.
+    const std::filesystem::path runtime_dir = _in_memory ? std::filesystem::path() : rte_eal_get_runtime_dir();
     rte_eal_cleanup();
     remove_runtime_files(runtime_dir);
   }
   eal_session(const eal_session&) = delete;
   eal_session& operator=(const eal_session&) = delete;
+
+ private:
+  bool _in_memory = false;
 };
 
 // Pushes, retrying briefly if the worker's queue is full (it drains it every loop turn, so a
