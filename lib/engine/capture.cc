@@ -70,6 +70,7 @@ std::string capture_session::prepare(int socket_id) {
 }
 
 std::string capture_session::start(const capture_request& request) {
+  const std::lock_guard lock(_control);
   if (active()) {
     return "a capture into " + _path + " is running; wait for it to end";
   }
@@ -103,6 +104,7 @@ std::string capture_session::start(const capture_request& request) {
 }
 
 std::string capture_session::poll() {
+  const std::lock_guard lock(_control);
   rte_mbuf* batch[256];
   unsigned n = 0;
   while (_ring != nullptr && (n = rte_ring_sc_dequeue_burst(_ring, reinterpret_cast<void**>(batch), 256, nullptr)) != 0) {
@@ -127,12 +129,22 @@ std::string capture_session::poll() {
   // Every frame a worker took is written or counted missed: the file is complete.
   if ((left <= 0 || timed_out) && _settled.load(std::memory_order_acquire) >= taken &&
       rte_ring_empty(_ring) != 0) {
-    return finish(timed_out ? "max_seconds passed" : "done");
+    return finish_locked(timed_out ? "max_seconds passed" : "done");
   }
   return {};
 }
 
 std::string capture_session::finish(const char* why) {
+  const std::lock_guard lock(_control);
+  return finish_locked(why);
+}
+
+capture_status capture_session::status() const {
+  const std::lock_guard lock(_control);
+  return {active(), _path, requested(), written(), missed()};
+}
+
+std::string capture_session::finish_locked(const char* why) {
   if (!active()) {
     return {};
   }

@@ -10,6 +10,7 @@
 // at once (a copy that finds either full is counted as missed, never waited for), and a capture
 // ends after max_seconds even if N frames never came.
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,16 @@ std::optional<capture_request> parse_capture_request(std::string_view params, st
 inline constexpr int capture_in = 1;
 inline constexpr int capture_out = 2;
 
+struct capture_status {
+  bool active = false;
+  std::string path;  // the current or last file
+  std::uint32_t requested = 0;
+  std::uint64_t written = 0;
+  std::uint64_t missed = 0;
+};
+
+// Control-plane calls (start: the telemetry threads, one per client; poll and finish: the
+// control lcore; status: anyone) are serialised by a mutex the workers never touch.
 class capture_session {
  public:
   static constexpr std::uint32_t max_frames = 1'000'000;
@@ -79,15 +90,19 @@ class capture_session {
   // Ends an active capture now (shutdown); returns the log line or empty.
   std::string finish(const char* why);
 
+  capture_status status() const;
+
   // ---- Any thread (telemetry) ----
   bool active() const noexcept { return _active.load(std::memory_order_acquire); }
   bool available() const noexcept { return _ring != nullptr && _pool != nullptr; }
-  const std::string& path() const noexcept { return _path; }
   std::uint64_t written() const noexcept { return _written.load(std::memory_order_relaxed); }
   std::uint64_t missed() const noexcept { return _missed.load(std::memory_order_relaxed); }
   std::uint32_t requested() const noexcept { return _requested.load(std::memory_order_relaxed); }
 
  private:
+  std::string finish_locked(const char* why);
+
+  mutable std::mutex _control;
   std::atomic<bool> _armed{false};
   std::atomic<bool> _active{false};          // a file is open (armed, or draining the ring)
   std::atomic<std::int64_t> _remaining{0};   // copies workers may still take

@@ -192,11 +192,12 @@ int handle_capture(const char*, const char* params, rte_tel_data* d) {
       return 0;
     }
   }
-  rte_tel_data_add_dict_string(d, "state", capture.active() ? "capturing" : "idle");
-  rte_tel_data_add_dict_string(d, "file", capture.path().c_str());
-  rte_tel_data_add_dict_u64(d, "requested", capture.requested());
-  rte_tel_data_add_dict_u64(d, "written", capture.written());
-  rte_tel_data_add_dict_u64(d, "missed", capture.missed());
+  const capture_status status = capture.status();
+  rte_tel_data_add_dict_string(d, "state", status.active ? "capturing" : "idle");
+  rte_tel_data_add_dict_string(d, "file", status.path.c_str());
+  rte_tel_data_add_dict_u64(d, "requested", status.requested);
+  rte_tel_data_add_dict_u64(d, "written", status.written);
+  rte_tel_data_add_dict_u64(d, "missed", status.missed);
   return 0;
 }
 
