@@ -261,6 +261,12 @@ void reload_config(const std::string& config_path, config::engine_config& runnin
 }  // namespace
 
 exit_code run(const config::engine_config& cfg, const std::string& config_path, std::string_view program_name) {
+  // First of all: a signal that arrives while the engine starts is then acted on once the
+  // control loop runs (a SIGTERM drains an engine with no connection: it stops at once), instead
+  // of killing the process with its runtime files left behind.
+  if (!install_signal_handlers()) {
+    log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
+  }
   if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
     throw startup_error(exit_code::usage, *conflict);
   }
@@ -368,9 +374,6 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     }
     return prometheus_text(samples, dev.driver_stats(), dev.info().name);
   };
-  if (!install_signal_handlers()) {
-    log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
-  }
 
   log_listeners(cfg.listeners);
   for (worker* w : workers) {

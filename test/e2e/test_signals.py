@@ -15,6 +15,7 @@ import fcntl
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -184,6 +185,25 @@ class SignalTests(unittest.TestCase):
                 code, _ = self.wait_exit(engine, 10)
                 self.assert_clean_exit(engine, code)
                 self.assertIn(f"{signo.name} received: stopping at once", engine.output())
+
+
+    def test_sigterm_during_start_up_still_ends_cleanly(self) -> None:
+        # The handlers are installed before EAL starts: a SIGTERM while the port comes up is
+        # acted on by the control loop (a drain with no connection ends at once).
+        engine = h.Engine(config={"tcp": {"drain_timeout_seconds": 30}})
+        self.addCleanup(engine.close)
+        engine.config_path.write_text(yaml.safe_dump(engine.config, sort_keys=False))
+        with engine.output_path.open("wb") as out:
+            process = subprocess.Popen([str(h.rampart_bin()), "--config", str(engine.config_path)],
+                                       stdout=out, stderr=subprocess.STDOUT)
+            h.wait_for(lambda: b"EAL args" in engine.output_path.read_bytes(), 10, "EAL to start")
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(30)
+        output = engine.output_path.read_text()
+        self.assertEqual(code, 0, output)
+        self.assertIn("rampart: port closed; bye", output)
+        self.assertFalse((h.TELEMETRY_DIR / engine.file_prefix).exists(), output)
+        self.assertFalse(Path(f"/sys/class/net/{engine.tap}").exists())
 
 
 if __name__ == "__main__":
