@@ -63,6 +63,12 @@ class Install(unittest.TestCase):
         config = next(self.dest.rglob("etc/rampart/rampart.yaml"))
         result = h.run([str(binary), "--config", str(config), "--check-config"], check=False)
         self.assertEqual(result.returncode, 0, result.stderr)
+        # A second install keeps the operator's config (an upgrade must not overwrite it).
+        config.write_text(config.read_text() + "# edited by the operator\n")
+        h.run(["meson", "install", "-C", str(build_dir()), "--no-rebuild", "--quiet",
+               "--destdir", str(self.dest)], timeout=120)
+        self.assertTrue(config.read_text().endswith("# edited by the operator\n"))
+        self.assertTrue(self.installed("share/doc/rampart/rampart.yaml.default").is_file())
         unit = (units / "rampart.service").read_text()
         self.assertIn(f"ExecStart={self.prefix}/bin/rampart --config ", unit)
         self.assertIn("/rampart/rampart.yaml", unit)
