@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "engine/stats_report.hh"
 
@@ -58,4 +60,15 @@ TEST_CASE("periodic line gives a timestamp, deltas, rates, moved drops and drive
 TEST_CASE("UTC timestamps", "[unit][engine]") {
   CHECK(engine::utc_timestamp(0) == "1970-01-01T00:00:00Z");
   CHECK(engine::utc_timestamp(1'798'602'600) == "2026-12-30T03:50:00Z");
+}
+
+TEST_CASE("docs/stats.md documents every driver counter", "[unit][engine][docs]") {
+  std::ifstream in(RAMPART_STATS_DOC);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+#define RAMPART_X(name, description) \
+  CHECK(text.str().find("| `port." #name "` |") != std::string::npos);
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
 }
