@@ -1,7 +1,5 @@
 #include "engine/worker.hh"
 
-#include "engine/capture.hh"
-
 #include <array>
 #include <span>
 
@@ -9,6 +7,8 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+
+#include "engine/capture.hh"
 
 namespace rampart::engine {
 

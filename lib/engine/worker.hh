@@ -14,10 +14,8 @@
 struct rte_mempool;
 
 namespace rampart::engine {
-class capture_session;
-}
 
-namespace rampart::engine {
+class capture_session;  // capture.hh
 
 // Upper bound of port.burst_size (the config module enforces 1..256); the loop's arrays live on
 // its stack with this size.
