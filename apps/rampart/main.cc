@@ -2,18 +2,18 @@
 // ONE line on stderr and an exit code: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
-#include <optional>
-#include <string>
-
 #include <rte_config.h>
 
+#include "app/registry.hh"
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
-#include "engine/config_check.hh"
 #include "engine/cli.hh"
+#include "engine/config_check.hh"
 #include "engine/config_dump.hh"
 #include "engine/eal_args.hh"
 #include "engine/engine.hh"
@@ -74,6 +74,16 @@ int run_main(int argc, char** argv) {
   } catch (const rampart::config::config_error& e) {
     rampart::engine::log_error(e.what());
     return code_of(exit_code::usage);
+  }
+  // Every listener's app before anything starts: a known name, valid args, a plugin that loads
+  // and accepts its args (docs/apps.md).
+  for (const rampart::config::listener_config& listener : cfg.listeners) {
+    try {
+      rampart::app::check_listener(listener);
+    } catch (const rampart::app::app_error& e) {
+      rampart::engine::log_error(options.config_path + ": " + e.what());
+      return code_of(exit_code::usage);
+    }
   }
   if (options.mode == rampart::engine::cli_mode::check_config) {
     if (const auto problem = check_without_eal(cfg)) {

@@ -505,7 +505,7 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
   for (const auto& item : section.node) {
     const field entry{item, "listeners[" + std::to_string(index++) + "]",
                       item.IsNull() ? section.line : line_of(item)};
-    const map_reader map(ctx, entry, {"port", "app", "args"});
+    const map_reader map(ctx, entry, {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds"});
     listener_config listener;
 
     const field& port = map.require("port", "the TCP port to listen on, 1..65535");
@@ -520,7 +520,22 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
     const field& app = map.require("app", "the application name, e.g. app: echo");
     listener.app = read_string(ctx, app);
     if (listener.app.find_first_not_of(" \t") == std::string::npos) {
-      ctx.fail(app.line, app.path, "is empty; name an app (http, echo, discard or a plugin)");
+      ctx.fail(app.line, app.path, "is empty; name an app (http, echo, discard or plugin)");
+    }
+    // A third-party app is `app: plugin` plus the shared object that implements it (docs/apps.md).
+    // Whether the file loads is lib/app's check, at start-up and in --check-config.
+    if (listener.app == "plugin") {
+      const field& plugin =
+          map.require("plugin", "app: plugin needs the path of the plugin's shared object, e.g. "
+                                "plugin: /usr/lib/rampart/uppercase.so");
+      listener.plugin = read_string(ctx, plugin);
+      if (listener.plugin.empty()) {
+        ctx.fail(plugin.line, plugin.path, "is empty; name the plugin's shared object");
+      }
+    } else if (const field* plugin = map.find("plugin")) {
+      ctx.fail(plugin->line, plugin->path,
+               "is only for app: plugin (line " + std::to_string(app.line) + " says app: " +
+                   listener.app + "); delete it, or write app: plugin");
     }
 
     if (const field* args = map.find("args")) {
@@ -550,6 +565,8 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
         }
       }
     }
+    read_bool_into(ctx, map, "nagle", listener.nagle);
+    read_unsigned_into(ctx, map, "idle_timeout_seconds", listener.idle_timeout_seconds, 0, 7 * 86400);
     listeners.push_back(std::move(listener));
   }
 }
@@ -587,7 +604,9 @@ void read_syn_cookies(context& ctx, const field& section, syn_cookie_config& coo
 void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   const map_reader map(
       ctx, section,
-      {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies"});
+      {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
+       "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
+       "time_wait_seconds", "challenge_acks_per_second"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -597,6 +616,22 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   read_unsigned_into(ctx, map, "receive_window", tcp.receive_window, 1, 1U << 30);
   read_unsigned_into(ctx, map, "connections_per_lcore", tcp.connections_per_lcore, 1, 1U << 24);
   read_unsigned_into(ctx, map, "drain_timeout_seconds", tcp.drain_timeout_seconds, 0, 3600);
+  read_unsigned_into(ctx, map, "send_buffer", tcp.send_buffer, 1, 1U << 30);
+  // RFC 6298 §2.4-2.5: a floor (1 s there; 200 ms by default here, like Linux), a ceiling of at
+  // least 60 s, and 1 s before the first sample (§2.1).
+  read_unsigned_into(ctx, map, "rto_min_ms", tcp.rto_min_ms, 1, 60'000);
+  read_unsigned_into(ctx, map, "rto_initial_ms", tcp.rto_initial_ms, 1, 60'000);
+  read_unsigned_into(ctx, map, "rto_max_ms", tcp.rto_max_ms, 1, 600'000);
+  read_unsigned_into(ctx, map, "max_retransmissions", tcp.max_retransmissions, 1, 30);
+  // RFC 9293 §3.8.6.3: an ACK "MUST NOT be excessively delayed", less than 0.5 s.
+  read_unsigned_into(ctx, map, "delayed_ack_ms", tcp.delayed_ack_ms, 0, 499);
+  read_unsigned_into(ctx, map, "time_wait_seconds", tcp.time_wait_seconds, 1, 240);
+  read_unsigned_into(ctx, map, "challenge_acks_per_second", tcp.challenge_acks_per_second, 1, 10'000);
+  if (tcp.rto_min_ms > tcp.rto_max_ms) {
+    ctx.fail(ctx.line_of("tcp.rto_min_ms", {"tcp.rto_max_ms", "tcp"}), "tcp.rto_min_ms",
+             std::to_string(tcp.rto_min_ms) + " is above tcp.rto_max_ms (" + std::to_string(tcp.rto_max_ms) +
+                 "); lower it or raise rto_max_ms");
+  }
   if (const field* f = map.find("syn_cookies")) {
     read_syn_cookies(ctx, *f, tcp.syn_cookies);
   }

@@ -58,6 +58,9 @@ void emit_listeners(YAML::Emitter& out, const std::vector<config::listener_confi
     out << YAML::BeginMap;
     out << YAML::Key << "port" << YAML::Value << l.port;
     out << YAML::Key << "app" << YAML::Value << l.app;
+    if (!l.plugin.empty()) {
+      out << YAML::Key << "plugin" << YAML::Value << l.plugin;
+    }
     if (!l.args.empty()) {
       out << YAML::Key << "args" << YAML::Value << YAML::BeginMap;
       for (const auto& [name, value] : l.args) {

@@ -37,7 +37,9 @@
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
+#include "app/registry.hh"
 #include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
 
 namespace rampart::engine {
 
@@ -173,9 +175,6 @@ void log_listeners(const std::vector<config::listener_config>& listeners) {
     if (!args.empty()) {
       args += ")";
     }
-    // TODO(tcp issue): apps attach when the TCP listener path is wired to lcore_context.tcp.
-    // TODO(data-path issue): apps serve the streams; until then connections are accepted, their
-    // data ACKed and discarded, and closed cleanly on FIN or RST.
     log_info("listener: tcp port " + std::to_string(l.port) + " → app " + l.app + args +
              " (handshakes served; the app itself arrives with the data path)");
   }
@@ -318,8 +317,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   log_port(dev.info());
 
   const tsc_clock clock = calibrate_tsc_clock();
-  const tcp::tcp_settings tcp_settings =
-      tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp_settings.local_mac = dev.info().mac;
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
   // Built-in capture (capture.hh): ring and pool allocated now; outlives the workers.
   capture_session capture;
@@ -348,9 +347,17 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->context.stats = &w->stats;
     // Built here, on the control lcore, before launch: the table and pool are allocated once
     // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
-    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats);
+    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats, std::nullopt, std::nullopt,
+                                              w->clock.now_ns(rte_rdtsc()));
+    w->buffers = mbuf_pool{w->pool};
+    w->tcp->attach_io(w->buffers, w->staging);
+    // One instance of every listener's app per worker: apps keep per-lcore state unshared.
+    for (std::size_t l = 0; l < cfg.listeners.size(); ++l) {
+      w->apps.push_back(app::make_application(cfg.listeners[l], app::app_context{w->stats, w->lcore_id}));
+      w->tcp->set_application(static_cast<std::uint8_t>(l), w->apps.back().get());
+    }
     w->tcp->update_keys(initial_keys);
-    w->context.tcp = w->tcp.get();
+    w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     w->capture = &capture;
     workers.push_back(w.get());
     owned.push_back(std::move(w));
@@ -457,11 +464,11 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
         break;
       }
       if (clock_type::now() >= *drain_deadline) {
-        // TODO(data-path issue): reset the connections still open once lib/tcp can send an
-        // unsolicited RST; until then they are abandoned with the port.
+        // The workers reset what is still open when they stop (lcore_tcp::shutdown): the peers
+        // get a RST instead of waiting for a timeout.
         stop_reason = "drain deadline (tcp.drain_timeout_seconds " +
                       std::to_string(running.tcp.drain_timeout_seconds) + ") passed with " +
-                      std::to_string(open) + " connection(s) open: stopping";
+                      std::to_string(open) + " connection(s) open: resetting them";
         break;
       }
     }

@@ -68,10 +68,10 @@ reload_plan plan_reload(const config::engine_config& running, const config::engi
   c.restart_value("port.burst_size", running.port.burst_size, next.port.burst_size);
   c.restart_value("stats.metrics_listen", running.stats.metrics_listen, next.stats.metrics_listen);
   c.restart("listeners", running.listeners != next.listeners,
-            "(ports, apps or args; app arguments are not applied live yet)");
+            "(ports, apps, plugins, args, nagle or idle timeouts; not applied live yet)");
   config::tcp_config tcp = next.tcp;
   tcp.drain_timeout_seconds = running.tcp.drain_timeout_seconds;
-  c.restart("tcp", tcp != running.tcp, "(mss, window, table size or syn_cookies)");
+  c.restart("tcp", tcp != running.tcp, "(mss, window, table size, send buffer, timers or syn_cookies)");
   return plan;
 }
 

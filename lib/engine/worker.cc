@@ -18,7 +18,11 @@ namespace {
 // (checksum, RSS) that TX ignores, except the buffer-ownership bits, which must survive.
 constexpr std::uint64_t kept_flags = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
 
-void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) noexcept {
+// At stop, the shutdown RSTs get this many flushes, this far apart, before the rest is dropped.
+constexpr int stop_flush_attempts = 100;
+constexpr unsigned stop_flush_pause_us = 100;
+
+void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) noexcept {
   std::uint64_t flags = 0;
   if (offload.ipv4_checksum) {
     flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
@@ -67,6 +71,18 @@ void apply_tx_offload(rte_mbuf* m, const pipeline::tx_offload_request& offload) 
   }
 }
 
+// Sends what lib/tcp staged. An armed capture copies each staged frame once, the first time it is
+// offered: frames the driver does not take stay staged for the next turn (mbuf_io.hh), already
+// copied. `captured` is how many of the staged frames were copied.
+void flush_staged(worker& w, std::uint16_t& captured) noexcept {
+  if (unlikely(w.capture->armed()) && w.staging.size() > captured) {
+    w.capture->copy(w.staging.frames() + captured, static_cast<std::uint16_t>(w.staging.size() - captured),
+                    w.port_id, w.queue_id, capture_out);
+  }
+  w.staging.flush(w.port_id, w.queue_id, w.stats);
+  captured = w.staging.size();
+}
+
 // Returns false when the worker must stop.
 bool handle_control(worker& w) noexcept {
   control_message msg;
@@ -78,10 +94,10 @@ bool handle_control(worker& w) noexcept {
       case control_kind::stop:
         return false;
       case control_kind::install_cookie_keys:
-        w.context.tcp->update_keys(msg.payload.keys);
+        w.tcp->update_keys(msg.payload.keys);
         break;
       case control_kind::set_draining:
-        w.context.tcp->set_draining(msg.payload.draining);
+        w.tcp->set_draining(msg.payload.draining);
         break;
     }
   }
@@ -95,11 +111,12 @@ int run_worker(void* arg) {
   std::array<rte_mbuf*, max_burst_size> rx;
   std::array<rte_mbuf*, max_burst_size> kept;
   std::array<rte_mbuf*, max_burst_size> tx;
-  std::array<pipeline::frame, max_burst_size> frames;
-  std::array<pipeline::verdict, max_burst_size> verdicts;
+  std::array<packet::frame, max_burst_size> frames;
+  std::array<packet::verdict, max_burst_size> verdicts;
   std::array<rte_mbuf*, max_burst_size> dropped;
   std::array<std::uint16_t, max_burst_size> tx_lengths;
   const std::uint16_t burst = w.burst_size;
+  std::uint16_t staged_captured = 0;  // flush_staged
 
   for (;;) {
     // One acquire load of the producer index per turn: the line is only written when the control
@@ -107,14 +124,16 @@ int run_worker(void* arg) {
     if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
       break;
     }
+    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
+      w.tcp->poll(now_ns);
+      flush_staged(w, staged_captured);
       continue;
     }
     if (unlikely(w.capture->armed())) {
       w.capture->copy(rx.data(), n, w.port_id, w.queue_id, capture_in);  // before replies rewrite them
     }
-    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
 
     std::uint64_t rx_bytes = 0;
     std::uint16_t n_frames = 0;
@@ -129,8 +148,9 @@ int run_worker(void* arg) {
         dropped[n_dropped++] = m;
         continue;
       }
-      pipeline::frame& f = frames[n_frames];
+      packet::frame& f = frames[n_frames];
       f.data = rte_pktmbuf_mtod(m, std::byte*);
+      f.buffer = m;
       f.length = m->data_len;
       f.capacity = static_cast<std::uint16_t>(m->data_len + rte_pktmbuf_tailroom(m));
       f.rss_hash_valid = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
@@ -144,14 +164,14 @@ int run_worker(void* arg) {
     w.stats.rx_packets.add(n);
     w.stats.rx_bytes.add(rx_bytes);
 
-    pipeline::process_burst(w.context, std::span<pipeline::frame>(frames.data(), n_frames),
-                            std::span<pipeline::verdict>(verdicts.data(), n_frames), now_ns);
+    pipeline::process_burst(w.context, std::span<packet::frame>(frames.data(), n_frames),
+                            std::span<packet::verdict>(verdicts.data(), n_frames), now_ns);
 
     std::uint16_t n_tx = 0;
     for (std::uint16_t i = 0; i < n_frames; ++i) {
       rte_mbuf* m = kept[i];
-      if (verdicts[i].what == pipeline::action::transmit) {
-        const pipeline::frame& f = frames[i];
+      if (verdicts[i].what == packet::action::transmit) {
+        const packet::frame& f = frames[i];
         m->data_len = f.length;
         m->pkt_len = f.length;
         apply_tx_offload(m, f.offload);
@@ -184,6 +204,23 @@ int run_worker(void* arg) {
         }
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
+    }
+    w.tcp->poll(now_ns);
+    flush_staged(w, staged_captured);
+  }
+  // Stopping: the peers of open connections get a RST rather than a silent timeout. A full ring
+  // gets a few chances to drain; what is still staged then was not sent and counts as a drop.
+  w.tcp->shutdown(w.clock.now_ns(rte_rdtsc()));
+  for (int attempt = 0; attempt < stop_flush_attempts && w.staging.size() != 0; ++attempt) {
+    if (attempt != 0) {
+      rte_delay_us_block(stop_flush_pause_us);
+    }
+    flush_staged(w, staged_captured);
+  }
+  if (unlikely(w.staging.size() != 0)) {
+    const stats::drop_reason reason = unsent_reason(w);
+    for (std::uint16_t i = w.staging.discard(); i != 0; --i) {
+      w.stats.count_drop(reason);
     }
   }
   return 0;

@@ -8,12 +8,12 @@
 
 namespace rampart::pipeline {
 
-verdict arp_input(lcore_context& ctx, frame& f, std::uint64_t now_ns) noexcept {
+packet::verdict arp_input(lcore_context& ctx, packet::frame& f, std::uint64_t now_ns) noexcept {
   using stats::drop_reason;
   const std::span<std::byte> bytes{f.data, f.length};
   const auto arp = net::arp_view::parse(bytes.subspan(net::ethernet_header_length));
   if (!arp) {
-    return {action::drop, arp.error()};
+    return {packet::action::drop, arp.error()};
   }
   const net::arp_packet in = arp->packet();
   const net::ipv4_address our_ip = ctx.identity.ip.address;
@@ -32,7 +32,7 @@ verdict arp_input(lcore_context& ctx, frame& f, std::uint64_t now_ns) noexcept {
     if (learned) {
       ctx.stats->arp_neighbours_learned.add();
     }
-    return {action::drop, drop_reason::arp_not_for_us};
+    return {packet::action::drop, drop_reason::arp_not_for_us};
   }
   if (!merged && in.sender_ip != our_ip) {
     learned = ctx.neighbours.learn(in.sender_ip, in.sender_mac, now_ns);
@@ -45,9 +45,9 @@ verdict arp_input(lcore_context& ctx, frame& f, std::uint64_t now_ns) noexcept {
     case net::arp_op::request:
       break;
     case net::arp_op::reply:
-      return consumed();  // its sender was learned above; nothing to answer
+      return packet::consumed();  // its sender was learned above; nothing to answer
     default:
-      return {action::drop, drop_reason::arp_unsupported_op};
+      return {packet::action::drop, drop_reason::arp_unsupported_op};
   }
 
   // RFC 826: "Swap hardware and protocol fields, putting the local hardware and protocol
@@ -68,7 +68,7 @@ verdict arp_input(lcore_context& ctx, frame& f, std::uint64_t now_ns) noexcept {
   f.length = static_cast<std::uint16_t>(length);
   f.offload = {};  // ARP carries no checksum
   ctx.stats->arp_requests_answered.add();
-  return {action::transmit, {}};
+  return {packet::action::transmit, {}};
 }
 
 }  // namespace rampart::pipeline

@@ -10,14 +10,14 @@
 
 namespace rampart::pipeline {
 
-verdict icmp_input(lcore_context& ctx, frame& f, const net::ipv4_view& ip) noexcept {
+packet::verdict icmp_input(lcore_context& ctx, packet::frame& f, const net::ipv4_view& ip) noexcept {
   using stats::drop_reason;
   const auto icmp = net::icmp_view::parse(ip.payload());
   if (!icmp) {
-    return {action::drop, icmp.error()};
+    return {packet::action::drop, icmp.error()};
   }
   if (icmp->type() != net::icmp_type::echo_request) {
-    return {action::drop, drop_reason::icmp_unsupported_type};
+    return {packet::action::drop, drop_reason::icmp_unsupported_type};
   }
 
   const net::ipv4_header request = ip.header();
@@ -68,7 +68,7 @@ verdict icmp_input(lcore_context& ctx, frame& f, const net::ipv4_view& ip) noexc
     f.offload.l3_length = net::ipv4_min_header_length;
   }
   ctx.stats->icmp_echo_replied.add();
-  return {action::transmit, {}};
+  return {packet::action::transmit, {}};
 }
 
 }  // namespace rampart::pipeline

@@ -19,31 +19,31 @@ bool is_martian_source(net::ipv4_address source, const net::ipv4_interface_addre
   return source == ours.address;
 }
 
-std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t frame_index,
-                                  tcp_segment_batch& tcp) noexcept {
+std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, std::uint32_t frame_index,
+                                  packet::tcp_segment_batch& tcp) noexcept {
   using stats::drop_reason;
   const std::span<const std::byte> bytes{f.data, f.length};
   const auto ip = net::ipv4_view::parse(bytes.subspan(net::ethernet_header_length));
   if (!ip) {
-    return verdict{action::drop, ip.error()};
+    return packet::verdict{packet::action::drop, ip.error()};
   }
   // RFC 1122 3.3.2 lets a host reassemble; rampart does not (no state on the flood path), and
   // TCP peers doing PMTU discovery send DF segments anyway.
   if (ip->is_fragment()) {
-    return verdict{action::drop, drop_reason::ipv4_fragment};
+    return packet::verdict{packet::action::drop, drop_reason::ipv4_fragment};
   }
   // RFC 1122 §3.3.6: a datagram received via a link-layer broadcast or multicast whose IP
   // destination is not a broadcast or multicast address SHOULD be silently discarded. Answering
   // it would also put the broadcast address in our reply's source MAC (found by test/fuzz).
   if (net::load_mac(f.data).is_multicast()) {
-    return verdict{action::drop, drop_reason::ipv4_link_broadcast};
+    return packet::verdict{packet::action::drop, drop_reason::ipv4_link_broadcast};
   }
   if (is_martian_source(ip->source(), ctx.identity.ip)) {
-    return verdict{action::drop, drop_reason::ipv4_martian_source};
+    return packet::verdict{packet::action::drop, drop_reason::ipv4_martian_source};
   }
   // RFC 1122 3.3.6 allows answering nothing to broadcasts; rampart serves one address.
   if (ip->destination() != ctx.identity.ip.address) {
-    return verdict{action::drop, drop_reason::ipv4_not_our_address};
+    return packet::verdict{packet::action::drop, drop_reason::ipv4_not_our_address};
   }
   switch (ip->protocol()) {
     case net::ip_protocol::icmp:
@@ -51,10 +51,10 @@ std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t fr
     case net::ip_protocol::tcp: {
       // process_burst hands the batch over every `capacity` frames, so it is never full there;
       // the check keeps a direct caller from writing past the array.
-      if (tcp.count == tcp_segment_batch::capacity) [[unlikely]] {
-        return verdict{action::drop, drop_reason::tcp_unhandled};
+      if (tcp.count == packet::tcp_segment_batch::capacity) [[unlikely]] {
+        return packet::verdict{packet::action::drop, drop_reason::tcp_unhandled};
       }
-      tcp_segment& s = tcp.segments[tcp.count++];
+      packet::tcp_segment& s = tcp.segments[tcp.count++];
       s.frame_index = frame_index;
       s.l3_offset = net::ethernet_header_length;
       s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
@@ -63,7 +63,7 @@ std::optional<verdict> ipv4_input(lcore_context& ctx, frame& f, std::uint32_t fr
       return std::nullopt;
     }
     default:
-      return verdict{action::drop, drop_reason::ipv4_unsupported_protocol};
+      return packet::verdict{packet::action::drop, drop_reason::ipv4_unsupported_protocol};
   }
 }
 

@@ -8,16 +8,15 @@
 #include "pipeline/arp_input.hh"
 #include "pipeline/classify.hh"
 #include "pipeline/ipv4_input.hh"
-#include "pipeline/tcp_batch.hh"
-#include "tcp/tcp_input.hh"
+#include "packet/tcp_batch.hh"
 
 namespace rampart::pipeline {
 
 namespace {
 
 // One frame through classify → arp_input / ipv4_input. nullopt: a TCP segment now in `tcp`.
-std::optional<verdict> process_frame(lcore_context& ctx, frame& f, std::uint32_t index,
-                                     tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
+std::optional<packet::verdict> process_frame(lcore_context& ctx, packet::frame& f, std::uint32_t index,
+                                     packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
   const classification c = classify(ctx.identity, {f.data, f.length});
   switch (c.kind) {
     case l3_kind::arp:
@@ -25,35 +24,35 @@ std::optional<verdict> process_frame(lcore_context& ctx, frame& f, std::uint32_t
     case l3_kind::ipv4:
       return ipv4_input(ctx, f, index, tcp);
     case l3_kind::drop:
-      return verdict{action::drop, c.reason};
+      return packet::verdict{packet::action::drop, c.reason};
   }
-  return verdict{action::drop, c.reason};  // unreachable: the switch is exhaustive
+  return packet::verdict{packet::action::drop, c.reason};  // unreachable: the switch is exhaustive
 }
 
-// The hand-off to lib/tcp: every TCP segment of the chunk in one call, after the per-frame
-// loop, so the connection table can look the burst up at once. tcp_input_burst counts the
-// verdicts it writes (drops, consumes) itself, as every step counts what it decides.
-void deliver_tcp(lcore_context& ctx, std::span<frame> frames, std::span<verdict> verdicts,
-                 const tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
-  if (ctx.tcp != nullptr) {
-    tcp::tcp_input_burst(*ctx.tcp, frames, verdicts, tcp.view(), now_ns);
+// The hand-off to the TCP layer: every TCP segment of the chunk in one call, after the per-frame
+// loop, so the connection table can look the burst up at once. The handler counts the verdicts
+// it writes (drops, consumes) itself, as every step counts what it decides.
+void deliver_tcp(lcore_context& ctx, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                 const packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
+  if (ctx.tcp.handle != nullptr) {
+    ctx.tcp.handle(ctx.tcp.context, frames, verdicts, tcp.view(), now_ns);
     return;
   }
-  for (const tcp_segment& s : tcp.view()) {
-    verdicts[s.frame_index] = {action::drop, stats::drop_reason::tcp_unhandled};
+  for (const packet::tcp_segment& s : tcp.view()) {
+    verdicts[s.frame_index] = {packet::action::drop, stats::drop_reason::tcp_unhandled};
     ctx.stats->count_drop(stats::drop_reason::tcp_unhandled);
   }
 }
 
 }  // namespace
 
-void process_burst(lcore_context& ctx, std::span<frame> frames, std::span<verdict> verdicts,
+void process_burst(lcore_context& ctx, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
                    std::uint64_t now_ns) noexcept {
   const std::size_t n = std::min(frames.size(), verdicts.size());
   // Chunks bound the TCP batch (no allocation); a burst is normally ≤ 32 frames, one chunk.
-  tcp_segment_batch tcp;
-  for (std::size_t base = 0; base < n; base += tcp_segment_batch::capacity) {
-    const std::size_t end = std::min(n, base + tcp_segment_batch::capacity);
+  packet::tcp_segment_batch tcp;
+  for (std::size_t base = 0; base < n; base += packet::tcp_segment_batch::capacity) {
+    const std::size_t end = std::min(n, base + packet::tcp_segment_batch::capacity);
     tcp.count = 0;
     for (std::size_t i = base; i < end; ++i) {
       const auto v = process_frame(ctx, frames[i], static_cast<std::uint32_t>(i), tcp, now_ns);
@@ -61,9 +60,9 @@ void process_burst(lcore_context& ctx, std::span<frame> frames, std::span<verdic
         continue;  // TCP: decided by deliver_tcp below
       }
       verdicts[i] = *v;
-      if (v->what == action::drop) {
+      if (v->what == packet::action::drop) {
         ctx.stats->count_drop(v->reason);
-      } else if (v->what == action::consume) {
+      } else if (v->what == packet::action::consume) {
         ctx.stats->consumed.add();
       }
     }

@@ -1,13 +1,15 @@
-// Segments of a known connection: RFC 9293 §3.10.7.4 ("Other states"), with RFC 5961's
-// challenge ACKs for RSTs and SYNs that are in the window but not exact. Until the data path
-// lands, data is acknowledged and discarded and the close is passive: the peer's FIN is answered
-// by FIN+ACK at once (CLOSE-WAIT lasts no time: the app has nothing more to send), then the
-// connection waits in LAST-ACK for the ACK of our FIN.
+// Segments of a known connection: RFC 9293 §3.10.7.4 ("Other states") in its order of checks,
+// with PAWS (RFC 7323 §5.3), RFC 5961's challenge ACKs (rate-limited per connection, §7) and
+// RFC 6191's reuse of TIME-WAIT. In-order data goes to the app at once (zero-copy); data beyond
+// RCV.NXT is not queued yet and gets a duplicate ACK. Replies that answer one segment with one
+// segment (challenge ACKs, out-of-window ACKs, RSTs, a repeated SYN-ACK) rewrite the segment's
+// own frame; everything else leaves through output() in fresh buffers.
 #include <algorithm>
 
 #include "tcp/lcore_tcp.hh"
 #include "tcp/reply.hh"
 #include "tcp/segment.hh"
+#include "tcp_stream.hh"
 
 namespace rampart::tcp {
 
@@ -20,7 +22,7 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
+constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
 // The control bits in the order §3.10.7.4 checks them: RST (second check), SYN (fourth), then
 // whether ACK is present (fifth). One value per segment, so the state machine is one switch.
@@ -36,189 +38,373 @@ control control_of(const segment& seg) noexcept {
   return seg.has(ack) ? control::ack : control::no_ack;
 }
 
-// §3.10.7.4 first check, the four cases of the acceptability table (RCV.WND > 0 always: data is
-// discarded as it arrives, so the whole configured window stays open).
-bool acceptable(const segment& seg, const connection& c, std::uint32_t rcv_wnd) noexcept {
-  const seq32 end = c.rcv_nxt + rcv_wnd;
+// §3.10.7.4 first check, the four cases of the acceptability table.
+bool acceptable(const segment& seg, seq32 rcv_nxt, std::uint32_t rcv_wnd) noexcept {
+  const seq32 end = rcv_nxt + rcv_wnd;
   const std::uint32_t len = seg.sequence_length();
-  if (len == 0) {
-    return seg.tcp.sequence.in_half_open(c.rcv_nxt, end);
+  if (rcv_wnd == 0) {
+    return len == 0 && seg.tcp.sequence == rcv_nxt;
   }
-  return seg.tcp.sequence.in_half_open(c.rcv_nxt, end) || (seg.tcp.sequence + (len - 1)).in_half_open(c.rcv_nxt, end);
+  if (len == 0) {
+    return seg.tcp.sequence.in_half_open(rcv_nxt, end);
+  }
+  return seg.tcp.sequence.in_half_open(rcv_nxt, end) || (seg.tcp.sequence + (len - 1)).in_half_open(rcv_nxt, end);
+}
+
+// RFC 7323 §5.3 R1 compares timestamps as 32-bit serial numbers.
+bool timestamp_before(std::uint32_t a, std::uint32_t b) noexcept { return static_cast<std::int32_t>(a - b) < 0; }
+
+bool fin_in_flight(tcp_state state) noexcept {
+  return state == tcp_state::fin_wait_1 || state == tcp_state::closing || state == tcp_state::last_ack;
 }
 
 }  // namespace
 
-pipeline::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
-                                              std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::reply_in_place(segment& seg, connection& c, std::uint8_t flags, seq32 seq,
+                                          std::uint64_t now_ns) noexcept {
+  reply_fields r;
+  r.sequence = seq;
+  r.acknowledgment = c.rcv_nxt;
+  r.flags = flags;
+  r.window = advertised_window(c);
+  if (c.timestamps) {
+    // RFC 7323 §3.2: every segment of such a connection carries TSopt; TSecr echoes TS.Recent.
+    r.options.timestamps = net::tcp_timestamps{static_cast<std::uint32_t>(now_ns / 1'000'000), c.ts_recent};
+  }
+  return write_reply(seg, r, ip_id(), _settings.offload);
+}
+
+packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint64_t now_ns) noexcept {
+  // RFC 5961 §7: challenge ACKs are rate-limited, here per connection and never through one
+  // global budget, whose exhaustion is itself an off-path side channel (CVE-2016-5696).
+  const auto second = static_cast<std::uint32_t>(now_ns / 1'000'000'000);
+  if (c.challenge_second != second) {
+    c.challenge_second = second;
+    c.challenge_acks = 0;
+  }
+  if (c.challenge_acks >= _settings.challenge_acks_per_second) {
+    return drop(drop_reason::tcp_challenge_ack_limited);
+  }
+  ++c.challenge_acks;
+  _stats.tcp_challenge_acks_sent.add();
+  return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+}
+
+bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
+  _stats.tcp_connections_opened.add();
+  c.app_open = app_of(c) != nullptr;
+  touch_idle(c, now_ns);
+  return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_open(s); });
+}
+
+void lcore_tcp::notify_closed(connection& c, flow::connection_handle handle, close_reason reason) noexcept {
+  if (!c.app_open) {
+    return;
+  }
+  c.app_open = false;
+  application* app = app_of(c);
+  if (app == nullptr) {
+    return;
+  }
+  // The app's last call for this stream: it may read its context, not send (tcp_stream.cc).
+  _in_callback = handle;
+  _in_on_close = true;
+  tcp_stream s{*this, handle, 0};
+  app->on_close(s, reason);
+  _in_on_close = false;
+  _in_callback = no_handle;
+}
+
+void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
+  c.state = tcp_state::time_wait;
+  notify_closed(c, handle, close_reason::closed);
+  c.retransmit_at = 0;
+  c.persist = false;
+  c.idle_at = now_ns + _settings.time_wait_ns;  // §3.10.7.4: "start the time-wait timer"
+  if (_buffers != nullptr) {
+    c.sendq.clear(*_buffers);
+  }
+}
+
+bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const segment& seg, std::uint32_t skip,
+                        std::uint32_t length, std::uint64_t now_ns) noexcept {
+  c.rcv_nxt += length;
+  c.bytes_in += length;
+  _stats.tcp_bytes_in.add(length);
+  const data_view view{seg.payload + skip, length, seg.frame->buffer};
+  return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
+}
+
+packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
+                                            std::uint64_t now_ns) noexcept {
   connection& c = _pool[handle];
+  _stats.tcp_segments_in.add();
   const control ctl = control_of(seg);
-  const auto now_ms = static_cast<std::uint32_t>(now_ns / 1'000'000);
-  const std::uint16_t window =
-      static_cast<std::uint16_t>(std::min<std::uint32_t>(_settings.receive_window >> c.rcv_wscale, 65535));
 
-  // <SEQ=seq><ACK=RCV.NXT><CTL=flags>, with Timestamps when negotiated (RFC 7323 §3.2: every
-  // segment of such a connection carries TSopt; TSecr echoes TS.Recent).
-  const auto send = [&](std::uint8_t flags, seq32 seq) noexcept {
-    reply_fields r;
-    r.sequence = seq;
-    r.acknowledgment = c.rcv_nxt;
-    r.flags = flags;
-    r.window = window;
-    if (c.timestamps) {
-      r.options.timestamps = net::tcp_timestamps{now_ms, c.ts_recent};
-    }
-    return write_reply(seg, r, ip_id(), _settings.offload);
-  };
-  const auto challenge_ack = [&]() noexcept {
-    _stats.tcp_challenge_acks_sent.add();
-    return send(ack, c.snd_nxt);
-  };
-
-  // A retransmitted SYN for a backlog entry: our SYN-ACK was lost. With no SYN-ACK timer on this
-  // path the client's retransmission clocks ours (RFC 9293 §3.8.1 wants the SYN-ACK resent; the
-  // first check below would answer a bare ACK instead, which a SYN-SENT client ignores).
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
     if (seg.tcp.sequence == c.irs) {
+      // A retransmitted SYN: our SYN-ACK was lost. §3.8.1 wants it resent; the first check
+      // below would answer a bare ACK instead, which a SYN-SENT client ignores.
       _stats.tcp_syn_received.add();
       _stats.tcp_syn_backlog_used.add();
-      return write_syn_ack(seg, c);
+      return write_syn_ack(seg, offer_of(c, now_ns));
     }
     // A SYN with another ISN: the client started over. §3.10.7.4 fourth check, SYN-RECEIVED from
     // a passive OPEN: "return this connection to the LISTEN state", which answers this SYN.
-    erase(handle);
+    erase(handle, close_reason::closed);
     return listen_input(seg, now_ns);
   }
-
-  // LAST-ACK and the peer repeats its FIN (SEG.SEQ+SEG.LEN = RCV.NXT, i.e. before the window):
-  // our FIN+ACK was lost. §3.10.7.4 eighth check: "LAST-ACK STATE: Remain in the LAST-ACK state";
-  // with no retransmission timer here, the peer's repeat clocks the resend of our FIN.
-  if (c.state == tcp_state::last_ack && seg.has(fin) && ctl == control::ack &&
-      seg.tcp.sequence + seg.sequence_length() == c.rcv_nxt && c.snd_una != c.snd_nxt) {
-    return send(fin | ack, c.snd_nxt - 1);
+  if (c.state == tcp_state::time_wait && ctl == control::syn && !seg.has(ack)) {
+    // RFC 6191 §2: a SYN in TIME-WAIT opens a new incarnation when its timestamp is newer than
+    // TS.Recent (or, without timestamps, its sequence number is beyond RCV.NXT, RFC 1122
+    // §4.2.2.13); otherwise RFC 5961 §4 applies: challenge ACK (below).
+    const bool newer = c.timestamps && seg.options.timestamps
+                           ? timestamp_before(c.ts_recent, seg.options.timestamps->value)
+                           : seg.tcp.sequence > c.rcv_nxt;
+    if (newer) {
+      erase(handle, close_reason::closed);
+      _stats.tcp_time_wait_reused.add();
+      return listen_input(seg, now_ns);
+    }
   }
 
-  // §3.10.7.4 first check: sequence number acceptability.
-  if (!acceptable(seg, c, _settings.receive_window)) {
+  // RFC 7323 §5.3 R1 (PAWS), before the sequence check: a segment whose TSval is older than
+  // TS.Recent is a duplicate from an earlier wrap of the sequence space. Send an ACK, drop it.
+  if (c.timestamps && seg.options.timestamps && ctl != control::rst &&
+      timestamp_before(seg.options.timestamps->value, c.ts_recent)) {
+    _stats.tcp_paws_rejected.add();
+    return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+  }
+
+  // §3.10.7.4 first check: sequence number acceptability against the window we advertised.
+  const std::uint32_t rcv_wnd = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
+  if (!acceptable(seg, c.rcv_nxt, rcv_wnd)) {
     if (ctl == control::rst) {
       return drop(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
     }
+    if (c.state == tcp_state::time_wait && seg.has(fin)) {
+      c.idle_at = now_ns + _settings.time_wait_ns;  // a retransmitted FIN restarts the 2 MSL
+      rearm(c);
+    }
     // "send an acknowledgment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>" and drop the segment.
     _stats.tcp_out_of_window_acks.add();
-    return send(ack, c.snd_nxt);
+    return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
   }
   // RFC 7323 §4.3: TS.Recent follows the TSval of a segment that covers RCV.NXT.
-  // TODO(paws): PAWS (RFC 7323 §5) is not enforced yet; with data discarded it guards nothing.
   if (c.timestamps && seg.options.timestamps && seg.tcp.sequence <= c.rcv_nxt) {
     c.ts_recent = seg.options.timestamps->value;
   }
+  touch_idle(c, now_ns);
 
-  switch (c.state) {
-    case tcp_state::syn_received:
-      switch (ctl) {
-        case control::rst:
-          // §3.10.7.4 second check + RFC 5961 §3.2: exact RST returns a passive open to LISTEN;
-          // in-window but not exact gets a challenge ACK.
-          if (seg.tcp.sequence != c.rcv_nxt) {
-            return challenge_ack();
-          }
-          erase(handle);
-          return pipeline::consumed();
-        case control::syn:
-          // §3.10.7.4 fourth check (SYN+ACK, or a SYN in the window): passive open returns to LISTEN.
-          erase(handle);
-          return pipeline::consumed();
-        case control::no_ack:
-          // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
-          return drop(drop_reason::tcp_ack_missing);
-        case control::ack:
-          // §3.10.7.4 fifth check, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
-          // ESTABLISHED state"; else "form a reset segment <SEQ=SEG.ACK><CTL=RST>".
-          if (!(c.snd_una < seg.tcp.acknowledgment && seg.tcp.acknowledgment <= c.snd_nxt)) {
-            const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-            if (v.what == pipeline::action::transmit) {
-              _stats.tcp_rst_sent.add();
-            }
-            return v;
-          }
-          list_remove(_backlog, handle);
-          c.state = tcp_state::established;
-          c.snd_una = seg.tcp.acknowledgment;
-          c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
-          _stats.tcp_connections_opened.add();
-          break;  // "and continue processing": text and FIN as ESTABLISHED, below
+  bool writable = false;
+  switch (ctl) {
+    case control::rst:
+      // §3.10.7.4 second check + RFC 5961 §3.2: reset only on an exact RCV.NXT match ("enter the
+      // CLOSED state, delete the TCB"; a passive open goes back to LISTEN); in the window
+      // otherwise: challenge ACK.
+      if (seg.tcp.sequence != c.rcv_nxt) {
+        return challenge_ack(seg, c, now_ns);
       }
+      erase(handle, close_reason::reset);
+      return packet::consumed();
+    case control::syn:
+      if (c.state == tcp_state::syn_received) {
+        // §3.10.7.4 fourth check (SYN+ACK, or a SYN in the window): passive open returns to LISTEN.
+        erase(handle, close_reason::closed);
+        return packet::consumed();
+      }
+      // §3.10.7.4 fourth check (synchronized states) + RFC 5961 §4: always a challenge ACK.
+      return challenge_ack(seg, c, now_ns);
+    case control::no_ack:
+      // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
+      return drop(drop_reason::tcp_ack_missing);
+    case control::ack:
       break;
-    case tcp_state::established:
-    case tcp_state::last_ack:
-      switch (ctl) {
-        case control::rst:
-          // §3.10.7.4 second check + RFC 5961 §3.2: reset only on an exact RCV.NXT match (then
-          // "enter the CLOSED state, delete the TCB"); in the window otherwise: challenge ACK.
-          if (seg.tcp.sequence != c.rcv_nxt) {
-            return challenge_ack();
-          }
-          erase(handle);
-          return pipeline::consumed();
-        case control::syn:
-          // §3.10.7.4 fourth check (synchronized states) + RFC 5961 §4: always a challenge ACK.
-          return challenge_ack();
-        case control::no_ack:
-          // §3.10.7.4 fifth check: no ACK, drop.
-          return drop(drop_reason::tcp_ack_missing);
-        case control::ack:
-          // §3.10.7.4 fifth check: "If the ACK acks something not yet sent (SEG.ACK > SND.NXT),
-          // then send an ACK, drop the segment, and return".
-          if (seg.tcp.acknowledgment > c.snd_nxt) {
-            _stats.tcp_out_of_window_acks.add();
-            return send(ack, c.snd_nxt);
-          }
-          // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK"; duplicates are ignored.
-          if (c.snd_una < seg.tcp.acknowledgment) {
-            c.snd_una = seg.tcp.acknowledgment;
-            c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
-          }
-          if (c.state == tcp_state::last_ack && c.snd_una == c.snd_nxt) {
-            // §3.10.7.4 fifth check, LAST-ACK: "if our FIN is now acknowledged, delete the TCB,
-            // enter the CLOSED state".
-            erase(handle);
-            return pipeline::consumed();
+  }
+
+  // §3.10.7.4 fifth check, the ACK field.
+  const seq32 seg_ack = seg.tcp.acknowledgment;
+  if (c.state == tcp_state::syn_received) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state"; else "form a reset
+    // segment <SEQ=SEG.ACK><CTL=RST>".
+    if (!(c.snd_una < seg_ack && seg_ack <= c.snd_nxt)) {
+      const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+      if (v.what == packet::action::transmit) {
+        _stats.tcp_rst_sent.add();
+      }
+      return v;
+    }
+    --_backlog_size;
+    c.state = tcp_state::established;
+    c.snd_una = seg_ack;
+    c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
+    c.snd_wl1 = seg.tcp.sequence;
+    c.snd_wl2 = seg_ack;
+    c.retransmit_at = 0;
+    c.idle_at = 0;
+    c.retries = 0;
+    if (!open(c, handle, now_ns)) {
+      return packet::consumed();
+    }
+    // "and continue processing": text and FIN as ESTABLISHED, below.
+  } else {
+    // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
+    // segment, and return" (SND.MAX: after a timeout SND.NXT moved back).
+    if (seg_ack > c.snd_max) {
+      _stats.tcp_out_of_window_acks.add();
+      return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+    }
+    if (seg_ack > c.snd_una) {
+      // "SND.UNA < SEG.ACK =< SND.NXT: set SND.UNA <- SEG.ACK", releasing what is acknowledged.
+      const auto acked = static_cast<std::uint32_t>(seg_ack - c.snd_una);
+      const std::uint32_t queued = c.sendq.size();
+      const bool fin_acked = fin_in_flight(c.state) && acked > queued;
+      const std::uint32_t data_acked = std::min(acked, queued);
+      if (_buffers != nullptr) {
+        c.sendq.consume(*_buffers, data_acked);
+      }
+      c.snd_una = seg_ack;
+      if (c.snd_nxt < c.snd_una) {
+        c.snd_nxt = c.snd_una;
+      }
+      // RTT (RFC 6298 §2): from the echoed timestamp (RFC 7323 §4.1), or from the timed segment.
+      if (c.timestamps && seg.options.timestamps && seg.options.timestamps->echo_reply != 0) {
+        const std::uint32_t rtt_ms = static_cast<std::uint32_t>(now_ns / 1'000'000) - seg.options.timestamps->echo_reply;
+        if (rtt_ms < 600'000) {
+          c.rtt.sample(rtt_ms * 1000, _settings.rto);
+        }
+      } else if (c.timing_rtt && seg_ack >= c.rtt_sequence) {
+        c.timing_rtt = false;
+        c.rtt.sample(static_cast<std::uint32_t>(now_ns / 1000) - c.rtt_start_us, _settings.rto);
+      }
+      c.retries = 0;
+      if (c.persist) {
+        c.persist = false;  // the probe was acknowledged: the window opened
+        c.retransmit_at = 0;
+      }
+      // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
+      if (c.snd_una == c.snd_max) {
+        c.retransmit_at = 0;
+      } else {
+        start_retransmit_timer(c, now_ns);
+      }
+      writable = data_acked > 0 && c.writable_wanted;
+      if (fin_acked) {
+        switch (c.state) {
+          case tcp_state::fin_wait_1:
+            c.state = tcp_state::fin_wait_2;  // "if our FIN is now acknowledged, enter FIN-WAIT-2"
+            if (_listener_info[c.listener].idle_timeout_ns == 0) {
+              c.idle_at = now_ns + _settings.time_wait_ns;  // bounded wait for the peer's FIN
+            }
+            break;
+          case tcp_state::closing:
+            enter_time_wait(c, handle, now_ns);  // "enter the TIME-WAIT state"
+            break;
+          case tcp_state::last_ack:
+            erase(handle, close_reason::closed);  // "delete the TCB, enter the CLOSED state"
+            return packet::consumed();
+          default:
+            break;
+        }
+      }
+    }
+    // Window update: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated ...
+    // if (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK))".
+    if (c.snd_wl1 < seg.tcp.sequence || (c.snd_wl1 == seg.tcp.sequence && c.snd_wl2 <= seg_ack)) {
+      const std::uint32_t window = std::uint32_t{seg.tcp.window} << c.snd_wscale;
+      if (window == 0 && c.snd_wnd != 0) {
+        _stats.tcp_zero_window_received.add();
+      }
+      if (window > 0 && c.persist) {
+        c.persist = false;
+        c.retransmit_at = c.snd_nxt != c.snd_una ? now_ns + std::uint64_t{c.rtt.rto_us()} * 1000 : 0;
+      }
+      c.snd_wnd = window;
+      c.snd_wl1 = seg.tcp.sequence;
+      c.snd_wl2 = seg_ack;
+    }
+  }
+
+  // §3.10.7.4 seventh check, segment text: taken in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
+  bool ack_now = false;
+  const bool takes_text = c.state == tcp_state::established || c.state == tcp_state::fin_wait_1 ||
+                          c.state == tcp_state::fin_wait_2;
+  if (seg.payload_length > 0 && takes_text) {
+    if (seg.tcp.sequence > c.rcv_nxt) {
+      // A hole before it: not queued (TODO(reassembly): the out-of-order queue), and a duplicate
+      // ACK tells the peer what is missing (RFC 5681 §4.2: "immediately").
+      _stats.tcp_out_of_order.add();
+      _stats.tcp_dup_acks_sent.add();
+      output(c, now_ns, false);
+      return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+    }
+    const auto skip = static_cast<std::uint32_t>(c.rcv_nxt - seg.tcp.sequence);
+    const std::uint32_t fresh = seg.payload_length > skip ? seg.payload_length - skip : 0;
+    const std::uint32_t room = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
+    const std::uint32_t length = std::min(fresh, room);  // beyond the window: trimmed (§3.10.7.4)
+    if (length > 0) {
+      if (!deliver(c, handle, seg, skip, length, now_ns)) {
+        return packet::consumed();  // the app aborted
+      }
+      // Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every second segment,
+      // otherwise within delayed_ack_ns.
+      if (++c.segments_unacked >= 2) {
+        ack_now = true;
+      } else if (c.delayed_ack_at == 0) {
+        c.delayed_ack_at = now_ns + _settings.delayed_ack_ns;
+      }
+    }
+    if (length < seg.payload_length) {
+      ack_now = true;  // a duplicate or a trimmed segment: tell the peer where we are
+    }
+  }
+
+  // §3.10.7.4 eighth check, FIN, once every byte before it has arrived.
+  if (seg.has(fin)) {
+    if (seg.tcp.sequence + seg.payload_length == c.rcv_nxt && takes_text) {
+      c.rcv_nxt += 1;  // "advance RCV.NXT over the FIN"
+      ack_now = true;
+      switch (c.state) {
+        case tcp_state::established:
+          // "Enter the CLOSE-WAIT state"; the app decides when to close its side.
+          c.state = tcp_state::close_wait;
+          if (app_of(c) == nullptr || !c.app_open) {
+            c.fin_queued = true;
+          } else if (!call_app(c, handle, now_ns,
+                               [](application& app, stream& s) noexcept { app.on_peer_closed(s); })) {
+            return packet::consumed();
           }
           break;
+        case tcp_state::fin_wait_1:
+          c.state = tcp_state::closing;  // our FIN not acknowledged yet (else FIN-WAIT-2 above)
+          break;
+        case tcp_state::fin_wait_2:
+          enter_time_wait(c, handle, now_ns);  // "Enter the TIME-WAIT state"
+          break;
+        default:
+          break;
       }
-      break;
+    } else {
+      ack_now = true;  // a repeated FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT), or one beyond a hole
+      if (c.state == tcp_state::time_wait) {
+        c.idle_at = now_ns + _settings.time_wait_ns;  // "restart the 2 MSL timeout"
+      }
+    }
   }
 
-  // §3.10.7.4 seventh check, segment text (ESTABLISHED only; after the peer's FIN no data is
-  // taken). In-order data is "accepted" (discarded until the data path lands) and RCV.NXT moves
-  // past it; data beyond RCV.NXT is not queued (TODO(reassembly)) and only re-ACKed.
-  bool reply_needed = false;
-  const bool in_order = seg.tcp.sequence <= c.rcv_nxt;
-  if (c.state == tcp_state::established && seg.payload_length > 0) {
-    const seq32 data_end = seg.tcp.sequence + seg.payload_length;
-    if (in_order && data_end > c.rcv_nxt) {
-      c.rcv_nxt = data_end;
+  if (writable && c.app_open && !c.fin_queued) {
+    c.writable_wanted = false;
+    if (!call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
+      return packet::consumed();
     }
-    reply_needed = true;  // RFC 9293 §3.8.6.3 allows delaying this; TODO(delayed-ack)
   }
-  // §3.10.7.4 eighth check, FIN (only once every byte before it has arrived).
-  if (c.state == tcp_state::established && seg.has(fin) && in_order &&
-      seg.tcp.sequence + seg.payload_length == c.rcv_nxt) {
-    // "Advance RCV.NXT over the FIN ... enter CLOSE-WAIT"; the app closes at once (it has nothing
-    // queued), so our FIN rides on the ACK: CLOSE-WAIT -> LAST-ACK (§3.6).
-    c.rcv_nxt = c.rcv_nxt + 1;
-    c.state = tcp_state::last_ack;
-    list_push(_last_ack, handle, now_ns + _settings.last_ack_timeout_ns);
-    c.snd_nxt = c.snd_nxt + 1;
-    return send(fin | ack, c.snd_nxt - 1);
+  if (c.window_update_due) {
+    c.window_update_due = false;
+    _stats.tcp_window_updates_sent.add();
+    ack_now = true;
   }
-  if (seg.has(fin) && c.state == tcp_state::established) {
-    reply_needed = true;  // a FIN beyond a hole: re-ACK what we have
-  }
-  if (reply_needed) {
-    return send(ack, c.snd_nxt);
-  }
-  return pipeline::consumed();
+  output(c, now_ns, ack_now);
+  return packet::consumed();
 }
 
 }  // namespace rampart::tcp

@@ -16,17 +16,7 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr pipeline::verdict drop(drop_reason reason) noexcept { return {pipeline::action::drop, reason}; }
-
-// A control block for the segment's flow and listener, in `state`; the caller fills in the
-// sequence space and options (RFC 9293 §3.3.2: the TCB of a passive open).
-connection connection_for(const segment& seg, tcp_state state, const listener_table& listeners) noexcept {
-  connection c;
-  c.key = seg.key;
-  c.state = state;
-  c.listener = *listeners.listener_of(seg.tcp.destination_port);
-  return c;
-}
+constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
 cookie::four_tuple tuple_of(const segment& seg) noexcept {
   return {seg.key.remote_ip, seg.key.local_ip, seg.key.remote_port, seg.key.local_port};
@@ -34,7 +24,7 @@ cookie::four_tuple tuple_of(const segment& seg) noexcept {
 
 }  // namespace
 
-pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
   const bool listened = _listeners.listens(seg.tcp.destination_port);
   const std::uint8_t control = seg.tcp.flags & (syn | ack | rst);
 
@@ -44,8 +34,8 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
   }
   if (!listened) {
     // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
-    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == pipeline::action::transmit) {
+    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == packet::action::transmit) {
       _stats.tcp_rst_sent.add();
     }
     return v;
@@ -64,8 +54,8 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
     case syn | ack: {
       // §3.10.7.2: "Any acknowledgment is bad if it arrives on a connection still in the LISTEN
       // state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
-      const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-      if (v.what == pipeline::action::transmit) {
+      const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+      if (v.what == packet::action::transmit) {
         _stats.tcp_rst_sent.add();
       }
       return v;
@@ -77,38 +67,43 @@ pipeline::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) no
   }
 }
 
-pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
   _stats.tcp_syn_received.add();
   const bool use_backlog =
       _settings.cookie_mode == config::cookie_mode::off ||
-      (_settings.cookie_mode == config::cookie_mode::auto_mode && _backlog.size < _settings.auto_threshold);
+      (_settings.cookie_mode == config::cookie_mode::auto_mode && _backlog_size < _settings.auto_threshold);
 
-  if (use_backlog && _backlog.size < _settings.backlog_capacity) {
+  if (use_backlog && _backlog_size < _settings.backlog_capacity) {
     // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
     // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
-    connection c = connection_for(seg, tcp_state::syn_received, _listeners);
-    c.iss = net::seq32{initial_sequence(seg.key, now_ns)};
-    c.snd_una = c.iss;
-    c.snd_nxt = c.iss + 1;
-    c.irs = seg.tcp.sequence;
-    c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies below
-    c.peer_mss = seg.options.mss.value_or(536);
-    if (seg.options.window_scale) {
-      c.window_scaling = true;
-      c.snd_wscale = *seg.options.window_scale;
-      c.rcv_wscale = _settings.window_scale;
-    }
-    c.sack_permitted = seg.options.sack_permitted;
-    if (seg.options.timestamps) {
-      c.timestamps = true;
-      c.ts_recent = seg.options.timestamps->value;
-      c.syn_ack_tsval = static_cast<std::uint32_t>(now_ns / 1'000'000);
-    }
-    c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
-    if (const auto handle = insert(c, seg.hash)) {
-      list_push(_backlog, *handle, now_ns + _settings.backlog_timeout_ns);
+    if (const auto handle = insert(seg, tcp_state::syn_received, now_ns)) {
+      connection& c = _pool[*handle];
+      c.iss = net::seq32{initial_sequence(seg.key, now_ns)};
+      c.snd_una = c.iss;
+      c.snd_nxt = c.iss + 1;
+      c.snd_max = c.snd_nxt;
+      c.irs = seg.tcp.sequence;
+      c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies below
+      c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(_settings.receive_window, 65535);
+      c.peer_mss = seg.options.mss.value_or(536);
+      if (seg.options.window_scale) {
+        c.window_scaling = true;
+        c.snd_wscale = *seg.options.window_scale;
+        c.rcv_wscale = _settings.window_scale;
+      }
+      c.sack_permitted = seg.options.sack_permitted;
+      if (seg.options.timestamps) {
+        c.timestamps = true;
+        c.ts_recent = seg.options.timestamps->value;
+      }
+      c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
+      // The SYN-ACK is retransmitted from the initial RTO on (RFC 6298 §2.1, connection_timers.cc)
+      // until the entry expires.
+      c.retransmit_at = now_ns + std::uint64_t{_settings.rto.initial_us} * 1000;
+      c.idle_at = now_ns + _settings.backlog_timeout_ns;
+      rearm(c);
       _stats.tcp_syn_backlog_used.add();
-      return write_syn_ack(seg, _pool[*handle]);
+      return write_syn_ack(seg, offer_of(c, now_ns));
     }
     _stats.tcp_table_full_refusals.add();  // the connection table itself is full
   }
@@ -140,6 +135,7 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   if (ts_options) {
     offer.timestamps = true;
     offer.tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *ts_options);
+    offer.tsecr = seg.options.timestamps->value;
     offer.window_scaling = seg.options.window_scale.has_value();
     offer.sack_permitted = seg.options.sack_permitted;
   }
@@ -147,12 +143,12 @@ pipeline::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noex
   return write_syn_ack(seg, offer);
 }
 
-pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const connection& c) noexcept {
-  return write_syn_ack(seg, syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps,
-                                          c.syn_ack_tsval});
+lcore_tcp::syn_ack_offer lcore_tcp::offer_of(const connection& c, std::uint64_t now_ns) noexcept {
+  return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps,
+                       static_cast<std::uint32_t>(now_ns / 1'000'000), c.ts_recent};
 }
 
-pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
+packet::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
   reply_fields r;
   r.sequence = offer.iss;
   r.acknowledgment = offer.rcv_nxt;
@@ -167,16 +163,16 @@ pipeline::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& of
   r.options.sack_permitted = offer.sack_permitted;
   if (offer.timestamps) {
     // RFC 7323 §3.2: TSecr echoes the SYN's TSval.
-    r.options.timestamps = net::tcp_timestamps{offer.tsval, seg.options.timestamps->value};
+    r.options.timestamps = net::tcp_timestamps{offer.tsval, offer.tsecr};
   }
   return write_reply(seg, r, ip_id(), _settings.offload);
 }
 
-pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
   const auto refuse = [&]() noexcept {
     // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
-    const pipeline::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == pipeline::action::transmit) {
+    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+    if (v.what == packet::action::transmit) {
       _stats.tcp_rst_sent.add();
     }
     return v;
@@ -210,12 +206,21 @@ pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns
   _stats.tcp_syncookies_validated.add();
   const cookie::accepted_cookie& accepted = checked.value();
 
-  connection c = connection_for(seg, tcp_state::established, _listeners);
+  const auto handle = insert(seg, tcp_state::established, now_ns);
+  if (!handle) {
+    // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
+    _stats.tcp_table_full_refusals.add();
+    return refuse();
+  }
+  connection& c = _pool[*handle];
   c.iss = seg.tcp.acknowledgment - 1;
   c.snd_una = seg.tcp.acknowledgment;
   c.snd_nxt = seg.tcp.acknowledgment;
+  c.snd_max = seg.tcp.acknowledgment;
   c.irs = seg.tcp.sequence - 1;
   c.rcv_nxt = seg.tcp.sequence;
+  // The cookie's SYN-ACK offered min(receive_window, 65535), unscaled (RFC 7323 §2.2).
+  c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(_settings.receive_window, 65535);
   c.peer_mss = accepted.mss;
   if (accepted.timestamp_options) {
     const cookie::cookie_options& o = *accepted.timestamp_options;
@@ -230,18 +235,17 @@ pipeline::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns
   }
   // RFC 7323 §2.2: windows after the SYNs are scaled.
   c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
-  const auto handle = insert(c, seg.hash);
-  if (!handle) {
-    // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
-    _stats.tcp_table_full_refusals.add();
-    return refuse();
+  c.snd_wl1 = seg.tcp.sequence;
+  c.snd_wl2 = seg.tcp.acknowledgment;
+  if (!open(c, *handle, now_ns)) {
+    return packet::consumed();  // the app aborted in on_open
   }
-  _stats.tcp_connections_opened.add();
   // The ACK may carry data or a FIN already: hand the rest of it to the state machine.
   if (seg.payload_length > 0 || seg.has(net::tcp_flag::fin)) {
     return connection_input(seg, *handle, now_ns);
   }
-  return pipeline::consumed();
+  output(c, now_ns, false);  // what the app sent in on_open
+  return packet::consumed();
 }
 
 }  // namespace rampart::tcp

@@ -1,43 +1,33 @@
 #include "tcp/reply.hh"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
-#include <span>
 
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
-#include "net/ethernet.hh"
-#include "net/ipv4.hh"
 
 namespace rampart::tcp {
 
-pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
-                              const pipeline::tx_offload_caps& offload) noexcept {
-  pipeline::frame& f = *seg.frame;
+std::size_t write_segment(std::span<std::byte> out, const segment_endpoints& endpoints, const reply_fields& fields,
+                          std::uint16_t payload_length, std::uint16_t ip_id, const packet::tx_offload_caps& offload,
+                          packet::tx_offload_request& requested) noexcept {
   const std::size_t options_length = net::tcp_options_length(fields.options);
-  const std::size_t tcp_length = net::tcp_min_header_length + options_length;
+  const std::size_t tcp_length = net::tcp_min_header_length + options_length + payload_length;
   const std::size_t ip_length = net::ipv4_min_header_length + tcp_length;
   const std::size_t length = net::ethernet_header_length + ip_length;
   const std::size_t padded = std::max(length, net::ethernet_min_frame_length);
-  if (padded > f.capacity) {
-    return {pipeline::action::drop, stats::drop_reason::tcp_reply_too_large};
+  if (padded > out.size()) {
+    return 0;
   }
-  const std::span<std::byte> out{f.data, padded};
-
-  // Ethernet: back to the neighbour that sent it. The EtherType stays IPv4.
-  std::array<std::byte, 6> mac;
-  std::memcpy(mac.data(), f.data, 6);
-  std::memmove(f.data, f.data + 6, 6);
-  std::memcpy(f.data + 6, mac.data(), 6);
+  net::write_ethernet_header(out, {endpoints.destination_mac, endpoints.source_mac, net::ether_type::ipv4});
 
   net::ipv4_header ip;
   ip.total_length = static_cast<std::uint16_t>(ip_length);
   ip.identification = ip_id;
   ip.dont_fragment = true;  // RFC 9293 §3.7.2 / RFC 1191: TCP segments are sent with DF set
   ip.protocol = net::ip_protocol::tcp;
-  ip.source = seg.ip.destination;
-  ip.destination = seg.ip.source;
+  ip.source = endpoints.source_ip;
+  ip.destination = endpoints.destination_ip;
   const std::span<std::byte> l3 = out.subspan(net::ethernet_header_length);
   net::write_ipv4_header(l3, ip, false);
   // The IPv4 checksum from the values just written rather than a pass over the bytes; its
@@ -53,8 +43,8 @@ pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, st
   }
 
   net::tcp_header tcp;
-  tcp.source_port = seg.tcp.destination_port;
-  tcp.destination_port = seg.tcp.source_port;
+  tcp.source_port = endpoints.source_port;
+  tcp.destination_port = endpoints.destination_port;
   tcp.sequence = fields.sequence;
   tcp.acknowledgment = (fields.flags & net::tcp_flag::ack) != 0 ? fields.acknowledgment : net::seq32{0};
   tcp.flags = fields.flags;
@@ -71,13 +61,30 @@ pipeline::verdict write_reply(const segment& seg, const reply_fields& fields, st
     net::store_be16(checksum_field, net::checksum_finish(net::checksum_add(l4, pseudo)));
   }
   if (padded > length) {
-    std::memset(f.data + length, 0, padded - length);
+    std::memset(out.data() + length, 0, padded - length);
   }
-  f.length = static_cast<std::uint16_t>(padded);
-  f.offload = {offload.ipv4_checksum, offload.tcp_checksum,
-               static_cast<std::uint8_t>(net::ethernet_header_length),
+  requested = {offload.ipv4_checksum, offload.tcp_checksum, static_cast<std::uint8_t>(net::ethernet_header_length),
                static_cast<std::uint8_t>(net::ipv4_min_header_length)};
-  return {pipeline::action::transmit, {}};
+  return padded;
+}
+
+packet::verdict write_reply(const segment& seg, const reply_fields& fields, std::uint16_t ip_id,
+                            const packet::tx_offload_caps& offload) noexcept {
+  packet::frame& f = *seg.frame;
+  segment_endpoints endpoints;
+  // Back to the neighbour that sent it: its source MAC (bytes 6-11) becomes our destination.
+  std::memcpy(endpoints.destination_mac.bytes.data(), f.data + 6, 6);
+  std::memcpy(endpoints.source_mac.bytes.data(), f.data, 6);
+  endpoints.source_ip = seg.ip.destination;
+  endpoints.destination_ip = seg.ip.source;
+  endpoints.source_port = seg.tcp.destination_port;
+  endpoints.destination_port = seg.tcp.source_port;
+  const std::size_t length = write_segment({f.data, f.capacity}, endpoints, fields, 0, ip_id, offload, f.offload);
+  if (length == 0) {
+    return {packet::action::drop, stats::drop_reason::tcp_reply_too_large};
+  }
+  f.length = static_cast<std::uint16_t>(length);
+  return {packet::action::transmit, {}};
 }
 
 reply_fields reset_for(const segment& seg) noexcept {

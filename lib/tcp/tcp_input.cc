@@ -9,13 +9,11 @@
 
 namespace rampart::tcp {
 
-void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::span<pipeline::verdict> verdicts,
-                     std::span<const pipeline::tcp_segment> segments, std::uint64_t now_ns) noexcept {
-  constexpr std::size_t burst_max = pipeline::tcp_segment_batch::capacity;
+void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                     std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
+  constexpr std::size_t burst_max = packet::tcp_segment_batch::capacity;
   static_assert(burst_max <= flow::flow_table::max_burst, "one lookup_bulk per burst");
   const std::size_t n = segments.size() < burst_max ? segments.size() : burst_max;
-
-  tcp.expire_timed_out(now_ns);
 
   // Stage 1: validate and decode; gather the keys of the valid segments. The slots are raw
   // storage, never default-constructed: constructing all 64 segments cost 7 ns per packet of a
@@ -35,15 +33,15 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
   std::array<std::uint32_t, burst_max> hashes;
   std::size_t valid = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const pipeline::tcp_segment& in = segments[i];
-    pipeline::frame& f = frames[in.frame_index];
+    const packet::tcp_segment& in = segments[i];
+    packet::frame& f = frames[in.frame_index];
     const std::span<const std::byte> bytes{f.data + in.l4_offset, in.l4_length};
     // Decoded straight into the slot (net::parse_tcp_header) rather than through a tcp_view
     // copied in: docs/performance.md, pass 2. A refused segment leaves the slot to the next one.
     segment& s = slots[valid].get();
     const auto header_length = net::parse_tcp_header(bytes, s.tcp, s.options);
     if (!header_length) {
-      verdicts[in.frame_index] = {pipeline::action::drop, header_length.error()};
+      verdicts[in.frame_index] = {packet::action::drop, header_length.error()};
       tcp._stats.count_drop(header_length.error());
       continue;
     }
@@ -51,12 +49,13 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
     // verified it (frame.l4_checksum_verified; perf/bench/tcp measures both cases).
     if (!f.l4_checksum_verified &&
         !net::ipv4_l4_checksum_verifies(in.ip.source, in.ip.destination, net::ip_protocol::tcp, bytes)) {
-      verdicts[in.frame_index] = {pipeline::action::drop, stats::drop_reason::tcp_bad_checksum};
+      verdicts[in.frame_index] = {packet::action::drop, stats::drop_reason::tcp_bad_checksum};
       tcp._stats.count_drop(stats::drop_reason::tcp_bad_checksum);
       continue;
     }
     s.frame = &f;
     s.ip = in.ip;
+    s.payload = bytes.data() + *header_length;
     s.payload_length = static_cast<std::uint16_t>(bytes.size() - *header_length);
     s.key = flow::flow_key{in.ip.source.value, in.ip.destination.value, s.tcp.source_port, s.tcp.destination_port};
     s.hash = f.rss_hash_valid ? f.rss_hash : tcp._table.hash(s.key);
@@ -84,15 +83,19 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<pipeline::frame> frames, std::spa
       // its first data in one burst): the bulk result may be stale, ask again.
       handle = tcp._table.lookup(s.key, s.hash);
     }
-    const pipeline::verdict v = handle ? tcp.connection_input(s, *handle, now_ns) : tcp.listen_input(s, now_ns);
+    const packet::verdict v = handle ? tcp.connection_input(s, *handle, now_ns) : tcp.listen_input(s, now_ns);
     verdicts[frame_of[i]] = v;
-    if (v.what == pipeline::action::drop) {
+    if (v.what == packet::action::drop) {
       tcp._stats.count_drop(v.reason);
-    } else if (v.what == pipeline::action::consume) {
+    } else if (v.what == packet::action::consume) {
       tcp._stats.consumed.add();
     }
   }
-  tcp._stats.tcp_connections_active.set(tcp._table.size());
+}
+
+void tcp_input_handler(void* context, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                       std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
+  tcp_input_burst(*static_cast<lcore_tcp*>(context), frames, verdicts, segments, now_ns);
 }
 
 }  // namespace rampart::tcp

@@ -1,5 +1,5 @@
 """Malformed and unwanted frames for the e2e tests, each paired with the drop reason the engine
-must count for it (names exactly as in lib/stats/drop_reason.hh).
+must count for it (names exactly as in lib/stats/include/stats/drop_reason.hh).
 
 Frames are built with scapy and then patched byte by byte where scapy would "fix" the defect
 (lengths, checksums), so each frame carries exactly one defect and a well-formed remainder:
@@ -28,7 +28,7 @@ class BadFrame:
     data: bytes
 
 
-def drop_reason_names(header: Path = REPO_ROOT / "lib" / "stats" / "drop_reason.hh") -> list[str]:
+def drop_reason_names(header: Path = REPO_ROOT / "lib" / "stats" / "include" / "stats" / "drop_reason.hh") -> list[str]:
     """Every drop reason of the X-macro, in order."""
     text = header.read_text()
     block = text[text.index("#define RAMPART_DROP_REASONS"):]

@@ -53,7 +53,7 @@ EXIT_SKIP = 77
 VERBOSE = os.environ.get("RAMPART_E2E_VERBOSE") == "1"
 
 # Used only when config/default.yaml is absent (a tree where the config module is not written
-# yet); the keys follow lib/config/config.hh.
+# yet); the keys follow lib/config/include/config/config.hh.
 _FALLBACK_CONFIG: dict[str, Any] = {
     "eal": {"lcores": "0-1", "memory_mb": 512, "no_huge": True, "no_pci": True,
             "vdevs": ["net_tap0,iface=rampart0"], "file_prefix": "rampart"},

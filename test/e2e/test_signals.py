@@ -3,8 +3,9 @@
 
 Each test runs its own engine: SIGUSR1 prints the counters and keeps serving; SIGHUP applies
 the live keys of a changed file, names the keys that need a restart, refuses a broken file and
-keeps an open connection; SIGTERM drains (an open connection keeps being served, new SYNs are
-dropped as tcp_draining, the engine exits 0 once the connection closes, or at the deadline); a
+keeps an open connection; SIGTERM drains (open echo and http connections keep being served, new
+SYNs are dropped as tcp_draining, the engine exits 0 once they close, or at the deadline, which
+resets what is still open: the client sees the RST); a
 second SIGTERM and SIGINT stop at once; every ending signal prints the final counters and
 removes the EAL runtime directory.
 """
@@ -12,11 +13,15 @@ removes the EAL runtime directory.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import http.client
+import os
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -28,12 +33,23 @@ import yaml  # noqa: E402
 import rampart_harness as h  # noqa: E402
 import tcp_helpers as t  # noqa: E402
 
-PORT = 80
+PORT = 7       # echo (config/default.yaml): bytes sent come back, nothing closes the connection
+HTTP_PORT = 80  # http: a keep-alive static response
 SIOCOUTQ = 0x5411  # linux/sockios.h: bytes in a TCP socket's send queue not yet ACKed
 
 
 def unacked_bytes(sock: socket.socket) -> int:
     return struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQ, b"\0\0\0\0"))[0]
+
+
+def receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 class SignalTests(unittest.TestCase):
@@ -65,14 +81,15 @@ class SignalTests(unittest.TestCase):
         self.assertFalse((h.TELEMETRY_DIR / engine.file_prefix).exists(),
                          "the EAL runtime directory must be removed at exit")
 
-    def connect(self, engine: h.Engine, timeout: float = t.CONNECT_TIMEOUT) -> socket.socket:
-        sock, _ = t.timed_connect(engine.netns, engine.engine_ip, PORT, timeout)
+    def connect(self, engine: h.Engine, timeout: float = t.CONNECT_TIMEOUT, port: int = PORT) -> socket.socket:
+        sock, _ = t.timed_connect(engine.netns, engine.engine_ip, port, timeout)
         self.addCleanup(sock.close)
         return sock
 
     def send_and_wait_acked(self, sock: socket.socket, size: int = 3000) -> None:
         sock.sendall(b"x" * size)
         h.wait_for(lambda: unacked_bytes(sock) == 0, 10, "the engine to ACK every byte sent")
+        self.assertEqual(receive_exactly(sock, size), b"x" * size, "the echo app sends every byte back")
 
     # -- SIGUSR1 -------------------------------------------------------------------------------
 
@@ -127,8 +144,9 @@ class SignalTests(unittest.TestCase):
 
     def test_sigterm_drains_until_the_last_connection_closes(self) -> None:
         engine = self.start({"tcp": {"drain_timeout_seconds": 60}})
-        sock = self.connect(engine)
-        t.wait_counters(engine, lambda c: c["tcp_connections_active"] == 1, 10, "one connection")
+        echo = self.connect(engine)
+        web = self.connect(engine, port=HTTP_PORT)
+        t.wait_counters(engine, lambda c: c["tcp_connections_active"] == 2, 10, "two connections")
         started = time.monotonic()
         engine.process.send_signal(signal.SIGTERM)
         self.wait_output(engine, "SIGTERM received: draining")
@@ -138,29 +156,52 @@ class SignalTests(unittest.TestCase):
             self.connect(engine, timeout=2.5)
         drops = engine.drops()
         self.assertGreaterEqual(drops["tcp_draining"], 2, "Linux retransmits its SYN after 1 s")
-        self.assertEqual(engine.counters()["tcp_connections_active"], 1)
+        self.assertEqual(engine.counters()["tcp_connections_active"], 2)
 
-        # The open connection is still served while the engine drains.
-        self.send_and_wait_acked(sock)
-        self.assertIsNone(engine.process.poll(), "the drain must wait for the open connection")
-        sock.close()  # FIN: the engine answers FIN, the table empties, the drain ends
+        # The open connections are still served while the engine drains: 256 KiB echoed back
+        # whole, and an HTTP request answered on the keep-alive connection.
+        payload = os.urandom(256 * 1024)
+        sender = threading.Thread(target=echo.sendall, args=(payload,))
+        sender.start()
+        received = receive_exactly(echo, len(payload))
+        sender.join()
+        self.assertEqual(hashlib.sha256(received).hexdigest(), hashlib.sha256(payload).hexdigest())
+        client = http.client.HTTPConnection(engine.engine_ip, HTTP_PORT, timeout=10)
+        client.sock = web
+        client.request("GET", "/")
+        response = client.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertGreater(len(response.read()), 0)
+        self.assertIsNone(engine.process.poll(), "the drain must wait for the open connections")
+        self.assertEqual(engine.counters()["tcp_connections_active"], 2)
+
+        # The client closes first (FIN): the engine answers FIN, the table empties, the drain ends.
+        echo.close()
+        web.close()
         code, _ = self.wait_exit(engine, 15)
         self.assert_clean_exit(engine, code)
         self.assertLess(time.monotonic() - started, 30, "ended by the close, not the 60 s deadline")
         output = engine.output()
         self.assertIn("drain complete: no connection open", output)
         self.assertRegex(output, r"rampart:   drop\.tcp_draining [1-9]")
+        self.assertIn("rampart:   tcp_closed_shutdown 0", output)
 
-    def test_sigterm_drain_ends_at_the_deadline(self) -> None:
+    def test_sigterm_drain_resets_what_is_open_at_the_deadline(self) -> None:
         engine = self.start({"tcp": {"drain_timeout_seconds": 2}})
-        self.connect(engine)
+        sock = self.connect(engine)
         t.wait_counters(engine, lambda c: c["tcp_connections_active"] == 1, 10, "one connection")
         engine.process.send_signal(signal.SIGTERM)
         code, seconds = self.wait_exit(engine, 15)
         self.assert_clean_exit(engine, code)
         self.assertGreaterEqual(seconds, 1.8, "the deadline is 2 s")
-        self.assertIn("drain deadline (tcp.drain_timeout_seconds 2) passed with 1 connection(s) open",
-                      engine.output())
+        output = engine.output()
+        self.assertIn("drain deadline (tcp.drain_timeout_seconds 2) passed with 1 connection(s) open: "
+                      "resetting them", output)
+        self.assertIn("rampart:   tcp_closed_shutdown 1", output)
+        # The RST reached the client before the port closed: its socket is reset, not left open.
+        sock.settimeout(5)
+        with self.assertRaises(ConnectionResetError):
+            sock.recv(1)
 
     def test_second_sigterm_and_sigint_stop_at_once(self) -> None:
         for second, expected in ((signal.SIGTERM, "SIGTERM received: stopping at once"),

@@ -260,14 +260,8 @@ class HandshakeTests:
         self.assertEqual(after["tcp_rst_no_connection"] - before["tcp_rst_no_connection"], 1)
         self.assertEqual(self.stats()["tcp_rst_sent"], stats_before["tcp_rst_sent"])
 
-    # TODO(retransmission): lib/tcp has no retransmission timer (connection_input.cc: "the peer's
-    # repeat clocks the resend of our FIN"). When the client's last ACK is lost, Linux sits in
-    # TIME-WAIT and never repeats its FIN; the engine then keeps the connection in LAST-ACK until
-    # tcp_settings::last_ack_timeout (60 s) erases it (unit test "LAST-ACK whose final ACK is
-    # lost ..."), instead of resending its FIN as RFC 9293 §3.8.1 asks.
-    # Marked expectedFailure so it tracks the gap; once FIN retransmission lands it passes and
-    # unittest reports an "unexpected success" (a failure): remove the marker then.
-    @unittest.expectedFailure
+    # When the client's last ACK is lost, Linux sits in TIME-WAIT and never repeats its FIN: the
+    # engine's retransmission timer must resend its own (RFC 9293 §3.8.1, RFC 6298).
     def test_12_fin_is_retransmitted_when_the_last_ack_is_lost(self) -> None:
         before = self.stats()
         sport, isn = 46001, 0x0A0B0C0D

@@ -84,6 +84,24 @@ class UserErrors(unittest.TestCase):
         output = self.assert_refused(["--config", str(missing)], str(missing))
         self.assertRegex(output.lower(), r"no such file|cannot open|not found")
 
+    def test_unknown_app_is_named(self) -> None:
+        config = self.valid_config()
+        config["listeners"] = [{"port": 80, "app": "htttp"}]
+        self.assert_refused(["--config", str(self.write_config(config))],
+                            "listener on port 80 (app htttp)", "unknown app")
+
+    def test_bad_app_argument_is_named(self) -> None:
+        config = self.valid_config()
+        config["listeners"] = [{"port": 80, "app": "http", "args": {"status": "2OO"}}]
+        self.assert_refused(["--config", str(self.write_config(config))], "args.status")
+
+    def test_plugin_that_does_not_load_is_named(self) -> None:
+        config = self.valid_config()
+        missing = self.dir / "missing.so"
+        config["listeners"] = [{"port": 7000, "app": "plugin", "plugin": str(missing)}]
+        self.assert_refused(["--config", str(self.write_config(config))],
+                            f"plugin {missing}: cannot load")
+
     def test_unknown_option(self) -> None:
         self.assert_refused(["--no-such-option"], "--no-such-option")
 

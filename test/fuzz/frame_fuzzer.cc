@@ -60,6 +60,7 @@
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
 #include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
 
 namespace {
 
@@ -259,7 +260,7 @@ stats::snapshot read(const stats::lcore_stats& s) {
 }
 
 void check_counters(const stats::snapshot& before, const stats::snapshot& after,
-                    std::span<const pipeline::verdict> verdicts) {
+                    std::span<const packet::verdict> verdicts) {
 #define RAMPART_X(name, description)                                                        \
   if (std::string_view{#name} != "tcp_connections_active") {                                \
     FUZZ_CHECK(after.name >= before.name, "counter " #name " decreased");                  \
@@ -270,13 +271,13 @@ void check_counters(const stats::snapshot& before, const stats::snapshot& after,
   std::uint64_t drops = 0;
   std::uint64_t transmits = 0;
   std::uint64_t consumes = 0;
-  for (const pipeline::verdict& v : verdicts) {
-    if (v.what == pipeline::action::transmit) {
+  for (const packet::verdict& v : verdicts) {
+    if (v.what == packet::action::transmit) {
       ++transmits;
-    } else if (v.what == pipeline::action::consume) {
+    } else if (v.what == packet::action::consume) {
       ++consumes;
     } else {
-      FUZZ_CHECK(v.what == pipeline::action::drop, "verdict neither transmit nor drop");
+      FUZZ_CHECK(v.what == packet::action::drop, "verdict neither transmit nor drop");
       FUZZ_CHECK(static_cast<std::size_t>(v.reason) < stats::drop_reason_count, "drop reason out of range");
       ++expected[static_cast<std::size_t>(v.reason)];
       ++drops;
@@ -316,7 +317,7 @@ struct harness {
     ctx.identity = {our_mac, our_ip};
     ctx.offload_caps = {};  // software checksums: every reply must carry verifiable sums
     ctx.stats = &stats;
-    ctx.tcp = &*tcp;
+    ctx.tcp = {&tcp::tcp_input_handler, &*tcp};
   }
 
   // Runs one burst of copies of `inputs` at `now_ns`, checks (a), (b), (c); returns the replies.
@@ -326,8 +327,8 @@ struct harness {
     tcp->update_keys(keys);  // as the control thread would between bursts
 
     std::vector<std::array<std::byte, frame_capacity>> buffers(n);
-    std::vector<pipeline::frame> frames(n);
-    std::vector<pipeline::verdict> verdicts(n);
+    std::vector<packet::frame> frames(n);
+    std::vector<packet::verdict> verdicts(n);
     std::vector<std::optional<tcp_probe>> probes(n);
     std::vector<bool> known_before(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -353,8 +354,8 @@ struct harness {
     const stats::snapshot after = read(stats);
     check_counters(before, after, verdicts);
     frames_in += n;
-    for (const pipeline::verdict& v : verdicts) {
-      transmitted += v.what == pipeline::action::transmit ? 1 : 0;
+    for (const packet::verdict& v : verdicts) {
+      transmitted += v.what == packet::action::transmit ? 1 : 0;
     }
     FUZZ_CHECK(frames_in == transmitted + after.consumed + after.dropped,
                "over the run, frames in != transmitted + consumed + dropped");
@@ -389,12 +390,12 @@ struct harness {
     // (b) One verdict per frame is all the API allows; check what each transmit holds.
     std::vector<bytes> replies;
     for (std::size_t i = 0; i < n; ++i) {
-      if (verdicts[i].what != pipeline::action::transmit) {
+      if (verdicts[i].what != packet::action::transmit) {
         continue;
       }
       FUZZ_CHECK(frames[i].data == buffers[i].data(), "frame data pointer moved");
       FUZZ_CHECK(frames[i].length <= frames[i].capacity, "reply longer than the frame's capacity");
-      const pipeline::tx_offload_request& o = frames[i].offload;
+      const packet::tx_offload_request& o = frames[i].offload;
       FUZZ_CHECK(!o.ipv4_checksum && !o.tcp_checksum, "checksum offload requested from a port without it");
       const std::span<const std::byte> reply{frames[i].data, frames[i].length};
       check_reply(inputs[i], reply);
@@ -412,7 +413,7 @@ struct harness {
                    static_cast<unsigned long long>(after.tcp_connections_opened - before.tcp_connections_opened),
                    tcp->connection_count());
       for (std::size_t i = 0; i < n; ++i) {
-        if (verdicts[i].what == pipeline::action::drop) {
+        if (verdicts[i].what == packet::action::drop) {
           const auto name = stats::name_of(verdicts[i].reason);
           std::fprintf(stderr, "  frame %zu dropped: %.*s\n", i, static_cast<int>(name.size()), name.data());
         }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "net/addresses.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 
 namespace rampart::test {
 
@@ -99,12 +99,12 @@ class test_frame {
   test_frame(const test_frame&) = delete;             // _frame.data points into _buffer
   test_frame& operator=(const test_frame&) = delete;
   test_frame(test_frame&&) = default;                 // a moved vector keeps its storage
-  pipeline::frame& frame() { return _frame; }
+  packet::frame& frame() { return _frame; }
   std::span<const std::byte> bytes_out() const { return {_buffer.data(), _frame.length}; }
 
  private:
   bytes _buffer;
-  pipeline::frame _frame;
+  packet::frame _frame;
 };
 
 // Frames captured with tcpdump -xx on a veth pair between the host (10.99.0.1,

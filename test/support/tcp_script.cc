@@ -8,7 +8,7 @@
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/tcp_batch.hh"
 #include "tcp/tcp_input.hh"
 
 namespace rampart::test {
@@ -66,27 +66,40 @@ decoded_frame decode_tcp_frame(std::span<const std::byte> frame) {
   d.tcp = tcp->header();
   d.options = tcp->options();
   d.payload_length = tcp->payload().size();
+  d.payload.assign(tcp->payload().begin(), tcp->payload().end());
   d.tcp_checksum_ok =
       net::ipv4_l4_checksum_verifies(d.ip.source, d.ip.destination, net::ip_protocol::tcp, ip->payload());
   return d;
 }
 
-std::vector<pipeline::verdict> tcp_script::send_burst(const std::vector<tcp_segment_spec>& specs) {
+std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segment_spec>& specs) {
   _buffers.clear();
   for (const tcp_segment_spec& spec : specs) {
     _buffers.push_back(build_tcp_frame(spec));
   }
   _frames.clear();
-  _verdicts.assign(_buffers.size(), pipeline::verdict{});
-  pipeline::tcp_segment_batch batch;
+  _verdicts.assign(_buffers.size(), packet::verdict{});
+  packet::tcp_segment_batch batch;
+  std::vector<void*> pooled;
   for (std::size_t i = 0; i < _buffers.size(); ++i) {
     std::vector<std::byte>& b = _buffers[i];
     const auto length = static_cast<std::uint16_t>(b.size());
     b.resize(2048);  // an mbuf's data room: replies may be longer than what arrived
-    _frames.push_back(pipeline::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
-    const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
+    packet::frame f{b.data(), length, static_cast<std::uint16_t>(b.size())};
+    if (_pool != nullptr) {
+      const auto held = _pool->allocate();
+      REQUIRE(held);
+      std::copy(b.begin(), b.end(), held->data);
+      f.data = held->data;
+      f.buffer = held->handle;
+      f.capacity = held->capacity;
+      pooled.push_back(held->handle);
+    }
+    _frames.push_back(f);
+    const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length,
+                                           static_cast<std::size_t>(length - net::ethernet_header_length)});
     REQUIRE(ip.ok());
-    pipeline::tcp_segment& s = batch.segments[batch.count++];
+    packet::tcp_segment& s = batch.segments[batch.count++];
     s.frame_index = static_cast<std::uint32_t>(i);
     s.l3_offset = net::ethernet_header_length;
     s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
@@ -95,20 +108,31 @@ std::vector<pipeline::verdict> tcp_script::send_burst(const std::vector<tcp_segm
   }
   snapshot_counters();
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);
+  if (_pool != nullptr) {
+    // Keep the replies readable for expect_reply, then free the frames as the worker does.
+    for (std::size_t i = 0; i < _frames.size(); ++i) {
+      std::copy(_frames[i].data, _frames[i].data + _frames[i].capacity, _buffers[i].begin());
+      _frames[i].data = _buffers[i].data();
+      _frames[i].buffer = nullptr;
+    }
+    for (void* handle : pooled) {
+      _pool->release(handle);
+    }
+  }
   return _verdicts;
 }
 
-pipeline::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
+packet::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
   const auto length = static_cast<std::uint16_t>(frame.size());
   frame.resize(2048);
   _buffers.clear();
   _buffers.push_back(std::move(frame));
   std::vector<std::byte>& b = _buffers.front();
-  _frames.assign(1, pipeline::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
-  _verdicts.assign(1, pipeline::verdict{});
+  _frames.assign(1, packet::frame{b.data(), length, static_cast<std::uint16_t>(b.size())});
+  _verdicts.assign(1, packet::verdict{});
   const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
   REQUIRE(ip.ok());
-  pipeline::tcp_segment_batch batch;
+  packet::tcp_segment_batch batch;
   batch.segments[0] = {0, static_cast<std::uint16_t>(net::ethernet_header_length),
                        static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length()),
                        ip->header().payload_length(), ip->header()};
@@ -121,7 +145,7 @@ pipeline::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
 decoded_frame tcp_script::expect_reply(std::size_t index) const {
   REQUIRE(index < _verdicts.size());
   INFO("drop reason: " << stats::name_of(_verdicts[index].reason));
-  REQUIRE(_verdicts[index].what == pipeline::action::transmit);
+  REQUIRE(_verdicts[index].what == packet::action::transmit);
   const decoded_frame d = decode_tcp_frame(frame_bytes(index));
   CHECK(d.ip_checksum_ok);
   CHECK(d.tcp_checksum_ok);
@@ -134,13 +158,36 @@ decoded_frame tcp_script::expect_reply(std::size_t index) const {
   return d;
 }
 
+std::vector<decoded_frame> tcp_script::sent() {
+  std::vector<decoded_frame> out;
+  if (_sink == nullptr) {
+    return out;
+  }
+  for (const auto& bytes : _sink->take()) {
+    decoded_frame d = decode_tcp_frame(bytes);
+    CHECK(d.ip_checksum_ok);
+    CHECK(d.tcp_checksum_ok);
+    CHECK(d.eth_destination == client_mac);
+    CHECK(d.eth_source == server_mac);
+    CHECK(d.ip.dont_fragment);
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::vector<decoded_frame> tcp_script::expect_sent(std::size_t n) {
+  std::vector<decoded_frame> out = sent();
+  REQUIRE(out.size() == n);
+  return out;
+}
+
 void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const {
   REQUIRE(index < _verdicts.size());
-  REQUIRE(_verdicts[index].what == pipeline::action::drop);
+  REQUIRE(_verdicts[index].what == packet::action::drop);
   CHECK(stats::name_of(_verdicts[index].reason) == stats::name_of(reason));
   if (_stats != nullptr) {
-    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [&](const pipeline::verdict& v) {
-      return v.what == pipeline::action::drop && v.reason == reason;
+    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [&](const packet::verdict& v) {
+      return v.what == packet::action::drop && v.reason == reason;
     });
     CHECK(_stats->drops_of(reason) - _drops_before[static_cast<std::size_t>(reason)] ==
           static_cast<std::uint64_t>(same));
@@ -149,10 +196,10 @@ void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const
 
 void tcp_script::expect_consumed(std::size_t index) const {
   REQUIRE(index < _verdicts.size());
-  REQUIRE(_verdicts[index].what == pipeline::action::consume);
+  REQUIRE(_verdicts[index].what == packet::action::consume);
   if (_stats != nullptr) {
-    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [](const pipeline::verdict& v) {
-      return v.what == pipeline::action::consume;
+    const auto same = std::count_if(_verdicts.begin(), _verdicts.end(), [](const packet::verdict& v) {
+      return v.what == packet::action::consume;
     });
     CHECK(_stats->consumed.read() - _consumed_before == static_cast<std::uint64_t>(same));
   }

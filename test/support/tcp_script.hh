@@ -16,10 +16,11 @@
 #include "net/addresses.hh"
 #include "net/ipv4.hh"
 #include "net/tcp_header.hh"
-#include "pipeline/frame.hh"
+#include "packet/frame.hh"
 #include "stats/counters.hh"
 #include "stats/drop_reason.hh"
 #include "tcp/lcore_tcp.hh"
+#include "fake_io.hh"
 
 namespace rampart::test {
 
@@ -54,6 +55,7 @@ struct decoded_frame {
   net::tcp_header tcp;
   net::tcp_options options;
   std::size_t payload_length = 0;
+  std::vector<std::byte> payload;
   bool tcp_checksum_ok = false;
   std::size_t frame_length = 0;
 
@@ -71,12 +73,29 @@ class tcp_script {
 
   std::uint64_t now() const noexcept { return _now_ns; }
   void advance(std::uint64_t ns) noexcept { _now_ns += ns; }
+  // Advances the clock by ns and runs the lcore's timers (lcore_tcp::poll), as an idle worker
+  // loop would.
+  void advance_and_poll(std::uint64_t ns) noexcept {
+    _now_ns += ns;
+    _tcp.poll(_now_ns);
+  }
+
+  // With a sink (attach_sink): the segments lib/tcp built in fresh buffers since the last call,
+  // decoded and checked like replies (checksums, addresses). expect_sent REQUIREs exactly n.
+  void attach_sink(capture_sink& sink) noexcept { _sink = &sink; }
+  // With a pool: each received frame sits in a buffer of it (frame.buffer set), released after
+  // the burst as the worker frees its mbufs, so apps can hold received data (retain_buffer) and
+  // leaks show in pool.in_use().
+  void attach_pool(heap_buffer_pool& pool) noexcept { _pool = &pool; }
+  std::vector<decoded_frame> sent();
+  std::vector<decoded_frame> expect_sent(std::size_t n);
+  void expect_sent_nothing() { expect_sent(0); }
 
   // Sends the segments as one burst; returns their verdicts, keeps the frames (replies).
-  std::vector<pipeline::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
-  pipeline::verdict send(const tcp_segment_spec& spec) { return send_burst({spec}).front(); }
+  std::vector<packet::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
+  packet::verdict send(const tcp_segment_spec& spec) { return send_burst({spec}).front(); }
   // The same with raw frame bytes (malformed segments).
-  pipeline::verdict send_frame(std::vector<std::byte> frame);
+  packet::verdict send_frame(std::vector<std::byte> frame);
 
   // REQUIREs the last send's (first) verdict to be a transmit with checksums that verify, and
   // returns the reply decoded.
@@ -87,7 +106,7 @@ class tcp_script {
   void expect_consumed(std::size_t index = 0) const;
   // The frame bytes after the last send (the reply, when there was one).
   std::span<const std::byte> frame_bytes(std::size_t index = 0) const;
-  const pipeline::frame& frame(std::size_t index = 0) const { return _frames.at(index); }
+  const packet::frame& frame(std::size_t index = 0) const { return _frames.at(index); }
 
  private:
   void snapshot_counters();
@@ -95,11 +114,13 @@ class tcp_script {
   tcp::lcore_tcp& _tcp;
   std::uint64_t _now_ns;
   const stats::lcore_stats* _stats;
+  capture_sink* _sink = nullptr;
+  heap_buffer_pool* _pool = nullptr;
   std::array<std::uint64_t, stats::drop_reason_count> _drops_before{};
   std::uint64_t _consumed_before = 0;
   std::vector<std::vector<std::byte>> _buffers;
-  std::vector<pipeline::frame> _frames;
-  std::vector<pipeline::verdict> _verdicts;
+  std::vector<packet::frame> _frames;
+  std::vector<packet::verdict> _verdicts;
 };
 
 // A client's side of the handshake, for brevity in tests.

@@ -20,8 +20,8 @@ constexpr std::size_t burst_size = 32;
 struct burst_fixture {
   std::vector<test::bytes> originals;
   std::vector<test::bytes> buffers;
-  std::array<pipeline::frame, burst_size> frames{};
-  std::array<pipeline::verdict, burst_size> verdicts{};
+  std::array<packet::frame, burst_size> frames{};
+  std::array<packet::verdict, burst_size> verdicts{};
   stats::lcore_stats stats;
   pipeline::lcore_context ctx;
 

@@ -22,7 +22,7 @@
 #include "net/ethernet.hh"
 #include "net/ipv4.hh"
 #include "net/tcp_header.hh"
-#include "pipeline/tcp_batch.hh"
+#include "packet/tcp_batch.hh"
 #include "tcp/tcp_input.hh"
 
 namespace {
@@ -94,9 +94,9 @@ const std::vector<config::listener_config> listeners{{80, "http", {}}};
 struct burst_set {
   std::vector<std::vector<std::byte>> pristine;
   std::array<std::array<std::byte, room>, burst> buffers{};
-  std::array<pipeline::frame, burst> frames{};
-  std::array<pipeline::verdict, burst> verdicts{};
-  pipeline::tcp_segment_batch batch;
+  std::array<packet::frame, burst> frames{};
+  std::array<packet::verdict, burst> verdicts{};
+  packet::tcp_segment_batch batch;
 
   explicit burst_set(std::vector<std::vector<std::byte>> frames_in) : pristine(std::move(frames_in)) {}
 
@@ -108,7 +108,7 @@ struct burst_set {
       std::memcpy(buffers[i].data(), p.data(), p.size());
       frames[i] = {buffers[i].data(), static_cast<std::uint16_t>(p.size()), room};
       frames[i].l4_checksum_verified = nic_verified;
-      pipeline::tcp_segment& s = batch.segments[batch.count++];
+      packet::tcp_segment& s = batch.segments[batch.count++];
       s.frame_index = static_cast<std::uint32_t>(i);
       s.l3_offset = 14;
       s.l4_offset = 34;

@@ -305,6 +305,10 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"duplicate listener port", minimal + "listeners:\n  - port: 80\n    app: http\n  - port: 80\n    app: echo\n", 6, "listeners[1].port", "already has a listener (line 4)"},
       {"empty app", minimal + "listeners:\n  - port: 80\n    app: \"\"\n", 5, "listeners[0].app", "is empty"},
       {"missing app", minimal + "listeners:\n  - port: 80\n", 4, "listeners[0].app", "missing required key"},
+      {"plugin without its file", minimal + "listeners:\n  - port: 80\n    app: plugin\n", 4, "listeners[0].plugin", "missing required key (app: plugin needs the path"},
+      {"empty plugin path", minimal + "listeners:\n  - port: 80\n    app: plugin\n    plugin: \"\"\n", 6, "listeners[0].plugin", "is empty"},
+      {"plugin path not a string", minimal + "listeners:\n  - port: 80\n    app: plugin\n    plugin: [a.so]\n", 6, "listeners[0].plugin", "expected a string"},
+      {"plugin for a built-in app", minimal + "listeners:\n  - port: 80\n    app: echo\n    plugin: /x.so\n", 6, "listeners[0].plugin", "only for app: plugin (line 5 says app: echo)"},
       {"missing listener port", minimal + "listeners:\n  - app: echo\n", 4, "listeners[0].port", "missing required key"},
       {"listener not a map", minimal + "listeners:\n  - 80\n", 4, "listeners[0]", "expected a map"},
       // EAL strings and conflicts.
@@ -388,4 +392,13 @@ TEST_CASE("stats.metrics_listen takes a.b.c.d:port or nothing", "[unit][config]"
   REQUIRE(where);
   CHECK(where->address.value == 0x0a010203);
   CHECK(where->port == 9108);
+}
+
+TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {
+  const auto config = parse(minimal + "listeners:\n  - port: 7000\n    app: plugin\n    plugin: /usr/lib/rampart/uppercase.so\n    args: {greeting: hi}\n  - {port: 7, app: echo}\n");
+  REQUIRE(config.listeners.size() == 2);
+  CHECK(config.listeners[0].app == "plugin");
+  CHECK(config.listeners[0].plugin == "/usr/lib/rampart/uppercase.so");
+  CHECK(config.listeners[0].args.at("greeting") == "hi");
+  CHECK(config.listeners[1].plugin.empty());
 }

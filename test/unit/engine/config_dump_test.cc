@@ -38,6 +38,7 @@ void check_same(const config::engine_config& a, const config::engine_config& b) 
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     CHECK(a.listeners[i].port == b.listeners[i].port);
     CHECK(a.listeners[i].app == b.listeners[i].app);
+    CHECK(a.listeners[i].plugin == b.listeners[i].plugin);
     CHECK(a.listeners[i].args == b.listeners[i].args);
   }
   CHECK(a.tcp.mss == b.tcp.mss);
@@ -92,6 +93,9 @@ listeners:
     args: {body: "yes", size: "1024", note: ""}
   - port: 7
     app: echo
+  - port: 7000
+    app: plugin
+    plugin: /usr/lib/rampart/uppercase.so
 tcp:
   mss: 1360
   window_scale: 5

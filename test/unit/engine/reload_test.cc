@@ -56,8 +56,8 @@ TEST_CASE("reload: other keys are reported and keep their running value", "[unit
         "eal (lcores, memory, devices, file prefix or arguments)\n"
         "port.ip 10.0.0.2/24 -> 10.0.0.3/24\n"
         "port.mtu 1500 -> 1400\n"
-        "listeners (ports, apps or args; app arguments are not applied live yet)\n"
-        "tcp (mss, window, table size or syn_cookies)\n");
+        "listeners (ports, apps, plugins, args, nagle or idle timeouts; not applied live yet)\n"
+        "tcp (mss, window, table size, send buffer, timers or syn_cookies)\n");
   engine_config expected = running;
   expected.stats.interval_seconds = 2;
   CHECK(plan.effective == expected);

@@ -3,7 +3,7 @@
 #include "pipeline_fixture.hh"
 
 using namespace rampart;
-using pipeline::action;
+using packet::action;
 using stats::drop_reason;
 using test::from_hex;
 

@@ -5,7 +5,7 @@
 #include "pipeline_fixture.hh"
 
 using namespace rampart;
-using pipeline::action;
+using packet::action;
 using stats::drop_reason;
 using test::from_hex;
 
@@ -204,7 +204,7 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   t.data = from_hex("aa bb");
   const auto segment = test::tcp_segment(t, ip.source, ip.destination);
   test::test_frame f(test::ipv4_frame_to_us(ip, segment));  // 14 + 24 + 22 = 60: no padding
-  pipeline::tcp_segment_batch batch;
+  packet::tcp_segment_batch batch;
   const auto v = pipeline::ipv4_input(*fx.ctx, f.frame(), 5, batch);
   CHECK_FALSE(v);
   REQUIRE(batch.count == 1);

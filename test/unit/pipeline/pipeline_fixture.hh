@@ -22,8 +22,8 @@ struct pipeline_fixture {
   }
 
   // Runs one frame through process_burst.
-  pipeline::verdict run(test_frame& f, std::uint64_t now_ns = 1000) {
-    pipeline::verdict v{pipeline::action::transmit, {}};
+  packet::verdict run(test_frame& f, std::uint64_t now_ns = 1000) {
+    packet::verdict v{packet::action::transmit, {}};
     pipeline::process_burst(*ctx, {&f.frame(), 1}, {&v, 1}, now_ns);
     return v;
   }

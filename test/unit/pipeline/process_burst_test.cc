@@ -6,7 +6,7 @@
 #include "pipeline_fixture.hh"
 
 using namespace rampart;
-using pipeline::action;
+using packet::action;
 using stats::drop_reason;
 using test::from_hex;
 
@@ -31,14 +31,14 @@ TEST_CASE("a burst mixing good and bad frames gets the right verdict per frame",
   frames.emplace_back(from_hex(test::captured::icmp_echo_request));               // 7 echo reply
   frames.emplace_back(from_hex("0102 03"));                                       // 8 runt
 
-  std::vector<pipeline::frame> burst;
+  std::vector<packet::frame> burst;
   for (auto& f : frames) {
     burst.push_back(f.frame());
   }
-  std::vector<pipeline::verdict> verdicts(burst.size(), pipeline::verdict{action::transmit, drop_reason::tx_ring_full});
+  std::vector<packet::verdict> verdicts(burst.size(), packet::verdict{action::transmit, drop_reason::tx_ring_full});
   pipeline::process_burst(*fx.ctx, burst, verdicts, 42);
 
-  const std::array<pipeline::verdict, 9> expected = {{
+  const std::array<packet::verdict, 9> expected = {{
       {action::transmit, {}},
       {action::transmit, {}},
       {action::drop, drop_reason::ipv4_bad_checksum},
@@ -73,11 +73,11 @@ TEST_CASE("bursts longer than one TCP batch keep every verdict in place", "[unit
   for (std::size_t i = 0; i < n; ++i) {
     frames.emplace_back(from_hex(i % 3 == 0 ? test::captured::icmp_echo_request : test::captured::tcp_syn));
   }
-  std::vector<pipeline::frame> burst;
+  std::vector<packet::frame> burst;
   for (auto& f : frames) {
     burst.push_back(f.frame());
   }
-  std::vector<pipeline::verdict> verdicts(n);
+  std::vector<packet::verdict> verdicts(n);
   pipeline::process_burst(*fx.ctx, burst, verdicts, 1);
   std::size_t tcp = 0;
   for (std::size_t i = 0; i < n; ++i) {

@@ -1,20 +1,27 @@
-// RFC 9293 §3.10.7.4 on connections the listener path opened: data ACKed and discarded, passive
-// close, RST (RFC 5961 §3.2), SYN in a synchronized state (RFC 5961 §4), out-of-window segments.
+// RFC 9293 §3.10.7.4 on established connections, as scripted exchanges with a fake clock: every
+// segment rampart sends is compared whole (flags, seq, ack, window, options, payload), and
+// expect_sent_nothing() asserts that nothing more left. Covers close in every state (passive,
+// active, simultaneous, TIME-WAIT and RFC 6191), RST and SYN per RFC 5961, PAWS, data on the
+// handshake's final ACK and sequence wrap-around.
 #include <catch2/catch.hpp>
 
 #include "fixture.hh"
+#include "recording_app.hh"
 
 using namespace rampart;
 using namespace rampart::test;
 using net::tcp_flag::ack;
 using net::tcp_flag::fin;
+using net::tcp_flag::psh;
 using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
+using tcp::close_reason;
+using tcp::tcp_state;
 
 namespace {
 
-// Opens a connection; returns the server's ISN.
+// Opens a connection through the cookie path; returns the server's ISN.
 std::uint32_t open(tcp_fixture& f, const tcp_client& client) {
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
@@ -24,73 +31,240 @@ std::uint32_t open(tcp_fixture& f, const tcp_client& client) {
   return syn_ack.tcp.sequence.raw();
 }
 
-tcp_client plain_client() {
-  tcp_client c;  // no options at all
+tcp_client plain_client(std::uint32_t isn = 1000) {
+  tcp_client c;  // no options at all: MSS 536, no scaling, no timestamps
+  c.isn = isn;
   return c;
 }
 
+tcp_segment_spec with_payload(tcp_segment_spec s, const std::string& text) {
+  s.payload = bytes_of(text);
+  return s;
+}
+
+// The whole-segment template: what rampart's segment must be, field by field.
+void expect_segment(const decoded_frame& d, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack_number,
+                    const std::string& payload = "", std::optional<std::uint16_t> window = std::nullopt) {
+  CHECK(d.tcp.flags == flags);
+  CHECK(d.tcp.sequence.raw() == seq);
+  if ((flags & ack) != 0) {
+    CHECK(d.tcp.acknowledgment.raw() == ack_number);
+  }
+  CHECK(text_of(d.payload) == payload);
+  if (window) {
+    CHECK(d.tcp.window == *window);
+  }
+  CHECK(d.tcp.source_port == 80);
+  CHECK(d.tcp.destination_port == 40000);
+}
+
+struct app_fixture : tcp_fixture {
+  app_fixture() { tcp.set_application(0, &app); }
+  explicit app_fixture(const tcp::tcp_settings& s) : tcp_fixture(s) { tcp.set_application(0, &app); }
+  ~app_fixture() {
+    // Whatever a test left open, nothing may leak: shut down and count the buffers.
+    tcp.shutdown(script.now());
+    sink.take();
+    CHECK(buffers.in_use() == 0);
+    CHECK(buffers.bad_releases() == 0);
+  }
+  recording_app app;
+};
+
 }  // namespace
 
-TEST_CASE("established: data is ACKed and discarded; a bare ACK needs no answer", "[unit][tcp]") {
-  tcp_fixture f;
+TEST_CASE("data: delivered in order to the app; ACK delayed until a second segment or the timer",
+          "[unit][tcp]") {
+  app_fixture f;
   const tcp_client client = plain_client();
   const std::uint32_t iss = open(f, client);
-  tcp_segment_spec data = client.segment(ack | net::tcp_flag::psh, iss);
-  data.payload.assign(100, std::byte{'a'});
-  f.script.send(data);
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == ack);
-  CHECK(r.tcp.sequence.raw() == iss + 1);
-  CHECK(r.tcp.acknowledgment.raw() == client.isn + 1 + 100);
-  CHECK(r.payload_length == 0);
-  CHECK(r.tcp.window == 65535);  // no scaling negotiated: the window is capped at 65535
-  f.script.send(client.segment(ack, iss, 100));
+  CHECK(f.app.opened == 1);
+
+  f.script.send(with_payload(client.segment(ack | psh, iss), "hello"));
   f.script.expect_consumed();
+  CHECK(f.app.received == "hello");
+  f.script.expect_sent_nothing();  // the ACK waits (RFC 9293 §3.8.6.3)
+  f.script.advance_and_poll(f.tcp.settings().delayed_ack_ns - 1'100'000);
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(2'200'000);  // the timer's one-tick resolution
+  // No scaling negotiated: the window is the configured one capped at 65535.
+  expect_segment(f.script.expect_sent(1)[0], ack, iss + 1, client.isn + 6, "", 65535);
+  CHECK(f.stats.tcp_delayed_acks.read() == 1);
+
+  // Two segments: the second is ACKed at once (at least every second segment).
+  f.script.send(with_payload(client.segment(ack, iss, 5), "ab"));
+  f.script.expect_sent_nothing();
+  f.script.send(with_payload(client.segment(ack, iss, 7), "cd"));
+  expect_segment(f.script.expect_sent(1)[0], ack, iss + 1, client.isn + 10);
+  CHECK(f.app.received == "helloabcd");
+  CHECK(f.stats.tcp_bytes_in.read() == 9);
 }
 
-TEST_CASE("established: FIN is answered by FIN+ACK, the final ACK closes", "[unit][tcp]") {
-  tcp_fixture f;
+TEST_CASE("data: the echo's reply carries the ACK; an ACK of it stops the retransmission timer",
+          "[unit][tcp]") {
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = full_client();  // timestamps: every segment carries TS
+  const std::uint32_t iss = open(f, client);
+  tcp_segment_spec data = with_payload(client.segment(ack | psh, iss), "ping");
+  data.options.timestamps = net::tcp_timestamps{5002, 0};
+  f.script.send(data);
+  const auto out = f.script.expect_sent(1);
+  expect_segment(out[0], ack | psh, iss + 1, client.isn + 5, "ping", 262140 >> 7);
+  REQUIRE(out[0].options.timestamps);
+  CHECK(out[0].options.timestamps->echo_reply == 5002);
+  CHECK(f.tcp.armed_timers() == 1);  // the retransmission timer
+
+  tcp_segment_spec acked = client.segment(ack, iss, 4, 4);
+  acked.options.timestamps = net::tcp_timestamps{5003, out[0].options.timestamps->value};
+  f.script.send(acked);
+  f.script.expect_consumed();
+  f.script.expect_sent_nothing();
+  CHECK(f.tcp.armed_timers() == 0);
+  CHECK(f.tcp.find(key_of(client))->snd_una.raw() == iss + 5);
+}
+
+TEST_CASE("close: peer FIN -> CLOSE-WAIT -> app closes -> LAST-ACK -> final ACK", "[unit][tcp]") {
+  app_fixture f;
   const tcp_client client = full_client();
   const std::uint32_t iss = open(f, client);
-  f.script.send(client.segment(fin | ack, iss));
-  auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == (fin | ack));
-  CHECK(r.tcp.sequence.raw() == iss + 1);
-  CHECK(r.tcp.acknowledgment.raw() == client.isn + 2);
-  REQUIRE(r.options.timestamps);  // negotiated: every segment carries TS (RFC 7323 §3.2)
-  CHECK(f.tcp.find(key_of(client))->state == tcp::tcp_state::last_ack);
-
-  SECTION("our FIN+ACK lost: the repeated FIN gets it again") {
+  SECTION("the app closes at once: FIN rides with the ACK") {
     f.script.send(client.segment(fin | ack, iss));
-    r = f.script.expect_reply();
-    CHECK(r.tcp.flags == (fin | ack));
-    CHECK(r.tcp.sequence.raw() == iss + 1);
+    f.script.expect_consumed();
+    const auto out = f.script.expect_sent(1);
+    expect_segment(out[0], fin | ack, iss + 1, client.isn + 2);
+    REQUIRE(out[0].options.timestamps);  // negotiated: every segment carries TS (RFC 7323 §3.2)
+    CHECK(f.app.peer_closed == 1);
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::last_ack);
+    f.script.send(client.segment(ack, iss, 1, 1));
+    f.script.expect_consumed();
+    CHECK(f.tcp.find(key_of(client)) == nullptr);
+    REQUIRE(f.app.closed.size() == 1);
+    CHECK(f.app.closed[0] == close_reason::closed);
+    CHECK(f.stats.tcp_closed_normal.read() == 1);
   }
-  f.script.send(client.segment(ack, iss, 1, 1));
-  f.script.expect_consumed();
-  CHECK(f.tcp.find(key_of(client)) == nullptr);
-  CHECK(f.stats.tcp_connections_closed.read() == 1);
-  CHECK(f.stats.tcp_connections_active.read() == 0);
+  SECTION("the app keeps the stream open: CLOSE-WAIT, the FIN is only ACKed") {
+    f.app.close_on_peer_fin = false;
+    f.script.send(client.segment(fin | ack, iss));
+    expect_segment(f.script.expect_sent(1)[0], ack, iss + 1, client.isn + 2);
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::close_wait);
+    CHECK(f.app.closed.empty());
+  }
+  SECTION("our FIN is lost: retransmitted after the RTO, with back-off, until the retry limit") {
+    f.script.send(client.segment(fin | ack, iss));
+    f.script.expect_sent(1);
+    std::uint64_t rto_ns = f.tcp.settings().rto.initial_us * 1000ULL;
+    for (int i = 0; i < f.tcp.settings().max_retransmissions; ++i) {
+      f.script.advance_and_poll(rto_ns - 2'000'000);
+      f.script.expect_sent_nothing();  // never early
+      f.script.advance_and_poll(4'000'000);  // at most one timer tick (1.05 ms) late
+      expect_segment(f.script.expect_sent(1)[0], fin | ack, iss + 1, client.isn + 2);
+      rto_ns = std::min<std::uint64_t>(rto_ns * 2, f.tcp.settings().rto.max_us * 1000ULL);  // RFC 6298 §5.5
+    }
+    CHECK(f.stats.tcp_rto_expiries.read() == f.tcp.settings().max_retransmissions);
+    CHECK(f.stats.tcp_retransmitted_segments.read() == f.tcp.settings().max_retransmissions);
+    f.script.advance_and_poll(rto_ns + 2'000'000);
+    // Past the limit: RST <SEQ=SND.NXT>, the connection is gone, the app told why.
+    expect_segment(f.script.expect_sent(1)[0], rst, iss + 2, 0);
+    CHECK(f.tcp.find(key_of(client)) == nullptr);
+    REQUIRE(f.app.closed.size() == 1);
+    CHECK(f.app.closed[0] == close_reason::timeout);
+  }
 }
 
-TEST_CASE("established: RST at RCV.NXT closes, in-window RST gets a challenge ACK, outside is dropped",
+TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> gone", "[unit][tcp]") {
+  app_fixture f;
+  f.app.on_open_do = [](tcp::stream& s) {
+    s.send(std::as_bytes(std::span{"bye", 3}));
+    s.close();
+  };
+  const tcp_client client = plain_client();
+  const std::uint32_t iss = open(f, client);
+  auto out = f.script.expect_sent(2);
+  expect_segment(out[0], ack | psh, iss + 1, client.isn + 1, "bye");
+  expect_segment(out[1], fin | ack, iss + 4, client.isn + 1);
+  CHECK(f.tcp.find(key_of(client))->state == tcp_state::fin_wait_1);
+
+  SECTION("FIN acknowledged, then the peer's FIN") {
+    f.script.send(client.segment(ack, iss, 0, 4));
+    f.script.expect_sent_nothing();
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::fin_wait_2);
+    // The peer still sends in FIN-WAIT-2 (half close) and the app still receives.
+    f.script.send(with_payload(client.segment(ack | fin, iss, 0, 4), "last"));
+    expect_segment(f.script.expect_sent(1)[0], ack, iss + 5, client.isn + 6);
+    CHECK(f.app.received == "last");
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+    REQUIRE(f.app.closed.size() == 1);
+    CHECK(f.app.closed[0] == close_reason::closed);
+    // A retransmitted FIN is ACKed again and restarts the 2 MSL.
+    f.script.advance_and_poll(f.tcp.settings().time_wait_ns / 2);
+    f.script.send(with_payload(client.segment(ack | fin, iss, 0, 4), "last"));
+    f.script.expect_reply();
+    f.script.advance_and_poll(f.tcp.settings().time_wait_ns - 5'000'000);
+    CHECK(f.tcp.find(key_of(client)) != nullptr);
+    f.script.advance_and_poll(10'000'000);
+    CHECK(f.tcp.find(key_of(client)) == nullptr);
+    CHECK(f.tcp.connection_count() == 0);
+  }
+  SECTION("simultaneous close: the peer's FIN before its ACK of ours -> CLOSING -> TIME-WAIT") {
+    f.script.send(client.segment(fin | ack, iss));  // acknowledges nothing of ours
+    expect_segment(f.script.expect_sent(1)[0], ack, iss + 5, client.isn + 2);
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::closing);
+    f.script.send(client.segment(ack, iss, 1, 4));
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+  }
+  SECTION("a SYN in TIME-WAIT with a higher sequence number opens a new incarnation (RFC 6191)") {
+    f.script.send(client.segment(ack, iss, 0, 4));
+    f.script.send(client.segment(ack | fin, iss, 0, 4));
+    f.script.expect_sent(1);
+    REQUIRE(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+    tcp_client again = plain_client(client.isn + 100'000);
+    f.script.send(again.syn());
+    const auto syn_ack = f.script.expect_reply();
+    CHECK(syn_ack.tcp.flags == (syn | ack));
+    CHECK(syn_ack.tcp.acknowledgment.raw() == again.isn + 1);
+    CHECK(f.stats.tcp_time_wait_reused.read() == 1);
+    CHECK(f.tcp.find(key_of(client)) == nullptr);  // cookie mode: nothing stored until the ACK
+  }
+  SECTION("an old SYN in TIME-WAIT gets a challenge ACK") {
+    f.script.send(client.segment(ack, iss, 0, 4));
+    f.script.send(client.segment(ack | fin, iss, 0, 4));
+    f.script.expect_sent(1);
+    f.script.send(plain_client(client.isn - 5000).syn());
+    CHECK(f.script.expect_reply().tcp.flags == ack);
+    CHECK(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+  }
+}
+
+TEST_CASE("RST: exact resets, in window gets a challenge ACK (rate-limited per connection), outside dropped",
           "[unit][tcp]") {
-  tcp_fixture f;
+  app_fixture f;
   const tcp_client client = plain_client();
   const std::uint32_t iss = open(f, client);
   SECTION("exact") {
     f.script.send(client.segment(rst, iss));
     f.script.expect_consumed();
     CHECK(f.tcp.find(key_of(client)) == nullptr);
-    CHECK(f.stats.tcp_connections_closed.read() == 1);
+    REQUIRE(f.app.closed.size() == 1);
+    CHECK(f.app.closed[0] == close_reason::reset);
+    CHECK(f.stats.tcp_closed_reset.read() == 1);
   }
   SECTION("in window, not exact") {
-    f.script.send(client.segment(rst, iss, 1000));
-    const auto r = f.script.expect_reply();
-    CHECK(r.tcp.flags == ack);
-    CHECK(r.tcp.sequence.raw() == iss + 1);
-    CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
-    CHECK(f.stats.tcp_challenge_acks_sent.read() == 1);
+    const auto limit = f.tcp.settings().challenge_acks_per_second;
+    for (std::uint32_t i = 0; i < limit; ++i) {
+      f.script.send(client.segment(rst, iss, 1000 + i));
+      const auto r = f.script.expect_reply();
+      CHECK(r.tcp.flags == ack);
+      CHECK(r.tcp.sequence.raw() == iss + 1);
+      CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
+    }
+    f.script.send(client.segment(rst, iss, 2000));
+    f.script.expect_drop(drop_reason::tcp_challenge_ack_limited);
+    CHECK(f.stats.tcp_challenge_acks_sent.read() == limit);
+    // The budget is per second and per connection: the next second has a fresh one.
+    f.script.advance(1'000'000'000);
+    f.script.send(client.segment(rst, iss, 2001));
+    CHECK(f.script.expect_reply().tcp.flags == ack);
     CHECK(f.tcp.find(key_of(client)) != nullptr);
   }
   SECTION("outside the window") {
@@ -100,8 +274,8 @@ TEST_CASE("established: RST at RCV.NXT closes, in-window RST gets a challenge AC
   }
 }
 
-TEST_CASE("established: a SYN gets a challenge ACK (RFC 5961 §4)", "[unit][tcp]") {
-  tcp_fixture f;
+TEST_CASE("SYN on an established connection gets a challenge ACK (RFC 5961 §4)", "[unit][tcp]") {
+  app_fixture f;
   const tcp_client client = plain_client();
   const std::uint32_t iss = open(f, client);
   f.script.send(client.segment(syn, iss, 10));
@@ -109,90 +283,105 @@ TEST_CASE("established: a SYN gets a challenge ACK (RFC 5961 §4)", "[unit][tcp]
   CHECK(r.tcp.flags == ack);
   CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
   CHECK(f.stats.tcp_challenge_acks_sent.read() == 1);
-  CHECK(f.tcp.find(key_of(client))->state == tcp::tcp_state::established);
+  CHECK(f.tcp.find(key_of(client))->state == tcp_state::established);
 }
 
-TEST_CASE("established: old duplicates and ACKs of unsent data get an ACK", "[unit][tcp]") {
-  tcp_fixture f;
+TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit][tcp]") {
+  app_fixture f;
   const tcp_client client = plain_client();
   const std::uint32_t iss = open(f, client);
-  SECTION("old data") {
-    tcp_segment_spec old = client.segment(ack, iss);
+  SECTION("old data: an ACK, nothing delivered") {
+    tcp_segment_spec old = with_payload(client.segment(ack, iss), std::string(20, 'o'));
     old.sequence -= 50;
-    old.payload.assign(20, std::byte{0});
     f.script.send(old);
+    CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == client.isn + 1);
+    CHECK(f.stats.tcp_out_of_window_acks.read() == 1);
+    CHECK(f.app.received.empty());
   }
   SECTION("SEG.ACK > SND.NXT") {
     f.script.send(client.segment(ack, iss, 0, 5));
+    CHECK(f.script.expect_reply().tcp.flags == ack);
+    CHECK(f.stats.tcp_out_of_window_acks.read() == 1);
   }
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == ack);
-  CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
-  CHECK(f.stats.tcp_out_of_window_acks.read() == 1);
+  SECTION("no ACK flag") {
+    f.script.send(with_payload(client.segment(psh, iss), "xxxxx"));
+    f.script.expect_drop(drop_reason::tcp_ack_missing);
+  }
+  SECTION("data beyond RCV.NXT: a duplicate ACK at once, nothing queued yet") {
+    f.script.send(with_payload(client.segment(ack, iss, 100), "later"));
+    const auto r = f.script.expect_reply();
+    CHECK(r.tcp.flags == ack);
+    CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
+    CHECK(f.stats.tcp_dup_acks_sent.read() == 1);
+    CHECK(f.app.received.empty());
+  }
+  SECTION("a retransmission overlapping delivered data: only the new bytes reach the app") {
+    f.script.send(with_payload(client.segment(ack, iss), "abc"));
+    f.script.send(with_payload(client.segment(ack, iss), "abcdef"));
+    CHECK(f.app.received == "abcdef");
+  }
 }
 
-TEST_CASE("established: no ACK flag is dropped", "[unit][tcp]") {
-  tcp_fixture f;
-  const tcp_client client = plain_client();
+TEST_CASE("PAWS: a segment with an older TSval is answered by an ACK and not delivered", "[unit][tcp]") {
+  app_fixture f;
+  const tcp_client client = full_client();
   const std::uint32_t iss = open(f, client);
-  tcp_segment_spec s = client.segment(net::tcp_flag::psh, iss);
-  s.payload.assign(5, std::byte{0});
-  f.script.send(s);
-  f.script.expect_drop(drop_reason::tcp_ack_missing);
+  tcp_segment_spec fresh = with_payload(client.segment(ack, iss), "new");
+  fresh.options.timestamps = net::tcp_timestamps{6000, 0};
+  f.script.send(fresh);
+  tcp_segment_spec stale = with_payload(client.segment(ack, iss, 3), "old");
+  stale.options.timestamps = net::tcp_timestamps{5500, 0};
+  f.script.send(stale);
+  const auto r = f.script.expect_reply();
+  CHECK(r.tcp.flags == ack);
+  CHECK(r.tcp.acknowledgment.raw() == client.isn + 4);
+  CHECK(f.stats.tcp_paws_rejected.read() == 1);
+  CHECK(f.app.received == "new");
+}
+
+TEST_CASE("handshake: data on the final ACK, or a first data segment when that ACK was lost",
+          "[unit][tcp]") {
+  app_fixture f;
+  const tcp_client client = full_client();
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  tcp_segment_spec first = client.ack_of(syn_ack);
+  SECTION("ACK with data") { first = with_payload(first, "GET /"); }
+  SECTION("the ACK lost: data with PSH") {
+    first = with_payload(first, "GET /");
+    first.flags = ack | psh;
+  }
+  f.script.send(first);
+  f.script.expect_consumed();
+  CHECK(f.app.opened == 1);
+  CHECK(f.app.received == "GET /");
+  CHECK(f.tcp.find(key_of(client))->state == tcp_state::established);
 }
 
 TEST_CASE("one burst: the handshake's ACK, then data and FIN of the same flow", "[unit][tcp]") {
-  tcp_fixture f;
+  app_fixture f;
   const tcp_client client = plain_client();
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
   const std::uint32_t iss = syn_ack.tcp.sequence.raw();
-  tcp_segment_spec data = client.segment(ack, iss);
-  data.payload.assign(10, std::byte{'z'});
-  const tcp_segment_spec finish = client.segment(fin | ack, iss, 10);
-  f.script.send_burst({client.ack_of(syn_ack), data, finish});
-  f.script.expect_consumed(0);
-  CHECK(f.script.expect_reply(1).tcp.acknowledgment.raw() == client.isn + 11);
-  const auto r = f.script.expect_reply(2);
-  CHECK(r.tcp.flags == (fin | ack));
-  CHECK(r.tcp.acknowledgment.raw() == client.isn + 12);
+  f.script.send_burst({client.ack_of(syn_ack), with_payload(client.segment(ack, iss), std::string(10, 'z')),
+                       client.segment(fin | ack, iss, 10)});
+  CHECK(f.app.received == std::string(10, 'z'));
+  CHECK(f.app.peer_closed == 1);
+  const auto out = f.script.expect_sent(1);
+  expect_segment(out[0], fin | ack, iss + 1, client.isn + 12);
 }
 
-TEST_CASE("the ACK completing a handshake may carry data", "[unit][tcp]") {
-  tcp_fixture f;
-  const tcp_client client = full_client();
-  f.script.send(client.syn());
-  tcp_segment_spec a = client.ack_of(f.script.expect_reply());
-  a.payload.assign(7, std::byte{'q'});
-  f.script.send(a);
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.acknowledgment.raw() == client.isn + 8);
-  // Window scaled by our shift 7 once the handshake is over: 262140 >> 7.
-  CHECK(r.tcp.window == 262140 >> 7);
-}
-
-// Regression (test/e2e/test_syn_flood.py): with no FIN retransmission timer, a connection whose
-// peer's final ACK was lost stayed in LAST-ACK, and in the table, for ever.
-TEST_CASE("LAST-ACK whose final ACK is lost is erased after last_ack_timeout", "[unit][tcp]") {
-  tcp_fixture f;
-  const tcp_client client = full_client();
+TEST_CASE("sequence numbers wrap around 2^32 on both sides", "[unit][tcp]") {
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = plain_client(0xFFFFFFF0U);
   const std::uint32_t iss = open(f, client);
-  f.script.send(client.segment(fin | ack, iss));
-  CHECK(f.script.expect_reply().tcp.flags == (fin | ack));
-  CHECK(f.tcp.last_ack_count() == 1);
-  const std::uint64_t closed_before = f.stats.tcp_connections_closed.read();
-
-  // Any burst advances the lists' clock; a segment of another flow (to a closed port) will do.
-  const tcp_client other = full_client(40001, 5000);
-  tcp_segment_spec probe = other.syn();
-  probe.destination_port = 4444;
-  f.script.advance(f.tcp.settings().last_ack_timeout_ns - 1);
-  f.script.send(probe);
-  CHECK(f.tcp.find(key_of(client)) != nullptr);  // not yet
-  f.script.advance(1);
-  f.script.send(probe);
-  CHECK(f.tcp.find(key_of(client)) == nullptr);
-  CHECK(f.tcp.last_ack_count() == 0);
-  CHECK(f.tcp.connection_count() == 0);
-  CHECK(f.stats.tcp_connections_closed.read() == closed_before + 1);
+  const std::string text(40, 'w');  // crosses 2^32: 0xFFFFFFF1 + 40
+  f.script.send(with_payload(client.segment(ack | psh, iss), text));
+  CHECK(f.app.received == text);
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.acknowledgment.raw() == 0xFFFFFFF1U + 40);
+  f.script.send(with_payload(client.segment(ack | psh, iss, 40, 40), "more"));
+  CHECK(f.app.received == text + "more");
 }

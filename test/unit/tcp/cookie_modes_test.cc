@@ -60,7 +60,19 @@ TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
   CHECK(f.tcp.half_open_count() == 1);
-  f.script.advance(12'000'000'001ULL);
+  // Meanwhile the SYN-ACK is retransmitted with RFC 6298 back-off from the initial RTO: 1, 3, 7 s.
+  for (const std::uint64_t interval_ms : {1000, 2000, 4000}) {
+    f.script.advance_and_poll(interval_ms * 1'000'000 - 2'000'000);
+    f.script.expect_sent_nothing();
+    f.script.advance_and_poll(4'000'000);
+    const auto again = f.script.expect_sent(1);
+    CHECK(again[0].tcp.flags == (net::tcp_flag::syn | net::tcp_flag::ack));
+    CHECK(again[0].tcp.sequence == syn_ack.tcp.sequence);
+    CHECK(again[0].options.mss == syn_ack.options.mss);
+  }
+  CHECK(f.stats.tcp_syn_ack_retransmits.read() == 3);
+  f.script.advance_and_poll(12'002'000'000ULL - (f.script.now() - t0_ns));
+  f.script.sent();
   f.script.send(client.ack_of(syn_ack));
   // Expired before this burst: the ACK meets the listener, and in mode off nothing validates it.
   const auto r = f.script.expect_reply();

@@ -35,16 +35,28 @@ inline tcp::tcp_settings test_settings(config::cookie_mode mode = config::cookie
   s.backlog_capacity = 8;
   s.auto_threshold = 4;
   s.backlog_timeout_ns = 12'000'000'000ULL;
+  s.local_mac = server_mac;
   return s;
 }
 
+// One lcore_tcp with heap buffers and a capturing sink (what the engine's mbufs and TX staging
+// are to it); listener 0 is port 80, listener 1 port 7. Apps are attached by the test.
+inline std::vector<config::listener_config> test_listeners() { return {{80, "http", {}}, {7, "echo", {}}}; }
+
 struct tcp_fixture {
-  explicit tcp_fixture(const tcp::tcp_settings& settings = test_settings())
-      : tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}), script(tcp, t0_ns, &stats) {
+  explicit tcp_fixture(const tcp::tcp_settings& settings = test_settings(),
+                       std::vector<config::listener_config> listener_list = test_listeners())
+      : listeners(std::move(listener_list)),
+        tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns),
+        script(tcp, t0_ns, &stats) {
     tcp.update_keys(test_keys(t0_ns));
+    tcp.attach_io(buffers, sink);
+    script.attach_sink(sink);
   }
-  std::vector<config::listener_config> listeners{{80, "http", {}}, {7, "echo", {}}};
+  std::vector<config::listener_config> listeners;
   stats::lcore_stats stats;
+  heap_buffer_pool buffers;
+  capture_sink sink{buffers};
   tcp::lcore_tcp tcp;
   tcp_script script;
 };

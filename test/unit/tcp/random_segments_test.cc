@@ -44,7 +44,7 @@ TEST_CASE("random segments: replies well-formed, limits kept", "[unit][tcp]") {
     }
     const auto verdicts = f.script.send_burst(burst);
     for (std::size_t i = 0; i < verdicts.size(); ++i) {
-      if (verdicts[i].what != pipeline::action::transmit) {
+      if (verdicts[i].what != packet::action::transmit) {
         continue;
       }
       const decoded_frame d = decode_tcp_frame(f.script.frame_bytes(i));

@@ -1,0 +1,36 @@
+#pragma once
+// The TCP segments of one burst, collected by ipv4_input and handed to lib/tcp in one call
+// after the per-frame loop, so the connection table can hash and look up the whole burst at
+// once (STYLE.md §4; the rte_hash lookup-bulk pattern). Header-only and pure, so lib/tcp can
+// include it without depending on the pipeline.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "net/ipv4.hh"
+
+namespace rampart::packet {
+
+// A TCP segment inside frames[frame_index] whose IPv4 header has been fully validated
+// (version, lengths, checksum, not a fragment, source not martian, destination ours). Nothing
+// of the TCP header has been checked yet: l4_length may be below 20.
+struct tcp_segment {
+  std::uint32_t frame_index = 0;  // into the burst's frames and verdicts spans
+  std::uint16_t l3_offset = 0;    // IPv4 header, from frame.data
+  std::uint16_t l4_offset = 0;    // TCP header, from frame.data (l3_offset + IHL*4)
+  std::uint16_t l4_length = 0;    // TCP header + data; Ethernet padding excluded
+  net::ipv4_header ip;            // validated IPv4 fields (addresses, TTL, ID, DSCP...)
+};
+
+struct tcp_segment_batch {
+  // process_burst works through bursts in chunks of this many frames, so a batch never fills.
+  static constexpr std::size_t capacity = 64;
+
+  std::array<tcp_segment, capacity> segments;
+  std::uint16_t count = 0;
+
+  std::span<const tcp_segment> view() const noexcept { return {segments.data(), count}; }
+};
+
+}  // namespace rampart::packet

@@ -1,0 +1,53 @@
+#pragma once
+// Entry point of the pure datapath: classify each frame of a burst by EtherType and run the step
+// that owns it (arp_input, ipv4_input → icmp_input), and hand the burst's TCP segments to the
+// handler registered in the context (lib/tcp, composed by the engine: the pipeline never depends
+// on the layer above it). Every step answers in place or returns a drop reason; nothing
+// allocates, locks or throws.
+#include <cstdint>
+#include <span>
+
+#include "net/addresses.hh"
+#include "packet/frame.hh"
+#include "packet/tcp_batch.hh"
+#include "pipeline/neighbour_table.hh"
+#include "stats/counters.hh"
+
+namespace rampart::pipeline {
+
+// The L2/L3 identity of the port an lcore serves.
+struct port_identity {
+  net::mac_address mac;
+  net::ipv4_interface_address ip;
+};
+
+// The layer above that takes a chunk's TCP segments (lib/tcp's tcp_input_burst, registered by
+// the engine): it must write verdicts[s.frame_index] for every segment s and count what it
+// decides, as every step does.
+struct tcp_handler {
+  using function = void (*)(void* context, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                            std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept;
+  function handle = nullptr;  // null: TCP segments are dropped as tcp_unhandled
+  void* context = nullptr;
+};
+
+// Everything one worker lcore owns for the datapath. Never shared between lcores.
+struct lcore_context {
+  port_identity identity;
+  packet::tx_offload_caps offload_caps;
+  neighbour_table neighbours;
+  stats::lcore_stats* stats = nullptr;
+  tcp_handler tcp;
+};
+
+// Processes frames[i] for every i and writes verdicts[i]; both spans have the same size.
+// now_ns is wall-clock time (Unix epoch, ns) as the engine's TSC-derived clock reads it.
+void process_burst(lcore_context& ctx, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                   std::uint64_t now_ns) noexcept;
+
+// Writes a gratuitous ARP request announcing `identity` (RFC 5227 §3: sender and target IP both
+// ours, target MAC zero, broadcast destination) into buffer; returns its length, or 0 when the
+// buffer is shorter than the 60-byte minimum Ethernet frame.
+std::uint16_t build_gratuitous_arp(const port_identity& identity, std::span<std::byte> buffer) noexcept;
+
+}  // namespace rampart::pipeline

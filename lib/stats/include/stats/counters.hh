@@ -1,0 +1,140 @@
+#pragma once
+// Per-lcore counters. Each lcore owns one lcore_stats and is its only writer; telemetry and the
+// periodic printer read it from the control thread. Counters are relaxed atomics written with a
+// plain load+store (no locked RMW: there is one writer), so on x86 an increment costs what a
+// plain `++` does while a reader never sees a torn value.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <span>
+
+#include "stats/drop_reason.hh"
+
+// X(name, description). Events that are not drops. docs/stats.md documents every one.
+#define RAMPART_EVENT_COUNTERS(X)                                                                  \
+  X(rx_packets, "frames received")                                                                 \
+  X(rx_bytes, "bytes received (Ethernet header included, FCS excluded)")                          \
+  X(tx_packets, "frames transmitted")                                                              \
+  X(tx_bytes, "bytes transmitted")                                                                 \
+  X(dropped, "frames dropped, all reasons together (see drop.*)")                                  \
+  X(consumed, "frames handled with nothing to send back (ARP replies to us, pure ACKs, RSTs)")     \
+  X(arp_requests_answered, "ARP requests for our address that got a reply")                       \
+  X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
+  X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
+  X(icmp_echo_replied, "ICMP echo requests answered")                                              \
+  /* Apps (lib/app, docs/apps.md) */                                                               \
+  X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
+  X(echo_bytes, "bytes the echo app sent back")                                                    \
+  X(echo_aborts, "echo connections aborted: the peer kept sending without reading, past the hold limit") \
+  X(discard_bytes, "bytes the discard app received and dropped")                                   \
+  X(http_requests, "HTTP requests answered with the configured response")                          \
+  X(http_responses_400, "HTTP 400 sent (malformed request), then close")                           \
+  X(http_responses_414, "HTTP 414 sent (request line longer than max_header_bytes), then close")   \
+  X(http_responses_431, "HTTP 431 sent (request headers longer than max_header_bytes), then close") \
+  X(http_responses_501, "HTTP 501 sent (Transfer-Encoding in a request), then close")              \
+  X(http_responses_505, "HTTP 505 sent (HTTP major version other than 1), then close")             \
+  X(http_aborts, "HTTP connections aborted: max_pipelined responses waiting while the client does not read") \
+  /* TCP listener path (lib/tcp) */                                                                \
+  X(tcp_syn_received, "SYNs received on a listening port")                                         \
+  X(tcp_syncookies_sent, "SYN-ACKs whose ISN is a SYN cookie")                                     \
+  X(tcp_syncookies_validated, "ACKs whose cookie verified (a connection was then opened or refused)") \
+  X(tcp_syn_backlog_used, "SYN-ACKs answered from the stateful SYN backlog (cookie modes auto/off)") \
+  X(tcp_connections_opened, "connections that reached ESTABLISHED")                                \
+  X(tcp_connections_closed, "connections removed from the table (FIN close or RST)")              \
+  X(tcp_rst_sent, "RST segments sent")                                                             \
+  X(tcp_challenge_acks_sent, "challenge ACKs sent for in-window-but-not-exact RSTs/SYNs (RFC 5961)") \
+  X(tcp_table_full_refusals, "valid handshakes refused because the connection table was full")    \
+  X(tcp_cookie_bad_hash, "ACKs to a listener refused with RST: cookie hash does not verify")        \
+  X(tcp_cookie_expired, "ACKs to a listener refused with RST: cookie older than the validity window") \
+  X(tcp_cookie_future, "ACKs to a listener refused with RST: cookie tick ahead of the tolerated skew") \
+  X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
+  X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
+  X(tcp_connections_active, "gauge: connections in this lcore's table")                           \
+  /* TCP data path */                                                                             \
+  X(tcp_segments_in, "segments of known connections processed")                                   \
+  X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
+  X(tcp_bytes_in, "payload bytes delivered in order to apps")                                       \
+  X(tcp_bytes_out, "payload bytes sent, retransmissions included")                                  \
+  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout or probe)")              \
+  X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
+  X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
+  X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
+  X(tcp_out_of_order, "segments with data beyond RCV.NXT (not queued yet: answered by a duplicate ACK)") \
+  X(tcp_paws_rejected, "segments older than TS.Recent, answered by an ACK (PAWS, RFC 7323 5.3)")   \
+  X(tcp_delayed_acks, "ACKs sent by the delayed-ACK timer")                                         \
+  X(tcp_window_updates_sent, "ACKs sent because the app released held data and the window reopened") \
+  X(tcp_zero_window_received, "ACKs that closed the peer's window to zero")                        \
+  X(tcp_zero_window_probes, "zero-window probes sent (persist timer, RFC 9293 3.8.6.1)")           \
+  X(tcp_send_buffer_full, "stream sends cut short because the send buffer was full")               \
+  X(tcp_tx_no_buffer, "segments not built: the mbuf pool was empty (sent on a later turn)")        \
+  X(tcp_tx_staging_full, "segments not built: this turn's TX staging was full (sent on a later turn)") \
+  X(tcp_time_wait_reused, "SYNs that reopened a TIME-WAIT connection (RFC 6191)")                  \
+  X(tcp_closed_normal, "connections closed by FIN in both directions")                               \
+  X(tcp_closed_reset, "connections closed by the peer's RST")                                        \
+  X(tcp_closed_timeout, "connections aborted after the retransmission limit")                        \
+  X(tcp_closed_idle, "connections aborted by the listener's idle timeout")                           \
+  X(tcp_closed_aborted, "connections aborted by their app (RST sent)")                               \
+  X(tcp_closed_shutdown, "connections reset at engine shutdown")
+
+namespace rampart::stats {
+
+class counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept {
+    _value.store(_value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // For gauges (table occupancy and the like), written by the owner only.
+  void set(std::uint64_t v) noexcept { _value.store(v, std::memory_order_relaxed); }
+  std::uint64_t read() const noexcept { return _value.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> _value{0};
+};
+
+struct alignas(64) lcore_stats {
+#define RAMPART_X(name, description) counter name;
+  RAMPART_EVENT_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  std::array<counter, drop_reason_count> drops;
+
+  void count_drop(drop_reason reason) noexcept {
+    drops[static_cast<std::size_t>(reason)].add();
+    dropped.add();
+  }
+  std::uint64_t drops_of(drop_reason reason) const noexcept {
+    return drops[static_cast<std::size_t>(reason)].read();
+  }
+};
+
+inline constexpr std::size_t event_counter_count = 0
+#define RAMPART_X(name, description) +1
+    RAMPART_EVENT_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+    ;
+
+// A plain copy of counters, summed over lcores or taken from one; what readers work with.
+struct snapshot {
+#define RAMPART_X(name, description) std::uint64_t name = 0;
+  RAMPART_EVENT_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  std::array<std::uint64_t, drop_reason_count> drops{};
+
+  void accumulate(const lcore_stats& s) noexcept {
+#define RAMPART_X(name, description) name += s.name.read();
+    RAMPART_EVENT_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+    for (std::size_t i = 0; i < drop_reason_count; ++i) {
+      drops[i] += s.drops[i].read();
+    }
+  }
+};
+
+inline snapshot sum(std::span<const lcore_stats* const> per_lcore) noexcept {
+  snapshot total;
+  for (const lcore_stats* s : per_lcore) {
+    total.accumulate(*s);
+  }
+  return total;
+}
+
+}  // namespace rampart::stats

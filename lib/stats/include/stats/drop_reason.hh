@@ -1,0 +1,87 @@
+#pragma once
+// Every reason the datapath drops a frame, one per-lcore counter each (docs/stats.md documents
+// them all; keep that file in step with this list). The datapath never throws: a malformed or
+// unwanted packet is data, and the step that refuses it returns one of these.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+// X(name, description). Append new reasons inside the group of the step that produces them.
+#define RAMPART_DROP_REASONS(X)                                                                    \
+  /* Ethernet (classify) */                                                                        \
+  X(eth_truncated, "frame shorter than an Ethernet header")                                        \
+  X(eth_not_for_us, "destination MAC is neither ours nor broadcast")                               \
+  X(eth_unsupported_ethertype, "EtherType other than ARP or IPv4 (IPv6, VLAN, LLDP, ...)")         \
+  /* ARP */                                                                                        \
+  X(arp_malformed, "ARP shorter than 28 bytes or not Ethernet/IPv4 (htype/ptype/hlen/plen)")       \
+  X(arp_not_for_us, "ARP whose target address is not ours (requests for others, gratuitous ARP)")  \
+  X(arp_unsupported_op, "ARP operation other than request or reply")                               \
+  /* IPv4 input (RFC 791, RFC 1122 3.2.1) */                                                       \
+  X(ipv4_truncated, "frame too short for a 20-byte IPv4 header")                                   \
+  X(ipv4_bad_version, "IP version field is not 4")                                                 \
+  X(ipv4_bad_ihl, "IHL below 5 or header longer than the frame")                                   \
+  X(ipv4_bad_total_length, "total length below the header length or beyond the frame")            \
+  X(ipv4_bad_checksum, "IPv4 header checksum does not verify")                                     \
+  X(ipv4_fragment, "fragment (MF set or offset non-zero); rampart does not reassemble")            \
+  X(ipv4_martian_source, "source is 0/8, loopback, multicast, 240/4, our subnet broadcast or our own address (RFC 1122 3.2.1.3)") \
+  X(ipv4_not_our_address, "destination is not the port's address")                                 \
+  X(ipv4_link_broadcast, "unicast datagram received via link-layer broadcast (RFC 1122 3.3.6)")    \
+  X(ipv4_unsupported_protocol, "IP protocol other than ICMP or TCP")                               \
+  /* ICMP (RFC 792, RFC 1122 3.2.2) */                                                             \
+  X(icmp_truncated, "ICMP message shorter than its 8-byte header")                                 \
+  X(icmp_bad_checksum, "ICMP checksum does not verify")                                            \
+  X(icmp_unsupported_type, "ICMP type other than echo request (replies, errors, ...)")             \
+  /* TCP: the listener path replaces this with precise reasons */                                  \
+  X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
+  /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \
+  X(tcp_truncated, "IP payload shorter than a 20-byte TCP header")                                 \
+  X(tcp_bad_data_offset, "TCP data offset below 5 or beyond the IP payload")                       \
+  X(tcp_bad_checksum, "TCP checksum (pseudo-header included) does not verify")                     \
+  X(tcp_bad_options, "malformed TCP option list (bad length, runs past the header)")               \
+  X(tcp_rst_no_connection, "RST for no connection, to a closed or listening port (RFC 9293 3.10.7.1-2)") \
+  X(tcp_no_syn_or_ack, "segment to a listening port with neither SYN, ACK nor RST (RFC 9293 3.10.7.2)") \
+  X(tcp_syn_no_cookie_key, "SYN needing a cookie while the key of the current epoch is missing")  \
+  X(tcp_syn_backlog_full, "SYN dropped: cookies off and the per-lcore SYN backlog is full")       \
+  X(tcp_reply_too_large, "the reply does not fit the frame's capacity")                            \
+  X(tcp_rst_out_of_window, "RST outside the receive window of its connection (RFC 5961 3.2)")      \
+  X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
+  X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
+  X(tcp_challenge_ack_limited, "RST/SYN that earned a challenge ACK past the per-connection rate limit (RFC 5961 7)") \
+  /* Engine */                                                                                     \
+  X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
+  X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \
+  X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames") \
+  X(rx_oversized, "frame longer than port.mtu + 14 (Ethernet header) in one mbuf")
+
+namespace rampart::stats {
+
+enum class drop_reason : std::uint16_t {
+#define RAMPART_X(name, description) name,
+  RAMPART_DROP_REASONS(RAMPART_X)
+#undef RAMPART_X
+};
+
+inline constexpr std::size_t drop_reason_count = 0
+#define RAMPART_X(name, description) +1
+    RAMPART_DROP_REASONS(RAMPART_X)
+#undef RAMPART_X
+    ;
+
+inline constexpr std::array<std::string_view, drop_reason_count> drop_reason_names = {
+#define RAMPART_X(name, description) #name,
+    RAMPART_DROP_REASONS(RAMPART_X)
+#undef RAMPART_X
+};
+
+inline constexpr std::array<std::string_view, drop_reason_count> drop_reason_descriptions = {
+#define RAMPART_X(name, description) description,
+    RAMPART_DROP_REASONS(RAMPART_X)
+#undef RAMPART_X
+};
+
+constexpr std::string_view name_of(drop_reason reason) noexcept {
+  return drop_reason_names[static_cast<std::size_t>(reason)];
+}
+
+}  // namespace rampart::stats

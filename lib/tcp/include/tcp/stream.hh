@@ -1,0 +1,93 @@
+#pragma once
+// The application interface of rampart's TCP: what an app sees of an established connection
+// (stream) and the callbacks it implements (application). One application instance serves one
+// listener on one worker lcore; it is never shared between lcores, so it needs no locking.
+//
+// Lifetime: a `stream&` passed to a callback is valid during that callback only; the connection
+// it stands for lives from on_open until on_close returns. An app that needs per-connection state
+// hangs it on set_context() in on_open and frees it in on_close.
+//
+//   on_open(s)             the handshake completed (ESTABLISHED)
+//   on_data(s, view)       in-order bytes; view.data stays valid during the call, or as long as
+//                          the app holds the view's buffer (stream::retain)
+//   on_writable(s)         send space was freed after send() accepted less than asked
+//   on_peer_closed(s)      the peer's FIN: it sends no more. The stream still sends until the
+//                          app calls close() (CLOSE-WAIT, RFC 9293 §3.6); default: close()
+//   on_close(s, reason)    the last call for this stream
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "flow/flow_key.hh"
+#include "packet/buffer.hh"
+
+namespace rampart::tcp {
+
+// Why a stream ended (on_close).
+enum class close_reason : std::uint8_t {
+  closed,        // orderly: both FINs sent and acknowledged (whoever closed first)
+  reset,         // the peer sent an acceptable RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
+  timeout,       // retransmissions unanswered past the retry limit (RFC 9293 §3.8.3, R2)
+  idle_timeout,  // nothing received for the listener's idle timeout
+  aborted,       // the app called abort(): we sent a RST
+  shutdown,      // the engine is stopping
+};
+std::string_view to_string(close_reason reason) noexcept;
+
+// In-order received bytes, zero-copy over the receive buffer they arrived in.
+struct data_view {
+  const std::byte* data = nullptr;
+  std::uint32_t length = 0;
+  void* buffer = nullptr;  // the receive buffer (packet::buffer::handle): see stream::retain
+
+  std::span<const std::byte> bytes() const noexcept { return {data, length}; }
+};
+
+class stream {
+ public:
+  // Copies up to data.size() bytes into the connection's send buffer (bounded by
+  // tcp.send_buffer in the config) and returns how many it took: fewer means the buffer is
+  // full, and on_writable follows once the peer acknowledges data. 0 after close() or abort().
+  virtual std::size_t send(std::span<const std::byte> data) noexcept = 0;
+  // Bytes send() would accept now.
+  virtual std::size_t send_space() const noexcept = 0;
+  // Zero-copy send: a buffer from allocate_buffer(), filled by the app (length set), joins the
+  // send queue as it is. False (the buffer stays the app's) when it does not fit in send_space()
+  // or the stream is closing.
+  virtual bool send_buffer(const packet::buffer& buffer) noexcept = 0;
+  // A buffer to fill for send_buffer(); nullopt when the lcore's pool is empty.
+  virtual std::optional<packet::buffer> allocate_buffer() noexcept = 0;
+  // Keeps a received view's buffer past the callback; release_buffer(view) gives it back, in
+  // this stream's callbacks, on_close at the latest. Held bytes count against the receive
+  // window the connection advertises, so an app that holds data slows its peer down (RFC 9293
+  // §3.8.6.2.2) and a release that reopens the window sends a window update.
+  virtual void retain_buffer(const data_view& view) noexcept = 0;
+  virtual void release_buffer(const data_view& view) noexcept = 0;
+
+  // FIN after everything queued has been sent (RFC 9293 §3.10.4); sending ends here.
+  virtual void close() noexcept = 0;
+  // RST now, queued data discarded (RFC 9293 §3.10.5); on_close(aborted) follows at once.
+  virtual void abort() noexcept = 0;
+
+  virtual void* context() const noexcept = 0;
+  virtual void set_context(void* context) noexcept = 0;
+  // The connection's 4-tuple (remote = the client), host byte order.
+  virtual flow::flow_key key() const noexcept = 0;
+
+ protected:
+  ~stream() = default;
+};
+
+class application {
+ public:
+  virtual ~application() = default;
+  virtual void on_open(stream& s) noexcept = 0;
+  virtual void on_data(stream& s, data_view data) noexcept = 0;
+  virtual void on_writable(stream& s) noexcept { static_cast<void>(s); }
+  virtual void on_peer_closed(stream& s) noexcept { s.close(); }
+  virtual void on_close(stream& s, close_reason reason) noexcept = 0;
+};
+
+}  // namespace rampart::tcp

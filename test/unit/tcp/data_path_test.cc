@@ -1,0 +1,320 @@
+// The send side and flow control as scripted exchanges: segmentation to the peer's MSS and
+// window, Nagle on and off, the RFC 6298 retransmission timer with back-off, the persist timer
+// and zero-window probes, the send buffer's bound and on_writable, a full mbuf pool or TX ring
+// (nothing lost: sent on a later turn), window updates when the app releases held data, app
+// abort, the idle timeout. Every test ends with no buffer left in use (app_fixture).
+#include <catch2/catch.hpp>
+
+#include "fixture.hh"
+#include "recording_app.hh"
+
+using namespace rampart;
+using namespace rampart::test;
+using net::tcp_flag::ack;
+using net::tcp_flag::fin;
+using net::tcp_flag::psh;
+using net::tcp_flag::rst;
+using tcp::close_reason;
+
+namespace {
+
+struct app_fixture : tcp_fixture {
+  explicit app_fixture(const tcp::tcp_settings& s = test_settings(),
+                       std::vector<config::listener_config> l = test_listeners())
+      : tcp_fixture(s, std::move(l)) {
+    tcp.set_application(0, &app);
+    script.attach_pool(buffers);
+  }
+  ~app_fixture() {
+    tcp.shutdown(script.now());
+    sink.take();
+    CHECK(buffers.in_use() == 0);
+    CHECK(buffers.bad_releases() == 0);
+  }
+  recording_app app;
+};
+
+// A client with MSS `mss` and window `window`, no other option. A cookie carries the MSS as an
+// index into cookie::mss_table (536, 1300, 1440, 1460): tests use table values.
+tcp_client sized_client(std::uint16_t mss, std::uint16_t window) {
+  tcp_client c;
+  c.base.options.mss = mss;
+  c.base.window = window;
+  return c;
+}
+
+std::uint32_t open(app_fixture& f, const tcp_client& client) {
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  f.script.send(client.ack_of(syn_ack));
+  f.script.expect_consumed();
+  return syn_ack.tcp.sequence.raw();
+}
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>('a' + i % 26);
+  }
+  return s;
+}
+
+std::span<const std::byte> as_span(const std::string& s) { return std::as_bytes(std::span{s.data(), s.size()}); }
+
+tcp_segment_spec with(tcp_segment_spec s, const std::string& text) {
+  s.payload = bytes_of(text);
+  return s;
+}
+
+// A pure ACK from the client: `sent` bytes of its own sent so far, `acked` of ours acknowledged.
+tcp_segment_spec ack_at(const tcp_client& c, std::uint32_t iss, std::uint32_t sent, std::uint32_t acked,
+                        std::uint16_t window) {
+  tcp_segment_spec s = c.segment(ack, iss, sent, acked);
+  s.window = window;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("send: segments of the peer's MSS within its window; the rest as the window opens", "[unit][tcp]") {
+  app_fixture f;
+  const std::string text = pattern(3000);
+  f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 3000); };
+  const tcp_client client = sized_client(1300, 2600);
+  const std::uint32_t iss = open(f, client);
+  auto out = f.script.expect_sent(2);  // 2600 bytes of window: two full segments
+  CHECK(out[0].payload_length == 1300);
+  CHECK(out[0].tcp.sequence.raw() == iss + 1);
+  CHECK(out[1].payload_length == 1300);
+  CHECK(out[1].tcp.sequence.raw() == iss + 1301);
+  CHECK(out[1].tcp.flags == ack);  // PSH only on the segment that empties the queue
+  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text.substr(0, 2600));
+  // Half acknowledged: 1300 bytes of window free, 400 to send, 1300 in flight: Nagle waits.
+  f.script.send(ack_at(client, iss, 0, 1300, 2600));
+  f.script.expect_sent_nothing();
+  f.script.send(ack_at(client, iss, 0, 2600, 2600));
+  out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.sequence.raw() == iss + 2601);
+  CHECK(out[0].tcp.flags == (ack | psh));
+  CHECK(text_of(out[0].payload) == text.substr(2600));
+  f.script.send(ack_at(client, iss, 0, 3000, 2600));
+  f.script.expect_sent_nothing();
+  CHECK(f.tcp.armed_timers() == 0);
+}
+
+TEST_CASE("send: Nagle holds a short segment while data is unacknowledged; off per listener", "[unit][tcp]") {
+  const bool nagle = GENERATE(true, false);
+  auto listeners = test_listeners();
+  listeners[0].nagle = nagle;
+  app_fixture f{test_settings(), listeners};
+  f.app.on_data_do = [](tcp::stream& s, tcp::data_view) { s.send(std::as_bytes(std::span{"ok", 2})); };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.send(tcp_segment_spec{with(client.segment(ack, iss), "1")});
+  CHECK(f.script.expect_sent(1)[0].payload_length == 2);
+  f.script.send(tcp_segment_spec{with(client.segment(ack, iss, 1), "2")});  // "ok" unacknowledged
+  if (nagle) {
+    f.script.expect_sent_nothing();  // Nagle holds "ok"; the ACK of "2" is delayed
+    f.script.send(ack_at(client, iss, 2, 2, 60000));
+    const auto out = f.script.expect_sent(1);
+    CHECK(out[0].payload_length == 2);
+    CHECK(out[0].tcp.sequence.raw() == iss + 3);
+  } else {
+    const auto out = f.script.expect_sent(1);
+    CHECK(out[0].payload_length == 2);
+    CHECK(out[0].tcp.sequence.raw() == iss + 3);
+  }
+}
+
+TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment, Karn", "[unit][tcp]") {
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.send(with(client.segment(ack | psh, iss), "abc"));
+  f.script.expect_sent(1);
+  // Acknowledged after 50 ms: SRTT 50 ms, RTTVAR 25 ms, RTO = max(200 ms floor, 150 ms).
+  f.script.advance_and_poll(50'000'000);
+  f.script.send(ack_at(client, iss, 3, 3, 60000));
+  const tcp::connection* c = f.tcp.find(key_of(client));
+  REQUIRE(c != nullptr);
+  CHECK(c->rtt.srtt_us() == 50'000);
+  CHECK(c->rtt.rttvar_us() == 25'000);
+  CHECK(c->rtt.rto_us() == 200'000);
+
+  f.script.send(with(client.segment(ack | psh, iss, 3, 3), "def"));
+  const auto first = f.script.expect_sent(1);
+  f.script.advance_and_poll(198'000'000);
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(4'000'000);
+  auto again = f.script.expect_sent(1);
+  CHECK(again[0].tcp.sequence == first[0].tcp.sequence);
+  CHECK(text_of(again[0].payload) == "def");
+  f.script.advance_and_poll(396'000'000);  // back-off: 400 ms
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(8'000'000);
+  again = f.script.expect_sent(1);
+  CHECK(text_of(again[0].payload) == "def");
+  // Karn: the ACK of a retransmitted segment gives no RTT sample.
+  f.script.send(ack_at(client, iss, 6, 6, 60000));
+  CHECK(c->rtt.srtt_us() == 50'000);
+  CHECK(f.stats.tcp_rto_expiries.read() == 2);
+  CHECK(f.stats.tcp_retransmitted_segments.read() == 2);
+}
+
+TEST_CASE("persist: a zero window is probed with one byte, with back-off, until it opens", "[unit][tcp]") {
+  app_fixture f;
+  const std::string text = pattern(1500);
+  f.app.on_data_do = [&](tcp::stream& s, tcp::data_view) { s.send(as_span(text)); };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  tcp_segment_spec closed = with(client.segment(ack, iss), "go");
+  closed.window = 0;
+  f.script.send(closed);
+  f.script.expect_sent_nothing();  // nothing fits a zero window; the ACK is delayed
+  CHECK(f.stats.tcp_zero_window_received.read() == 1);
+  f.script.advance_and_poll(50'000'000);
+  CHECK(f.script.expect_sent(1)[0].payload_length == 0);
+  f.script.advance_and_poll(954'000'000);  // the initial RTO after the window closed
+  auto probe = f.script.expect_sent(1);
+  CHECK(probe[0].payload_length == 1);
+  CHECK(probe[0].tcp.sequence.raw() == iss + 1);
+  CHECK(f.stats.tcp_zero_window_probes.read() == 1);
+  f.script.advance_and_poll(1'996'000'000);
+  f.script.expect_sent_nothing();  // backed off to 2 s
+  f.script.advance_and_poll(8'000'000);
+  probe = f.script.expect_sent(1);
+  CHECK(probe[0].payload_length == 1);
+  // The window opens (the probe byte acknowledged): the rest flows.
+  f.script.send(ack_at(client, iss, 2, 1, 60000));
+  auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.sequence.raw() == iss + 2);
+  CHECK(out[0].payload_length == 1300);
+  f.script.send(ack_at(client, iss, 2, 1301, 60000));  // Nagle held the 199-byte tail until now
+  out = f.script.expect_sent(1);
+  CHECK(out[0].payload_length == 199);
+  CHECK(f.stats.tcp_retransmitted_segments.read() == 1);  // the second probe
+}
+
+TEST_CASE("send buffer: bounded by tcp.send_buffer; on_writable once the peer acknowledges", "[unit][tcp]") {
+  tcp::tcp_settings settings = test_settings();
+  settings.send_buffer = 4000;
+  app_fixture f{settings};
+  const std::string text = pattern(10000);
+  std::size_t accepted = 0;
+  f.app.on_open_do = [&](tcp::stream& s) {
+    accepted = s.send(as_span(text));
+    CHECK(s.send_space() == 0);
+  };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  CHECK(accepted == 4000);
+  CHECK(f.stats.tcp_send_buffer_full.read() == 1);
+  f.script.expect_sent(3);  // 3 x 1300; the 100-byte tail waits for an ACK (Nagle)
+  f.script.send(ack_at(client, iss, 0, 2600, 60000));
+  CHECK(f.app.writable == 1);
+}
+
+TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later turn", "[unit][tcp]") {
+  app_fixture f;
+  const std::string text = pattern(2600);
+  f.app.on_open_do = [&](tcp::stream& s) { s.send(as_span(text)); };
+  const bool pool_empty = GENERATE(true, false);
+  const tcp_client client = sized_client(1300, 60000);
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  if (pool_empty) {
+    f.buffers.set_limit(f.buffers.in_use() + 3);  // the received frame and the send queue's two chunks
+  } else {
+    f.sink.refuse(true);
+  }
+  f.script.send(client.ack_of(syn_ack));
+  f.script.expect_sent_nothing();
+  CHECK((pool_empty ? f.stats.tcp_tx_no_buffer.read() : f.stats.tcp_tx_staging_full.read()) >= 1);
+  f.buffers.set_limit(1 << 20);
+  f.sink.refuse(false);
+  f.script.advance_and_poll(3'000'000);
+  const auto out = f.script.expect_sent(2);
+  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text);
+}
+
+TEST_CASE("receive window: data the app holds closes it; a release reopens it with an update", "[unit][tcp]") {
+  tcp::tcp_settings settings = test_settings();
+  settings.receive_window = 3000;
+  settings.send_buffer = 1000;
+  app_fixture f{settings};
+  f.app.hold = true;
+  f.app.release_on_writable = true;
+  const std::string text = pattern(2000);
+  f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1000); };  // < MSS, nothing in flight: sent
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.expect_sent(1);
+  f.script.send(with(client.segment(ack, iss), pattern(1000)));
+  f.script.send(with(client.segment(ack, iss, 1000), pattern(1000)));
+  CHECK(f.script.expect_sent(1)[0].tcp.window == 1000);  // 3000 - 2000 held
+  f.script.send(with(client.segment(ack, iss, 2000), pattern(1000)));
+  f.script.advance_and_poll(50'000'000);
+  CHECK(f.script.expect_sent(1)[0].tcp.window == 0);
+  // Beyond a zero window: not accepted, answered with an ACK.
+  f.script.send(with(client.segment(ack, iss, 3000), "x"));
+  CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == client.isn + 3001);
+  CHECK(f.app.received.size() == 3000);
+  // The peer acknowledges our data: on_writable, the app releases what it held, the window
+  // reopens and an update tells the peer.
+  f.script.send(ack_at(client, iss, 3000, 1000, 60000));
+  CHECK(f.app.writable == 1);
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.window == 3000);
+  CHECK(out[0].payload_length == 0);
+  CHECK(f.stats.tcp_window_updates_sent.read() == 1);
+}
+
+TEST_CASE("abort: the app's RST, its on_close(aborted), nothing left behind", "[unit][tcp]") {
+  app_fixture f;
+  f.app.on_data_do = [](tcp::stream& s, tcp::data_view) { s.abort(); };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.send(with(client.segment(ack, iss), "bad request"));
+  f.script.expect_consumed();
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.flags == rst);
+  CHECK(out[0].tcp.sequence.raw() == iss + 1);
+  REQUIRE(f.app.closed.size() == 1);
+  CHECK(f.app.closed[0] == close_reason::aborted);
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.stats.tcp_closed_aborted.read() == 1);
+}
+
+TEST_CASE("idle timeout: a silent connection is reset and its app told", "[unit][tcp]") {
+  auto listeners = test_listeners();
+  listeners[0].idle_timeout_seconds = 5;
+  app_fixture f{test_settings(), listeners};
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.advance_and_poll(4'000'000'000);
+  f.script.send(with(client.segment(ack, iss), "still here"));  // restarts the clock
+  f.script.advance_and_poll(4'900'000'000);
+  CHECK(f.tcp.connection_count() == 1);
+  f.script.sent();
+  f.script.advance_and_poll(200'000'000);
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.flags == rst);
+  REQUIRE(f.app.closed.size() == 1);
+  CHECK(f.app.closed[0] == close_reason::idle_timeout);
+  CHECK(f.stats.tcp_closed_idle.read() == 1);
+}
+
+TEST_CASE("shutdown: every connection is reset and its app told close_reason::shutdown", "[unit][tcp]") {
+  app_fixture f;
+  f.app.on_open_do = [](tcp::stream& s) { s.send(std::as_bytes(std::span{"queued", 6})); };
+  const tcp_client a = sized_client(1300, 0);  // a zero window keeps the data queued
+  open(f, a);
+  f.tcp.shutdown(f.script.now());
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.flags == rst);
+  REQUIRE(f.app.closed.size() == 1);
+  CHECK(f.app.closed[0] == close_reason::shutdown);
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.buffers.in_use() == 0);
+}
