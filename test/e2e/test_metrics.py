@@ -72,7 +72,7 @@ class Metrics(unittest.TestCase):
     def test_1_every_counter_is_exported_per_lcore_with_help_and_type(self) -> None:
         self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))
         families = self.scrape()
-        counters = names_in("lib/stats/counters.hh", "RAMPART_EVENT_COUNTERS")
+        counters = names_in("lib/stats/include/stats/counters.hh", "RAMPART_EVENT_COUNTERS")
         self.assertIn("tcp_connections_active", counters)
         for name in counters:
             family = families.get(f"rampart_{name}")
@@ -82,7 +82,7 @@ class Metrics(unittest.TestCase):
             self.assertEqual(sorted(s.labels["lcore"] for s in family.samples), list(WORKERS), name)
         drops = families["rampart_drops"]
         self.assertEqual(drops.type, "counter")
-        reasons = names_in("lib/stats/drop_reason.hh", "RAMPART_DROP_REASONS")
+        reasons = names_in("lib/stats/include/stats/drop_reason.hh", "RAMPART_DROP_REASONS")
         self.assertEqual(set(frames.drop_reason_names()), set(reasons))
         for lcore in WORKERS:
             seen = {s.labels["reason"] for s in drops.samples if s.labels["lcore"] == lcore}
