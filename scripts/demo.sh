@@ -165,13 +165,17 @@ if in_ns nc -z -w 3 "${engine_ip}" 81; then
 fi
 ok "nc -z ${engine_ip} 81: refused (RST, RFC 9293 §3.10.7.1): nobody listens there"
 
+step "Streams: the http app answers curl, the echo app sends back what it gets"
+in_ns curl -sS -i -m 5 "http://${engine_ip}/" | sed 's/^/    /' || die "curl got no HTTP response"
+echoed=$(printf 'hello, rampart\n' | in_ns nc -N -w 3 "${engine_ip}" 7) || die "no echo on port 7"
+[[ ${echoed} == "hello, rampart" ]] || die "echo sent back '${echoed}'"
+ok "nc ${engine_ip} 7: \"hello, rampart\" came back"
+
 step "Telemetry: /rampart/port, and the counters of /rampart/stats that are not zero"
 echo "    (every counter: echo /rampart/stats | dpdk-telemetry.py -f ${prefix}; meanings: docs/stats.md)"
 telemetry "${prefix}" /rampart/port | sed 's/^/    /'
 telemetry "${prefix}" /rampart/stats --nonzero | sed 's/^/    /'
 echo "    (any drop.eth_not_for_us: IPv6 multicast the kernel sent while ${tap} was still outside ${netns})"
-
-# TODO(apps issue): `curl http://${engine_ip}/` once the http app serves the connections.
 
 step "Stopping the engine with SIGTERM; its final counters:"
 lines_before=$(wc -l <"${log}")

@@ -8,7 +8,8 @@
 namespace rampart::app {
 
 std::string listener_prefix(const config::listener_config& listener) {
-  std::string prefix = "listener on port " + std::to_string(listener.port) + " (app " + listener.app;
+  std::string prefix =
+      "listener on port " + std::to_string(listener.port) + " (app " + listener.app;
   if (!listener.plugin.empty()) {
     prefix += ", plugin " + listener.plugin;
   }
@@ -47,6 +48,7 @@ std::uint64_t arg_reader::number(std::string_view name, std::uint64_t fallback, 
 
 std::vector<std::string> arg_reader::names_with_prefix(std::string_view prefix) {
   std::vector<std::string> names;
+  _families.push_back(std::string(prefix) + "NAME");
   for (const auto& [name, value] : _listener.args) {
     if (name.starts_with(prefix)) {
       names.push_back(name);
@@ -63,13 +65,14 @@ void arg_reader::reject_unknown() const {
     }
     std::string known;
     std::vector<std::string> sorted = _known;
+    sorted.insert(sorted.end(), _families.begin(), _families.end());
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     for (const auto& k : sorted) {
       known += (known.empty() ? "" : ", ") + k;
     }
-    fail(name, "unknown argument for app " + _listener.app + "; known: " +
-                   (known.empty() ? std::string("none") : known) + " (docs/apps.md)");
+    fail(name, "unknown argument for app " + _listener.app +
+                   "; known: " + (known.empty() ? std::string("none") : known) + " (docs/apps.md)");
   }
 }
 

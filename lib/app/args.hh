@@ -20,7 +20,8 @@ class arg_reader {
   // A decimal integer in [min, max], or `fallback` when absent. app_error otherwise.
   std::uint64_t number(std::string_view name, std::uint64_t fallback, std::uint64_t min,
                        std::uint64_t max);
-  // Marks every argument whose name starts with `prefix` as known and returns their names.
+  // Marks every argument whose name starts with `prefix` as known and returns their names;
+  // reject_unknown() lists the family as PREFIXNAME.
   std::vector<std::string> names_with_prefix(std::string_view prefix);
 
   // Throws app_error for the first argument no read above asked for (a misspelling, an argument
@@ -33,6 +34,7 @@ class arg_reader {
  private:
   const config::listener_config& _listener;
   std::vector<std::string> _known;
+  std::vector<std::string> _families;  // "header.NAME" for names_with_prefix("header.")
 };
 
 // "listener on port P (app A): " (plugin listeners add the file).

@@ -2,9 +2,10 @@
 //
 // Back-pressure: when send() takes less than a segment, the rest stays in the segment's receive
 // buffer (stream::retain_buffer, no copy) in a per-connection ring, and on_writable sends it.
-// TCP cannot stop the peer from sending up to our receive window, and a peer that sends without
-// reading would pin buffers without bound, so a connection holds at most max_held_bytes and
-// max_held_segments; past either it is aborted (RST) and counted in echo_aborts.
+// Held bytes count against the receive window the connection advertises, so a peer that sends
+// without reading sees the window close. The window bounds bytes, not buffers (tiny segments pin
+// one packet buffer each), so a connection holds at most max_held_segments and max_held_bytes;
+// past either it is aborted (RST) and counted in echo_aborts.
 #include <vector>
 
 #include "builtin_apps.hh"

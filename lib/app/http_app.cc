@@ -53,39 +53,64 @@ namespace {
 
 std::string_view standard_reason(std::uint16_t status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 414: return "URI Too Long";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 414:
+      return "URI Too Long";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "";
   }
 }
 
 constexpr std::array<std::uint16_t, 5> error_statuses = {400, 414, 431, 501, 505};
 
 std::size_t error_index(std::uint16_t status) {
-  return static_cast<std::size_t>(
-      std::find(error_statuses.begin(), error_statuses.end(), status) - error_statuses.begin());
+  return static_cast<std::size_t>(std::find(error_statuses.begin(), error_statuses.end(), status) -
+                                  error_statuses.begin());
 }
 
 bool is_token(std::string_view s) {
@@ -98,10 +123,12 @@ bool is_token(std::string_view s) {
 
 // field-value characters (RFC 9110 §5.5): no CR, LF, NUL or other controls.
 bool is_field_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c == '\t' || c >= 0x20;
-  }) && s.find('\x7f') == std::string_view::npos;
+  return std::all_of(s.begin(), s.end(),
+                     [](char ch) {
+                       const auto c = static_cast<unsigned char>(ch);
+                       return c == '\t' || c >= 0x20;
+                     }) &&
+         s.find('\x7f') == std::string_view::npos;
 }
 
 std::string lowered(std::string_view s) {
@@ -187,9 +214,7 @@ struct http_connection {
 class http_app final : public tcp::application {
  public:
   http_app(std::shared_ptr<const http_settings> settings, const app_context& context)
-      : _settings(std::move(settings)),
-        _stats(context.stats),
-        _pool([s = _settings.get()] {
+      : _settings(std::move(settings)), _stats(context.stats), _pool([s = _settings.get()] {
           return std::make_unique<http_connection>(s->max_header_bytes, s->max_pipelined);
         }) {}
 
@@ -222,8 +247,8 @@ class http_app final : public tcp::application {
         const persistence p = !request.keep_alive          ? persistence::close
                               : request.version_minor == 0 ? persistence::keep_alive_10
                                                            : persistence::keep_alive_11;
-        r = &_settings->answers[request.verb == http::method::head ? 1 : 0]
-                               [static_cast<std::size_t>(p)];
+        r = &_settings
+                 ->answers[request.verb == http::method::head ? 1 : 0][static_cast<std::size_t>(p)];
         c->closing = p == persistence::close;
         _stats.http_requests.add();
       } else {
@@ -271,11 +296,21 @@ class http_app final : public tcp::application {
  private:
   void count_error(std::uint16_t status) noexcept {
     switch (status) {
-      case 414: _stats.http_responses_414.add(); break;
-      case 431: _stats.http_responses_431.add(); break;
-      case 501: _stats.http_responses_501.add(); break;
-      case 505: _stats.http_responses_505.add(); break;
-      default: _stats.http_responses_400.add(); break;
+      case 414:
+        _stats.http_responses_414.add();
+        break;
+      case 431:
+        _stats.http_responses_431.add();
+        break;
+      case 501:
+        _stats.http_responses_501.add();
+        break;
+      case 505:
+        _stats.http_responses_505.add();
+        break;
+      default:
+        _stats.http_responses_400.add();
+        break;
     }
   }
 
@@ -373,8 +408,9 @@ std::shared_ptr<const http_settings> read_http_args(arg_reader& args) {
 
   if (const std::string* type = args.text("content_type")) {
     if (type->empty() || !is_field_text(*type)) {
-      args.fail("content_type", "must be a non-empty media type without control characters, "
-                                "e.g. text/html; charset=utf-8");
+      args.fail("content_type",
+                "must be a non-empty media type without control characters, "
+                "e.g. text/html; charset=utf-8");
     }
     s->content_type = *type;
   }

@@ -89,10 +89,10 @@ std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
   void* entry = dlsym(handle, RAMPART_PLUGIN_ENTRY);
   if (entry == nullptr) {
     unload();
-    throw app_error(file + "has no symbol " RAMPART_PLUGIN_ENTRY
-                           "; it is not a rampart plugin, or one for another ABI version (build it "
-                           "against app/rampart_plugin.h, exporting extern \"C\" " RAMPART_PLUGIN_ENTRY
-                           ")");
+    throw app_error(
+        file + "has no symbol " RAMPART_PLUGIN_ENTRY
+               "; it is not a rampart plugin, or one for another ABI version (build it "
+               "against app/rampart_plugin.h, exporting extern \"C\" " RAMPART_PLUGIN_ENTRY ")");
   }
   rampart_plugin_entry_fn entry_fn = nullptr;
   static_assert(sizeof entry_fn == sizeof entry);
@@ -100,7 +100,8 @@ std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
   const rampart_plugin* plugin = entry_fn();
   if (plugin == nullptr) {
     unload();
-    throw app_error(file + RAMPART_PLUGIN_ENTRY "() returned NULL; it must return its rampart_plugin");
+    throw app_error(file + RAMPART_PLUGIN_ENTRY
+                    "() returned NULL; it must return its rampart_plugin");
   }
   if (plugin->abi_version != RAMPART_PLUGIN_ABI_VERSION) {
     const std::uint32_t found = plugin->abi_version;
@@ -120,8 +121,9 @@ std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
   for (const auto& [name, present] : required) {
     if (!present) {
       unload();
-      throw app_error(file + "callback " + name + " is NULL; a plugin must implement create, "
-                                                   "destroy, on_open, on_data and on_close");
+      throw app_error(file + "callback " + name +
+                      " is NULL; a plugin must implement create, "
+                      "destroy, on_open, on_data and on_close");
     }
   }
   return std::shared_ptr<const plugin_library>(new plugin_library(handle, plugin, path));
@@ -130,15 +132,14 @@ std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
 std::unique_ptr<tcp::application> make_plugin_application(
     std::shared_ptr<const plugin_library> library, const config::listener_config& listener,
     const app_context& context) {
-  static_cast<void>(context);
   std::vector<rampart_plugin_arg> args;
   args.reserve(listener.args.size());
   for (const auto& [key, value] : listener.args) {
     args.push_back({key.c_str(), value.c_str()});
   }
   std::array<char, 512> error{};
-  void* instance = library->plugin().create(&stream_api, args.data(), args.size(), error.data(),
-                                            error.size());
+  void* instance = library->plugin().create(&stream_api, context.lcore_id, args.data(), args.size(),
+                                            error.data(), error.size());
   if (instance == nullptr) {
     error.back() = '\0';
     const std::string message = error[0] != '\0' ? std::string(error.data())

@@ -10,7 +10,8 @@ namespace {
 constexpr std::string_view known_apps = "http, echo, discard or plugin (with plugin: FILE)";
 
 // Loads a listener's plugin, naming the listener in any error.
-std::shared_ptr<const plugin_library> load_listener_plugin(const config::listener_config& listener) {
+std::shared_ptr<const plugin_library> load_listener_plugin(
+    const config::listener_config& listener) {
   try {
     return load_plugin(listener.plugin);
   } catch (const app_error& e) {

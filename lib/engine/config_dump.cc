@@ -58,6 +58,8 @@ void emit_listeners(YAML::Emitter& out, const std::vector<config::listener_confi
     out << YAML::BeginMap;
     out << YAML::Key << "port" << YAML::Value << l.port;
     out << YAML::Key << "app" << YAML::Value << l.app;
+    out << YAML::Key << "nagle" << YAML::Value << l.nagle;
+    out << YAML::Key << "idle_timeout_seconds" << YAML::Value << l.idle_timeout_seconds;
     if (!l.plugin.empty()) {
       out << YAML::Key << "plugin" << YAML::Value << l.plugin;
     }
@@ -82,6 +84,14 @@ void emit_tcp(YAML::Emitter& out, const config::tcp_config& tcp) {
   out << YAML::Key << "receive_window" << YAML::Value << tcp.receive_window;
   out << YAML::Key << "connections_per_lcore" << YAML::Value << tcp.connections_per_lcore;
   out << YAML::Key << "drain_timeout_seconds" << YAML::Value << tcp.drain_timeout_seconds;
+  out << YAML::Key << "send_buffer" << YAML::Value << tcp.send_buffer;
+  out << YAML::Key << "rto_min_ms" << YAML::Value << tcp.rto_min_ms;
+  out << YAML::Key << "rto_initial_ms" << YAML::Value << tcp.rto_initial_ms;
+  out << YAML::Key << "rto_max_ms" << YAML::Value << tcp.rto_max_ms;
+  out << YAML::Key << "max_retransmissions" << YAML::Value << static_cast<unsigned>(tcp.max_retransmissions);
+  out << YAML::Key << "delayed_ack_ms" << YAML::Value << tcp.delayed_ack_ms;
+  out << YAML::Key << "time_wait_seconds" << YAML::Value << tcp.time_wait_seconds;
+  out << YAML::Key << "challenge_acks_per_second" << YAML::Value << tcp.challenge_acks_per_second;
   const config::syn_cookie_config& c = tcp.syn_cookies;
   out << YAML::Key << "syn_cookies" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << std::string(config::to_string(c.mode));

@@ -257,6 +257,61 @@ void reload_config(const std::string& config_path, config::engine_config& runnin
   }
 }
 
+// What a worker lcore builds for itself before it runs: its lcore_tcp (table, pool, timer
+// wheel) and one instance of every listener's app. Allocated and first written by the worker's
+// own thread, so Linux's first-touch policy places the pages on the worker's NUMA node; this is
+// start-up, the only time the worker allocates.
+struct worker_build {
+  worker* w;
+  const tcp::tcp_settings* settings;
+  std::span<const config::listener_config> listeners;
+  const cookie::key_set* keys;
+  std::string app_error;    // an app that could not be built (the listener's message)
+  std::string other_error;  // anything else (out of memory)
+};
+
+int build_worker_state(void* arg) {
+  auto& b = *static_cast<worker_build*>(arg);
+  worker& w = *b.w;
+  try {
+    w.tcp = std::make_unique<tcp::lcore_tcp>(*b.settings, b.listeners, w.stats, std::nullopt, std::nullopt,
+                                             w.clock.now_ns(rte_rdtsc()));
+    w.tcp->attach_io(w.buffers, w.staging);
+    // One instance of every listener's app per worker: apps keep per-lcore state unshared.
+    for (std::size_t l = 0; l < b.listeners.size(); ++l) {
+      w.apps.push_back(app::make_application(b.listeners[l], app::app_context{w.stats, w.lcore_id}));
+      w.tcp->set_application(static_cast<std::uint8_t>(l), w.apps.back().get());
+    }
+    w.tcp->update_keys(*b.keys);
+  } catch (const app::app_error& e) {
+    b.app_error = e.what();
+    return -1;
+  } catch (const std::exception& e) {
+    b.other_error = e.what();
+    return -1;
+  }
+  return 0;
+}
+
+// Runs build_worker_state on the worker's lcore and waits for it. Throws app::app_error or
+// startup_error (runtime failure) with the worker's message.
+void build_on_worker_lcore(worker& w, const tcp::tcp_settings& settings,
+                           std::span<const config::listener_config> listeners, const cookie::key_set& keys) {
+  worker_build build{&w, &settings, listeners, &keys, {}, {}};
+  if (const int rc = rte_eal_remote_launch(build_worker_state, &build, w.lcore_id); rc != 0) {
+    throw startup_error(exit_code::runtime_failure,
+                        "cannot start lcore " + std::to_string(w.lcore_id) + ": " + rte_strerror(-rc));
+  }
+  if (rte_eal_wait_lcore(w.lcore_id) != 0) {
+    if (!build.app_error.empty()) {
+      throw app::app_error(build.app_error);
+    }
+    throw startup_error(exit_code::runtime_failure, "cannot build the TCP state of lcore " +
+                                                        std::to_string(w.lcore_id) + ": " + build.other_error +
+                                                        " (lower tcp.connections_per_lcore or free memory)");
+  }
+}
+
 }  // namespace
 
 exit_code run(const config::engine_config& cfg, const std::string& config_path, std::string_view program_name) {
@@ -345,18 +400,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->context.identity = {dev.info().mac, dev.info().ip};
     w->context.offload_caps = dev.info().plan.offload_caps;
     w->context.stats = &w->stats;
-    // Built here, on the control lcore, before launch: the table and pool are allocated once
-    // and never again. TODO(numa): allocate on the worker's socket (rte_malloc_socket).
-    w->tcp = std::make_unique<tcp::lcore_tcp>(tcp_settings, cfg.listeners, w->stats, std::nullopt, std::nullopt,
-                                              w->clock.now_ns(rte_rdtsc()));
     w->buffers = mbuf_pool{w->pool};
-    w->tcp->attach_io(w->buffers, w->staging);
-    // One instance of every listener's app per worker: apps keep per-lcore state unshared.
-    for (std::size_t l = 0; l < cfg.listeners.size(); ++l) {
-      w->apps.push_back(app::make_application(cfg.listeners[l], app::app_context{w->stats, w->lcore_id}));
-      w->tcp->set_application(static_cast<std::uint8_t>(l), w->apps.back().get());
-    }
-    w->tcp->update_keys(initial_keys);
+    build_on_worker_lcore(*w, tcp_settings, cfg.listeners, initial_keys);
     w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
     w->capture = &capture;
     workers.push_back(w.get());

@@ -132,19 +132,7 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
 
 void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexcept {
   connection& c = _pool[handle];
-  if (c.app_open) {
-    // The app's last call for this stream; it may read its context, not send (tcp_stream.cc).
-    c.app_open = false;
-    application* app = app_of(c);
-    if (app != nullptr) {
-      _in_callback = handle;
-      _in_on_close = true;
-      tcp_stream s{*this, handle, 0};
-      app->on_close(s, reason);
-      _in_on_close = false;
-      _in_callback = no_handle;
-    }
-  }
+  notify_closed(c, handle, reason);
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {

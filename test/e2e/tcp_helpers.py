@@ -235,3 +235,23 @@ def close_diagnostics(engine: h.Engine, port: int) -> str:
     dropped = sum(int(n) for n in re.findall(r"dropped (\d+)", qdisc))
     return (f"client sockets to port {port} by state: {states or 'none'}; "
             f"frames dropped by the tap's qdisc towards the engine: {dropped}")
+
+
+def echo_roundtrip(sock: socket.socket, data: bytes, timeout: float = 120) -> bytes:
+    """Sends `data` on a connection to an echo service while a second thread reads the echo
+    (writing all before reading would deadlock once both directions' windows are full), and
+    returns what came back: len(data) bytes unless the connection ended early."""
+    received = bytearray()
+
+    def reader() -> None:
+        while len(received) < len(data):
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                break
+            received.extend(chunk)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    sock.sendall(data)
+    thread.join(timeout)
+    return bytes(received)

@@ -162,23 +162,11 @@ class Streams(unittest.TestCase):
             try:
                 data = os.urandom(size)
                 sock = self.connect(7, timeout=60)
-                received = bytearray()
-
-                def reader() -> None:
-                    while len(received) < size:
-                        chunk = sock.recv(1 << 16)
-                        if not chunk:
-                            break
-                        received.extend(chunk)
-
-                thread = threading.Thread(target=reader)
-                thread.start()
-                sock.sendall(data)
-                thread.join(120)
+                received = t.echo_roundtrip(sock, data)
                 sock.shutdown(socket.SHUT_WR)
                 self.assertEqual(sock.recv(1), b"", "the echo must close after the client's FIN")
                 sock.close()
-                results[index] = (hashlib.sha256(data).hexdigest(), hashlib.sha256(bytes(received)).hexdigest())
+                results[index] = (hashlib.sha256(data).hexdigest(), hashlib.sha256(received).hexdigest())
             except BaseException as error:  # noqa: BLE001 - reported below
                 errors.append(error)
 

@@ -16,13 +16,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rampart_harness as h  # noqa: E402
+import tcp_helpers as t  # noqa: E402
 
 ENGINE_IP = "10.79.0.2"
 PEER_IP = "10.79.0.1"
@@ -121,19 +121,7 @@ class StreamsOverAfPacket(unittest.TestCase):
             data = os.urandom(4 << 20)
             with h.in_netns(bed.peer_ns):
                 sock = socket.create_connection((ENGINE_IP, 7), timeout=30)
-            received = bytearray()
-
-            def reader() -> None:
-                while len(received) < len(data):
-                    chunk = sock.recv(1 << 16)
-                    if not chunk:
-                        break
-                    received.extend(chunk)
-
-            thread = threading.Thread(target=reader)
-            thread.start()
-            sock.sendall(data)
-            thread.join(120)
+            received = t.echo_roundtrip(sock, data)
             sock.close()
             self.assertEqual(hashlib.sha256(received).hexdigest(), hashlib.sha256(data).hexdigest())
 

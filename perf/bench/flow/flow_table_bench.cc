@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_eal.hh"
 #include "flow/flow_table.hh"
 
 namespace {
@@ -382,21 +383,8 @@ void register_subject(std::size_t n, double load, const std::string& size_name) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // rte_hash allocates from DPDK's heap: EAL on one core, no hugepages, no devices, no files.
-  // Not --in-memory: DPDK 22.11 turns --no-huge into legacy memory mode, which refuses it (and
-  // --no-shconf already keeps EAL from writing its runtime files).
-  char arg0[] = "flow_bench";
-  char no_huge[] = "--no-huge";
-  char mem[] = "-m";
-  char mem_mb[] = "4096";
-  char no_pci[] = "--no-pci";
-  char no_shconf[] = "--no-shconf";
-  char lcores[] = "-l";
-  char lcore0[] = "0";
-  char log_level[] = "--log-level=lib.eal:4";
-  char* eal_argv[] = {arg0, no_huge, mem, mem_mb, no_pci, no_shconf, lcores, lcore0, log_level};
-  if (rte_eal_init(static_cast<int>(std::size(eal_argv)), eal_argv) < 0) {
-    std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+  // rte_hash allocates from DPDK's heap.
+  if (!rampart::bench::start_eal("flow_bench", 4096)) {
     return 1;
   }
 

@@ -215,6 +215,6 @@ TEST_CASE("http arguments are checked", "[unit][app][http]") {
   CHECK(error_of(listener("http", m{{"reason", "a\nb"}})).find("args.reason: has a control character") != std::string::npos);
   CHECK(error_of(listener("http", m{{"max_header_bytes", "10"}})).find("out of range; allowed: 64..1048576") != std::string::npos);
   CHECK(error_of(listener("http", m{{"bdy", "x"}})) ==
-        prefix + "args.bdy: unknown argument for app http; known: body, body_bytes, content_type, max_header_bytes, max_pipelined, reason, status (docs/apps.md)");
+        prefix + "args.bdy: unknown argument for app http; known: body, body_bytes, content_type, header.NAME, max_header_bytes, max_pipelined, reason, status (docs/apps.md)");
   CHECK(error_of(listener("http", m{{"status", "201"}, {"body_bytes", "10"}})).empty());
 }

@@ -236,6 +236,12 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"unknown listener key", minimal + "listeners:\n  - port: 80\n    ap: http\n", 5, "listeners[0].ap", "did you mean \"app\"?"},
       {"unknown cookie key", minimal + "tcp:\n  syn_cookies:\n    rotation: 5\n", 5, "tcp.syn_cookies.rotation", "unknown key"},
       {"unknown stats key", minimal + "stats:\n  interval: 5\n", 4, "stats.interval", "interval_seconds"},
+      // The data path's keys.
+      {"rto floor above the ceiling", minimal + "tcp:\n  rto_min_ms: 5000\n  rto_max_ms: 1000\n", 4, "tcp.rto_min_ms", "above tcp.rto_max_ms"},
+      {"delayed ACK of half a second", minimal + "tcp:\n  delayed_ack_ms: 500\n", 4, "tcp.delayed_ack_ms", "499"},
+      {"no retransmission at all", minimal + "tcp:\n  max_retransmissions: 0\n", 4, "tcp.max_retransmissions", "1"},
+      {"nagle not a boolean", minimal + "listeners:\n  - port: 80\n    app: http\n    nagle: sometimes\n", 6, "listeners[0].nagle", "true or false"},
+      {"idle timeout beyond a week", minimal + "listeners:\n  - port: 80\n    app: http\n    idle_timeout_seconds: 999999\n", 6, "listeners[0].idle_timeout_seconds", "604800"},
       {"repeated key", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\n  mtu: 1400\n", 4, "port.mtu", "repeated key (first given on line 3)"},
       // Missing required parts.
       {"missing port", "stats:\n  interval_seconds: 1\n", 1, "port", "missing required section"},

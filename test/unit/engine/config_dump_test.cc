@@ -40,11 +40,21 @@ void check_same(const config::engine_config& a, const config::engine_config& b) 
     CHECK(a.listeners[i].app == b.listeners[i].app);
     CHECK(a.listeners[i].plugin == b.listeners[i].plugin);
     CHECK(a.listeners[i].args == b.listeners[i].args);
+    CHECK(a.listeners[i].nagle == b.listeners[i].nagle);
+    CHECK(a.listeners[i].idle_timeout_seconds == b.listeners[i].idle_timeout_seconds);
   }
   CHECK(a.tcp.mss == b.tcp.mss);
   CHECK(a.tcp.window_scale == b.tcp.window_scale);
   CHECK(a.tcp.receive_window == b.tcp.receive_window);
   CHECK(a.tcp.connections_per_lcore == b.tcp.connections_per_lcore);
+  CHECK(a.tcp.send_buffer == b.tcp.send_buffer);
+  CHECK(a.tcp.rto_min_ms == b.tcp.rto_min_ms);
+  CHECK(a.tcp.rto_initial_ms == b.tcp.rto_initial_ms);
+  CHECK(a.tcp.rto_max_ms == b.tcp.rto_max_ms);
+  CHECK(a.tcp.max_retransmissions == b.tcp.max_retransmissions);
+  CHECK(a.tcp.delayed_ack_ms == b.tcp.delayed_ack_ms);
+  CHECK(a.tcp.time_wait_seconds == b.tcp.time_wait_seconds);
+  CHECK(a.tcp.challenge_acks_per_second == b.tcp.challenge_acks_per_second);
   CHECK(a.tcp.syn_cookies.mode == b.tcp.syn_cookies.mode);
   CHECK(a.tcp.syn_cookies.rotation_seconds == b.tcp.syn_cookies.rotation_seconds);
   CHECK(a.tcp.syn_cookies.master_secret_file == b.tcp.syn_cookies.master_secret_file);
@@ -93,6 +103,8 @@ listeners:
     args: {body: "yes", size: "1024", note: ""}
   - port: 7
     app: echo
+    nagle: false
+    idle_timeout_seconds: 30
   - port: 7000
     app: plugin
     plugin: /usr/lib/rampart/uppercase.so
@@ -102,6 +114,14 @@ tcp:
   receive_window: 131072
   connections_per_lcore: 1024
   drain_timeout_seconds: 5
+  send_buffer: 65536
+  rto_min_ms: 100
+  rto_initial_ms: 500
+  rto_max_ms: 30000
+  max_retransmissions: 6
+  delayed_ack_ms: 20
+  time_wait_seconds: 30
+  challenge_acks_per_second: 5
   syn_cookies:
     mode: "off"
     rotation_seconds: 3600

@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include "fixture.hh"
-#include "recording_app.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -57,19 +56,6 @@ void expect_segment(const decoded_frame& d, std::uint8_t flags, std::uint32_t se
   CHECK(d.tcp.source_port == 80);
   CHECK(d.tcp.destination_port == 40000);
 }
-
-struct app_fixture : tcp_fixture {
-  app_fixture() { tcp.set_application(0, &app); }
-  explicit app_fixture(const tcp::tcp_settings& s) : tcp_fixture(s) { tcp.set_application(0, &app); }
-  ~app_fixture() {
-    // Whatever a test left open, nothing may leak: shut down and count the buffers.
-    tcp.shutdown(script.now());
-    sink.take();
-    CHECK(buffers.in_use() == 0);
-    CHECK(buffers.bad_releases() == 0);
-  }
-  recording_app app;
-};
 
 }  // namespace
 

@@ -5,8 +5,9 @@
 // abort, the idle timeout. Every test ends with no buffer left in use (app_fixture).
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "fixture.hh"
-#include "recording_app.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -17,22 +18,6 @@ using net::tcp_flag::rst;
 using tcp::close_reason;
 
 namespace {
-
-struct app_fixture : tcp_fixture {
-  explicit app_fixture(const tcp::tcp_settings& s = test_settings(),
-                       std::vector<config::listener_config> l = test_listeners())
-      : tcp_fixture(s, std::move(l)) {
-    tcp.set_application(0, &app);
-    script.attach_pool(buffers);
-  }
-  ~app_fixture() {
-    tcp.shutdown(script.now());
-    sink.take();
-    CHECK(buffers.in_use() == 0);
-    CHECK(buffers.bad_releases() == 0);
-  }
-  recording_app app;
-};
 
 // A client with MSS `mss` and window `window`, no other option. A cookie carries the MSS as an
 // index into cookie::mss_table (536, 1300, 1440, 1460): tests use table values.
@@ -317,4 +302,35 @@ TEST_CASE("shutdown: every connection is reset and its app told close_reason::sh
   CHECK(f.app.closed[0] == close_reason::shutdown);
   CHECK(f.tcp.connection_count() == 0);
   CHECK(f.buffers.in_use() == 0);
+}
+
+TEST_CASE("zero-copy send: a buffer the app filled leaves as it is; refused when it does not fit", "[unit][tcp]") {
+  tcp::tcp_settings settings = test_settings();
+  settings.send_buffer = 3000;
+  app_fixture f{settings};
+  bool refused = false;
+  f.app.on_open_do = [&](tcp::stream& s) {
+    auto b = s.allocate_buffer();
+    REQUIRE(b);
+    const std::string text = pattern(1200);
+    REQUIRE(b->capacity >= text.size());
+    std::memcpy(b->data, text.data(), text.size());
+    b->length = static_cast<std::uint16_t>(text.size());
+    CHECK(s.send_buffer(*b));
+    CHECK(s.send_space() == 1800);
+    // A second one that does not fit stays the app's: it gives it back itself.
+    auto c = s.allocate_buffer();
+    REQUIRE(c);
+    c->length = 1900;
+    refused = !s.send_buffer(*c);
+    f.buffers.release(c->handle);
+  };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  CHECK(refused);
+  const auto out = f.script.expect_sent(1);
+  CHECK(out[0].tcp.sequence.raw() == iss + 1);
+  CHECK(text_of(out[0].payload) == pattern(1200));
+  f.script.send(ack_at(client, iss, 0, 1200, 60000));
+  CHECK(f.tcp.find(key_of(client))->sendq.empty());
 }

@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include "fixture.hh"
-#include "recording_app.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -16,11 +15,8 @@ using stats::drop_reason;
 
 TEST_CASE("draining: a new SYN is dropped, an open connection and a pending handshake go on",
           "[unit][tcp]") {
-  tcp_fixture f;
-  recording_app app;
-  app.echo = true;
-  f.tcp.set_application(0, &app);
-  f.script.attach_pool(f.buffers);
+  app_fixture f;
+  f.app.echo = true;
   const tcp_client open = full_client(40000, 1000);
   f.script.send(open.syn());
   const auto syn_ack = f.script.expect_reply();
@@ -48,7 +44,7 @@ TEST_CASE("draining: a new SYN is dropped, an open connection and a pending hand
   CHECK(out[0].has(fin));
   f.script.send(open.segment(ack, iss, 101, 101));
   CHECK(f.tcp.find(key_of(open)) == nullptr);
-  CHECK(app.closed == std::vector{tcp::close_reason::closed});
+  CHECK(f.app.closed == std::vector{tcp::close_reason::closed});
 
   // The ACK of a SYN-ACK sent before the drain began still opens its connection.
   f.script.send(pending.ack_of(pending_syn_ack));
@@ -68,7 +64,7 @@ TEST_CASE("draining: a new SYN is dropped, an open connection and a pending hand
   CHECK(out[0].has(rst));
   CHECK(out[0].tcp.sequence.raw() == pending_syn_ack.tcp.sequence.raw() + 1);
   CHECK(f.tcp.connection_count() == 0);
-  CHECK(app.closed == std::vector{tcp::close_reason::closed, tcp::close_reason::shutdown});
+  CHECK(f.app.closed == std::vector{tcp::close_reason::closed, tcp::close_reason::shutdown});
   CHECK(f.stats.tcp_closed_shutdown.read() == 1);
   CHECK(f.buffers.in_use() == 0);
 }

@@ -10,6 +10,7 @@
 #include "cookie/key_schedule.hh"
 #include "stats/counters.hh"
 #include "tcp/lcore_tcp.hh"
+#include "recording_app.hh"
 #include "tcp_script.hh"
 
 namespace rampart::test {
@@ -76,5 +77,24 @@ inline tcp_client full_client(std::uint16_t port = 40000, std::uint32_t isn = 10
 inline flow::flow_key key_of(const tcp_client& c) {
   return {c.base.source.value, c.base.destination.value, c.base.source_port, c.base.destination_port};
 }
+
+// A tcp_fixture whose listener 0 (port 80) is served by a recording_app, with received frames in
+// pool buffers (apps may hold them). Whatever a test leaves open is shut down at the end, and no
+// buffer may be left in use or released twice.
+struct app_fixture : tcp_fixture {
+  explicit app_fixture(const tcp::tcp_settings& s = test_settings(),
+                       std::vector<config::listener_config> l = test_listeners())
+      : tcp_fixture(s, std::move(l)) {
+    tcp.set_application(0, &app);
+    script.attach_pool(buffers);
+  }
+  ~app_fixture() {
+    tcp.shutdown(script.now());
+    sink.take();
+    CHECK(buffers.in_use() == 0);
+    CHECK(buffers.bad_releases() == 0);
+  }
+  recording_app app;
+};
 
 }  // namespace rampart::test

@@ -106,7 +106,11 @@ struct harness {
     // What a TCP callback does: mostly re-arm itself, sometimes touch another node.
     switch (below(6)) {
       case 0: arm(i, random_deadline()); break;
-      case 1: arm(below(nodes.size()), random_deadline()); break;
+      case 1: {
+        const std::size_t other = below(nodes.size());  // sequenced: same run under GCC and Clang
+        arm(other, random_deadline());
+        break;
+      }
       case 2: cancel(below(nodes.size())); break;
       case 3: arm(i, m.now); break;  // re-arm in the past: must wait for the next call
       default: break;
@@ -153,7 +157,8 @@ TEST_CASE("the wheel matches a reference model over random operations", "[unit][
     for (int step = 0; step < 60000; ++step) {
       const std::uint64_t op = h.below(100);
       if (op < 45) {
-        h.arm(h.below(h.nodes.size()), h.random_deadline());
+        const std::size_t i = h.below(h.nodes.size());
+        h.arm(i, h.random_deadline());
       } else if (op < 55) {
         h.cancel(h.below(h.nodes.size()));
       } else {

@@ -83,8 +83,22 @@ class request_parser {
 
  private:
   enum class state : std::uint8_t {
-    start, start_lf, method, target_start, target, version, request_line_lf,
-    header_start, name, value_ows, value, value_lf, headers_end_lf, body, done, failed,
+    start,
+    start_lf,
+    method,
+    target_start,
+    target,
+    version,
+    request_line_lf,
+    header_start,
+    name,
+    value_ows,
+    value,
+    value_lf,
+    headers_end_lf,
+    body,
+    done,
+    failed,
   };
   enum class header : std::uint8_t { other, content_length, connection, transfer_encoding, host };
 

@@ -74,11 +74,13 @@ typedef struct rampart_plugin {
   /* Short name for logs and errors ("uppercase"). */
   const char* name;
 
-  /* One instance per worker lcore. On bad args: return NULL and write a one-line message
-   * naming the argument and the fix into error (error_size bytes, NUL-terminated); rampart then
-   * refuses to start and prints it. Called at start-up only; may allocate. */
-  void* (*create)(const rampart_stream_api* api, const rampart_plugin_arg* args, size_t arg_count,
-                  char* error, size_t error_size);
+  /* One instance per worker lcore (lcore_id: the DPDK lcore it will run on, for names and
+   * per-lcore resources). On bad args: return NULL and write a one-line message naming the
+   * argument and the fix into error (error_size bytes, NUL-terminated); rampart then refuses to
+   * start and prints it. Called at start-up only, possibly from another thread than the lcore's;
+   * may allocate. */
+  void* (*create)(const rampart_stream_api* api, uint32_t lcore_id, const rampart_plugin_arg* args,
+                  size_t arg_count, char* error, size_t error_size);
   /* Frees an instance; every connection has had on_close before. */
   void (*destroy)(void* instance);
 

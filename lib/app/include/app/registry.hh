@@ -18,7 +18,8 @@ namespace rampart::app {
 
 // A listener the registry cannot serve. The message names the listener's port and app, what is
 // wrong and the fix, e.g.
-//   listener on port 80 (app http): args.status: "2OO" is not a number; write an HTTP status 200..599
+//   listener on port 80 (app http): args.status: "2OO" is not a number; write an HTTP status
+//   200..599
 class app_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -28,7 +29,7 @@ class app_error : public std::runtime_error {
 // application (the worker owns them).
 struct app_context {
   stats::lcore_stats& stats;  // the lcore's counters: apps count requests, rejects, aborts here
-  unsigned lcore_id = 0;      // for messages only
+  unsigned lcore_id = 0;      // the worker lcore (messages; a plugin's create() gets it)
 };
 
 // Checks a listener without building anything it does not need: the app name is known, every

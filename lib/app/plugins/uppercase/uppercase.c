@@ -29,8 +29,9 @@ struct connection {
   unsigned char pending[]; /* max_held bytes */
 };
 
-static void* create(const rampart_stream_api* api, const rampart_plugin_arg* args, size_t arg_count,
-                    char* error, size_t error_size) {
+static void* create(const rampart_stream_api* api, uint32_t lcore_id, const rampart_plugin_arg* args,
+                    size_t arg_count, char* error, size_t error_size) {
+  (void)lcore_id;
   struct instance* in = calloc(1, sizeof *in);
   if (in == NULL) {
     snprintf(error, error_size, "uppercase: out of memory");

@@ -5,9 +5,9 @@
 
 #include "app/rampart_plugin.h"
 
-static void* create(const rampart_stream_api* api, const rampart_plugin_arg* args, size_t n,
-                    char* error, size_t size) {
-  (void)api, (void)args, (void)n, (void)error, (void)size;
+static void* create(const rampart_stream_api* api, uint32_t lcore, const rampart_plugin_arg* args,
+                    size_t n, char* error, size_t size) {
+  (void)api, (void)lcore, (void)args, (void)n, (void)error, (void)size;
   return (void*)1;
 }
 static void destroy(void* instance) { (void)instance; }
