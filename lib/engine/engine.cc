@@ -415,7 +415,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
   register_telemetry();
-  const telemetry_source source{&dev, workers, &capture};
+  const telemetry_source source{&dev, workers, &capture, rte_rdtsc()};
   attach_telemetry(&source);
   const auto metrics_body = [&]() {
     std::vector<lcore_sample> samples;

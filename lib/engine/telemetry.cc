@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
 #include <rte_telemetry.h>
@@ -16,6 +17,7 @@
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/worker.hh"
+#include "stats/cost.hh"
 
 namespace rampart::engine {
 
@@ -218,6 +220,29 @@ int handle_capture(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+int handle_cost(const char*, const char*, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  const stats::snapshot total = total_of(source.workers);
+  const std::uint64_t uptime = rte_rdtsc() - source.started_tsc;
+  const stats::cost_figures cost = stats::cost_of(total.busy_cycles, total.busy_packets, uptime, source.workers.size());
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+  rte_tel_data_add_dict_u64(d, "uptime_cycles", uptime);
+  rte_tel_data_add_dict_u64(d, "workers", source.workers.size());
+  rte_tel_data_add_dict_u64(d, "busy_cycles", total.busy_cycles);
+  rte_tel_data_add_dict_u64(d, "busy_packets", total.busy_packets);
+  rte_tel_data_add_dict_u64(d, "busy_turns", total.busy_turns);
+  rte_tel_data_add_dict_u64(d, "busy_turns_interrupted", total.busy_turns_interrupted);
+  // rte_telemetry 22.11 has no floating-point values: rounded cycles, busy in parts per million.
+  rte_tel_data_add_dict_u64(d, "cycles_per_packet", static_cast<std::uint64_t>(cost.cycles_per_packet + 0.5));
+  rte_tel_data_add_dict_u64(d, "busy_ppm", static_cast<std::uint64_t>(cost.busy_fraction * 1e6 + 0.5));
+  return 0;
+}
+
 }  // namespace
 
 bool register_telemetry() {
@@ -233,6 +258,7 @@ bool register_telemetry() {
       {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link."},
       {"/rampart/capture", handle_capture,
        "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
+      {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
   };
   bool ok = true;
   for (const command& c : commands) {

@@ -176,6 +176,30 @@ class ArpIcmp(unittest.TestCase):
         self.assertEqual(ip_checksum, rebuilt[IP].chksum)
         self.assertEqual(icmp_checksum, rebuilt[ICMP].chksum)
 
+    def test_7_cost_accounting_counts_busy_turns(self) -> None:
+        """Each ping is a turn that received a packet: busy_turns and busy_cycles move with the
+        pings, and /rampart/cost derives cycles per packet and the busy share from them."""
+        before = self.stats()
+        sent, received, out = self.ping(5)
+        self.assertGreaterEqual(received, 5, out)
+        after = self.stats()
+        turns = (after["busy_turns"] + after["busy_turns_interrupted"]
+                 - before["busy_turns"] - before["busy_turns_interrupted"])
+        packets = after["rx_packets"] - before["rx_packets"]
+        self.assertGreaterEqual(turns, sent)
+        self.assertLessEqual(turns, packets)  # a busy turn received at least one packet
+        self.assertGreater(after["busy_cycles"] - before["busy_cycles"], 0)
+        cost = self.engine.telemetry("/rampart/cost")
+        self.assertEqual(cost["workers"], 1)
+        self.assertGreater(cost["tsc_hz"], 0)
+        self.assertGreaterEqual(cost["busy_cycles"], after["busy_cycles"])
+        self.assertLessEqual(cost["busy_packets"], after["rx_packets"])
+        self.assertLessEqual(abs(cost["cycles_per_packet"]
+                                 - cost["busy_cycles"] / cost["busy_packets"]), 0.5)
+        # A few pings keep a polling worker busy for a tiny share of its time.
+        self.assertLess(cost["busy_ppm"], 100_000)
+        self.assertLessEqual(cost["busy_cycles"], cost["uptime_cycles"])
+
 
 class Shutdown(unittest.TestCase):
     def test_sigterm_exits_zero_and_prints_final_counters(self) -> None:

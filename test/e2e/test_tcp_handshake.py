@@ -134,13 +134,13 @@ class HandshakeTests:
             result = self.engine.ns_run(["nc", "-z", "-w", "5", self.engine.engine_ip, str(port)],
                                         check=False)
             self.assertEqual(result.returncode, 0, f"nc -z port {port}: {result.stderr}")
-        # No HTTP app yet: curl connects, then times out waiting for a response (exit 28). What
-        # matters is %{time_connect} > 0, which curl reports only once the handshake completed.
+        # curl completes the handshake (%{time_connect} > 0) and the http app answers it.
         result = self.engine.ns_run(["curl", "-s", "-o", "/dev/null", "--connect-timeout", "10",
-                                     "-m", "3", "-w", "%{time_connect}",
+                                     "-m", "3", "-w", "%{time_connect} %{http_code}",
                                      f"http://{self.engine.engine_ip}/"], check=False)
-        self.assertGreater(float(result.stdout or 0), 0.0,
-                           f"curl did not connect (exit {result.returncode})")
+        connect_time, _, code = result.stdout.partition(" ")
+        self.assertGreater(float(connect_time or 0), 0.0, f"curl did not connect (exit {result.returncode})")
+        self.assertEqual(code, "200", result.stdout)
         # The counter-check: to a port nobody listens on curl cannot connect (exit 7, refused).
         refused = self.engine.ns_run(["curl", "-s", "-o", "/dev/null", "--connect-timeout", "10",
                                       "-w", "%{time_connect}",

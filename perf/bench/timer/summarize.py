@@ -10,7 +10,7 @@ import json
 import sys
 
 SUBJECTS = ["rampart_wheel", "rte_timer", "std_multimap"]
-OPS = ["rearm", "cancel", "advance_idle", "fire"]
+OPS = ["rearm", "rearm_pushed", "cancel", "advance_idle", "fire"]
 BASE = "rte_timer"
 
 

@@ -9,7 +9,9 @@
 // are the same delays for every subject: ns for the wheel and the map, TSC ticks for rte_timer.
 //
 // Benchmarks, each reporting ns_per_op (thread CPU time per operation) and bytes_per_timer:
-//   rearm         re-arm an armed timer to now + U(200 ms, 1 s) (an RTO pushed on an ACK)
+//   rearm         re-arm a random armed timer to now + U(200 ms, 1 s) (an RTO pushed on an ACK)
+//   rearm_pushed  the same 1024 timers re-armed each batch to now + their own RTO (busy
+//                 connections: the deadline moves by microseconds, mostly within its tick)
 //   cancel        disarm an armed timer
 //   advance_idle  advance/manage with nothing due: 1M timers 60-120 s out, the clock read inside
 //   advance_idle_given_now   the wheel only: `now` already read by the loop (what the worker does)
@@ -232,8 +234,12 @@ void report(benchmark::State& state, double ns, std::size_t ops, double bytes) {
   state.counters["bytes_per_timer"] = bytes;
 }
 
+// busy = false: each batch re-arms 1024 other random timers. busy = true (rearm_pushed): busy
+// connections, the same 1024 timers re-armed batch after batch to now + their own fixed RTO, so
+// each deadline moves by the time a batch takes (tens of us for the wheel) and most re-arms stay
+// in the timer's tick.
 template <class Subject>
-void rearm(benchmark::State& state) {
+void rearm(benchmark::State& state, bool busy) {
   auto s = populated<Subject>(timer_count, 200 * ms, 1000 * ms);
   const operands ops(timer_count, 200 * ms, 1000 * ms, 2);
   std::size_t cursor = 0;
@@ -248,7 +254,9 @@ void rearm(benchmark::State& state) {
     const double elapsed = cpu_ns() - t0;
     state.SetIterationTime(elapsed * 1e-9);
     ns += elapsed;
-    cursor = cursor + 2 * batch > timer_count ? 0 : cursor + batch;
+    if (!busy) {
+      cursor = cursor + 2 * batch > timer_count ? 0 : cursor + batch;
+    }
     s->poll_now();
   }
   if (refused != 0) {
@@ -396,7 +404,8 @@ void register_subject() {
   const std::string suffix = std::string("/") + Subject::name;
   // Fixed iteration counts: each run builds its own 1M-timer population (rte_timer's must not go
   // stale between runs), so letting the library probe iteration counts would rebuild it often.
-  benchmark::RegisterBenchmark(("rearm" + suffix).c_str(), rearm<Subject>)->UseManualTime()->Iterations(2000);
+  benchmark::RegisterBenchmark(("rearm" + suffix).c_str(), rearm<Subject>, false)->UseManualTime()->Iterations(2000);
+  benchmark::RegisterBenchmark(("rearm_pushed" + suffix).c_str(), rearm<Subject>, true)->UseManualTime()->Iterations(2000);
   benchmark::RegisterBenchmark(("cancel" + suffix).c_str(), cancel<Subject>)->UseManualTime()->Iterations(2000);
   benchmark::RegisterBenchmark(("advance_idle" + suffix).c_str(), advance_idle<Subject>)->Iterations(20'000'000);
   benchmark::RegisterBenchmark(("fire" + suffix).c_str(), fire<Subject>)->UseManualTime()->Iterations(100);

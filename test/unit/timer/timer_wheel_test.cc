@@ -132,6 +132,31 @@ TEST_CASE("re-arming moves a node earlier or later", "[unit][timer]") {
   CHECK(f.advance(t0 + 3 * s) == 1);
 }
 
+TEST_CASE("re-arming within the node's tick keeps it there; leaving the tick moves it", "[unit][timer]") {
+  fixture f(2);
+  const std::uint64_t b = boundary(t0 + 300 * ms);
+  f.wheel.arm(f.nodes[0], b - tick + 1);
+  f.wheel.arm(f.nodes[1], b + 5 * tick);
+  for (std::uint64_t d = b - tick + 1; d <= b; d += tick / 8) {
+    f.wheel.arm(f.nodes[0], d);  // an RTO pushed by ACKs less than a tick apart
+  }
+  f.wheel.arm(f.nodes[0], b);
+  CHECK(f.wheel.armed_count() == 2);
+  CHECK(f.advance(b - 1) == 0);
+  CHECK(f.advance(b) == 1);
+  CHECK(f.fired == std::vector<std::size_t>{0});
+  // Out of the tick and back: the node fires at the tick it ends on, and only there.
+  f.wheel.arm(f.nodes[1], b + 9 * tick);
+  f.wheel.arm(f.nodes[1], b + 5 * tick);
+  CHECK(f.advance(b + 5 * tick - 1) == 0);
+  CHECK(f.advance(b + 5 * tick) == 1);
+  // A node re-armed in the past, then back into a future tick, leaves the past list.
+  f.wheel.arm(f.nodes[0], b);
+  f.wheel.arm(f.nodes[0], b + 20 * tick);
+  CHECK(f.advance(b + 5 * tick) == 0);
+  CHECK(f.advance(b + 20 * tick) == 1);
+}
+
 TEST_CASE("a cancelled node never fires; cancel reports whether it was armed", "[unit][timer]") {
   fixture f(3);
   f.wheel.arm(f.nodes[0], t0 + 10 * ms);

@@ -11,8 +11,12 @@
 //   /rampart/capture,<n>,<file>[,host=a.b.c.d][,port=p]
 //                              starts writing the next n frames in and out to a new pcapng file
 //                              (capture.hh); without parameters: the current capture's state
+//   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
+//                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
+//                              cycles_per_packet, busy_ppm
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
+#include <cstdint>
 #include <span>
 
 #include "stats/counters.hh"
@@ -28,6 +32,7 @@ struct telemetry_source {
   const port* served_port = nullptr;
   std::span<worker* const> workers;
   capture_session* capture = nullptr;
+  std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the

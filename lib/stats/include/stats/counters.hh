@@ -74,7 +74,12 @@
   X(tcp_closed_timeout, "connections aborted after the retransmission limit")                        \
   X(tcp_closed_idle, "connections aborted by the listener's idle timeout")                           \
   X(tcp_closed_aborted, "connections aborted by their app (RST sent)")                               \
-  X(tcp_closed_shutdown, "connections reset at engine shutdown")
+  X(tcp_closed_shutdown, "connections reset at engine shutdown")                                     \
+  /* Cost accounting (lib/engine/worker.cc) */                                                     \
+  X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
+  X(busy_packets, "packets received in the turns busy_cycles covers")                             \
+  X(busy_turns, "loop turns that received packets and are in busy_cycles")                         \
+  X(busy_turns_interrupted, "busy turns over 1 ms (preempted), left out of busy_cycles")
 
 namespace rampart::stats {
 

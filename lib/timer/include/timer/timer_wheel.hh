@@ -10,12 +10,12 @@
 // most one tick plus the polling gap after its deadline. A deadline at or before the `now` of the
 // latest advance() is "past": the node fires at the very next advance() call, whatever its now.
 //
-// Layout. 6 levels of 64 slots. Level L holds the nodes due 64^L to 64^(L+1) - 1 ticks after the
-// current tick, in slot (deadline_tick >> 6L) & 63; a slot is a doubly linked list through the
-// nodes (Linux's hlist: `next` and a pointer to whichever pointer points at the node), so arm,
-// re-arm and cancel are O(1) and need no search. When the current tick reaches the start of a
-// level-L slot's span, the slot is "cascaded": its nodes are re-inserted one level down, at most
-// once per level. One 64-bit occupancy mask per level finds the next non-empty slot with a rotate
+// Layout. 6 levels of 64 slots. A node placed when it is due 64^L to 64^(L+1) - 1 ticks after the
+// current tick goes to level L, slot (deadline_tick >> 6L) & 63; a slot is a doubly linked list
+// through the nodes (Linux's hlist: `next` and a pointer to whichever pointer points at the
+// node), so arm, re-arm and cancel are O(1) and need no search. When the current tick reaches the
+// start of a level-L slot's span, the slot is "cascaded": its nodes are placed again by their
+// remaining time, one or more levels down, so a node moves at most once per level. One 64-bit occupancy mask per level finds the next non-empty slot with a rotate
 // and a count-trailing-zeros, so advance() jumps over empty ticks (and long idle periods) in
 // O(levels) instead of stepping tick by tick. 6 x 6 bits = 2^36 ticks (2.2 years at the default
 // tick); a deadline further out waits in the top level and is re-placed when its slot cascades,
@@ -93,19 +93,26 @@ class timer_wheel {
   timer_wheel& operator=(const timer_wheel&) = delete;
 
   // Arms node to fire at deadline_ns, or moves it there when it is already armed on this wheel.
-  // O(1). A deadline <= the now of the latest advance() fires at the next advance().
+  // O(1). A deadline <= the now of the latest advance() fires at the next advance(). Re-arming
+  // to the tick the node already has touches only the node: an RTO pushed later by ACKs that
+  // come less than a tick apart stays where it is.
   void arm(timer_node& node, std::uint64_t deadline_ns) noexcept {
+    if (deadline_ns <= _now) [[unlikely]] {
+      arm_past(node);
+      return;
+    }
+    // tick > _tick, as _now >= the start of _tick; a node on the past list has _tick == _tick (the
+    // list is drained before the wheel moves on), so it never matches.
+    const std::uint64_t tick = (deadline_ns >> _shift) + ((deadline_ns & _tick_mask) != 0 ? 1 : 0);
     if (node.armed()) {
+      if (node._tick == tick) {
+        return;
+      }
       unlink(node);
     } else {
       ++_armed;
     }
-    if (deadline_ns <= _now) [[unlikely]] {
-      node._tick = _tick;
-      link(node, _past);
-      return;
-    }
-    node._tick = (deadline_ns >> _shift) + ((deadline_ns & _tick_mask) != 0 ? 1 : 0);
+    node._tick = tick;
     place(node);
   }
 
@@ -135,9 +142,9 @@ class timer_wheel {
     return advance_slow(on_expiry);
   }
 
-  // A lower bound on the time of the next expiry, in ns: the start of the earliest occupied tick;
-  // exact when that tick is within 64 ticks. The latest now when a past node is waiting; UINT64_MAX
-  // when nothing is armed. O(levels).
+  // A lower bound on the time of the next expiry, in ns: the start of the earliest occupied tick,
+  // exact when the earliest node is in level 0. The latest now when a past node is waiting;
+  // UINT64_MAX when nothing is armed. O(levels).
   std::uint64_t next_deadline() const noexcept;
 
   std::uint64_t armed_count() const noexcept { return _armed; }
@@ -166,6 +173,16 @@ class timer_wheel {
       }
     }
     node._pprev = nullptr;
+  }
+
+  void arm_past(timer_node& node) noexcept {
+    if (node.armed()) {
+      unlink(node);
+    } else {
+      ++_armed;
+    }
+    node._tick = _tick;
+    link(node, _past);
   }
 
   static void link(timer_node& node, timer_node*& head) noexcept {

@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""perf/compare.sh's driver: one generator (rampart-load), the same traffic, several systems on
+the same kind of link (a veth pair between two namespaces, perf/load/testbed.py), flood rates
+stepped from none to as fast as the generator goes. Writes perf/results/compare-<time>.json,
+.md (the table) and .png (the plots), and prints the table.
+
+Systems (each skipped with the reason when it cannot run here):
+  rampart-af_packet    rampart, one worker, net_af_packet on its veth end
+  rampart-af_xdp       the same over net_af_xdp
+  linux-syncookies=1   the kernel's TCP stack, cookies when the SYN queue overflows
+  linux-syncookies=2   the kernel's TCP stack, cookies always
+  rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
+  testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
+  testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
+Not run: the kernel's XDP SYN-cookie program (xdp_synproxy); the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
+import testbed  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cpu_times() -> dict[str, float]:
+    """Host CPU seconds since boot by kind, all CPUs (/proc/stat, USER_HZ = 100)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    return {n: int(v) / 100.0 for n, v in zip(names, fields)}
+
+
+def tsc_hz_guess() -> float:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("cpu MHz"):
+            return float(line.split(":")[1]) * 1e6
+    return 0.0
+
+
+def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
+    rampart = args.build / "apps" / "rampart" / "rampart"
+    out: list[tuple[str, Any, dict[str, Any]]] = [
+        ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
+        ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
+        ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
+        ("linux-syncookies=1", lambda bed: bed.start_linux(1), {"telemetry": False}),
+        ("linux-syncookies=2", lambda bed: bed.start_linux(2), {"telemetry": False}),
+    ]
+    if shutil.which("dpdk-testpmd"):
+        out.append(("testpmd-macswap", lambda bed: bed.start_testpmd(),
+                    {"telemetry": False, "legit": False, "target_mac": testbed.RAMPART_MAC}))
+        out.append(("testpmd-memif-macswap", lambda bed: bed.start_testpmd(driver="memif"),
+                    {"telemetry": False, "legit": False, "target_mac": testbed.RAMPART_MAC}))
+    return out
+
+
+def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, float], legit: bool,
+                tsc_hz: float) -> dict[str, Any]:
+    f = run["final"]
+    t, lg, lat = f["traffic"], f["legit"], f["latency"]
+    seconds = f["duration_s"]
+    # testpmd answers with the same frame, MACs swapped: count every frame that came back.
+    answers = t["syn_acks"] if legit else t["rx_frames"]
+    kernel_s = cpu["system"] + cpu["softirq"] + cpu["irq"]
+    record = {
+        "system": system, "flood_rate": rate, "seconds": seconds,
+        "syn_offered_per_s": t["syn_offered"] / seconds, "answered_per_s": answers / seconds,
+        "answered_fraction": answers / t["syn_offered"] if t["syn_offered"] else None,
+        "rate_check": f["syn_rate_check"],
+        "legit_attempted": lg["attempted"], "legit_completed": lg["completed"], "legit_failed": lg["failed"],
+        "legit_success": lg["success_rate"],
+        "connect_p50_us": lat["connect"]["p50_us"], "connect_p99_us": lat["connect"]["p99_us"],
+        "connect_p999_us": lat["connect"]["p99_9_us"],
+        "request_p99_us": lat["request"]["p99_us"], "responses": lg["responses"],
+        "engine_cycles_per_packet": f["engine"]["cycles_per_packet"] if f["engine"] else None,
+        "port_imissed": (f["engine_counters"] or {}).get("port.imissed"),
+        "generator_rx_missed": t.get("rx_missed"),
+        "engine_busy_fraction": f["engine"]["busy_fraction"] if f["engine"] else None,
+        "host_cpu_s": cpu,
+        "host_kernel_ns_per_answer": kernel_s * 1e9 / answers if answers else None,
+        "engine_ns_per_packet": (f["engine"]["cycles_per_packet"] * 1e9 / tsc_hz
+                                 if f["engine"] and tsc_hz else None),
+        "report": f,
+    }
+    return record
+
+
+def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Namespace,
+               tsc_hz: float) -> tuple[list[dict[str, Any]], str | None]:
+    records: list[dict[str, Any]] = []
+    try:
+        with testbed.Bed(name[:2]) as bed:
+            start(bed)
+            for rate in args.rates:
+                load_args = ["--timeout", "3", "--drain", "3.5", "--legit-concurrency", "512",
+                             "--burst", "32", "--seed", "7"]
+                if rate != "0":
+                    load_args += ["--syn-rate", rate]
+                if opts.get("legit", True):
+                    # One GET per connection: rampart's http app and http_server.py answer it.
+                    load_args += ["--legit-rate", str(args.legit_rate), "--requests", "1"]
+                if rate == "0" and not opts.get("legit", True):
+                    continue  # testpmd: nothing to send without a flood
+                before = cpu_times()
+                link_before = bed.target_link_rx()
+                run = bed.run_load(args.load, load_args, args.step_seconds,
+                                   telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
+                after = cpu_times()
+                link_after = bed.target_link_rx()
+                link_rx = link_after - link_before if link_after is not None else None
+                cpu = {k: round(after[k] - before[k], 2) for k in before}
+                rec = step_record(name, rate, run, cpu, opts.get("legit", True), tsc_hz)
+                rec["target_link_rx"] = link_rx
+                engine_rx = (run["final"]["engine_counters"] or {}).get("rx_packets")
+                # Reached the target's veth but not the engine: dropped in the AF_PACKET/AF_XDP
+                # socket ring (the worker did not poll in time); the PMD does not count these.
+                rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None and link_rx is not None else None
+                records.append(rec)
+                print(f"  {name:20s} flood {rate:>7s}: offered {rec['syn_offered_per_s']:9.0f}/s answered "
+                      f"{rec['answered_per_s']:9.0f}/s legit {rec['legit_completed']}/{rec['legit_attempted']} "
+                      f"connect p99 {rec['connect_p99_us'] / 1000:7.2f} ms"
+                      + (f" engine {rec['engine_cycles_per_packet']:.0f} cyc/pkt"
+                         if rec["engine_cycles_per_packet"] is not None else ""), flush=True)
+    except Exception as error:  # noqa: BLE001 - a system that cannot run here is reported, not fatal
+        lines = str(error).strip().splitlines()
+        return records, f"{type(error).__name__}: {' / '.join(lines[:1] + lines[-2:])[:400]}"
+    return records, None
+
+
+def fmt(v: Any, digits: int = 0) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def table(records: list[dict[str, Any]]) -> str:
+    lines = ["| system | flood (SYN/s asked) | offered SYN/s | answered/s | legit ok | connect p50 / p99 ms | request p99 ms "
+             "| engine cycles/pkt | target ring drops | generator rx_missed | host kernel ns/answer |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        legit = f"{r['legit_completed']}/{r['legit_attempted']}" if r["legit_attempted"] else "–"
+        connect = (f"{r['connect_p50_us'] / 1000:.2f} / {r['connect_p99_us'] / 1000:.2f}"
+                   if r["legit_attempted"] else "–")
+        request = f"{r['request_p99_us'] / 1000:.2f}" if r["legit_attempted"] else "–"
+        lines.append(f"| {r['system']} | {r['flood_rate']} | {fmt(r['syn_offered_per_s'])} | "
+                     f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {request} | {fmt(r['engine_cycles_per_packet'])} | "
+                     f"{fmt(r['ring_drops'])} | {fmt(r['generator_rx_missed'])} | "
+                     f"{fmt(r['host_kernel_ns_per_answer'])} |")
+    return "\n".join(lines)
+
+
+def plots(records: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    by_system: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        by_system.setdefault(r["system"], []).append(r)
+    for system, rs in by_system.items():
+        x = [r["syn_offered_per_s"] / 1000 for r in rs]
+        legit = [r for r in rs if r["legit_attempted"]]
+        if legit:
+            axes[0][0].plot([r["syn_offered_per_s"] / 1000 for r in legit],
+                            [100 * r["legit_success"] for r in legit], "o-", label=system)
+            axes[0][1].plot([r["syn_offered_per_s"] / 1000 for r in legit],
+                            [r["connect_p99_us"] / 1000 for r in legit], "o-", label=system)
+        axes[1][0].plot(x, [r["answered_per_s"] / 1000 for r in rs], "o-", label=system)
+        cost = [(r["syn_offered_per_s"] / 1000, r["engine_ns_per_packet"] or r["host_kernel_ns_per_answer"])
+                for r in rs if (r["engine_ns_per_packet"] or r["host_kernel_ns_per_answer"])]
+        if cost:
+            axes[1][1].plot([c[0] for c in cost], [c[1] for c in cost], "o-",
+                            label=system + (" (engine)" if rs[0]["engine_ns_per_packet"] else " (host kernel)"))
+    titles = [("legitimate success %", "flood offered (kSYN/s)"), ("connect p99 (ms)", "flood offered (kSYN/s)"),
+              ("answered (k/s)", "flood offered (kSYN/s)"), ("CPU ns per SYN", "flood offered (kSYN/s)")]
+    for ax, (ylabel, xlabel) in zip(axes.flat, titles):
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[1][1].set_yscale("log")
+    fig.suptitle("rampart-load: same generator, same traffic, veth pair (perf/compare.sh)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", type=Path, default=REPO / "build")
+    parser.add_argument("--out", type=Path, default=REPO / "perf" / "results")
+    parser.add_argument("--rates", default="0,20000,50000,100000,max",
+                        help="flood steps, SYN/s or max (default %(default)s)")
+    parser.add_argument("--step-seconds", type=float, default=4)
+    parser.add_argument("--legit-rate", type=int, default=100)
+    parser.add_argument("--only", default="", help="comma-separated system names to run")
+    args = parser.parse_args()
+    args.rates = args.rates.split(",")
+    args.load = args.build / "perf" / "load" / "rampart-load"
+    for binary in (args.load, args.build / "apps" / "rampart" / "rampart"):
+        if not binary.exists():
+            print(f"compare: {binary} is missing: build first (ninja -C {args.build})", file=sys.stderr)
+            return 1
+    tsc_hz = tsc_hz_guess()
+    started = datetime.now(timezone.utc)
+    records: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {
+        "xdp-synproxy": "not run: the kernel's XDP SYN-cookie program is not built by this harness yet",
+    }
+    only = set(filter(None, args.only.split(",")))
+    for name, start, opts in systems(args):
+        if only and name not in only:
+            continue
+        print(f"compare: {name}", flush=True)
+        t0 = time.monotonic()
+        rs, error = run_system(name, start, opts, args, tsc_hz)
+        records += rs
+        if error:
+            skipped[name] = error
+            print(f"  {name}: stopped: {error}", flush=True)
+        print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"compare-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    load_avg = Path("/proc/loadavg").read_text().split()[:3]
+    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    result = {"started": started.isoformat(), "commit": commit, "rates": args.rates, "step_seconds": args.step_seconds,
+              "legit_rate": args.legit_rate, "tsc_hz_estimate": tsc_hz, "load_average_at_end": load_avg,
+              "cpus": len([l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("processor")]),
+              "skipped": skipped, "steps": records}
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    md = [f"# perf/compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
+          f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, one HTTP GET each, then close; "
+          f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
+          table(records), ""]
+    for name, why in skipped.items():
+        md.append(f"- {name}: {why}")
+    stem.with_suffix(".md").write_text("\n".join(md) + "\n")
+    if records:
+        plots(records, stem.with_suffix(".png"))
+    print("\n".join(md))
+    print(f"compare: wrote {stem}.json, .md, .png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command: the same generator (rampart-load) and the same traffic against rampart and the
+# kernel's TCP stack (and dpdk-testpmd as the link's ceiling) on a veth pair, flood stepped
+# from none to the generator's maximum. A few minutes; cleans up (namespaces, processes, DPDK
+# runtime dirs) also on failure or Ctrl-C. Results: perf/results/compare-<time>.{json,md,png}.
+#   sudo perf/compare.sh [--rates 0,20000,max] [--step-seconds 4] [--only rampart-af_packet,...]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ${EUID} -ne 0 ]]; then
+  echo "compare: must run as root (namespaces, veths, DPDK): sudo $0" >&2
+  exit 1
+fi
+"${repo}/scripts/install-deps.sh" >/dev/null
+if [[ ! -f ${repo}/build/build.ninja ]]; then
+  meson setup "${repo}/build" "${repo}" --buildtype=debugoptimized >/dev/null
+fi
+ninja -C "${repo}/build" -j2 apps/rampart/rampart perf/load/rampart-load >/dev/null
+exec /usr/bin/python3 "${repo}/perf/compare.py" --build "${repo}/build" "$@"
