@@ -19,7 +19,8 @@ test_packages=(
   python3 python3-scapy python3-yaml
   python3-prometheus-client  # an independent parser of the /metrics exposition text
   systemd  # systemd-analyze verify checks the installed units (test_service.py)
-  python3-matplotlib  # perf/compare.sh: the PNG plots (ethtool above: veth offloads)
+  ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
+  valgrind  # callgrind: the instruction counts of docs/performance.md
 )
 
 if [[ ${EUID} -ne 0 ]]; then

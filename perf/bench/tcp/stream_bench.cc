@@ -1,0 +1,840 @@
+// Established streams on one core, in memory: rampart's whole pure datapath (pipeline::
+// process_burst → lcore_tcp → the real apps of lib/app, buffers from a free-list pool, frames
+// leaving through a frame_sink) against a client in the same thread that builds real frames
+// (both checksums) and reads everything rampart emits (both checksums verified, sequence
+// numbers followed). Timers run once per burst (lcore_tcp::poll) as in the worker loop.
+//
+//   BM_short_connection        32 connections in lock-step per iteration, 8 packets each:
+//                              SYN → cookie SYN-ACK → ACK → GET → 200 response → client FIN →
+//                              rampart FIN → final ACK; the table is empty again afterwards
+//   BM_keepalive_requests/N    N open connections; per iteration 32 GETs (each ACKing the
+//                              previous response, as a client sending at once does), 32 responses
+//   BM_bulk_receive            one connection to discard; 32 segments of 1460 bytes per
+//                              iteration, rampart ACKs every second one
+//   BM_bulk_send               one connection to http with a 64 MiB body; per iteration one turn
+//                              of the client's ACKs (one per two 1460-byte segments received)
+//   BM_idle_connection_memory  bytes per idle established connection (counters, see below)
+//   BM_baseline_*              the client alone, same frames (see each)
+//
+// Each has a same-run baseline: the client's own work (building and checksumming its frames,
+// verifying as many frames as rampart sends it) without rampart. The client runs on the same
+// core here, so "rampart alone" = full − baseline; docs/performance.md reports both.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <new>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/registry.hh"
+#include "block_pool.hh"
+#include "cookie/key_schedule.hh"
+#include "net/byte_order.hh"
+#include "net/checksum.hh"
+#include "net/ethernet.hh"
+#include "net/ipv4.hh"
+#include "net/tcp_header.hh"
+#include "pipeline/pipeline.hh"
+#include "tcp/connection.hh"
+#include "tcp/lcore_tcp.hh"
+#include "tcp/tcp_input.hh"
+
+// ---- Heap accounting for BM_idle_connection_memory: every operator new of the binary counts. ----
+namespace {
+std::size_t allocated_bytes = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  allocated_bytes += n;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  allocated_bytes += n;
+  const std::size_t align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+// GCC cannot see that these deletes free what the news above took from malloc.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace {
+
+using namespace rampart;
+using net::tcp_flag::ack;
+using net::tcp_flag::fin;
+using net::tcp_flag::psh;
+using net::tcp_flag::syn;
+
+constexpr std::uint64_t now_ns = 1'700'000'000'000'000'000ULL;
+constexpr std::size_t burst = 32;
+constexpr std::uint16_t http_port = 80;
+constexpr std::uint16_t discard_port = 9;
+constexpr std::uint16_t bulk_http_port = 8080;
+constexpr std::uint32_t bulk_body_bytes = 64 << 20;
+constexpr std::uint16_t segment_bytes = 1460;
+const net::mac_address client_mac{{0x02, 0, 0, 0, 0, 0x01}};
+const net::mac_address server_mac{{0x02, 0, 0, 0, 0, 0x02}};
+constexpr net::ipv4_address client_ip{0x0a4d0001};  // 10.77.0.1
+constexpr net::ipv4_address server_ip{0x0a4d0002};  // 10.77.0.2
+
+// What curl sends.
+constexpr std::string_view http_request =
+    "GET / HTTP/1.1\r\nHost: 10.77.0.2\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+
+std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+// ---- The client's frames ----
+
+struct client_segment {
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = http_port;
+  std::uint32_t sequence = 0;
+  std::uint32_t acknowledgment = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t window = 65535;
+  net::tcp_options options;
+  std::span<const std::byte> payload;
+  net::ipv4_address source = client_ip;
+};
+
+// Ethernet + IPv4 (DF, both checksums) + TCP into out; returns the frame length.
+std::uint16_t write_client_frame(std::byte* out, std::size_t room, const client_segment& s) noexcept {
+  const std::span<std::byte> frame{out, room};
+  net::write_ethernet_header(frame, {server_mac, client_mac, net::ether_type::ipv4});
+  const std::size_t tcp_length = net::tcp_min_header_length + net::tcp_options_length(s.options) + s.payload.size();
+  net::ipv4_header ip;
+  ip.total_length = static_cast<std::uint16_t>(net::ipv4_min_header_length + tcp_length);
+  ip.dont_fragment = true;
+  ip.protocol = net::ip_protocol::tcp;
+  ip.source = s.source;
+  ip.destination = server_ip;
+  net::write_ipv4_header(frame.subspan(net::ethernet_header_length), ip, true);
+  net::tcp_header tcp;
+  tcp.source_port = s.client_port;
+  tcp.destination_port = s.server_port;
+  tcp.sequence = net::seq32{s.sequence};
+  tcp.acknowledgment = net::seq32{s.acknowledgment};
+  tcp.flags = s.flags;
+  tcp.window = s.window;
+  const std::span<std::byte> l4 = frame.subspan(net::ethernet_header_length + net::ipv4_min_header_length, tcp_length);
+  const std::size_t header_length = net::write_tcp_header(l4, tcp, s.options);
+  if (!s.payload.empty()) {
+    std::memcpy(l4.data() + header_length, s.payload.data(), s.payload.size());
+  }
+  net::store_be16(l4.data() + 16, net::ipv4_l4_checksum(s.source, server_ip, net::ip_protocol::tcp, l4));
+  return static_cast<std::uint16_t>(net::ethernet_header_length + net::ipv4_min_header_length + tcp_length);
+}
+
+// What the client reads from a frame rampart sent; ok only when Ethernet, IPv4 and TCP parse,
+// it is addressed to the client and both checksums verify.
+struct server_segment {
+  bool ok = false;
+  net::tcp_header tcp;
+  net::tcp_options options;
+  std::span<const std::byte> payload;
+};
+
+server_segment read_server_frame(std::span<const std::byte> frame) noexcept {
+  server_segment out;
+  if (frame.size() < net::ethernet_header_length + net::ipv4_min_header_length) {
+    return out;
+  }
+  const auto ip = net::ipv4_view::parse(frame.subspan(net::ethernet_header_length));
+  if (!ip.ok() || ip->source() != server_ip || ip->protocol() != net::ip_protocol::tcp) {
+    return out;
+  }
+  const auto tcp = net::tcp_view::parse(ip->payload());
+  if (!tcp.ok() || !net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(), net::ip_protocol::tcp,
+                                                   ip->payload())) {
+    return out;
+  }
+  out.ok = true;
+  out.tcp = tcp->header();
+  out.options = tcp->options();
+  out.payload = tcp->payload();
+  return out;
+}
+
+// What a baseline does for each frame rampart would send: parse Ethernet + IPv4 + TCP and verify
+// the TCP checksum (read_server_frame's work, on a frame addressed the other way).
+bool verify_frame(const std::byte* data, std::uint16_t length) noexcept {
+  const auto ip = net::ipv4_view::parse({data + net::ethernet_header_length,
+                                         static_cast<std::size_t>(length - net::ethernet_header_length)});
+  if (!ip.ok()) {
+    return false;
+  }
+  const auto tcp = net::tcp_view::parse(ip->payload());
+  return tcp.ok() &&
+         net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(), net::ip_protocol::tcp, ip->payload());
+}
+
+// bytes/s and the payload_Gbit_per_s counter of a bulk benchmark.
+void report_payload(benchmark::State& state, std::uint64_t bytes) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  state.counters["payload_Gbit_per_s"] =
+      benchmark::Counter(static_cast<double>(bytes) * 8 / 1e9, benchmark::Counter::kIsRate);
+}
+
+// The Linux SYN: MSS, SACK-permitted, timestamps, window scale 7.
+net::tcp_options linux_syn_options(bool timestamps) {
+  net::tcp_options o;
+  o.mss = segment_bytes;
+  o.window_scale = 7;
+  o.sack_permitted = true;
+  if (timestamps) {
+    o.timestamps = net::tcp_timestamps{1000, 0};
+  }
+  return o;
+}
+
+cookie::key_set keys() {
+  std::array<std::byte, 32> master{};
+  master[0] = std::byte{1};
+  return cookie::key_schedule::derived(master, 64).keys_at(now_ns);
+}
+
+// ---- One rampart lcore and its in-memory client ----
+
+// The client's side of one connection.
+struct client_connection {
+  std::uint16_t port = 0;
+  std::uint16_t server_port = http_port;
+  net::ipv4_address ip = client_ip;
+  std::uint32_t snd_nxt = 0;    // our next sequence number
+  std::uint32_t rcv_nxt = 0;    // the next byte we expect from rampart
+  std::uint32_t ts_recent = 0;  // rampart's last TSval, echoed
+  std::uint32_t window_edge = 0;  // rampart's ACK + window << 7: how far we may send
+  bool timestamps = true;
+  bool established = false;
+  bool fin_received = false;
+  std::uint32_t segments_unacked = 0;  // data segments since our last ACK
+  std::uint64_t received = 0;          // payload bytes from rampart
+  std::vector<std::uint32_t>* ack_points = nullptr;  // when set: an ACK is due at each entry
+
+  net::tcp_options options() const {
+    net::tcp_options o;
+    if (timestamps) {
+      o.timestamps = net::tcp_timestamps{2000, ts_recent};
+    }
+    return o;
+  }
+};
+
+class bench_node {
+ public:
+  explicit bench_node(std::uint32_t connections, std::map<std::string, std::string> bulk_args = {})
+      : _listeners{{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}},
+                   {bulk_http_port, "http", {}, std::move(bulk_args)}},
+        _pool(16384),
+        _sink(_pool, 4096),
+        _tcp(settings(connections), _listeners, _stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, now_ns) {
+    _tcp.update_keys(keys());
+    _tcp.attach_io(_pool, _sink);
+    for (std::size_t i = 0; i < _listeners.size(); ++i) {
+      _apps.push_back(app::make_application(_listeners[i], {_stats, 0}));
+      _tcp.set_application(static_cast<std::uint8_t>(i), _apps.back().get());
+    }
+    _context.identity = {server_mac, {server_ip, 24}};
+    _context.stats = &_stats;
+    _context.tcp = {tcp::tcp_input_handler, &_tcp};
+  }
+
+  static tcp::tcp_settings settings(std::uint32_t connections) {
+    tcp::tcp_settings s;
+    s.connections = connections;
+    s.local_mac = server_mac;
+    return s;
+  }
+
+  // Queues one client frame for the next burst; false when the burst is full.
+  void add(const client_segment& s) noexcept {
+    const auto b = _pool.allocate();
+    if (!b || _count == _frames.size()) {
+      _failed = true;
+      return;
+    }
+    const std::uint16_t length = write_client_frame(b->data, b->capacity, s);
+    _frames[_count] = packet::frame{b->data, length, b->capacity};
+    _frames[_count].buffer = b->handle;
+    ++_count;
+  }
+  std::size_t queued() const noexcept { return _count; }
+
+  // One worker loop turn: the burst through the pipeline, then the timers. `read` gets every
+  // frame rampart sent (in-place replies, then the sink's), after which the buffers are freed.
+  template <class Reader>
+  void run(Reader&& read) noexcept {
+    pipeline::process_burst(_context, {_frames.data(), _count}, {_verdicts.data(), _count}, now_ns);
+    _tcp.poll(now_ns);
+    for (std::size_t i = 0; i < _count; ++i) {
+      if (_verdicts[i].what == packet::action::transmit) {
+        read(read_server_frame({_frames[i].data, _frames[i].length}));
+      } else if (_verdicts[i].what == packet::action::drop) {
+        _failed = true;
+      }
+      _pool.release(_frames[i].buffer);
+    }
+    _count = 0;
+    for (const packet::buffer& f : _sink.frames()) {
+      read(read_server_frame({f.data, f.length}));
+    }
+    _sink.clear();
+  }
+
+  bool failed() const noexcept { return _failed || _pool.bad_releases() != 0; }
+  tcp::lcore_tcp& tcp() noexcept { return _tcp; }
+  stats::lcore_stats& stats() noexcept { return _stats; }
+  perf::block_pool& pool() noexcept { return _pool; }
+
+ private:
+  std::vector<config::listener_config> _listeners;
+  stats::lcore_stats _stats;
+  // Declared before the lcore_tcp, which returns its connections' buffers when destroyed.
+  perf::block_pool _pool;
+  perf::holding_sink _sink;
+  std::vector<std::unique_ptr<tcp::application>> _apps;
+  tcp::lcore_tcp _tcp;
+  pipeline::lcore_context _context;
+  std::array<packet::frame, packet::tcp_segment_batch::capacity> _frames{};
+  std::array<packet::verdict, packet::tcp_segment_batch::capacity> _verdicts{};
+  std::size_t _count = 0;
+  bool _failed = false;
+};
+
+// Follows what rampart sent on one connection; false when the segment is not what a correct
+// peer may send here (bad checksum, unexpected sequence number).
+bool follow(client_connection& c, const server_segment& s) noexcept {
+  if (!s.ok) {
+    return false;
+  }
+  if (s.tcp.has(syn)) {
+    c.rcv_nxt = s.tcp.sequence.raw() + 1;
+  } else if (s.tcp.sequence.raw() != c.rcv_nxt) {
+    return false;
+  } else {
+    c.rcv_nxt += static_cast<std::uint32_t>(s.payload.size()) + (s.tcp.has(fin) ? 1U : 0U);
+  }
+  if (s.tcp.has(fin)) {
+    c.fin_received = true;
+  }
+  if (!s.payload.empty()) {
+    c.received += s.payload.size();
+    if (++c.segments_unacked == 2 && c.ack_points != nullptr) {
+      c.ack_points->push_back(c.rcv_nxt);
+      c.segments_unacked = 0;
+    }
+  }
+  if (s.options.timestamps) {
+    c.ts_recent = s.options.timestamps->value;
+  }
+  c.window_edge = s.tcp.acknowledgment.raw() + (std::uint32_t{s.tcp.window} << 7);
+  return true;
+}
+
+// Hands each frame rampart sent to the client connection it is addressed to (ports first..).
+struct client_set {
+  std::vector<client_connection> connections;
+  std::uint16_t first_port = 0;
+  bool failed = false;
+  std::uint64_t frames = 0;  // read from rampart
+
+  void operator()(const server_segment& s) noexcept {
+    ++frames;
+    const auto i = static_cast<std::size_t>(s.tcp.destination_port - first_port);
+    if (!s.ok || i >= connections.size() || !follow(connections[i], s)) {
+      failed = true;
+    }
+  }
+};
+
+// The three-way handshake of every connection of `clients`, in bursts of 32 (SYNs, then ACKs).
+void open_all(bench_node& node, client_set& clients, std::uint32_t isn) {
+  for (std::size_t first = 0; first < clients.connections.size(); first += burst) {
+    const std::size_t last = std::min(first + burst, clients.connections.size());
+    for (std::size_t i = first; i < last; ++i) {
+      client_connection& c = clients.connections[i];
+      c.snd_nxt = isn;
+      net::tcp_options o = linux_syn_options(c.timestamps);
+      node.add({c.port, c.server_port, c.snd_nxt, 0, syn, 64240, o, {}, c.ip});
+      c.snd_nxt += 1;
+    }
+    node.run(clients);
+    for (std::size_t i = first; i < last; ++i) {
+      client_connection& c = clients.connections[i];
+      node.add({c.port, c.server_port, c.snd_nxt, c.rcv_nxt, ack, 502, c.options(), {}, c.ip});
+      c.established = true;
+    }
+    node.run(clients);
+  }
+}
+
+// ---- 1. Short connections ----
+
+void BM_short_connection(benchmark::State& state) {
+  bench_node node(65536);
+  client_set clients;
+  clients.first_port = 10000;
+  clients.connections.resize(burst);
+  std::uint32_t isn = 7;
+  std::uint64_t completed = 0;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < burst; ++i) {
+      clients.connections[i] = {};
+      clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
+    }
+    isn += 100'003;
+    open_all(node, clients, isn);
+    for (client_connection& c : clients.connections) {  // the request
+      node.add({c.port, http_port, c.snd_nxt, c.rcv_nxt, psh | ack, 502, c.options(), bytes_of(http_request)});
+      c.snd_nxt += static_cast<std::uint32_t>(http_request.size());
+    }
+    node.run(clients);
+    for (client_connection& c : clients.connections) {  // our FIN, ACKing the response
+      node.add({c.port, http_port, c.snd_nxt, c.rcv_nxt, fin | ack, 502, c.options(), {}});
+      c.snd_nxt += 1;
+    }
+    node.run(clients);
+    for (client_connection& c : clients.connections) {  // the final ACK of rampart's FIN
+      if (c.received == 0 || !c.fin_received) {
+        clients.failed = true;
+      }
+      node.add({c.port, http_port, c.snd_nxt, c.rcv_nxt, ack, 502, c.options(), {}});
+    }
+    node.run(clients);
+    completed += burst;
+    if (node.tcp().connection_count() != 0 || clients.failed || node.failed()) {
+      state.SkipWithError("a connection did not complete its exchange (or was not erased)");
+      break;
+    }
+  }
+  if (node.stats().tcp_closed_normal.read() != completed || node.stats().http_requests.read() != completed) {
+    state.SkipWithError("counters disagree with the connections run");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(completed));
+  state.counters["rampart_frames_per_connection"] =
+      static_cast<double>(clients.frames) / static_cast<double>(std::max<std::uint64_t>(completed, 1));
+  state.counters["ns_per_connection"] = benchmark::Counter(
+      static_cast<double>(completed), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_short_connection);
+
+// The client's side of a short connection without rampart: build and checksum its 5 frames, and
+// read back (parse, verify both checksums) 3 frames for the 3 rampart sends.
+void BM_baseline_short_connection_client(benchmark::State& state) {
+  perf::block_pool pool(64);
+  std::uint64_t n = 0;
+  std::array<packet::buffer, 5> frames;
+  std::array<std::uint16_t, 5> lengths{};
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < burst; ++i) {
+      const auto port = static_cast<std::uint16_t>(10000 + i);
+      client_connection c;
+      c.ts_recent = 12345;
+      const std::array<client_segment, 5> specs{{
+          {port, http_port, 1, 0, syn, 64240, linux_syn_options(true), {}},
+          {port, http_port, 2, 3, ack, 502, c.options(), {}},
+          {port, http_port, 2, 3, psh | ack, 502, c.options(), bytes_of(http_request)},
+          {port, http_port, 80, 3, fin | ack, 502, c.options(), {}},
+          {port, http_port, 81, 4, ack, 502, c.options(), {}},
+      }};
+      for (std::size_t k = 0; k < specs.size(); ++k) {
+        frames[k] = *pool.allocate();
+        lengths[k] = write_client_frame(frames[k].data, frames[k].capacity, specs[k]);
+      }
+      // Reads "as if from rampart": the frames are addressed to the server, so parse them as the
+      // client would parse its own direction (same work: two parses, two checksums).
+      for (std::size_t k = 0; k < 3; ++k) {
+        benchmark::DoNotOptimize(verify_frame(frames[k + 1].data, lengths[k + 1]));
+      }
+      for (const packet::buffer& f : frames) {
+        pool.release(f.handle);
+      }
+      ++n;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  state.counters["ns_per_connection"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_baseline_short_connection_client);
+
+// ---- 2. Keep-alive requests ----
+
+void BM_keepalive_requests(benchmark::State& state) {
+  const auto open = static_cast<std::size_t>(state.range(0));
+  bench_node node(65536);
+  client_set clients;
+  clients.first_port = 10000;
+  clients.connections.resize(open);
+  for (std::size_t i = 0; i < open; ++i) {
+    clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
+  }
+  open_all(node, clients, 7);
+  std::size_t next = 0;
+  std::uint64_t requests = 0;
+  for (auto _ : state) {
+    for (std::size_t k = 0; k < burst; ++k) {
+      client_connection& c = clients.connections[next];
+      next = next + 1 == open ? 0 : next + 1;
+      node.add({c.port, http_port, c.snd_nxt, c.rcv_nxt, psh | ack, 502, c.options(), bytes_of(http_request)});
+      c.snd_nxt += static_cast<std::uint32_t>(http_request.size());
+    }
+    node.run(clients);
+    requests += burst;
+    if (clients.failed || node.failed()) {
+      state.SkipWithError("a request went wrong");
+      break;
+    }
+  }
+  if (node.stats().http_requests.read() != requests || node.tcp().connection_count() != open) {
+    state.SkipWithError("not every request was answered");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+}
+BENCHMARK(BM_keepalive_requests)->Arg(32)->Arg(4096);
+
+// The client's side of one request without rampart: build and checksum the request frame, read
+// one frame back (parse, verify).
+void BM_baseline_request_client(benchmark::State& state) {
+  perf::block_pool pool(64);
+  std::array<packet::buffer, burst> frames;
+  std::array<std::uint16_t, burst> lengths{};
+  client_connection c;
+  c.ts_recent = 12345;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < burst; ++i) {
+      frames[i] = *pool.allocate();
+      lengths[i] = write_client_frame(frames[i].data, frames[i].capacity,
+                                      {static_cast<std::uint16_t>(10000 + i), http_port, 2, 3, psh | ack, 502,
+                                       c.options(), bytes_of(http_request)});
+    }
+    for (std::size_t i = 0; i < burst; ++i) {
+      benchmark::DoNotOptimize(verify_frame(frames[i].data, lengths[i]));
+      pool.release(frames[i].handle);
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
+}
+BENCHMARK(BM_baseline_request_client);
+
+// ---- 3. Bulk transfer ----
+
+std::array<std::byte, segment_bytes> payload_block() {
+  std::array<std::byte, segment_bytes> p;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    p[i] = static_cast<std::byte>('a' + i % 26);
+  }
+  return p;
+}
+
+// One connection without timestamps, so that segments carry 1460 bytes of payload.
+client_connection& open_bulk_connection(bench_node& node, client_set& clients, std::uint16_t server_port) {
+  clients.first_port = 20000;
+  clients.connections.resize(1);
+  client_connection& c = clients.connections[0];
+  c.port = clients.first_port;
+  c.server_port = server_port;
+  c.timestamps = false;
+  open_all(node, clients, 7);
+  return c;
+}
+
+void BM_bulk_receive(benchmark::State& state) {
+  bench_node node(1024);
+  client_set clients;
+  client_connection& c = open_bulk_connection(node, clients, discard_port);
+  const auto payload = payload_block();
+  std::uint64_t bytes = 0;
+  for (auto _ : state) {
+    if (static_cast<std::int32_t>(c.window_edge - (c.snd_nxt + burst * segment_bytes)) < 0) {
+      state.SkipWithError("rampart's window closed");
+      break;
+    }
+    for (std::size_t k = 0; k < burst; ++k) {
+      node.add({c.port, discard_port, c.snd_nxt, c.rcv_nxt, ack, 502, {}, payload});
+      c.snd_nxt += segment_bytes;
+    }
+    node.run(clients);
+    bytes += burst * segment_bytes;
+    if (clients.failed || node.failed()) {
+      state.SkipWithError("bulk receive went wrong");
+      break;
+    }
+  }
+  if (node.stats().discard_bytes.read() != bytes) {
+    state.SkipWithError("discard did not get every byte");
+  }
+  report_payload(state, bytes);
+}
+BENCHMARK(BM_bulk_receive);
+
+void BM_bulk_send(benchmark::State& state) {
+  bench_node node(1024, {{"body_bytes", std::to_string(bulk_body_bytes)}});
+  client_set clients;
+  client_connection& c = open_bulk_connection(node, clients, bulk_http_port);
+  std::vector<std::uint32_t> ack_points;  // where an ACK is due: the end of every second segment
+  ack_points.reserve(1 << 16);
+  c.ack_points = &ack_points;
+  std::size_t next_point = 0;
+  // The response's length: the head as the http app builds it, then the body.
+  const std::uint64_t response_length =
+      std::string_view("HTTP/1.1 200 OK\r\nServer: rampart\r\nContent-Type: text/plain\r\nContent-Length: \r\n\r\n").size() +
+      std::to_string(bulk_body_bytes).size() + bulk_body_bytes;
+  std::uint64_t response_start = 0;
+  bool asking = true;
+  std::uint64_t bytes = 0;
+  std::uint64_t responses = 0;
+  for (auto _ : state) {
+    const std::uint64_t before = c.received;
+    if (asking) {
+      node.add({c.port, bulk_http_port, c.snd_nxt, c.rcv_nxt, psh | ack, 65535, {}, bytes_of(http_request)});
+      c.snd_nxt += static_cast<std::uint32_t>(http_request.size());
+      ack_points.clear();
+      next_point = 0;
+      c.segments_unacked = 0;
+      response_start = c.received;
+      asking = false;
+    } else {
+      // One ACK per two segments received (a Linux receiver in quick-ACK mode), each for its own
+      // point, in bursts of at most 32; an odd last segment gets its ACK when nothing else is due.
+      const std::size_t acks = std::min(ack_points.size() - next_point, burst);
+      for (std::size_t k = 0; k < acks; ++k) {
+        node.add({c.port, bulk_http_port, c.snd_nxt, ack_points[next_point++], ack, 65535, {}, {}});
+      }
+      if (next_point == ack_points.size()) {
+        ack_points.clear();
+        next_point = 0;
+      }
+      if (acks == 0 && c.segments_unacked > 0) {
+        node.add({c.port, bulk_http_port, c.snd_nxt, c.rcv_nxt, ack, 65535, {}, {}});
+        c.segments_unacked = 0;
+      } else if (acks == 0) {
+        state.SkipWithError("nothing to acknowledge: the transfer stalled");
+        break;
+      }
+    }
+    node.run(clients);
+    bytes += c.received - before;
+    if (c.received - response_start == response_length) {
+      ++responses;
+      asking = true;
+    }
+    if (clients.failed || node.failed() || c.received - response_start > response_length) {
+      state.SkipWithError("bulk send went wrong");
+      break;
+    }
+  }
+  if (node.stats().http_requests.read() != responses + (asking ? 0 : 1)) {
+    state.SkipWithError("requests and responses disagree");
+  }
+  report_payload(state, bytes);
+  state.counters["responses_of_64MiB"] = static_cast<double>(responses);
+}
+BENCHMARK(BM_bulk_send);
+
+// The client's side of a bulk burst without rampart, in two parts. build: 32 frames of 1460
+// bytes (payload copied, both checksums), what the sending client of BM_bulk_receive does.
+// verify: parse 32 such frames and verify their TCP checksum, what the receiving client of
+// BM_bulk_send does (its ACKs, one frame per two segments, are not included).
+void BM_baseline_bulk_build(benchmark::State& state) {
+  perf::block_pool pool(64);
+  const auto payload = payload_block();
+  std::uint32_t seq = 0;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < burst; ++i) {
+      const packet::buffer b = *pool.allocate();
+      benchmark::DoNotOptimize(write_client_frame(b.data, b.capacity, {20000, discard_port, seq, 3, ack, 502, {}, payload}));
+      seq += segment_bytes;
+      pool.release(b.handle);
+    }
+    benchmark::ClobberMemory();
+  }
+  report_payload(state, state.iterations() * burst * segment_bytes);
+}
+BENCHMARK(BM_baseline_bulk_build);
+
+void BM_baseline_bulk_verify(benchmark::State& state) {
+  perf::block_pool pool(64);
+  const auto payload = payload_block();
+  std::array<packet::buffer, burst> frames;
+  std::array<std::uint16_t, burst> lengths{};
+  for (std::size_t i = 0; i < burst; ++i) {
+    frames[i] = *pool.allocate();
+    lengths[i] = write_client_frame(frames[i].data, frames[i].capacity,
+                                    {20000, discard_port, static_cast<std::uint32_t>(i * segment_bytes), 3, ack,
+                                     502, {}, payload});
+  }
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < burst; ++i) {
+      benchmark::DoNotOptimize(verify_frame(frames[i].data, lengths[i]));
+    }
+  }
+  report_payload(state, state.iterations() * burst * segment_bytes);
+}
+BENCHMARK(BM_baseline_bulk_verify);
+
+// ---- 4. Memory per idle connection ----
+
+// CPU time of this thread, ns (the machine may be shared: wall time would count others' work).
+double thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+}
+
+std::uint64_t rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  unsigned long resident = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%lu %lu", &pages, &resident) != 2) {
+      resident = 0;
+    }
+    std::fclose(f);
+  }
+  return std::uint64_t{resident} * 4096;
+}
+
+// The object size of the kernel's TCP socket slab ("TCP" in /proc/slabinfo, readable by root):
+// what each Linux TCP socket costs before any buffer; 0 when unreadable.
+double linux_tcp_socket_bytes() {
+  std::FILE* f = std::fopen("/proc/slabinfo", "r");
+  if (f == nullptr) {
+    return 0;
+  }
+  char line[512];
+  double size = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    char name[64];
+    unsigned long active = 0;
+    unsigned long total = 0;
+    unsigned long object_size = 0;
+    if (std::sscanf(line, "%63s %lu %lu %lu", name, &active, &total, &object_size) == 4 &&
+        std::string_view(name) == "TCP") {
+      size = static_cast<double>(object_size);
+    }
+  }
+  std::fclose(f);
+  return size;
+}
+
+// Heap bytes lcore_tcp's constructor allocates for a table and pool of `connections`.
+std::size_t constructed_bytes(std::uint32_t connections) {
+  const std::vector<config::listener_config> listeners{{discard_port, "discard", {}, {}}};
+  stats::lcore_stats stats;
+  const std::size_t before = allocated_bytes;
+  tcp::lcore_tcp t(bench_node::settings(connections), listeners, stats, flow::hash_seed{1, 2},
+                   cookie::siphash_key{3, 4}, now_ns);
+  benchmark::DoNotOptimize(&t);
+  return allocated_bytes - before;
+}
+
+// Opens `n` idle connections to `port` (client addresses 10.77.0.10 on, 50000 ports each).
+void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, bool& failed) {
+  client_set clients;
+  clients.connections.resize(burst);
+  for (std::uint32_t first = 0; first < n; first += burst) {
+    const auto ip = net::ipv4_address{client_ip.value + 9 + first / 50000};
+    clients.first_port = static_cast<std::uint16_t>(10000 + first % 50000);
+    for (std::size_t i = 0; i < burst; ++i) {
+      clients.connections[i] = {};
+      clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
+      clients.connections[i].server_port = port;
+      clients.connections[i].ip = ip;
+    }
+    open_all(node, clients, 7);
+  }
+  failed = failed || clients.failed || node.failed();
+}
+
+// Per connection opened by open_many on a fresh lcore of n connections: CPU time, heap bytes,
+// and RSS growth counted from before the lcore_tcp exists (its table is zeroed at start-up).
+struct open_cost {
+  double cpu_ns = 0;
+  double heap_bytes = 0;
+  double rss_bytes = 0;
+};
+
+open_cost open_idle(std::uint32_t n, std::uint16_t port, bool& failed) {
+  const std::uint64_t rss_before = rss_bytes();
+  bench_node node(n);
+  const std::size_t heap_before = allocated_bytes;
+  const double start = thread_cpu_ns();
+  open_many(node, n, port, failed);
+  open_cost cost;
+  cost.cpu_ns = (thread_cpu_ns() - start) / n;
+  cost.heap_bytes = static_cast<double>(allocated_bytes - heap_before) / n;
+  cost.rss_bytes = static_cast<double>(rss_bytes() - rss_before) / n;
+  failed = failed || node.tcp().connection_count() != n;
+  return cost;
+}
+
+void BM_idle_connection_memory(benchmark::State& state) {
+  constexpr std::uint32_t n = 1 << 20;
+  double per_capacity = 0;
+  double heap_per_open = 0;
+  double rss_per_open = 0;
+  double http_state_per_open = 0;
+  double discard_open_ns = 0;
+  double http_open_ns = 0;
+  bool failed = false;
+  for (auto _ : state) {
+    // The table and pool are allocated up front for tcp.connections_per_lcore: their cost per
+    // connection of capacity is the difference between two capacities.
+    per_capacity = static_cast<double>(constructed_bytes(2 * n) - constructed_bytes(n)) / n;
+    // n idle connections to discard (no app state): what opening them adds to the heap and RSS.
+    const open_cost discard = open_idle(n, discard_port, failed);
+    heap_per_open = discard.heap_bytes;
+    rss_per_open = discard.rss_bytes;
+    discard_open_ns = discard.cpu_ns;
+    // 65536 idle connections to http: its per-connection state (parser, response ring).
+    const open_cost http = open_idle(1 << 16, http_port, failed);
+    http_state_per_open = http.heap_bytes;
+    http_open_ns = http.cpu_ns;
+  }
+  if (failed) {
+    state.SkipWithError("not every connection opened");
+  }
+  const double table_share = 128.0 / flow::flow_table::slots_per_bucket / 0.8;
+  state.counters["sizeof_connection"] = static_cast<double>(sizeof(tcp::connection));
+  state.counters["table_share_at_max_load"] = table_share;
+  state.counters["model_bytes"] = static_cast<double>(sizeof(tcp::connection)) + table_share;
+  state.counters["constructor_bytes_per_capacity"] = per_capacity;
+  state.counters["heap_bytes_per_open_discard"] = heap_per_open;
+  state.counters["rss_bytes_per_open_discard"] = rss_per_open;
+  state.counters["heap_bytes_per_open_http"] = http_state_per_open;
+  state.counters["open_ns_discard_1M"] = discard_open_ns;
+  state.counters["open_ns_http_64k"] = http_open_ns;
+  state.counters["linux_tcp_slab_object_bytes"] = linux_tcp_socket_bytes();
+}
+BENCHMARK(BM_idle_connection_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
