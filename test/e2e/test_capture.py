@@ -89,6 +89,22 @@ class Capture(unittest.TestCase):
             self.assertRegex(line, r"IP \S+\.(80|\d+) > \S+\.(80|\d+): Flags")
             self.assertIn(".80", line)
 
+    def test_2b_segments_lib_tcp_builds(self) -> None:
+        # The echo app's data goes out through the worker's TX staging, not as an in-place reply:
+        # the capture must see it too.
+        path = self.dir / "echo.pcapng"
+        reply = self.engine.telemetry(f"/rampart/capture,8,{path},port=7")
+        self.assertEqual(reply["state"], "capturing", reply)
+        sock, _ = t.timed_connect(self.engine.netns, self.engine.engine_ip, 7)
+        with sock:
+            sock.sendall(b"hello\n")
+            self.assertEqual(sock.recv(16), b"hello\n")
+        self.wait_done(path)
+        lines = tcpdump(path)
+        self.assertEqual(len(lines), 8, "\n".join(lines))
+        echoed = [l for l in lines if f"IP {self.engine.engine_ip}.7 > " in l and "length 6" in l]
+        self.assertEqual(len(echoed), 1, "\n".join(lines))
+
     def test_3_errors_are_answered_and_nothing_stops(self) -> None:
         existing = self.dir / "exists.pcapng"
         existing.write_bytes(b"keep me")
