@@ -47,7 +47,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   if [[ -n ${engine_pid} ]] && kill -0 "${engine_pid}" 2>/dev/null; then
-    kill -TERM "${engine_pid}" 2>/dev/null || true
+    kill -INT "${engine_pid}" 2>/dev/null || true  # at once: no drain (docs/operations.md)
     for _ in $(seq 50); do
       kill -0 "${engine_pid}" 2>/dev/null || break
       sleep 0.1

@@ -12,10 +12,13 @@ build_packages=(
   libboost-dev libyaml-cpp-dev catch2 libbenchmark-dev
 )
 # Test peers and tools: the end-to-end tests drive the engine from a network namespace with
-# Linux's own stack (ping, curl, wrk, hping3) and with scapy for crafted frames.
+# Linux's own stack (ping, curl, wrk, hping3) and with scapy for crafted frames; the metrics
+# test parses the engine's /metrics with prometheus_client's parser.
 test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps ethtool
   python3 python3-scapy python3-yaml
+  python3-prometheus-client  # an independent parser of the /metrics exposition text
+  systemd  # systemd-analyze verify checks the installed units (test_service.py)
   ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
   valgrind  # callgrind: the instruction counts of docs/performance.md
 )

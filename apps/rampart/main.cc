@@ -2,12 +2,18 @@
 // ONE line on stderr and an exit code: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include <rte_config.h>
+
 #include "app/registry.hh"
 #include "config/config.hh"
+#include "cookie/key_schedule.hh"
 #include "engine/cli.hh"
+#include "engine/config_check.hh"
 #include "engine/config_dump.hh"
 #include "engine/eal_args.hh"
 #include "engine/engine.hh"
@@ -23,6 +29,28 @@ namespace {
 using rampart::engine::exit_code;
 
 int code_of(exit_code code) { return static_cast<int>(code); }
+
+// --check-config: what can be checked without EAL or privileges; the first problem found.
+std::optional<std::string> check_without_eal(const rampart::config::engine_config& cfg) {
+  if (auto problem = rampart::engine::eal_config_conflict(cfg.eal)) {
+    return problem;
+  }
+  if (auto problem = rampart::engine::check_lcores(cfg.eal.lcores, rampart::engine::allowed_cpus(), RTE_MAX_LCORE)) {
+    return problem;
+  }
+  if (auto problem = rampart::engine::check_driver_mtu(cfg)) {
+    return problem;
+  }
+  const auto& cookies = cfg.tcp.syn_cookies;
+  if (!cookies.master_secret_file.empty()) {  // the engine reads it in every mode
+    try {
+      rampart::cookie::key_schedule::from_master_file(cookies.master_secret_file, cookies.rotation_seconds);
+    } catch (const rampart::cookie::key_error& e) {
+      return std::string("tcp.syn_cookies: ") + e.what();
+    }
+  }
+  return std::nullopt;
+}
 
 int run_main(int argc, char** argv) {
   const std::string_view program = argc > 0 ? argv[0] : "rampart";
@@ -58,15 +86,15 @@ int run_main(int argc, char** argv) {
     }
   }
   if (options.mode == rampart::engine::cli_mode::check_config) {
-    if (const auto conflict = rampart::engine::eal_config_conflict(cfg.eal)) {
-      rampart::engine::log_error(options.config_path + ": " + *conflict);
+    if (const auto problem = check_without_eal(cfg)) {
+      rampart::engine::log_error(options.config_path + ": " + *problem);
       return code_of(exit_code::usage);
     }
     std::printf("# %s: valid; effective configuration:\n%s", options.config_path.c_str(),
                 rampart::engine::dump_config(cfg).c_str());
     return code_of(exit_code::ok);
   }
-  return code_of(rampart::engine::run(cfg, program));
+  return code_of(rampart::engine::run(cfg, options.config_path, program));
 }
 
 }  // namespace

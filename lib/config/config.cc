@@ -604,8 +604,8 @@ void read_syn_cookies(context& ctx, const field& section, syn_cookie_config& coo
 void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   const map_reader map(
       ctx, section,
-      {"mss", "window_scale", "receive_window", "connections_per_lcore", "syn_cookies", "send_buffer",
-       "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
+      {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
+       "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
        "time_wait_seconds", "challenge_acks_per_second"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
@@ -615,6 +615,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   // RFC 7323 §2.3: the largest window a scaled connection can use is 2^30 bytes.
   read_unsigned_into(ctx, map, "receive_window", tcp.receive_window, 1, 1U << 30);
   read_unsigned_into(ctx, map, "connections_per_lcore", tcp.connections_per_lcore, 1, 1U << 24);
+  read_unsigned_into(ctx, map, "drain_timeout_seconds", tcp.drain_timeout_seconds, 0, 3600);
   read_unsigned_into(ctx, map, "send_buffer", tcp.send_buffer, 1, 1U << 30);
   // RFC 6298 §2.4-2.5: a floor (1 s there; 200 ms by default here, like Linux), a ceiling of at
   // least 60 s, and 1 s before the first sample (§2.1).
@@ -637,8 +638,17 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
 }
 
 void read_stats(context& ctx, const field& section, stats_config& stats) {
-  const map_reader map(ctx, section, {"interval_seconds"});
+  const map_reader map(ctx, section, {"interval_seconds", "metrics_listen"});
   read_unsigned_into(ctx, map, "interval_seconds", stats.interval_seconds, 0, 86400);
+  if (const field* f = map.find("metrics_listen")) {
+    stats.metrics_listen = read_string(ctx, *f);
+    if (!stats.metrics_listen.empty() && !parse_listen_address(stats.metrics_listen)) {
+      ctx.fail(f->line, f->path,
+               in_quotes(stats.metrics_listen) +
+                   " is not an IPv4 address and port (expected a.b.c.d:port with port 1..65535, e.g. "
+                   "\"127.0.0.1:9108\"; 0.0.0.0 listens on every address)");
+    }
+  }
 }
 
 // Data room + struct rte_mbuf + headroom + mempool header/trailer: a conservative per-mbuf cost
@@ -880,11 +890,38 @@ engine_config parse_config(std::istream& in, std::string_view source_name) {
 }
 
 engine_config load_config_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw config_error(path.string() + ": is a directory, not a config file (give the YAML file, e.g. " +
+                       (path / "rampart.yaml").string() + ")");
+  }
   std::ifstream file(path);
   if (!file) {
     throw config_error(path.string() + ": cannot open: " + std::strerror(errno));
   }
-  return parse_config(file, path.string());
+  // Read it whole first: a read error (EIO, a FIFO gone away) is then the file's, not YAML's.
+  std::stringstream text;
+  text << file.rdbuf();
+  if (file.bad() || text.bad()) {
+    throw config_error(path.string() + ": cannot read: " + std::strerror(errno));
+  }
+  return parse_config(text, path.string());
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text) noexcept {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::optional<net::ipv4_address> address = net::ipv4_address::parse(text.substr(0, colon));
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (!address || ec != std::errc{} || end != port_text.data() + port_text.size() || port_text.empty() ||
+      port_text.front() == '0' || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return listen_address{*address, static_cast<std::uint16_t>(port)};
 }
 
 std::string_view to_string(cookie_mode mode) noexcept {

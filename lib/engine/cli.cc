@@ -72,7 +72,9 @@ std::string usage_text(std::string_view program_name) {
          "  -V, --version       print the version\n"
          "\n"
          "exit status: 0 ok, 1 runtime failure (EAL, port, permissions), 2 usage or config error\n"
-         "stop with SIGINT or SIGTERM; counters: dpdk-telemetry.py -f <eal.file_prefix>, /rampart/stats\n";
+         "signals: SIGTERM drains (tcp.drain_timeout_seconds), a second SIGTERM or SIGINT stops at once,\n"
+         "SIGHUP re-reads FILE, SIGUSR1 prints the counters (docs/operations.md)\n"
+         "counters: dpdk-telemetry.py -f <eal.file_prefix>, /rampart/stats\n";
 }
 
 }  // namespace rampart::engine

@@ -83,6 +83,7 @@ void emit_tcp(YAML::Emitter& out, const config::tcp_config& tcp) {
   out << YAML::Key << "window_scale" << YAML::Value << static_cast<unsigned>(tcp.window_scale);
   out << YAML::Key << "receive_window" << YAML::Value << tcp.receive_window;
   out << YAML::Key << "connections_per_lcore" << YAML::Value << tcp.connections_per_lcore;
+  out << YAML::Key << "drain_timeout_seconds" << YAML::Value << tcp.drain_timeout_seconds;
   out << YAML::Key << "send_buffer" << YAML::Value << tcp.send_buffer;
   out << YAML::Key << "rto_min_ms" << YAML::Value << tcp.rto_min_ms;
   out << YAML::Key << "rto_initial_ms" << YAML::Value << tcp.rto_initial_ms;
@@ -113,6 +114,7 @@ std::string dump_config(const config::engine_config& cfg) {
   emit_tcp(out, cfg.tcp);
   out << YAML::Key << "stats" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "interval_seconds" << YAML::Value << cfg.stats.interval_seconds;
+  out << YAML::Key << "metrics_listen" << YAML::Value << cfg.stats.metrics_listen;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

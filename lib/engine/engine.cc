@@ -1,10 +1,12 @@
 #include "engine/engine.hh"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,11 +19,18 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_pdump.h>
 
+#include "engine/capture.hh"
+#include "engine/config_check.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
+#include "engine/metrics.hh"
 #include "engine/port.hh"
 #include "engine/preflight.hh"
+#include "engine/reload.hh"
+#include "engine/service_notify.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
 #include "engine/telemetry.hh"
@@ -63,10 +72,29 @@ std::string eal_hint(int err) {
   }
 }
 
+// The files DPDK 22.11's EAL creates in its runtime directory (/var/run/dpdk/<prefix> for root,
+// $XDG_RUNTIME_DIR/dpdk/<prefix> otherwise; eal_filesystem.h), plus the telemetry socket.
+void remove_runtime_files(const std::filesystem::path& dir) noexcept {
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) {
+    return;  // eal.in_memory: there was none
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "config" || name == "hugepage_info" || name.starts_with("fbarray_") ||
+        name.starts_with("mp_socket") || name.starts_with("dpdk_telemetry")) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+  if (!std::filesystem::remove(dir, ec) && ec) {
+    log_warning("runtime directory " + dir.string() + " not removed: " + ec.message());
+  }
+}
+
 // Owns EAL from a successful rte_eal_init to rte_eal_cleanup, whatever path leaves run().
 class eal_session {
  public:
-  explicit eal_session(const config::eal_config& eal, std::string_view program_name) {
+  explicit eal_session(const config::eal_config& eal, std::string_view program_name) : _in_memory(eal.in_memory) {
     std::vector<std::string> args = build_eal_args(eal, program_name);
     log_info("EAL args: " + join_args(args));
     std::vector<char*> argv;
@@ -85,9 +113,21 @@ class eal_session {
       throw startup_error(exit_code::runtime_failure, "EAL init failed: " + cause);
     }
   }
-  ~eal_session() { rte_eal_cleanup(); }
+  ~eal_session() {
+    // rte_eal_cleanup leaves the runtime directory's files (config, fbarray_*) behind; the
+    // telemetry socket goes at exit. Take the directory's name first, remove what EAL put there
+    // after, then the directory if nothing else (a secondary process's files) is left in it.
+    // With --in-memory EAL made no directory, and one by the same name belongs to another
+    // process: leave it alone.
+    const std::filesystem::path runtime_dir = _in_memory ? std::filesystem::path() : rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    remove_runtime_files(runtime_dir);
+  }
   eal_session(const eal_session&) = delete;
   eal_session& operator=(const eal_session&) = delete;
+
+ private:
+  bool _in_memory = false;
 };
 
 // Pushes, retrying briefly if the worker's queue is full (it drains it every loop turn, so a
@@ -158,6 +198,65 @@ void keep_pmd_signals_off_control_lcore() {
   }
 }
 
+// EAL carries on when a vdev fails to probe ("vdev_probe(): failed to initialize"), so without
+// this the failure would surface as "no DPDK port" or "device not found".
+void check_vdevs_came_up(const config::eal_config& eal) {
+  for (std::size_t i = 0; i < eal.vdevs.size(); ++i) {
+    const std::string& vdev = eal.vdevs[i];
+    const std::string name = vdev.substr(0, vdev.find(','));
+    std::uint16_t port_id = 0;
+    if (name.starts_with("net_") && rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
+      throw startup_error(exit_code::runtime_failure,
+                          "eal.vdevs[" + std::to_string(i) + "] \"" + vdev + "\" did not come up: its driver " +
+                              std::string(vdev_driver(vdev)) +
+                              " refused it (the driver's log lines above say why: an interface name in use, a "
+                              "missing interface or socket, a bad argument)");
+    }
+  }
+}
+
+// Applies eal.log_level to rte_log: a plain level is the global one and every type's; a
+// "<pattern>:<level>" sets the matching types, as EAL's --log-level does.
+void apply_log_level(const std::string& text) {
+  const log_level_setting setting = parse_log_level(text);
+  if (setting.level == 0) {
+    return;  // validated by the config module; nothing to apply
+  }
+  if (setting.type_pattern.empty()) {
+    rte_log_set_global_level(setting.level);
+    rte_log_set_level_pattern("*", setting.level);
+  } else {
+    rte_log_set_level_pattern(setting.type_pattern.c_str(), setting.level);
+  }
+}
+
+// SIGHUP: re-reads the file; applies the live keys to `running`, reports the rest. A file that
+// does not parse changes nothing.
+void reload_config(const std::string& config_path, config::engine_config& running) {
+  config::engine_config next;
+  try {
+    next = config::load_config_file(config_path);
+  } catch (const config::config_error& e) {
+    log_warning(std::string("SIGHUP: configuration not reloaded, still running the previous one: ") + e.what());
+    return;
+  }
+  const reload_plan plan = plan_reload(running, next);
+  if (plan.effective.eal.log_level != running.eal.log_level) {
+    apply_log_level(plan.effective.eal.log_level);
+  }
+  running = plan.effective;
+  if (plan.applied.empty() && plan.needs_restart.empty()) {
+    log_info("SIGHUP: " + config_path + " re-read; nothing changed");
+    return;
+  }
+  for (const std::string& change : plan.applied) {
+    log_info("SIGHUP: applied " + change);
+  }
+  for (const std::string& change : plan.needs_restart) {
+    log_warning("SIGHUP: not applied, needs a restart: " + change);
+  }
+}
+
 // What a worker lcore builds for itself before it runs: its lcore_tcp (table, pool, timer
 // wheel) and one instance of every listener's app. Allocated and first written by the worker's
 // own thread, so Linux's first-touch policy places the pages on the worker's NUMA node; this is
@@ -215,11 +314,26 @@ void build_on_worker_lcore(worker& w, const tcp::tcp_settings& settings,
 
 }  // namespace
 
-exit_code run(const config::engine_config& cfg, std::string_view program_name) {
+exit_code run(const config::engine_config& cfg, const std::string& config_path, std::string_view program_name) {
+  // First of all: a signal that arrives while the engine starts is then acted on once the
+  // control loop runs (a SIGTERM drains an engine with no connection: it stops at once), instead
+  // of killing the process with its runtime files left behind.
+  if (!install_signal_handlers()) {
+    log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
+  }
   if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
     throw startup_error(exit_code::usage, *conflict);
   }
+  if (const std::optional<std::string> problem = check_lcores(cfg.eal.lcores, allowed_cpus(), RTE_MAX_LCORE)) {
+    throw startup_error(exit_code::usage, *problem);
+  }
+  if (const std::optional<std::string> problem = check_driver_mtu(cfg)) {
+    throw startup_error(exit_code::usage, *problem);
+  }
   if (const std::optional<std::string> problem = check_environment(cfg.eal, gather_system_facts(cfg.eal))) {
+    throw startup_error(exit_code::runtime_failure, *problem);
+  }
+  if (const std::optional<std::string> problem = check_tap_names(cfg.eal, interface_exists)) {
     throw startup_error(exit_code::runtime_failure, *problem);
   }
   if (cfg.port.burst_size == 0 || cfg.port.burst_size > max_burst_size) {
@@ -238,6 +352,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   }
 
   const eal_session eal(cfg.eal, program_name);
+  check_vdevs_came_up(cfg.eal);
   log_info("EAL ok: " + std::to_string(rte_lcore_count()) + " lcore(s), main lcore " +
            std::to_string(rte_get_main_lcore()) + ", TSC " + std::to_string(rte_get_tsc_hz() / 1'000'000) + " MHz");
 
@@ -260,6 +375,17 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
   tcp_settings.local_mac = dev.info().mac;
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
+  // Built-in capture (capture.hh): ring and pool allocated now; outlives the workers.
+  capture_session capture;
+  if (const std::string problem = capture.prepare(dev.info().socket_id < 0 ? SOCKET_ID_ANY : dev.info().socket_id);
+      !problem.empty()) {
+    log_warning(problem);
+  }
+  // dpdk-dumpcap / dpdk-pdump attach as secondary processes, which needs shared hugepage memory.
+  const bool pdump = !cfg.eal.no_huge && !cfg.eal.in_memory;
+  if (pdump && rte_pdump_init() != 0) {
+    log_warning(std::string("dpdk-dumpcap support unavailable: rte_pdump_init: ") + rte_strerror(rte_errno));
+  }
   std::vector<std::unique_ptr<worker, worker_deleter>> owned;
   std::vector<worker*> workers;
   for (std::size_t i = 0; i < worker_lcores.size(); ++i) {
@@ -268,6 +394,7 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     w->port_id = dev.info().port_id;
     w->queue_id = static_cast<std::uint16_t>(i);
     w->burst_size = cfg.port.burst_size;
+    w->max_frame_length = std::uint32_t{dev.info().mtu} + 14;
     w->pool = dev.pool_for_lcore(w->lcore_id);
     w->clock = clock;
     w->context.identity = {dev.info().mac, dev.info().ip};
@@ -276,16 +403,29 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
     w->buffers = mbuf_pool{w->pool};
     build_on_worker_lcore(*w, tcp_settings, cfg.listeners, initial_keys);
     w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
+    w->capture = &capture;
     workers.push_back(w.get());
     owned.push_back(std::move(w));
   }
 
-  register_telemetry();
-  const telemetry_source source{&dev, workers, rte_rdtsc()};
-  attach_telemetry(&source);
-  if (!install_stop_signal_handlers()) {
-    log_warning("cannot install SIGINT/SIGTERM handlers; stop with SIGKILL");
+  // Before telemetry is attached: a refused address throws, and nothing may point at `source`.
+  std::optional<metrics_server> metrics;
+  if (!cfg.stats.metrics_listen.empty()) {
+    metrics.emplace(*config::parse_listen_address(cfg.stats.metrics_listen));
+    log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
+  register_telemetry();
+  const telemetry_source source{&dev, workers, &capture, rte_rdtsc()};
+  attach_telemetry(&source);
+  const auto metrics_body = [&]() {
+    std::vector<lcore_sample> samples;
+    for (const worker* w : workers) {
+      lcore_sample s{w->lcore_id, {}};
+      s.counters.accumulate(w->stats);
+      samples.push_back(s);
+    }
+    return prometheus_text(samples, dev.driver_stats(), dev.info().name);
+  };
 
   log_listeners(cfg.listeners);
   for (worker* w : workers) {
@@ -314,28 +454,90 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
   // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved
   // into another namespace may never report a link change to the PMD.
   send_control(*workers.front(), control_message::gratuitous_arp());
-  bool link_up = dev.link().up;
-  log_info(std::string("link ") + (link_up ? "up" : "down"));
+  link_state link = dev.link();
+  log_info("link " + link.text());
   log_info("ready");
+  service_notifier service;
+  service.notify("READY=1\nSTATUS=serving on " + dev.info().ip.to_string() + ", " + std::to_string(workers.size()) +
+                 " worker(s)\nMAINPID=" + std::to_string(getpid()));
 
   log_info("SYN cookies: mode " + std::string(config::to_string(cfg.tcp.syn_cookies.mode)) + ", keys " +
            (keys->is_derived() ? "derived from the master secret" : "random") + ", rotated every " +
            std::to_string(keys->rotation_seconds()) + " s; " + std::to_string(cfg.tcp.connections_per_lcore) +
            " connections per worker");
   std::uint64_t key_epoch = keys->epoch_at(clock.now_ns(rte_rdtsc()));
+  config::engine_config running = cfg;  // SIGHUP changes its live keys (reload.hh)
 
   using clock_type = std::chrono::steady_clock;
   auto last_stats = clock_type::now();
   stats::snapshot previous = total_of(workers);
-  while (!stop_requested()) {
-    std::this_thread::sleep_for(control_tick);
-    const bool now_up = dev.link().up;
-    if (now_up != link_up) {
-      log_info(std::string("link ") + (now_up ? "up" : "down"));
-      if (now_up) {
+  driver_counters previous_driver = dev.driver_stats();
+  std::optional<clock_type::time_point> drain_deadline;  // set while draining (first SIGTERM)
+  std::string stop_reason;
+  for (;;) {
+    if (metrics) {
+      metrics->serve_for(control_tick, metrics_body);  // the tick's wait, answering scrapes
+    } else {
+      std::this_thread::sleep_for(control_tick);
+    }
+    if (const int s = stop_now_signal(); s != 0) {
+      stop_reason = signal_name(s) + " received: stopping at once";
+      break;
+    }
+    if (terminate_requests() != 0 && !drain_deadline) {
+      const std::uint32_t seconds = running.tcp.drain_timeout_seconds;
+      if (seconds == 0) {
+        stop_reason = "SIGTERM received (tcp.drain_timeout_seconds 0): stopping at once";
+        break;
+      }
+      service.notify("STOPPING=1\nSTATUS=draining");
+      for (worker* w : workers) {
+        send_control(*w, control_message::drain(true));
+      }
+      drain_deadline = clock_type::now() + std::chrono::seconds(seconds);
+      log_info("SIGTERM received: draining; new SYNs are dropped (drop.tcp_draining), " +
+               std::to_string(total_of(workers).tcp_connections_active) +
+               " connection(s) open; stopping when they are closed or in " + std::to_string(seconds) +
+               " s (SIGTERM again or SIGINT stops at once)");
+    }
+    if (drain_deadline) {
+      // The gauge is per worker, refreshed after every burst; 0 on all of them means every
+      // table is empty (half-open and LAST-ACK entries included).
+      const std::uint64_t open = total_of(workers).tcp_connections_active;
+      if (open == 0) {
+        stop_reason = "drain complete: no connection open";
+        break;
+      }
+      if (clock_type::now() >= *drain_deadline) {
+        // The workers reset what is still open when they stop (lcore_tcp::shutdown): the peers
+        // get a RST instead of waiting for a timeout.
+        stop_reason = "drain deadline (tcp.drain_timeout_seconds " +
+                      std::to_string(running.tcp.drain_timeout_seconds) + ") passed with " +
+                      std::to_string(open) + " connection(s) open: resetting them";
+        break;
+      }
+    }
+    if (take_reload_request()) {
+      service.notify("RELOADING=1\nSTATUS=reloading " + config_path);
+      reload_config(config_path, running);
+      service.notify("READY=1\nSTATUS=serving; configuration re-read");
+    }
+    if (const std::string line = capture.poll(); !line.empty()) {
+      log_info(line);
+    }
+    if (take_print_request()) {
+      log_info("counters (SIGUSR1):");
+      for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {
+        log_info("  " + line);
+      }
+    }
+    const link_state now = dev.link();
+    if (now.up != link.up || now.unknown != link.unknown) {
+      log_info("link " + now.text());
+      if (now.up) {
         send_control(*workers.front(), control_message::gratuitous_arp());
       }
-      link_up = now_up;
+      link = now;
     }
     // Key rotation: a key set holds the keys of epochs e-1, e and e+1, so shipping it when the
     // epoch changes keeps every worker one full epoch ahead of the clock (docs/syncookies.md).
@@ -346,27 +548,40 @@ exit_code run(const config::engine_config& cfg, std::string_view program_name) {
         send_control(*w, update);
       }
     }
-    if (cfg.stats.interval_seconds != 0) {
+    if (running.stats.interval_seconds != 0) {
       const auto now = clock_type::now();
       const std::chrono::duration<double> elapsed = now - last_stats;
-      if (elapsed.count() >= cfg.stats.interval_seconds) {
+      if (elapsed.count() >= running.stats.interval_seconds) {
         const stats::snapshot current = total_of(workers);
-        log_info(periodic_line(current, previous, elapsed.count()));
+        const driver_counters current_driver = dev.driver_stats();
+        const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        log_info(periodic_line(current, previous, current_driver, previous_driver, elapsed.count(),
+                               utc_timestamp(unix_now.count())));
         previous = current;
+        previous_driver = current_driver;
         last_stats = now;
       }
     }
   }
 
-  log_info("signal " + std::to_string(stop_signal()) + " received: stopping workers");
+  log_info(stop_reason + "; stopping workers");
+  service.notify("STOPPING=1\nSTATUS=stopping: " + stop_reason);
   for (worker* w : workers) {
     send_control(*w, control_message::stop());
   }
   rte_eal_mp_wait_lcore();
   detach_telemetry();
+  capture.poll();
+  if (const std::string line = capture.finish("engine stopping"); !line.empty()) {
+    log_info(line);
+  }
+  if (pdump) {
+    rte_pdump_uninit();
+  }
 
   log_info("final counters:");
-  for (const std::string& line : final_report_lines(total_of(workers))) {
+  for (const std::string& line : final_report_lines(total_of(workers), dev.driver_stats())) {
     log_info("  " + line);
   }
   dev.stop_and_close();

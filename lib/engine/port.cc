@@ -1,5 +1,7 @@
 #include "engine/port.hh"
 
+#include <net/if.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -80,6 +82,7 @@ port::port(const config::port_config& cfg, std::span<const unsigned> worker_lcor
     fail("cannot read the device info of " + _info.name, rc, "");
   }
   _info.driver = dev_info.driver_name != nullptr ? dev_info.driver_name : "unknown";
+  _info.if_index = dev_info.if_index;
 
   port_capabilities caps;
   caps.driver = _info.driver;
@@ -244,7 +247,26 @@ link_state port::link() const noexcept {
   state.up = link.link_status == RTE_ETH_LINK_UP;
   state.speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
   state.full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+  // A kernel-backed port (net_tap) reads its state with ioctls on the interface's name in this
+  // process's network namespace; once the interface moved to another one, it reads "down" while
+  // frames still flow (drivers-notes/net_tap.md, "Link").
+  char name[IF_NAMESIZE];
+  if (!state.up && _info.if_index != 0 && if_indextoname(_info.if_index, name) == nullptr) {
+    state.unknown = true;
+  }
   return state;
+}
+
+driver_counters port::driver_stats() const noexcept {
+  rte_eth_stats s{};
+  if (rte_eth_stats_get(_info.port_id, &s) != 0) {
+    return {};
+  }
+  driver_counters d;
+#define RAMPART_X(name, description) d.name = s.name;
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  return d;
 }
 
 }  // namespace rampart::engine

@@ -1,10 +1,11 @@
 #include "engine/stats_report.hh"
 
-#include <cstdint>
+#include <cstdio>
+#include <ctime>
 
 namespace rampart::engine {
 
-std::vector<std::string> final_report_lines(const stats::snapshot& total) {
+std::vector<std::string> final_report_lines(const stats::snapshot& total, const driver_counters& driver) {
   std::vector<std::string> lines;
 #define RAMPART_X(name, description) lines.push_back(std::string(#name) + " " + std::to_string(total.name));
   RAMPART_EVENT_COUNTERS(RAMPART_X)
@@ -14,28 +15,51 @@ std::vector<std::string> final_report_lines(const stats::snapshot& total) {
       lines.push_back("drop." + std::string(stats::drop_reason_names[i]) + " " + std::to_string(total.drops[i]));
     }
   }
+#define RAMPART_X(name, description) lines.push_back("port." #name " " + std::to_string(driver.name));
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
   return lines;
 }
 
-std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous, double seconds) {
+std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,
+                          const driver_counters& driver_now, const driver_counters& driver_before,
+                          double seconds, const std::string& utc_time) {
+  const auto plus = [](std::uint64_t now, std::uint64_t before) { return "+" + std::to_string(now - before); };
   const auto rate = [seconds](std::uint64_t now, std::uint64_t before) {
     return std::to_string(static_cast<std::uint64_t>(static_cast<double>(now - before) / seconds));
   };
-  std::string line = "stats: rx " + std::to_string(current.rx_packets) + " pkt (" +
-                     rate(current.rx_packets, previous.rx_packets) + " pps) tx " +
-                     std::to_string(current.tx_packets) + " pkt (" + rate(current.tx_packets, previous.tx_packets) +
-                     " pps) dropped " + std::to_string(current.dropped);
+  char interval[32];
+  std::snprintf(interval, sizeof interval, "+%.1fs", seconds);
+  std::string line = "stats " + utc_time + " " + interval + ": rx " + plus(current.rx_packets, previous.rx_packets) +
+                     " pkt (" + rate(current.rx_packets, previous.rx_packets) + " pps) tx " +
+                     plus(current.tx_packets, previous.tx_packets) + " pkt (" +
+                     rate(current.tx_packets, previous.tx_packets) + " pps) consumed " +
+                     plus(current.consumed, previous.consumed) + " dropped " + plus(current.dropped, previous.dropped);
   std::string drops;
   for (std::size_t i = 0; i < stats::drop_reason_count; ++i) {
-    if (current.drops[i] != 0) {
+    if (current.drops[i] != previous.drops[i]) {
       drops += (drops.empty() ? "" : ", ") + std::string("drop.") + std::string(stats::drop_reason_names[i]) + " " +
-               std::to_string(current.drops[i]);
+               plus(current.drops[i], previous.drops[i]);
     }
   }
   if (!drops.empty()) {
     line += " [" + drops + "]";
   }
+  line += " port: imissed " + plus(driver_now.imissed, driver_before.imissed) + " ierrors " +
+          plus(driver_now.ierrors, driver_before.ierrors) + " rx_nombuf " +
+          plus(driver_now.rx_nombuf, driver_before.rx_nombuf) + " oerrors " +
+          plus(driver_now.oerrors, driver_before.oerrors) + "; connections " +
+          std::to_string(current.tcp_connections_active);
   return line;
+}
+
+std::string utc_timestamp(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace rampart::engine

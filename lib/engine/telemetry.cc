@@ -13,6 +13,7 @@
 #include <rte_pause.h>
 #include <rte_telemetry.h>
 
+#include "engine/capture.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/worker.hh"
@@ -66,6 +67,19 @@ rte_tel_data* drops_dict(const stats::snapshot& s, bool nonzero_only) {
   return d;
 }
 
+// The driver's counters (rte_eth_stats) by their ethdev names; null on allocation failure.
+rte_tel_data* driver_dict(const driver_counters& driver) {
+  rte_tel_data* d = rte_tel_data_alloc();
+  if (d == nullptr) {
+    return nullptr;
+  }
+  rte_tel_data_start_dict(d);
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(d, #name, driver.name);
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  return d;
+}
+
 void add_container(rte_tel_data* d, const char* name, rte_tel_data* child) {
   if (child != nullptr && rte_tel_data_add_dict_container(d, name, child, 0) != 0) {
     rte_tel_data_free(child);
@@ -81,6 +95,9 @@ int handle_stats(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   add_counters(d, total);
   add_container(d, "drops", drops_dict(total, false));
+  if (guard.get()->served_port != nullptr) {
+    add_container(d, "port", driver_dict(guard.get()->served_port->driver_stats()));
+  }
   return 0;
 }
 
@@ -157,7 +174,7 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "rss", info.plan.rss ? "on" : "off");
   rte_tel_data_add_dict_string(d, "rss_hf", describe_rss_hf(info.plan.rss_hf).c_str());
   rte_tel_data_add_dict_string(d, "tx_offloads", describe_tx_offloads(info.plan.tx_offloads).c_str());
-  rte_tel_data_add_dict_string(d, "link", link.up ? "up" : "down");
+  rte_tel_data_add_dict_string(d, "link", link.unknown ? "unknown" : (link.up ? "up" : "down"));
   rte_tel_data_add_dict_u64(d, "link_speed_mbps", link.speed_mbps);
   // mbufs of the workers' pools held anywhere (queues, send queues, apps, caches): back at its
   // idle value once every connection is closed, so a leak shows as a climbing floor.
@@ -173,6 +190,33 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   }
   rte_tel_data_add_dict_u64(d, "mbufs_in_use", in_use);
   rte_tel_data_add_dict_u64(d, "mbufs_total", total);
+  return 0;
+}
+
+int handle_capture(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->capture == nullptr) {
+    return -ENODEV;
+  }
+  capture_session& capture = *guard.get()->capture;
+  rte_tel_data_start_dict(d);
+  if (params != nullptr && *params != '\0') {
+    std::string error;
+    const std::optional<capture_request> request = parse_capture_request(params, error);
+    if (request) {
+      error = capture.start(*request);
+    }
+    if (!error.empty()) {
+      rte_tel_data_add_dict_string(d, "error", error.c_str());
+      return 0;
+    }
+  }
+  const capture_status status = capture.status();
+  rte_tel_data_add_dict_string(d, "state", status.active ? "capturing" : "idle");
+  rte_tel_data_add_dict_string(d, "file", status.path.c_str());
+  rte_tel_data_add_dict_u64(d, "requested", status.requested);
+  rte_tel_data_add_dict_u64(d, "written", status.written);
+  rte_tel_data_add_dict_u64(d, "missed", status.missed);
   return 0;
 }
 
@@ -212,6 +256,8 @@ bool register_telemetry() {
       {"/rampart/lcore_stats", handle_lcore_stats, "Counters of one worker. Parameter: lcore id (none: list)."},
       {"/rampart/drops", handle_drops, "Drop reasons: nonzero and all. Takes no parameters."},
       {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link."},
+      {"/rampart/capture", handle_capture,
+       "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
   };
   bool ok = true;

@@ -8,6 +8,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "engine/capture.hh"
+
 namespace rampart::engine {
 
 namespace {
@@ -15,6 +17,10 @@ namespace {
 // The mbuf flags this loop owns on transmit. Everything else an RX mbuf carries is RX status
 // (checksum, RSS) that TX ignores, except the buffer-ownership bits, which must survive.
 constexpr std::uint64_t kept_flags = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+
+// At stop, the shutdown RSTs get this many flushes, this far apart, before the rest is dropped.
+constexpr int stop_flush_attempts = 100;
+constexpr unsigned stop_flush_pause_us = 100;
 
 void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) noexcept {
   std::uint64_t flags = 0;
@@ -30,6 +36,15 @@ void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) no
     m->l2_len = offload.l2_length;
     m->l3_len = offload.l3_length;
   }
+}
+
+// Why tx_burst took fewer than offered. The ethdev API returns only a count; the descriptor at
+// the ring's tail tells a full ring (still owned by the NIC) from a driver that refused for
+// another reason (net_tap: the kernel refused the write) or cannot say (no descriptor status).
+[[gnu::cold]] stats::drop_reason unsent_reason(const worker& w) noexcept {
+  const int status = rte_eth_tx_descriptor_status(w.port_id, w.queue_id, 0);
+  return status == RTE_ETH_TX_DESC_FULL || status == RTE_ETH_TX_DESC_UNAVAIL ? stats::drop_reason::tx_ring_full
+                                                                               : stats::drop_reason::tx_refused;
 }
 
 [[gnu::cold]] void send_gratuitous_arp(worker& w) noexcept {
@@ -51,9 +66,21 @@ void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) no
     w.stats.tx_packets.add();
     w.stats.tx_bytes.add(length);
   } else {
-    w.stats.count_drop(stats::drop_reason::tx_ring_full);
+    w.stats.count_drop(unsent_reason(w));
     rte_pktmbuf_free(m);
   }
+}
+
+// Sends what lib/tcp staged. An armed capture copies each staged frame once, the first time it is
+// offered: frames the driver does not take stay staged for the next turn (mbuf_io.hh), already
+// copied. `captured` is how many of the staged frames were copied.
+void flush_staged(worker& w, std::uint16_t& captured) noexcept {
+  if (unlikely(w.capture->armed()) && w.staging.size() > captured) {
+    w.capture->copy(w.staging.frames() + captured, static_cast<std::uint16_t>(w.staging.size() - captured),
+                    w.port_id, w.queue_id, capture_out);
+  }
+  w.staging.flush(w.port_id, w.queue_id, w.stats);
+  captured = w.staging.size();
 }
 
 // Returns false when the worker must stop.
@@ -68,6 +95,9 @@ bool handle_control(worker& w) noexcept {
         return false;
       case control_kind::install_cookie_keys:
         w.tcp->update_keys(msg.payload.keys);
+        break;
+      case control_kind::set_draining:
+        w.tcp->set_draining(msg.payload.draining);
         break;
     }
   }
@@ -100,6 +130,7 @@ int run_worker(void* arg) {
   std::array<rte_mbuf*, max_burst_size> dropped;
   std::array<std::uint16_t, max_burst_size> tx_lengths;
   const std::uint16_t burst = w.burst_size;
+  std::uint16_t staged_captured = 0;  // flush_staged
   const std::uint64_t interrupted_after = rte_get_tsc_hz() / 1000;  // 1 ms: see count_busy_turn
 
   for (;;) {
@@ -112,8 +143,11 @@ int run_worker(void* arg) {
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
       w.tcp->poll(now_ns);
-      w.staging.flush(w.port_id, w.queue_id, w.stats);
+      flush_staged(w, staged_captured);
       continue;
+    }
+    if (unlikely(w.capture->armed())) {
+      w.capture->copy(rx.data(), n, w.port_id, w.queue_id, capture_in);  // before replies rewrite them
     }
     const std::uint64_t turn_start = rte_rdtsc();  // cost accounting, until before tx_burst below
 
@@ -123,9 +157,10 @@ int run_worker(void* arg) {
     for (std::uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = rx[i];
       rx_bytes += m->pkt_len;
-      if (unlikely(m->nb_segs != 1)) {
-        // Scattered RX is not enabled, so only a jumbo frame beyond the data room gets here.
-        w.stats.count_drop(stats::drop_reason::rx_multi_segment);
+      if (unlikely(m->nb_segs != 1 || m->pkt_len > w.max_frame_length)) {
+        // Scattered RX is not enabled, so only a jumbo frame beyond the data room is a chain; the
+        // data room is rounded up (2 KiB for MTU 1500), so a frame over the MTU may still fit.
+        w.stats.count_drop(m->nb_segs != 1 ? stats::drop_reason::rx_multi_segment : stats::drop_reason::rx_oversized);
         dropped[n_dropped++] = m;
         continue;
       }
@@ -169,6 +204,9 @@ int run_worker(void* arg) {
     if (n_tx != 0) {
       // Byte counts come from the lengths recorded above: once tx_burst returns, a sent mbuf may
       // already be completed and recycled, so it must not be read again.
+      if (unlikely(w.capture->armed())) {
+        w.capture->copy(tx.data(), n_tx, w.port_id, w.queue_id, capture_out);
+      }
       const std::uint16_t sent = rte_eth_tx_burst(w.port_id, w.queue_id, tx.data(), n_tx);
       std::uint64_t sent_bytes = 0;
       for (std::uint16_t i = 0; i < sent; ++i) {
@@ -177,19 +215,31 @@ int run_worker(void* arg) {
       w.stats.tx_packets.add(sent);
       w.stats.tx_bytes.add(sent_bytes);
       if (unlikely(sent < n_tx)) {
+        const stats::drop_reason reason = unsent_reason(w);
         for (std::uint16_t i = sent; i < n_tx; ++i) {
-          w.stats.count_drop(stats::drop_reason::tx_ring_full);
+          w.stats.count_drop(reason);
         }
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
     w.tcp->poll(now_ns);
-    w.staging.flush(w.port_id, w.queue_id, w.stats);
+    flush_staged(w, staged_captured);
   }
-  // Stopping: the peers of open connections get a RST rather than a silent timeout.
+  // Stopping: the peers of open connections get a RST rather than a silent timeout. A full ring
+  // gets a few chances to drain; what is still staged then was not sent and counts as a drop.
   w.tcp->shutdown(w.clock.now_ns(rte_rdtsc()));
-  w.staging.flush(w.port_id, w.queue_id, w.stats);
-  w.staging.discard();
+  for (int attempt = 0; attempt < stop_flush_attempts && w.staging.size() != 0; ++attempt) {
+    if (attempt != 0) {
+      rte_delay_us_block(stop_flush_pause_us);
+    }
+    flush_staged(w, staged_captured);
+  }
+  if (unlikely(w.staging.size() != 0)) {
+    const stats::drop_reason reason = unsent_reason(w);
+    for (std::uint16_t i = w.staging.discard(); i != 0; --i) {
+      w.stats.count_drop(reason);
+    }
+  }
   return 0;
 }
 

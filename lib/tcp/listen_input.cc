@@ -42,6 +42,9 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
   }
   switch (control) {
     case syn:
+      if (_draining) {
+        return drop(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
+      }
       // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
       return answer_syn(seg, now_ns);
     case ack:

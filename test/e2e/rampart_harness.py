@@ -308,7 +308,8 @@ class Engine:
 
     def __init__(self, lcores: str | None = None, config: dict[str, Any] | None = None,
                  engine_ip: str = "10.77.0.2", peer_ip: str = "10.77.0.1", prefix_len: int = 24,
-                 start_timeout: float = 60.0):
+                 start_timeout: float = 60.0, wrapper: list[str] | None = None,
+                 env: dict[str, str] | None = None, runtime_parent: Path = TELEMETRY_DIR):
         global _sequence
         _sequence += 1
         pid = os.getpid()
@@ -324,13 +325,22 @@ class Engine:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"rampart-e2e-{self.netns}-"))
         self.config_path = self.workdir / "rampart.yaml"
         self.output_path = self.workdir / "rampart.out"
+        # No drain on SIGTERM by default: teardown must not wait for connections a test left
+        # open (test_signals.py sets a drain time and tests the drain).
         overrides: dict[str, Any] = {
             "eal": {"vdevs": [f"net_tap0,iface={self.tap}"], "file_prefix": self.file_prefix},
             "port": {"ip": f"{engine_ip}/{prefix_len}"},
+            "tcp": {"drain_timeout_seconds": 0},
         }
         if lcores is not None:
             overrides["eal"]["lcores"] = lcores
         self.config = _deep_merge(_deep_merge(base_config(), overrides), config or {})
+        # wrapper: a command the binary runs under (setpriv for a non-root run); env: added to
+        # the engine's environment; runtime_parent: where EAL puts <file_prefix>/ (for a non-root
+        # run $XDG_RUNTIME_DIR/dpdk).
+        self.wrapper = wrapper or []
+        self.extra_env = env or {}
+        self.runtime_dir = runtime_parent / self.file_prefix
         self.process: subprocess.Popen[bytes] | None = None
         self.returncode: int | None = None
         self._output_file = None
@@ -356,9 +366,12 @@ class Engine:
         self._output_file = self.output_path.open("wb")
         log(f"starting {rampart_bin()} (tap {self.tap}, namespace {self.netns}, "
             f"prefix {self.file_prefix})")
-        self.process = subprocess.Popen([str(rampart_bin()), "--config", str(self.config_path)],
+        if self.wrapper:
+            self.workdir.chmod(0o755)  # the wrapped (non-root) engine reads its config here
+            self.config_path.chmod(0o644)
+        self.process = subprocess.Popen([*self.wrapper, str(rampart_bin()), "--config", str(self.config_path)],
                                         stdin=subprocess.DEVNULL, stdout=self._output_file,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, env={**os.environ, **self.extra_env})
         self._wait_for_tap()
         self._wait_for_port_started()
         self._move_tap_into_namespace()
@@ -409,9 +422,8 @@ class Engine:
             # is already gone too. This covers a tap left in our namespace by an odd exit.
             if Path(f"/sys/class/net/{self.tap}").exists():
                 run(["ip", "link", "delete", self.tap], check=False)
-            runtime_dir = TELEMETRY_DIR / self.file_prefix
-            if runtime_dir.is_dir() and (self.process is None or self.process.poll() is not None):
-                shutil.rmtree(runtime_dir, ignore_errors=True)
+            if self.runtime_dir.is_dir() and (self.process is None or self.process.poll() is not None):
+                shutil.rmtree(self.runtime_dir, ignore_errors=True)
             if os.environ.get("RAMPART_E2E_KEEP") != "1":
                 shutil.rmtree(self.workdir, ignore_errors=True)
             if self in _active:
@@ -485,7 +497,7 @@ class Engine:
 
     @property
     def telemetry_path(self) -> Path:
-        return telemetry_socket_path(self.file_prefix)
+        return self.runtime_dir / "dpdk_telemetry.v2"
 
     def telemetry(self, command: str) -> Any:
         return telemetry_query(self.telemetry_path, command)
@@ -530,6 +542,23 @@ class Engine:
             return self.output_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+
+def frame_outcomes(counters: dict[str, int]) -> int:
+    """Received frames that ended as a reply, consumed or dropped (docs/stats.md, "Every frame
+    accounted for"): gratuitous ARPs are the only frames sent without one received."""
+    return (counters["tx_packets"] - counters["arp_gratuitous_sent"] + counters["consumed"]
+            + counters["dropped"])
+
+
+def accounting_gaps(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Between two /rampart/stats readings of a quiet link: frames received that did not end as
+    exactly one outcome, and frames the driver delivered that rampart did not count. {} when
+    every frame is accounted for."""
+    received = after["rx_packets"] - before["rx_packets"]
+    gaps = {"received - outcomes": received - (frame_outcomes(after) - frame_outcomes(before)),
+            "port.ipackets - rx_packets": after["port.ipackets"] - before["port.ipackets"] - received}
+    return {name: gap for name, gap in gaps.items() if gap != 0}
 
 
 def run_binary(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:

@@ -141,6 +141,8 @@ class ArpIcmp(unittest.TestCase):
 
         self.assertEqual(self.stats()["dropped"] - before_stats["dropped"], total)
         self.assert_engine_replied(before_stats["icmp_echo_replied"], sent)
+        # Every frame received ended as exactly one outcome (docs/stats.md).
+        self.assertEqual(h.accounting_gaps(before_stats, self.stats()), {})
 
         # And after the burst, with a ping the test makes itself.
         sent, received, out = self.ping(3)

@@ -5,6 +5,8 @@ message that names the key (or the file), before any EAL start-up (so nothing is
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -102,6 +104,107 @@ class UserErrors(unittest.TestCase):
 
     def test_unknown_option(self) -> None:
         self.assert_refused(["--no-such-option"], "--no-such-option")
+
+    def test_directory_as_config_is_named(self) -> None:
+        output = self.assert_refused(["--config", str(self.dir)], str(self.dir), "is a directory")
+        self.assertEqual(len(output.strip().splitlines()), 1, output)
+
+    def test_unreadable_config_is_named(self) -> None:
+        path = self.write_config(self.valid_config())
+        path.chmod(0o000)
+        self.dir.chmod(0o755)
+        # root reads any file: run as nobody (the binary needs no privilege to read its config).
+        result = h.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(h.rampart_bin()), "--config", str(path)], check=False)
+        output = result.stdout + result.stderr
+        if "Permission denied" in output and str(path) not in output:
+            self.skipTest(f"nobody cannot run {h.rampart_bin()} here: {output.strip()}")
+        self.assertEqual(result.returncode, EXIT_USAGE, output)
+        self.assertIn(f"{path}: cannot open: Permission denied", output)
+
+    def test_bad_lcores_syntax_is_one_line_not_the_eal_usage(self) -> None:
+        config = self.valid_config()
+        config["eal"]["lcores"] = "0-1,7-"
+        for extra in ([], ["--check-config"]):
+            with self.subTest(args=extra):
+                output = self.assert_refused(["--config", str(self.write_config(config)), *extra],
+                                             'eal.lcores "0-1,7-": expected a number at the end')
+                self.assertEqual(len(output.strip().splitlines()), 1, output)
+
+    def test_lcores_beyond_the_machine_name_the_cpus(self) -> None:
+        cpus = len(os.sched_getaffinity(0))
+        config = self.valid_config()
+        config["eal"]["lcores"] = f"0-{cpus}"
+        for extra in ([], ["--check-config"]):
+            with self.subTest(args=extra):
+                output = self.assert_refused(["--config", str(self.write_config(config)), *extra],
+                                             f"runs on CPU {cpus}, but this process may only use CPU")
+                self.assertEqual(len(output.strip().splitlines()), 1, output)
+
+    def test_mtu_above_the_drivers_limit(self) -> None:
+        config = self.valid_config()
+        config["port"]["mtu"] = 9000
+        config.setdefault("tcp", {})["mss"] = 1460
+        for extra in ([], ["--check-config"]):
+            with self.subTest(args=extra):
+                self.assert_refused(["--config", str(self.write_config(config)), *extra],
+                                    "port.mtu 9000 is above what net_tap takes (1504",
+                                    "lower port.mtu to 1504")
+
+    def test_check_config_reads_the_master_secret(self) -> None:
+        config = self.valid_config()
+        secret = self.dir / "secret"
+        config.setdefault("tcp", {}).setdefault("syn_cookies", {})["master_secret_file"] = str(secret)
+        path = self.write_config(config)
+        self.assert_refused(["--config", str(path), "--check-config"],
+                            f"tcp.syn_cookies: master secret file {secret}: cannot open")
+        secret.write_bytes(b"short")
+        self.assert_refused(["--config", str(path), "--check-config"],
+                            f"master secret file {secret}: ", "need at least")
+        secret.write_bytes(os.urandom(32))
+        result = h.run_binary(["--config", str(path), "--check-config"])
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+class VdevErrors(unittest.TestCase):
+    """A vdev that cannot come up is named as such (exit 1), not reported as "no DPDK port"."""
+
+    def setUp(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="rampart-e2e-vdev-")
+        self.dir = Path(self._dir.name)
+        self.prefix = f"rt-vdev-{os.getpid()}"
+        self.iface = f"rtvd{os.getpid()}"[:15]
+
+    def tearDown(self) -> None:
+        if Path(f"/sys/class/net/{self.iface}").exists():
+            h.run(["ip", "link", "delete", self.iface], check=False)
+        shutil.rmtree(h.TELEMETRY_DIR / self.prefix, ignore_errors=True)
+        self._dir.cleanup()
+
+    def run_with_vdev(self, vdev: str) -> str:
+        config = h.base_config()
+        config["eal"]["file_prefix"] = self.prefix
+        config["eal"]["vdevs"] = [vdev]
+        config["port"]["device"] = vdev.split(",")[0]
+        path = self.dir / "vdev.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        result = h.run_binary(["--config", str(path)], timeout=60)
+        output = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, output)
+        self.assertNotIn("no DPDK port", output)
+        self.assertFalse((h.TELEMETRY_DIR / self.prefix).exists(), "runtime directory left behind")
+        return output
+
+    def test_tap_name_taken(self) -> None:
+        h.run(["ip", "tuntap", "add", self.iface, "mode", "tap"])
+        output = self.run_with_vdev(f"net_tap0,iface={self.iface}")
+        self.assertIn(f"an interface named {self.iface} exists already", output)
+        self.assertIn(f"ip link delete {self.iface}", output)
+
+    def test_vdev_that_fails_to_probe(self) -> None:
+        output = self.run_with_vdev(f"net_af_packet0,iface={self.iface}")  # no such interface
+        self.assertIn(f'eal.vdevs[0] "net_af_packet0,iface={self.iface}" did not come up: '
+                      "its driver net_af_packet refused it", output)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class TwoWorkers(unittest.TestCase):
         expected = Counter(frame.reason for frame in bad)
         reasons = frames.drop_reason_names()
         before = self.engine.drops()
+        before_stats = self.engine.counters()
         with self.engine.packet_socket() as sock:
             for frame in bad:
                 sock.send(frame.data)
@@ -72,6 +73,8 @@ class TwoWorkers(unittest.TestCase):
             pass  # the comparison below names the reasons that fell short
         time.sleep(0.3)
         self.assertEqual(delta(), dict(expected))
+        # Every frame received ended as exactly one outcome, on whichever worker (docs/stats.md).
+        self.assertEqual(h.accounting_gaps(before_stats, self.engine.counters()), {})
 
     def test_4_lcore_counters_add_up_to_the_totals(self) -> None:
         # Quiet link: nothing is sent while the counters are read, so the sums are exact.

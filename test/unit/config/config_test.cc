@@ -358,8 +358,8 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
        {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
         "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
         "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
-        "connections_per_lcore", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
-        "backlog_per_lcore", "auto_threshold", "interval_seconds"}) {
+        "connections_per_lcore", "drain_timeout_seconds", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
+        "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen"}) {
     INFO(key);
     CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
   }
@@ -367,6 +367,37 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
     INFO(section);
     CHECK(docs.find(section) != std::string::npos);
   }
+}
+
+TEST_CASE("a directory given as the config file is named as such", "[unit][config]") {
+  const auto dir = source_dir / "config";
+  try {
+    cfg::load_config_file(dir);
+    FAIL("a directory parsed as a config");
+  } catch (const cfg::config_error& e) {
+    CHECK(std::string(e.what()) == dir.string() + ": is a directory, not a config file (give the YAML file, e.g. " +
+                                       (dir / "rampart.yaml").string() + ")");
+  }
+}
+
+TEST_CASE("stats.metrics_listen takes a.b.c.d:port or nothing", "[unit][config]") {
+  const std::string base = "port: {ip: 10.0.0.2/24}\nstats:\n  metrics_listen: ";
+  const auto parse = [&](const std::string& value) {
+    std::istringstream in(base + value + "\n");
+    return cfg::parse_config(in, "t.yaml");
+  };
+  CHECK(parse("\"127.0.0.1:9108\"").stats.metrics_listen == "127.0.0.1:9108");
+  CHECK(parse("\"\"").stats.metrics_listen.empty());
+  for (const char* bad : {"\"127.0.0.1\"", "\"127.0.0.1:0\"", "\"127.0.0.1:65536\"", "\"localhost:80\"",
+                          "\"1.2.3.4:080\"", "\"1.2.3.4:8x\""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: stats.metrics_listen: ") &&
+                                      Catch::Contains("is not an IPv4 address and port"));
+  }
+  const auto where = cfg::parse_listen_address("10.1.2.3:9108");
+  REQUIRE(where);
+  CHECK(where->address.value == 0x0a010203);
+  CHECK(where->port == 9108);
 }
 
 TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {

@@ -61,6 +61,9 @@ void check_same(const config::engine_config& a, const config::engine_config& b) 
   CHECK(a.tcp.syn_cookies.backlog_per_lcore == b.tcp.syn_cookies.backlog_per_lcore);
   CHECK(a.tcp.syn_cookies.auto_threshold == b.tcp.syn_cookies.auto_threshold);
   CHECK(a.stats.interval_seconds == b.stats.interval_seconds);
+  CHECK(a.stats.metrics_listen == b.stats.metrics_listen);
+  CHECK(a.tcp.drain_timeout_seconds == b.tcp.drain_timeout_seconds);
+  CHECK(a == b);  // and every field the checks above might miss
 }
 
 }  // namespace
@@ -110,6 +113,7 @@ tcp:
   window_scale: 5
   receive_window: 131072
   connections_per_lcore: 1024
+  drain_timeout_seconds: 5
   send_buffer: 65536
   rto_min_ms: 100
   rto_initial_ms: 500
@@ -126,6 +130,7 @@ tcp:
     auto_threshold: 100
 stats:
   interval_seconds: 10
+  metrics_listen: "127.0.0.1:9108"
 )");
   check_same(parse(engine::dump_config(cfg)), cfg);
 }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "engine/stats_report.hh"
 
@@ -15,8 +17,12 @@ TEST_CASE("final report lists every event counter and only non-zero drops", "[un
   a.count_drop(stats::drop_reason::tx_ring_full);
   stats::snapshot s;
   s.accumulate(a);
-  const std::vector<std::string> lines = engine::final_report_lines(s);
-  CHECK(lines.size() == stats::event_counter_count + 2);
+  engine::driver_counters driver;
+  driver.imissed = 12;
+  const std::vector<std::string> lines = engine::final_report_lines(s, driver);
+  CHECK(lines.size() == stats::event_counter_count + 2 + 6);
+  CHECK(lines.back() == "port.oerrors 0");
+  CHECK(std::find(lines.begin(), lines.end(), "port.imissed 12") != lines.end());
   CHECK(lines.front() == "rx_packets 10");
   CHECK(std::find(lines.begin(), lines.end(), "tx_packets 4") != lines.end());
   CHECK(std::find(lines.begin(), lines.end(), "dropped 3") != lines.end());
@@ -25,16 +31,44 @@ TEST_CASE("final report lists every event counter and only non-zero drops", "[un
   CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& l) { return l == "drop.arp_malformed 0"; }));
 }
 
-TEST_CASE("periodic line gives totals, rates and non-zero drops", "[unit][engine]") {
+TEST_CASE("periodic line gives a timestamp, deltas, rates, moved drops and driver deltas", "[unit][engine]") {
   stats::snapshot before;
   before.rx_packets = 100;
   before.tx_packets = 50;
+  before.dropped = 4;
+  before.drops[static_cast<std::size_t>(stats::drop_reason::eth_not_for_us)] = 4;
   stats::snapshot after = before;
   after.rx_packets = 1100;
   after.tx_packets = 550;
-  after.dropped = 7;
+  after.consumed = 3;
+  after.dropped = 11;
   after.drops[static_cast<std::size_t>(stats::drop_reason::ipv4_fragment)] = 7;
-  CHECK(engine::periodic_line(after, before, 2.0) ==
-        "stats: rx 1100 pkt (500 pps) tx 550 pkt (250 pps) dropped 7 [drop.ipv4_fragment 7]");
-  CHECK(engine::periodic_line(before, before, 1.0) == "stats: rx 100 pkt (0 pps) tx 50 pkt (0 pps) dropped 0");
+  after.tcp_connections_active = 2;
+  engine::driver_counters d0;
+  d0.ierrors = 5;
+  engine::driver_counters d1 = d0;
+  d1.ierrors = 6;
+  d1.imissed = 9;
+  CHECK(engine::periodic_line(after, before, d1, d0, 2.0, "2026-11-30T03:50:00Z") ==
+        "stats 2026-11-30T03:50:00Z +2.0s: rx +1000 pkt (500 pps) tx +500 pkt (250 pps) consumed +3 dropped +7 "
+        "[drop.ipv4_fragment +7] port: imissed +9 ierrors +1 rx_nombuf +0 oerrors +0; connections 2");
+  CHECK(engine::periodic_line(before, before, d0, d0, 1.0, "T") ==
+        "stats T +1.0s: rx +0 pkt (0 pps) tx +0 pkt (0 pps) consumed +0 dropped +0 "
+        "port: imissed +0 ierrors +0 rx_nombuf +0 oerrors +0; connections 0");
+}
+
+TEST_CASE("UTC timestamps", "[unit][engine]") {
+  CHECK(engine::utc_timestamp(0) == "1970-01-01T00:00:00Z");
+  CHECK(engine::utc_timestamp(1'798'602'600) == "2026-12-30T03:50:00Z");
+}
+
+TEST_CASE("docs/stats.md documents every driver counter", "[unit][engine][docs]") {
+  std::ifstream in(RAMPART_STATS_DOC);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+#define RAMPART_X(name, description) \
+  CHECK(text.str().find("| `port." #name "` |") != std::string::npos);
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
 }

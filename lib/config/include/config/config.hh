@@ -35,6 +35,8 @@ struct eal_config {
   bool in_memory = false;                   // --in-memory (no shared files at all; disables telemetry socket sharing)
   std::string log_level = "notice";         // --log-level
   std::vector<std::string> extra_args;      // appended verbatim, for what rampart does not model
+
+  bool operator==(const eal_config&) const = default;
 };
 
 struct port_config {
@@ -46,6 +48,8 @@ struct port_config {
   std::uint16_t tx_descriptors = 1024;
   std::uint32_t mbufs = 16383;              // per NUMA socket pool; 2^n - 1 is the mempool sweet spot
   std::uint16_t burst_size = 32;
+
+  bool operator==(const port_config&) const = default;
 };
 
 struct listener_config {
@@ -55,6 +59,8 @@ struct listener_config {
   std::map<std::string, std::string> args;  // app-specific, passed through
   bool nagle = true;                        // RFC 1122 §4.2.3.4; false sends short segments at once
   std::uint32_t idle_timeout_seconds = 0;   // reset a connection silent this long; 0: never
+
+  bool operator==(const listener_config&) const = default;
 };
 
 enum class cookie_mode { always, auto_mode, off };
@@ -65,6 +71,8 @@ struct syn_cookie_config {
   std::string master_secret_file;           // empty: random keys per node (getrandom)
   std::uint32_t backlog_per_lcore = 1024;   // auto mode: stateful SYN backlog entries per lcore
   std::uint32_t auto_threshold = 768;       // auto mode: cookies once this many half-open entries exist
+
+  bool operator==(const syn_cookie_config&) const = default;
 };
 
 struct tcp_config {
@@ -72,6 +80,7 @@ struct tcp_config {
   std::uint8_t window_scale = 7;            // our advertised window scale (RFC 7323 §2.3)
   std::uint32_t receive_window = 65535 * 4; // bytes
   std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
+  std::uint32_t drain_timeout_seconds = 30; // SIGTERM: how long open connections may finish; 0: stop at once
   std::uint32_t send_buffer = 256 * 1024;   // bytes an app may queue per connection
   std::uint32_t rto_min_ms = 200;           // RFC 6298 retransmission timeout floor
   std::uint32_t rto_initial_ms = 1000;      // before the first RTT sample (RFC 6298 §2.1)
@@ -81,10 +90,17 @@ struct tcp_config {
   std::uint32_t time_wait_seconds = 60;     // TIME-WAIT duration (connections we closed first)
   std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
   syn_cookie_config syn_cookies;
+
+  bool operator==(const tcp_config&) const = default;
 };
 
 struct stats_config {
   std::uint32_t interval_seconds = 0;       // 0: no periodic line
+  // Prometheus text endpoint "a.b.c.d:port" (HTTP GET /metrics), served by the control thread on
+  // a kernel socket; empty: off.
+  std::string metrics_listen;
+
+  bool operator==(const stats_config&) const = default;
 };
 
 struct engine_config {
@@ -93,6 +109,8 @@ struct engine_config {
   std::vector<listener_config> listeners;
   tcp_config tcp;
   stats_config stats;
+
+  bool operator==(const engine_config&) const = default;
 };
 
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
@@ -108,5 +126,12 @@ engine_config parse_config(std::istream& in, std::string_view source_name);
 engine_config load_config_file(const std::filesystem::path& path);
 
 std::string_view to_string(cookie_mode mode) noexcept;
+
+// "a.b.c.d:port" (port 1..65535, no leading zero), as stats.metrics_listen takes it.
+struct listen_address {
+  net::ipv4_address address;
+  std::uint16_t port = 0;
+};
+std::optional<listen_address> parse_listen_address(std::string_view text) noexcept;
 
 }  // namespace rampart::config

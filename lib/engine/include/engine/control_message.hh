@@ -19,6 +19,7 @@ enum class control_kind : std::uint8_t {
   send_gratuitous_arp,  // announce the port's IP → MAC (RFC 5227 §3) on this worker's TX queue
   stop,                 // leave the loop; the worker returns from its lcore function
   install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
+  set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
 };
 
 struct control_message {
@@ -27,6 +28,7 @@ struct control_message {
   union payload_t {
     std::uint64_t reserved = 0;
     cookie::key_set keys;  // install_cookie_keys
+    bool draining;         // set_draining
   } payload{};
 
   static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
@@ -34,6 +36,11 @@ struct control_message {
   static control_message cookie_keys(const cookie::key_set& keys) noexcept {
     control_message m{control_kind::install_cookie_keys, {}};
     m.payload.keys = keys;
+    return m;
+  }
+  static control_message drain(bool draining) noexcept {
+    control_message m{control_kind::set_draining, {}};
+    m.payload.draining = draining;
     return m;
   }
 };

@@ -36,6 +36,8 @@ class tx_staging final : public packet::frame_sink {
   // Frees whatever is still staged (shutdown). Returns how many.
   std::uint16_t discard() noexcept;
   std::uint16_t size() const noexcept { return _count; }
+  // The staged frames, oldest first (the capture copies them before they are offered).
+  rte_mbuf* const* frames() const noexcept { return _mbufs.data(); }
 
  private:
   std::array<rte_mbuf*, capacity> _mbufs{};

@@ -10,6 +10,7 @@
 
 #include "config/config.hh"
 #include "engine/port_plan.hh"
+#include "engine/stats_report.hh"
 #include "net/addresses.hh"
 
 struct rte_mempool;
@@ -20,6 +21,16 @@ struct link_state {
   bool up = false;
   std::uint32_t speed_mbps = 0;  // 0 when unknown
   bool full_duplex = false;
+  // The driver cannot tell: its kernel interface is not in this network namespace (net_tap
+  // moved with `ip link set ... netns`). `up` is then false and means nothing.
+  bool unknown = false;
+
+  // "up", "down" or "unknown (...)", for logs and telemetry.
+  std::string text() const {
+    return unknown ? "unknown (the kernel interface is in another network namespace; the driver cannot read its "
+                     "state, frames still flow)"
+                   : (up ? "up" : "down");
+  }
 };
 
 // What the port ended up with; read-only once the port started (telemetry reads it).
@@ -33,6 +44,7 @@ struct port_info {
   std::uint16_t rx_descriptors = 0;
   std::uint16_t tx_descriptors = 0;
   int socket_id = 0;               // the port's NUMA socket (-1: unknown)
+  std::uint32_t if_index = 0;      // the kernel interface behind the port (net_tap), 0: none
   port_plan plan;
 };
 
@@ -57,6 +69,9 @@ class port {
   // The pool worker_lcores[i] draws from.
   rte_mempool* pool_for_lcore(unsigned lcore_id) const;
   link_state link() const noexcept;
+  // rte_eth_stats_get; all zero when the driver cannot tell. Any thread (the control lcore and
+  // telemetry read it while the workers run, as DPDK's own /ethdev/stats does).
+  driver_counters driver_stats() const noexcept;
 
  private:
   port_info _info;

@@ -1,7 +1,9 @@
 #pragma once
 // Text forms of the counters for the console: the periodic line and the final report printed
-// at shutdown. Names are exactly those of counters.hh and drop_reason.hh (drops prefixed
-// "drop."), the same keys telemetry uses, so logs and /rampart/stats grep alike.
+// at shutdown (and on SIGUSR1). Names are exactly those of counters.hh and drop_reason.hh (drops
+// prefixed "drop."), the same keys telemetry uses, so logs and /rampart/stats grep alike; the
+// driver's own counters (rte_eth_stats) are prefixed "port.".
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,12 +11,38 @@
 
 namespace rampart::engine {
 
-// Every event counter, "name value", then each non-zero drop reason, "drop.name value";
-// one entry per line, in declaration order.
-std::vector<std::string> final_report_lines(const stats::snapshot& total);
+// X(name, description): the ethdev counters (struct rte_eth_stats) shown beside rampart's.
+// docs/stats.md, "Driver counters", documents each.
+#define RAMPART_DRIVER_COUNTERS(X)                                                                 \
+  X(ipackets, "frames the driver received and handed to rampart")                                  \
+  X(opackets, "frames the driver reports sent")                                                    \
+  X(imissed, "frames the NIC dropped because the RX ring was full (rampart too slow)")             \
+  X(ierrors, "frames the driver dropped as erroneous (bad CRC, too long for the RX buffers, ...)")  \
+  X(rx_nombuf, "RX refills that failed for want of mbufs")                                         \
+  X(oerrors, "frames the driver accepted but failed to send")
 
-// "stats: rx 1200 pkt (120 pps) tx 1100 pkt (110 pps) dropped 100 [drop.eth_not_for_us 90, ...]"
-// over the interval [previous, current]; seconds > 0. Rates are integers (floor).
-std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous, double seconds);
+struct driver_counters {
+#define RAMPART_X(name, description) std::uint64_t name = 0;
+  RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+};
+
+// Every event counter, "name value", then each non-zero drop reason, "drop.name value", then
+// every driver counter, "port.name value"; one entry per line, in declaration order.
+std::vector<std::string> final_report_lines(const stats::snapshot& total, const driver_counters& driver);
+
+// The change over one interval [previous, current] of `seconds` (> 0), stamped with `utc_time`
+// (ISO 8601, e.g. "2026-11-30T03:50:00Z"):
+// "stats 2026-11-30T03:50:00Z +5.0s: rx +1200 pkt (240 pps) tx +1100 pkt (220 pps) consumed +90
+//  dropped +10 [drop.eth_not_for_us +10] port: imissed +0 ierrors +0 rx_nombuf +0 oerrors +0;
+//  connections 3"
+// Deltas, not totals; drops only those that moved; rates are integers (floor); connections is
+// the tcp_connections_active gauge now.
+std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,
+                          const driver_counters& driver_now, const driver_counters& driver_before,
+                          double seconds, const std::string& utc_time);
+
+// "2026-11-30T03:50:00Z" for a Unix time in seconds.
+std::string utc_timestamp(std::int64_t unix_seconds);
 
 }  // namespace rampart::engine

@@ -2,11 +2,15 @@
 // The /rampart/* telemetry endpoints (rte_telemetry), served by DPDK's telemetry thread on
 // /var/run/dpdk/<eal.file_prefix>/dpdk_telemetry.v2 (read with dpdk-telemetry.py -f <prefix>):
 //   /rampart/stats             every event counter summed over workers, plus "drops": {reason: n}
-//                              for every drop reason
+//                              for every drop reason and "port": the driver's counters
+//                              (ipackets opackets imissed ierrors rx_nombuf oerrors)
 //   /rampart/lcore_stats,<id>  the same for one worker lcore (no id: {"lcores": [worker ids]})
 //   /rampart/drops             {"nonzero": {reason: n}, "all": {reason: n}}
 //   /rampart/port              name, driver, mac, ip, mtu, queues, descriptors, rss, rss_hf,
 //                              tx_offloads, link, link_speed_mbps
+//   /rampart/capture,<n>,<file>[,host=a.b.c.d][,port=p]
+//                              starts writing the next n frames in and out to a new pcapng file
+//                              (capture.hh); without parameters: the current capture's state
 //   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
 //                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
 //                              cycles_per_packet, busy_ppm
@@ -22,9 +26,12 @@ namespace rampart::engine {
 class port;
 struct worker;
 
+class capture_session;
+
 struct telemetry_source {
   const port* served_port = nullptr;
   std::span<worker* const> workers;
+  capture_session* capture = nullptr;
   std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
 };
 

@@ -17,6 +17,8 @@ struct rte_mempool;
 
 namespace rampart::engine {
 
+class capture_session;  // capture.hh
+
 // Upper bound of port.burst_size (the config module enforces 1..256); the loop's arrays live on
 // its stack with this size.
 inline constexpr std::uint16_t max_burst_size = 256;
@@ -26,6 +28,7 @@ struct alignas(64) worker {
   std::uint16_t port_id = 0;
   std::uint16_t queue_id = 0;
   std::uint16_t burst_size = 32;
+  std::uint32_t max_frame_length = 1514;  // port.mtu + Ethernet header: longer is rx_oversized
   rte_mempool* pool = nullptr;  // this lcore's socket pool: gratuitous ARP buffers
   tsc_clock clock;
   pipeline::lcore_context context;
@@ -35,6 +38,7 @@ struct alignas(64) worker {
   mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
   tx_staging staging;                   // segments lib/tcp built this turn
   control_queue control;
+  capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch
 };
 
 // The lcore function (lcore_function_t): runs the loop on `arg` (a worker*) until a

@@ -52,6 +52,8 @@ struct ipv4_interface_address {
   // "a.b.c.d/len" with len 0..32; nullopt otherwise.
   static std::optional<ipv4_interface_address> parse(std::string_view text) noexcept;
   std::string to_string() const;
+
+  bool operator==(const ipv4_interface_address&) const = default;
 };
 
 }  // namespace rampart::net

@@ -46,10 +46,13 @@
   X(tcp_reply_too_large, "the reply does not fit the frame's capacity")                            \
   X(tcp_rst_out_of_window, "RST outside the receive window of its connection (RFC 5961 3.2)")      \
   X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
+  X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
   X(tcp_challenge_ack_limited, "RST/SYN that earned a challenge ACK past the per-connection rate limit (RFC 5961 7)") \
   /* Engine */                                                                                     \
-  X(tx_ring_full, "reply built but the TX queue was full")                                         \
-  X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames")
+  X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
+  X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \
+  X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames") \
+  X(rx_oversized, "frame longer than port.mtu + 14 (Ethernet header) in one mbuf")
 
 namespace rampart::stats {
 

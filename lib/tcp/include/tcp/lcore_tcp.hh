@@ -98,6 +98,10 @@ class lcore_tcp {
   // queue; the worker calls this between bursts). No lock, no allocation.
   void update_keys(const cookie::key_set& keys) noexcept { _keys = keys; }
 
+  // SIGTERM drain: while set, a SYN to a listener is dropped (tcp_draining) instead of answered,
+  // so a balancer or a peer node takes new clients; open connections continue.
+  void set_draining(bool draining) noexcept { _draining = draining; }
+
   // Once per worker loop turn, with or without received frames: fires due timers
   // (retransmission, delayed ACK, persist, idle, TIME-WAIT, backlog expiry).
   void poll(std::uint64_t now_ns) noexcept;
@@ -215,6 +219,7 @@ class lcore_tcp {
   flow::connection_handle _in_callback = no_handle;
   bool _abort_requested = false;
   bool _in_on_close = false;
+  bool _draining = false;
 };
 
 }  // namespace rampart::tcp

@@ -1,0 +1,160 @@
+// rte_pcapng is an experimental API in DPDK 22.11.
+#define ALLOW_EXPERIMENTAL_API 1
+#include "engine/capture.hh"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pcapng.h>
+#include <rte_ring.h>
+
+namespace rampart::engine {
+
+namespace {
+
+rte_pcapng_t* writer_of(void* w) noexcept { return static_cast<rte_pcapng_t*>(w); }
+
+}  // namespace
+
+capture_session::~capture_session() {
+  finish("shutdown");
+  if (_ring != nullptr) {
+    rte_ring_free(_ring);
+  }
+  if (_pool != nullptr) {
+    rte_mempool_free(_pool);
+  }
+}
+
+void capture_session::copy(rte_mbuf* const* pkts, std::uint16_t n, std::uint16_t port_id, std::uint16_t queue,
+                           int direction) noexcept {
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (!_filter.matches(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len)) {
+      continue;
+    }
+    if (_remaining.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+      _armed.store(false, std::memory_order_relaxed);
+      return;
+    }
+    rte_mbuf* c = rte_pcapng_copy(port_id, queue, m, _pool, snap_length, rte_get_tsc_cycles(),
+                                  static_cast<rte_pcapng_direction>(direction));
+    if (c == nullptr || rte_ring_mp_enqueue(_ring, c) != 0) {
+      if (c != nullptr) {
+        rte_pktmbuf_free(c);
+      }
+      _missed.fetch_add(1, std::memory_order_relaxed);
+    }
+    _settled.fetch_add(1, std::memory_order_release);
+  }
+}
+
+static_assert(capture_in == RTE_PCAPNG_DIRECTION_IN && capture_out == RTE_PCAPNG_DIRECTION_OUT);
+
+std::string capture_session::prepare(int socket_id) {
+  _ring = rte_ring_create("rampart_capture", ring_size, socket_id, RING_F_SC_DEQ);
+  _pool = rte_pktmbuf_pool_create("rampart_capture", ring_size * 2 - 1, 0, 0,
+                                  static_cast<std::uint16_t>(rte_pcapng_mbuf_size(snap_length)), socket_id);
+  if (_ring == nullptr || _pool == nullptr) {
+    return std::string("capture unavailable: cannot allocate its ring and pool: ") + rte_strerror(rte_errno) +
+           " (raise eal.memory_mb)";
+  }
+  return {};
+}
+
+std::string capture_session::start(const capture_request& request) {
+  const std::lock_guard lock(_control);
+  if (active()) {
+    return "a capture into " + _path + " is running; wait for it to end";
+  }
+  if (!available()) {
+    return "capture is unavailable: its ring and pool could not be allocated at start (raise eal.memory_mb)";
+  }
+  const int fd = open(request.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return "cannot create " + request.path + ": " + std::strerror(errno) +
+           (errno == EEXIST ? " (captures never overwrite a file: remove it or choose another name)" : "");
+  }
+  rte_pcapng_t* writer = rte_pcapng_fdopen(fd, nullptr, nullptr, "rampart", "rampart /rampart/capture");
+  if (writer == nullptr) {
+    close(fd);
+    unlink(request.path.c_str());
+    return std::string("rte_pcapng_fdopen failed: ") + rte_strerror(rte_errno);
+  }
+  _writer = writer;  // rte_pcapng_close closes fd
+  _fd = fd;
+  _path = request.path;
+  _filter = request.filter;
+  _written.store(0, std::memory_order_relaxed);
+  _missed.store(0, std::memory_order_relaxed);
+  _settled.store(0, std::memory_order_relaxed);
+  _requested.store(request.frames, std::memory_order_relaxed);
+  _remaining.store(request.frames, std::memory_order_relaxed);
+  _deadline_ns = rte_get_tsc_cycles() + std::uint64_t{max_seconds} * rte_get_tsc_hz();
+  _active.store(true, std::memory_order_release);
+  _armed.store(true, std::memory_order_release);  // publishes everything above to the workers
+  return {};
+}
+
+std::string capture_session::poll() {
+  const std::lock_guard lock(_control);
+  rte_mbuf* batch[256];
+  unsigned n = 0;
+  while (_ring != nullptr && (n = rte_ring_sc_dequeue_burst(_ring, reinterpret_cast<void**>(batch), 256, nullptr)) != 0) {
+    if (_writer != nullptr) {
+      if (rte_pcapng_write_packets(writer_of(_writer), batch, static_cast<std::uint16_t>(n)) < 0) {
+        _missed.fetch_add(n, std::memory_order_relaxed);
+      } else {
+        _written.fetch_add(n, std::memory_order_relaxed);
+      }
+    }
+    rte_pktmbuf_free_bulk(batch, n);
+  }
+  if (!active()) {
+    return {};
+  }
+  const std::int64_t left = _remaining.load(std::memory_order_relaxed);
+  const std::uint64_t taken = _requested.load(std::memory_order_relaxed) - static_cast<std::uint64_t>(left > 0 ? left : 0);
+  const bool timed_out = rte_get_tsc_cycles() >= _deadline_ns;
+  if (timed_out) {
+    _armed.store(false, std::memory_order_release);
+  }
+  // Every frame a worker took is written or counted missed: the file is complete.
+  if ((left <= 0 || timed_out) && _settled.load(std::memory_order_acquire) >= taken &&
+      rte_ring_empty(_ring) != 0) {
+    return finish_locked(timed_out ? "max_seconds passed" : "done");
+  }
+  return {};
+}
+
+std::string capture_session::finish(const char* why) {
+  const std::lock_guard lock(_control);
+  return finish_locked(why);
+}
+
+capture_status capture_session::status() const {
+  const std::lock_guard lock(_control);
+  return {active(), _path, requested(), written(), missed()};
+}
+
+std::string capture_session::finish_locked(const char* why) {
+  if (!active()) {
+    return {};
+  }
+  _armed.store(false, std::memory_order_release);
+  rte_pcapng_close(writer_of(_writer));
+  _writer = nullptr;
+  _fd = -1;
+  _active.store(false, std::memory_order_release);
+  return "capture (" + std::string(why) + "): " + std::to_string(written()) + " frame(s) written to " + _path +
+         (missed() != 0 ? ", " + std::to_string(missed()) + " missed (ring or pool full)" : "");
+}
+
+}  // namespace rampart::engine

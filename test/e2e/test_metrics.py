@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""The Prometheus endpoint (stats.metrics_listen) and the periodic stats line.
+
+Two worker lcores; curl scrapes http://127.0.0.1:<port>/metrics on loopback. Debian's
+prometheus_client parser reads the text, so it is checked against an independent reader of the
+exposition format. Every event counter, every drop reason and every driver counter must be there,
+with HELP and TYPE, one sample per worker lcore, and the values must agree with telemetry.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+import frames  # noqa: E402
+import rampart_harness as h  # noqa: E402
+
+WORKERS = ("1", "2")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def names_in(header: str, macro: str) -> list[str]:
+    """The X-macro names of one list in a header (the test's own reading of the source)."""
+    text = (REPO / header).read_text()
+    body = text[text.index(f"#define {macro}(X)"):]
+    body = body[:body.index("\n\n")]
+    return re.findall(r"X\((\w+),", body)
+
+
+class Metrics(unittest.TestCase):
+    engine: h.Engine
+    port: int
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.port = free_port()
+        cls.engine = h.Engine(lcores="0@0,1@1,2@1", config={
+            "stats": {"interval_seconds": 1, "metrics_listen": f"127.0.0.1:{cls.port}"}})
+        cls.engine.__enter__()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.engine.close()
+
+    def curl(self, *args: str) -> tuple[str, str]:
+        """(status line and headers, body) of one request."""
+        result = h.run(["curl", "-sS", "--max-time", "10", "-D", "-", *args,
+                        f"http://127.0.0.1:{self.port}/metrics"])
+        head, _, body = result.stdout.partition("\n\n")  # text mode: CRLF arrives as \n
+        return head, body
+
+    def scrape(self) -> dict[str, object]:
+        head, body = self.curl()
+        self.assertTrue(head.startswith("HTTP/1.1 200 OK"), head)
+        self.assertIn("Content-Type: text/plain; version=0.0.4; charset=utf-8", head)
+        self.assertRegex(body, r"^# HELP ")
+        return {family.name: family for family in text_string_to_metric_families(body)}
+
+    def test_1_every_counter_is_exported_per_lcore_with_help_and_type(self) -> None:
+        self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))
+        families = self.scrape()
+        counters = names_in("lib/stats/include/stats/counters.hh", "RAMPART_EVENT_COUNTERS")
+        self.assertIn("tcp_connections_active", counters)
+        for name in counters:
+            family = families.get(f"rampart_{name}")
+            self.assertIsNotNone(family, f"rampart_{name} missing")
+            self.assertEqual(family.type, "gauge" if name == "tcp_connections_active" else "counter")
+            self.assertTrue(family.documentation, f"rampart_{name} has no HELP")
+            self.assertEqual(sorted(s.labels["lcore"] for s in family.samples), list(WORKERS), name)
+        drops = families["rampart_drops"]
+        self.assertEqual(drops.type, "counter")
+        reasons = names_in("lib/stats/include/stats/drop_reason.hh", "RAMPART_DROP_REASONS")
+        self.assertEqual(set(frames.drop_reason_names()), set(reasons))
+        for lcore in WORKERS:
+            seen = {s.labels["reason"] for s in drops.samples if s.labels["lcore"] == lcore}
+            self.assertEqual(seen, set(reasons), f"lcore {lcore}")
+        for name in ("ipackets", "opackets", "imissed", "ierrors", "rx_nombuf", "oerrors"):
+            family = families[f"rampart_port_{name}"]
+            self.assertEqual(family.type, "counter")
+            self.assertEqual([s.labels["port"] for s in family.samples], ["net_tap0"])
+
+    def test_2_values_agree_with_telemetry(self) -> None:
+        self.engine.ns_run(h.ping_command(self.engine.engine_ip, 5))
+        telemetry = self.engine.counters()
+        families = self.scrape()
+
+        def total(name: str) -> int:
+            return int(sum(s.value for s in families[name].samples))
+
+        self.assertEqual(total("rampart_icmp_echo_replied"), telemetry["icmp_echo_replied"])
+        self.assertGreaterEqual(telemetry["icmp_echo_replied"], 5)
+        self.assertEqual(total("rampart_port_ipackets"), telemetry["port.ipackets"])
+        self.assertEqual(total("rampart_drops"), telemetry["dropped"])
+
+    def test_3_other_paths_and_methods(self) -> None:
+        result = h.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                        f"http://127.0.0.1:{self.port}/"])
+        self.assertEqual(result.stdout, "404")
+        result = h.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                        f"http://127.0.0.1:{self.port}/metrics"])
+        self.assertEqual(result.stdout, "405")
+        head, body = self.curl("-I")
+        self.assertTrue(head.startswith("HTTP/1.1 200 OK"), head)
+        self.assertEqual(body.strip(), "", "HEAD has no body")
+        self.assertRegex(head, r"Content-Length: [1-9]")
+
+    def test_4_periodic_line_has_a_timestamp_and_deltas(self) -> None:
+        line = re.compile(r"rampart: stats \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \+\d+\.\ds: rx \+(\d+) pkt "
+                          r"\(\d+ pps\) tx \+\d+ pkt \(\d+ pps\) consumed \+\d+ dropped \+\d+ .*"
+                          r"port: imissed \+\d+ ierrors \+\d+ rx_nombuf \+\d+ oerrors \+\d+; connections 0")
+        self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))
+        lines = h.wait_for(lambda: len(line.findall(self.engine.output())) >= 3 and line.findall(
+            self.engine.output()), 10, "three periodic lines")
+        received = sum(int(n) for n in lines)
+        # Deltas: the lines add up to what arrived since start (totals would add up to more).
+        self.assertLessEqual(received, self.engine.counters()["rx_packets"])
+
+
+if __name__ == "__main__":
+    h.require_environment()
+    unittest.main(verbosity=2)

@@ -1,0 +1,82 @@
+#include "engine/config_check.hh"
+
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+using namespace rampart::engine;
+
+namespace {
+
+rampart::config::engine_config parse(const std::string& text) {
+  std::istringstream in(text);
+  return rampart::config::parse_config(in, "test.yaml");
+}
+
+const std::vector<unsigned> two_cpus{0, 1};
+
+}  // namespace
+
+TEST_CASE("lcores: EAL's grammar", "[unit][engine]") {
+  const auto simple = parse_lcores("0-2");
+  REQUIRE(simple.layout);
+  CHECK(simple.layout->lcores == std::vector<unsigned>{0, 1, 2});
+  CHECK(simple.layout->cpus == std::vector<unsigned>{0, 1, 2});
+  const auto mapped = parse_lcores("0@0,1@1,2@1");
+  REQUIRE(mapped.layout);
+  CHECK(mapped.layout->lcores == std::vector<unsigned>{0, 1, 2});
+  CHECK(mapped.layout->cpus == std::vector<unsigned>{0, 1});
+  const auto group = parse_lcores("(0-2)@(0,1),7@(1)");
+  REQUIRE(group.layout);
+  CHECK(group.layout->lcores == std::vector<unsigned>{0, 1, 2, 7});
+  CHECK(group.layout->cpus == std::vector<unsigned>{0, 1});
+  CHECK(parse_lcores("0-1,7-").error == "expected a number at the end");
+  CHECK(parse_lcores("").error == "is empty at the end");
+  CHECK(parse_lcores("3-1").error == "range 3-1 runs backwards");
+  CHECK(parse_lcores("(0,1").error == "expected ',' or ')' at the end");
+  CHECK(parse_lcores("0@@1").error == "expected a number at character 3");
+  CHECK(parse_lcores("0;1").error == "expected ',' or '@' at character 2");
+}
+
+TEST_CASE("lcores against the CPUs this process may use", "[unit][engine]") {
+  CHECK_FALSE(check_lcores("0-1", two_cpus, 128));
+  CHECK_FALSE(check_lcores("0@0,1@1,2@1", two_cpus, 128));
+  CHECK_FALSE(check_lcores("0-7", {}, 128));  // affinity unknown: not checked
+  CHECK(check_lcores("0-5", two_cpus, 128) ==
+        "eal.lcores \"0-5\" runs on CPU 2-5, but this process may only use CPU 0-1: use those, or map lcores "
+        "onto them with @ (e.g. \"0@0,1@1,2@1\" runs two workers on CPU 1)");
+  CHECK(check_lcores("0,1,3@5,4@7", std::vector<unsigned>{0, 1, 2, 3}, 128)->find("runs on CPU 5,7,") !=
+        std::string::npos);
+  CHECK(check_lcores("0,1,1", two_cpus, 128) == "eal.lcores \"0,1,1\": lcore 1 is listed twice; list each lcore once");
+  CHECK(check_lcores("0,200@1", two_cpus, 128)->find("lcore id 200 is not below 128") != std::string::npos);
+  CHECK(check_lcores("0-", two_cpus, 128)->starts_with("eal.lcores \"0-\": expected a number at the end (EAL"));
+}
+
+TEST_CASE("MTU against the driver's known limit", "[unit][engine]") {
+  CHECK(known_max_mtu("net_tap0,iface=x") == 1504);
+  CHECK(known_max_mtu("net_af_packet0,iface=veth0") == 1500);
+  CHECK_FALSE(known_max_mtu("net_af_packet0,iface=veth0,framesz=4096"));
+  CHECK(known_max_mtu("net_memif0,role=client") == 1500);
+  CHECK_FALSE(known_max_mtu("net_memif0,bsize=9216"));
+  CHECK(known_max_mtu("net_af_xdp0,iface=eth1") == 3542);
+  CHECK_FALSE(known_max_mtu("net_ring0"));
+
+  const std::string eal = "eal: {no_pci: true, vdevs: [\"net_tap0,iface=t\"]}\n";
+  CHECK_FALSE(check_driver_mtu(parse(eal + "port: {ip: 10.0.0.2/24, mtu: 1504}\n")));
+  CHECK(check_driver_mtu(parse(eal + "port: {ip: 10.0.0.2/24, mtu: 9000}\ntcp: {mss: 1460}\n")) ==
+        "port.mtu 9000 is above what net_tap takes (1504 with the arguments \"net_tap0,iface=t\"): lower "
+        "port.mtu to 1504 or less (drivers-notes/net_tap.md)");
+  // A PCI device: its limit is only known once EAL probed it.
+  CHECK_FALSE(check_driver_mtu(parse("port: {ip: 10.0.0.2/24, device: \"0000:3b:00.0\", mtu: 9000}\n")));
+}
+
+TEST_CASE("a tap name already taken", "[unit][engine]") {
+  const auto eal = parse("eal: {vdevs: [\"net_af_packet0,iface=eth0\", \"net_tap1,iface=rt0,persist\"]}\n"
+                         "port: {ip: 10.0.0.2/24, device: net_tap1}\n")
+                       .eal;
+  CHECK_FALSE(check_tap_names(eal, [](const std::string& name) { return name == "eth0"; }));
+  CHECK(check_tap_names(eal, [](const std::string& name) { return name == "rt0"; }) ==
+        "eal.vdevs \"net_tap1,iface=rt0,persist\": an interface named rt0 exists already (another rampart with this "
+        "config, or one left behind): stop that process or remove the interface (ip link delete rt0), or choose "
+        "another iface=");
+}

@@ -1,0 +1,114 @@
+#include "engine/metrics.hh"
+#include "engine/startup_error.hh"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+using namespace rampart;
+using namespace rampart::engine;
+
+namespace {
+
+std::string body() { return "# HELP x y\n# TYPE x counter\nx_total 1\n"; }
+
+int connect_loopback(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  return fd;
+}
+
+// One request over loopback to a server answering from another thread.
+std::string exchange(metrics_server& server, const std::string& request) {
+  std::thread serving([&] { server.serve_for(std::chrono::milliseconds(800), body); });
+  const int fd = connect_loopback(server.port());
+  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  serving.join();
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: every counter family with HELP, TYPE and one sample per lcore", "[unit][engine]") {
+  lcore_sample a{1, {}};
+  a.counters.rx_packets = 10;
+  a.counters.tcp_connections_active = 3;
+  a.counters.drops[static_cast<std::size_t>(stats::drop_reason::ipv4_fragment)] = 2;
+  lcore_sample b{2, {}};
+  b.counters.rx_packets = 5;
+  driver_counters d;
+  d.imissed = 7;
+  const std::vector<lcore_sample> lcores{a, b};
+  const std::string text = prometheus_text(lcores, d, "net_\"tap\"0");
+  CHECK(text.starts_with("# HELP rampart_rx_packets_total frames received\n# TYPE rampart_rx_packets_total counter\n"
+                         "rampart_rx_packets_total{lcore=\"1\"} 10\nrampart_rx_packets_total{lcore=\"2\"} 5\n"));
+  CHECK(text.find("# TYPE rampart_tcp_connections_active gauge\nrampart_tcp_connections_active{lcore=\"1\"} 3\n") !=
+        std::string::npos);
+  CHECK(text.find("rampart_drops_total{lcore=\"1\",reason=\"ipv4_fragment\"} 2\n") != std::string::npos);
+  CHECK(text.find("rampart_drops_total{lcore=\"2\",reason=\"rx_oversized\"} 0\n") != std::string::npos);
+  CHECK(text.find("# TYPE rampart_port_imissed_total counter\nrampart_port_imissed_total{port=\"net_\\\"tap\\\"0\"} 7\n") !=
+        std::string::npos);
+  std::size_t helps = 0;
+  for (std::size_t at = 0; (at = text.find("# HELP ", at)) != std::string::npos; ++at) {
+    ++helps;
+  }
+  CHECK(helps == stats::event_counter_count + 1 + 6);
+}
+
+TEST_CASE("metrics: HTTP answers", "[unit][engine]") {
+  const std::string ok = http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
+  CHECK(ok == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
+                  std::to_string(body().size()) + "\r\nConnection: close\r\n\r\n" + body());
+  CHECK(http_response("GET /metrics?x=1 HTTP/1.0\r\n\r\n", body).starts_with("HTTP/1.1 200 OK"));
+  const std::string head = http_response("HEAD /metrics HTTP/1.1\r\n\r\n", body);
+  CHECK(head.ends_with("Connection: close\r\n\r\n"));
+  CHECK(http_response("GET / HTTP/1.1\r\n\r\n", body).starts_with("HTTP/1.1 404 Not Found"));
+  CHECK(http_response("POST /metrics HTTP/1.1\r\n\r\n", body).find("Allow: GET, HEAD\r\n") != std::string::npos);
+  CHECK(http_response("hello\r\n\r\n", body).starts_with("HTTP/1.1 400 Bad Request"));
+  CHECK(http_response("GET /metrics SSH-2.0\r\n\r\n", body).starts_with("HTTP/1.1 400"));
+}
+
+TEST_CASE("metrics: served over loopback; a silent client is dropped", "[unit][engine]") {
+  metrics_server server({net::ipv4_address{0x7f000001}, 0});
+  REQUIRE(server.port() != 0);
+  const std::string response = exchange(server, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  CHECK(response.ends_with("\r\n\r\n" + body()));
+
+  // A client that connects and says nothing costs at most request_budget, then is closed.
+  const int fd = connect_loopback(server.port());
+  const auto start = std::chrono::steady_clock::now();
+  server.serve_for(std::chrono::milliseconds(100), body);
+  const auto spent = std::chrono::steady_clock::now() - start;
+  CHECK(spent >= metrics_server::request_budget - std::chrono::milliseconds(20));  // poll rounds to ms
+  CHECK(spent < metrics_server::request_budget + std::chrono::milliseconds(400));
+  char c = 0;
+  CHECK(recv(fd, &c, 1, 0) == 0);  // closed, nothing sent
+  close(fd);
+}
+
+TEST_CASE("metrics: an address in use is named", "[unit][engine]") {
+  metrics_server first({net::ipv4_address{0x7f000001}, 0});
+  try {
+    metrics_server second({net::ipv4_address{0x7f000001}, first.port()});
+    FAIL("bound twice");
+  } catch (const startup_error& e) {
+    CHECK(std::string(e.what()) == "stats.metrics_listen \"127.0.0.1:" + std::to_string(first.port()) +
+                                       "\": cannot listen: Address already in use (another process has this port: "
+                                       "choose another one)");
+  }
+}

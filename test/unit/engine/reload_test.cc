@@ -1,0 +1,75 @@
+#include "engine/reload.hh"
+
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+using rampart::config::engine_config;
+using rampart::engine::parse_log_level;
+using rampart::engine::plan_reload;
+
+namespace {
+
+engine_config parse(const std::string& text) {
+  std::istringstream in(text);
+  return rampart::config::parse_config(in, "test.yaml");
+}
+
+const std::string base = "port: {ip: 10.0.0.2/24}\nlisteners: [{port: 80, app: http}]\n";
+
+}  // namespace
+
+TEST_CASE("reload: an unchanged file changes nothing", "[unit][engine]") {
+  const auto plan = plan_reload(parse(base), parse(base));
+  CHECK(plan.applied.empty());
+  CHECK(plan.needs_restart.empty());
+  CHECK(plan.effective == parse(base));
+}
+
+TEST_CASE("reload: live keys are applied and listed once each", "[unit][engine]") {
+  const engine_config running = parse(base);
+  const engine_config next = parse(base + "stats: {interval_seconds: 5}\neal: {log_level: debug}\n"
+                                          "tcp: {drain_timeout_seconds: 3}\n");
+  const auto plan = plan_reload(running, next);
+  CHECK(plan.needs_restart.empty());
+  REQUIRE(plan.applied.size() == 3);
+  CHECK(plan.applied[0] == "eal.log_level \"notice\" -> \"debug\"");
+  CHECK(plan.applied[1] == "stats.interval_seconds 0 -> 5");
+  CHECK(plan.applied[2] == "tcp.drain_timeout_seconds 30 -> 3");
+  CHECK(plan.effective == next);
+}
+
+TEST_CASE("reload: other keys are reported and keep their running value", "[unit][engine]") {
+  const engine_config running = parse(base);
+  const engine_config next =
+      parse("port: {ip: 10.0.0.3/24, mtu: 1400}\nlisteners: [{port: 80, app: http, args: {a: b}}]\n"
+            "tcp: {connections_per_lcore: 10}\neal: {lcores: \"0-2\"}\nstats: {interval_seconds: 2}\n");
+  const auto plan = plan_reload(running, next);
+  REQUIRE(plan.applied.size() == 1);
+  CHECK(plan.applied[0] == "stats.interval_seconds 0 -> 2");
+  std::string restart;
+  for (const auto& entry : plan.needs_restart) {
+    restart += entry + "\n";
+  }
+  // mss follows the smaller MTU down (1360), so tcp changed twice over; reported once.
+  CHECK(restart ==
+        "eal (lcores, memory, devices, file prefix or arguments)\n"
+        "port.ip 10.0.0.2/24 -> 10.0.0.3/24\n"
+        "port.mtu 1500 -> 1400\n"
+        "listeners (ports, apps, plugins, args, nagle or idle timeouts; not applied live yet)\n"
+        "tcp (mss, window, table size, send buffer, timers or syn_cookies)\n");
+  engine_config expected = running;
+  expected.stats.interval_seconds = 2;
+  CHECK(plan.effective == expected);
+}
+
+TEST_CASE("reload: log levels as rte_log numbers", "[unit][engine]") {
+  CHECK(parse_log_level("notice").level == 6);
+  CHECK(parse_log_level("notice").type_pattern.empty());
+  CHECK(parse_log_level("emergency").level == 1);
+  CHECK(parse_log_level("8").level == 8);
+  const auto typed = parse_log_level("lib.eal:debug");
+  CHECK(typed.type_pattern == "lib.eal");
+  CHECK(typed.level == 8);
+  CHECK(parse_log_level("loud").level == 0);
+}
