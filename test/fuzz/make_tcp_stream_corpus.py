@@ -65,8 +65,9 @@ def sink(refuse):
     return bytes([7 | (0x10 if refuse else 0)])
 
 
-def open_slot(slot, options=LINUX):
-    return bytes([8, slot, options])
+def open_slot(slot, options=LINUX, mss=0):
+    """A new handshake on slot; with MSS_536 in options, mss picks the MSS (536, 0, 1, 12, 13, 64, 88, 9000)."""
+    return bytes([8, slot, options, mss])
 
 
 def poll():
@@ -126,6 +127,9 @@ def seeds():
     s["seq_far_outside_window"] = bytes([SNDBUF_16K | RCVWND_64K, ECHO, LINUX]) + (
         seg(seq=-30000, opts=SEQ_X64, length=10) + seg(seq=30000, opts=SEQ_X64, length=10)
         + seg(ack=-30000, opts=ACK_X64) + seg(ack=30000, opts=ACK_X64, length=10) + seg(flags=SYN, seq=5))
+    s["tiny_mss_backlog"] = bytes([SNDBUF_16K | RCVWND_64K | AUTO, ECHO | GREETING, LINUX]) + (
+        open_slot(1, MSS_536 | TS, mss=2) + seg(1, length=100) + clock(1, S) + open_slot(2, MSS_536, mss=1)
+        + seg(2, length=10) + clock(1, S))
     return s
 
 

@@ -132,6 +132,7 @@ struct client {
   seq32 rcv_base{0};        // IRS + 1 of the open incarnation (on_open)
   seq32 server_iss{0};
   bool timestamps = false;
+  std::uint16_t syn_mss = 536;  // the largest MSS option of the port's SYNs (536: none)
   std::uint32_t tsval = 1000;
   std::uint32_t their_tsval = 0;
   std::uint64_t delivered = 0;  // bytes given to on_data
@@ -315,6 +316,13 @@ struct harness {
     }
     const std::uint32_t offset = static_cast<std::uint32_t>(th.sequence - (c->server_iss + 1));
     const std::span<const std::byte> payload = seg->payload();
+    if (const tcp::connection* conn = find(*c); conn != nullptr && !payload.empty()) {
+      // RFC 9293 §3.7.1: no segment beyond the peer's MSS (less the 12 bytes of TSopt, RFC 7323
+      // §3.2); a peer below 536 gets 536, as the cookie path does (syn_cookie.hh, RFC 1122 §3.3.3).
+      const std::size_t option_bytes = conn->timestamps ? 12 : 0;
+      const std::size_t mss = std::min<std::size_t>(std::max<std::uint16_t>(c->syn_mss, 536), settings.mss);
+      FUZZ_CHECK(payload.size() + option_bytes <= mss, "emitted segment beyond the peer's MSS");
+    }
     if (!payload.empty()) {
       FUZZ_CHECK(std::uint64_t{offset} + payload.size() <= c->app_sent.size(),
                  "emitted data beyond what the app queued");
@@ -325,6 +333,21 @@ struct harness {
       FUZZ_CHECK(c->closed_by_app, "FIN emitted before the app closed");
       FUZZ_CHECK(std::uint64_t{offset} + payload.size() == c->app_sent.size(),
                  "FIN not right after the app's last queued byte");
+    }
+  }
+
+  // After a clock step with buffers and sink room: a connection with unsent data, an open peer
+  // window and nothing in flight must have sent some (no stall: nothing else would restart it).
+  void check_progress() {
+    for (client& c : clients) {
+      const tcp::connection* conn = c.used ? find(c) : nullptr;
+      if (conn == nullptr ||
+          (conn->state != tcp::tcp_state::established && conn->state != tcp::tcp_state::close_wait)) {
+        continue;
+      }
+      const bool unsent = static_cast<std::uint32_t>(conn->snd_nxt - conn->snd_una) < conn->sendq.size();
+      FUZZ_CHECK(!(unsent && conn->snd_nxt == conn->snd_una && conn->snd_wnd > 0 && !conn->persist),
+                 "unsent data, an open window and nothing in flight after a timer turn: the connection stalls");
     }
   }
 
@@ -351,10 +374,18 @@ struct harness {
                  "RCV.NXT differs from IRS + 1 + bytes delivered (+ FIN)");
       FUZZ_CHECK(conn->sendq.size() <= settings.send_buffer, "send queue beyond the send buffer");
     }
+    // A segment a connection cuts itself must fit the buffer it builds it in.
+    stats::snapshot snap;
+    snap.accumulate(stats);
+    FUZZ_CHECK(snap.drops[static_cast<std::size_t>(stats::drop_reason::tcp_reply_too_large)] == 0,
+               "a connection built a segment larger than a buffer (tcp_reply_too_large)");
   }
 
   // A handshake for slot i with a fresh port: SYN, the SYN-ACK (in place or from the sink), ACK.
-  void open(std::size_t i, std::uint8_t options_bits) {
+  // MSS values of the SYN (options bit 0): common ones, and the degenerate ones a peer may send.
+  static constexpr std::array<std::uint16_t, 8> mss_choices = {536, 0, 1, 12, 13, 64, 88, 9000};
+
+  void open(std::size_t i, std::uint8_t options_bits, std::uint8_t mss_choice) {
     client& c = clients[i];
     if (c.used && find(c) != nullptr) {
       return;
@@ -367,7 +398,8 @@ struct harness {
     c.hold = (defaults & 2) != 0;
     c.close_on_fin = (defaults & 4) == 0;
     net::tcp_options syn_options;
-    syn_options.mss = (options_bits & 1) != 0 ? std::uint16_t{536} : std::uint16_t{1460};
+    syn_options.mss = (options_bits & 1) != 0 ? mss_choices[mss_choice % mss_choices.size()] : std::uint16_t{1460};
+    c.syn_mss = *syn_options.mss;
     if ((options_bits & 2) != 0) {
       syn_options.window_scale = static_cast<std::uint8_t>((options_bits >> 4) & 0xf);
     }
@@ -429,6 +461,11 @@ struct harness {
     } else if (!c.timestamps && (opts & 0x30) == 0x30) {
       options.timestamps = net::tcp_timestamps{c.tsval, 0};  // not negotiated
     }
+    if ((flags & net::tcp_flag::syn) != 0) {
+      // Without an MSS option (536). A connection may come from any SYN of this port (a cookie
+      // stays valid for a while), so the bound is the largest of them.
+      c.syn_mss = std::max<std::uint16_t>(c.syn_mss, 536);
+    }
     if (!c.used) {
       c.used = true;  // a segment of a flow nobody opened: the listener path answers it
       c.port = static_cast<std::uint16_t>(40000 + (&c - clients.data()) * 1000 + incarnations++);
@@ -451,6 +488,8 @@ struct harness {
   std::vector<bytes> replies;
   std::uint8_t defaults;
   std::uint32_t incarnations = 0;
+  bool pool_unlimited = true;
+  bool refusing = false;
   std::uint64_t now = t0_ns;
 };
 
@@ -581,7 +620,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   reader r{{data, size}};
   harness h(r.u8(), r.u8());
   const bool verbose = std::getenv("RAMPART_FUZZ_VERBOSE") != nullptr;
-  h.open(0, r.u8());
+  h.open(0, r.u8(), 0);
   h.check_connections();
   std::uint32_t steps = 0;
   while (!r.done() && steps++ < 256) {
@@ -606,6 +645,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                                10'000'000'000ULL};
         h.now += (1 + std::uint64_t{r.u8()}) * units[(op >> 4) & 3];
         h.poll();
+        if (h.pool_unlimited && !h.refusing) {
+          h.check_progress();
+        }
         break;
       }
       case 5: {  // app: queue actions for the slot's next callback, or flip a behaviour
@@ -623,15 +665,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 6: {  // pool: unlimited, or only a few more buffers than in use now
         const std::uint8_t extra = r.u8();
-        h.pool.set_limit(extra >= 128 ? std::size_t{1} << 20 : h.pool.in_use() + extra % 8);
+        h.pool_unlimited = extra >= 128;
+        h.pool.set_limit(h.pool_unlimited ? std::size_t{1} << 20 : h.pool.in_use() + extra % 8);
         break;
       }
       case 7:
-        h.sink.refuse((op & 0x10) != 0);
+        h.refusing = (op & 0x10) != 0;
+        h.sink.refuse(h.refusing);
         break;
-      case 8:
-        h.open(r.u8() % slots, r.u8());
+      case 8: {
+        const std::uint8_t slot = r.u8();
+        const std::uint8_t options = r.u8();
+        h.open(slot % slots, options, r.u8());
         break;
+      }
       default:
         h.poll();
         break;
