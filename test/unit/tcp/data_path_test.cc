@@ -102,6 +102,29 @@ TEST_CASE("send: segments of the peer's MSS within its window; the rest as the w
   CHECK(f.tcp.armed_timers() == 0);
 }
 
+TEST_CASE("send: a backlog client's MSS below 536 counts as 536, as a cookie's does", "[unit][tcp]") {
+  // fuzz_tcp_stream, test/fuzz/regressions/tcp_stream/: the SYN backlog took the MSS option as it
+  // came. MSS 0 sent nothing at all (every segment cut to 0 bytes, no persist, no timer); MSS 1
+  // with Timestamps made the effective MSS 1 - 12, wrapped to 65525, one oversized segment.
+  app_fixture f{test_settings(config::cookie_mode::auto_mode)};
+  const std::string text = pattern(1200);
+  f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1200); };
+  tcp_client client = sized_client(0, 60000);
+  std::size_t per_segment = 536;
+  SECTION("MSS 0") {}
+  SECTION("MSS 1 with Timestamps") {
+    client.base.options.mss = 1;
+    client.base.options.timestamps = net::tcp_timestamps{5000, 0};
+    per_segment = 536 - 12;
+  }
+  open(f, client);
+  REQUIRE(f.tcp.half_open_count() == 0);
+  const auto out = f.script.expect_sent(2);  // two full segments; Nagle holds the short rest
+  CHECK(out[0].payload_length == per_segment);
+  CHECK(out[1].payload_length == per_segment);
+  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text.substr(0, 2 * per_segment));
+}
+
 TEST_CASE("send: Nagle holds a short segment while data is unacknowledged; off per listener", "[unit][tcp]") {
   const bool nagle = GENERATE(true, false);
   auto listeners = test_listeners();
