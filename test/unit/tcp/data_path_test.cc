@@ -261,6 +261,23 @@ TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later t
   CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text);
 }
 
+TEST_CASE("a full TX staging retries within a tick even when a delayed ACK is due later", "[unit][tcp]") {
+  // fuzz_tcp_stream, test/fuzz/regressions/tcp_stream/: the retry deadline was set only when no
+  // delayed ACK was pending, so a reply blocked right after received data waited delayed_ack_ns.
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.sink.refuse(true);
+  f.script.send(with(client.segment(ack, iss), "ping"));  // one segment: its ACK is delayed
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_tx_staging_full.read() >= 1);
+  f.sink.refuse(false);
+  f.script.advance_and_poll(2'000'000);  // well before the 40 ms delayed ACK
+  const auto out = f.script.expect_sent(1);
+  CHECK(text_of(out[0].payload) == "ping");
+}
+
 TEST_CASE("receive window: data the app holds closes it; a release reopens it with an update", "[unit][tcp]") {
   tcp::tcp_settings settings = test_settings();
   settings.receive_window = 3000;
