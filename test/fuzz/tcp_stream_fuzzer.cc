@@ -35,6 +35,7 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "fuzz_check.hh"
 #include "fake_io.hh"
 #include "flow/flow_key.hh"
 #include "net/byte_order.hh"
@@ -55,18 +56,7 @@ using namespace rampart;
 using bytes = std::vector<std::byte>;
 using net::seq32;
 
-[[noreturn]] void fail(const char* file, int line, const char* what) {
-  std::fprintf(stderr, "\nfuzz invariant violated at %s:%d: %s\n", file, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(condition, what)   \
-  do {                                \
-    if (!(condition)) {               \
-      fail(__FILE__, __LINE__, what); \
-    }                                 \
-  } while (false)
-
-constexpr std::uint64_t t0_ns = 1'700'000'000'000'000'000ULL;  // as test/unit/tcp/fixture.hh
+using fuzz::t0_ns;  // the unit tests' instant (fuzz_check.hh)
 constexpr std::uint16_t frame_capacity = 2048;
 constexpr std::uint16_t port = 7;
 constexpr std::size_t slots = 3;
@@ -75,17 +65,6 @@ const net::mac_address our_mac{{0x02, 0, 0, 0, 0, 0x02}};
 const net::mac_address client_mac{{0x02, 0, 0, 0, 0, 0x01}};
 const net::ipv4_address our_ip{0x0a4d0002};
 const net::ipv4_address client_ip{0x0a4d0001};
-
-cookie::key_schedule& schedule() {
-  static cookie::key_schedule s = [] {
-    std::array<std::byte, 32> master{};
-    for (std::size_t i = 0; i < master.size(); ++i) {
-      master[i] = static_cast<std::byte>(i * 7 + 1);
-    }
-    return cookie::key_schedule::derived(master, 64);
-  }();
-  return s;
-}
 
 // The client's byte at sequence number k (salted by its port): a hash, so a repeated or shifted
 // run of bytes does not match by accident.
@@ -219,7 +198,7 @@ struct harness {
   // One burst through tcp_input_burst, each frame in a pool buffer (as an mbuf) when the pool
   // has one, released after the burst as the worker does; then every emitted segment checked.
   void run(const std::vector<bytes>& inputs) {
-    tcp->update_keys(schedule().keys_at(now));
+    tcp->update_keys(fuzz::test_key_schedule().keys_at(now));
     const std::size_t n = inputs.size();
     std::vector<bytes> local(n);
     std::vector<packet::frame> frames(n);
@@ -261,7 +240,7 @@ struct harness {
   }
 
   void poll() {
-    tcp->update_keys(schedule().keys_at(now));
+    tcp->update_keys(fuzz::test_key_schedule().keys_at(now));
     tcp->poll(now);
     collect();
   }
