@@ -285,9 +285,10 @@ struct harness {
     if (seg->options().timestamps) {
       c->their_tsval = seg->options().timestamps->value;
     }
-    if (th.has(net::tcp_flag::syn)) {
-      FUZZ_CHECK(!c->open, "SYN-ACK to the port of an open stream");
-      c->server_iss = th.sequence;  // a new incarnation (handshake, backlog, TIME-WAIT reuse)
+    if (th.has(net::tcp_flag::syn) && !c->open) {
+      // A new incarnation (handshake, backlog, TIME-WAIT reuse). When the stream is open, on_open
+      // set the ISS: this SYN-ACK answered a SYN earlier in the burst whose ACK opened another.
+      c->server_iss = th.sequence;
     }
     if (th.has(net::tcp_flag::syn) || th.has(net::tcp_flag::rst)) {
       FUZZ_CHECK(seg->payload().empty(), "emitted SYN or RST carries data");
