@@ -219,9 +219,10 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
   if (ack_now && !sent && !send_segment(c, c.snd_nxt, ack, 0, 0, now_ns)) {
     blocked = true;
   }
-  if (blocked && c.delayed_ack_at == 0) {
+  if (blocked && (c.delayed_ack_at == 0 || c.delayed_ack_at > now_ns + 1'000'000)) {
     // A local shortage, not loss: try again within a timer tick (the delayed-ACK deadline runs
-    // output() with an ACK), without the back-off of a retransmission timeout.
+    // output() with an ACK), without the back-off of a retransmission timeout; also when a
+    // delayed ACK was already due later (it held the data up to delayed_ack_ns, fuzz_tcp_stream).
     c.delayed_ack_at = now_ns + 1'000'000;
   }
   rearm(c);

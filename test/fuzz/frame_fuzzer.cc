@@ -48,6 +48,7 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "fuzz_check.hh"
 #include "cookie/syn_cookie.hh"
 #include "flow/flow_key.hh"
 #include "net/arp.hh"
@@ -67,21 +68,7 @@ namespace {
 using namespace rampart;
 using bytes = std::vector<std::byte>;
 
-// A violated invariant: say which and where, then abort so libFuzzer keeps the input.
-[[noreturn]] void fail(const char* file, int line, const char* what) {
-  std::fprintf(stderr, "\nfuzz invariant violated at %s:%d: %s\n", file, line, what);
-  std::abort();
-}
-#define FUZZ_CHECK(condition, what) \
-  do {                              \
-    if (!(condition)) {             \
-      fail(__FILE__, __LINE__, what); \
-    }                               \
-  } while (false)
-
-// The same instant and master secret as the tcp unit tests (test/unit/tcp/fixture.hh), so a seed
-// replayed there behaves alike. t0 is the first nanosecond of a cookie tick.
-constexpr std::uint64_t t0_ns = 1'700'000'000'000'000'000ULL;
+using fuzz::t0_ns;  // the unit tests' instant and master secret (fuzz_check.hh)
 constexpr std::size_t frame_capacity = 2048;  // an mbuf's data room (RTE_MBUF_DEFAULT_DATAROOM)
 constexpr std::size_t max_burst = 32;
 constexpr std::array<std::uint64_t, 4> clock_steps_ns = {0, 1'000'000'000ULL, 40'000'000'000ULL,
@@ -101,17 +88,6 @@ constexpr std::uint8_t auto_cookies = 1U << 5;
 constexpr std::uint8_t rss = 1U << 6;
 constexpr std::uint8_t replay = 1U << 7;
 }  // namespace mode_bit
-
-cookie::key_schedule& schedule() {
-  static cookie::key_schedule s = [] {
-    std::array<std::byte, 32> master{};
-    for (std::size_t i = 0; i < master.size(); ++i) {
-      master[i] = static_cast<std::byte>(i * 7 + 1);
-    }
-    return cookie::key_schedule::derived(master, 64);
-  }();
-  return s;
-}
 
 // ---- Independent re-parsing (net views only; nothing of lib/pipeline or lib/tcp) ----
 
@@ -323,7 +299,7 @@ struct harness {
   // Runs one burst of copies of `inputs` at `now_ns`, checks (a), (b), (c); returns the replies.
   std::vector<bytes> run(std::vector<bytes> inputs, std::uint64_t now_ns) {
     const std::size_t n = inputs.size();
-    const cookie::key_set keys = schedule().keys_at(now_ns);
+    const cookie::key_set keys = fuzz::test_key_schedule().keys_at(now_ns);
     tcp->update_keys(keys);  // as the control thread would between bursts
 
     std::vector<std::array<std::byte, frame_capacity>> buffers(n);

@@ -87,6 +87,29 @@ TEST_CASE("send: segments of the peer's MSS within its window; the rest as the w
   CHECK(f.tcp.armed_timers() == 0);
 }
 
+TEST_CASE("send: a backlog client's MSS below 536 counts as 536, as a cookie's does", "[unit][tcp]") {
+  // fuzz_tcp_stream, test/fuzz/regressions/tcp_stream/: the SYN backlog took the MSS option as it
+  // came. MSS 0 sent nothing at all (every segment cut to 0 bytes, no persist, no timer); MSS 1
+  // with Timestamps made the effective MSS 1 - 12, wrapped to 65525, one oversized segment.
+  app_fixture f{test_settings(config::cookie_mode::auto_mode)};
+  const std::string text = pattern(1200);
+  f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1200); };
+  tcp_client client = sized_client(0, 60000);
+  std::size_t per_segment = 536;
+  SECTION("MSS 0") {}
+  SECTION("MSS 1 with Timestamps") {
+    client.base.options.mss = 1;
+    client.base.options.timestamps = net::tcp_timestamps{5000, 0};
+    per_segment = 536 - 12;
+  }
+  open(f, client);
+  REQUIRE(f.tcp.half_open_count() == 0);
+  const auto out = f.script.expect_sent(2);  // two full segments; Nagle holds the short rest
+  CHECK(out[0].payload_length == per_segment);
+  CHECK(out[1].payload_length == per_segment);
+  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text.substr(0, 2 * per_segment));
+}
+
 TEST_CASE("send: Nagle holds a short segment while data is unacknowledged; off per listener", "[unit][tcp]") {
   const bool nagle = GENERATE(true, false);
   auto listeners = test_listeners();
@@ -221,6 +244,23 @@ TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later t
   f.script.advance_and_poll(3'000'000);
   const auto out = f.script.expect_sent(2);
   CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text);
+}
+
+TEST_CASE("a full TX staging retries within a tick even when a delayed ACK is due later", "[unit][tcp]") {
+  // fuzz_tcp_stream, test/fuzz/regressions/tcp_stream/: the retry deadline was set only when no
+  // delayed ACK was pending, so a reply blocked right after received data waited delayed_ack_ns.
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.sink.refuse(true);
+  f.script.send(with(client.segment(ack, iss), "ping"));  // one segment: its ACK is delayed
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_tx_staging_full.read() >= 1);
+  f.sink.refuse(false);
+  f.script.advance_and_poll(2'000'000);  // well before the 40 ms delayed ACK
+  const auto out = f.script.expect_sent(1);
+  CHECK(text_of(out[0].payload) == "ping");
 }
 
 TEST_CASE("receive window: data the app holds closes it; a release reopens it with an update", "[unit][tcp]") {
