@@ -18,7 +18,8 @@ namespace {
 // (checksum, RSS) that TX ignores, except the buffer-ownership bits, which must survive.
 constexpr std::uint64_t kept_flags = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
 
-// At stop, the shutdown RSTs get this many flushes, this far apart, before the rest is dropped.
+// At stop, the shutdown RSTs get this many batches and flushes, a pause apart when the ring is
+// full, before the rest is dropped.
 constexpr int stop_flush_attempts = 100;
 constexpr unsigned stop_flush_pause_us = 100;
 
@@ -225,14 +226,26 @@ int run_worker(void* arg) {
     w.tcp->poll(now_ns);
     flush_staged(w, staged_captured);
   }
-  // Stopping: the peers of open connections get a RST rather than a silent timeout. A full ring
-  // gets a few chances to drain; what is still staged then was not sent and counts as a drop.
-  w.tcp->shutdown(w.clock.now_ns(rte_rdtsc()));
-  for (int attempt = 0; attempt < stop_flush_attempts && w.staging.size() != 0; ++attempt) {
-    if (attempt != 0) {
-      rte_delay_us_block(stop_flush_pause_us);
+  // Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
+  // batches that fit the TX staging, each sent before the next; a full ring gets a pause to
+  // drain. Once the attempts are used up, what is still staged was not sent and counts as a
+  // drop, and the connections left are reset without their RST (tcp_tx_staging_full).
+  const std::uint64_t stop_ns = w.clock.now_ns(rte_rdtsc());
+  std::uint32_t remaining = w.tcp->connection_count();
+  for (int attempt = 0; attempt < stop_flush_attempts; ++attempt) {
+    if (remaining != 0) {
+      remaining = w.tcp->shutdown(stop_ns, tx_staging::capacity - w.staging.size());
     }
     flush_staged(w, staged_captured);
+    if (remaining == 0 && w.staging.size() == 0) {
+      break;
+    }
+    if (w.staging.size() != 0) {
+      rte_delay_us_block(stop_flush_pause_us);
+    }
+  }
+  if (unlikely(remaining != 0)) {
+    w.tcp->shutdown(stop_ns);
   }
   if (unlikely(w.staging.size() != 0)) {
     const stats::drop_reason reason = unsent_reason(w);

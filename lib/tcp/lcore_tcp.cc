@@ -166,12 +166,14 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
   });
 }
 
-void lcore_tcp::shutdown(std::uint64_t now_ns) noexcept {
-  for (flow::connection_handle h = 0; h < _settings.connections; ++h) {
+std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
+  for (flow::connection_handle h = 0; h < _settings.connections && limit != 0; ++h) {
     if (_pool.is_live(h)) {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
+      --limit;
     }
   }
+  return _table.size();
 }
 
 std::uint32_t lcore_tcp::initial_sequence(const flow::flow_key& key, std::uint64_t now_ns) const noexcept {

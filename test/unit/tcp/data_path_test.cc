@@ -374,3 +374,20 @@ TEST_CASE("zero-copy send: a buffer the app filled leaves as it is; refused when
   f.script.send(ack_at(client, iss, 0, 1200, 60000));
   CHECK(f.tcp.find(key_of(client))->sendq.empty());
 }
+
+TEST_CASE("shutdown in batches: a limit per call, the count left returned", "[unit][tcp]") {
+  app_fixture f;
+  for (std::uint16_t port = 41000; port < 41005; ++port) {
+    tcp_client c = sized_client(1300, 60000);
+    c.base.source_port = port;
+    open(f, c);
+  }
+  CHECK(f.tcp.connection_count() == 5);
+  CHECK(f.tcp.shutdown(f.script.now(), 2) == 3);
+  CHECK(f.script.expect_sent(2)[0].tcp.flags == rst);
+  CHECK(f.tcp.shutdown(f.script.now(), 2) == 1);
+  CHECK(f.tcp.shutdown(f.script.now(), 2) == 0);
+  f.script.expect_sent(3);
+  CHECK(f.app.closed.size() == 5);
+  CHECK(f.stats.tcp_closed_shutdown.read() == 5);
+}

@@ -106,9 +106,11 @@ class lcore_tcp {
   // (retransmission, delayed ACK, persist, idle, TIME-WAIT, backlog expiry).
   void poll(std::uint64_t now_ns) noexcept;
 
-  // Engine stop: every connection is reset (RST to the peer, so it does not wait for a timeout),
-  // its app told close_reason::shutdown, its buffers released. The table is empty afterwards.
-  void shutdown(std::uint64_t now_ns) noexcept;
+  // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
+  // their apps told close_reason::shutdown, their buffers released; at most `limit` of them per
+  // call, so the caller can send each batch of RSTs before the frame sink fills. Returns how
+  // many connections remain; the table is empty once it returns 0.
+  std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
 
   // ---- Inspection (owner lcore; tests, connection dumps) ----
   // `hash` as the segments carried it (the NIC's RSS hash); the overload without uses the
