@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string_view>
 
 #include "flow/flow_key.hh"
 #include "packet/buffer.hh"
@@ -34,7 +33,6 @@ enum class close_reason : std::uint8_t {
   aborted,       // the app called abort(): we sent a RST
   shutdown,      // the engine is stopping
 };
-std::string_view to_string(close_reason reason) noexcept;
 
 // In-order received bytes, zero-copy over the receive buffer they arrived in.
 struct data_view {
