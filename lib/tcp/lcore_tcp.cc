@@ -59,6 +59,8 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.delayed_ack_ns = std::uint64_t{tcp.delayed_ack_ms} * 1'000'000;
   s.time_wait_ns = std::uint64_t{tcp.time_wait_seconds} * 1'000'000'000;
   s.challenge_acks_per_second = tcp.challenge_acks_per_second;
+  s.rst_per_second = tcp.rst_per_second;
+  s.challenge_acks_per_second_lcore = tcp.challenge_acks_per_second_lcore;
   s.offload = offload;
   return s;
 }
@@ -71,7 +73,9 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       _isn_key(isn_key ? *isn_key : cookie::random_key()),
       _table(flow::flow_table_options{.capacity = settings.connections, .seed = seed}),
       _pool(settings.connections),
-      _timers(now_ns) {
+      _timers(now_ns),
+      _rst_budget(settings.rst_per_second, now_ns),
+      _challenge_budget(settings.challenge_acks_per_second_lcore, now_ns) {
   if (listeners.size() > listener_table::max_listeners) {
     throw std::invalid_argument("tcp: more than 255 listeners");
   }

@@ -98,3 +98,18 @@ struct app_fixture : tcp_fixture {
 };
 
 }  // namespace rampart::test
+
+namespace rampart::test {
+
+// Opens a connection for `client` (through the cookie or the backlog, by the fixture's mode) and
+// returns the server's ISN.
+inline std::uint32_t open_connection(tcp_fixture& f, const tcp_client& client) {
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  f.script.send(client.ack_of(syn_ack));
+  f.script.expect_consumed();
+  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
+  return syn_ack.tcp.sequence.raw();
+}
+
+}  // namespace rampart::test

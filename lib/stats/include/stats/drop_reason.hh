@@ -31,7 +31,7 @@
   /* ICMP (RFC 792, RFC 1122 3.2.2) */                                                             \
   X(icmp_truncated, "ICMP message shorter than its 8-byte header")                                 \
   X(icmp_bad_checksum, "ICMP checksum does not verify")                                            \
-  X(icmp_unsupported_type, "ICMP type other than echo request (replies, errors, ...)")             \
+  X(icmp_unsupported_type, "ICMP type other than echo request and the errors (echo replies, redirects, timestamps, ...)") \
   /* TCP: the listener path replaces this with precise reasons */                                  \
   X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
   /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \
@@ -48,6 +48,8 @@
   X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
   X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
   X(tcp_challenge_ack_limited, "RST/SYN that earned a challenge ACK past the per-connection rate limit (RFC 5961 7)") \
+  X(tcp_challenge_ack_lcore_limited, "RST/SYN that earned a challenge ACK past the lcore's tcp.challenge_acks_per_second_lcore") \
+  X(tcp_rst_rate_limited, "segment that earned a RST (closed port, bad cookie, bad ACK) past the lcore's tcp.rst_per_second") \
   /* Engine */                                                                                     \
   X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
   X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \

@@ -38,6 +38,7 @@
 #include "tcp/connection.hh"
 #include "tcp/listener_table.hh"
 #include "tcp/stream.hh"
+#include "tcp/token_bucket.hh"
 #include "timer/timer_wheel.hh"
 
 namespace rampart::tcp {
@@ -62,6 +63,10 @@ struct tcp_settings {
   std::uint64_t delayed_ack_ns = 40'000'000ULL;  // RFC 9293 §3.8.6.3: < 0.5 s; Linux uses 40 ms
   std::uint64_t time_wait_ns = 60'000'000'000ULL;
   std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
+  // Per lcore, token buckets (token_bucket.hh; docs/tcp.md "Replies to unauthenticated
+  // segments"): RSTs answering segments of no connection, and challenge ACKs. 0: none sent.
+  std::uint32_t rst_per_second = 1000;
+  std::uint32_t challenge_acks_per_second_lcore = 1000;
   net::mac_address local_mac;               // source MAC of segments built from scratch
   packet::tx_offload_caps offload;          // the port's TX checksum offloads
 
@@ -138,6 +143,9 @@ class lcore_tcp {
   packet::verdict listen_input(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
+  // <SEQ=SEG.ACK><CTL=RST> (or RST,ACK) written over the segment's frame (reset_for), if the
+  // lcore's RST budget has a token; else drop tcp_rst_rate_limited.
+  packet::verdict answer_with_reset(segment& seg, std::uint64_t now_ns) noexcept;
   // What a SYN-ACK says beyond the settings: a half-open entry's fields, or a cookie's, which
   // has no entry (building a whole connection for it cost ~20 instructions a SYN,
   // docs/performance.md pass 2).
@@ -216,6 +224,9 @@ class lcore_tcp {
   std::uint32_t _backlog_size = 0;   // connections in SYN-RECEIVED
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;
+  // Per-lcore budgets of replies to unauthenticated segments (never one budget across lcores).
+  token_bucket _rst_budget;
+  token_bucket _challenge_budget;
   // Set while an app callback runs for a connection: stream calls that would free it (abort,
   // or a close that completes it) are deferred until the callback returns.
   flow::connection_handle _in_callback = no_handle;
