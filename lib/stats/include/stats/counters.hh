@@ -22,6 +22,7 @@
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
+  X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
   X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
   X(echo_bytes, "bytes the echo app sent back")                                                    \

@@ -32,6 +32,15 @@
   X(icmp_truncated, "ICMP message shorter than its 8-byte header")                                 \
   X(icmp_bad_checksum, "ICMP checksum does not verify")                                            \
   X(icmp_unsupported_type, "ICMP type other than echo request and the errors (echo replies, redirects, timestamps, ...)") \
+  X(icmp_error_truncated, "ICMP error quoting less than an IPv4 header and 8 bytes (RFC 792)")    \
+  X(icmp_error_bad_quote, "ICMP error whose quoted header is not IPv4, has IHL below 5, or is a later fragment") \
+  X(icmp_error_not_tcp, "ICMP error about a datagram other than TCP (e.g. our echo replies)")     \
+  X(icmp_error_not_ours, "ICMP error quoting a datagram whose source is not our address")        \
+  X(icmp_error_ignored, "ICMP error other than fragmentation needed: soft error, affects nothing (RFC 5927 4.2)") \
+  X(icmp_frag_needed_no_connection, "fragmentation needed quoting a segment of no connection of this lcore") \
+  X(icmp_frag_needed_not_in_flight, "fragmentation needed whose quoted sequence is not in flight (RFC 5927 4.1)") \
+  X(icmp_frag_needed_bad_mtu, "fragmentation needed with a next-hop MTU below 68 (0: a pre-RFC 1191 router)") \
+  X(icmp_frag_needed_not_smaller, "fragmentation needed whose MTU would not lower the connection's MSS") \
   /* TCP: the listener path replaces this with precise reasons */                                  \
   X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
   /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \

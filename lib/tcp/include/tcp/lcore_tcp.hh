@@ -30,6 +30,7 @@
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
 #include "net/addresses.hh"
+#include "net/icmp.hh"
 #include "net/tcp_header.hh"
 #include "packet/buffer.hh"
 #include "packet/frame.hh"
@@ -116,6 +117,15 @@ class lcore_tcp {
   // call, so the caller can send each batch of RSTs before the frame sink fills. Returns how
   // many connections remain; the table is empty once it returns 0.
   std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
+
+  // An ICMP error quoting one of our TCP segments (the pipeline parsed and checked the quote:
+  // net::parse_icmp_quoted_tcp, source our address). Fragmentation needed (RFC 1191) for a
+  // sequence number in flight (RFC 5927 §4.1) lowers the connection's MSS and sends what is in
+  // flight again at the new size (icmp_error_input.cc). Returns consume (counted
+  // icmp_frag_needed_applied) or a drop: icmp_error_ignored (every other error: RFC 5927 §4.2
+  // soft errors, source quench), icmp_frag_needed_no_connection, icmp_frag_needed_not_in_flight,
+  // icmp_frag_needed_bad_mtu, icmp_frag_needed_not_smaller. The caller counts the verdict.
+  packet::verdict icmp_error_input(const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept;
 
   // ---- Inspection (owner lcore; tests, connection dumps) ----
   // `hash` as the segments carried it (the NIC's RSS hash); the overload without uses the
