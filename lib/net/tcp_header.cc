@@ -85,8 +85,20 @@ bool parse_tcp_options_into(std::span<const std::byte> list, tcp_options& option
         }
         options.timestamps = tcp_timestamps{load_be32(value), load_be32(value + 4)};
         break;
+      case tcp_option_kind::sack: {
+        // RFC 2018 §3: 2 + 8n bytes. n can only reach 4 in a 40-byte option list.
+        if ((length - 2) % 8 != 0 || length == 2) {
+          return false;
+        }
+        const std::size_t count = (length - 2) / 8;
+        options.sack_block_count = static_cast<std::uint8_t>(count);
+        for (std::size_t b = 0; b < count; ++b) {
+          options.sack_blocks[b] = sack_block{seq32{load_be32(value + 8 * b)}, seq32{load_be32(value + 8 * b + 4)}};
+        }
+        break;
+      }
       default:
-        break;  // unknown or unused (SACK blocks, MD5, TFO...): skip by its length
+        break;  // unknown or unused (MD5, TFO...): skip by its length
     }
     i += length;
   }
@@ -140,6 +152,17 @@ void put_tcp_options(std::byte* p, const tcp_options& options) noexcept {
     put(tcp_option_kind::window_scale);
     put(3);
     put(*options.window_scale);
+  }
+  if (options.sack_block_count) {
+    put(tcp_option_kind::nop);
+    put(tcp_option_kind::nop);
+    put(tcp_option_kind::sack);
+    put(static_cast<std::uint8_t>(2 + 8 * options.sack_block_count));
+    for (const sack_block& block : options.sacks()) {
+      store_be32(p, block.left.raw());
+      store_be32(p + 4, block.right.raw());
+      p += 8;
+    }
   }
 }
 

@@ -99,6 +99,9 @@ TEST_CASE("TCP options: malformed lists", "[unit][net]") {
   CHECK(options_error("04 03 00 00") == drop_reason::tcp_bad_options);  // SACK-perm must be 2
   CHECK(options_error("08 08 00 00 00 01 00 00") == drop_reason::tcp_bad_options);  // TS must be 10
   CHECK(options_error("fe 06 00 00") == drop_reason::tcp_bad_options);  // unknown kind overruns
+  CHECK(options_error("05 02") == drop_reason::tcp_bad_options);  // SACK with no block
+  CHECK(options_error("05 06 00 00 00 01") == drop_reason::tcp_bad_options);  // SACK not 2 + 8n
+  CHECK(options_error("05 0b 00 00 00 01 00 00 00 02 00") == drop_reason::tcp_bad_options);
   // Through the segment view too.
   auto segment = captured_segment();
   segment[21] = std::byte{0};  // MSS length 0
@@ -112,8 +115,8 @@ TEST_CASE("TCP options: NOP, EOL, unknown kinds, clamping, repeats", "[unit][net
   const auto eol = options_of("02 04 02 18 00 02 00 ff");
   CHECK(eol.mss == std::optional<std::uint16_t>{0x218});
   CHECK_FALSE(eol.window_scale);
-  // Unknown kinds (here TFO cookie, 34) and SACK blocks are skipped by length.
-  const auto skipped = options_of("22 06 01 02 03 04 05 0a 00 00 00 01 00 00 00 02 03 03 07 00");
+  // Unknown kinds (here TFO cookie, 34) are skipped by length.
+  const auto skipped = options_of("22 06 01 02 03 04 03 03 07 00");
   CHECK(skipped.window_scale == std::optional<std::uint8_t>{7});
   CHECK_FALSE(skipped.mss);
   // RFC 7323 §2.3: shift counts above 14 are used as 14.
@@ -121,6 +124,45 @@ TEST_CASE("TCP options: NOP, EOL, unknown kinds, clamping, repeats", "[unit][net
   CHECK(options_of("03 03 ff 00").window_scale == std::optional<std::uint8_t>{14});
   CHECK(options_of("03 03 0e 00").window_scale == std::optional<std::uint8_t>{14});
   CHECK(options_of("02 04 05 b4 02 04 02 00").mss == std::optional<std::uint16_t>{512});  // last wins
+}
+
+TEST_CASE("TCP options: SACK blocks in the order carried", "[unit][net]") {
+  const auto one = options_of("01 01 05 0a 00 00 00 0a 00 00 00 14");
+  REQUIRE(one.sack_block_count == 1);
+  CHECK(one.sacks()[0] == net::sack_block{net::seq32{10}, net::seq32{20}});
+  // Four blocks fill 34 of the 40 option bytes; the edges are kept as sent (even reversed ones:
+  // judging them is the sender's job, RFC 2018 §4).
+  const auto four = options_of(
+      "01 01 05 22 00 00 00 1e 00 00 00 28 00 00 00 0a 00 00 00 14 ff ff ff f0 00 00 00 05"
+      " 00 00 00 64 00 00 00 32");
+  REQUIRE(four.sack_block_count == 4);
+  CHECK(four.sacks()[0] == net::sack_block{net::seq32{30}, net::seq32{40}});
+  CHECK(four.sacks()[1] == net::sack_block{net::seq32{10}, net::seq32{20}});
+  CHECK(four.sacks()[2] == net::sack_block{net::seq32{0xfffffff0U}, net::seq32{5}});
+  CHECK(four.sacks()[3] == net::sack_block{net::seq32{100}, net::seq32{50}});
+}
+
+TEST_CASE("TCP options writer: SACK blocks after timestamps", "[unit][net]") {
+  net::tcp_options o;
+  o.timestamps = net::tcp_timestamps{7, 8};
+  o.sack_block_count = 3;
+  o.sack_blocks = {net::sack_block{net::seq32{1}, net::seq32{2}}, net::sack_block{net::seq32{3}, net::seq32{4}},
+                   net::sack_block{net::seq32{5}, net::seq32{6}}, net::sack_block{}};
+  REQUIRE(net::tcp_options_length(o) == net::tcp_max_header_length - net::tcp_min_header_length);
+  test::bytes out(40);
+  REQUIRE(net::write_tcp_options(out, o) == 40);
+  CHECK(test::to_hex(out) ==
+        "01 01 08 0a 00 00 00 07 00 00 00 08 01 01 05 1a 00 00 00 01 00 00 00 02 00 00 00 03 00 00 00 04"
+        " 00 00 00 05 00 00 00 06");
+  const auto parsed = net::parse_tcp_options(out);
+  REQUIRE(parsed);
+  CHECK(*parsed == o);
+  net::tcp_options four;
+  four.sack_block_count = 4;
+  four.sack_blocks[3] = net::sack_block{net::seq32{9}, net::seq32{10}};
+  REQUIRE(net::tcp_options_length(four) == 36);
+  REQUIRE(net::write_tcp_options(out, four) == 36);
+  CHECK(*net::parse_tcp_options(std::span{out}.first(36)) == four);
 }
 
 TEST_CASE("TCP options writer: layouts, lengths and round trip", "[unit][net]") {

@@ -101,6 +101,18 @@ std::optional<net::tcp_options> reference_parse(const test::bytes& list) {
         }
       }
       o.timestamps = net::tcp_timestamps{words[0], words[1]};
+    } else if (kind == 5) {
+      // RFC 2018 §3: 2 + 8n bytes, n >= 1.
+      if (length < 10 || (length - 2) % 8 != 0) {
+        return std::nullopt;
+      }
+      const auto word = [&at](std::size_t p) {
+        return net::seq32{static_cast<std::uint32_t>(at(p) << 24 | at(p + 1) << 16 | at(p + 2) << 8 | at(p + 3))};
+      };
+      o.sack_block_count = static_cast<std::uint8_t>((length - 2) / 8);
+      for (std::size_t b = 0; b < o.sack_block_count; ++b) {
+        o.sack_blocks[b] = net::sack_block{word(i + 2 + 8 * b), word(i + 6 + 8 * b)};
+      }
     }
     i += length;
   }
@@ -164,10 +176,12 @@ TEST_CASE("Options fast path: a bad length byte inside the 20 bytes is refused",
     INFO(hex);
     CHECK_FALSE(parsed(hex));
   }
-  // A changed length byte that stays valid: SACK-permitted's slot read as an unknown 2-byte kind.
+  // A changed kind byte that stays valid: SACK-permitted's slot read as an unknown 2-byte kind;
+  // as a SACK option (kind 5) the same length is refused (RFC 2018 §3: at least one block).
   net::tcp_options no_sack = linux_fields(1460, 2429538155U, 0, 10);
   no_sack.sack_permitted = false;
-  CHECK(parsed("02 04 05 b4 05 02 08 0a 90 cf cf 6b 00 00 00 00 01 03 03 0a") == no_sack);
+  CHECK(parsed("02 04 05 b4 fe 02 08 0a 90 cf cf 6b 00 00 00 00 01 03 03 0a") == no_sack);
+  CHECK_FALSE(parsed("02 04 05 b4 05 02 08 0a 90 cf cf 6b 00 00 00 00 01 03 03 0a"));
 }
 
 TEST_CASE("Options fast path: other orders and near misses parse by the general rules", "[unit][net]") {

@@ -1,6 +1,6 @@
 #pragma once
 // TCP header and options (RFC 9293 §3.1; options: MSS RFC 9293 §3.7.1, window scale and
-// timestamps RFC 7323 §2.2/§3.2, SACK-permitted RFC 2018 §2).
+// timestamps RFC 7323 §2.2/§3.2, SACK-permitted and SACK blocks RFC 2018 §2-3).
 //
 //   0               16              31
 //   +---------------+---------------+
@@ -14,6 +14,7 @@
 //   |   checksum    |    urgent     |
 //   +---------------+---------------+
 //   |  options (doff > 5) ... data
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -57,30 +58,46 @@ struct tcp_timestamps {
   bool operator==(const tcp_timestamps&) const = default;
 };
 
-// The options rampart understands. Unknown kinds are skipped by their length; SACK blocks
-// (kind 5) are skipped too. TODO(sack): parse SACK blocks once the sender uses them.
+// One SACK block (RFC 2018 §3): the received bytes [left, right), sequence numbers as sent.
+struct sack_block {
+  seq32 left{0};
+  seq32 right{0};
+  bool operator==(const sack_block&) const = default;
+};
+// RFC 2018 §3: 40 option bytes hold 4 blocks (2 + 8n); beside timestamps (10 bytes + 2 of NOP
+// padding) only 3.
+inline constexpr std::size_t tcp_max_sack_blocks = 4;
+inline constexpr std::size_t tcp_max_sack_blocks_with_timestamps = 3;
+
+// The options rampart understands. Unknown kinds are skipped by their length.
 struct tcp_options {
   std::optional<std::uint16_t> mss;
   std::optional<std::uint8_t> window_scale;  // already clamped to 14 on parse
   bool sack_permitted = false;
   std::optional<tcp_timestamps> timestamps;
+  // SACK blocks in the order the option carried them (RFC 2018 §4: the most recent first).
+  std::uint8_t sack_block_count = 0;
+  std::array<sack_block, tcp_max_sack_blocks> sack_blocks{};
+  std::span<const sack_block> sacks() const noexcept { return {sack_blocks.data(), sack_block_count}; }
   bool operator==(const tcp_options&) const = default;
 };
 
 // Parses an option list (the bytes between the fixed header and the data). Stops at EOL.
 // Errors: tcp_bad_options when an option other than EOL/NOP has no length byte, a length
 // below 2, a length running past the list, or a known kind with the wrong length (MSS 4,
-// WS 3, SACK-permitted 2, TS 10) — RFC 9293 §3.1 MUST-7 asks to be prepared for exactly these.
+// WS 3, SACK-permitted 2, TS 10, SACK 2 + 8n with n = 1..4) — RFC 9293 §3.1 MUST-7 asks to be
+// prepared for exactly these.
 // When a kind repeats, the last one wins.
 parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noexcept;
 
-// Bytes write_tcp_options will emit for these options (a multiple of 4, at most 20). Inline:
+// Bytes write_tcp_options will emit for these options (a multiple of 4, at most 40: the caller
+// keeps sack_block_count within what fits beside the other options). Inline:
 // each SYN-ACK needs it in write_reply and write_tcp_header, and the call cost more than the
 // sum (docs/performance.md, pass 2).
 inline std::size_t tcp_options_length(const tcp_options& options) noexcept {
   // SACK-permitted rides in the two padding bytes of TS when both are present.
   return (options.mss ? 4U : 0U) + (options.timestamps ? 12U : options.sack_permitted ? 4U : 0U) +
-         (options.window_scale ? 4U : 0U);
+         (options.window_scale ? 4U : 0U) + (options.sack_block_count ? 4U + 8U * options.sack_block_count : 0U);
 }
 
 // Writes options aligned the way Linux and the RFC 7323 Appendix A suggestion lay them out,
@@ -90,6 +107,7 @@ inline std::size_t tcp_options_length(const tcp_options& options) noexcept {
 //   TS only:                01 01 08 0a <TSval> <TSecr>
 //   SACK-permitted only:    01 01 04 02
 //   window scale:           01 03 03 ws
+//   SACK blocks:            01 01 05 len <left right>...
 // Returns the length written (tcp_options_length), or 0 when out is shorter than that.
 std::size_t write_tcp_options(std::span<std::byte> out, const tcp_options& options) noexcept;
 
