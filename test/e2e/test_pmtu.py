@@ -125,12 +125,7 @@ class PathMtu(unittest.TestCase):
         for a, b in zip(recut, recut[1:]):
             self.assertEqual(Ether(b)[TCP].seq, (Ether(a)[TCP].seq + len(Ether(a)[TCP].payload)) % 2**32)
         # A real client still gets the whole response at the port's MTU.
-        sock, _ = t.timed_connect(self.engine.netns, self.engine.engine_ip, 80)
-        with sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: rampart\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+        answer = t.http_get_until_close(self.engine.netns, self.engine.engine_ip)
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:80])
         self.assertEqual(len(answer.split(b"\r\n\r\n", 1)[1]), BODY_BYTES)
 

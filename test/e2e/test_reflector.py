@@ -12,7 +12,6 @@ capture on the tap sees each of them (docs/tcp.md, "Replies to unauthenticated s
 from __future__ import annotations
 
 import random
-import socket
 import sys
 import time
 import unittest
@@ -72,12 +71,7 @@ class Reflector(unittest.TestCase):
             found.append(Ether(got[0]))
 
     def assert_real_client_served(self) -> None:
-        sock, _ = t.timed_connect(self.engine.netns, self.engine.engine_ip, 80)
-        with sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: rampart\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+        answer = t.http_get_until_close(self.engine.netns, self.engine.engine_ip)
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:80])
 
     def test_1_forged_cookie_ack_burst_gets_at_most_the_rst_budget(self) -> None:
