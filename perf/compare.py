@@ -11,6 +11,9 @@ Systems (each skipped with the reason when it cannot run here):
   linux-syncookies=2   the kernel's TCP stack, cookies always
   xdp-syncookie        the kernel's XDP SYN-cookie path (perf/xdp/xdp_syncookie.bpf.c, native XDP on
                        the veth, XDP_TX) in front of the same stack, which accepts the cookie ACKs
+  rampart-2nodes       two rampart processes sharing a master secret behind one address, every SYN
+                       steered to node A and every other frame to node B (testbed.TwoNodeBed): a
+                       legitimate connection completes only if B accepts A's cookie (the ECMP case)
   rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
   testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
 import sys
 import time
@@ -49,10 +53,12 @@ def tsc_hz_guess() -> float:
 
 def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
     rampart = args.build / "apps" / "rampart" / "rampart"
+    master = secrets.token_bytes(32)
     out: list[tuple[str, Any, dict[str, Any]]] = [
         ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
         ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
         ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
+        ("rampart-2nodes", lambda bed: bed.start_nodes(rampart, master, master), {"bed": testbed.TwoNodeBed}),
         ("linux-syncookies=1", lambda bed: bed.start_linux(1), {"telemetry": False}),
         ("linux-syncookies=2", lambda bed: bed.start_linux(2), {"telemetry": False}),
         ("xdp-syncookie", lambda bed: bed.start_xdp_syncookie(), {"telemetry": False}),
@@ -100,7 +106,7 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                tsc_hz: float) -> tuple[list[dict[str, Any]], str | None]:
     records: list[dict[str, Any]] = []
     try:
-        with testbed.Bed(name[:2]) as bed:
+        with opts.get("bed", testbed.Bed)(name[:2]) as bed:
             start(bed)
             for rate in args.rates:
                 load_args = ["--timeout", "3", "--drain", "3.5", "--legit-concurrency", "512",
@@ -114,16 +120,26 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                     continue  # testpmd: nothing to send without a flood
                 before = cpu_times()
                 xdp_before = bed.xdp_program_stats()
+                nodes_before = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_before = bed.target_link_rx()
                 run = bed.run_load(args.load, load_args, args.step_seconds,
                                    telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
                 after = cpu_times()
                 xdp_after = bed.xdp_program_stats()
+                nodes_after = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_after = bed.target_link_rx()
                 link_rx = link_after - link_before if link_after is not None else None
                 cpu = {k: round(after[k] - before[k], 2) for k in before}
                 rec = step_record(name, rate, run, cpu, opts.get("legit", True), tsc_hz)
                 rec["target_link_rx"] = link_rx
+                if nodes_before is not None and nodes_after is not None:
+                    # Which node did what: A should mint every cookie, B open every connection.
+                    keys = ("tcp_syn_received", "tcp_syncookies_sent", "tcp_syncookies_validated",
+                            "tcp_connections_opened", "tcp_cookie_bad_hash")
+                    rec["nodes"] = {n: {k: nodes_after[n].get(k, 0) - nodes_before[n].get(k, 0)
+                                        for k in (*keys, "rx_packets")} for n in nodes_after}
+                    if link_rx is not None:  # the frames reach two engines
+                        rec["ring_drops"] = link_rx - sum(n["rx_packets"] for n in rec["nodes"].values())
                 if xdp_before is not None and xdp_after is not None:
                     xdp = {k: xdp_after[k] - xdp_before.get(k, 0) for k in xdp_after}
                     rec["xdp"] = xdp
@@ -167,6 +183,22 @@ def table(records: list[dict[str, Any]]) -> str:
                      f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {request} | {fmt(r['engine_cycles_per_packet'])} | "
                      f"{fmt(r['ring_drops'])} | {fmt(r['generator_rx_missed'])} | "
                      f"{fmt(r['host_kernel_ns_per_answer'])} |")
+    return "\n".join(lines)
+
+
+def nodes_table(records: list[dict[str, Any]]) -> str:
+    """Per step of rampart-2nodes: what each node did (counter deltas over the step)."""
+    rows = [r for r in records if r.get("nodes")]
+    if not rows:
+        return ""
+    lines = ["| flood (SYN/s asked) | legit ok | A: SYNs / cookies sent / connections opened "
+             "| B: SYNs / cookies validated / connections opened / bad cookie hash |", "|---|---|---|---|"]
+    for r in rows:
+        a, b = r["nodes"]["a"], r["nodes"]["b"]
+        lines.append(f"| {r['flood_rate']} | {r['legit_completed']}/{r['legit_attempted']} | "
+                     f"{a['tcp_syn_received']:,} / {a['tcp_syncookies_sent']:,} / {a['tcp_connections_opened']:,} | "
+                     f"{b['tcp_syn_received']:,} / {b['tcp_syncookies_validated']:,} / {b['tcp_connections_opened']:,} / "
+                     f"{b['tcp_cookie_bad_hash']:,} |")
     return "\n".join(lines)
 
 
@@ -257,6 +289,8 @@ def main() -> int:
           f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, one HTTP GET each, then close; "
           f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
           table(records), ""]
+    if nodes_table(records):
+        md += ["rampart-2nodes, per node (every SYN to A, every other frame to B):", "", nodes_table(records), ""]
     for name, why in skipped.items():
         md.append(f"- {name}: {why}")
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")

@@ -364,13 +364,17 @@ class TwoNodeBed(Bed):
                 cmd += ["action", "mirred", *action]
             self.ns(t, cmd)
 
-        steer(self.veth_target, 1, ["protocol", "ip", "flower", "ip_proto", "tcp", "tcp_flags", "0x2/0x12"],
+        # u32 (flower and matchall are often not built): byte 33 of an IPv4 packet without
+        # options is the TCP flags; SYN set and ACK clear is a SYN.
+        everything = ["u32", "match", "u32", "0", "0"]
+        steer(self.veth_target, 1, ["protocol", "ip", "u32", "match", "ip", "protocol", "6", "0xff",
+                                    "match", "u8", "0x02", "0x12", "at", "33"],
               ["egress", "redirect", "dev", self.router_a])
-        steer(self.veth_target, 2, ["protocol", "arp", "matchall"],
+        steer(self.veth_target, 2, ["protocol", "arp", *everything],
               ["egress", "mirror", "dev", self.router_a], ["egress", "redirect", "dev", self.router_b])
-        steer(self.veth_target, 3, ["matchall"], ["egress", "redirect", "dev", self.router_b])
+        steer(self.veth_target, 3, ["protocol", "all", *everything], ["egress", "redirect", "dev", self.router_b])
         for router in (self.router_a, self.router_b):
-            steer(router, 1, ["matchall"], ["egress", "redirect", "dev", self.veth_target])
+            steer(router, 1, ["protocol", "all", *everything], ["egress", "redirect", "dev", self.veth_target])
 
     def start_nodes(self, binary: Path | str, secret_a: bytes, secret_b: bytes) -> None:
         """Node A and node B, each with its master secret (hex in a file of its own)."""
