@@ -132,6 +132,10 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 cpu = {k: round(after[k] - before[k], 2) for k in before}
                 rec = step_record(name, rate, run, cpu, opts.get("legit", True), tsc_hz)
                 rec["target_link_rx"] = link_rx
+                engine_rx = (run["final"]["engine_counters"] or {}).get("rx_packets")
+                # Reached the target's veth but not the engine: dropped in the AF_PACKET/AF_XDP
+                # socket ring (the worker did not poll in time); the PMD does not count these.
+                rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None and link_rx is not None else None
                 if nodes_before is not None and nodes_after is not None:
                     # Which node did what: A should mint every cookie, B open every connection.
                     keys = ("tcp_syn_received", "tcp_syncookies_sent", "tcp_syncookies_validated",
@@ -148,10 +152,6 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                         # the counterpart of rampart's busy cycles per packet.
                         rec["engine_ns_per_packet"] = xdp["run_time_ns"] / xdp["run_cnt"]
                         rec["engine_cycles_per_packet"] = rec["engine_ns_per_packet"] * tsc_hz / 1e9
-                engine_rx = (run["final"]["engine_counters"] or {}).get("rx_packets")
-                # Reached the target's veth but not the engine: dropped in the AF_PACKET/AF_XDP
-                # socket ring (the worker did not poll in time); the PMD does not count these.
-                rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None and link_rx is not None else None
                 records.append(rec)
                 print(f"  {name:20s} flood {rate:>7s}: offered {rec['syn_offered_per_s']:9.0f}/s answered "
                       f"{rec['answered_per_s']:9.0f}/s legit {rec['legit_completed']}/{rec['legit_attempted']} "

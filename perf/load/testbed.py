@@ -178,12 +178,12 @@ class Bed:
         self.telemetry_path = self._start_rampart_process(binary, vdev, device, "rp", {"mode": cookie_mode})
 
     def _start_rampart_process(self, binary: Path | str, vdev: str, device: str, name: str,
-                               cookies: dict[str, Any]) -> Path:
-        """One rampart (worker on lcore 1, http on port 80) in the target namespace; returns its
-        telemetry socket once it answers."""
+                               cookies: dict[str, Any], lcores: str = "0-1") -> Path:
+        """One rampart (one worker, by default on CPU 1; http on port 80) in the target
+        namespace; returns its telemetry socket once it answers."""
         prefix = f"{self.prefix}-{name}"
         config = {
-            "eal": {"lcores": "0-1", "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
+            "eal": {"lcores": lcores, "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
                     "file_prefix": prefix, "log_level": "notice"},
             "port": {"device": device, "ip": f"{TARGET_IP}/24", "mac": RAMPART_MAC, "mtu": 1500,
                      "rx_descriptors": 1024, "tx_descriptors": 1024, "mbufs": 16383, "burst_size": 32},
@@ -378,13 +378,15 @@ class TwoNodeBed(Bed):
 
     def start_nodes(self, binary: Path | str, secret_a: bytes, secret_b: bytes) -> None:
         """Node A and node B, each with its master secret (hex in a file of its own)."""
-        for name, secret, dev in (("na", secret_a, self.node_a), ("nb", secret_b, self.node_b)):
+        # Three busy-polling loops share the CPUs: A's worker gets CPU 1 to itself (it takes the
+        # flood), B's worker (the clients' other frames) shares CPU 0 with the generator.
+        for name, secret, dev, lcores in (("na", secret_a, self.node_a, "0-1"), ("nb", secret_b, self.node_b, "0@1,1@0")):
             path = self.workdir / f"{name}.secret"
             path.write_text(secret.hex() + "\n")
             path.chmod(0o600)
             vdev = f"net_af_packet0,iface={dev},qpairs=1,framecnt=4096"
             telemetry_path = self._start_rampart_process(
-                binary, vdev, "net_af_packet0", name, {"mode": "always", "master_secret_file": str(path)})
+                binary, vdev, "net_af_packet0", name, {"mode": "always", "master_secret_file": str(path)}, lcores)
             if name == "na":
                 self.telemetry_a = telemetry_path
             else:
