@@ -152,6 +152,21 @@ class Bed:
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(0.1)
 
+    def target_cpu_seconds(self) -> float:
+        """CPU seconds (user + system) used so far by every thread of the processes this bed
+        started in the target namespace: what the system under test got of the CPUs, whatever
+        else runs on the machine. The kernel's softirq work is in no thread (see compare.py's
+        host kernel time)."""
+        ticks = 0
+        for p in self.processes:
+            for task in Path(f"/proc/{p.pid}/task").glob("*"):
+                try:
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                except (FileNotFoundError, ProcessLookupError):
+                    continue  # a thread that ended meanwhile
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime (proc(5) fields 14, 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def target_link_rx(self) -> int | None:
         """Frames the target's veth end has received (its kernel counter): what reached the
         target machine, before any socket ring or engine could drop it. None over memif."""
