@@ -37,6 +37,14 @@ LOAD_IP = "10.78.0.1"
 FLOOD_PREFIX = "10.99.0.0/16"
 RAMPART_MAC = "02:00:00:78:00:02"
 RUNTIME = harness.TELEMETRY_DIR
+# The generator: meson sets RAMPART_LOAD_BIN for the tests; the default is the usual build.
+LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(HERE.parents[1] / "build" / "perf" / "load" / "rampart-load")))
+
+
+def require_load_binary() -> None:
+    """Ends a test run with the fix when rampart-load is not built."""
+    if not os.access(LOAD_BIN, os.X_OK):
+        raise SystemExit(f"[e2e] FAIL: rampart-load not found at {LOAD_BIN} (set RAMPART_LOAD_BIN)")
 
 
 def run(cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:

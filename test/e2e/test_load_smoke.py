@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parents[1] / "perf" / "load"))
 import rampart_harness as h  # noqa: E402
 import testbed  # noqa: E402
 
-LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(h.REPO_ROOT / "build" / "perf" / "load" / "rampart-load")))
+LOAD_BIN = testbed.LOAD_BIN
 SECONDS = 3
 SYN_RATE = 2000
 ACK_RATE = 500
@@ -147,6 +147,5 @@ class LoadSmoke(unittest.TestCase):
 
 if __name__ == "__main__":
     h.require_environment()
-    if not os.access(LOAD_BIN, os.X_OK):
-        raise SystemExit(f"[e2e] FAIL: rampart-load not found at {LOAD_BIN} (set RAMPART_LOAD_BIN)")
+    testbed.require_load_binary()
     unittest.main(verbosity=2)

@@ -16,7 +16,6 @@ Environment: RAMPART_BIN, RAMPART_LOAD_BIN (set by meson).
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import unittest
@@ -29,7 +28,7 @@ sys.path.insert(0, str(HERE.parents[1] / "perf" / "load"))
 import rampart_harness as h  # noqa: E402
 import testbed  # noqa: E402
 
-LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(h.REPO_ROOT / "build" / "perf" / "load" / "rampart-load")))
+LOAD_BIN = testbed.LOAD_BIN
 SECONDS = 3
 LEGIT_RATE = 50
 SYN_RATE = 5000
@@ -100,6 +99,5 @@ class TwoNodes(unittest.TestCase):
 
 if __name__ == "__main__":
     h.require_environment()
-    if not os.access(LOAD_BIN, os.X_OK):
-        raise SystemExit(f"[e2e] FAIL: rampart-load not found at {LOAD_BIN} (set RAMPART_LOAD_BIN)")
+    testbed.require_load_binary()
     unittest.main(verbosity=2)
