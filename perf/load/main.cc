@@ -571,6 +571,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "rampart-load: cannot write the report to %s\n", o.report.c_str());
     }
   }
+  // Linger before the link goes down: the target may not have read the last frames yet (a
+  // memif server drops what is left in the rings when its client disconnects), and a lost
+  // final ACK leaves it a connection in LAST-ACK on a port the next run will use.
+  rte_delay_us_sleep(200 * 1000);
   rte_eth_dev_stop(io.port);
   rte_eth_dev_close(io.port);
   rte_eal_cleanup();
