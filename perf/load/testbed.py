@@ -341,6 +341,13 @@ class Bed:
         if target_mac:
             cmd += ["--target-mac", target_mac]
         result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
+        for _ in range(2):
+            # A memif server takes a moment to accept again after the previous run's client
+            # left (seen with testpmd: connect() refused right after a disconnect): retry.
+            if result.returncode == 0 or "memif_connect_client(): Failed to connect socket" not in result.stderr:
+                break
+            time.sleep(1)
+            result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
         if result.returncode != 0:
             raise RuntimeError(f"rampart-load exited with {result.returncode}:\n{result.stderr}")
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
