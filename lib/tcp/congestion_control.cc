@@ -17,13 +17,20 @@ std::uint32_t clamp_window(double bytes, std::uint32_t mss) noexcept {
   return static_cast<std::uint32_t>(std::clamp<double>(bytes, mss, max_window));
 }
 
+// value += bytes, keeping the fraction of a byte in frac (1/65536 units) for the next call.
+void add_bytes(std::uint32_t& value, std::uint16_t& frac, double bytes) noexcept {
+  const auto fixed = static_cast<std::uint64_t>(bytes * 65536.0) + frac;
+  value = static_cast<std::uint32_t>(std::min<std::uint64_t>(value + (fixed >> 16), max_window));
+  frac = static_cast<std::uint16_t>(fixed & 0xffff);
+}
+
 // RFC 5681 §3.1 eq. 2 with RFC 3465's L = 2 SMSS: slow start grows cwnd by the bytes acknowledged,
 // at most 2 SMSS per ACK (an ACK of two segments under delayed ACKs). Returns the bytes of the
 // ACK left for congestion avoidance once cwnd reaches ssthresh (RFC 5681 leaves that choice open).
 std::uint32_t slow_start(congestion_state& s, std::uint32_t acked, std::uint32_t mss) noexcept {
   const std::uint32_t grow = std::min({acked, 2 * mss, s.ssthresh - s.cwnd});
   s.cwnd = std::min(s.cwnd + grow, max_window);
-  return acked - std::min(acked, grow);
+  return s.cwnd < s.ssthresh ? 0U : acked - grow;
 }
 
 // ---- Reno (RFC 5681) ----
@@ -36,9 +43,8 @@ void reno_on_ack(congestion_state& s, std::uint32_t acked, std::uint32_t mss, st
     }
   }
   // §3.1 eq. 3, byte-counted: cwnd += SMSS * SMSS / cwnd per SMSS acknowledged (one SMSS per
-  // RTT of full windows), at least 1 byte per ACK.
-  const std::uint64_t grow = std::uint64_t{mss} * acked / s.cwnd;
-  s.cwnd = std::min<std::uint32_t>(s.cwnd + std::max<std::uint32_t>(1, static_cast<std::uint32_t>(grow)), max_window);
+  // RTT of full windows).
+  add_bytes(s.cwnd, s.growth_frac, double(mss) * acked / s.cwnd);
 }
 
 // §3.1 eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS).
@@ -58,13 +64,17 @@ void reno_on_timeout(congestion_state& s, std::uint32_t flight, std::uint32_t ms
 
 // §4.6 (and §4.7 fast convergence): remember W_max, ssthresh = cwnd * β (at least 2 SMSS), and
 // end the epoch (the next ACK in congestion avoidance starts one).
+std::uint16_t to_segments(double bytes, std::uint32_t mss) noexcept {
+  return static_cast<std::uint16_t>(std::clamp(std::lround(bytes / mss), 1L, 65535L));
+}
+
 void cubic_reduce(congestion_state& s, std::uint32_t mss) noexcept {
   const double cwnd = s.cwnd;
-  if (s.w_max != 0 && cwnd < s.w_max) {
+  if (s.w_max_segments != 0 && cwnd < double(s.w_max_segments) * mss) {
     // §4.7: the flow lost before reaching its previous W_max: release bandwidth to newer flows.
-    s.w_max = clamp_window(cwnd * (1.0 + cubic::beta) / 2.0, mss);
+    s.w_max_segments = to_segments(cwnd * (1.0 + cubic::beta) / 2.0, mss);
   } else {
-    s.w_max = s.cwnd;
+    s.w_max_segments = to_segments(cwnd, mss);
   }
   s.ssthresh = std::max(clamp_window(cwnd * cubic::beta, mss), 2 * mss);
   s.w_est = 0;
@@ -82,15 +92,16 @@ void cubic_on_ack(congestion_state& s, std::uint32_t acked, std::uint32_t mss, s
   if (s.w_est == 0) {
     // §4.2: a new congestion-avoidance epoch. cwnd_epoch = cwnd; W_max = cwnd when the epoch
     // starts at or above it (after slow start without loss, or past the old plateau), K = 0.
-    if (s.w_max < s.cwnd) {
-      s.w_max = s.cwnd;
+    if (double(s.w_max_segments) * smss < s.cwnd) {
+      s.w_max_segments = to_segments(s.cwnd, mss);
     }
-    const double k = cubic::k_seconds(s.w_max / smss, s.cwnd / smss);
+    const double k = cubic::k_seconds(s.w_max_segments, s.cwnd / smss);
     s.inflection_ms = now_ms + static_cast<std::uint32_t>(k * 1000.0);
     s.w_est = s.cwnd;
+    s.growth_frac = 0;
   }
   const double cwnd = s.cwnd;
-  const double w_max = s.w_max / smss;
+  const double w_max = s.w_max_segments;
   // t - K, now and one RTT ahead (§4.2: the target is W_cubic(t + RTT)).
   const double t_minus_k = static_cast<std::int32_t>(now_ms - s.inflection_ms) / 1000.0;
   const double w_cubic_now = cubic::window(t_minus_k, w_max) * smss;
@@ -98,8 +109,8 @@ void cubic_on_ack(congestion_state& s, std::uint32_t acked, std::uint32_t mss, s
   // §4.3: W_est += α_cubic * segments_acked / cwnd, with α_cubic = 1 once W_est reaches the
   // window before the last reduction (approximated by W_max, which equals it without fast
   // convergence).
-  const double alpha = s.w_est >= s.w_max ? 1.0 : cubic::alpha;
-  s.w_est = clamp_window(s.w_est + alpha * smss * acked / cwnd, mss);
+  const double alpha = s.w_est >= w_max * smss ? 1.0 : cubic::alpha;
+  add_bytes(s.w_est, s.growth_frac, alpha * smss * acked / cwnd);
   if (w_cubic_now < s.w_est) {
     s.cwnd = std::max(s.cwnd, s.w_est);  // §4.3 Reno-friendly region
     return;

@@ -84,7 +84,6 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     return;
   }
   const std::uint32_t mss = effective_mss(c);
-  const congestion_ops& cc = congestion_control(_listener_info[c.listener].congestion);
   const seq32 ack = seg.tcp.acknowledgment;
   const auto acked = ack > prior_una ? static_cast<std::uint32_t>(ack - prior_una) : 0U;
 
@@ -95,10 +94,10 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     _stats.tcp_sack_blocks_received.add(blocks.size());
     // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, reports
     // data received twice.
-    const seq32 first_left{blocks[0].left};
-    const seq32 first_right{blocks[0].right};
-    const bool dsack = first_right <= ack || (blocks.size() > 1 && seq32{blocks[1].left} <= first_left &&
-                                              first_right <= seq32{blocks[1].right});
+    const seq32 first_left = blocks[0].left;
+    const seq32 first_right = blocks[0].right;
+    const bool dsack = first_right <= ack || (blocks.size() > 1 && blocks[1].left <= first_left &&
+                                              first_right <= blocks[1].right);
     if (dsack && first_left < first_right) {
       _stats.tcp_dsacks_received.add();
       if (has(c, recovery_flag::retransmitted) && first_right <= c.cc.recover) {
@@ -117,7 +116,7 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
       sack_scoreboard& board = _scoreboards[c.scoreboard];
       board.advance(c.snd_una);
       for (std::size_t i = dsack ? 1 : 0; i < blocks.size(); ++i) {
-        sack_news |= board.add(seq32{blocks[i].left}, seq32{blocks[i].right}, c.snd_una, c.snd_max);
+        sack_news |= board.add(blocks[i].left, blocks[i].right, c.snd_una, c.snd_max);
       }
     }
   } else if (c.scoreboard != no_scoreboard) {
@@ -136,60 +135,64 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
   }
 
   if (has(c, recovery_flag::active)) {
-    if (ack >= c.cc.recover) {
-      // Recovery ends with the ACK of everything sent before it began. NewReno (RFC 6582 §3.2
-      // step 3, option 1): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS); SACK: cwnd was
-      // never inflated and stays ssthresh.
-      if (!has(c, recovery_flag::sack)) {
-        const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
-        c.cc.cwnd = std::min(c.cc.ssthresh, std::max(flight, mss) + mss);
-      }
-      c.recovery &= static_cast<std::uint8_t>(~(recovery_flag::active | recovery_flag::sack));
-      c.dupacks = 0;
-    } else if (has(c, recovery_flag::sack)) {
-      // RFC 6675 §5 (C): output() sends what NextSeg picks while cwnd - pipe >= 1 SMSS.
-    } else if (acked > 0) {
-      // RFC 6582 §3.2 step 5, partial ACK: retransmit the first unacknowledged segment, deflate
-      // cwnd by the amount acknowledged, add back one SMSS when that was at least one SMSS.
-      retransmit_head(c, mss, now_ns);
-      c.cc.cwnd = std::max(c.cc.cwnd > acked ? c.cc.cwnd - acked : 0U, mss) + (acked >= mss ? mss : 0U);
-    } else if (duplicate) {
-      c.cc.cwnd += mss;  // step 4: inflate by one segment per further duplicate ACK
-    }
-    return;
+    in_recovery_ack(c, acked, duplicate, mss, now_ns);
+  } else if (duplicate && ack >= c.cc.recover &&
+             (c.dupacks >= sack_scoreboard::dup_thresh || (board != nullptr && board->is_lost(c.snd_una, mss)))) {
+    enter_recovery(c, board, mss, now_ns);
+  } else if (acked > 0 && static_cast<std::uint32_t>(c.snd_max - prior_una) + mss > c.cc.cwnd) {
+    // Outside recovery: grow cwnd on ACKs of new data while the flight filled it (RFC 7661
+    // spirit, RFC 9438 §5.8: an app- or receiver-limited sender does not inflate a window it
+    // never used).
+    congestion_control(_listener_info[c.listener].congestion)
+        .on_ack(c.cc, acked, mss, now_ms(now_ns), c.rtt.srtt_us() / 1000);
   }
-
-  // Entering recovery (RFC 6582 §3.2 step 2, RFC 6675 §5): on the DupThresh-th duplicate ACK, or
-  // with SACK once the first unacknowledged segment IsLost; not again for losses of data sent
-  // before the last recovery point (ACK below "recover": an RTO or a recovery already saw them).
-  const bool lost = duplicate && (c.dupacks >= sack_scoreboard::dup_thresh ||
-                                  (board != nullptr && board->is_lost(c.snd_una, mss)));
-  if (lost && ack >= c.cc.recover) {
-    const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
-    _stats.tcp_recovery_episodes.add();
-    c.cc.recover = c.snd_max;
-    cc.on_loss(c.cc, flight, mss);
-    c.recovery |= recovery_flag::active;
-    if (board != nullptr) {
-      c.recovery |= recovery_flag::sack;
-      board->high_rxt = c.snd_una;
-    } else {
-      c.cc.cwnd += sack_scoreboard::dup_thresh * mss;  // RFC 6582 step 2 / RFC 5681 §3.2 step 3
-    }
-    retransmit_head(c, mss, now_ns);  // the fast retransmit
-    if (board != nullptr) {
-      board->high_rxt = std::max(board->high_rxt, c.snd_una + std::min<std::uint32_t>(mss, c.snd_max - c.snd_una));
-    }
-    return;
-  }
-
-  // Outside recovery: grow cwnd on ACKs of new data while the flight filled it (RFC 7661 spirit,
-  // RFC 9438 §5.8: an app- or receiver-limited sender does not inflate a window it never used).
-  if (acked > 0 && static_cast<std::uint32_t>(c.snd_max - prior_una) + mss > c.cc.cwnd) {
-    cc.on_ack(c.cc, acked, mss, now_ms(now_ns), c.rtt.srtt_us() / 1000);
-  }
-  if (board != nullptr && board->empty()) {
+  if (board != nullptr && board->empty() && !has(c, recovery_flag::sack)) {
     drop_scoreboard(c);  // no SACK information left: the board goes back to the pool
+  }
+}
+
+void lcore_tcp::in_recovery_ack(connection& c, std::uint32_t acked, bool duplicate, std::uint32_t mss,
+                                std::uint64_t now_ns) noexcept {
+  if (c.snd_una >= c.cc.recover) {
+    // Recovery ends with the ACK of everything sent before it began. NewReno (RFC 6582 §3.2
+    // step 3, option 1): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS); SACK: cwnd was
+    // never inflated and stays ssthresh.
+    if (!has(c, recovery_flag::sack)) {
+      const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+      c.cc.cwnd = std::min(c.cc.ssthresh, std::max(flight, mss) + mss);
+    }
+    c.recovery &= static_cast<std::uint8_t>(~(recovery_flag::active | recovery_flag::sack));
+    c.dupacks = 0;
+  } else if (has(c, recovery_flag::sack)) {
+    // RFC 6675 §5 (C): output() sends what NextSeg picks while cwnd - pipe >= 1 SMSS.
+  } else if (acked > 0) {
+    // RFC 6582 §3.2 step 5, partial ACK: retransmit the first unacknowledged segment, deflate
+    // cwnd by the amount acknowledged, add back one SMSS when that was at least one SMSS.
+    retransmit_head(c, mss, now_ns);
+    c.cc.cwnd = std::max(c.cc.cwnd > acked ? c.cc.cwnd - acked : 0U, mss) + (acked >= mss ? mss : 0U);
+  } else if (duplicate) {
+    c.cc.cwnd += mss;  // step 4: inflate by one segment per further duplicate ACK
+  }
+}
+
+void lcore_tcp::enter_recovery(connection& c, sack_scoreboard* board, std::uint32_t mss, std::uint64_t now_ns) noexcept {
+  // RFC 6582 §3.2 step 2, RFC 6675 §5: on the DupThresh-th duplicate ACK, or with SACK once the
+  // first unacknowledged segment IsLost; not for losses of data sent before the last recovery
+  // point (the caller checks the ACK against "recover": an RTO or a recovery already saw them).
+  const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+  _stats.tcp_recovery_episodes.add();
+  c.cc.recover = c.snd_max;
+  congestion_control(_listener_info[c.listener].congestion).on_loss(c.cc, flight, mss);
+  c.recovery |= recovery_flag::active;
+  if (board != nullptr) {
+    c.recovery |= recovery_flag::sack;
+    board->high_rxt = c.snd_una;
+  } else {
+    c.cc.cwnd += sack_scoreboard::dup_thresh * mss;  // RFC 6582 step 2 / RFC 5681 §3.2 step 3
+  }
+  retransmit_head(c, mss, now_ns);  // the fast retransmit
+  if (board != nullptr) {
+    board->high_rxt = c.snd_una + std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(c.snd_max - c.snd_una));
   }
 }
 

@@ -12,7 +12,9 @@
 //
 // Memory: the state is 24 bytes inline in the control block (connection.hh). CUBIC's epoch
 // start and K are folded into one instant, the inflection point (epoch start + K), since the
-// window function only ever uses t - K; "no epoch yet" is w_est == 0.
+// window function only ever uses t - K; "no epoch yet" is w_est == 0; W_max is kept in whole
+// segments. Per-ACK increments below one byte (SMSS^2 / cwnd once cwnd passes SMSS^2 bytes)
+// carry their fraction in growth_frac instead of being truncated away.
 #include <cstdint>
 
 #include "net/seq32.hh"
@@ -26,9 +28,10 @@ struct congestion_state {
   std::uint32_t cwnd = 0;               // bytes
   std::uint32_t ssthresh = UINT32_MAX;  // bytes; "arbitrarily high" until the first loss (RFC 5681 §3.1)
   net::seq32 recover{0};                // RFC 6582 "recover" / RFC 6675 RecoveryPoint: SND.MAX at the last loss
-  std::uint32_t w_max = 0;              // CUBIC: bytes; window at the last congestion event (0: none yet)
   std::uint32_t w_est = 0;              // CUBIC: Reno-friendly estimate, bytes; 0: no epoch started
   std::uint32_t inflection_ms = 0;      // CUBIC: epoch start + K, on the ms clock
+  std::uint16_t w_max_segments = 0;     // CUBIC: window at the last congestion event (0: none yet)
+  std::uint16_t growth_frac = 0;        // 1/65536 bytes not yet added (Reno: cwnd; CUBIC: W_est)
 };
 static_assert(sizeof(congestion_state) == 24, "inline in the control block: 24 bytes (connection.hh)");
 

@@ -217,6 +217,9 @@ class lcore_tcp {
   void wait_for_send_budget(connection& c, flow::connection_handle handle) noexcept;
   void wake_send_budget_waiters(std::uint64_t now_ns) noexcept;
   void drop_scoreboard(connection& c) noexcept;
+  void in_recovery_ack(connection& c, std::uint32_t acked, bool duplicate, std::uint32_t mss,
+                       std::uint64_t now_ns) noexcept;
+  void enter_recovery(connection& c, sack_scoreboard* board, std::uint32_t mss, std::uint64_t now_ns) noexcept;
   // Fast retransmission of the first unacknowledged segment (counted).
   void retransmit_head(connection& c, std::uint32_t mss, std::uint64_t now_ns) noexcept;
 
