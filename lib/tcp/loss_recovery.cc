@@ -124,9 +124,10 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
   }
   sack_scoreboard* board = c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
 
-  // RFC 5681 §2 duplicate ACK (with SACK, RFC 6675 §2: one that SACKs new data).
+  // RFC 5681 §2 duplicate ACK (with SACK, RFC 6675 §2: one that SACKs new data). Answers to
+  // zero-window probes are not: the window, not loss, holds the data back.
   const bool duplicate = acked == 0 && ack == c.snd_una && c.snd_una != c.snd_max && seg.payload_length == 0 &&
-                         !seg.has(net::tcp_flag::fin) &&
+                         !seg.has(net::tcp_flag::fin) && !c.persist && c.snd_wnd != 0 &&
                          (board != nullptr && !blocks.empty() ? sack_news : c.snd_wnd == prior_wnd);
   if (acked > 0) {
     c.dupacks = 0;
