@@ -4,8 +4,8 @@
 // (input, output, timers); the per-lcore container (lcore_tcp) owns the table, the pool, the
 // timer wheel and the buffers, and the listener path (listen_input.cc) creates control blocks.
 //
-// Memory: an idle connection holds no buffer, and this struct plus its flow-table slot stays
-// under 256 bytes (static_assert below; docs/tcp.md).
+// Memory: an idle connection holds no buffer and no SACK scoreboard, and this struct stays within
+// 248 bytes, about 271 with its flow-table slot (static_assert below; docs/tcp.md).
 #include <cstdint>
 
 #include "flow/flow_key.hh"
@@ -110,9 +110,9 @@ struct connection {
   connection& operator=(const connection&) = delete;
 };
 // An idle connection's memory: this block plus its flow-table slot (a 128-byte bucket holds 7
-// entries at up to 80% load: about 23 bytes each) stays within 256 bytes (docs/tcp.md). Grow
-// it only with a reason and a new figure there. 248: 224 plus the 24 bytes of congestion
-// control (the SACK scoreboard lives out of line, congestion_control.hh, sack_scoreboard.hh).
+// entries at up to 80% load: about 23 bytes each), docs/tcp.md. Grow it only with a reason and
+// a new figure there. 248: 224 plus the 24 bytes of congestion control (the SACK scoreboard
+// lives out of line: congestion_control.hh, sack_scoreboard.hh).
 static_assert(sizeof(connection) <= 248, "the control block outgrew its memory budget");
 
 }  // namespace rampart::tcp
