@@ -55,7 +55,7 @@
   X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
   X(tcp_bytes_in, "payload bytes delivered in order to apps")                                       \
   X(tcp_bytes_out, "payload bytes sent, retransmissions included")                                  \
-  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout or probe)")              \
+  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout, fast retransmit, probe)")              \
   X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
   X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
   X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
