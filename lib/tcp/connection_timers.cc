@@ -76,7 +76,7 @@ void lcore_tcp::on_timer(connection& c, flow::connection_handle handle, std::uin
     c.retransmit_at = 0;
     if (c.persist) {
       // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: probe the zero window with one byte; the
-      // connection stays open as long as the peer answers (issue: idle rules bound it).
+      // connection stays open while the peer answers, up to the persist limit below.
       if (++c.probes > _settings.max_retransmissions) {
         // A peer that holds its window at zero through max_retransmissions probes (minutes, with
         // back-off) is dropped: it would pin its send queue for ever (docs/tcp.md).
