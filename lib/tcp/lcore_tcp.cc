@@ -52,6 +52,8 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.backlog_capacity = tcp.syn_cookies.backlog_per_lcore;
   s.auto_threshold = tcp.syn_cookies.auto_threshold;
   s.send_buffer = tcp.send_buffer;
+  s.send_budget = tcp.send_budget;
+  s.initial_window = tcp.initial_window;
   s.rto.min_us = tcp.rto_min_ms * 1000;
   s.rto.max_us = tcp.rto_max_ms * 1000;
   s.rto.initial_us = tcp.rto_initial_ms * 1000;
@@ -74,6 +76,8 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       _table(flow::flow_table_options{.capacity = settings.connections, .seed = seed}),
       _pool(settings.connections),
       _timers(now_ns),
+      _scoreboards(static_cast<std::uint16_t>(std::min<std::uint32_t>({settings.scoreboards, settings.connections, no_scoreboard - 1}))),
+      _budget_waiters(settings.connections),
       _rst_budget(settings.rst_per_second, now_ns),
       _challenge_budget(settings.challenge_acks_per_second_lcore, now_ns) {
   if (listeners.size() > listener_table::max_listeners) {
@@ -85,6 +89,8 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
     }
     _listener_info[i].nagle = listeners[i].nagle;
     _listener_info[i].idle_timeout_ns = std::uint64_t{listeners[i].idle_timeout_seconds} * 1'000'000'000;
+    _listener_info[i].congestion = listeners[i].congestion == config::congestion_control::reno ? cc_algorithm::reno
+                                                                                               : cc_algorithm::cubic;
   }
 }
 
@@ -95,7 +101,7 @@ lcore_tcp::~lcore_tcp() {
       connection& c = _pool[h];
       _timers.cancel(c.timer);
       if (_buffers != nullptr) {
-        c.sendq.clear(*_buffers);
+        c.sendq.clear(_send_pool);
       }
     }
   }
@@ -144,8 +150,9 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
     count_close(_stats, reason);
   }
   _timers.cancel(c.timer);
+  loss_recovery_close(c);
   if (_buffers != nullptr) {
-    c.sendq.clear(*_buffers);
+    c.sendq.clear(_send_pool);
   }
   _table.erase(c.key, c.hash);
   _pool.release(handle);
@@ -168,6 +175,9 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
     const flow::connection_handle handle = _pool.handle_of(c);
     on_timer(c, handle, now_ns);
   });
+  if (_budget_waiters_count != 0) {
+    wake_send_budget_waiters(now_ns);
+  }
 }
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {

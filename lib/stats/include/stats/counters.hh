@@ -56,7 +56,7 @@
   X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
   X(tcp_bytes_in, "payload bytes delivered in order to apps")                                       \
   X(tcp_bytes_out, "payload bytes sent, retransmissions included")                                  \
-  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout or probe)")              \
+  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout, fast retransmit, probe)")              \
   X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
   X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
   X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
@@ -76,6 +76,18 @@
   X(tcp_closed_idle, "connections aborted by the listener's idle timeout")                           \
   X(tcp_closed_aborted, "connections aborted by their app (RST sent)")                               \
   X(tcp_closed_shutdown, "connections reset at engine shutdown")                                     \
+  /* TCP loss recovery, congestion control, send budget (lib/tcp/loss_recovery.cc) */             \
+  X(tcp_fast_retransmits, "segments sent again by fast retransmit or recovery (NewReno, SACK), not by a timeout") \
+  X(tcp_recovery_episodes, "fast recoveries entered (third duplicate ACK or SACK loss, RFC 6582 / RFC 6675)") \
+  X(tcp_limited_transmits, "new segments sent on the first two duplicate ACKs (RFC 3042)")          \
+  X(tcp_sack_blocks_received, "SACK blocks in ACKs of SACK connections (RFC 2018)")                 \
+  X(tcp_dsacks_received, "D-SACK blocks received: the peer got data twice (RFC 2883)")              \
+  X(tcp_spurious_retransmits, "retransmissions a D-SACK showed were not needed (RFC 2883 4)")      \
+  X(tcp_sack_scoreboard_full, "SACK blocks ignored: no free scoreboard on the lcore (NewReno then)") \
+  X(tcp_send_budget_refusals, "stream sends refused or cut short by the lcore's send budget (tcp.send_budget)") \
+  X(tcp_persist_aborts, "connections reset: the peer held a zero window through the persist limit") \
+  X(tcp_cwnd_at_close_segments, "sum of cwnd (segments) of closed connections; / samples = average") \
+  X(tcp_cwnd_at_close_samples, "connections whose cwnd at close is in tcp_cwnd_at_close_segments")   \
   /* Cost accounting (lib/engine/worker.cc) */                                                     \
   X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
   X(busy_packets, "packets received in the turns busy_cycles covers")                             \
