@@ -24,6 +24,7 @@
 
 #include "engine/capture.hh"
 #include "engine/config_check.hh"
+#include "engine/connection_listing.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
 #include "engine/metrics.hh"
@@ -415,7 +416,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
   register_telemetry();
-  const telemetry_source source{&dev, workers, &capture, rte_rdtsc()};
+  connection_lister lister(workers);  // outlives the workers' loops: they may still write its rows
+  const telemetry_source source{&dev, workers, &capture, rte_rdtsc(), &lister};
   attach_telemetry(&source);
   const auto metrics_body = [&]() {
     std::vector<lcore_sample> samples;

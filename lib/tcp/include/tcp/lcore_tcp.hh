@@ -117,6 +117,10 @@ class lcore_tcp {
   // table's software hash, right when the port gives no RSS hash (and in tests).
   const connection* find(const flow::flow_key& key, std::uint32_t hash) const noexcept;
   const connection* find(const flow::flow_key& key) const noexcept { return find(key, _table.hash(key)); }
+  // The control block of pool slot h, or null when the slot is free (connection listing).
+  const connection* connection_at(flow::connection_handle h) const noexcept {
+    return _pool.is_live(h) ? &_pool[h] : nullptr;
+  }
   std::uint32_t connection_count() const noexcept { return _table.size(); }
   std::uint32_t half_open_count() const noexcept { return _backlog_size; }
   const tcp_settings& settings() const noexcept { return _settings; }
