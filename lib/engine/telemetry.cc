@@ -269,8 +269,7 @@ int handle_connections(const char*, const char* params, rte_tel_data* d) {
     return 0;
   }
   guard.get()->lister->collect(*query, listing_timeout, [&](std::span<const lcore_listing> answers) {
-    // The reply's fixed part: the command's name, the scalars below, one status per worker.
-    std::size_t budget = telemetry_reply_bytes - 160 - 24 * answers.size();
+    std::size_t budget = row_budget(answers.size());
     std::uint64_t matched = 0;
     std::uint32_t shown = 0;
     std::uint32_t omitted = 0;
@@ -279,7 +278,6 @@ int handle_connections(const char*, const char* params, rte_tel_data* d) {
     rte_tel_data* rows = rte_tel_data_alloc();
     if (rows != nullptr) {
       rte_tel_data_start_dict(rows);
-      budget -= 2;  // {}
     }
     if (statuses != nullptr) {
       rte_tel_data_start_dict(statuses);
@@ -340,7 +338,7 @@ bool register_telemetry() {
        "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
       {"/rampart/connections", handle_connections,
-       "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..64]."},
+       "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
   };
   bool ok = true;
   for (const command& c : commands) {
