@@ -498,16 +498,20 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
       }
       drain_deadline = clock_type::now() + std::chrono::seconds(seconds);
       log_info("SIGTERM received: draining; new SYNs are dropped (drop.tcp_draining), " +
-               std::to_string(total_of(workers).tcp_connections_active) +
+               std::to_string(connections_to_drain(total_of(workers))) +
                " connection(s) open; stopping when they are closed or in " + std::to_string(seconds) +
                " s (SIGTERM again or SIGINT stops at once)");
     }
     if (drain_deadline) {
-      // The gauge is per worker, refreshed after every burst; 0 on all of them means every
-      // table is empty (half-open and LAST-ACK entries included).
-      const std::uint64_t open = total_of(workers).tcp_connections_active;
+      // The gauges are per worker, refreshed as entries come and go; the drain waits for every
+      // entry but TIME-WAIT ones (half-open and LAST-ACK included), which need neither app nor
+      // peer: the stop drops them without a RST (lcore_tcp::shutdown), and a late duplicate of
+      // theirs then meets no quarantine (docs/operations.md, "Drain").
+      const stats::snapshot total = total_of(workers);
+      const std::uint64_t open = connections_to_drain(total);
       if (open == 0) {
-        stop_reason = "drain complete: no connection open";
+        stop_reason = "drain complete: no connection open (" + std::to_string(total.tcp_time_wait_active) +
+                      " in TIME-WAIT, dropped)";
         break;
       }
       if (clock_type::now() >= *drain_deadline) {

@@ -117,6 +117,7 @@ void lcore_tcp::notify_closed(connection& c, flow::connection_handle handle, clo
 
 void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   c.state = tcp_state::time_wait;
+  _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() + 1);  // the owner is its only writer
   notify_closed(c, handle, close_reason::closed);
   c.retransmit_at = 0;
   c.persist = false;

@@ -136,6 +136,9 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {
+    if (c.state == tcp_state::time_wait) {
+      _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() - 1);
+    }
     _stats.tcp_connections_closed.add();
     count_close(_stats, reason);
   }
@@ -168,7 +171,14 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   for (flow::connection_handle h = 0; h < _settings.connections && limit != 0; ++h) {
-    if (_pool.is_live(h)) {
+    if (!_pool.is_live(h)) {
+      continue;
+    }
+    if (_pool[h].state == tcp_state::time_wait) {
+      // Both sides closed already and the app was told: the entry only guards against old
+      // duplicates, so it goes silently (no RST, counted as the normal close it was).
+      erase(h, close_reason::closed);
+    } else {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
       --limit;
     }

@@ -180,6 +180,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     expect_segment(f.script.expect_sent(1)[0], ack, iss + 5, client.isn + 6);
     CHECK(f.app.received == "last");
     CHECK(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+    CHECK(f.stats.tcp_time_wait_active.read() == 1);
     REQUIRE(f.app.closed.size() == 1);
     CHECK(f.app.closed[0] == close_reason::closed);
     // A retransmitted FIN is ACKed again and restarts the 2 MSL.
@@ -191,6 +192,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     f.script.advance_and_poll(10'000'000);
     CHECK(f.tcp.find(key_of(client)) == nullptr);
     CHECK(f.tcp.connection_count() == 0);
+    CHECK(f.stats.tcp_time_wait_active.read() == 0);
   }
   SECTION("simultaneous close: the peer's FIN before its ACK of ours -> CLOSING -> TIME-WAIT") {
     f.script.send(client.segment(fin | ack, iss));  // acknowledges nothing of ours
@@ -210,6 +212,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     CHECK(syn_ack.tcp.flags == (syn | ack));
     CHECK(syn_ack.tcp.acknowledgment.raw() == again.isn + 1);
     CHECK(f.stats.tcp_time_wait_reused.read() == 1);
+    CHECK(f.stats.tcp_time_wait_active.read() == 0);
     CHECK(f.tcp.find(key_of(client)) == nullptr);  // cookie mode: nothing stored until the ACK
   }
   SECTION("an old SYN in TIME-WAIT gets a challenge ACK") {

@@ -50,6 +50,7 @@
   X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
   X(tcp_connections_active, "gauge: connections in this lcore's table")                           \
+  X(tcp_time_wait_active, "gauge: connections of this lcore's table in TIME-WAIT")                 \
   /* TCP data path */                                                                             \
   X(tcp_segments_in, "segments of known connections processed")                                   \
   X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
