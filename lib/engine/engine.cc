@@ -417,16 +417,23 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   }
   register_telemetry();
   connection_lister lister(workers);  // outlives the workers' loops: they may still write its rows
-  const telemetry_source source{&dev, workers, &capture, rte_rdtsc(), &lister};
+  const telemetry_source source{&dev, workers, &capture, rte_rdtsc(), &lister, cfg.listeners};
   attach_telemetry(&source);
+  std::vector<std::uint16_t> listener_ports;  // by listener index: metrics and /rampart/listeners
+  for (const config::listener_config& l : cfg.listeners) {
+    listener_ports.push_back(l.port);
+  }
   const auto metrics_body = [&]() {
     std::vector<lcore_sample> samples;
     for (const worker* w : workers) {
-      lcore_sample s{w->lcore_id, {}};
+      lcore_sample s{w->lcore_id, {}, std::vector<stats::listener_snapshot>(listener_ports.size())};
       s.counters.accumulate(w->stats);
-      samples.push_back(s);
+      for (std::size_t i = 0; i < listener_ports.size(); ++i) {
+        s.listeners[i].accumulate(w->stats.listeners[i]);
+      }
+      samples.push_back(std::move(s));
     }
-    return prometheus_text(samples, dev.driver_stats(), dev.info().name);
+    return prometheus_text(samples, dev.driver_stats(), dev.info().name, listener_ports);
   };
 
   log_listeners(cfg.listeners);

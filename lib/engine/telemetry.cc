@@ -245,6 +245,45 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// A listener is about 120 bytes of the 16 KiB reply: with more than ~120 listeners, ask for one
+// port at a time (the metrics endpoint has them all).
+int handle_listeners(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  unsigned only = 0;
+  if (params != nullptr && *params != '\0') {
+    const char* end = params + std::strlen(params);
+    const auto [ptr, ec] = std::from_chars(params, end, only);
+    if (ec != std::errc{} || ptr != end) {
+      return -EINVAL;
+    }
+  }
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < source.listeners.size() && i < stats::max_listeners; ++i) {
+    if (only != 0 && source.listeners[i].port != only) {
+      continue;
+    }
+    stats::listener_snapshot total;
+    for (const worker* w : source.workers) {
+      total.accumulate(w->stats.listeners[i]);
+    }
+    rte_tel_data* one = rte_tel_data_alloc();
+    if (one == nullptr) {
+      continue;
+    }
+    rte_tel_data_start_dict(one);
+    rte_tel_data_add_dict_string(one, "app", source.listeners[i].app.c_str());
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, total.name);
+    RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+    add_container(d, std::to_string(source.listeners[i].port).c_str(), one);
+  }
+  return 0;
+}
+
 // How long /rampart/connections waits for the workers: a worker answers within a few loop turns
 // (microseconds each), so only a stuck or preempted one takes this long.
 constexpr std::chrono::milliseconds listing_timeout{500};
@@ -337,6 +376,8 @@ bool register_telemetry() {
       {"/rampart/capture", handle_capture,
        "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
+      {"/rampart/listeners", handle_listeners,
+       "Per listening port: app, accepted, active, refused, bytes in/out. Parameter: a port (none: all)."},
       {"/rampart/connections", handle_connections,
        "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
   };

@@ -92,6 +92,7 @@ packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint6
 
 bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   _stats.tcp_connections_opened.add();
+  _stats.listeners[c.listener].accepted.add();
   c.app_open = app_of(c) != nullptr;
   touch_idle(c, now_ns);
   return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_open(s); });
@@ -132,6 +133,7 @@ bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const seg
   c.rcv_nxt += length;
   c.bytes_in += length;
   _stats.tcp_bytes_in.add(length);
+  _stats.listeners[c.listener].bytes_in.add(length);
   const data_view view{seg.payload + skip, length, seg.frame->buffer};
   return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
 }

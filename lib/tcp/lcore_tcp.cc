@@ -122,6 +122,8 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
   // Segments we build go back to the neighbour this one came from (bytes 6-11: source MAC).
   std::copy_n(reinterpret_cast<const std::uint8_t*>(seg.frame->data) + 6, 6, c.remote_mac.bytes.begin());
   c.opened_ns = now_ns;
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() + 1);  // the owner is its only writer
   if (state == tcp_state::syn_received) {
     ++_backlog_size;
   }
@@ -133,6 +135,8 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
 void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexcept {
   connection& c = _pool[handle];
   notify_closed(c, handle, reason);
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() - 1);
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {

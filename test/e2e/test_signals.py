@@ -156,6 +156,8 @@ class SignalTests(unittest.TestCase):
             self.connect(engine, timeout=2.5)
         drops = engine.drops()
         self.assertGreaterEqual(drops["tcp_draining"], 2, "Linux retransmits its SYN after 1 s")
+        self.assertEqual(engine.telemetry(f"/rampart/listeners,{PORT}")[str(PORT)]["refused"], drops["tcp_draining"],
+                         "every SYN dropped by the drain was for the echo port")
         self.assertEqual(engine.counters()["tcp_connections_active"], 2)
 
         # The open connections are still served while the engine drains: 256 KiB echoed back

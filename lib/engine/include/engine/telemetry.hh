@@ -17,11 +17,14 @@
 //   /rampart/connections[,remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=n]
 //                              the connections, asked of every worker (connection_listing.hh);
 //                              rows and reply limits in connection_query.hh
+//   /rampart/listeners[,<port>] per listening port: {"<port>": {app, accepted, active, refused,
+//                              bytes_in, bytes_out}}, summed over workers
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
 #include <cstdint>
 #include <span>
 
+#include "config/config.hh"
 #include "stats/counters.hh"
 
 namespace rampart::engine {
@@ -38,6 +41,7 @@ struct telemetry_source {
   capture_session* capture = nullptr;
   std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
   connection_lister* lister = nullptr;  // /rampart/connections
+  std::span<const config::listener_config> listeners;  // /rampart/listeners: index → port, app
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the
