@@ -15,15 +15,6 @@ using tcp::tcp_state;
 
 namespace {
 
-std::uint32_t open(tcp_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
-  return syn_ack.tcp.sequence.raw();
-}
-
 tcp_client plain_client(std::uint16_t port, std::uint16_t server_port = 80) {
   tcp_client c;
   c.base.source_port = port;
@@ -39,7 +30,7 @@ TEST_CASE("summarize: 4-tuple, state, age, bytes, queues, RTT of an echoing conn
   f.app.echo = true;
   const tcp_client client = plain_client(40000);
   const std::uint64_t opened = f.script.now();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   f.script.advance(7'000'000);
 
   tcp_segment_spec data = client.segment(ack | psh, iss);
@@ -73,10 +64,10 @@ TEST_CASE("summarize: 4-tuple, state, age, bytes, queues, RTT of an echoing conn
 TEST_CASE("snapshot_step: a bounded, resumable scan with filter, limit and a full match count", "[unit][tcp]") {
   app_fixture f;
   for (std::uint16_t port = 40000; port < 40005; ++port) {
-    open(f, plain_client(port));
+    open_connection(f, plain_client(port));
   }
-  open(f, plain_client(41000, 7));
-  open(f, plain_client(41001, 7));
+  open_connection(f, plain_client(41000, 7));
+  open_connection(f, plain_client(41001, 7));
   REQUIRE(f.tcp.connection_count() == 7);
   const std::uint32_t slots = f.tcp.settings().connections;  // 64
 

@@ -20,16 +20,6 @@ using tcp::tcp_state;
 
 namespace {
 
-// Opens a connection through the cookie path; returns the server's ISN.
-std::uint32_t open(tcp_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
-  return syn_ack.tcp.sequence.raw();
-}
-
 tcp_client plain_client(std::uint32_t isn = 1000) {
   tcp_client c;  // no options at all: MSS 536, no scaling, no timestamps
   c.isn = isn;
@@ -63,7 +53,7 @@ TEST_CASE("data: delivered in order to the app; ACK delayed until a second segme
           "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   CHECK(f.app.opened == 1);
 
   f.script.send(with_payload(client.segment(ack | psh, iss), "hello"));
@@ -91,7 +81,7 @@ TEST_CASE("data: the echo's reply carries the ACK; an ACK of it stops the retran
   app_fixture f;
   f.app.echo = true;
   const tcp_client client = full_client();  // timestamps: every segment carries TS
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   tcp_segment_spec data = with_payload(client.segment(ack | psh, iss), "ping");
   data.options.timestamps = net::tcp_timestamps{5002, 0};
   f.script.send(data);
@@ -113,7 +103,7 @@ TEST_CASE("data: the echo's reply carries the ACK; an ACK of it stops the retran
 TEST_CASE("close: peer FIN -> CLOSE-WAIT -> app closes -> LAST-ACK -> final ACK", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = full_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("the app closes at once: FIN rides with the ACK") {
     f.script.send(client.segment(fin | ack, iss));
     f.script.expect_consumed();
@@ -165,7 +155,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     s.close();
   };
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   auto out = f.script.expect_sent(2);
   expect_segment(out[0], ack | psh, iss + 1, client.isn + 1, "bye");
   expect_segment(out[1], fin | ack, iss + 4, client.isn + 1);
@@ -229,7 +219,7 @@ TEST_CASE("RST: exact resets, in window gets a challenge ACK (rate-limited per c
           "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("exact") {
     f.script.send(client.segment(rst, iss));
     f.script.expect_consumed();
@@ -266,7 +256,7 @@ TEST_CASE("RST: exact resets, in window gets a challenge ACK (rate-limited per c
 TEST_CASE("SYN on an established connection gets a challenge ACK (RFC 5961 §4)", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   f.script.send(client.segment(syn, iss, 10));
   const auto r = f.script.expect_reply();
   CHECK(r.tcp.flags == ack);
@@ -278,7 +268,7 @@ TEST_CASE("SYN on an established connection gets a challenge ACK (RFC 5961 §4)"
 TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("old data: an ACK, nothing delivered") {
     tcp_segment_spec old = with_payload(client.segment(ack, iss), std::string(20, 'o'));
     old.sequence -= 50;
@@ -314,7 +304,7 @@ TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit
 TEST_CASE("PAWS: a segment with an older TSval is answered by an ACK and not delivered", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = full_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   tcp_segment_spec fresh = with_payload(client.segment(ack, iss), "new");
   fresh.options.timestamps = net::tcp_timestamps{6000, 0};
   f.script.send(fresh);
@@ -365,7 +355,7 @@ TEST_CASE("sequence numbers wrap around 2^32 on both sides", "[unit][tcp]") {
   app_fixture f;
   f.app.echo = true;
   const tcp_client client = plain_client(0xFFFFFFF0U);
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   const std::string text(40, 'w');  // crosses 2^32: 0xFFFFFFF1 + 40
   f.script.send(with_payload(client.segment(ack | psh, iss), text));
   CHECK(f.app.received == text);

@@ -90,10 +90,7 @@ TEST_CASE("draining: the stop drops TIME-WAIT entries silently and resets the re
   f.script.expect_sent(1);  // the ACK of its FIN
   REQUIRE(f.tcp.find(key_of(closing))->state == tcp::tcp_state::time_wait);
 
-  const tcp_client open = full_client(40001, 2000);
-  f.script.send(open.syn());
-  f.script.send(open.ack_of(f.script.expect_reply()));
-  f.script.expect_consumed();
+  open_connection(f, full_client(40001, 2000));
   REQUIRE(f.tcp.connection_count() == 2);
   CHECK(f.stats.tcp_time_wait_active.read() == 1);
   CHECK(f.stats.tcp_connections_active.read() == 2);

@@ -18,20 +18,14 @@ TEST_CASE("listener counters: accepted, active, bytes and refused, per port", "[
   const stats::listener_stats& seven = f.stats.listeners[1];
 
   const tcp_client client = full_client(40000, 1000);
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  const std::uint32_t iss = syn_ack.tcp.sequence.raw();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
+  const std::uint32_t iss = open_connection(f, client);
   CHECK(web.accepted.read() == 1);
   CHECK(web.active.read() == 1);
   CHECK(seven.accepted.read() == 0);
 
   tcp_client other = full_client(40001, 5000);
   other.base.destination_port = 7;
-  f.script.send(other.syn());
-  f.script.send(other.ack_of(f.script.expect_reply()));
-  f.script.expect_consumed();
+  open_connection(f, other);
   CHECK(seven.accepted.read() == 1);
   CHECK(seven.active.read() == 1);
   CHECK(web.active.read() == 1);
@@ -62,10 +56,7 @@ TEST_CASE("listener counters: accepted, active, bytes and refused, per port", "[
 
 TEST_CASE("listener counters: a full table refuses the handshake on its port", "[unit][tcp]") {
   app_fixture f(test_settings(config::cookie_mode::always, 1));
-  const tcp_client first = full_client(40000, 1000);
-  f.script.send(first.syn());
-  f.script.send(first.ack_of(f.script.expect_reply()));
-  f.script.expect_consumed();
+  open_connection(f, full_client(40000, 1000));
   tcp_client second = full_client(40001, 2000);
   second.base.destination_port = 7;
   f.script.send(second.syn());
