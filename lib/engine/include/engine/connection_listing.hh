@@ -54,8 +54,9 @@ struct listing_request {
 // the requester as its one producer) and the request being served.
 class listing_channel {
  public:
-  // Pool slots looked at per loop turn: 4096 one-byte live flags and the few live control blocks
-  // among them cost a few microseconds; a 65536-connection table is listed over 16 turns.
+  // Pool slots looked at per loop turn: bounds what a listing adds to one turn (4096 one-byte live
+  // flags, a filter test per live connection, at most `limit` summaries per listing); a
+  // 65536-connection table is listed over 16 turns. Not benchmarked yet.
   static constexpr std::uint32_t scan_budget = 4096;
 
   // Worker: something to do this turn (one acquire load of the queue's write index when idle).
