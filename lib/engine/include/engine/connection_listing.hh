@@ -59,7 +59,9 @@ class listing_channel {
   // 65536-connection table is listed over 16 turns. Not benchmarked yet.
   static constexpr std::uint32_t scan_budget = 4096;
 
-  // Worker: something to do this turn (one acquire load of the queue's write index when idle).
+  // Worker: something to do this turn. Idle, this is the queue's read_available(): an acquire
+  // load of its write index (a line written only when a listing is posted) and a relaxed load of
+  // the worker's own read index.
   bool pending() const noexcept { return _current != nullptr || _queue.read_available() != 0; }
   // Worker: takes a posted request or continues the current one for one step of scan_budget
   // slots; publishes done once its scan is complete. No allocation, lock or syscall.
