@@ -2,14 +2,11 @@
 
 #include <thread>
 
-#include <rte_launch.h>
-
-#include "engine/worker.hh"
-
 namespace rampart::engine {
 
-connection_lister::connection_lister(std::span<worker* const> workers) : _workers(workers) {
-  for (std::size_t i = 0; i < workers.size(); ++i) {
+connection_lister::connection_lister(std::vector<target> targets, std::function<bool(unsigned)> running)
+    : _targets(std::move(targets)), _running(std::move(running)) {
+  for (std::size_t i = 0; i < _targets.size(); ++i) {
     _requests.push_back(std::make_unique<listing_request>());
   }
 }
@@ -17,12 +14,12 @@ connection_lister::connection_lister(std::span<worker* const> workers) : _worker
 void connection_lister::collect(const connection_query& query, std::chrono::milliseconds timeout,
                                 const std::function<void(std::span<const lcore_listing>)>& use) {
   const std::lock_guard lock(_mutex);
-  std::vector<lcore_listing> answers(_workers.size());
-  for (std::size_t i = 0; i < _workers.size(); ++i) {
-    worker& w = *_workers[i];
+  std::vector<lcore_listing> answers(_targets.size());
+  for (std::size_t i = 0; i < _targets.size(); ++i) {
+    const target& t = _targets[i];
     listing_request& r = *_requests[i];
-    answers[i].lcore = w.lcore_id;
-    if (rte_eal_get_lcore_state(w.lcore_id) != RUNNING) {
+    answers[i].lcore = t.lcore;
+    if (!_running(t.lcore)) {
       answers[i].result = lcore_listing::status::stopped;
       continue;
     }
@@ -33,13 +30,13 @@ void connection_lister::collect(const connection_query& query, std::chrono::mill
     r.filter = query.filter;
     r.limit = query.limit;
     r.done.store(false, std::memory_order_relaxed);
-    r.outstanding = w.listing.post(r);  // the queue's release publishes filter, limit and done
+    r.outstanding = t.channel->post(r);  // the queue's release publishes filter, limit and done
     answers[i].result = r.outstanding ? lcore_listing::status::timeout : lcore_listing::status::busy;
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     bool waiting = false;
-    for (std::size_t i = 0; i < _workers.size(); ++i) {
+    for (std::size_t i = 0; i < _targets.size(); ++i) {
       listing_request& r = *_requests[i];
       if (answers[i].result == lcore_listing::status::timeout && r.done.load(std::memory_order_acquire)) {
         r.outstanding = false;

@@ -416,7 +416,13 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
   register_telemetry();
-  connection_lister lister(workers);  // outlives the workers' loops: they may still write its rows
+  // Outlives the workers' loops: a worker may still write the rows of a request that timed out.
+  std::vector<connection_lister::target> listing_targets;
+  for (worker* w : workers) {
+    listing_targets.push_back({w->lcore_id, &w->listing});
+  }
+  connection_lister lister(std::move(listing_targets),
+                           [](unsigned lcore) { return rte_eal_get_lcore_state(lcore) == RUNNING; });
   const telemetry_source source{&dev, workers, &capture, rte_rdtsc(), &lister, cfg.listeners};
   attach_telemetry(&source);
   std::vector<std::uint16_t> listener_ports;  // by listener index: metrics and /rampart/listeners

@@ -2,6 +2,8 @@
 // the handler measures against the 16 KiB reply), and the worker's end of the listing channel.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "engine/connection_listing.hh"
@@ -115,4 +117,60 @@ TEST_CASE("listing channel: the worker serves a request in bounded steps, then p
   CHECK_FALSE(channel.pending());
   channel.serve(tcp, 0);  // nothing posted: nothing happens
   CHECK(request.scan.next == 10000);
+}
+
+TEST_CASE("connection lister: ok, timeout, then busy until the late answer, stopped", "[unit][engine]") {
+  stats::lcore_stats stats;
+  tcp::tcp_settings settings;
+  settings.connections = 64;
+  const std::vector<config::listener_config> listeners;
+  tcp::lcore_tcp tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4});
+
+  listing_channel serving;  // served by a thread, as a worker loop would
+  listing_channel stuck;    // served only when the test says so
+  bool third_runs = false;
+  connection_lister lister({{1, &serving}, {2, &stuck}, {3, nullptr}},
+                           [&](unsigned lcore) { return lcore != 3 || third_runs; });
+  std::atomic<bool> stop{false};
+  std::thread worker([&] {
+    while (!stop.load()) {
+      if (serving.pending()) {
+        serving.serve(tcp, 0);
+      }
+      std::this_thread::yield();
+    }
+  });
+
+  std::vector<std::pair<unsigned, lcore_listing::status>> seen;
+  const auto record = [&](std::span<const lcore_listing> answers) {
+    seen.clear();
+    for (const lcore_listing& a : answers) {
+      seen.emplace_back(a.lcore, a.result);
+    }
+  };
+  using s = lcore_listing::status;
+  lister.collect({}, std::chrono::milliseconds(200), record);
+  CHECK(seen == decltype(seen){{1, s::ok}, {2, s::timeout}, {3, s::stopped}});
+  // Lcore 2 still holds the first request: it is not asked again, and says busy at once.
+  const auto start = std::chrono::steady_clock::now();
+  lister.collect({}, std::chrono::milliseconds(5000), record);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2000));
+  CHECK(seen == decltype(seen){{1, s::ok}, {2, s::busy}, {3, s::stopped}});
+  // It answers late (into the request's own memory); the next listing asks it again.
+  while (stuck.pending()) {
+    stuck.serve(tcp, 0);
+  }
+  std::thread late([&] {
+    while (!stop.load()) {
+      if (stuck.pending()) {
+        stuck.serve(tcp, 0);
+      }
+      std::this_thread::yield();
+    }
+  });
+  lister.collect({}, std::chrono::milliseconds(2000), record);
+  CHECK(seen == decltype(seen){{1, s::ok}, {2, s::ok}, {3, s::stopped}});
+  stop.store(true);
+  worker.join();
+  late.join();
 }

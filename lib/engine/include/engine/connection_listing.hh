@@ -33,8 +33,6 @@ class lcore_tcp;
 
 namespace rampart::engine {
 
-struct worker;
-
 // One worker's slot of a listing: allocated at start-up, reused by every request.
 struct listing_request {
   listing_request() : rows(std::make_unique<tcp::connection_summary[]>(connection_query::max_limit)) {}
@@ -90,10 +88,15 @@ struct lcore_listing {
 };
 const char* to_string(lcore_listing::status s) noexcept;
 
-// The requester's side, one per engine: a listing_request per worker.
+// The requester's side, one per engine: a listing_request per worker. Pure (no EAL): the engine
+// passes each worker's lcore and channel, and how to tell whether an lcore still runs its loop.
 class connection_lister {
  public:
-  explicit connection_lister(std::span<worker* const> workers);
+  struct target {
+    unsigned lcore = 0;
+    listing_channel* channel = nullptr;
+  };
+  connection_lister(std::vector<target> targets, std::function<bool(unsigned lcore)> running);
 
   // Posts `query` to every running worker, waits until each answered or `timeout` passed, then
   // calls `use` with one entry per worker (in worker order) while still holding the requests, so
@@ -102,7 +105,8 @@ class connection_lister {
                const std::function<void(std::span<const lcore_listing>)>& use);
 
  private:
-  std::span<worker* const> _workers;
+  std::vector<target> _targets;
+  std::function<bool(unsigned)> _running;
   std::vector<std::unique_ptr<listing_request>> _requests;
   std::mutex _mutex;
 };
