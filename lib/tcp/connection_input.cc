@@ -98,6 +98,7 @@ packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint6
 bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   _stats.tcp_connections_opened.add();
   start_congestion_control(c);
+  _stats.listeners[c.listener].accepted.add();
   c.app_open = app_of(c) != nullptr;
   touch_idle(c, now_ns);
   return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_open(s); });
@@ -123,6 +124,7 @@ void lcore_tcp::notify_closed(connection& c, flow::connection_handle handle, clo
 
 void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   c.state = tcp_state::time_wait;
+  _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() + 1);  // the owner is its only writer
   notify_closed(c, handle, close_reason::closed);
   c.retransmit_at = 0;
   c.persist = false;
@@ -138,6 +140,7 @@ bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const seg
   c.rcv_nxt += length;
   c.bytes_in += length;
   _stats.tcp_bytes_in.add(length);
+  _stats.listeners[c.listener].bytes_in.add(length);
   const data_view view{seg.payload + skip, length, seg.frame->buffer};
   return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
 }

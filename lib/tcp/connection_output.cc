@@ -110,6 +110,7 @@ bool lcore_tcp::send_segment(connection& c, seq32 seq, std::uint8_t flags, std::
   _stats.tcp_segments_out.add();
   if (length > 0) {
     _stats.tcp_bytes_out.add(length);
+    _stats.listeners[c.listener].bytes_out.add(length);
     c.bytes_out += length;
   }
   if ((length > 0 || (flags & fin) != 0) && seq < c.snd_max) {

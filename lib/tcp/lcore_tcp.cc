@@ -132,6 +132,8 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
   // Segments we build go back to the neighbour this one came from (bytes 6-11: source MAC).
   std::copy_n(reinterpret_cast<const std::uint8_t*>(seg.frame->data) + 6, 6, c.remote_mac.bytes.begin());
   c.opened_ns = now_ns;
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() + 1);  // the owner is its only writer
   if (state == tcp_state::syn_received) {
     ++_backlog_size;
   }
@@ -143,9 +145,14 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
 void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexcept {
   connection& c = _pool[handle];
   notify_closed(c, handle, reason);
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() - 1);
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {
+    if (c.state == tcp_state::time_wait) {
+      _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() - 1);
+    }
     _stats.tcp_connections_closed.add();
     count_close(_stats, reason);
   }
@@ -182,7 +189,14 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   for (flow::connection_handle h = 0; h < _settings.connections && limit != 0; ++h) {
-    if (_pool.is_live(h)) {
+    if (!_pool.is_live(h)) {
+      continue;
+    }
+    if (_pool[h].state == tcp_state::time_wait) {
+      // Both sides closed already and the app was told: the entry only guards against old
+      // duplicates, so it goes silently (no RST, counted as the normal close it was).
+      erase(h, close_reason::closed);
+    } else {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
       --limit;
     }

@@ -78,15 +78,6 @@ inline flow::flow_key key_of(const tcp_client& c) {
   return {c.base.source.value, c.base.destination.value, c.base.source_port, c.base.destination_port};
 }
 
-// The three-way handshake of `client` (SYN, the SYN-ACK in place, ACK consumed); returns our ISS.
-inline std::uint32_t handshake(tcp_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  return syn_ack.tcp.sequence.raw();
-}
-
 // A tcp_fixture whose listener 0 (port 80) is served by a recording_app, with received frames in
 // pool buffers (apps may hold them). Whatever a test leaves open is shut down at the end, and no
 // buffer may be left in use or released twice.

@@ -46,7 +46,7 @@ struct bulk {
     client.base.options.sack_permitted = sack;
     client.base.window = 65535;
     f.app.on_open_do = [this](tcp::stream& s) { CHECK(s.send(as_span(text)) == text.size()); };
-    iss = handshake(f, client);
+    iss = open_connection(f, client);
   }
 
   const tcp::connection& conn() {
@@ -267,7 +267,7 @@ TEST_CASE("SACK with no free scoreboard falls back to NewReno", "[unit][tcp]") {
   tcp_client client;
   client.base.options.mss = mss;
   client.base.options.sack_permitted = true;
-  const std::uint32_t iss = handshake(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   f.script.expect_sent(10);
   for (std::uint32_t i = 0; i < 3; ++i) {
     tcp_segment_spec s = client.segment(ack, iss);

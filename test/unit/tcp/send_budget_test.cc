@@ -36,7 +36,7 @@ TEST_CASE("send budget: sends refused once the lcore's send queues hold it; on_w
   f.app.on_open_do = [&](tcp::stream& s) { accepted.push_back(s.send(as_span(text))); };
 
   const tcp_client a = client_on(40001);
-  const std::uint32_t iss_a = handshake(f, a);
+  const std::uint32_t iss_a = open_connection(f, a);
   REQUIRE(accepted.size() == 1);
   CHECK(accepted[0] == 4 * (2048 - tcp::send_queue::header_bytes));
   CHECK(f.tcp.send_buffers().held() == 4);
@@ -47,7 +47,7 @@ TEST_CASE("send budget: sends refused once the lcore's send queues hold it; on_w
   // A second connection: the handshake completes (replies do not use the budget), its send is
   // refused outright.
   const tcp_client b = client_on(40002);
-  handshake(f, b);
+  open_connection(f, b);
   REQUIRE(accepted.size() == 2);
   CHECK(accepted[1] == 0);
   CHECK(f.stats.tcp_send_budget_refusals.read() == 2);
@@ -77,7 +77,7 @@ TEST_CASE("send budget: a refused zero-copy buffer is counted and the app woken 
     got_buffer = s.allocate_buffer().has_value();
   };
   const tcp_client a = client_on(40003);
-  const std::uint32_t iss = handshake(f, a);
+  const std::uint32_t iss = open_connection(f, a);
   CHECK_FALSE(got_buffer);
   CHECK(f.stats.tcp_send_budget_refusals.read() == 1);
   f.script.expect_sent(1);
@@ -94,7 +94,7 @@ TEST_CASE("persist limit: a peer holding a zero window through the probes is res
   const std::string text(3000, 'y');
   f.app.on_open_do = [&](tcp::stream& s) { s.send(as_span(text)); };
   const tcp_client client = client_on(40004, 0);
-  const std::uint32_t iss = handshake(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   f.script.expect_sent_nothing();
   // Each probe is answered, but the window stays shut: the answers do not reset the limit.
   for (int probe = 1; probe <= 3; ++probe) {
@@ -123,7 +123,7 @@ TEST_CASE("persist limit: a window that opens starts the count over", "[unit][tc
   const std::string text(3000, 'z');
   f.app.on_open_do = [&](tcp::stream& s) { s.send(as_span(text)); };
   const tcp_client client = client_on(40005, 0);
-  const std::uint32_t iss = handshake(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   for (int probe = 1; probe <= 2; ++probe) {
     f.script.advance_and_poll(61'000'000'000ULL);
     CHECK(f.script.expect_sent(1)[0].payload_length == 1);

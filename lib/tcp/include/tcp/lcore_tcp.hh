@@ -122,7 +122,8 @@ class lcore_tcp {
   void poll(std::uint64_t now_ns) noexcept;
 
   // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
-  // their apps told close_reason::shutdown, their buffers released; at most `limit` of them per
+  // their apps told close_reason::shutdown, their buffers released (TIME-WAIT entries, closed on
+  // both sides already, are erased without a RST and counted as closed); at most `limit` resets per
   // call, so the caller can send each batch of RSTs before the frame sink fills. Returns how
   // many connections remain; the table is empty once it returns 0.
   std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
@@ -141,6 +142,10 @@ class lcore_tcp {
   // table's software hash, right when the port gives no RSS hash (and in tests).
   const connection* find(const flow::flow_key& key, std::uint32_t hash) const noexcept;
   const connection* find(const flow::flow_key& key) const noexcept { return find(key, _table.hash(key)); }
+  // The control block of pool slot h, or null when the slot is free (connection listing).
+  const connection* connection_at(flow::connection_handle h) const noexcept {
+    return _pool.is_live(h) ? &_pool[h] : nullptr;
+  }
   std::uint32_t connection_count() const noexcept { return _table.size(); }
   std::uint32_t half_open_count() const noexcept { return _backlog_size; }
   const tcp_settings& settings() const noexcept { return _settings; }
