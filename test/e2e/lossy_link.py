@@ -69,6 +69,19 @@ class Impairment:
 _sequence = 0
 
 
+def _end(p: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (after SIGCONT: a test may have stopped it), then SIGKILL if it lingers."""
+    if p.poll() is None:
+        with contextlib.suppress(OSError):
+            p.send_signal(signal.SIGCONT)
+        p.terminate()
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+
+
 class LossyBed:
     def __init__(self) -> None:
         global _sequence
@@ -126,15 +139,7 @@ class LossyBed:
         with contextlib.suppress(Exception):  # its counters do not matter any more
             self.stop_impairment()
         for p in reversed(self.processes):
-            if p.poll() is None:
-                with contextlib.suppress(OSError):
-                    p.send_signal(signal.SIGCONT)  # a test may have stopped it
-                p.terminate()
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
+            _end(p)
         self.processes.clear()
         for ns in self.namespaces:
             h.run(["ip", "netns", "delete", ns], check=False)  # takes the veth pairs with it
@@ -179,13 +184,7 @@ class LossyBed:
         p, self.impair_process = self.impair_process, None
         if p is None:
             return None
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(10)
+        _end(p)
         if p in self.processes:
             self.processes.remove(p)
         try:
@@ -208,9 +207,7 @@ class LossyBed:
         return p
 
     def stop_kernel_echo(self, p: subprocess.Popen[bytes]) -> None:
-        p.send_signal(signal.SIGCONT)
-        p.terminate()
-        p.wait(20)
+        _end(p)
         self.processes.remove(p)
         self.ns(self.ns_server, ["ip", "addr", "flush", "dev", self.if_server])
         # The clients must not keep the kernel's MAC for an address that is gone.
@@ -243,12 +240,7 @@ class LossyBed:
     def stop_rampart(self) -> int:
         p, self.rampart = self.rampart, None
         assert p is not None
-        p.terminate()
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(10)
+        _end(p)
         self.processes.remove(p)
         self.ns(self.ns_client, ["ip", "neigh", "flush", "dev", self.if_client])
         return p.returncode
@@ -276,7 +268,6 @@ class Stream:
     digest: Any = field(default_factory=hashlib.sha256)
     first_mismatch: int | None = None
     ended_early: bool = False
-    closed_by_server: bool = False
     error: str | None = None
     last_progress: float = 0.0
     done_at: float | None = None
@@ -378,11 +369,8 @@ def echo_transfer(netns: str, ip: str, port: int, streams: int, bytes_per_stream
             # Everything came back: half-close; the echo server must close in turn.
             s.sock.shutdown(socket.SHUT_WR)
             s.sock.settimeout(30)
-            extra = s.sock.recv(1)
-            if extra:
+            if s.sock.recv(1):
                 s.error = "the server sent bytes beyond the echo"
-            else:
-                s.closed_by_server = True
         except OSError as error:
             with lock:
                 if aborting.is_set():
