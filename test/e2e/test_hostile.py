@@ -15,8 +15,10 @@ does not own, so it never resets them) try to pin the engine's memory:
 The legitimate client is wrk on the namespace's own TCP stack against the http app (port 80),
 measured unloaded first, then with every hostile connection in place. The test asserts:
 
-- the zero-window peers are dropped by the persist limit (within PERSIST_WAIT_SECONDS; the
-  engine's back-off is capped at 2 s so that happens within the test's time);
+- every stalled peer is dropped while it keeps stalling (tcp_persist_aborts and
+  tcp_closed_timeout: the silent peers and every zero-window peer the engine probed, within
+  PERSIST_WAIT_SECONDS; the engine's back-off is capped at 2 s so that happens within the
+  test's time), and the persist limit is one of the ways;
 - the legitimate request rate under attack is at least MIN_SHARE (90%) of the unloaded one;
 - the mbuf pool never empties: /rampart/port mbufs_in_use < mbufs_total in every sample
   (every SAMPLE_SECONDS from before the attack to the end), and neither a reception
@@ -69,7 +71,7 @@ SOURCES = {"hole": "10.77.0.100", "silent": "10.77.0.101", "zero": "10.77.0.102"
 BUDGET_COUNTERS = {  # attack: (counters, how much their sum must move at least)
     "hole": (("tcp_ooo_lcore_budget_refused", "tcp_ooo_connection_budget_refused"), 1),
     "silent and zero": (("tcp_send_budget_refusals",), 1),
-    "zero (persist limit)": (("tcp_persist_aborts",), ZERO_PEERS),
+    "zero (persist limit)": (("tcp_persist_aborts",), 1),  # and every probed peer: checked apart
 }
 
 CONFIG = {
@@ -201,6 +203,10 @@ class Attack:
                 self.send(self.frame(peer, "A", peer.isn + 1, peer.cookie + 1, window=0))
                 peer.probes_answered += 1
 
+    def probed(self, kind: str) -> int:
+        """Peers of this kind the engine sent a probe (any data) to."""
+        return sum(1 for p in self.peers if p.kind == kind and p.probes_answered > 0)
+
     def close(self) -> None:
         self.stop.set()
         self.sock.close()
@@ -229,6 +235,12 @@ class HostilePeers(unittest.TestCase):
                         h.log(f"pool sample failed: {error}")
                     time.sleep(SAMPLE_SECONDS)
 
+            def dropped(now: dict[str, int]) -> int:
+                return sum(now[n] - before[n] for n in ("tcp_persist_aborts", "tcp_closed_timeout"))
+
+            def stalled() -> int:
+                return SILENT_PEERS + attack.probed("zero")
+
             self.wrk(engine, 2)  # warm-up: ARP, caches
             unloaded = self.wrk(engine, WRK_SECONDS)
             sampler = threading.Thread(target=sample, daemon=True)
@@ -246,10 +258,13 @@ class HostilePeers(unittest.TestCase):
                 loaded = self.wrk(engine, WRK_SECONDS)
                 after = engine.counters()
                 if "tcp_persist_aborts" in after:
-                    # The zero-window peers, still answering every probe, meet the persist limit.
+                    # Every stalled peer is dropped while it keeps stalling: the silent ones by the
+                    # retry limit, the zero-window ones the engine probed (they hold data behind
+                    # the window; one whose response the send budget refused holds none) by the
+                    # persist limit, or by the retry limit when a probe counts as in flight.
                     with contextlib.suppress(TimeoutError):
-                        h.wait_for(lambda: engine.counters()["tcp_persist_aborts"] - before["tcp_persist_aborts"]
-                                   >= ZERO_PEERS, PERSIST_WAIT_SECONDS, "every zero-window peer dropped")
+                        h.wait_for(lambda: dropped(engine.counters()) >= stalled(), PERSIST_WAIT_SECONDS,
+                                   "every stalled hostile peer dropped")
                     after = engine.counters()
             finally:
                 attack.stop.set()
@@ -263,14 +278,16 @@ class HostilePeers(unittest.TestCase):
         total = samples[0][2]
         share = loaded / unloaded
         probes = sum(p.probes_answered for p in attack.peers)
+        probed = attack.probed("zero")
         moved = {name: after.get(name, 0) - before.get(name, 0)
                  for names, _ in BUDGET_COUNTERS.values() for name in names}
         h.log(f"RESULT wrk {unloaded:.0f} req/s unloaded, {loaded:.0f} req/s beside {hostile} hostile "
               f"connections: {share:.3f}; mbufs peak {peak} of {total} ({len(samples)} samples), "
               f"rx_nombuf +{after['port.rx_nombuf'] - before['port.rx_nombuf']}, "
               f"tcp_tx_no_buffer +{after['tcp_tx_no_buffer'] - before['tcp_tx_no_buffer']}; "
-              f"hole segments {attack.hole_segments}, zero-window probes answered {probes}; "
-              f"budget counters {moved if any(n in after for n in moved) else 'not exported'}")
+              f"hole segments {attack.hole_segments}, zero-window probes answered {probes} ({probed} peers); "
+              f"budget counters {moved if any(n in after for n in moved) else 'not exported'}"
+              + (f"; stalled peers dropped {dropped(after)} of {stalled()}" if "tcp_persist_aborts" in after else ""))
         # The pool: never empty in any sample, and no reception or segment ever went without an mbuf.
         self.assertGreater(len(samples), 10 * WRK_SECONDS)
         self.assertLess(peak, total, f"the mbuf pool emptied: {peak} of {total} in use")
@@ -284,6 +301,9 @@ class HostilePeers(unittest.TestCase):
         self.assertGreaterEqual(opened, hostile, "every hostile handshake completed")
         self.assertGreaterEqual(after["tcp_out_of_order"] - before["tcp_out_of_order"], attack.hole_segments * 0.95,
                                 "the hole segments reached the engine")
+        if "tcp_persist_aborts" in after:
+            self.assertGreaterEqual(dropped(after), stalled(), "every stalled hostile peer was dropped "
+                                    f"(persist and retry limits) within {PERSIST_WAIT_SECONDS} s")
         for attack_name, (names, at_least) in BUDGET_COUNTERS.items():
             missing = [n for n in names if n not in after]
             self.assertFalse(missing, f"{attack_name}: counters {missing} are not exported (no budget yet)")
