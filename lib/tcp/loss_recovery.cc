@@ -295,9 +295,14 @@ void lcore_tcp::wait_for_send_budget(connection& c, flow::connection_handle hand
 }
 
 void lcore_tcp::wake_send_budget_waiters(std::uint64_t now_ns) noexcept {
-  // Oldest first, while the budget has room; a handle whose connection is gone (or was reused
-  // by one that is not waiting) is skipped.
-  while (_budget_waiters_count > 0 && !_send_pool.exhausted()) {
+  // Only once buffers came back since the last look; then each waiter once, oldest first, while
+  // the budget has room. A handle whose connection is gone (or was reused by one that is not
+  // waiting) is skipped; a large queue the reserve still refuses (send_budget.hh) waits on.
+  if (_send_pool.releases() == _budget_releases_seen) {
+    return;
+  }
+  _budget_releases_seen = _send_pool.releases();
+  for (std::uint32_t n = _budget_waiters_count; n > 0 && _budget_waiters_count > 0 && !_send_pool.exhausted(); --n) {
     const flow::connection_handle handle = _budget_waiters[_budget_waiters_head];
     _budget_waiters_head = (_budget_waiters_head + 1) % static_cast<std::uint32_t>(_budget_waiters.size());
     --_budget_waiters_count;
@@ -305,6 +310,11 @@ void lcore_tcp::wake_send_budget_waiters(std::uint64_t now_ns) noexcept {
       continue;
     }
     connection& c = _pool[handle];
+    if (_send_pool.refuses(c.sendq.size())) {
+      _budget_waiters[(_budget_waiters_head + _budget_waiters_count) % _budget_waiters.size()] = handle;
+      ++_budget_waiters_count;
+      continue;
+    }
     c.recovery &= static_cast<std::uint8_t>(~recovery_flag::budget_wait);
     if (c.app_open && !c.fin_queued && c.writable_wanted) {
       c.writable_wanted = false;

@@ -19,8 +19,8 @@ std::size_t tcp_stream::send_space() const noexcept {
     return 0;
   }
   const connection& c = connection_ref();
-  if (_tcp._send_pool.exhausted()) {
-    return 0;  // the lcore's send budget (send_budget.hh)
+  if (_tcp._send_pool.refuses(c.sendq.size())) {
+    return 0;  // the lcore's send budget, or only its reserve for small queues (send_budget.hh)
   }
   return _tcp._settings.send_buffer > c.sendq.size() ? _tcp._settings.send_buffer - c.sendq.size() : 0;
 }
@@ -31,11 +31,12 @@ std::size_t tcp_stream::send(std::span<const std::byte> data) noexcept {
   }
   const std::size_t space = send_space();
   connection& c = connection_ref();
+  _tcp._send_pool.serve_queue(c.sendq.size());
   const std::size_t taken = space == 0 ? 0 : c.sendq.append(_tcp._send_pool, data, space);
   if (taken < data.size()) {
     // The buffer limit, the lcore's send budget or the pool: the app is told through
     // on_writable either way (the budget's waiters from lcore_tcp::poll).
-    if (_tcp._send_pool.exhausted()) {
+    if (_tcp._send_pool.refuses(c.sendq.size())) {
       _tcp._stats.tcp_send_budget_refusals.add();
       _tcp.wait_for_send_budget(c, _handle);
     } else {
@@ -63,7 +64,7 @@ std::optional<packet::buffer> tcp_stream::allocate_buffer() noexcept {
   if (_tcp._buffers == nullptr) {
     return std::nullopt;
   }
-  if (_tcp._send_pool.exhausted()) {
+  if (_tcp._send_pool.refuses(connection_ref().sendq.size())) {
     _tcp._stats.tcp_send_budget_refusals.add();
     connection_ref().writable_wanted = true;
     _tcp.wait_for_send_budget(connection_ref(), _handle);

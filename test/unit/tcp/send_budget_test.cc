@@ -144,3 +144,38 @@ TEST_CASE("persist limit: a window that opens starts the count over", "[unit][tc
   CHECK(f.tcp.connection_count() == 1);
   CHECK(f.stats.tcp_persist_aborts.read() == 0);
 }
+
+TEST_CASE("send budget: its last quarter is kept for small queues, so a peer that never reads cannot starve the others",
+          "[unit][tcp]") {
+  tcp::tcp_settings settings = test_settings();
+  settings.send_budget = 40;  // reserve floor 30 buffers
+  app_fixture f{settings};
+  constexpr std::size_t payload = 2048 - tcp::send_queue::header_bytes;
+  std::vector<std::size_t> accepted;
+  std::string next_send(200000, 'x');
+  f.app.on_open_do = [&](tcp::stream& s) { accepted.push_back(s.send(as_span(next_send))); };
+
+  // A large sender (its peer never reads) stops at the reserve floor, not at the budget.
+  open_connection(f, client_on(40011));
+  REQUIRE(accepted.size() == 1);
+  CHECK(accepted[0] == 30 * payload);
+  CHECK(f.tcp.send_buffers().held() == 30);
+  CHECK(f.stats.tcp_send_budget_refusals.read() == 1);
+
+  // A small reply still goes out whole, from the reserve.
+  next_send.assign(5000, 'y');
+  open_connection(f, client_on(40012));
+  REQUIRE(accepted.size() == 2);
+  CHECK(accepted[1] == 5000);
+  CHECK(f.tcp.send_buffers().held() == 33);
+
+  // Another large send takes the reserve only while its queue is small (under 32 KiB), and
+  // never more than the budget.
+  next_send.assign(200000, 'z');
+  open_connection(f, client_on(40013));
+  REQUIRE(accepted.size() == 3);
+  CHECK(accepted[2] == 7 * payload);
+  CHECK(f.tcp.send_buffers().held() == 40);
+  CHECK(f.stats.tcp_send_budget_refusals.read() == 2);
+  f.script.sent();
+}

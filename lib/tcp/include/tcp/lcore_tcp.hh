@@ -285,6 +285,7 @@ class lcore_tcp {
   std::vector<flow::connection_handle> _budget_waiters;
   std::uint32_t _budget_waiters_head = 0;
   std::uint32_t _budget_waiters_count = 0;
+  std::uint64_t _budget_releases_seen = 0;  // _send_pool.releases() at the last wake-up
   std::uint32_t _backlog_size = 0;   // connections in SYN-RECEIVED
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;
