@@ -36,7 +36,7 @@ std::size_t tcp_stream::send(std::span<const std::byte> data) noexcept {
   if (taken < data.size()) {
     // The buffer limit, the lcore's send budget or the pool: the app is told through
     // on_writable either way (the budget's waiters from lcore_tcp::poll).
-    if (_tcp._send_pool.refuses(c.sendq.size())) {
+    if (space == 0 ? _tcp._send_pool.refuses(c.sendq.size()) : _tcp._send_pool.refused()) {
       _tcp._stats.tcp_send_budget_refusals.add();
       _tcp.wait_for_send_budget(c, _handle);
     } else {

@@ -29,7 +29,9 @@ tcp_client client_on(std::uint16_t port, std::uint16_t window = 60000) {
 TEST_CASE("send budget: sends refused once the lcore's send queues hold it; on_writable when buffers return",
           "[unit][tcp]") {
   tcp::tcp_settings settings = test_settings();
-  settings.send_budget = 4;  // buffers of 2048 bytes: 4 x 2016 bytes of payload
+  // Buffers of 2048 bytes: 3 x 2016 bytes of payload. Below 4 the budget has no reserve (its
+  // last quarter rounds to nothing; see the reserve's own test below).
+  settings.send_budget = 3;
   app_fixture f{settings};
   const std::string text(20000, 'x');
   std::vector<std::size_t> accepted;
@@ -38,11 +40,11 @@ TEST_CASE("send budget: sends refused once the lcore's send queues hold it; on_w
   const tcp_client a = client_on(40001);
   const std::uint32_t iss_a = open_connection(f, a);
   REQUIRE(accepted.size() == 1);
-  CHECK(accepted[0] == 4 * (2048 - tcp::send_queue::header_bytes));
-  CHECK(f.tcp.send_buffers().held() == 4);
+  CHECK(accepted[0] == 3 * (2048 - tcp::send_queue::header_bytes));
+  CHECK(f.tcp.send_buffers().held() == 3);
   CHECK(f.stats.tcp_send_budget_refusals.read() == 1);
-  const auto sent = f.script.expect_sent(6);  // 6 x 1300; Nagle holds the 264-byte tail
-  CHECK(sent[5].payload_length == 1300);
+  const auto sent = f.script.expect_sent(4);  // 4 x 1300; Nagle holds the 848-byte tail
+  CHECK(sent[3].payload_length == 1300);
 
   // A second connection: the handshake completes (replies do not use the budget), its send is
   // refused outright.
@@ -54,9 +56,9 @@ TEST_CASE("send budget: sends refused once the lcore's send queues hold it; on_w
   CHECK(f.tcp.connection_count() == 2);
   f.script.expect_sent_nothing();
 
-  // A's peer acknowledges 7800 bytes: three buffers return. A hears on_writable from its ACK,
+  // A's peer acknowledges 5200 bytes: two buffers return. A hears on_writable from its ACK,
   // B from the next poll (the budget's waiting list).
-  f.script.send(a.segment(ack, iss_a, 0, 7800));
+  f.script.send(a.segment(ack, iss_a, 0, 5200));
   CHECK(f.tcp.send_buffers().held() == 1);
   CHECK(f.app.writable == 1);
   f.script.sent();
@@ -145,10 +147,10 @@ TEST_CASE("persist limit: a window that opens starts the count over", "[unit][tc
   CHECK(f.stats.tcp_persist_aborts.read() == 0);
 }
 
-TEST_CASE("send budget: its last quarter is kept for small queues, so a peer that never reads cannot starve the others",
+TEST_CASE("send budget: its last quarter serves small queues, so peers that never read cannot starve the others",
           "[unit][tcp]") {
   tcp::tcp_settings settings = test_settings();
-  settings.send_budget = 40;  // reserve floor 30 buffers
+  settings.send_budget = 40;  // reserve floor 30 buffers; the rest for queues under 4 KiB
   app_fixture f{settings};
   constexpr std::size_t payload = 2048 - tcp::send_queue::header_bytes;
   std::vector<std::size_t> accepted;
@@ -163,19 +165,25 @@ TEST_CASE("send budget: its last quarter is kept for small queues, so a peer tha
   CHECK(f.stats.tcp_send_budget_refusals.read() == 1);
 
   // A small reply still goes out whole, from the reserve.
-  next_send.assign(5000, 'y');
-  open_connection(f, client_on(40012));
+  next_send.assign(3000, 'y');
+  const tcp_client small = client_on(40012);
+  const std::uint32_t iss_small = open_connection(f, small);
   REQUIRE(accepted.size() == 2);
-  CHECK(accepted[1] == 5000);
-  CHECK(f.tcp.send_buffers().held() == 33);
+  CHECK(accepted[1] == 3000);
+  CHECK(f.tcp.send_buffers().held() == 32);
 
-  // Another large send takes the reserve only while its queue is small (under 32 KiB), and
-  // never more than the budget.
+  // Another large send takes from the reserve only while its queue is under 4 KiB, then waits.
   next_send.assign(200000, 'z');
   open_connection(f, client_on(40013));
   REQUIRE(accepted.size() == 3);
-  CHECK(accepted[2] == 7 * payload);
-  CHECK(f.tcp.send_buffers().held() == 40);
+  CHECK(accepted[2] == 2 * payload);
+  CHECK(f.tcp.send_buffers().held() == 34);
   CHECK(f.stats.tcp_send_budget_refusals.read() == 2);
+
+  // The small reply's first two segments are acknowledged (Nagle holds its 400-byte tail): its
+  // first buffer returns.
+  f.script.sent();
+  f.script.send(small.segment(ack, iss_small, 0, 2600));
+  CHECK(f.tcp.send_buffers().held() == 33);
   f.script.sent();
 }
