@@ -59,6 +59,7 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.delayed_ack_ns = std::uint64_t{tcp.delayed_ack_ms} * 1'000'000;
   s.time_wait_ns = std::uint64_t{tcp.time_wait_seconds} * 1'000'000'000;
   s.challenge_acks_per_second = tcp.challenge_acks_per_second;
+  s.reassembly_budget = tcp.reassembly_budget;
   s.offload = offload;
   return s;
 }
@@ -71,7 +72,12 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       _isn_key(isn_key ? *isn_key : cookie::random_key()),
       _table(flow::flow_table_options{.capacity = settings.connections, .seed = seed}),
       _pool(settings.connections),
-      _timers(now_ns) {
+      _timers(now_ns),
+      _reassembly(settings.reassembly_budget),
+      // Two nodes per full-sized segment of the window: a peer cutting its data finer than
+      // MSS / 2 fills its share with less data (it recovers by retransmission).
+      _reassembly_cap(static_cast<std::uint16_t>(std::min<std::uint32_t>(
+          65535, 2 * ((settings.receive_window + settings.mss - 1) / std::max<std::uint16_t>(settings.mss, 1))))) {
   if (listeners.size() > listener_table::max_listeners) {
     throw std::invalid_argument("tcp: more than 255 listeners");
   }
@@ -93,6 +99,7 @@ lcore_tcp::~lcore_tcp() {
       if (_buffers != nullptr) {
         c.sendq.clear(*_buffers);
       }
+      release_queue(c);
     }
   }
 }
@@ -143,6 +150,7 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   if (_buffers != nullptr) {
     c.sendq.clear(*_buffers);
   }
+  release_queue(c);
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;

@@ -11,6 +11,7 @@
 #include "flow/flow_key.hh"
 #include "net/addresses.hh"
 #include "net/seq32.hh"
+#include "tcp/reassembly.hh"
 #include "tcp/rtt_estimator.hh"
 #include "tcp/send_queue.hh"
 #include "timer/timer_wheel.hh"
@@ -76,6 +77,7 @@ struct connection {
   net::seq32 rcv_nxt{0};
   net::seq32 rcv_adv{0};          // RCV.NXT + RCV.WND as last advertised (never shrinks, §3.8.6.2.2)
   std::uint32_t rcv_held = 0;     // received bytes the app still holds (stream::retain_buffer)
+  reassembly_queue ooo;           // data beyond a hole (lcore_tcp's reassembly_pool holds it)
 
   std::uint32_t ts_recent = 0;    // RFC 7323 §4.3: TS.Recent, echoed as TSecr
   net::seq32 rtt_sequence{0};     // without timestamps: the segment being timed (Karn: first send)
@@ -106,6 +108,7 @@ struct connection {
 // An idle connection's memory: this block plus its flow-table slot (a 128-byte bucket holds 7
 // entries at up to 80% load: about 23 bytes each) stays within 256 bytes (docs/tcp.md). Grow
 // it only with a reason and a new figure there.
-static_assert(sizeof(connection) <= 224, "the control block outgrew its memory budget");
+// The out-of-order queue adds its 8-byte handle (its pieces live in the per-lcore pool).
+static_assert(sizeof(connection) <= 232, "the control block outgrew its memory budget");
 
 }  // namespace rampart::tcp
