@@ -91,8 +91,12 @@ reassembly_pool::insert_result reassembly_pool::insert(reassembly_queue& q, cons
     node& n = _nodes[i];
     n.stamp = stamp;
     const seq32 overlap_end = std::min(end_of(n), ne);
-    if (!result.duplicate && overlap_end > n.seq) {
-      result.duplicate = net::sack_block{n.seq, overlap_end};
+    if (overlap_end > n.seq) {
+      if (!result.duplicate) {
+        result.duplicate = net::sack_block{n.seq, overlap_end};
+      } else if (result.duplicate->right == n.seq) {
+        result.duplicate->right = overlap_end;  // one D-SACK block for a contiguous duplicate
+      }
     }
     if (end_of(n) > ne) {
       ne = n.seq;  // keep the queued bytes; only the last piece considered can reach past ne
@@ -172,7 +176,7 @@ std::optional<stream_piece> reassembly_pool::pop_ready(reassembly_queue& q, seq3
     p.fin = false;  // in-order data went past where this FIN claimed the stream ends
   }
   const std::uint32_t skip = std::min(behind, p.length);
-  p.seq = n.seq + skip;
+  p.seq = rcv_nxt;
   p.length -= skip;
   p.data = p.length == 0 ? nullptr : p.data + skip;
   q.head = n.next;
