@@ -151,6 +151,9 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
     c.sendq.clear(*_buffers);
   }
   release_queue(c);
+  if (_dsack_for == &c) {
+    _dsack_for = nullptr;  // the slot may serve another connection before the next input
+  }
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;
@@ -167,6 +170,7 @@ void lcore_tcp::reset_and_erase(connection& c, flow::connection_handle handle, c
 }
 
 void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
+  _dsack_for = nullptr;  // a D-SACK belongs to the ACK answering its segment, not to a timer's
   _timers.advance(now_ns, [&](timer::timer_node& node) noexcept {
     connection& c = timer::owner_of<connection, &connection::timer>(node);
     const flow::connection_handle handle = _pool.handle_of(c);
