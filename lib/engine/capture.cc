@@ -7,9 +7,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_pcapng.h>
@@ -20,6 +22,40 @@ namespace rampart::engine {
 namespace {
 
 rte_pcapng_t* writer_of(void* w) noexcept { return static_cast<rte_pcapng_t*>(w); }
+
+// DPDK 22.11's rte_pcapng_copy turns the TSC into time with process-global state that it
+// initialises lazily inside the first copy, after the caller read the TSC: that difference
+// underflows and every later stamp is years off (seen here: 2008 dates). It also updates that
+// state from every lcore without synchronisation. So each copy gets the session's own stamp: the
+// Enhanced Packet Block the copy starts with (pcapng spec §4.3: block type, length, interface
+// id, then the 64-bit timestamp as high and low 32-bit words, in the writer's byte order and the
+// nanosecond resolution DPDK declares for its interfaces).
+void stamp_frame(rte_mbuf* copy, std::uint64_t wall_ns) noexcept {
+  auto* words = rte_pktmbuf_mtod(copy, std::uint32_t*);
+  words[3] = static_cast<std::uint32_t>(wall_ns >> 32);
+  words[4] = static_cast<std::uint32_t>(wall_ns);
+}
+
+// dpdk-dumpcap's copies are made in this process too (rte_pdump's callbacks on the workers), with
+// the same library clock and no way for us to stamp them. Making the library's first conversion
+// here, with a stamp safely after its lazy initialisation, sets that clock right for them.
+void prime_pcapng_clock(rte_mempool* pool) noexcept {
+  rte_mbuf* frame = rte_pktmbuf_alloc(pool);
+  if (frame == nullptr || rte_pktmbuf_append(frame, RTE_ETHER_MIN_LEN) == nullptr) {
+    rte_pktmbuf_free(frame);
+    return;
+  }
+  rte_mbuf* copy = rte_pcapng_copy(0, 0, frame, pool, RTE_ETHER_MIN_LEN, rte_get_tsc_cycles() + rte_get_tsc_hz() / 2,
+                                   RTE_PCAPNG_DIRECTION_UNKNOWN);
+  rte_pktmbuf_free(copy);
+  rte_pktmbuf_free(frame);
+}
+
+std::uint64_t wall_clock_ns() noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
+}
 
 }  // namespace
 
@@ -44,8 +80,15 @@ void capture_session::copy(rte_mbuf* const* pkts, std::uint16_t n, std::uint16_t
       _armed.store(false, std::memory_order_relaxed);
       return;
     }
-    rte_mbuf* c = rte_pcapng_copy(port_id, queue, m, _pool, snap_length, rte_get_tsc_cycles(),
+    const std::uint64_t tsc = rte_get_tsc_cycles();
+    rte_mbuf* c = rte_pcapng_copy(port_id, queue, m, _pool, snap_length, tsc,
                                   static_cast<rte_pcapng_direction>(direction));
+    if (c != nullptr) {
+      // A worker's TSC may trail the control lcore's by a few cycles: count that as the start.
+      const std::uint64_t cycles = tsc > _start_tsc ? tsc - _start_tsc : 0;
+      const auto since_start = static_cast<unsigned __int128>(cycles) * 1'000'000'000U / _tsc_hz;
+      stamp_frame(c, _start_wall_ns + static_cast<std::uint64_t>(since_start));
+    }
     if (c == nullptr || rte_ring_mp_enqueue(_ring, c) != 0) {
       if (c != nullptr) {
         rte_pktmbuf_free(c);
@@ -66,6 +109,7 @@ std::string capture_session::prepare(int socket_id) {
     return std::string("capture unavailable: cannot allocate its ring and pool: ") + rte_strerror(rte_errno) +
            " (raise eal.memory_mb)";
   }
+  prime_pcapng_clock(_pool);
   return {};
 }
 
@@ -97,7 +141,10 @@ std::string capture_session::start(const capture_request& request) {
   _settled.store(0, std::memory_order_relaxed);
   _requested.store(request.frames, std::memory_order_relaxed);
   _remaining.store(request.frames, std::memory_order_relaxed);
-  _deadline_ns = rte_get_tsc_cycles() + std::uint64_t{max_seconds} * rte_get_tsc_hz();
+  _tsc_hz = rte_get_tsc_hz();
+  _start_tsc = rte_get_tsc_cycles();
+  _start_wall_ns = wall_clock_ns();
+  _deadline_ns = _start_tsc + std::uint64_t{max_seconds} * _tsc_hz;
   _active.store(true, std::memory_order_release);
   _armed.store(true, std::memory_order_release);  // publishes everything above to the workers
   return {};

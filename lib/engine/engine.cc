@@ -175,8 +175,7 @@ void log_listeners(const std::vector<config::listener_config>& listeners) {
     if (!args.empty()) {
       args += ")";
     }
-    log_info("listener: tcp port " + std::to_string(l.port) + " → app " + l.app + args +
-             " (handshakes served; the app itself arrives with the data path)");
+    log_info("listener: tcp port " + std::to_string(l.port) + " → app " + l.app + args);
   }
 }
 

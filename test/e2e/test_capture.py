@@ -1,16 +1,23 @@
 #!/usr/bin/python3
-"""Built-in capture (/rampart/capture): the next N frames in and out, to a pcapng file that
-tcpdump reads (docs/operations.md, "Capture").
+"""Capture (docs/operations.md, "Capture"): the built-in /rampart/capture (the next N frames in
+and out, to a pcapng file that tcpdump reads), and DPDK's own dpdk-dumpcap attached to a running
+engine that has hugepages.
 
 Pings give a known sequence: each echo request in, each reply out. A second capture filtered
 on a TCP port keeps only that port's segments. Errors (an existing file, a relative path, a
 capture while one runs) are answered in the reply, and the engine keeps running.
+
+dpdk-dumpcap is a DPDK secondary process and needs the engine's memory in hugepages: the test
+reserves 2 MiB pages for itself (and mounts hugetlbfs if nothing is mounted), and gives both back
+afterwards, also on failure. A kernel without hugepages skips that part.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import time
 import sys
 import tempfile
 import unittest
@@ -22,11 +29,18 @@ import rampart_harness as h  # noqa: E402
 import tcp_helpers as t  # noqa: E402
 
 
-def tcpdump(path: Path) -> list[str]:
-    result = h.run(["tcpdump", "-nn", "-r", str(path)], check=False)
+def tcpdump(path: Path, *options: str) -> list[str]:
+    result = h.run(["tcpdump", "-nn", *options, "-r", str(path)], check=False)
     if result.returncode != 0:
         raise AssertionError(f"tcpdump cannot read {path}: {result.stderr}")
     return result.stdout.splitlines()
+
+
+def assert_stamped_now(test: unittest.TestCase, path: Path) -> None:
+    """The frames carry wall-clock times of the last minute (DPDK 22.11's own pcapng clock gave
+    2008 dates: capture.cc, stamp_frame)."""
+    stamps = [float(line.split()[0]) for line in tcpdump(path, "-tt")]
+    test.assertLess(max(abs(time.time() - stamp) for stamp in stamps), 60, stamps)
 
 
 class Capture(unittest.TestCase):
@@ -66,6 +80,7 @@ class Capture(unittest.TestCase):
         self.assertEqual(state["missed"], 0)
         lines = tcpdump(path)
         self.assertEqual(len(lines), 10, "\n".join(lines))
+        assert_stamped_now(self, path)
         requests = [l for l in lines if f"{self.engine.peer_ip} > {self.engine.engine_ip}: ICMP echo request" in l]
         replies = [l for l in lines if f"{self.engine.engine_ip} > {self.engine.peer_ip}: ICMP echo reply" in l]
         self.assertEqual((len(requests), len(replies)), (5, 5), "\n".join(lines))
@@ -123,6 +138,102 @@ class Capture(unittest.TestCase):
         self.assertRegex(self.engine.output(), r"capture \(engine stopping\): \d+ frame\(s\) written to "
                          + re.escape(str(running)))
         self.assertGreaterEqual(len(tcpdump(running)), 4)
+
+
+HUGEPAGES_NR = Path("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
+HUGEPAGES_MOUNT = Path("/dev/hugepages")
+
+
+def meminfo_pages(field: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(f"HugePages_{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def free_hugepages() -> int:
+    return meminfo_pages("Free")
+
+
+def hugetlbfs_mounted() -> bool:
+    return any(line.split()[2] == "hugetlbfs" for line in Path("/proc/mounts").read_text().splitlines())
+
+
+class Dumpcap(unittest.TestCase):
+    """dpdk-dumpcap against a running engine with hugepages (eal.no_huge: false)."""
+
+    PAGES = 256  # the engine's 256 MiB (eal.memory_mb), EAL's own and dumpcap's ring
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if shutil.which("dpdk-dumpcap") is None or shutil.which("tcpdump") is None:
+            raise unittest.SkipTest("dpdk-dumpcap or tcpdump is not installed")
+        try:
+            # The persistent pool: nr_hugepages also counts surplus pages a process that just
+            # ended still held, which the kernel frees by itself.
+            cls.original_pages = int(HUGEPAGES_NR.read_text()) - meminfo_pages("Surp")
+        except OSError as e:
+            raise unittest.SkipTest(f"this kernel offers no 2 MiB hugepages ({e})")
+        cls.mounted_here = False
+        cls.dir = Path(tempfile.mkdtemp(prefix="rampart-e2e-dumpcap-"))
+        try:
+            wanted = cls.original_pages + max(0, cls.PAGES - free_hugepages())
+            HUGEPAGES_NR.write_text(str(wanted))
+            if free_hugepages() < cls.PAGES:
+                raise unittest.SkipTest(f"could not reserve {cls.PAGES} hugepages ({free_hugepages()} free)")
+            if not hugetlbfs_mounted():
+                HUGEPAGES_MOUNT.mkdir(exist_ok=True)
+                h.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", str(HUGEPAGES_MOUNT)])
+                cls.mounted_here = True
+            cls.engine = h.Engine(config={"eal": {"no_huge": False, "memory_mb": 256},
+                                          "stats": {"interval_seconds": 0}})
+            cls.engine.__enter__()
+        except BaseException:
+            cls.give_back()
+            raise
+
+    @classmethod
+    def give_back(cls) -> None:
+        if cls.mounted_here:
+            h.run(["umount", str(HUGEPAGES_MOUNT)], check=False)
+        HUGEPAGES_NR.write_text(str(cls.original_pages))
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        try:
+            cls.engine.close()
+        finally:
+            cls.give_back()
+
+    def test_dumpcap_reads_the_running_port(self) -> None:
+        self.assertNotIn("dpdk-dumpcap support unavailable", self.engine.output())
+        path = self.dir / "dumpcap.pcapng"
+        dumpcap = subprocess.Popen(
+            ["dpdk-dumpcap", f"--file-prefix={self.engine.file_prefix}", "-i", "net_tap0",
+             "-w", str(path), "-c", "6", "-q"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            # dumpcap has attached once it has created its file.
+            h.wait_for(lambda: path.exists() or dumpcap.poll() is not None, 30, "dpdk-dumpcap to attach")
+            if dumpcap.poll() is not None:
+                self.fail(f"dpdk-dumpcap exited ({dumpcap.returncode}): {dumpcap.communicate()[0]}")
+            self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))
+            output, _ = dumpcap.communicate(timeout=30)
+        finally:
+            if dumpcap.poll() is None:
+                dumpcap.kill()
+                dumpcap.communicate()
+        self.assertEqual(dumpcap.returncode, 0, output)
+        lines = tcpdump(path)
+        self.assertEqual(len(lines), 6, "\n".join(lines))
+        assert_stamped_now(self, path)
+        self.assertEqual(sum(f"{self.engine.peer_ip} > {self.engine.engine_ip}: ICMP echo request" in l
+                             for l in lines), 3, "\n".join(lines))
+        self.assertEqual(sum(f"{self.engine.engine_ip} > {self.engine.peer_ip}: ICMP echo reply" in l
+                             for l in lines), 3, "\n".join(lines))
+        # The engine kept serving while it was being captured, and after dumpcap left.
+        self.assertEqual(h.parse_ping(self.engine.ns_run(h.ping_command(self.engine.engine_ip, 2)).stdout)[1], 2)
 
 
 if __name__ == "__main__":

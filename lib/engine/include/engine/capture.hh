@@ -117,6 +117,11 @@ class capture_session {
   int _fd = -1;
   std::string _path;
   std::uint64_t _deadline_ns = 0;
+  // The wall clock at the capture's start and the TSC then: frames are stamped from these
+  // (capture.cc, stamp_frame), written before arming like _filter.
+  std::uint64_t _start_wall_ns = 0;
+  std::uint64_t _start_tsc = 0;
+  std::uint64_t _tsc_hz = 1;
 };
 
 }  // namespace rampart::engine
