@@ -567,6 +567,15 @@ client_connection& open_bulk_connection(bench_node& node, client_set& clients, s
   return c;
 }
 
+// False, with the benchmark marked failed, when a burst more would overrun rampart's window.
+bool window_takes_burst(benchmark::State& state, const client_connection& c) {
+  if (static_cast<std::int32_t>(c.window_edge - (c.snd_nxt + burst * segment_bytes)) < 0) {
+    state.SkipWithError("rampart's window closed");
+    return false;
+  }
+  return true;
+}
+
 void BM_bulk_receive(benchmark::State& state) {
   bench_node node(1024);
   client_set clients;
@@ -574,8 +583,7 @@ void BM_bulk_receive(benchmark::State& state) {
   const auto payload = payload_block();
   std::uint64_t bytes = 0;
   for (auto _ : state) {
-    if (static_cast<std::int32_t>(c.window_edge - (c.snd_nxt + burst * segment_bytes)) < 0) {
-      state.SkipWithError("rampart's window closed");
+    if (!window_takes_burst(state, c)) {
       break;
     }
     for (std::size_t k = 0; k < burst; ++k) {
@@ -614,8 +622,7 @@ void BM_receive_order(benchmark::State& state) {
   const auto payload = payload_block();
   std::uint64_t bytes = 0;
   for (auto _ : state) {
-    if (static_cast<std::int32_t>(c.window_edge - (c.snd_nxt + burst * segment_bytes)) < 0) {
-      state.SkipWithError("rampart's window closed");
+    if (!window_takes_burst(state, c)) {
       break;
     }
     const std::size_t held = reordered ? 0 : burst - 1;  // the segment of the second burst

@@ -23,15 +23,6 @@ using tcp::tcp_state;
 
 namespace {
 
-std::uint32_t open(tcp_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
-  return syn_ack.tcp.sequence.raw();
-}
-
 // The SYN backlog keeps SACK-permitted without timestamps (a cookie without TS cannot).
 tcp::tcp_settings sack_settings() { return test_settings(config::cookie_mode::auto_mode); }
 
@@ -85,6 +76,14 @@ decoded_frame expect_queued(app_fixture& f) {
   return f.script.expect_sent(1).front();
 }
 
+// Two holes: [0, 100) and [200, 300) missing, [100, 200) and [300, 400) queued.
+void queue_two_pieces(app_fixture& f, const sender& s) {
+  f.script.send(s.data(100, 100));
+  expect_queued(f);
+  f.script.send(s.data(300, 100));
+  expect_queued(f);
+}
+
 }  // namespace
 
 TEST_CASE("holes filled in every order deliver the stream once, in order, with exact SACK blocks",
@@ -95,7 +94,7 @@ TEST_CASE("holes filled in every order deliver the stream once, in order, with e
     INFO("arrival order " << order[0] << order[1] << order[2] << order[3]);
     app_fixture f(sack_settings());
     const tcp_client client = sack_client();
-    const sender s{client, open(f, client), stream_text(400)};
+    const sender s{client, open_connection(f, client), stream_text(400)};
     // Model: the segments received, when each arrived, RCV.NXT, segments since our last ACK.
     std::map<int, int> arrived;  // segment -> arrival time
     std::uint32_t rcv = 0;
@@ -150,7 +149,7 @@ TEST_CASE("holes filled in every order deliver the stream once, in order, with e
 TEST_CASE("overlapping segments: each byte reaches the app once", "[unit][tcp][reassembly]") {
   app_fixture f(sack_settings());
   const tcp_client client = sack_client();
-  const sender s{client, open(f, client), stream_text(1000)};
+  const sender s{client, open_connection(f, client), stream_text(1000)};
   f.script.send(s.data(300, 200));  // [300, 500)
   expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(300, 500)});
   f.script.send(s.data(250, 100));  // left side overlaps: [250, 300) new
@@ -172,7 +171,7 @@ TEST_CASE("D-SACK: duplicates below RCV.NXT and of queued data are reported once
           "[unit][tcp][reassembly]") {
   app_fixture f(sack_settings());
   const tcp_client client = sack_client();
-  const sender s{client, open(f, client), stream_text(1000)};
+  const sender s{client, open_connection(f, client), stream_text(1000)};
   f.script.send(s.data(0, 100));
   f.script.send(s.data(100, 100));
   f.script.expect_sent(1);  // the second segment's ACK
@@ -211,7 +210,7 @@ TEST_CASE("D-SACK: duplicates below RCV.NXT and of queued data are reported once
     app_fixture g(sack_settings());
     tcp_client plain;
     plain.base.source_port = 40001;
-    const sender p{plain, open(g, plain), stream_text(300)};
+    const sender p{plain, open_connection(g, plain), stream_text(300)};
     g.script.send(p.data(0, 100));
     g.script.send(p.data(0, 100));
     CHECK(g.script.expect_reply().options.sack_block_count == 0);
@@ -224,7 +223,7 @@ TEST_CASE("SACK blocks: four without timestamps, three beside them", "[unit][tcp
   SECTION("without timestamps") {
     app_fixture f(sack_settings());
     const tcp_client client = sack_client();
-    const sender s{client, open(f, client), stream_text(1200)};
+    const sender s{client, open_connection(f, client), stream_text(1200)};
     for (std::uint32_t at : {200U, 400U, 600U, 800U, 1000U}) {
       f.script.send(s.data(at, 100));
       f.script.expect_consumed();
@@ -241,7 +240,7 @@ TEST_CASE("SACK blocks: four without timestamps, three beside them", "[unit][tcp
   SECTION("with timestamps (TSopt takes the room of one block)") {
     app_fixture f(sack_settings());
     const tcp_client client = full_client();
-    const sender s{client, open(f, client), stream_text(1200)};
+    const sender s{client, open_connection(f, client), stream_text(1200)};
     for (std::uint32_t at : {200U, 400U, 600U, 800U}) {
       f.script.send(s.data(at, 100));
       f.script.expect_consumed();
@@ -257,7 +256,7 @@ TEST_CASE("SACK blocks: four without timestamps, three beside them", "[unit][tcp
 TEST_CASE("a FIN beyond a hole is taken only once the data before it arrived", "[unit][tcp][reassembly]") {
   app_fixture f(sack_settings());
   const tcp_client client = sack_client();
-  const sender s{client, open(f, client), stream_text(300)};
+  const sender s{client, open_connection(f, client), stream_text(300)};
   SECTION("FIN with the last data") {
     f.script.send(s.data(200, 100, ack | fin));
     expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(200, 300)});
@@ -290,11 +289,8 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
     settings.reassembly_budget = 2;
     app_fixture f(settings);
     const tcp_client client = sack_client();
-    const sender s{client, open(f, client), stream_text(500)};
-    f.script.send(s.data(100, 100));
-    expect_queued(f);
-    f.script.send(s.data(300, 100));
-    expect_queued(f);
+    const sender s{client, open_connection(f, client), stream_text(500)};
+    queue_two_pieces(f, s);
     f.script.send(s.data(400, 100));  // refused: a duplicate ACK in place, no block for it
     expect_ack(f.script.expect_reply(), s.iss + 1, s.seq(0), {s.block(300, 400), s.block(100, 200)});
     CHECK(f.stats.tcp_ooo_lcore_budget_refused.read() == 1);
@@ -302,7 +298,7 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
     // Another connection's handshake is unaffected, its out-of-order data refused too.
     tcp_client other = sack_client();
     other.base.source_port = 40001;
-    const sender o{other, open(f, other), stream_text(200)};
+    const sender o{other, open_connection(f, other), stream_text(200)};
     f.script.send(o.data(100, 100));
     CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == o.seq(0));
     CHECK(f.stats.tcp_ooo_lcore_budget_refused.read() == 2);
@@ -323,7 +319,7 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
     app_fixture f(settings);
     CHECK(f.tcp.reassembly_cap() == 4);
     const tcp_client client = sack_client();
-    const sender s{client, open(f, client), stream_text(20)};
+    const sender s{client, open_connection(f, client), stream_text(20)};
     for (std::uint32_t at : {2U, 4U, 6U, 8U}) {
       f.script.send(s.data(at, 1));
       expect_queued(f);
@@ -343,11 +339,8 @@ TEST_CASE("queued buffers are released however the connection ends", "[unit][tcp
   listeners[0].idle_timeout_seconds = 3000;  // beyond the retransmission limit's ~6 minutes
   app_fixture f(settings, listeners);
   const tcp_client client = sack_client();
-  const sender s{client, open(f, client), stream_text(400)};
-  f.script.send(s.data(100, 100));
-  expect_queued(f);
-  f.script.send(s.data(300, 100));
-  expect_queued(f);
+  const sender s{client, open_connection(f, client), stream_text(400)};
+  queue_two_pieces(f, s);
   REQUIRE(f.buffers.in_use() == 2);
   REQUIRE(f.stats.tcp_ooo_buffers_held.read() == 2);
   SECTION("reset by the peer") {
@@ -395,7 +388,7 @@ TEST_CASE("the app may hold queued data past the callback", "[unit][tcp][reassem
   app_fixture f(sack_settings());
   f.app.hold = true;
   const tcp_client client = sack_client();
-  const sender s{client, open(f, client), stream_text(200)};
+  const sender s{client, open_connection(f, client), stream_text(200)};
   f.script.send(s.data(100, 100));
   expect_queued(f);
   f.script.send(s.data(0, 100));
