@@ -46,10 +46,13 @@ reassembly_pool::insert_result reassembly_pool::insert(reassembly_queue& q, cons
   bool fin = piece.fin;
 
   // The end of the stream, when a FIN is queued: bytes past it are not part of the stream, and
-  // one stream has one FIN. A FIN before queued data is ignored the same way.
+  // one stream has one FIN. A FIN before queued data is ignored the same way. Only then is the
+  // tail walked to.
   std::uint32_t last = none;
-  for (std::uint32_t i = q.head; i != none; i = _nodes[i].next) {
-    last = i;
+  if (q.fin || fin) {
+    for (std::uint32_t i = q.head; i != none; i = _nodes[i].next) {
+      last = i;
+    }
   }
   if (last != none) {
     const node& tail = _nodes[last];
@@ -117,6 +120,7 @@ reassembly_pool::insert_result reassembly_pool::insert(reassembly_queue& q, cons
     if (last != none && end_of(_nodes[last]) == piece_end) {
       _nodes[last].fin = true;
       _nodes[last].stamp = stamp;
+      q.fin = true;
       return result;
     }
   }
@@ -136,9 +140,11 @@ reassembly_pool::insert_result reassembly_pool::insert(reassembly_queue& q, cons
   }
   // Unlink and release the pieces wholly inside [ns, ne).
   std::uint32_t* link = prev == none ? &q.head : &_nodes[prev].next;
+  bool inherits_fin = false;  // a replaced last piece hands its FIN on
   if (new_bytes) {
     while (*link != none && _nodes[*link].seq < ne && end_of(_nodes[*link]) <= ne) {
       const std::uint32_t gone = *link;
+      inherits_fin = inherits_fin || _nodes[gone].fin;
       *link = _nodes[gone].next;
       if (_nodes[gone].buffer != nullptr) {
         buffers.release(_nodes[gone].buffer);
@@ -153,7 +159,8 @@ reassembly_pool::insert_result reassembly_pool::insert(reassembly_queue& q, cons
   n.length = static_cast<std::uint16_t>(ne - ns);
   n.data = new_bytes ? piece.data + static_cast<std::uint32_t>(ns - piece.seq) : nullptr;
   n.buffer = new_bytes ? piece.buffer : nullptr;
-  n.fin = fin && ne == piece_end;
+  n.fin = (fin && ne == piece_end) || inherits_fin;
+  q.fin = q.fin || n.fin;
   n.stamp = stamp;
   n.next = *link;
   *link = index;
@@ -181,6 +188,9 @@ std::optional<stream_piece> reassembly_pool::pop_ready(reassembly_queue& q, seq3
   p.data = p.length == 0 ? nullptr : p.data + skip;
   q.head = n.next;
   --q.pieces;
+  if (n.fin) {
+    q.fin = false;
+  }
   free_node(index);
   return p;
 }
@@ -195,6 +205,7 @@ void reassembly_pool::clear(reassembly_queue& q, packet::buffer_pool& buffers) n
     free_node(index);
   }
   q.pieces = 0;
+  q.fin = false;
 }
 
 std::size_t reassembly_pool::blocks(const reassembly_queue& q, std::span<net::sack_block> out) const noexcept {

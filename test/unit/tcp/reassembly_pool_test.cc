@@ -189,6 +189,15 @@ TEST_CASE("reassembly_pool: the FIN is kept at the end of the stream", "[unit][t
     CHECK(d.bytes == s.bytes.substr(100, 200));
     CHECK(d.fin);
   }
+  SECTION("a piece replacing the last one keeps its FIN") {
+    REQUIRE(s.insert(pool, q, 200, 100, true).status == status::queued);
+    CHECK(s.insert(pool, q, 150, 150).status == status::queued);
+    CHECK(pool.in_use() == 1);
+    const auto d = drain(pool, q, s.base + 150, s.buffers);
+    CHECK(d.bytes == s.bytes.substr(150, 150));
+    CHECK(d.fin);
+    CHECK(d.rcv_nxt == s.base + 301);
+  }
   SECTION("a FIN after the last piece is attached to it") {
     REQUIRE(s.insert(pool, q, 100, 100).status == status::queued);
     CHECK(s.insert(pool, q, 100, 100, true).status == status::queued);

@@ -29,6 +29,7 @@ struct reassembly_queue {
   static constexpr std::uint32_t none = UINT32_MAX;
   std::uint32_t head = none;  // node of the lowest piece
   std::uint16_t pieces = 0;   // nodes held (buffer references, plus a bare FIN's node)
+  bool fin = false;           // the last piece carries the FIN (inserts need the tail only then)
   bool empty() const noexcept { return head == none; }
 };
 
