@@ -221,7 +221,8 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
       start_retransmit_timer(c, now_ns);
     }
   }
-  if (ack_now && !sent && !send_segment(c, c.snd_nxt, ack, 0, 0, now_ns)) {
+  // An owed ACK whose SACK blocks did not fit beside the data it rode on goes again alone.
+  if (ack_now && (!sent || _sack_cut_for == &c) && !send_segment(c, c.snd_nxt, ack, 0, 0, now_ns)) {
     blocked = true;
   }
   if (blocked && (c.delayed_ack_at == 0 || c.delayed_ack_at > now_ns + 1'000'000)) {

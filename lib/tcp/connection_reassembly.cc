@@ -87,6 +87,9 @@ void lcore_tcp::note_duplicate(const connection& c, net::sack_block duplicate) n
 void lcore_tcp::add_sack_blocks(const connection& c, net::tcp_options& options, std::uint32_t room) noexcept {
   // RFC 2018 §4: only when the peer sent SACK-permitted; RFC 2883 §4: D-SACK likewise.
   const bool dsack = _dsack_for == &c;
+  if (_sack_cut_for == &c) {
+    _sack_cut_for = nullptr;
+  }
   if (!c.sack_permitted || (c.ooo.empty() && !dsack)) {
     return;
   }
@@ -104,6 +107,9 @@ void lcore_tcp::add_sack_blocks(const connection& c, net::tcp_options& options, 
   options.sack_block_count = static_cast<std::uint8_t>(count);
   while (options.sack_block_count > 0 && net::tcp_options_length(options) > limit) {
     --options.sack_block_count;
+  }
+  if (options.sack_block_count < count) {
+    _sack_cut_for = &c;  // output() follows an owed ACK on data with a pure ACK carrying them all
   }
   if (dsack && options.sack_block_count > 0) {
     _dsack_for = nullptr;  // reported once (RFC 2883 §4), by the first ACK with room for it

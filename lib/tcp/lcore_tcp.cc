@@ -154,6 +154,9 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   if (_dsack_for == &c) {
     _dsack_for = nullptr;  // the slot may serve another connection before the next input
   }
+  if (_sack_cut_for == &c) {
+    _sack_cut_for = nullptr;
+  }
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;

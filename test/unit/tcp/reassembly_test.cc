@@ -399,7 +399,7 @@ TEST_CASE("the app may hold queued data past the callback", "[unit][tcp][reassem
   CHECK(f.buffers.in_use() == 2);  // the app's references only; on_close gives them back
 }
 
-TEST_CASE("data segments carry the SACK blocks that fit beside their payload", "[unit][tcp][reassembly]") {
+TEST_CASE("data segments carry the SACK blocks that fit beside their payload; an owed ACK repeats them", "[unit][tcp][reassembly]") {
   app_fixture f;
   f.app.echo = true;
   // MSS 1400 comes back from the cookie as 1300 (its MSS table); less 12 bytes of Timestamps.
@@ -408,14 +408,17 @@ TEST_CASE("data segments carry the SACK blocks that fit beside their payload", "
   const sender s{client, open_connection(f, client), stream_text(3000)};
   f.script.send(s.data(2000, 100));
   expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(2000, 2100)});
-  // A full-sized echo leaves room for the Timestamps only: no block.
+  // A full-sized echo leaves room for the Timestamps only: no block; the ACK this segment is
+  // owed follows alone with the block.
   f.script.send(s.data(0, full_size));
   f.script.expect_consumed();
-  const auto full = f.script.expect_sent(1).front();
+  const auto out = f.script.expect_sent(2);
+  const auto& full = out[0];
   CHECK(full.payload == bytes_of(s.text.substr(0, full_size)));
   CHECK(full.tcp.acknowledgment.raw() == s.seq(full_size));
   CHECK(full.options.timestamps);
   CHECK(full.options.sack_block_count == 0);
+  expect_ack(out[1], s.iss + 1 + full_size, s.seq(full_size), {s.block(2000, 2100)});
   // A short one has room for the block.
   tcp_segment_spec more = s.data(full_size, 50);
   more.acknowledgment += full_size;  // the echo above is acknowledged: nothing in flight (Nagle)

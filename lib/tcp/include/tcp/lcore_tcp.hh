@@ -236,6 +236,7 @@ class lcore_tcp {
   reassembly_pool _reassembly;
   std::uint16_t _reassembly_cap = 0;           // nodes per connection
   const connection* _dsack_for = nullptr;      // the connection whose next ACK reports _dsack
+  const connection* _sack_cut_for = nullptr;   // its last segment had no room for every SACK block
   net::sack_block _dsack;
   packet::buffer_pool* _buffers = nullptr;
   packet::frame_sink* _sink = nullptr;
