@@ -9,16 +9,21 @@ Systems (each skipped with the reason when it cannot run here):
   rampart-af_xdp       the same over net_af_xdp
   linux-syncookies=1   the kernel's TCP stack, cookies when the SYN queue overflows
   linux-syncookies=2   the kernel's TCP stack, cookies always
+  xdp-syncookie        the kernel's XDP SYN-cookie path (perf/xdp/xdp_syncookie.bpf.c, native XDP on
+                       the veth, XDP_TX) in front of the same stack, which accepts the cookie ACKs
+  rampart-2nodes       two rampart processes sharing a master secret behind one address, every SYN
+                       steered to node A and every other frame to node B (testbed.TwoNodeBed): a
+                       legitimate connection completes only if B accepts A's cookie (the ECMP case)
   rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
   testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
-Not run: the kernel's XDP SYN-cookie program (xdp_synproxy); the report says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
 import sys
 import time
@@ -48,12 +53,17 @@ def tsc_hz_guess() -> float:
 
 def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
     rampart = args.build / "apps" / "rampart" / "rampart"
+    master = secrets.token_bytes(32)
     out: list[tuple[str, Any, dict[str, Any]]] = [
         ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
         ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
         ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
-        ("linux-syncookies=1", lambda bed: bed.start_linux(1), {"telemetry": False}),
-        ("linux-syncookies=2", lambda bed: bed.start_linux(2), {"telemetry": False}),
+        ("rampart-2nodes", lambda bed: bed.start_nodes(rampart, master, master), {"bed": testbed.TwoNodeBed}),
+        # The kernel answers in softirq context, outside the HTTP server's process: its cost is
+        # the host kernel time, not the target process's CPU time.
+        ("linux-syncookies=1", lambda bed: bed.start_linux(1), {"telemetry": False, "answers_in_process": False}),
+        ("linux-syncookies=2", lambda bed: bed.start_linux(2), {"telemetry": False, "answers_in_process": False}),
+        ("xdp-syncookie", lambda bed: bed.start_xdp_syncookie(), {"telemetry": False, "answers_in_process": False}),
     ]
     if shutil.which("dpdk-testpmd"):
         out.append(("testpmd-macswap", lambda bed: bed.start_testpmd(),
@@ -98,7 +108,7 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                tsc_hz: float) -> tuple[list[dict[str, Any]], str | None]:
     records: list[dict[str, Any]] = []
     try:
-        with testbed.Bed(name[:2]) as bed:
+        with opts.get("bed", testbed.Bed)(name[:2]) as bed:
             start(bed)
             for rate in args.rates:
                 load_args = ["--timeout", "3", "--drain", "3.5", "--legit-concurrency", "512",
@@ -111,19 +121,48 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 if rate == "0" and not opts.get("legit", True):
                     continue  # testpmd: nothing to send without a flood
                 before = cpu_times()
+                xdp_before = bed.xdp_program_stats()
+                target_cpu_before = bed.target_cpu_seconds()
+                nodes_before = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_before = bed.target_link_rx()
                 run = bed.run_load(args.load, load_args, args.step_seconds,
                                    telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
                 after = cpu_times()
+                xdp_after = bed.xdp_program_stats()
+                target_cpu = bed.target_cpu_seconds() - target_cpu_before
+                nodes_after = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_after = bed.target_link_rx()
                 link_rx = link_after - link_before if link_after is not None else None
                 cpu = {k: round(after[k] - before[k], 2) for k in before}
                 rec = step_record(name, rate, run, cpu, opts.get("legit", True), tsc_hz)
                 rec["target_link_rx"] = link_rx
+                # The target's own threads' CPU time: on a shared machine a busy-polling process
+                # gets a share of a core, and answers per CPU-second compares such processes
+                # fairly whatever share each got (the kernel's softirq work is not in it).
+                rec["target_cpu_s"] = round(target_cpu, 2)
+                answers = rec["answered_per_s"] * rec["seconds"]
+                rec["answers_per_target_cpu_s"] = (answers / target_cpu if opts.get("answers_in_process", True)
+                                                   and target_cpu > 0 and answers else None)
                 engine_rx = (run["final"]["engine_counters"] or {}).get("rx_packets")
                 # Reached the target's veth but not the engine: dropped in the AF_PACKET/AF_XDP
                 # socket ring (the worker did not poll in time); the PMD does not count these.
                 rec["ring_drops"] = link_rx - engine_rx if engine_rx is not None and link_rx is not None else None
+                if nodes_before is not None and nodes_after is not None:
+                    # Which node did what: A should mint every cookie, B open every connection.
+                    keys = ("tcp_syn_received", "tcp_syncookies_sent", "tcp_syncookies_validated",
+                            "tcp_connections_opened", "tcp_cookie_bad_hash")
+                    rec["nodes"] = {n: {k: nodes_after[n].get(k, 0) - nodes_before[n].get(k, 0)
+                                        for k in (*keys, "rx_packets")} for n in nodes_after}
+                    if link_rx is not None:  # the frames reach two engines
+                        rec["ring_drops"] = link_rx - sum(n["rx_packets"] for n in rec["nodes"].values())
+                if xdp_before is not None and xdp_after is not None:
+                    xdp = {k: xdp_after[k] - xdp_before.get(k, 0) for k in xdp_after}
+                    rec["xdp"] = xdp
+                    if xdp["run_cnt"]:
+                        # The program's own cost (bpf_stats: time inside it, helpers included),
+                        # the counterpart of rampart's busy cycles per packet.
+                        rec["engine_ns_per_packet"] = xdp["run_time_ns"] / xdp["run_cnt"]
+                        rec["engine_cycles_per_packet"] = rec["engine_ns_per_packet"] * tsc_hz / 1e9
                 records.append(rec)
                 print(f"  {name:20s} flood {rate:>7s}: offered {rec['syn_offered_per_s']:9.0f}/s answered "
                       f"{rec['answered_per_s']:9.0f}/s legit {rec['legit_completed']}/{rec['legit_attempted']} "
@@ -144,8 +183,9 @@ def fmt(v: Any, digits: int = 0) -> str:
 
 def table(records: list[dict[str, Any]]) -> str:
     lines = ["| system | flood (SYN/s asked) | offered SYN/s | answered/s | legit ok | connect p50 / p99 ms | request p99 ms "
-             "| engine cycles/pkt | target ring drops | generator rx_missed | host kernel ns/answer |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| engine (XDP: program) cycles/pkt | target ring drops | generator rx_missed | host kernel ns/answer "
+             "| target CPU s | answers per target CPU-s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         legit = f"{r['legit_completed']}/{r['legit_attempted']}" if r["legit_attempted"] else "–"
         connect = (f"{r['connect_p50_us'] / 1000:.2f} / {r['connect_p99_us'] / 1000:.2f}"
@@ -154,7 +194,24 @@ def table(records: list[dict[str, Any]]) -> str:
         lines.append(f"| {r['system']} | {r['flood_rate']} | {fmt(r['syn_offered_per_s'])} | "
                      f"{fmt(r['answered_per_s'])} | {legit} | {connect} | {request} | {fmt(r['engine_cycles_per_packet'])} | "
                      f"{fmt(r['ring_drops'])} | {fmt(r['generator_rx_missed'])} | "
-                     f"{fmt(r['host_kernel_ns_per_answer'])} |")
+                     f"{fmt(r['host_kernel_ns_per_answer'])} | {fmt(r['target_cpu_s'], 2)} | "
+                     f"{fmt(r['answers_per_target_cpu_s'])} |")
+    return "\n".join(lines)
+
+
+def nodes_table(records: list[dict[str, Any]]) -> str:
+    """Per step of rampart-2nodes: what each node did (counter deltas over the step)."""
+    rows = [r for r in records if r.get("nodes")]
+    if not rows:
+        return ""
+    lines = ["| flood (SYN/s asked) | legit ok | A: SYNs / cookies sent / connections opened "
+             "| B: SYNs / cookies validated / connections opened / bad cookie hash |", "|---|---|---|---|"]
+    for r in rows:
+        a, b = r["nodes"]["a"], r["nodes"]["b"]
+        lines.append(f"| {r['flood_rate']} | {r['legit_completed']}/{r['legit_attempted']} | "
+                     f"{a['tcp_syn_received']:,} / {a['tcp_syncookies_sent']:,} / {a['tcp_connections_opened']:,} | "
+                     f"{b['tcp_syn_received']:,} / {b['tcp_syncookies_validated']:,} / {b['tcp_connections_opened']:,} / "
+                     f"{b['tcp_cookie_bad_hash']:,} |")
     return "\n".join(lines)
 
 
@@ -176,13 +233,18 @@ def plots(records: list[dict[str, Any]], path: Path) -> None:
             axes[0][1].plot([r["syn_offered_per_s"] / 1000 for r in legit],
                             [r["connect_p99_us"] / 1000 for r in legit], "o-", label=system)
         axes[1][0].plot(x, [r["answered_per_s"] / 1000 for r in rs], "o-", label=system)
-        cost = [(r["syn_offered_per_s"] / 1000, r["engine_ns_per_packet"] or r["host_kernel_ns_per_answer"])
-                for r in rs if (r["engine_ns_per_packet"] or r["host_kernel_ns_per_answer"])]
-        if cost:
-            axes[1][1].plot([c[0] for c in cost], [c[1] for c in cost], "o-",
-                            label=system + (" (engine)" if rs[0]["engine_ns_per_packet"] else " (host kernel)"))
+        line = axes[1][0].get_lines()[-1]
+        host = [r for r in rs if r["host_kernel_ns_per_answer"]]
+        if host:
+            axes[1][1].plot([r["syn_offered_per_s"] / 1000 for r in host], [r["host_kernel_ns_per_answer"] for r in host],
+                            "o-", color=line.get_color(), label=system + " (host kernel)")
+        own = [r for r in rs if r["engine_ns_per_packet"]]
+        if own:
+            axes[1][1].plot([r["syn_offered_per_s"] / 1000 for r in own], [r["engine_ns_per_packet"] for r in own],
+                            "s--", color=line.get_color(),
+                            label=system + (" (XDP program)" if system.startswith("xdp") else " (engine)"))
     titles = [("legitimate success %", "flood offered (kSYN/s)"), ("connect p99 (ms)", "flood offered (kSYN/s)"),
-              ("answered (k/s)", "flood offered (kSYN/s)"), ("CPU ns per SYN", "flood offered (kSYN/s)")]
+              ("answered (k/s)", "flood offered (kSYN/s)"), ("CPU ns per SYN-ACK (solid) / per packet (dashed)", "flood offered (kSYN/s)")]
     for ax, (ylabel, xlabel) in zip(axes.flat, titles):
         ax.set_ylabel(ylabel)
         ax.set_xlabel(xlabel)
@@ -213,9 +275,7 @@ def main() -> int:
     tsc_hz = tsc_hz_guess()
     started = datetime.now(timezone.utc)
     records: list[dict[str, Any]] = []
-    skipped: dict[str, str] = {
-        "xdp-synproxy": "not run: the kernel's XDP SYN-cookie program is not built by this harness yet",
-    }
+    skipped: dict[str, str] = {}
     only = set(filter(None, args.only.split(",")))
     for name, start, opts in systems(args):
         if only and name not in only:
@@ -242,6 +302,8 @@ def main() -> int:
           f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, one HTTP GET each, then close; "
           f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
           table(records), ""]
+    if nodes_table(records):
+        md += ["rampart-2nodes, per node (every SYN to A, every other frame to B):", "", nodes_table(records), ""]
     for name, why in skipped.items():
         md.append(f"- {name}: {why}")
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")

@@ -606,7 +606,8 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
       ctx, section,
       {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
        "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
-       "time_wait_seconds", "challenge_acks_per_second", "reassembly_budget"});
+       "time_wait_seconds", "challenge_acks_per_second", "challenge_acks_per_second_lcore", "rst_per_second",
+       "reassembly_budget"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -628,6 +629,10 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   read_unsigned_into(ctx, map, "time_wait_seconds", tcp.time_wait_seconds, 1, 240);
   read_unsigned_into(ctx, map, "challenge_acks_per_second", tcp.challenge_acks_per_second, 1, 10'000);
   read_unsigned_into(ctx, map, "reassembly_budget", tcp.reassembly_budget, 0, 1U << 24);
+  // Per lcore token buckets (docs/tcp.md, "Replies to unauthenticated segments"); 0 sends none.
+  read_unsigned_into(ctx, map, "challenge_acks_per_second_lcore", tcp.challenge_acks_per_second_lcore, 0,
+                     10'000'000);
+  read_unsigned_into(ctx, map, "rst_per_second", tcp.rst_per_second, 0, 10'000'000);
   if (tcp.rto_min_ms > tcp.rto_max_ms) {
     ctx.fail(ctx.line_of("tcp.rto_min_ms", {"tcp.rto_max_ms", "tcp"}), "tcp.rto_min_ms",
              std::to_string(tcp.rto_min_ms) + " is above tcp.rto_max_ms (" + std::to_string(tcp.rto_max_ms) +

@@ -92,6 +92,8 @@ void emit_tcp(YAML::Emitter& out, const config::tcp_config& tcp) {
   out << YAML::Key << "delayed_ack_ms" << YAML::Value << tcp.delayed_ack_ms;
   out << YAML::Key << "time_wait_seconds" << YAML::Value << tcp.time_wait_seconds;
   out << YAML::Key << "challenge_acks_per_second" << YAML::Value << tcp.challenge_acks_per_second;
+  out << YAML::Key << "challenge_acks_per_second_lcore" << YAML::Value << tcp.challenge_acks_per_second_lcore;
+  out << YAML::Key << "rst_per_second" << YAML::Value << tcp.rst_per_second;
   const config::syn_cookie_config& c = tcp.syn_cookies;
   out << YAML::Key << "syn_cookies" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << YAML::DoubleQuoted << std::string(config::to_string(c.mode));

@@ -38,6 +38,7 @@
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
 #include "app/registry.hh"
+#include "tcp/icmp_error_input.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
 
@@ -402,6 +403,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->buffers = mbuf_pool{w->pool};
     build_on_worker_lcore(*w, tcp_settings, cfg.listeners, initial_keys);
     w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
+    w->context.tcp_icmp_error = {&tcp::icmp_error_handler, w->tcp.get()};
     w->capture = &capture;
     workers.push_back(w.get());
     owned.push_back(std::move(w));

@@ -10,11 +10,36 @@
 
 namespace rampart::pipeline {
 
-packet::verdict icmp_input(lcore_context& ctx, packet::frame& f, const net::ipv4_view& ip) noexcept {
+namespace {
+
+// RFC 1122 §3.2.2: an error goes to the transport that sent the quoted datagram; RFC 5927 §4.2:
+// check what can be checked before it acts on anything.
+packet::verdict icmp_error_input(lcore_context& ctx, const net::icmp_view& icmp, std::uint64_t now_ns) noexcept {
+  using stats::drop_reason;
+  const auto quote = net::parse_icmp_quoted_tcp(icmp);
+  if (!quote) {
+    return {packet::action::drop, quote.error()};
+  }
+  if (quote->source != ctx.identity.ip.address) {
+    return {packet::action::drop, drop_reason::icmp_error_not_ours};
+  }
+  if (ctx.tcp_icmp_error.handle == nullptr) {
+    return {packet::action::drop, drop_reason::icmp_error_ignored};
+  }
+  return ctx.tcp_icmp_error.handle(ctx.tcp_icmp_error.context, *quote, now_ns);
+}
+
+}  // namespace
+
+packet::verdict icmp_input(lcore_context& ctx, packet::frame& f, const net::ipv4_view& ip,
+                           std::uint64_t now_ns) noexcept {
   using stats::drop_reason;
   const auto icmp = net::icmp_view::parse(ip.payload());
   if (!icmp) {
     return {packet::action::drop, icmp.error()};
+  }
+  if (net::is_icmp_error(icmp->type())) {
+    return icmp_error_input(ctx, *icmp, now_ns);
   }
   if (icmp->type() != net::icmp_type::echo_request) {
     return {packet::action::drop, drop_reason::icmp_unsupported_type};

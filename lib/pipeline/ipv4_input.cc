@@ -20,7 +20,7 @@ bool is_martian_source(net::ipv4_address source, const net::ipv4_interface_addre
 }
 
 std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, std::uint32_t frame_index,
-                                  packet::tcp_segment_batch& tcp) noexcept {
+                                  packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
   using stats::drop_reason;
   const std::span<const std::byte> bytes{f.data, f.length};
   const auto ip = net::ipv4_view::parse(bytes.subspan(net::ethernet_header_length));
@@ -47,7 +47,7 @@ std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, 
   }
   switch (ip->protocol()) {
     case net::ip_protocol::icmp:
-      return icmp_input(ctx, f, *ip);
+      return icmp_input(ctx, f, *ip, now_ns);
     case net::ip_protocol::tcp: {
       // process_burst hands the batch over every `capacity` frames, so it is never full there;
       // the check keeps a direct caller from writing past the array.

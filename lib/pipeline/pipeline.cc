@@ -22,7 +22,7 @@ std::optional<packet::verdict> process_frame(lcore_context& ctx, packet::frame& 
     case l3_kind::arp:
       return arp_input(ctx, f, now_ns);
     case l3_kind::ipv4:
-      return ipv4_input(ctx, f, index, tcp);
+      return ipv4_input(ctx, f, index, tcp, now_ns);
     case l3_kind::drop:
       return packet::verdict{packet::action::drop, c.reason};
   }

@@ -86,6 +86,11 @@ packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint6
   if (c.challenge_acks >= _settings.challenge_acks_per_second) {
     return drop(drop_reason::tcp_challenge_ack_limited);
   }
+  // And per lcore: a storm spread over many connections (each under its own limit) must not
+  // turn the lcore into a reflector either (docs/tcp.md, "Replies to unauthenticated segments").
+  if (!_challenge_budget.take(now_ns)) {
+    return drop(drop_reason::tcp_challenge_ack_lcore_limited);
+  }
   ++c.challenge_acks;
   _stats.tcp_challenge_acks_sent.add();
   return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
@@ -206,6 +211,12 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     if (ctl == control::rst) {
       return drop(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
     }
+    if (ctl == control::syn && c.state != tcp_state::syn_received) {
+      // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
+      // sequence number", so a SYN storm with random sequence numbers meets the same limits as
+      // one in the window instead of an unlimited out-of-window ACK each.
+      return challenge_ack(seg, c, now_ns);
+    }
     if (c.state == tcp_state::time_wait && seg.has(fin)) {
       c.idle_at = now_ns + _settings.time_wait_ns;  // a retransmitted FIN restarts the 2 MSL
       rearm(c);
@@ -255,11 +266,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state"; else "form a reset
     // segment <SEQ=SEG.ACK><CTL=RST>".
     if (!(c.snd_una < seg_ack && seg_ack <= c.snd_nxt)) {
-      const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-      if (v.what == packet::action::transmit) {
-        _stats.tcp_rst_sent.add();
-      }
-      return v;
+      return answer_with_reset(seg, now_ns);
     }
     --_backlog_size;
     c.state = tcp_state::established;

@@ -60,6 +60,8 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.time_wait_ns = std::uint64_t{tcp.time_wait_seconds} * 1'000'000'000;
   s.challenge_acks_per_second = tcp.challenge_acks_per_second;
   s.reassembly_budget = tcp.reassembly_budget;
+  s.rst_per_second = tcp.rst_per_second;
+  s.challenge_acks_per_second_lcore = tcp.challenge_acks_per_second_lcore;
   s.offload = offload;
   return s;
 }
@@ -77,7 +79,9 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       // Two nodes per full-sized segment of the window: a peer cutting its data finer than
       // MSS / 2 fills its share with less data (it recovers by retransmission).
       _reassembly_cap(static_cast<std::uint16_t>(std::min<std::uint32_t>(
-          65535, 2 * ((settings.receive_window + settings.mss - 1) / std::max<std::uint16_t>(settings.mss, 1))))) {
+          65535, 2 * ((settings.receive_window + settings.mss - 1) / std::max<std::uint16_t>(settings.mss, 1))))),
+      _rst_budget(settings.rst_per_second, now_ns),
+      _challenge_budget(settings.challenge_acks_per_second_lcore, now_ns) {
   if (listeners.size() > listener_table::max_listeners) {
     throw std::invalid_argument("tcp: more than 255 listeners");
   }

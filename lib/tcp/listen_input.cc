@@ -34,11 +34,7 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
   }
   if (!listened) {
     // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
-    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == packet::action::transmit) {
-      _stats.tcp_rst_sent.add();
-    }
-    return v;
+    return answer_with_reset(seg, now_ns);
   }
   switch (control) {
     case syn:
@@ -54,17 +50,28 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
     case syn | ack: {
       // §3.10.7.2: "Any acknowledgment is bad if it arrives on a connection still in the LISTEN
       // state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
-      const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-      if (v.what == packet::action::transmit) {
-        _stats.tcp_rst_sent.add();
-      }
-      return v;
+      return answer_with_reset(seg, now_ns);
     }
     default:
       // §3.10.7.2 "fourth, other data or control": "drop the segment and return" (FIN, URG,
       // PSH or no flag at all: scans).
       return drop(drop_reason::tcp_no_syn_or_ack);
   }
+}
+
+packet::verdict lcore_tcp::answer_with_reset(segment& seg, std::uint64_t now_ns) noexcept {
+  // Every RST here answers a segment nobody authenticated: a forged-cookie ACK flood or a scan of
+  // closed ports with spoofed sources would otherwise be reflected one for one. The per-lcore
+  // budget bounds that; a peer whose connection we lost then waits for its own timeout instead
+  // of learning at once (docs/tcp.md, "Replies to unauthenticated segments").
+  if (!_rst_budget.take(now_ns)) {
+    return drop(drop_reason::tcp_rst_rate_limited);
+  }
+  const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+  if (v.what == packet::action::transmit) {
+    _stats.tcp_rst_sent.add();
+  }
+  return v;
 }
 
 packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
@@ -172,14 +179,8 @@ packet::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offe
 }
 
 packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
-  const auto refuse = [&]() noexcept {
-    // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
-    const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
-    if (v.what == packet::action::transmit) {
-      _stats.tcp_rst_sent.add();
-    }
-    return v;
-  };
+  // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
+  const auto refuse = [&]() noexcept { return answer_with_reset(seg, now_ns); };
   if (_settings.cookie_mode == config::cookie_mode::off) {
     return refuse();  // no cookies were sent: any ACK to the listener is bad
   }

@@ -22,6 +22,7 @@ void load_stats::merge(const load_stats& o) noexcept {
   requests_sent += o.requests_sent;
   responses += o.responses;
   retransmits += o.retransmits;
+  syn_sent_resets += o.syn_sent_resets;
   syn_to_syn_ack.merge(o.syn_to_syn_ack);
   connect.merge(o.connect);
   request.merge(o.request);
@@ -153,8 +154,21 @@ void client::on_segment(const net::tcp_header& header, const net::tcp_options& o
     return;
   }
   if (_state == state::syn_sent) {
-    // RFC 9293 §3.10.7.3: SYN-ACK whose ACK acknowledges our SYN; anything else is ignored.
-    if (!header.has(net::tcp_flag::syn) || !header.has(net::tcp_flag::ack) || header.acknowledgment != _snd_nxt) {
+    // RFC 9293 §3.10.7.3: an ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>,
+    // and we keep waiting. It is what a server answers when it still holds a connection on
+    // this 4-tuple (a run before this one used the port and its close did not finish): the RST
+    // clears it, and the SYN retransmitted at the RTO opens a fresh connection. Ignoring the
+    // ACK would leave every retransmitted SYN answered the same way until the deadline.
+    if (header.has(net::tcp_flag::ack) && header.acknowledgment != _snd_nxt) {
+      const net::seq32 next = _snd_nxt;
+      _snd_nxt = header.acknowledgment;
+      send(net::tcp_flag::rst, {}, now_ns, out);
+      _snd_nxt = next;
+      ++stats.syn_sent_resets;
+      return;
+    }
+    // A SYN-ACK that acknowledges our SYN; a segment without ACK (a bare SYN) is ignored.
+    if (!header.has(net::tcp_flag::syn) || !header.has(net::tcp_flag::ack)) {
       return;
     }
     stats.syn_to_syn_ack.record(now_ns - _started_ns);

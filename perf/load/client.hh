@@ -66,6 +66,7 @@ struct load_stats {
   std::uint64_t requests_sent = 0;
   std::uint64_t responses = 0;   // complete 2xx responses
   std::uint64_t retransmits = 0;
+  std::uint64_t syn_sent_resets = 0;  // RSTs sent for an ACK that did not acknowledge our SYN
   histogram syn_to_syn_ack;  // first SYN sent → SYN-ACK received
   histogram connect;         // first SYN sent → handshake ACK sent
   histogram request;         // request sent (first time) → last byte of its response

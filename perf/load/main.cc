@@ -513,6 +513,16 @@ int main(int argc, char** argv) {
       next_second += hz;
     }
   }
+  // The last turn's client frames may still wait for a full TX queue: the final ACKs of the
+  // FIN exchanges. Lost, they would leave the target holding those connections in LAST-ACK,
+  // and the next run's clients, which start on the same ports, would collide with them. The
+  // flood has stopped, so the queue drains; give it up to 100 ms.
+  for (const std::uint64_t give_up = rte_rdtsc() + hz / 10; !io.pending.empty() && rte_rdtsc() < give_up;) {
+    io.flush();
+  }
+  traffic.client_tx_dropped += io.pending.size();
+  rte_pktmbuf_free_bulk(io.pending.data(), static_cast<unsigned>(io.pending.size()));
+  io.pending.clear();
   const std::uint64_t finished = rte_rdtsc();
   const std::uint64_t traffic_end = std::min(finished, end);
   if (traffic_end > second_mark) {
@@ -561,6 +571,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "rampart-load: cannot write the report to %s\n", o.report.c_str());
     }
   }
+  // Linger before the link goes down: the target may not have read the last frames yet (a
+  // memif server drops what is left in the rings when its client disconnects), and a lost
+  // final ACK leaves it a connection in LAST-ACK on a port the next run will use.
+  rte_delay_us_sleep(200 * 1000);
   rte_eth_dev_stop(io.port);
   rte_eth_dev_close(io.port);
   rte_eal_cleanup();

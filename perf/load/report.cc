@@ -299,7 +299,8 @@ std::string final_json(const run_summary& r) {
          ",\"legit\":{\"attempted\":" + u(attempted) + ",\"completed\":" + u(l.completed) + ",\"failed\":" +
          u(failed) + ",\"success_rate\":" + success + ",\"failures\":{" + failures + "},\"handshakes\":" +
          u(l.handshakes) + ",\"requests_sent\":" + u(l.requests_sent) + ",\"responses\":" + u(l.responses) +
-         ",\"retransmits\":" + u(l.retransmits) + "},\"latency\":{\"syn_to_syn_ack\":" +
+         ",\"retransmits\":" + u(l.retransmits) + ",\"syn_sent_resets\":" + u(l.syn_sent_resets) +
+         "},\"latency\":{\"syn_to_syn_ack\":" +
          latency_json(l.syn_to_syn_ack) + ",\"connect\":" + latency_json(l.connect) + ",\"request\":" +
          latency_json(l.request) + ",\"connection\":" + latency_json(l.connection) + "},\"engine\":" +
          engine_json(r.engine) + ",\"engine_counters\":" + counters + ",\"per_second\":[" + per_second + "]}";

@@ -1,10 +1,11 @@
 """Test bed for rampart-load: two network namespaces joined by a veth pair, the system under
-test in one (rampart on net_af_packet, or the kernel's TCP stack with a small HTTP server, or
+test in one (rampart on net_af_packet, af_xdp or memif, the kernel's TCP stack with a small
+HTTP server, with or without the XDP SYN-cookie program of perf/xdp in front of it, or
 dpdk-testpmd), rampart-load in the other. Used by the smoke test (test/e2e/test_load_smoke.py)
 and by perf/compare.sh.
 
-Everything it creates (namespaces, hence the veth, processes, DPDK runtime directories, temp
-files) is removed by close(), which runs on normal exit, on exceptions, at interpreter exit and
+Everything it creates (namespaces, hence the veth, XDP programs, processes, DPDK runtime
+directories, temp files) is removed, and kernel.bpf_stats_enabled restored, by close(), which runs on normal exit, on exceptions, at interpreter exit and
 on SIGTERM/SIGINT.
 
     with Bed("sm") as bed:
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+XDP_SOURCES = HERE.parent / "xdp"
 # The end-to-end harness's process helpers and its teardown on exit and on SIGTERM/SIGINT
 # (it closes every object in its _active list) serve the bed too.
 sys.path.insert(0, str(HERE.parents[1] / "test" / "e2e"))
@@ -35,6 +37,14 @@ LOAD_IP = "10.78.0.1"
 FLOOD_PREFIX = "10.99.0.0/16"
 RAMPART_MAC = "02:00:00:78:00:02"
 RUNTIME = harness.TELEMETRY_DIR
+# The generator: meson sets RAMPART_LOAD_BIN for the tests; the default is the usual build.
+LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(HERE.parents[1] / "build" / "perf" / "load" / "rampart-load")))
+
+
+def require_load_binary() -> None:
+    """Ends a test run with the fix when rampart-load is not built."""
+    if not os.access(LOAD_BIN, os.X_OK):
+        raise SystemExit(f"[e2e] FAIL: rampart-load not found at {LOAD_BIN} (set RAMPART_LOAD_BIN)")
 
 
 def run(cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -44,6 +54,13 @@ def run(cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.C
 def telemetry(path: Path | str, command: str) -> Any:
     """One query on a DPDK telemetry v2 socket (docs/stats.md); the reply's value."""
     return harness.telemetry_query(path, command, timeout=2.0)
+
+
+def _bpf_int(value: Any) -> int:
+    """A map key or value from bpftool's JSON: an integer, or little-endian bytes in hex."""
+    if isinstance(value, list):
+        return int.from_bytes(bytes(int(b, 16) for b in value), "little")
+    return int(value)
 
 
 class Bed:
@@ -59,6 +76,9 @@ class Bed:
         self.namespaces: list[str] = []
         self.telemetry_path: Path | None = None
         self.memif_socket: Path | None = None  # set when the target is a memif server
+        self.xdp_attached: list[tuple[str, str]] = []  # (namespace, device) with an XDP program
+        self.xdp_program_id: int | None = None  # the SYN-cookie program, for its run-time stats
+        self.bpf_stats_before: str | None = None  # kernel.bpf_stats_enabled to restore
         harness._active.append(self)  # closed at exit and on SIGTERM/SIGINT with the engines
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -92,6 +112,12 @@ class Bed:
         self.ns(self.ns_load, ["sysctl", "-qw", "net.ipv4.ip_forward=0"])
 
     def close(self) -> None:
+        for ns, dev in self.xdp_attached:
+            self.ns(ns, ["ip", "link", "set", "dev", dev, "xdp", "off"], check=False)
+        self.xdp_attached.clear()
+        if self.bpf_stats_before is not None:
+            Path("/proc/sys/kernel/bpf_stats_enabled").write_text(self.bpf_stats_before)
+            self.bpf_stats_before = None
         for p in reversed(self.processes):
             if p.poll() is None:
                 p.terminate()
@@ -134,6 +160,21 @@ class Bed:
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(0.1)
 
+    def target_cpu_seconds(self) -> float:
+        """CPU seconds (user + system) used so far by the processes this bed started in the
+        target namespace, all their threads, ended ones included (/proc/<pid>/stat; a thread's
+        own stat would lose the time of DPDK's per-client telemetry threads when they end):
+        what the system under test got of the CPUs, whatever else runs on the machine. The
+        kernel's softirq work is in no process (see compare.py's host kernel time)."""
+        ticks = 0
+        for p in self.processes:
+            try:
+                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended: the step's caller sees the failure elsewhere
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (proc(5) fields 14, 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def target_link_rx(self) -> int | None:
         """Frames the target's veth end has received (its kernel counter): what reached the
         target machine, before any socket ring or engine could drop it. None over memif."""
@@ -157,37 +198,46 @@ class Bed:
             device = "net_memif0"
         else:
             raise ValueError(f"unknown driver {driver}")
+        self.telemetry_path = self._start_rampart_process(binary, vdev, device, "rp", {"mode": cookie_mode})
+
+    def _start_rampart_process(self, binary: Path | str, vdev: str, device: str, name: str,
+                               cookies: dict[str, Any], lcores: str = "0-1") -> Path:
+        """One rampart (one worker, by default on CPU 1; http on port 80) in the target
+        namespace; returns its telemetry socket once it answers."""
+        prefix = f"{self.prefix}-{name}"
         config = {
-            "eal": {"lcores": "0-1", "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
-                    "file_prefix": self.prefix + "-rp", "log_level": "notice"},
+            "eal": {"lcores": lcores, "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
+                    "file_prefix": prefix, "log_level": "notice"},
             "port": {"device": device, "ip": f"{TARGET_IP}/24", "mac": RAMPART_MAC, "mtu": 1500,
                      "rx_descriptors": 1024, "tx_descriptors": 1024, "mbufs": 16383, "burst_size": 32},
             "listeners": [{"port": 80, "app": "http"}],
-            "tcp": {"syn_cookies": {"mode": cookie_mode}},
+            "tcp": {"syn_cookies": cookies},
             "stats": {"interval_seconds": 0},
         }
-        path = self.workdir / "rampart.yaml"
+        path = self.workdir / f"{name}.yaml"
         path.write_text(json.dumps(config))  # JSON is YAML
-        p = self.spawn(self.ns_target, [str(binary), "--config", str(path)], "rampart.log")
-        self.telemetry_path = RUNTIME / (self.prefix + "-rp") / "dpdk_telemetry.v2"
+        log = f"{name}.log"
+        p = self.spawn(self.ns_target, [str(binary), "--config", str(path)], log)
+        telemetry_path = RUNTIME / prefix / "dpdk_telemetry.v2"
 
         def ready() -> bool:
             if p.poll() is not None:
-                raise RuntimeError(f"rampart exited with {p.returncode}:\n{self.log('rampart.log')}")
+                raise RuntimeError(f"rampart ({name}) exited with {p.returncode}:\n{self.log(log)}")
             try:
-                return isinstance(telemetry(self.telemetry_path, "/rampart/cost"), dict)
+                return isinstance(telemetry(telemetry_path, "/rampart/cost"), dict)
             except (OSError, ValueError, harness.TelemetryError):
                 return False
 
-        self.wait(ready, 60, "rampart's telemetry (/rampart/cost)")
+        self.wait(ready, 60, f"rampart's telemetry (/rampart/cost) of {name}")
+        return telemetry_path
 
-    def start_linux(self, syncookies: int) -> None:
+    def start_linux(self, syncookies: int, timestamps: int = 1) -> None:
         """The kernel's TCP stack with an HTTP/1.1 server; the flood prefix routed back to the
         generator (as a router would), so the kernel ARPs for one address, not 65k."""
         t = self.ns_target
         self.ns(t, ["ip", "addr", "add", f"{TARGET_IP}/24", "dev", self.veth_target])
         self.ns(t, ["ip", "route", "add", FLOOD_PREFIX, "via", LOAD_IP])
-        self.ns(t, ["sysctl", "-qw", f"net.ipv4.tcp_syncookies={syncookies}",
+        self.ns(t, ["sysctl", "-qw", f"net.ipv4.tcp_syncookies={syncookies}", f"net.ipv4.tcp_timestamps={timestamps}",
                     "net.core.somaxconn=4096", "net.ipv4.tcp_max_syn_backlog=4096"])
         self.spawn(t, ["/usr/bin/python3", str(HERE / "http_server.py"), TARGET_IP, "80"], "http.log")
 
@@ -196,6 +246,63 @@ class Bed:
             return "LISTEN" in out
 
         self.wait(listening, 20, "the kernel HTTP server to listen on port 80")
+
+    def start_xdp_syncookie(self) -> None:
+        """The kernel's XDP SYN-cookie path: perf/xdp/xdp_syncookie.bpf.c on the target's veth
+        answers every SYN to port 80 with a cookie SYN-ACK (XDP_TX); the kernel's listener
+        (tcp_syncookies=2, HTTP server as in start_linux) accepts the ACKs. Its window scale
+        must be the one the kernel computes, ilog2(max(tcp_rmem[2], rmem_max)) - 15
+        (tcp_select_initial_window); timestamps without per-connection offsets (=2), so the
+        options coded in our TSval come back intact (see the program's header comment)."""
+        t = self.ns_target
+        rmem = int(self.ns(t, ["sysctl", "-n", "net.ipv4.tcp_rmem"]).stdout.split()[2])
+        rmem_max = int(self.ns(t, ["sysctl", "-n", "net.core.rmem_max"]).stdout)
+        wscale = min(14, max(0, max(rmem, rmem_max).bit_length() - 1 - 15))
+        syncookie = self._build_bpf("xdp_syncookie", ["-DSERVED_PORT=80", f"-DWSCALE={wscale}"])
+        passer = self._build_bpf("xdp_pass", [])
+        self.start_linux(2, timestamps=2)
+        # veth hands an XDP_TX frame to its peer only if the peer runs XDP too (xdp_pass.bpf.c).
+        self._attach_xdp(self.ns_load, self.veth_load, passer)
+        self._attach_xdp(t, self.veth_target, syncookie)
+        info = json.loads(self.ns(t, ["ip", "-j", "-d", "link", "show", "dev", self.veth_target]).stdout)[0]
+        self.xdp_program_id = int(info["xdp"]["prog"]["id"])
+        # Per-program run time and count (bpftool prog show): the program's own cost per packet.
+        stats = Path("/proc/sys/kernel/bpf_stats_enabled")
+        self.bpf_stats_before = stats.read_text().strip()
+        stats.write_text("1")
+
+    def _build_bpf(self, name: str, defines: list[str]) -> Path:
+        if shutil.which("clang") is None or not Path("/usr/include/bpf/bpf_helpers.h").exists():
+            raise RuntimeError("building the XDP program needs clang and libbpf-dev: run scripts/install-deps.sh")
+        multiarch = run(["gcc", "-print-multiarch"]).stdout.strip()
+        out = self.workdir / f"{name}.o"
+        run(["clang", "-O2", "-g", "-Wall", "-Werror", "-target", "bpf", f"-I/usr/include/{multiarch}", *defines,
+             "-c", str(XDP_SOURCES / f"{name}.bpf.c"), "-o", str(out)], timeout=120)
+        return out
+
+    def _attach_xdp(self, ns: str, dev: str, obj: Path) -> None:
+        self.xdp_attached.append((ns, dev))  # detached by close() even if the attach half-worked
+        result = self.ns(ns, ["ip", "link", "set", "dev", dev, "xdpdrv", "obj", str(obj), "sec", "xdp"], check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"attaching {obj.name} to {dev} in native XDP mode failed:\n{result.stderr[-2000:]}")
+
+    def xdp_program_stats(self) -> dict[str, int] | None:
+        """The SYN-cookie program's run_time_ns and run_cnt so far, and its counters summed over
+        CPUs (syn_acks_sent, syns_passed, bad_checksum, not_handled); None without it."""
+        if self.xdp_program_id is None:
+            return None
+        prog = json.loads(run(["bpftool", "-j", "prog", "show", "id", str(self.xdp_program_id)]).stdout)
+        out = {"run_time_ns": int(prog.get("run_time_ns", 0)), "run_cnt": int(prog.get("run_cnt", 0))}
+        for map_id in prog.get("map_ids", []):
+            info = json.loads(run(["bpftool", "-j", "map", "show", "id", str(map_id)]).stdout)
+            if info.get("name") != "counters":
+                continue
+            entries = json.loads(run(["bpftool", "-j", "map", "dump", "id", str(map_id)]).stdout)
+            names = ["syn_acks_sent", "syns_passed", "bad_checksum", "not_handled"]
+            for entry in entries:  # raw bytes as hex strings, or decoded when BTF is there
+                entry = entry.get("formatted", entry)
+                out[names[_bpf_int(entry["key"])]] = sum(_bpf_int(v["value"]) for v in entry["values"])
+        return out
 
     def _memif_server_vdev(self) -> str:
         # Shared memory between the two processes over a Unix socket: no veth, no kernel on the
@@ -234,9 +341,89 @@ class Bed:
         if target_mac:
             cmd += ["--target-mac", target_mac]
         result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
+        for _ in range(2):
+            # A memif server takes a moment to accept again after the previous run's client
+            # left (seen with testpmd: connect() refused right after a disconnect): retry.
+            if result.returncode == 0 or "memif_connect_client(): Failed to connect socket" not in result.stderr:
+                break
+            time.sleep(1)
+            result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
         if result.returncode != 0:
             raise RuntimeError(f"rampart-load exited with {result.returncode}:\n{result.stderr}")
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
         if not lines or not lines[-1].get("final"):
             raise RuntimeError(f"rampart-load printed no final report:\n{result.stdout}\n{result.stderr}")
         return {"seconds": lines[:-1], "final": lines[-1], "stderr": result.stderr}
+
+
+class TwoNodeBed(Bed):
+    """Two rampart nodes behind one address, the ECMP case of docs/syncookies.md: the target
+    namespace holds a veth pair to each node (net_af_packet on the node's end) and steers the
+    generator's frames with tc, as a router hashing badly on purpose would: every SYN (SYN set,
+    ACK clear) to node A, every other frame to node B, ARP to both; both nodes' frames go back to
+    the generator. So a handshake completes only if B accepts the cookie A minted, and the
+    connection then lives on B. Both nodes have the same address and MAC.
+
+        with TwoNodeBed("tn") as bed:
+            bed.start_nodes(rampart_bin, secret_a, secret_b)
+            bed.run_load(...)   # legitimate clients complete only across the nodes
+    """
+
+    def __init__(self, tag: str):
+        super().__init__(tag)
+        t = self.veth_target[2:-1]  # the bed's tag, already cut to fit an interface name
+        self.router_a, self.node_a = f"r{t}a", f"n{t}a"
+        self.router_b, self.node_b = f"r{t}b", f"n{t}b"
+        self.telemetry_a: Path | None = None
+        self.telemetry_b: Path | None = None
+
+    def up(self) -> None:
+        super().up()
+        t = self.ns_target
+        for router, node in ((self.router_a, self.node_a), (self.router_b, self.node_b)):
+            self.ns(t, ["ip", "link", "add", router, "type", "veth", "peer", "name", node])
+            for dev in (router, node):
+                self.ns(t, ["ip", "link", "set", dev, "up"])
+                self.ns(t, ["ethtool", "-K", dev, "tx", "off"])
+        for dev in (self.veth_target, self.router_a, self.router_b):
+            self.ns(t, ["tc", "qdisc", "add", "dev", dev, "clsact"])
+
+        def steer(dev: str, prio: int, match: list[str], *actions: list[str]) -> None:
+            cmd = ["tc", "filter", "add", "dev", dev, "ingress", "prio", str(prio), *match]
+            for action in actions:
+                cmd += ["action", "mirred", *action]
+            self.ns(t, cmd)
+
+        # u32 (flower and matchall are often not built): byte 33 of an IPv4 packet without
+        # options is the TCP flags; SYN set and ACK clear is a SYN.
+        everything = ["u32", "match", "u32", "0", "0"]
+        steer(self.veth_target, 1, ["protocol", "ip", "u32", "match", "ip", "protocol", "6", "0xff",
+                                    "match", "u8", "0x02", "0x12", "at", "33"],
+              ["egress", "redirect", "dev", self.router_a])
+        steer(self.veth_target, 2, ["protocol", "arp", *everything],
+              ["egress", "mirror", "dev", self.router_a], ["egress", "redirect", "dev", self.router_b])
+        steer(self.veth_target, 3, ["protocol", "all", *everything], ["egress", "redirect", "dev", self.router_b])
+        for router in (self.router_a, self.router_b):
+            steer(router, 1, ["protocol", "all", *everything], ["egress", "redirect", "dev", self.veth_target])
+
+    def start_nodes(self, binary: Path | str, secret_a: bytes, secret_b: bytes) -> None:
+        """Node A and node B, each with its master secret (hex in a file of its own)."""
+        # Three busy-polling loops share the CPUs: A's worker gets CPU 1 to itself (it takes the
+        # flood), B's worker (the clients' other frames) shares CPU 0 with the generator.
+        for name, secret, dev, lcores in (("na", secret_a, self.node_a, "0-1"), ("nb", secret_b, self.node_b, "0@1,1@0")):
+            path = self.workdir / f"{name}.secret"
+            path.write_text(secret.hex() + "\n")
+            path.chmod(0o600)
+            vdev = f"net_af_packet0,iface={dev},qpairs=1,framecnt=4096"
+            telemetry_path = self._start_rampart_process(
+                binary, vdev, "net_af_packet0", name, {"mode": "always", "master_secret_file": str(path)}, lcores)
+            if name == "na":
+                self.telemetry_a = telemetry_path
+            else:
+                self.telemetry_b = telemetry_path
+        self.telemetry_path = self.telemetry_a  # the generator's report: the node that takes the flood
+
+    def node_counters(self) -> dict[str, dict[str, int]]:
+        """/rampart/stats of both nodes, flattened (rampart_harness.counters_of)."""
+        return {name: harness.counters_of(telemetry(path, "/rampart/stats"))
+                for name, path in (("a", self.telemetry_a), ("b", self.telemetry_b)) if path is not None}

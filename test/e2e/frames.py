@@ -13,9 +13,10 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
+from scapy.utils import checksum
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ETH_HLEN = 14
@@ -65,6 +66,20 @@ def _break_icmp_checksum(frame: bytes) -> bytes:
     at = ETH_HLEN + (data[ETH_HLEN] & 0x0F) * 4 + 2
     data[at:at + 2] = struct.pack("!H", (struct.unpack("!H", data[at:at + 2])[0] + 1) & 0xFFFF)
     return bytes(data)
+
+
+def _quoted_tcp(source: str, destination: str) -> bytes:
+    """The IP header and first 8 bytes of a TCP segment from `source`, as a router quotes it."""
+    return bytes(IP(src=source, dst=destination) / TCP(sport=80, dport=40000, seq=1, flags="PA"))[:28]
+
+
+def _icmp_error(eth: Ether, source: str, destination: str, icmp_type: int, code: int, mtu: int,
+                quote: bytes) -> bytes:
+    """An ICMP error (type, code, next-hop MTU in the low 16 bits of the unused word, RFC 1191)
+    quoting `quote`, with a correct checksum."""
+    message = bytearray(struct.pack("!BBHHH", icmp_type, code, 0, 0, mtu) + quote)
+    message[2:4] = struct.pack("!H", checksum(bytes(message)))
+    return bytes(eth / IP(src=source, dst=destination, proto=1) / Raw(bytes(message)))
 
 
 def malformed_frames(engine_mac: str, peer_mac: str, engine_ip: str,
@@ -134,6 +149,20 @@ def malformed_frames(engine_mac: str, peer_mac: str, engine_ip: str,
                  bytes(eth / IP(src=peer_ip, dst=engine_ip) / ICMP(type=0, id=7, seq=7))),
         BadFrame("icmp_unsupported_type", "timestamp request (type 13)",
                  bytes(eth / IP(src=peer_ip, dst=engine_ip) / ICMP(type=13) / Raw(b"\0" * 12))),
+        # ICMP errors about our TCP segments (RFC 792, RFC 5927); no connection exists here.
+        BadFrame("icmp_error_truncated", "frag-needed quoting 20 of the 28 bytes RFC 792 requires",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 4, 1000, _quoted_tcp(engine_ip, peer_ip)[:20])),
+        BadFrame("icmp_error_bad_quote", "error quoting an IPv6 header",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 4, 1000, b"\x60" + _quoted_tcp(engine_ip, peer_ip)[1:])),
+        BadFrame("icmp_error_not_tcp", "port unreachable about a UDP datagram",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 3, 0,
+                             bytes(IP(src=engine_ip, dst=peer_ip) / UDP(sport=53, dport=4000))[:28])),
+        BadFrame("icmp_error_not_ours", "frag-needed quoting a segment from 10.77.0.9",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 4, 1000, _quoted_tcp("10.77.0.9", peer_ip))),
+        BadFrame("icmp_error_ignored", "port unreachable about one of our segments (a soft error)",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 3, 0, _quoted_tcp(engine_ip, peer_ip))),
+        BadFrame("icmp_frag_needed_no_connection", "frag-needed quoting a segment of no connection",
+                 _icmp_error(eth, peer_ip, engine_ip, 3, 4, 1000, _quoted_tcp(engine_ip, peer_ip))),
     ]
     return frames
 

@@ -49,6 +49,18 @@ def timed_connect(netns: str, ip: str, port: int,
     return sock, time.perf_counter() - start
 
 
+def http_get_until_close(netns: str, ip: str, port: int = 80) -> bytes:
+    """One `GET /` with `Connection: close` from a Linux socket in the namespace; returns every
+    byte until the server closes (status line, headers, body)."""
+    sock, _ = timed_connect(netns, ip, port)
+    with sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: rampart\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
 def connect_and_close(netns: str, ip: str, port: int, count: int, parallel: int = 1,
                       timeout: float = CONNECT_TIMEOUT) -> list[float]:
     """Opens `count` connections (at most `parallel` at a time), closing each right after its

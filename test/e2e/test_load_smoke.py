@@ -11,6 +11,8 @@ both ends), each end in a namespace of its own (perf/load/testbed.py), and the r
     LOAD_SMOKE_HTTP_ON_RAMPART=0 makes them handshake only (then close).
   * The kernel's TCP stack (tcp_syncookies=2, always cookies) with an HTTP/1.1 server as the
     target: the same flood and the same HTTP clients.
+  * The kernel's XDP SYN-cookie program (perf/xdp) in front of that stack, answering the SYNs
+    (the forged ACKs pass to the kernel): the same floods and the same HTTP clients.
 
 Environment: RAMPART_BIN, RAMPART_LOAD_BIN (set by meson).
 """
@@ -29,7 +31,7 @@ sys.path.insert(0, str(HERE.parents[1] / "perf" / "load"))
 import rampart_harness as h  # noqa: E402
 import testbed  # noqa: E402
 
-LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(h.REPO_ROOT / "build" / "perf" / "load" / "rampart-load")))
+LOAD_BIN = testbed.LOAD_BIN
 SECONDS = 3
 SYN_RATE = 2000
 ACK_RATE = 500
@@ -106,6 +108,27 @@ class LoadSmoke(unittest.TestCase):
         # The kernel answers the flood too (cookies always on): a SYN-ACK per SYN, an RST per ACK.
         self.assertGreaterEqual(final["traffic"]["syn_acks"], final["traffic"]["syn_offered"] * 0.99)
 
+    def test_xdp_syncookie_in_front_of_the_kernel(self) -> None:
+        """perf/xdp/xdp_syncookie.bpf.c answers the SYNs (XDP_TX), the kernel's listener the
+        ACKs: the clients' handshakes, options and HTTP requests must all work through it."""
+        with testbed.Bed("sx") as bed:
+            bed.start_xdp_syncookie()
+            before = bed.xdp_program_stats()
+            run = bed.run_load(LOAD_BIN, ["--syn-rate", str(SYN_RATE), "--ack-rate", str(ACK_RATE),
+                                          "--legit-rate", str(LEGIT_RATE), "--requests", "2",
+                                          "--client-options", OPTIONS], SECONDS, telemetry_on=False)
+            after = bed.xdp_program_stats()
+        final = self.check_report(run, 2)
+        traffic = final["traffic"]
+        self.assertGreaterEqual(traffic["syn_acks"], traffic["syn_offered"] * 0.99, traffic)
+        # The program, not the kernel, answered: all but the one SYN a second it passes on.
+        sent = after["syn_acks_sent"] - before["syn_acks_sent"]
+        passed = after["syns_passed"] - before["syns_passed"]
+        self.assertGreaterEqual(sent + passed, traffic["syn_offered"] + final["legit"]["attempted"], (before, after))
+        self.assertLessEqual(passed, SECONDS + 1, (before, after))
+        self.assertEqual(after["bad_checksum"], 0, after)
+        self.assertGreater(after["run_cnt"], before["run_cnt"])
+
     def test_usage_errors_exit_2_with_the_fix(self) -> None:
         cases = [
             ([], 'no "--"'),
@@ -124,6 +147,5 @@ class LoadSmoke(unittest.TestCase):
 
 if __name__ == "__main__":
     h.require_environment()
-    if not os.access(LOAD_BIN, os.X_OK):
-        raise SystemExit(f"[e2e] FAIL: rampart-load not found at {LOAD_BIN} (set RAMPART_LOAD_BIN)")
+    testbed.require_load_binary()
     unittest.main(verbosity=2)

@@ -18,6 +18,12 @@
 //      exactly the consume verdicts; `dropped` equals the sum of the per-reason counters and
 //      moved by exactly the drop verdicts of the burst, reason by reason; no counter ever
 //      decreases (except the connection gauge).
+//  (d) ICMP errors quoting one of our TCP flows (the quote re-parsed here from the frame): a
+//      connection's MSS changes only by a "fragmentation needed" of the burst that quoted it with
+//      a sequence number in flight (RFC 5927 §4.1) and an MTU of at least 68, and then to exactly
+//      max(MTU, 552) - 40, downwards only; such a frame is consumed only then. The replay burst
+//      (bit 7) rebases quoted sequence numbers like acknowledgments (relative to SND.UNA), so
+//      errors can name data in flight.
 //
 // Input layout (test/fuzz/README.md has examples):
 //   byte 0: mode bits
@@ -60,6 +66,7 @@
 #include "net/tcp_header.hh"
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
+#include "tcp/icmp_error_input.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
 
@@ -90,6 +97,42 @@ constexpr std::uint8_t replay = 1U << 7;
 }  // namespace mode_bit
 
 // ---- Independent re-parsing (net views only; nothing of lib/pipeline or lib/tcp) ----
+
+// An ICMP error for us quoting a TCP segment of ours, as the pipeline would hand it to lib/tcp.
+struct icmp_probe {
+  flow::flow_key key;  // the quoted segment's flow, remote = the quoted destination
+  net::icmp_quoted_tcp quote;
+  std::size_t icmp_offset = 0;  // of the ICMP message in the frame
+  std::size_t icmp_length = 0;
+  std::size_t sequence_offset = 0;  // of the quoted sequence number in the frame
+};
+
+std::optional<icmp_probe> probe_icmp(std::span<const std::byte> frame) {
+  const auto eth = net::ethernet_view::parse(frame);
+  if (!eth || eth->ether_type() != net::ether_type::ipv4 || eth->destination() != our_mac) {
+    return std::nullopt;
+  }
+  const auto ip = net::ipv4_view::parse(eth->payload());
+  if (!ip || ip->is_fragment() || ip->destination() != our_ip.address || ip->protocol() != net::ip_protocol::icmp) {
+    return std::nullopt;
+  }
+  const auto icmp = net::icmp_view::parse(ip->payload());
+  if (!icmp || !net::is_icmp_error(icmp->type())) {
+    return std::nullopt;
+  }
+  const auto quote = net::parse_icmp_quoted_tcp(*icmp);
+  if (!quote || quote->source != our_ip.address) {
+    return std::nullopt;
+  }
+  icmp_probe p;
+  p.key = {quote->destination.value, quote->source.value, quote->destination_port, quote->source_port};
+  p.quote = *quote;
+  p.icmp_offset = net::ethernet_header_length + ip->header_length();
+  p.icmp_length = ip->payload().size();
+  const std::size_t quoted_ihl = std::size_t{std::to_integer<std::uint8_t>(icmp->data()[0]) & 0x0fU} * 4;
+  p.sequence_offset = p.icmp_offset + net::icmp_header_length + quoted_ihl + 4;
+  return p;
+}
 
 // A TCP segment the pipeline would hand to lib/tcp: for us at L2 and L3, valid IPv4, not a
 // fragment, a TCP header that parses, a checksum that verifies.
@@ -294,6 +337,7 @@ struct harness {
     ctx.offload_caps = {};  // software checksums: every reply must carry verifiable sums
     ctx.stats = &stats;
     ctx.tcp = {&tcp::tcp_input_handler, &*tcp};
+    ctx.tcp_icmp_error = {&tcp::icmp_error_handler, &*tcp};
   }
 
   // Runs one burst of copies of `inputs` at `now_ns`, checks (a), (b), (c); returns the replies.
@@ -321,10 +365,29 @@ struct harness {
         }
       }
     }
+    // (d) The state of every connection an ICMP error of the burst quotes, before the burst.
+    struct quoted_state {
+      icmp_probe probe;
+      bool known = false;
+      std::uint16_t peer_mss = 0;
+      net::seq32 snd_una{0};
+      net::seq32 snd_max{0};
+    };
+    std::vector<std::optional<quoted_state>> quoted(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (auto p = probe_icmp(inputs[i])) {
+        quoted_state q{*p};
+        if (const tcp::connection* c = find(p->key)) {
+          q = {*p, true, c->peer_mss, c->snd_una, c->snd_max};
+        }
+        quoted[i] = q;
+      }
+    }
     const std::uint32_t size_before = tcp->connection_count();
     const stats::snapshot before = read(stats);
 
     pipeline::process_burst(ctx, frames, verdicts, now_ns);
+    check_icmp_errors(quoted, verdicts);
 
     // (c)
     const stats::snapshot after = read(stats);
@@ -398,6 +461,42 @@ struct harness {
     return replies;
   }
 
+  // Invariant (d). Only quoted connections can change MSS: one frag-needed may lower it, and the
+  // rest of the burst (other frames of the same flow) is checked against the state before.
+  template <class Quoted>
+  void check_icmp_errors(const std::vector<std::optional<Quoted>>& quoted,
+                         const std::vector<packet::verdict>& verdicts) const {
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+      if (!quoted[i]) {
+        continue;
+      }
+      const auto& q = *quoted[i];
+      const tcp::connection* c = find(q.probe.key);
+      const bool consumed = verdicts[i].what == packet::action::consume;
+      FUZZ_CHECK(verdicts[i].what != packet::action::transmit, "an ICMP error was answered");
+      if (!q.known) {
+        FUZZ_CHECK(!consumed, "an ICMP error consumed without a connection to act on");
+        continue;
+      }
+      if (c == nullptr) {
+        continue;  // a RST of the burst, processed after the error, closed it
+      }
+      FUZZ_CHECK(c->peer_mss >= tcp::min_path_mtu - 40, "a connection's MSS below min_path_mtu - 40");
+      if (!consumed) {
+        continue;  // another frame of the burst may have lowered it; that one is checked itself
+      }
+      const net::icmp_quoted_tcp& e = q.probe.quote;
+      FUZZ_CHECK(e.type == net::icmp_type::destination_unreachable && e.code == net::icmp_code_fragmentation_needed,
+                 "an ICMP error other than fragmentation needed acted");
+      FUZZ_CHECK(q.snd_una <= e.sequence && e.sequence < q.snd_max,
+                 "fragmentation needed acted on a sequence number not in flight (RFC 5927 4.1)");
+      FUZZ_CHECK(e.next_hop_mtu >= 68, "fragmentation needed acted on an MTU below 68");
+      const auto expected = static_cast<std::uint16_t>(std::max(e.next_hop_mtu, tcp::min_path_mtu) - 40);
+      FUZZ_CHECK(expected < q.peer_mss, "fragmentation needed raised or kept the MSS");
+      FUZZ_CHECK(c->peer_mss <= expected, "fragmentation needed left the MSS above max(MTU, 552) - 40");
+    }
+  }
+
   // The table is searched with the hash the segments carried: the RSS one in mode bit 6.
   const tcp::connection* find(const flow::flow_key& key) const {
     return (mode & mode_bit::rss) != 0 ? tcp->find(key, rss_hash(key)) : tcp->find(key);
@@ -460,10 +559,12 @@ std::optional<bytes> ack_for(std::span<const std::byte> syn_ack, bool with_fin) 
 // Replay (mode bit 7): a segment of a flow now in the table gets SEG.ACK = ISS + its own
 // acknowledgment field, so "ack 1" means "everything we sent". The checksum is recomputed only
 // when it verified before: a deliberately bad checksum stays bad.
+bytes rebase_icmp_quote(const bytes& original, const harness& h);
+
 bytes rebase_ack(const bytes& original, const harness& h) {
   const auto p = probe_tcp(original);
   if (!p) {
-    return original;
+    return rebase_icmp_quote(original, h);
   }
   const tcp::connection* c = h.find(p->key);
   if (c == nullptr) {
@@ -477,6 +578,26 @@ bytes rebase_ack(const bytes& original, const harness& h) {
   const net::ipv4_address destination{p->key.local_ip};
   net::store_be16(l4 + 16, net::ipv4_l4_checksum(source, destination, net::ip_protocol::tcp,
                                                  {l4, p->l4_length}));
+  return frame;
+}
+
+// Replay of an ICMP error quoting a flow now in the table: the quoted sequence number becomes
+// SND.UNA + its value, so "seq 0" names the oldest byte in flight; the ICMP checksum is redone
+// (probe_icmp only accepts errors whose checksum verified).
+bytes rebase_icmp_quote(const bytes& original, const harness& h) {
+  const auto p = probe_icmp(original);
+  if (!p) {
+    return original;
+  }
+  const tcp::connection* c = h.find(p->key);
+  if (c == nullptr) {
+    return original;
+  }
+  bytes frame = original;
+  net::store_be32(frame.data() + p->sequence_offset, (c->snd_una + p->quote.sequence.raw()).raw());
+  std::byte* icmp = frame.data() + p->icmp_offset;
+  net::store_be16(icmp + 2, 0);
+  net::store_be16(icmp + 2, net::internet_checksum({icmp, p->icmp_length}));
   return frame;
 }
 

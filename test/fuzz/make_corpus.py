@@ -20,6 +20,7 @@ from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.layers.inet6 import IPv6
 from scapy.packet import Raw
+from scapy.utils import checksum
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAME_DIR = os.path.join(HERE, "corpus", "frame")
@@ -60,6 +61,21 @@ def burst(*frames):
     return b"".join(struct.pack(">H", len(f)) + f for f in frames)
 
 
+def icmp_error(icmp_type, code, mtu, quote, src=CLIENT_IP):
+    """An ICMP error (RFC 792) from `src` quoting `quote`; next-hop MTU in the low 16 bits of the
+    "unused" word (RFC 1191), checksum computed."""
+    message = bytearray(struct.pack(">BBHHH", icmp_type, code, 0, 0, mtu) + quote)
+    message[2:4] = struct.pack(">H", checksum(bytes(message)))
+    return frame(eth() / ip4(src=src, proto=1) / Raw(bytes(message)))
+
+
+def quoted_segment(seq=0, src=SERVER_IP, length=28):
+    """The IP header and first bytes of one of our segments as a router quotes it. In replay mode
+    the fuzzer rebases the quoted sequence on the connection's SND.UNA (frame_fuzzer.cc)."""
+    return bytes(IP(src=src, dst=CLIENT_IP, flags="DF", id=7, ttl=63)
+                 / TCP(sport=80, dport=40000, seq=seq, ack=1001, flags="PA") / Raw(b"x" * 1400))[:length]
+
+
 def frame_seeds():
     syn_linux = frame(eth() / ip4() / tcp("S", options=LINUX_OPTIONS))
     syn_bare = frame(eth() / ip4() / tcp("S", sport=40001))
@@ -85,6 +101,13 @@ def frame_seeds():
         "icmp_echo": (SINGLE, frame(eth() / ip4() / ICMP(type=8, id=0x1234, seq=1) / Raw(b"rampart-ping" * 4))),
         "icmp_echo_ip_options": (SINGLE, frame(eth() / ip4(options=b"\x01\x01\x01\x00") / ICMP(type=8, id=7, seq=2))),
         "icmp_echo_reply": (SINGLE, frame(eth() / ip4() / ICMP(type=0, id=1, seq=1))),
+        # ICMP errors about our TCP segments (RFC 792, RFC 1191, RFC 5927)
+        "icmp_frag_needed": (SINGLE, icmp_error(3, 4, 1000, quoted_segment(), src="10.77.0.254")),
+        "icmp_frag_needed_mtu_0": (SINGLE, icmp_error(3, 4, 0, quoted_segment())),
+        "icmp_port_unreachable": (SINGLE, icmp_error(3, 3, 0, quoted_segment())),
+        "icmp_time_exceeded": (SINGLE, icmp_error(11, 0, 0, quoted_segment(length=548))),
+        "icmp_error_truncated": (SINGLE, icmp_error(3, 4, 1000, quoted_segment(length=24))),
+        "icmp_error_not_ours": (SINGLE, icmp_error(3, 4, 1000, quoted_segment(src="10.77.0.9"))),
         # TCP to the listener (RFC 9293 §3.10.7.2)
         "tcp_syn_linux": (SINGLE, syn_linux),
         "tcp_syn_no_options": (SINGLE, syn_bare),
@@ -111,6 +134,16 @@ def frame_seeds():
                                      frame(eth() / ip4() / ICMP(type=8, id=3, seq=3)))),
         "burst_session_replay": (BURST | HANDSHAKE | REPLAY, burst(syn_linux, get, fin)),
         "burst_session_auto": (BURST | HANDSHAKE | REPLAY | AUTO | CLOCK_1S, burst(syn_linux, get, rst)),
+        # A connection, then frag-needed quoting SND.UNA (replay rebases it): the applied path
+        # when something is in flight (the FIN of ACK_FIN's close), not_in_flight otherwise.
+        "burst_session_frag_needed": (BURST | HANDSHAKE | ACK_FIN | REPLAY,
+                                      burst(syn_linux, icmp_error(3, 4, 600, quoted_segment()))),
+        # A SYN-RECEIVED entry of the backlog has its SYN-ACK in flight: the applied path.
+        "burst_backlog_frag_needed": (BURST | AUTO | REPLAY,
+                                      burst(syn_linux, icmp_error(3, 4, 600, quoted_segment()))),
+        "burst_session_frag_needed_get": (BURST | HANDSHAKE | REPLAY,
+                                          burst(syn_linux, get, icmp_error(3, 4, 68, quoted_segment()),
+                                                icmp_error(3, 1, 0, quoted_segment()))),
         "burst_many_syns": (BURST | HANDSHAKE, burst(*[frame(eth() / ip4() / tcp("S", sport=41000 + i, options=LINUX_OPTIONS))
                                                     for i in range(20)])),
         # Malformed (each names the check it should hit)

@@ -162,6 +162,18 @@ bytes icmp_echo(std::uint8_t type, std::uint16_t identifier, std::uint16_t seque
   return out;
 }
 
+bytes icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t next_hop_mtu, std::span<const std::byte> quote) {
+  bytes out;
+  out.push_back(std::byte{type});
+  out.push_back(std::byte{code});
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, next_hop_mtu);
+  out.insert(out.end(), quote.begin(), quote.end());
+  set16(out, 2, reference_checksum(out));
+  return out;
+}
+
 bytes tcp_segment(const tcp_fields& f, net::ipv4_address source, net::ipv4_address destination) {
   bytes out;
   put16(out, f.source_port);

@@ -77,6 +77,10 @@ bytes ipv4_datagram(const ipv4_fields& f, std::span<const std::byte> payload);
 bytes icmp_echo(std::uint8_t type, std::uint16_t identifier, std::uint16_t sequence,
                 std::span<const std::byte> data, bool corrupt_checksum = false);
 
+// ICMP error (type 3, 4, 11, 12) quoting `quote` (the start of the datagram it is about), with
+// the 32-bit "unused" word's low 16 bits set to next_hop_mtu (RFC 1191 §4) and a correct checksum.
+bytes icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t next_hop_mtu, std::span<const std::byte> quote);
+
 struct tcp_fields {
   std::uint16_t source_port = 40000;
   std::uint16_t destination_port = 80;

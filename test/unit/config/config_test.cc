@@ -144,6 +144,8 @@ tcp:
   receive_window: 1048576
   connections_per_lcore: 1000
   reassembly_budget: 30000
+  rst_per_second: 0
+  challenge_acks_per_second_lcore: 250
   syn_cookies:
     mode: off
     rotation_seconds: 3600
@@ -181,6 +183,8 @@ stats:
   CHECK(config.tcp.receive_window == 1048576);
   CHECK(config.tcp.connections_per_lcore == 1000);
   CHECK(config.tcp.reassembly_budget == 30000);
+  CHECK(config.tcp.rst_per_second == 0);
+  CHECK(config.tcp.challenge_acks_per_second_lcore == 250);
   CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::off);
   CHECK(config.tcp.syn_cookies.rotation_seconds == 3600);
   CHECK(config.tcp.syn_cookies.master_secret_file == "/etc/secret");
@@ -290,6 +294,8 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"burst 0", "port:\n  ip: 10.0.0.2/24\n  burst_size: 0\n", 3, "port.burst_size", "allowed: 1..256"},
       {"burst 257", "port:\n  ip: 10.0.0.2/24\n  burst_size: 257\n", 3, "port.burst_size", "out of range"},
       {"mss below 536", minimal + "tcp:\n  mss: 535\n", 4, "tcp.mss", "out of range"},
+      {"rst budget too big", minimal + "tcp:\n  rst_per_second: 10000001\n", 4, "tcp.rst_per_second", "allowed: 0..10000000"},
+      {"negative challenge budget", minimal + "tcp:\n  challenge_acks_per_second_lcore: -1\n", 4, "tcp.challenge_acks_per_second_lcore", "must not be negative, got -1 (allowed: 0..10000000)"},
       {"mss above mtu - 40", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\ntcp:\n  mss: 1461\n", 5, "tcp.mss", "exceeds port.mtu - 40 = 1460"},
       {"window scale 15", minimal + "tcp:\n  window_scale: 15\n", 4, "tcp.window_scale", "allowed: 0..14"},
       {"window too big for scale", minimal + "tcp:\n  window_scale: 0\n  receive_window: 65536\n", 5, "tcp.receive_window", "raise window_scale to 1"},

@@ -55,6 +55,8 @@ void check_same(const config::engine_config& a, const config::engine_config& b) 
   CHECK(a.tcp.delayed_ack_ms == b.tcp.delayed_ack_ms);
   CHECK(a.tcp.time_wait_seconds == b.tcp.time_wait_seconds);
   CHECK(a.tcp.challenge_acks_per_second == b.tcp.challenge_acks_per_second);
+  CHECK(a.tcp.challenge_acks_per_second_lcore == b.tcp.challenge_acks_per_second_lcore);
+  CHECK(a.tcp.rst_per_second == b.tcp.rst_per_second);
   CHECK(a.tcp.syn_cookies.mode == b.tcp.syn_cookies.mode);
   CHECK(a.tcp.syn_cookies.rotation_seconds == b.tcp.syn_cookies.rotation_seconds);
   CHECK(a.tcp.syn_cookies.master_secret_file == b.tcp.syn_cookies.master_secret_file);
@@ -122,6 +124,8 @@ tcp:
   delayed_ack_ms: 20
   time_wait_seconds: 30
   challenge_acks_per_second: 5
+  challenge_acks_per_second_lcore: 0
+  rst_per_second: 250
   syn_cookies:
     mode: "off"
     rotation_seconds: 3600

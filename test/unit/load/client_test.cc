@@ -254,3 +254,34 @@ TEST_CASE("client: a repeated SYN-ACK (our ACK was lost) is acknowledged again",
   CHECK(retransmitted.header.sequence == seq32{client_isn + 1});
   CHECK(retransmitted.payload == x.settings.request);
 }
+
+TEST_CASE("client: an ACK in SYN-SENT that is not for our SYN gets a reset, then the retransmitted SYN connects",
+          "[unit][load]") {
+  // The server still holds a connection on this 4-tuple from an earlier run (its close did
+  // not finish) and answers our SYN with an ACK of that connection's sequence space.
+  exchange x;
+  x.c.start(x.settings, 40009, client_isn, 0, x.stats, x.out);
+  x.out.segments.clear();
+  constexpr std::uint32_t stale_ack = 0x12345678;
+  x.server(flag::ack, server_isn, stale_ack, 1 * ms);
+  // RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>, no ACK bit, no timestamp.
+  const sent_segment rst = x.out.take();
+  CHECK(rst.header.flags == flag::rst);
+  CHECK(rst.header.sequence == seq32{stale_ack});
+  CHECK_FALSE(rst.options.timestamps.has_value());
+  CHECK(x.out.segments.empty());
+  CHECK(x.stats.syn_sent_resets == 1);
+  CHECK(x.c.current() == client::state::syn_sent);
+  // A SYN-ACK that acknowledges something else is reset the same way.
+  x.server(flag::syn | flag::ack, server_isn, client_isn + 7, 2 * ms);
+  CHECK(x.out.take().header.sequence == seq32{client_isn + 7});
+  // The SYN goes again at the RTO, unchanged, and the server's fresh SYN-ACK completes it.
+  x.c.on_clock(1000 * ms, x.stats, x.out);
+  const sent_segment syn = x.out.take();
+  CHECK(syn.header.flags == flag::syn);
+  CHECK(syn.header.sequence == seq32{client_isn});
+  x.server(flag::syn | flag::ack, server_isn, client_isn + 1, 1001 * ms);
+  CHECK(x.out.take().header.flags == flag::ack);
+  CHECK(x.stats.handshakes == 1);
+  CHECK(x.stats.failed == 0);
+}

@@ -205,7 +205,7 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   const auto segment = test::tcp_segment(t, ip.source, ip.destination);
   test::test_frame f(test::ipv4_frame_to_us(ip, segment));  // 14 + 24 + 22 = 60: no padding
   packet::tcp_segment_batch batch;
-  const auto v = pipeline::ipv4_input(*fx.ctx, f.frame(), 5, batch);
+  const auto v = pipeline::ipv4_input(*fx.ctx, f.frame(), 5, batch, 0);
   CHECK_FALSE(v);
   REQUIRE(batch.count == 1);
   const auto& s = batch.segments[0];
@@ -223,7 +223,7 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   test::tcp_fields bare;
   test::test_frame padded(test::ipv4_frame_to_us(ip5, test::tcp_segment(bare, ip5.source, ip5.destination)));
   REQUIRE(padded.frame().length == 60);
-  CHECK_FALSE(pipeline::ipv4_input(*fx.ctx, padded.frame(), 6, batch));
+  CHECK_FALSE(pipeline::ipv4_input(*fx.ctx, padded.frame(), 6, batch, 0));
   REQUIRE(batch.count == 2);
   CHECK(batch.segments[1].l4_length == 20);
   CHECK(batch.segments[1].l4_offset == 34);

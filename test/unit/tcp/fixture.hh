@@ -78,17 +78,6 @@ inline flow::flow_key key_of(const tcp_client& c) {
   return {c.base.source.value, c.base.destination.value, c.base.source_port, c.base.destination_port};
 }
 
-// The client's handshake (cookie or backlog, as the settings say), REQUIREd to open a
-// connection; returns the server's ISN.
-inline std::uint32_t open_connection(tcp_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
-  return syn_ack.tcp.sequence.raw();
-}
-
 // A tcp_fixture whose listener 0 (port 80) is served by a recording_app, with received frames in
 // pool buffers (apps may hold them). Whatever a test leaves open is shut down at the end, and no
 // buffer may be left in use or released twice.
@@ -107,5 +96,20 @@ struct app_fixture : tcp_fixture {
   }
   recording_app app;
 };
+
+}  // namespace rampart::test
+
+namespace rampart::test {
+
+// Opens a connection for `client` (through the cookie or the backlog, by the fixture's mode) and
+// returns the server's ISN.
+inline std::uint32_t open_connection(tcp_fixture& f, const tcp_client& client) {
+  f.script.send(client.syn());
+  const auto syn_ack = f.script.expect_reply();
+  f.script.send(client.ack_of(syn_ack));
+  f.script.expect_consumed();
+  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
+  return syn_ack.tcp.sequence.raw();
+}
 
 }  // namespace rampart::test

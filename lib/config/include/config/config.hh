@@ -91,6 +91,8 @@ struct tcp_config {
   std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
   // mbufs per lcore for out-of-order data; when not in the file, port.mbufs / 8 (docs/tcp.md)
   std::uint32_t reassembly_budget = 16383 / 8;
+  std::uint32_t challenge_acks_per_second_lcore = 1000;  // per worker lcore, token bucket; 0: none
+  std::uint32_t rst_per_second = 1000;      // RSTs to segments of no connection, per lcore; 0: none
   syn_cookie_config syn_cookies;
 
   bool operator==(const tcp_config&) const = default;

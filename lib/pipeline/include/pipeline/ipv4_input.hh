@@ -22,8 +22,8 @@ bool is_martian_source(net::ipv4_address source, const net::ipv4_interface_addre
 // returns nullopt), anything else dropped.
 // Errors: ipv4_truncated, ipv4_bad_version, ipv4_bad_ihl, ipv4_bad_total_length,
 // ipv4_bad_checksum, ipv4_fragment, ipv4_martian_source, ipv4_not_our_address,
-// ipv4_unsupported_protocol, and icmp_input's.
+// ipv4_unsupported_protocol, and icmp_input's (now_ns: the burst clock, for ICMP errors).
 std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, std::uint32_t frame_index,
-                                  packet::tcp_segment_batch& tcp) noexcept;
+                                  packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept;
 
 }  // namespace rampart::pipeline

@@ -1,13 +1,14 @@
 #pragma once
 // Entry point of the pure datapath: classify each frame of a burst by EtherType and run the step
-// that owns it (arp_input, ipv4_input → icmp_input), and hand the burst's TCP segments to the
-// handler registered in the context (lib/tcp, composed by the engine: the pipeline never depends
+// that owns it (arp_input, ipv4_input → icmp_input), and hand the burst's TCP segments (and ICMP
+// errors about TCP) to the handlers registered in the context (lib/tcp, composed by the engine: the pipeline never depends
 // on the layer above it). Every step answers in place or returns a drop reason; nothing
 // allocates, locks or throws.
 #include <cstdint>
 #include <span>
 
 #include "net/addresses.hh"
+#include "net/icmp.hh"
 #include "packet/frame.hh"
 #include "packet/tcp_batch.hh"
 #include "pipeline/neighbour_table.hh"
@@ -31,6 +32,16 @@ struct tcp_handler {
   void* context = nullptr;
 };
 
+// The layer above that takes ICMP errors quoting one of our TCP segments (lib/tcp's
+// icmp_error_handler, registered by the engine like tcp_handler): the quote is parsed and its
+// source checked to be ours; the handler decides and counts nothing itself but its events, the
+// pipeline counts the verdict it returns (drop reasons, consume).
+struct icmp_error_handler {
+  using function = packet::verdict (*)(void* context, const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept;
+  function handle = nullptr;  // null: such errors are dropped as icmp_error_ignored
+  void* context = nullptr;
+};
+
 // Everything one worker lcore owns for the datapath. Never shared between lcores.
 struct lcore_context {
   port_identity identity;
@@ -38,6 +49,7 @@ struct lcore_context {
   neighbour_table neighbours;
   stats::lcore_stats* stats = nullptr;
   tcp_handler tcp;
+  icmp_error_handler tcp_icmp_error;
 };
 
 // Processes frames[i] for every i and writes verdicts[i]; both spans have the same size.

@@ -22,6 +22,7 @@
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
+  X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
   X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
   X(echo_bytes, "bytes the echo app sent back")                                                    \
@@ -42,7 +43,7 @@
   X(tcp_connections_opened, "connections that reached ESTABLISHED")                                \
   X(tcp_connections_closed, "connections removed from the table (FIN close or RST)")              \
   X(tcp_rst_sent, "RST segments sent")                                                             \
-  X(tcp_challenge_acks_sent, "challenge ACKs sent for in-window-but-not-exact RSTs/SYNs (RFC 5961)") \
+  X(tcp_challenge_acks_sent, "challenge ACKs sent for in-window-but-not-exact RSTs and for SYNs on connections (RFC 5961)") \
   X(tcp_table_full_refusals, "valid handshakes refused because the connection table was full")    \
   X(tcp_cookie_bad_hash, "ACKs to a listener refused with RST: cookie hash does not verify")        \
   X(tcp_cookie_expired, "ACKs to a listener refused with RST: cookie older than the validity window") \

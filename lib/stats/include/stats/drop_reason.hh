@@ -31,7 +31,16 @@
   /* ICMP (RFC 792, RFC 1122 3.2.2) */                                                             \
   X(icmp_truncated, "ICMP message shorter than its 8-byte header")                                 \
   X(icmp_bad_checksum, "ICMP checksum does not verify")                                            \
-  X(icmp_unsupported_type, "ICMP type other than echo request (replies, errors, ...)")             \
+  X(icmp_unsupported_type, "ICMP type other than echo request and the errors (echo replies, redirects, timestamps, ...)") \
+  X(icmp_error_truncated, "ICMP error quoting less than an IPv4 header and 8 bytes (RFC 792)")    \
+  X(icmp_error_bad_quote, "ICMP error whose quoted header is not IPv4, has IHL below 5, or is a later fragment") \
+  X(icmp_error_not_tcp, "ICMP error about a datagram other than TCP (e.g. our echo replies)")     \
+  X(icmp_error_not_ours, "ICMP error quoting a datagram whose source is not our address")        \
+  X(icmp_error_ignored, "ICMP error other than fragmentation needed: soft error, affects nothing (RFC 5927 4.2)") \
+  X(icmp_frag_needed_no_connection, "fragmentation needed quoting a segment of no connection of this lcore") \
+  X(icmp_frag_needed_not_in_flight, "fragmentation needed whose quoted sequence is not in flight (RFC 5927 4.1)") \
+  X(icmp_frag_needed_bad_mtu, "fragmentation needed with a next-hop MTU below 68 (0: a pre-RFC 1191 router)") \
+  X(icmp_frag_needed_not_smaller, "fragmentation needed whose MTU would not lower the connection's MSS") \
   /* TCP: the listener path replaces this with precise reasons */                                  \
   X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
   /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \
@@ -48,6 +57,8 @@
   X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
   X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
   X(tcp_challenge_ack_limited, "RST/SYN that earned a challenge ACK past the per-connection rate limit (RFC 5961 7)") \
+  X(tcp_challenge_ack_lcore_limited, "RST/SYN that earned a challenge ACK past the lcore's tcp.challenge_acks_per_second_lcore") \
+  X(tcp_rst_rate_limited, "segment that earned a RST (closed port, bad cookie, bad ACK) past the lcore's tcp.rst_per_second") \
   /* Engine */                                                                                     \
   X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
   X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \

@@ -30,6 +30,7 @@
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
 #include "net/addresses.hh"
+#include "net/icmp.hh"
 #include "net/tcp_header.hh"
 #include "packet/buffer.hh"
 #include "packet/frame.hh"
@@ -39,6 +40,7 @@
 #include "tcp/listener_table.hh"
 #include "tcp/reassembly.hh"
 #include "tcp/stream.hh"
+#include "tcp/token_bucket.hh"
 #include "timer/timer_wheel.hh"
 
 namespace rampart::tcp {
@@ -67,6 +69,10 @@ struct tcp_settings {
   // (tcp.reassembly_budget); one connection holds at most two per full-sized segment of the
   // receive window (reassembly_cap()).
   std::uint32_t reassembly_budget = 2048;
+  // Per lcore, token buckets (token_bucket.hh; docs/tcp.md "Replies to unauthenticated
+  // segments"): RSTs answering segments of no connection, and challenge ACKs. 0: none sent.
+  std::uint32_t rst_per_second = 1000;
+  std::uint32_t challenge_acks_per_second_lcore = 1000;
   net::mac_address local_mac;               // source MAC of segments built from scratch
   packet::tx_offload_caps offload;          // the port's TX checksum offloads
 
@@ -117,6 +123,15 @@ class lcore_tcp {
   // many connections remain; the table is empty once it returns 0.
   std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
 
+  // An ICMP error quoting one of our TCP segments (the pipeline parsed and checked the quote:
+  // net::parse_icmp_quoted_tcp, source our address). Fragmentation needed (RFC 1191) for a
+  // sequence number in flight (RFC 5927 §4.1) lowers the connection's MSS and sends what is in
+  // flight again at the new size (icmp_error_input.cc). Returns consume (counted
+  // icmp_frag_needed_applied) or a drop: icmp_error_ignored (every other error: RFC 5927 §4.2
+  // soft errors, source quench), icmp_frag_needed_no_connection, icmp_frag_needed_not_in_flight,
+  // icmp_frag_needed_bad_mtu, icmp_frag_needed_not_smaller. The caller counts the verdict.
+  packet::verdict icmp_error_input(const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept;
+
   // ---- Inspection (owner lcore; tests, connection dumps) ----
   // `hash` as the segments carried it (the NIC's RSS hash); the overload without uses the
   // table's software hash, right when the port gives no RSS hash (and in tests).
@@ -146,6 +161,9 @@ class lcore_tcp {
   packet::verdict listen_input(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
+  // <SEQ=SEG.ACK><CTL=RST> (or RST,ACK) written over the segment's frame (reset_for), if the
+  // lcore's RST budget has a token; else drop tcp_rst_rate_limited.
+  packet::verdict answer_with_reset(segment& seg, std::uint64_t now_ns) noexcept;
   // What a SYN-ACK says beyond the settings: a half-open entry's fields, or a cookie's, which
   // has no entry (building a whole connection for it cost ~20 instructions a SYN,
   // docs/performance.md pass 2).
@@ -243,6 +261,9 @@ class lcore_tcp {
   std::uint32_t _backlog_size = 0;   // connections in SYN-RECEIVED
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;
+  // Per-lcore budgets of replies to unauthenticated segments (never one budget across lcores).
+  token_bucket _rst_budget;
+  token_bucket _challenge_budget;
   // Set while an app callback runs for a connection: stream calls that would free it (abort,
   // or a close that completes it) are deferred until the callback returns.
   flow::connection_handle _in_callback = no_handle;
