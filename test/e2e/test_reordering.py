@@ -13,11 +13,7 @@ reference on the mbuf, no copy), SACKs it, and delivers the stream to the echo a
 
 from __future__ import annotations
 
-import hashlib
-import os
-import socket
 import sys
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -172,31 +168,8 @@ class Reordering(unittest.TestCase):
 
     def echo_through_netem(self) -> None:
         size = 2 << 20
-        results: dict[int, tuple[str, str]] = {}
-        errors: list[BaseException] = []
-
-        def one(index: int) -> None:
-            try:
-                data = os.urandom(size)
-                with h.in_netns(self.engine.netns):
-                    sock = socket.create_connection((self.engine.engine_ip, 7), timeout=120)
-                received = t.echo_roundtrip(sock, data)
-                sock.shutdown(socket.SHUT_WR)
-                self.assertEqual(sock.recv(1), b"", "the echo must close after the client's FIN")
-                sock.close()
-                results[index] = (hashlib.sha256(data).hexdigest(), hashlib.sha256(received).hexdigest())
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
         started = time.monotonic()
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(240)
-        self.assertFalse(errors, errors)
-        self.assertEqual(len(results), 2)
-        for sent, echoed in results.values():
+        for sent, echoed in t.parallel_echo(self.engine, 7, size, 2, timeout=240):
             self.assertEqual(sent, echoed)
         stats = self.engine.counters("/rampart/stats")
         h.log(f"reordering echo: 4 MiB over 2 connections in {time.monotonic() - started:.1f} s; "
