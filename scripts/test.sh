@@ -5,12 +5,14 @@
 #   sudo scripts/test.sh unit         unit suites in build/ only (the fast loop)
 #   sudo scripts/test.sh unit asan    ... and in the sanitizer build
 #   sudo scripts/test.sh e2e          end-to-end tests only (the binary on a tap, Linux as the peer)
+#   sudo scripts/test.sh slow         the long end-to-end tests (a lossy link against Linux, hostile
+#                                     peers beside wrk); not part of "everything" (test/e2e/README.md)
 #
 # Stages: unit (build/, debugoptimized), asan (build-asan/: unit suites under ASan+UBSan), e2e
 # (build/, serially: they need root, taps and namespaces), fuzz (bounded libFuzzer runs when
-# test/fuzz/meson.build exists). The last line is "N passed, N failed[, N skipped]", summed over
-# every test run from meson's JSON logs; the exit status is non-zero when anything failed,
-# including a build.
+# test/fuzz/meson.build exists); slow (build/, serially: meson suite "slow", run only when named).
+# The last line is "N passed, N failed[, N skipped]", summed over every test run from meson's
+# JSON logs; the exit status is non-zero when anything failed, including a build.
 #
 # Environment: RAMPART_BUILD_DIR (build), RAMPART_ASAN_BUILD_DIR (build-asan),
 # RAMPART_FUZZ_BUILD_DIR (build-fuzz), RAMPART_JOBS (nproc), RAMPART_SKIP_DEPS=1 (do not run
@@ -26,20 +28,20 @@ fuzz_dir=${RAMPART_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${RAMPART_JOBS:-$(nproc)}
 python=/usr/bin/python3
 
-all_stages=(unit asan e2e fuzz)
+all_stages=(unit asan e2e fuzz)  # "everything"; slow runs only when asked for
 stages=("$@")
 if [[ ${#stages[@]} -eq 0 || ${stages[0]} == all ]]; then
   stages=("${all_stages[@]}")
 fi
 for stage in "${stages[@]}"; do
   case ${stage} in
-    unit | asan | e2e | fuzz) ;;
+    unit | asan | e2e | fuzz | slow) ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
-      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]}, or all)" >&2
+      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]} slow, or all)" >&2
       exit 2
       ;;
   esac
@@ -114,7 +116,7 @@ sanitizer_env=(
   UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
 )
 
-if wants unit || wants e2e; then
+if wants unit || wants e2e || wants slow; then
   section "configure ${build_dir} (debugoptimized)"
   setup_build "${build_dir}" --buildtype=debugoptimized
   if build "${build_dir}" "main build"; then
@@ -127,6 +129,12 @@ if wants unit || wants e2e; then
       fi
       # One at a time: every e2e test owns a tap, a namespace and an EAL instance.
       run_suite "${build_dir}" e2e e2e --num-processes 1
+    fi
+    if wants slow; then
+      if [[ ${EUID} -ne 0 ]]; then
+        stage_notes+=("slow: not root, the tests report SKIP")
+      fi
+      run_suite "${build_dir}" slow slow --num-processes 1
     fi
   fi
 fi

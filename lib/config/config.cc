@@ -505,7 +505,7 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
   for (const auto& item : section.node) {
     const field entry{item, "listeners[" + std::to_string(index++) + "]",
                       item.IsNull() ? section.line : line_of(item)};
-    const map_reader map(ctx, entry, {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds"});
+    const map_reader map(ctx, entry, {"port", "app", "plugin", "args", "nagle", "idle_timeout_seconds", "congestion_control"});
     listener_config listener;
 
     const field& port = map.require("port", "the TCP port to listen on, 1..65535");
@@ -567,6 +567,17 @@ void read_listeners(context& ctx, const field& section, std::vector<listener_con
     }
     read_bool_into(ctx, map, "nagle", listener.nagle);
     read_unsigned_into(ctx, map, "idle_timeout_seconds", listener.idle_timeout_seconds, 0, 7 * 86400);
+    if (const field* f = map.find("congestion_control")) {
+      const std::string name = read_string(ctx, *f);
+      if (name == "reno") {
+        listener.congestion = congestion_control::reno;
+      } else if (name == "cubic") {
+        listener.congestion = congestion_control::cubic;
+      } else {
+        ctx.fail(f->line, f->path,
+                 in_quotes(name) + " is not a congestion control (expected reno or cubic; cubic is the default)");
+      }
+    }
     listeners.push_back(std::move(listener));
   }
 }
@@ -607,7 +618,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
       {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
        "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
        "time_wait_seconds", "challenge_acks_per_second", "challenge_acks_per_second_lcore", "rst_per_second",
-       "reassembly_budget"});
+       "reassembly_budget", "send_budget", "initial_window"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -618,6 +629,10 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   read_unsigned_into(ctx, map, "connections_per_lcore", tcp.connections_per_lcore, 1, 1U << 24);
   read_unsigned_into(ctx, map, "drain_timeout_seconds", tcp.drain_timeout_seconds, 0, 3600);
   read_unsigned_into(ctx, map, "send_buffer", tcp.send_buffer, 1, 1U << 30);
+  // Mbufs per lcore for all send queues together; checked against port.mbufs in check_cross_fields.
+  read_unsigned_into(ctx, map, "send_budget", tcp.send_budget, 1, 1U << 26);
+  // RFC 6928 allows 10; RFC 5681's 2-4 and larger experimental values stay possible.
+  read_unsigned_into(ctx, map, "initial_window", tcp.initial_window, 1, 100);
   // RFC 6298 §2.4-2.5: a floor (1 s there; 200 ms by default here, like Linux), a ceiling of at
   // least 60 s, and 1 s before the first sample (§2.1).
   read_unsigned_into(ctx, map, "rto_min_ms", tcp.rto_min_ms, 1, 60'000);
@@ -723,6 +738,19 @@ void check_cross_fields(const context& ctx, engine_config& config) {
                  " is fewer than one queue needs (rx_descriptors + "
                  "tx_descriptors + burst_size = " +
                  std::to_string(per_queue) + ")");
+  }
+  // The send queues of one lcore may hold tcp.send_budget mbufs; whatever they hold, one RX
+  // queue's worth must stay free for reception and handshakes (docs/tcp.md, memory under load).
+  const std::uint64_t sendable = port.mbufs > per_queue ? port.mbufs - per_queue : 1;
+  if (ctx.has("tcp.send_budget")) {
+    if (tcp.send_budget > sendable) {
+      ctx.fail(ctx.line_of("tcp.send_budget", {"port.mbufs", "tcp"}), "tcp.send_budget",
+               std::to_string(tcp.send_budget) + " exceeds port.mbufs - (rx_descriptors + tx_descriptors + "
+                   "burst_size) = " + std::to_string(sendable) +
+                   "; lower it or raise port.mbufs, so reception keeps buffers when send queues are full");
+    }
+  } else {
+    tcp.send_budget = static_cast<std::uint32_t>(std::min<std::uint64_t>(tcp.send_budget, sendable));
   }
   const std::uint64_t pool_mb =
       (port.mbufs * mbuf_footprint_bytes(port.mtu) + (1U << 20) - 1) >> 20;

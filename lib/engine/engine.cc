@@ -24,6 +24,7 @@
 
 #include "engine/capture.hh"
 #include "engine/config_check.hh"
+#include "engine/connection_listing.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
 #include "engine/metrics.hh"
@@ -416,16 +417,30 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
   }
   register_telemetry();
-  const telemetry_source source{&dev, workers, &capture, rte_rdtsc()};
+  // Outlives the workers' loops: a worker may still write the rows of a request that timed out.
+  std::vector<connection_lister::target> listing_targets;
+  for (worker* w : workers) {
+    listing_targets.push_back({w->lcore_id, &w->listing});
+  }
+  connection_lister lister(std::move(listing_targets),
+                           [](unsigned lcore) { return rte_eal_get_lcore_state(lcore) == RUNNING; });
+  const telemetry_source source{&dev, workers, &capture, rte_rdtsc(), &lister, cfg.listeners};
   attach_telemetry(&source);
+  std::vector<std::uint16_t> listener_ports;  // by listener index: metrics and /rampart/listeners
+  for (const config::listener_config& l : cfg.listeners) {
+    listener_ports.push_back(l.port);
+  }
   const auto metrics_body = [&]() {
     std::vector<lcore_sample> samples;
     for (const worker* w : workers) {
-      lcore_sample s{w->lcore_id, {}};
+      lcore_sample s{w->lcore_id, {}, std::vector<stats::listener_snapshot>(listener_ports.size())};
       s.counters.accumulate(w->stats);
-      samples.push_back(s);
+      for (std::size_t i = 0; i < listener_ports.size(); ++i) {
+        s.listeners[i].accumulate(w->stats.listeners[i]);
+      }
+      samples.push_back(std::move(s));
     }
-    return prometheus_text(samples, dev.driver_stats(), dev.info().name);
+    return prometheus_text(samples, dev.driver_stats(), dev.info().name, listener_ports);
   };
 
   log_listeners(cfg.listeners);
@@ -497,16 +512,20 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
       }
       drain_deadline = clock_type::now() + std::chrono::seconds(seconds);
       log_info("SIGTERM received: draining; new SYNs are dropped (drop.tcp_draining), " +
-               std::to_string(total_of(workers).tcp_connections_active) +
+               std::to_string(connections_to_drain(total_of(workers))) +
                " connection(s) open; stopping when they are closed or in " + std::to_string(seconds) +
                " s (SIGTERM again or SIGINT stops at once)");
     }
     if (drain_deadline) {
-      // The gauge is per worker, refreshed after every burst; 0 on all of them means every
-      // table is empty (half-open and LAST-ACK entries included).
-      const std::uint64_t open = total_of(workers).tcp_connections_active;
+      // The gauges are per worker, refreshed as entries come and go; the drain waits for every
+      // entry but TIME-WAIT ones (half-open and LAST-ACK included), which need neither app nor
+      // peer: the stop drops them without a RST (lcore_tcp::shutdown), and a late duplicate of
+      // theirs then meets no quarantine (docs/operations.md, "Drain").
+      const stats::snapshot total = total_of(workers);
+      const std::uint64_t open = connections_to_drain(total);
       if (open == 0) {
-        stop_reason = "drain complete: no connection open";
+        stop_reason = "drain complete: no connection open (" + std::to_string(total.tcp_time_wait_active) +
+                      " in TIME-WAIT, dropped)";
         break;
       }
       if (clock_type::now() >= *drain_deadline) {

@@ -68,7 +68,7 @@ std::string status_response(const char* status, std::string_view body, std::stri
 }  // namespace
 
 std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_counters& driver,
-                            std::string_view port_name) {
+                            std::string_view port_name, std::span<const std::uint16_t> listener_ports) {
   std::string out;
   out.reserve(64 * 1024);
   // Event counters; the X-macro marks gauges with a description starting "gauge:".
@@ -95,6 +95,23 @@ std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_c
   family(out, "rampart_port_" #counter_name "_total", description, "counter"); \
   sample(out, "rampart_port_" #counter_name "_total", port_label, driver.counter_name);
   RAMPART_DRIVER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  if (listener_ports.empty()) {
+    return out;
+  }
+#define RAMPART_X(counter_name, description)                                                              \
+  {                                                                                                       \
+    const bool gauge = std::string_view(description).starts_with("gauge:");                              \
+    const std::string name = std::string("rampart_listener_") + #counter_name + (gauge ? "" : "_total");  \
+    family(out, name, std::string("per listening port: ") + description, gauge ? "gauge" : "counter");   \
+    for (const lcore_sample& l : lcores) {                                                                \
+      for (std::size_t i = 0; i < listener_ports.size() && i < l.listeners.size(); ++i) {                 \
+        sample(out, name, lcore_label(l.lcore) + ",listener=\"" + std::to_string(listener_ports[i]) + "\"", \
+               l.listeners[i].counter_name);                                                              \
+      }                                                                                                   \
+    }                                                                                                     \
+  }
+  RAMPART_LISTENER_COUNTERS(RAMPART_X)
 #undef RAMPART_X
   return out;
 }

@@ -62,4 +62,10 @@ std::string utc_timestamp(std::int64_t unix_seconds) {
   return text;
 }
 
+std::uint64_t connections_to_drain(const stats::snapshot& total) noexcept {
+  return total.tcp_connections_active > total.tcp_time_wait_active
+             ? total.tcp_connections_active - total.tcp_time_wait_active
+             : 0;
+}
+
 }  // namespace rampart::engine

@@ -14,6 +14,8 @@
 #include <rte_telemetry.h>
 
 #include "engine/capture.hh"
+#include "engine/connection_listing.hh"
+#include "engine/connection_query.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/worker.hh"
@@ -243,6 +245,121 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// A listener is about 120 bytes of the 16 KiB reply: with more than ~120 listeners, ask for one
+// port at a time (the metrics endpoint has them all).
+int handle_listeners(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  unsigned only = 0;
+  if (params != nullptr && *params != '\0') {
+    const char* end = params + std::strlen(params);
+    const auto [ptr, ec] = std::from_chars(params, end, only);
+    if (ec != std::errc{} || ptr != end) {
+      return -EINVAL;
+    }
+  }
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < source.listeners.size() && i < stats::max_listeners; ++i) {
+    if (only != 0 && source.listeners[i].port != only) {
+      continue;
+    }
+    stats::listener_snapshot total;
+    for (const worker* w : source.workers) {
+      total.accumulate(w->stats.listeners[i]);
+    }
+    rte_tel_data* one = rte_tel_data_alloc();
+    if (one == nullptr) {
+      continue;
+    }
+    rte_tel_data_start_dict(one);
+    rte_tel_data_add_dict_string(one, "app", source.listeners[i].app.c_str());
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, total.name);
+    RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+    add_container(d, std::to_string(source.listeners[i].port).c_str(), one);
+  }
+  return 0;
+}
+
+// How long /rampart/connections waits for the workers: a worker answers within a few loop turns
+// (microseconds each), so only a stuck or preempted one takes this long.
+constexpr std::chrono::milliseconds listing_timeout{500};
+
+// Adds a row's fields (connection_query.hh describe_row) to a telemetry dict.
+struct tel_row_writer {
+  rte_tel_data* d;
+  void number(const char* name, std::uint64_t value) { rte_tel_data_add_dict_u64(d, name, value); }
+  void text(const char* name, std::string_view value) { rte_tel_data_add_dict_string(d, name, std::string(value).c_str()); }
+};
+
+int handle_connections(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->lister == nullptr) {
+    return -ENODEV;
+  }
+  rte_tel_data_start_dict(d);
+  std::string error;
+  const std::optional<connection_query> query = parse_connection_query(params == nullptr ? "" : params, error);
+  if (!query) {
+    rte_tel_data_add_dict_string(d, "error", error.c_str());
+    return 0;
+  }
+  guard.get()->lister->collect(*query, listing_timeout, [&](std::span<const lcore_listing> answers) {
+    std::size_t budget = row_budget(answers.size());
+    std::uint64_t matched = 0;
+    std::uint32_t shown = 0;
+    std::uint32_t omitted = 0;
+    bool complete = true;
+    rte_tel_data* statuses = rte_tel_data_alloc();
+    rte_tel_data* rows = rte_tel_data_alloc();
+    if (rows != nullptr) {
+      rte_tel_data_start_dict(rows);
+    }
+    if (statuses != nullptr) {
+      rte_tel_data_start_dict(statuses);
+    }
+    for (const lcore_listing& a : answers) {
+      if (statuses != nullptr) {
+        rte_tel_data_add_dict_string(statuses, std::to_string(a.lcore).c_str(), to_string(a.result));
+      }
+      complete = complete && a.result == lcore_listing::status::ok;
+      matched += a.matched;
+      for (const tcp::connection_summary& s : a.rows) {
+        if (shown + omitted == query->limit) {
+          break;
+        }
+        const std::size_t length = row_json(s, a.lcore, shown).size();
+        if (rows == nullptr || length > budget) {
+          ++omitted;
+          continue;
+        }
+        rte_tel_data* row = rte_tel_data_alloc();
+        if (row == nullptr) {
+          ++omitted;
+          continue;
+        }
+        rte_tel_data_start_dict(row);
+        tel_row_writer writer{row};
+        describe_row(s, a.lcore, writer);
+        add_container(rows, std::to_string(shown).c_str(), row);
+        budget -= length;
+        ++shown;
+      }
+    }
+    rte_tel_data_add_dict_string(d, "complete", complete ? "yes" : "no");
+    rte_tel_data_add_dict_u64(d, "matched", matched);
+    rte_tel_data_add_dict_u64(d, "shown", shown);
+    rte_tel_data_add_dict_u64(d, "omitted", omitted);
+    rte_tel_data_add_dict_u64(d, "limit", query->limit);
+    add_container(d, "lcores", statuses);
+    add_container(d, "connections", rows);
+  });
+  return 0;
+}
+
 }  // namespace
 
 bool register_telemetry() {
@@ -259,6 +376,10 @@ bool register_telemetry() {
       {"/rampart/capture", handle_capture,
        "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
+      {"/rampart/listeners", handle_listeners,
+       "Per listening port: app, accepted, active, refused, bytes in/out. Parameter: a port (none: all)."},
+      {"/rampart/connections", handle_connections,
+       "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
   };
   bool ok = true;
   for (const command& c : commands) {

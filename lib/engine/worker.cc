@@ -141,6 +141,9 @@ int run_worker(void* arg) {
       break;
     }
     const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
+    if (unlikely(w.listing.pending())) {
+      w.listing.serve(*w.tcp, now_ns);  // a connection listing, one bounded step per turn
+    }
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
       w.tcp->poll(now_ns);

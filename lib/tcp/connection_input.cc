@@ -98,6 +98,8 @@ packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint6
 
 bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   _stats.tcp_connections_opened.add();
+  start_congestion_control(c);
+  _stats.listeners[c.listener].accepted.add();
   c.app_open = app_of(c) != nullptr;
   touch_idle(c, now_ns);
   return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_open(s); });
@@ -123,12 +125,14 @@ void lcore_tcp::notify_closed(connection& c, flow::connection_handle handle, clo
 
 void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   c.state = tcp_state::time_wait;
+  _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() + 1);  // the owner is its only writer
   notify_closed(c, handle, close_reason::closed);
   c.retransmit_at = 0;
   c.persist = false;
   c.idle_at = now_ns + _settings.time_wait_ns;  // §3.10.7.4: "start the time-wait timer"
+  drop_scoreboard(c);
   if (_buffers != nullptr) {
-    c.sendq.clear(*_buffers);
+    c.sendq.clear(_send_pool);
   }
 }
 
@@ -137,6 +141,7 @@ bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const dat
   c.rcv_nxt += view.length;
   c.bytes_in += view.length;
   _stats.tcp_bytes_in.add(view.length);
+  _stats.listeners[c.listener].bytes_in.add(view.length);
   return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
 }
 
@@ -288,6 +293,8 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       _stats.tcp_out_of_window_acks.add();
       return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
     }
+    const seq32 prior_una = c.snd_una;  // for loss recovery (loss_recovery_ack below)
+    const std::uint32_t prior_wnd = c.snd_wnd;
     if (seg_ack > c.snd_una) {
       // "SND.UNA < SEG.ACK =< SND.NXT: set SND.UNA <- SEG.ACK", releasing what is acknowledged.
       const auto acked = static_cast<std::uint32_t>(seg_ack - c.snd_una);
@@ -295,7 +302,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       const bool fin_acked = fin_in_flight(c.state) && acked > queued;
       const std::uint32_t data_acked = std::min(acked, queued);
       if (_buffers != nullptr) {
-        c.sendq.consume(*_buffers, data_acked);
+        c.sendq.consume(_send_pool, data_acked);
       }
       c.snd_una = seg_ack;
       if (c.snd_nxt < c.snd_una) {
@@ -349,6 +356,9 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       if (window == 0 && c.snd_wnd != 0) {
         _stats.tcp_zero_window_received.add();
       }
+      if (window > 0) {
+        c.probes = 0;  // the zero window opened: the persist limit starts over
+      }
       if (window > 0 && c.persist) {
         c.persist = false;
         c.retransmit_at = c.snd_nxt != c.snd_una ? now_ns + std::uint64_t{c.rtt.rto_us()} * 1000 : 0;
@@ -357,6 +367,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       c.snd_wl1 = seg.tcp.sequence;
       c.snd_wl2 = seg_ack;
     }
+    loss_recovery_ack(c, seg, prior_una, prior_wnd, now_ns);
   }
 
   // §3.10.7.4 seventh check, segment text: taken in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.

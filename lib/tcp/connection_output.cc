@@ -115,6 +115,7 @@ bool lcore_tcp::send_segment(connection& c, seq32 seq, std::uint8_t flags, std::
   _stats.tcp_segments_out.add();
   if (length > 0) {
     _stats.tcp_bytes_out.add(length);
+    _stats.listeners[c.listener].bytes_out.add(length);
     c.bytes_out += length;
   }
   if ((length > 0 || (flags & fin) != 0) && seq < c.snd_max) {
@@ -151,6 +152,7 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
                              (fin_sent(c.state) && c.snd_nxt - c.snd_una < static_cast<std::int32_t>(c.sendq.size()));
   if (may_send_data && !c.persist) {
     const std::uint16_t mss = effective_mss(c);
+    std::uint32_t room = congestion_room(c, now_ns);  // cwnd (loss_recovery.cc)
     for (;;) {
       const auto offset = static_cast<std::uint32_t>(c.snd_nxt - c.snd_una);
       if (offset >= c.sendq.size()) {
@@ -159,8 +161,8 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
       const std::uint32_t queued = c.sendq.size() - offset;
       const seq32 window_end = c.snd_una + c.snd_wnd;
       const std::uint32_t usable = window_end > c.snd_nxt ? static_cast<std::uint32_t>(window_end - c.snd_nxt) : 0;
-      const std::uint32_t length = std::min<std::uint32_t>({queued, mss, usable});
-      if (length == 0) {
+      const std::uint32_t length = std::min<std::uint32_t>({queued, mss, usable, room});
+      if (length == 0 && usable == 0) {
         // The peer's window is closed and nothing is in flight to bring an update: probe it
         // (RFC 9293 §3.8.6.1, the persist timer).
         if (c.snd_wnd == 0 && c.snd_nxt == c.snd_una) {
@@ -168,6 +170,9 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
           c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
         }
         break;
+      }
+      if (length == 0) {
+        break;  // cwnd is full: ACKs will open it
       }
       if (length < mss && c.snd_nxt != c.snd_una) {
         // Nagle (RFC 1122 §4.2.3.4): a short segment waits while data is unacknowledged, unless
@@ -188,10 +193,14 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
         c.rtt_sequence = c.snd_nxt + length;
         c.rtt_start_us = static_cast<std::uint32_t>(now_ns / 1000);
       }
+      if (c.snd_nxt == c.snd_max) {
+        sent_new_data(c, length);
+      }
       c.snd_nxt += length;
       if (c.snd_nxt > c.snd_max) {
         c.snd_max = c.snd_nxt;
       }
+      room -= length;
       sent = true;
       if (c.retransmit_at == 0) {
         start_retransmit_timer(c, now_ns);

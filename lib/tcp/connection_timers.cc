@@ -76,7 +76,14 @@ void lcore_tcp::on_timer(connection& c, flow::connection_handle handle, std::uin
     c.retransmit_at = 0;
     if (c.persist) {
       // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: probe the zero window with one byte; the
-      // connection stays open as long as the peer answers (issue: idle rules bound it).
+      // connection stays open while the peer answers, up to the persist limit below.
+      if (++c.probes > _settings.max_retransmissions) {
+        // A peer that holds its window at zero through max_retransmissions probes (minutes, with
+        // back-off) is dropped: it would pin its send queue for ever (docs/tcp.md).
+        _stats.tcp_persist_aborts.add();
+        reset_and_erase(c, handle, close_reason::timeout, now_ns);
+        return;
+      }
       c.rtt.back_off(_settings.rto);
       _stats.tcp_zero_window_probes.add();
       const bool new_byte = c.snd_nxt == c.snd_una;
@@ -92,6 +99,9 @@ void lcore_tcp::on_timer(connection& c, flow::connection_handle handle, std::uin
       reset_and_erase(c, handle, close_reason::timeout, now_ns);
       return;
     } else {
+      if (c.state != tcp_state::syn_received) {
+        loss_recovery_timeout(c);  // ssthresh, cwnd = 1 SMSS, recovery and SACK state dropped
+      }
       ++c.retries;
       _stats.tcp_rto_expiries.add();
       c.rtt.back_off(_settings.rto);  // RFC 6298 §5.5

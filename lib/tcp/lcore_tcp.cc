@@ -52,6 +52,8 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.backlog_capacity = tcp.syn_cookies.backlog_per_lcore;
   s.auto_threshold = tcp.syn_cookies.auto_threshold;
   s.send_buffer = tcp.send_buffer;
+  s.send_budget = tcp.send_budget;
+  s.initial_window = tcp.initial_window;
   s.rto.min_us = tcp.rto_min_ms * 1000;
   s.rto.max_us = tcp.rto_max_ms * 1000;
   s.rto.initial_us = tcp.rto_initial_ms * 1000;
@@ -80,6 +82,8 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       // MSS / 2 fills its share with less data (it recovers by retransmission).
       _reassembly_cap(static_cast<std::uint16_t>(std::min<std::uint32_t>(
           65535, 2 * ((settings.receive_window + settings.mss - 1) / std::max<std::uint16_t>(settings.mss, 1))))),
+      _scoreboards(static_cast<std::uint16_t>(std::min<std::uint32_t>({settings.scoreboards, settings.connections, no_scoreboard - 1}))),
+      _budget_waiters(settings.connections),
       _rst_budget(settings.rst_per_second, now_ns),
       _challenge_budget(settings.challenge_acks_per_second_lcore, now_ns) {
   if (listeners.size() > listener_table::max_listeners) {
@@ -91,6 +95,8 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
     }
     _listener_info[i].nagle = listeners[i].nagle;
     _listener_info[i].idle_timeout_ns = std::uint64_t{listeners[i].idle_timeout_seconds} * 1'000'000'000;
+    _listener_info[i].congestion = listeners[i].congestion == config::congestion_control::reno ? cc_algorithm::reno
+                                                                                               : cc_algorithm::cubic;
   }
 }
 
@@ -101,7 +107,7 @@ lcore_tcp::~lcore_tcp() {
       connection& c = _pool[h];
       _timers.cancel(c.timer);
       if (_buffers != nullptr) {
-        c.sendq.clear(*_buffers);
+        c.sendq.clear(_send_pool);
       }
       release_queue(c);
     }
@@ -133,6 +139,8 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
   // Segments we build go back to the neighbour this one came from (bytes 6-11: source MAC).
   std::copy_n(reinterpret_cast<const std::uint8_t*>(seg.frame->data) + 6, 6, c.remote_mac.bytes.begin());
   c.opened_ns = now_ns;
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() + 1);  // the owner is its only writer
   if (state == tcp_state::syn_received) {
     ++_backlog_size;
   }
@@ -144,15 +152,21 @@ std::optional<flow::connection_handle> lcore_tcp::insert(const segment& seg, tcp
 void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexcept {
   connection& c = _pool[handle];
   notify_closed(c, handle, reason);
+  stats::counter& listener_active = _stats.listeners[c.listener].active;
+  listener_active.set(listener_active.read() - 1);
   if (c.state == tcp_state::syn_received) {
     --_backlog_size;
   } else {
+    if (c.state == tcp_state::time_wait) {
+      _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() - 1);
+    }
     _stats.tcp_connections_closed.add();
     count_close(_stats, reason);
   }
   _timers.cancel(c.timer);
+  loss_recovery_close(c);
   if (_buffers != nullptr) {
-    c.sendq.clear(*_buffers);
+    c.sendq.clear(_send_pool);
   }
   release_queue(c);
   if (_dsack_for == &c) {
@@ -183,11 +197,21 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
     const flow::connection_handle handle = _pool.handle_of(c);
     on_timer(c, handle, now_ns);
   });
+  if (_budget_waiters_count != 0) {
+    wake_send_budget_waiters(now_ns);
+  }
 }
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   for (flow::connection_handle h = 0; h < _settings.connections && limit != 0; ++h) {
-    if (_pool.is_live(h)) {
+    if (!_pool.is_live(h)) {
+      continue;
+    }
+    if (_pool[h].state == tcp_state::time_wait) {
+      // Both sides closed already and the app was told: the entry only guards against old
+      // duplicates, so it goes silently (no RST, counted as the normal close it was).
+      erase(h, close_reason::closed);
+    } else {
       reset_and_erase(_pool[h], h, close_reason::shutdown, now_ns);
       --limit;
     }

@@ -39,6 +39,7 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
   switch (control) {
     case syn:
       if (_draining) {
+        _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
         return drop(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
       }
       // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
@@ -120,6 +121,7 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
   // No room in the backlog (or the table): mode off has nothing else to offer; auto falls back
   // to a cookie (whose ACK meets a full table too, unless a connection closes meanwhile).
   if (_settings.cookie_mode == config::cookie_mode::off) {
+    _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
     return drop(drop_reason::tcp_syn_backlog_full);
   }
 
@@ -214,6 +216,7 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
   if (!handle) {
     // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
     _stats.tcp_table_full_refusals.add();
+    _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
     return refuse();
   }
   connection& c = _pool[*handle];

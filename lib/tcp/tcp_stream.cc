@@ -19,6 +19,9 @@ std::size_t tcp_stream::send_space() const noexcept {
     return 0;
   }
   const connection& c = connection_ref();
+  if (_tcp._send_pool.exhausted()) {
+    return 0;  // the lcore's send budget (send_budget.hh)
+  }
   return _tcp._settings.send_buffer > c.sendq.size() ? _tcp._settings.send_buffer - c.sendq.size() : 0;
 }
 
@@ -28,13 +31,19 @@ std::size_t tcp_stream::send(std::span<const std::byte> data) noexcept {
   }
   const std::size_t space = send_space();
   connection& c = connection_ref();
-  const std::size_t taken = space == 0 ? 0 : c.sendq.append(*_tcp._buffers, data, space);
+  const std::size_t taken = space == 0 ? 0 : c.sendq.append(_tcp._send_pool, data, space);
   if (taken < data.size()) {
-    // Either the buffer limit or the pool: the app is told through on_writable either way.
-    if (taken < space) {
-      _tcp._stats.tcp_tx_no_buffer.add();
+    // The buffer limit, the lcore's send budget or the pool: the app is told through
+    // on_writable either way (the budget's waiters from lcore_tcp::poll).
+    if (_tcp._send_pool.exhausted()) {
+      _tcp._stats.tcp_send_budget_refusals.add();
+      _tcp.wait_for_send_budget(c, _handle);
+    } else {
+      if (taken < space) {
+        _tcp._stats.tcp_tx_no_buffer.add();
+      }
+      _tcp._stats.tcp_send_buffer_full.add();
     }
-    _tcp._stats.tcp_send_buffer_full.add();
     c.writable_wanted = true;
   }
   return taken;
@@ -46,11 +55,18 @@ bool tcp_stream::send_buffer(const packet::buffer& buffer) noexcept {
     return false;
   }
   connection_ref().sendq.append_payload(buffer);
+  _tcp._send_pool.adopt();
   return true;
 }
 
 std::optional<packet::buffer> tcp_stream::allocate_buffer() noexcept {
   if (_tcp._buffers == nullptr) {
+    return std::nullopt;
+  }
+  if (_tcp._send_pool.exhausted()) {
+    _tcp._stats.tcp_send_budget_refusals.add();
+    connection_ref().writable_wanted = true;
+    _tcp.wait_for_send_budget(connection_ref(), _handle);
     return std::nullopt;
   }
   return send_queue::allocate_payload(*_tcp._buffers);

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 import frames  # noqa: E402
 import rampart_harness as h  # noqa: E402
+import tcp_helpers as t  # noqa: E402
 
 WORKERS = ("1", "2")
 REPO = Path(__file__).resolve().parents[2]
@@ -77,7 +78,8 @@ class Metrics(unittest.TestCase):
         for name in counters:
             family = families.get(f"rampart_{name}")
             self.assertIsNotNone(family, f"rampart_{name} missing")
-            self.assertEqual(family.type, "gauge" if name == "tcp_connections_active" else "counter")
+            gauges = ("tcp_connections_active", "tcp_time_wait_active")
+            self.assertEqual(family.type, "gauge" if name in gauges else "counter")
             self.assertTrue(family.documentation, f"rampart_{name} has no HELP")
             self.assertEqual(sorted(s.labels["lcore"] for s in family.samples), list(WORKERS), name)
         drops = families["rampart_drops"]
@@ -127,6 +129,37 @@ class Metrics(unittest.TestCase):
         received = sum(int(n) for n in lines)
         # Deltas: the lines add up to what arrived since start (totals would add up to more).
         self.assertLessEqual(received, self.engine.counters()["rx_packets"])
+
+    def test_5_listener_counters_move_and_are_scraped(self) -> None:
+        before = self.engine.telemetry("/rampart/listeners")
+        self.assertEqual(set(before), {"80", "7", "9"}, before)  # config/default.yaml's listeners
+        self.assertEqual(before["7"]["app"], "echo")
+        sock, _ = t.timed_connect(self.engine.netns, self.engine.engine_ip, 7)
+        with sock:
+            sock.sendall(b"z" * 500)
+            got = b""
+            while len(got) < 500:
+                got += sock.recv(500 - len(got))
+            h.wait_for(lambda: self.engine.telemetry("/rampart/listeners,7")["7"]["active"] == 1, 10,
+                       "the connection active on listener 7")
+        h.wait_for(lambda: self.engine.telemetry("/rampart/listeners,7")["7"]["active"] == 0, 10,
+                   "the connection gone")
+        after = self.engine.telemetry("/rampart/listeners")
+        self.assertEqual(set(self.engine.telemetry("/rampart/listeners,7")), {"7"})
+        echo, web = after["7"], after["80"]
+        self.assertEqual(echo["accepted"] - before["7"]["accepted"], 1)
+        self.assertEqual(echo["bytes_in"] - before["7"]["bytes_in"], 500)
+        self.assertEqual(echo["bytes_out"] - before["7"]["bytes_out"], 500)
+        self.assertEqual(echo["refused"], 0)
+        self.assertEqual(web, before["80"], "another port's counters do not move")
+        families = self.scrape()
+        for name in ("accepted", "refused", "bytes_in", "bytes_out", "active"):
+            family = families[f"rampart_listener_{name}"]
+            self.assertEqual(family.type, "gauge" if name == "active" else "counter")
+            self.assertEqual({(s.labels["lcore"], s.labels["listener"]) for s in family.samples},
+                             {(lcore, port) for lcore in WORKERS for port in ("80", "7", "9")})
+            scraped = int(sum(s.value for s in family.samples if s.labels["listener"] == "7"))
+            self.assertEqual(scraped, echo[name], name)
 
 
 if __name__ == "__main__":

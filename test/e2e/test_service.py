@@ -59,6 +59,7 @@ class Install(unittest.TestCase):
         self.assertTrue((units / "rampart-hugepages.service").is_file())
         self.assertIn("u rampart ", self.installed("lib/sysusers.d/rampart.conf").read_text())
         self.assertTrue(os.access(self.installed("libexec/rampart/setup-hugepages.sh"), os.X_OK))
+        self.assertTrue(os.access(self.installed("bin/rampart-ss"), os.X_OK))
         self.assertTrue(self.installed("share/doc/rampart/operations.md").is_file())
         config = next(self.dest.rglob("etc/rampart/rampart.yaml"))
         result = h.run([str(binary), "--config", str(config), "--check-config"], check=False)

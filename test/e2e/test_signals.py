@@ -156,6 +156,9 @@ class SignalTests(unittest.TestCase):
             self.connect(engine, timeout=2.5)
         drops = engine.drops()
         self.assertGreaterEqual(drops["tcp_draining"], 2, "Linux retransmits its SYN after 1 s")
+        # Every SYN dropped by the drain was for the echo port (read twice: one may still arrive).
+        h.wait_for(lambda: engine.telemetry(f"/rampart/listeners,{PORT}")[str(PORT)]["refused"] ==
+                   engine.drops()["tcp_draining"], 5, "refused on the echo port == drop.tcp_draining")
         self.assertEqual(engine.counters()["tcp_connections_active"], 2)
 
         # The open connections are still served while the engine drains: 256 KiB echoed back
@@ -185,6 +188,35 @@ class SignalTests(unittest.TestCase):
         self.assertIn("drain complete: no connection open", output)
         self.assertRegex(output, r"rampart:   drop\.tcp_draining [1-9]")
         self.assertIn("rampart:   tcp_closed_shutdown 0", output)
+
+    def test_sigterm_drain_does_not_wait_for_time_wait(self) -> None:
+        # The http app closes first after a "Connection: close" response: once the client's FIN
+        # and ACK arrive the engine holds a TIME-WAIT entry for 240 s. The drain must not wait it
+        # out: it ends at once, drops the entry without a RST, and counts it as a normal close.
+        engine = self.start({"tcp": {"drain_timeout_seconds": 60, "time_wait_seconds": 240}})
+        web = self.connect(engine, port=HTTP_PORT)
+        web.sendall(b"GET / HTTP/1.1\r\nHost: rampart\r\nConnection: close\r\n\r\n")
+        response = b""
+        while chunk := web.recv(65536):
+            response += chunk
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:100])
+        web.close()
+        t.wait_counters(engine, lambda c: c["tcp_time_wait_active"] == 1, 10, "a TIME-WAIT entry")
+        listed = engine.telemetry("/rampart/connections,state=time-wait")
+        self.assertEqual(listed["matched"], 1, listed)
+        self.assertEqual(listed["connections"]["0"]["state"], "TIME-WAIT")
+        rst_before = engine.counters()["tcp_rst_sent"]
+        started = time.monotonic()
+        engine.process.send_signal(signal.SIGTERM)
+        code, _ = self.wait_exit(engine, 15)
+        self.assert_clean_exit(engine, code)
+        self.assertLess(time.monotonic() - started, 5, "ended by the drain, not TIME-WAIT's 240 s nor the deadline")
+        output = engine.output()
+        self.assertIn("drain complete: no connection open (1 in TIME-WAIT, dropped)", output)
+        self.assertIn("rampart:   tcp_closed_shutdown 0", output)
+        self.assertIn("rampart:   tcp_closed_normal 1", output)
+        self.assertIn(f"rampart:   tcp_rst_sent {rst_before}", output)
+        self.assertIn("rampart:   tcp_time_wait_active 0", output)
 
     def test_sigterm_drain_resets_what_is_open_at_the_deadline(self) -> None:
         engine = self.start({"tcp": {"drain_timeout_seconds": 2}})

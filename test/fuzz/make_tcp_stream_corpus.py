@@ -21,13 +21,14 @@ SNDBUF_1K, SNDBUF_4K, SNDBUF_16K, SNDBUF_256K = 0, 1, 2, 3
 RCVWND_2K, RCVWND_8K, RCVWND_64K, RCVWND_256K = 0 << 2, 1 << 2, 2 << 2, 3 << 2
 WSCALE_2, AUTO, NO_NAGLE, IDLE = 0x10, 0x20, 0x40, 0x80
 # App defaults; bits 4-5 pick tcp.reassembly_budget (2048, 0, 3, 12).
-ECHO, HOLD, NO_CLOSE_ON_FIN, GREETING = 1, 2, 4, 8
+ECHO, HOLD, NO_CLOSE_ON_FIN, GREETING, TIGHT_BUDGET, RENO = 1, 2, 4, 8, 0x40, 0x80
 BUDGET_0, BUDGET_3, BUDGET_12 = 0x10, 0x20, 0x30
 # SYN options.
 MSS_536, WSCALE, SACK, TS = 1, 2, 4, 8
 LINUX = WSCALE | SACK | TS | (7 << 4)
-# Segment flags and segment option bits.
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+# Segment flags (with the fuzzer's own bits: SACK blocks follow, ACK offset from SND.UNA) and
+# segment option bits.
+FIN, SYN, RST, PSH, ACK, SACK_BLOCKS, FROM_UNA = 0x01, 0x02, 0x04, 0x08, 0x10, 0x40, 0x80
 NO_TS, STALE_TS, NO_ECHO, SEQ_X64, ACK_X64 = 0x01, 0x02, 0x20, 0x40, 0x80
 # App actions.
 SEND_SMALL, SEND_BIG, ZERO_COPY, RELEASE, CLOSE, ABORT = 1, 2, 4, 8, 16, 32
@@ -37,6 +38,15 @@ MS, MS10, S, S10 = 0, 1, 2, 3
 
 def seg(slot=0, flags=ACK, seq=0, ack=0, window=65535, opts=0, length=0):
     return struct.pack(">BBBhhHBH", 0, slot, flags, seq, ack, window, opts, length)
+
+
+def dup_ack(slot=0, ack=0, window=65535, blocks=()):
+    """An ACK of SND.UNA + ack with SACK blocks, each (left from SND.UNA, length)."""
+    flags = ACK | FROM_UNA | (SACK_BLOCKS if blocks else 0)
+    out = seg(slot, flags, 0, ack, window)
+    if blocks:
+        out += bytes([len(blocks) - 1]) + b"".join(struct.pack(">hH", left, length - 1) for left, length in blocks)
+    return out
 
 
 def burst(*segments):
@@ -139,6 +149,16 @@ def seeds():
     s["tiny_mss_backlog"] = bytes([SNDBUF_16K | RCVWND_64K | AUTO, ECHO | GREETING, LINUX]) + (
         open_slot(1, MSS_536 | TS, mss=2) + seg(1, length=100) + clock(1, S) + open_slot(2, MSS_536, mss=1)
         + seg(2, length=10) + clock(1, S))
+    # Loss recovery: the app sends twice the send buffer, the peer loses the first segment(s).
+    mss = 1448  # 1460 less the timestamps
+    s["sack_recovery_holes"] = bytes([SNDBUF_256K | RCVWND_64K, 0, LINUX]) + (
+        app(0, SEND_BIG) + seg(length=1) + dup_ack(blocks=[(mss, mss)]) + dup_ack(blocks=[(mss, 2 * mss)])
+        + dup_ack(blocks=[(4 * mss, mss), (mss, 2 * mss)]) + dup_ack(blocks=[(6 * mss, 2 * mss), (4 * mss, mss), (mss, 2 * mss)])
+        + dup_ack(ack=3 * mss, blocks=[(6 * mss, 3 * mss), (4 * mss, mss)]) + dup_ack(blocks=[(-mss, mss)])
+        + clock(30) + seg() + clock(1, S) + seg())
+    s["newreno_recovery_reno_tight_budget"] = bytes([SNDBUF_256K | RCVWND_64K, RENO | TIGHT_BUDGET, WSCALE | TS | (7 << 4)]) + (
+        app(0, SEND_BIG) + seg(length=1) + dup_ack() + dup_ack() + dup_ack() + dup_ack() + dup_ack(ack=2 * mss)
+        + dup_ack(ack=2 * mss) + clock(1, S) + seg() + clock(1, S) + app(0, SEND_BIG) + seg(length=1) + seg())
     s["reorder_sack_timestamps"] = bytes([SNDBUF_16K | RCVWND_256K, ECHO, LINUX]) + (
         reorder([(100, 0), (200, 10), (50, 0), (255, 63)], start=0, mix=7) + seg(length=100)
         + reorder([(30, 5), (30, 5), (30, 5)], start=40, mix=3, one_burst=True, fin=True)

@@ -4,11 +4,16 @@
 // back, or the backlog's in mode auto), then runs steps: segments whose sequence and
 // acknowledgment numbers are offsets from the connection's current RCV.NXT and SND.NXT (so most
 // land in the window), with fuzzer-chosen flags, window, timestamps (some stale, for PAWS) and
-// payload length; clock advances with lcore_tcp::poll (RTO, delayed ACK, persist, idle,
+// payload length, SACK blocks (some below SND.UNA: D-SACK) and ACKs of SND.UNA (duplicate ACKs,
+// driving fast retransmit and recovery); clock advances with lcore_tcp::poll (RTO, delayed ACK, persist, idle,
 // TIME-WAIT); app actions (echo, hold and later release received buffers, sends beyond the send
 // buffer, zero-copy sends, close, abort); pool limits and sink refusal. After every step:
 //
-//  (1) every connection in the table has SND.UNA <= SND.NXT <= SND.MAX (seq32 order);
+//  (1) every connection in the table has SND.UNA <= SND.NXT <= SND.MAX (seq32 order), a
+//      congestion window of at least one segment once synchronized, and a SACK scoreboard (when
+//      it holds one) of at most max_ranges sorted, disjoint ranges within [SND.UNA, SND.MAX];
+//      the lcore's scoreboards in use never exceed its connections, its send queues never hold
+//      more buffers than the send budget;
 //  (2) the app got the client's bytes in order, each once: the client's byte at sequence number s
 //      is a fixed function of s (pattern()), so whatever segments the fuzzer cut, the n-th byte
 //      delivered must be pattern(IRS + 1 + n), and no byte beyond the highest sequence number
@@ -163,7 +168,10 @@ struct harness {
     settings.local_mac = our_mac;
     static constexpr std::array<std::uint32_t, 4> reassembly_budgets = {2048, 0, 3, 12};
     settings.reassembly_budget = reassembly_budgets[(app_defaults >> 4) & 3];
+    settings.send_budget = (app_defaults & 0x40) != 0 ? 8 : 4096;  // tight: refusals and waiters
     listeners.push_back({port, "echo", {}, {}, (setup & 0x40) == 0, (setup & 0x80) != 0 ? 30U : 0U});
+    listeners.back().congestion = (app_defaults & 0x80) != 0 ? config::congestion_control::reno
+                                                             : config::congestion_control::cubic;
     tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns);
     tcp->attach_io(pool, sink);
     app.h = this;
@@ -374,9 +382,18 @@ struct harness {
       }
       FUZZ_CHECK(conn->snd_una <= conn->snd_nxt, "SND.UNA > SND.NXT");
       FUZZ_CHECK(conn->snd_nxt <= conn->snd_max, "SND.NXT > SND.MAX");
+      if (const tcp::sack_scoreboard* board = tcp->scoreboard_of(*conn)) {
+        FUZZ_CHECK(board->size() <= tcp::sack_scoreboard::max_ranges, "scoreboard beyond its bound");
+        for (std::size_t k = 0; k < board->size(); ++k) {
+          FUZZ_CHECK(board->at(k).left < board->at(k).right, "empty or inverted scoreboard range");
+          FUZZ_CHECK(k == 0 || board->at(k - 1).right < board->at(k).left, "scoreboard ranges unsorted or touching");
+          FUZZ_CHECK(board->at(k).right <= conn->snd_max, "scoreboard range beyond SND.MAX");
+        }
+      }
       if (conn->state == tcp::tcp_state::syn_received) {
         continue;
       }
+      FUZZ_CHECK(conn->cc.cwnd >= 1, "a synchronized connection without a congestion window");
       const bool fin_in = conn->state == tcp::tcp_state::close_wait || conn->state == tcp::tcp_state::closing ||
                           conn->state == tcp::tcp_state::last_ack || conn->state == tcp::tcp_state::time_wait;
       FUZZ_CHECK(c.open || conn->state == tcp::tcp_state::time_wait, "a synchronized connection without an open stream");
@@ -395,6 +412,9 @@ struct harness {
     }
     FUZZ_CHECK(tcp->reassembly_in_use() <= settings.reassembly_budget, "out-of-order data beyond tcp.reassembly_budget");
     FUZZ_CHECK(pieces == tcp->reassembly_in_use(), "out-of-order pieces not accounted to a live connection");
+    // Invariant (5): scoreboards and the send budget.
+    FUZZ_CHECK(tcp->scoreboards_in_use() <= tcp->connection_count(), "scoreboards held by no connection");
+    FUZZ_CHECK(tcp->send_buffers().held() <= settings.send_budget, "send queues beyond the send budget");
     // A segment a connection cuts itself must fit the buffer it builds it in.
     stats::snapshot snap;
     snap.accumulate(stats);
@@ -459,6 +479,7 @@ struct harness {
   bytes segment(reader& r) {
     client& c = clients[r.u8() % slots];
     std::uint8_t flags = r.u8();
+    const std::uint8_t extras = flags;  // bit 6: SACK blocks follow; bit 7: ACK relative to SND.UNA
     const auto seq_offset = static_cast<std::int16_t>(r.u16());
     const auto ack_offset = static_cast<std::int16_t>(r.u16());
     const std::uint16_t window = r.u16();
@@ -469,9 +490,19 @@ struct harness {
     const seq32 snd_nxt = conn != nullptr ? conn->snd_nxt : c.server_iss + 1;
     // Offsets mostly small: the low bits of the flags byte scale them up now and then.
     const seq32 seq = rcv_nxt + static_cast<std::uint32_t>(std::int32_t{seq_offset} * ((opts & 0x40) != 0 ? 64 : 1));
-    const seq32 ack = snd_nxt + static_cast<std::uint32_t>(std::int32_t{ack_offset} * ((opts & 0x80) != 0 ? 64 : 1));
+    const seq32 ack_base = (extras & 0x80) != 0 && conn != nullptr ? conn->snd_una : snd_nxt;
+    const seq32 ack = ack_base + static_cast<std::uint32_t>(std::int32_t{ack_offset} * ((opts & 0x80) != 0 ? 64 : 1));
     flags &= 0x3f;
     net::tcp_options options;
+    if ((extras & 0x40) != 0) {
+      // 1-4 blocks [SND.UNA + offset, + length), offsets signed (below SND.UNA: a D-SACK).
+      const seq32 una = conn != nullptr ? conn->snd_una : snd_nxt;
+      options.sack_block_count = static_cast<std::uint8_t>(1 + r.u8() % 4);
+      for (std::uint8_t k = 0; k < options.sack_block_count; ++k) {
+        const auto left = una + static_cast<std::uint32_t>(std::int32_t{static_cast<std::int16_t>(r.u16())});
+        options.sack_blocks[k] = {left, left + (1 + r.u16() % 8192U)};
+      }
+    }
     if (c.timestamps && (opts & 1) == 0) {
       c.tsval += 1 + (opts >> 4 & 3);
       std::uint32_t value = c.tsval;
@@ -481,6 +512,9 @@ struct harness {
       options.timestamps = net::tcp_timestamps{value, (opts & 0x20) != 0 ? 0 : c.their_tsval};
     } else if (!c.timestamps && (opts & 0x30) == 0x30) {
       options.timestamps = net::tcp_timestamps{c.tsval, 0};  // not negotiated
+    }
+    if (options.timestamps && options.sack_block_count > net::tcp_max_sack_blocks_with_timestamps) {
+      options.sack_block_count = net::tcp_max_sack_blocks_with_timestamps;  // what fits beside TS
     }
     if ((flags & net::tcp_flag::syn) != 0) {
       // Without an MSS option (536). A connection may come from any SYN of this port (a cookie
@@ -782,5 +816,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(h.tcp->connection_count() == 0, "connections left after shutdown");
   FUZZ_CHECK(h.pool.bad_releases() == 0, "a buffer released twice (or never allocated)");
   FUZZ_CHECK(h.pool.in_use() == 0, "buffers leaked: in use after shutdown with nothing held");
+  FUZZ_CHECK(h.tcp->send_buffers().held() == 0, "the send budget counts buffers no queue holds");
+  FUZZ_CHECK(h.tcp->scoreboards_in_use() == 0, "scoreboards leaked after shutdown");
   return 0;
 }

@@ -193,6 +193,25 @@ stats:
   CHECK(config.stats.interval_seconds == 60);
 }
 
+TEST_CASE("congestion control per listener, initial window and send budget", "[unit][config]") {
+  const auto config = parse(minimal + R"(listeners:
+  - {port: 80, app: http, congestion_control: reno}
+  - {port: 81, app: http}
+tcp:
+  initial_window: 4
+  send_budget: 2000
+)");
+  REQUIRE(config.listeners.size() == 2);
+  CHECK(config.listeners[0].congestion == cfg::congestion_control::reno);
+  CHECK(config.listeners[1].congestion == cfg::congestion_control::cubic);
+  CHECK(config.tcp.initial_window == 4);
+  CHECK(config.tcp.send_budget == 2000);
+  // Not given: 4096, or what a small pool leaves beside one queue's rings.
+  CHECK(parse(minimal).tcp.send_budget == 4096);
+  CHECK(parse(minimal).tcp.initial_window == 10);
+  CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mbufs: 3000\n").tcp.send_budget == 3000 - (1024 + 1024 + 32));
+}
+
 TEST_CASE("cookie modes parse and print", "[unit][config]") {
   CHECK(parse(minimal + "tcp:\n  syn_cookies:\n    mode: auto\n").tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
   CHECK(parse(minimal + "tcp:\n  syn_cookies:\n    mode: always\n").tcp.syn_cookies.mode == cfg::cookie_mode::always);
@@ -254,6 +273,11 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"delayed ACK of half a second", minimal + "tcp:\n  delayed_ack_ms: 500\n", 4, "tcp.delayed_ack_ms", "499"},
       {"no retransmission at all", minimal + "tcp:\n  max_retransmissions: 0\n", 4, "tcp.max_retransmissions", "1"},
       {"nagle not a boolean", minimal + "listeners:\n  - port: 80\n    app: http\n    nagle: sometimes\n", 6, "listeners[0].nagle", "true or false"},
+      {"unknown congestion control", minimal + "listeners:\n  - port: 80\n    app: http\n    congestion_control: vegas\n", 6, "listeners[0].congestion_control", "reno or cubic"},
+      {"initial window of 0", minimal + "tcp:\n  initial_window: 0\n", 4, "tcp.initial_window", "1"},
+      {"initial window above 100", minimal + "tcp:\n  initial_window: 101\n", 4, "tcp.initial_window", "100"},
+      {"send budget of 0", minimal + "tcp:\n  send_budget: 0\n", 4, "tcp.send_budget", "1"},
+      {"send budget beyond the pool", minimal + "tcp:\n  send_budget: 20000\n", 4, "tcp.send_budget", "port.mbufs"},
       {"idle timeout beyond a week", minimal + "listeners:\n  - port: 80\n    app: http\n    idle_timeout_seconds: 999999\n", 6, "listeners[0].idle_timeout_seconds", "604800"},
       {"repeated key", "port:\n  ip: 10.0.0.2/24\n  mtu: 1500\n  mtu: 1400\n", 4, "port.mtu", "repeated key (first given on line 3)"},
       // Missing required parts.
@@ -376,7 +400,8 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
         "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
         "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
         "connections_per_lcore", "drain_timeout_seconds", "reassembly_budget", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
-        "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen"}) {
+        "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen", "congestion_control",
+        "send_budget", "initial_window"}) {
     INFO(key);
     CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
   }

@@ -70,6 +70,29 @@ TEST_CASE("metrics: every counter family with HELP, TYPE and one sample per lcor
   CHECK(helps == stats::event_counter_count + 1 + 6);
 }
 
+TEST_CASE("metrics: per-listener families, labelled by lcore and listening port", "[unit][engine]") {
+  lcore_sample a{1, {}, std::vector<stats::listener_snapshot>(2)};
+  a.listeners[0].accepted = 4;
+  a.listeners[1].active = 2;
+  a.listeners[1].bytes_out = 1234;
+  lcore_sample b{2, {}, std::vector<stats::listener_snapshot>(2)};
+  b.listeners[0].refused = 9;
+  const std::vector<lcore_sample> lcores{a, b};
+  const std::vector<std::uint16_t> ports{80, 7};
+  const std::string text = prometheus_text(lcores, {}, "p", ports);
+  CHECK(text.find("# TYPE rampart_listener_accepted_total counter\n"
+                  "rampart_listener_accepted_total{lcore=\"1\",listener=\"80\"} 4\n"
+                  "rampart_listener_accepted_total{lcore=\"1\",listener=\"7\"} 0\n"
+                  "rampart_listener_accepted_total{lcore=\"2\",listener=\"80\"} 0\n") != std::string::npos);
+  CHECK(text.find("# TYPE rampart_listener_active gauge\nrampart_listener_active{lcore=\"1\",listener=\"80\"} 0\n"
+                  "rampart_listener_active{lcore=\"1\",listener=\"7\"} 2\n") != std::string::npos);
+  CHECK(text.find("rampart_listener_refused_total{lcore=\"2\",listener=\"80\"} 9\n") != std::string::npos);
+  CHECK(text.find("rampart_listener_bytes_out_total{lcore=\"1\",listener=\"7\"} 1234\n") != std::string::npos);
+  CHECK(text.find("# HELP rampart_listener_bytes_in_total per listening port: ") != std::string::npos);
+  // Without listeners, no listener family (an engine that only answers ARP and ping).
+  CHECK(prometheus_text(lcores, {}, "p").find("rampart_listener_") == std::string::npos);
+}
+
 TEST_CASE("metrics: HTTP answers", "[unit][engine]") {
   const std::string ok = http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
   CHECK(ok == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +

@@ -72,3 +72,15 @@ TEST_CASE("docs/stats.md documents every driver counter", "[unit][engine][docs]"
   RAMPART_DRIVER_COUNTERS(RAMPART_X)
 #undef RAMPART_X
 }
+
+TEST_CASE("a drain waits for every connection but those in TIME-WAIT", "[unit][engine]") {
+  stats::snapshot s;
+  CHECK(engine::connections_to_drain(s) == 0);
+  s.tcp_connections_active = 5;
+  s.tcp_time_wait_active = 2;
+  CHECK(engine::connections_to_drain(s) == 3);
+  s.tcp_time_wait_active = 5;
+  CHECK(engine::connections_to_drain(s) == 0);
+  s.tcp_time_wait_active = 6;  // gauges read a moment apart
+  CHECK(engine::connections_to_drain(s) == 0);
+}

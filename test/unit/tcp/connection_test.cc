@@ -56,7 +56,7 @@ TEST_CASE("data: delivered in order to the app; ACK delayed until a second segme
           "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   CHECK(f.app.opened == 1);
 
   f.script.send(with_payload(client.segment(ack | psh, iss), "hello"));
@@ -84,7 +84,7 @@ TEST_CASE("data: the echo's reply carries the ACK; an ACK of it stops the retran
   app_fixture f;
   f.app.echo = true;
   const tcp_client client = full_client();  // timestamps: every segment carries TS
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   tcp_segment_spec data = with_payload(client.segment(ack | psh, iss), "ping");
   data.options.timestamps = net::tcp_timestamps{5002, 0};
   f.script.send(data);
@@ -106,7 +106,7 @@ TEST_CASE("data: the echo's reply carries the ACK; an ACK of it stops the retran
 TEST_CASE("close: peer FIN -> CLOSE-WAIT -> app closes -> LAST-ACK -> final ACK", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = full_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("the app closes at once: FIN rides with the ACK") {
     f.script.send(client.segment(fin | ack, iss));
     f.script.expect_consumed();
@@ -158,7 +158,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     s.close();
   };
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   auto out = f.script.expect_sent(2);
   expect_segment(out[0], ack | psh, iss + 1, client.isn + 1, "bye");
   expect_segment(out[1], fin | ack, iss + 4, client.isn + 1);
@@ -173,6 +173,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     expect_segment(f.script.expect_sent(1)[0], ack, iss + 5, client.isn + 6);
     CHECK(f.app.received == "last");
     CHECK(f.tcp.find(key_of(client))->state == tcp_state::time_wait);
+    CHECK(f.stats.tcp_time_wait_active.read() == 1);
     REQUIRE(f.app.closed.size() == 1);
     CHECK(f.app.closed[0] == close_reason::closed);
     // A retransmitted FIN is ACKed again and restarts the 2 MSL.
@@ -184,6 +185,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     f.script.advance_and_poll(10'000'000);
     CHECK(f.tcp.find(key_of(client)) == nullptr);
     CHECK(f.tcp.connection_count() == 0);
+    CHECK(f.stats.tcp_time_wait_active.read() == 0);
   }
   SECTION("simultaneous close: the peer's FIN before its ACK of ours -> CLOSING -> TIME-WAIT") {
     f.script.send(client.segment(fin | ack, iss));  // acknowledges nothing of ours
@@ -203,6 +205,7 @@ TEST_CASE("close: the app closes first -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT 
     CHECK(syn_ack.tcp.flags == (syn | ack));
     CHECK(syn_ack.tcp.acknowledgment.raw() == again.isn + 1);
     CHECK(f.stats.tcp_time_wait_reused.read() == 1);
+    CHECK(f.stats.tcp_time_wait_active.read() == 0);
     CHECK(f.tcp.find(key_of(client)) == nullptr);  // cookie mode: nothing stored until the ACK
   }
   SECTION("an old SYN in TIME-WAIT gets a challenge ACK") {
@@ -219,7 +222,7 @@ TEST_CASE("RST: exact resets, in window gets a challenge ACK (rate-limited per c
           "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("exact") {
     f.script.send(client.segment(rst, iss));
     f.script.expect_consumed();
@@ -256,7 +259,7 @@ TEST_CASE("RST: exact resets, in window gets a challenge ACK (rate-limited per c
 TEST_CASE("SYN on an established connection gets a challenge ACK (RFC 5961 §4)", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   f.script.send(client.segment(syn, iss, 10));
   const auto r = f.script.expect_reply();
   CHECK(r.tcp.flags == ack);
@@ -268,7 +271,7 @@ TEST_CASE("SYN on an established connection gets a challenge ACK (RFC 5961 §4)"
 TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = plain_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   SECTION("old data: an ACK, nothing delivered") {
     tcp_segment_spec old = with_payload(client.segment(ack, iss), std::string(20, 'o'));
     old.sequence -= 50;
@@ -307,7 +310,7 @@ TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit
 TEST_CASE("PAWS: a segment with an older TSval is answered by an ACK and not delivered", "[unit][tcp]") {
   app_fixture f;
   const tcp_client client = full_client();
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   tcp_segment_spec fresh = with_payload(client.segment(ack, iss), "new");
   fresh.options.timestamps = net::tcp_timestamps{6000, 0};
   f.script.send(fresh);
@@ -358,7 +361,7 @@ TEST_CASE("sequence numbers wrap around 2^32 on both sides", "[unit][tcp]") {
   app_fixture f;
   f.app.echo = true;
   const tcp_client client = plain_client(0xFFFFFFF0U);
-  const std::uint32_t iss = open(f, client);
+  const std::uint32_t iss = open_connection(f, client);
   const std::string text(40, 'w');  // crosses 2^32: 0xFFFFFFF1 + 40
   f.script.send(with_payload(client.segment(ack | psh, iss), text));
   CHECK(f.app.received == text);

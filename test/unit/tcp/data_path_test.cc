@@ -28,13 +28,7 @@ tcp_client sized_client(std::uint16_t mss, std::uint16_t window) {
   return c;
 }
 
-std::uint32_t open(app_fixture& f, const tcp_client& client) {
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  f.script.send(client.ack_of(syn_ack));
-  f.script.expect_consumed();
-  return syn_ack.tcp.sequence.raw();
-}
+std::uint32_t open(app_fixture& f, const tcp_client& client) { return open_connection(f, client); }
 
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');

@@ -68,3 +68,40 @@ TEST_CASE("draining: a new SYN is dropped, an open connection and a pending hand
   CHECK(f.stats.tcp_closed_shutdown.read() == 1);
   CHECK(f.buffers.in_use() == 0);
 }
+
+TEST_CASE("draining: the stop drops TIME-WAIT entries silently and resets the rest", "[unit][tcp]") {
+  app_fixture f;
+  // The app closes the first connection at once: FIN-WAIT-1, then the peer's ACK and FIN take
+  // it to TIME-WAIT. The second stays open.
+  bool first = true;
+  f.app.on_open_do = [&first](tcp::stream& s) {
+    if (first) {
+      s.close();
+    }
+    first = false;
+  };
+  const tcp_client closing = full_client(40000, 1000);
+  f.script.send(closing.syn());
+  const auto syn_ack = f.script.expect_reply();
+  const std::uint32_t iss = syn_ack.tcp.sequence.raw();
+  f.script.send(closing.ack_of(syn_ack));
+  REQUIRE(f.script.expect_sent(1)[0].has(fin));
+  f.script.send(closing.segment(ack | fin, iss, 0, 1));
+  f.script.expect_sent(1);  // the ACK of its FIN
+  REQUIRE(f.tcp.find(key_of(closing))->state == tcp::tcp_state::time_wait);
+
+  open_connection(f, full_client(40001, 2000));
+  REQUIRE(f.tcp.connection_count() == 2);
+  CHECK(f.stats.tcp_time_wait_active.read() == 1);
+  CHECK(f.stats.tcp_connections_active.read() == 2);
+
+  f.tcp.shutdown(f.script.now());
+  const auto out = f.script.expect_sent(1);  // one RST: to the open connection only
+  CHECK(out[0].has(rst));
+  CHECK(out[0].tcp.destination_port == 40001);
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.stats.tcp_time_wait_active.read() == 0);
+  CHECK(f.stats.tcp_closed_shutdown.read() == 1);
+  CHECK(f.stats.tcp_closed_normal.read() == 1);  // the TIME-WAIT entry: the normal close it was
+  CHECK(f.stats.tcp_rst_sent.read() == 1);
+}

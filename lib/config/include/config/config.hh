@@ -52,6 +52,9 @@ struct port_config {
   bool operator==(const port_config&) const = default;
 };
 
+// Congestion control of a listener's connections (docs/tcp.md): RFC 5681 Reno or RFC 9438 CUBIC.
+enum class congestion_control { reno, cubic };
+
 struct listener_config {
   std::uint16_t port = 0;
   std::string app;                          // "http", "echo", "discard", or "plugin"
@@ -59,6 +62,7 @@ struct listener_config {
   std::map<std::string, std::string> args;  // app-specific, passed through
   bool nagle = true;                        // RFC 1122 §4.2.3.4; false sends short segments at once
   std::uint32_t idle_timeout_seconds = 0;   // reset a connection silent this long; 0: never
+  congestion_control congestion = congestion_control::cubic;  // key: congestion_control
 
   bool operator==(const listener_config&) const = default;
 };
@@ -82,6 +86,8 @@ struct tcp_config {
   std::uint32_t connections_per_lcore = 65536; // flow table capacity per worker lcore
   std::uint32_t drain_timeout_seconds = 30; // SIGTERM: how long open connections may finish; 0: stop at once
   std::uint32_t send_buffer = 256 * 1024;   // bytes an app may queue per connection
+  std::uint32_t send_budget = 4096;         // mbufs all send queues of one lcore may hold together
+  std::uint16_t initial_window = 10;        // segments (RFC 6928)
   std::uint32_t rto_min_ms = 200;           // RFC 6298 retransmission timeout floor
   std::uint32_t rto_initial_ms = 1000;      // before the first RTT sample (RFC 6298 §2.1)
   std::uint32_t rto_max_ms = 60'000;        // ceiling of the exponential back-off

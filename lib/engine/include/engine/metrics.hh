@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hh"
 #include "engine/stats_report.hh"
@@ -25,14 +26,17 @@ namespace rampart::engine {
 struct lcore_sample {
   unsigned lcore = 0;
   stats::snapshot counters;
+  std::vector<stats::listener_snapshot> listeners;  // by listener index, as `listener_ports`
 };
 
 // The exposition text: for each event counter `rampart_<name>_total` (TYPE counter; the
 // tcp_connections_active gauge is `rampart_tcp_connections_active`, TYPE gauge) with one sample
 // per lcore (label lcore), `rampart_drops_total{lcore,reason}` for every drop reason, and
-// `rampart_port_<name>_total{port}` for each driver counter; each family with HELP and TYPE.
+// `rampart_port_<name>_total{port}` for each driver counter, and for each per-listener counter
+// `rampart_listener_<name>_total{lcore,listener}` (listener: the listening port; `active` is the
+// gauge `rampart_listener_active`); each family with HELP and TYPE.
 std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_counters& driver,
-                            std::string_view port_name);
+                            std::string_view port_name, std::span<const std::uint16_t> listener_ports = {});
 
 // What one request gets, from its head ("GET /metrics HTTP/1.1\r\n...\r\n\r\n"): status line,
 // headers and body, Connection: close. GET/HEAD /metrics → 200 with body(); other paths → 404;

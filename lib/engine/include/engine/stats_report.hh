@@ -42,6 +42,11 @@ std::string periodic_line(const stats::snapshot& current, const stats::snapshot&
                           const driver_counters& driver_now, const driver_counters& driver_before,
                           double seconds, const std::string& utc_time);
 
+// What a SIGTERM drain waits for: the connections in the tables that are not in TIME-WAIT
+// (tcp_connections_active - tcp_time_wait_active, never below 0: the two gauges of a sum are
+// read at slightly different instants). TIME-WAIT entries need no app and no peer any more.
+std::uint64_t connections_to_drain(const stats::snapshot& total) noexcept;
+
 // "2026-11-30T03:50:00Z" for a Unix time in seconds.
 std::string utc_timestamp(std::int64_t unix_seconds);
 

@@ -14,11 +14,17 @@
 //   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
 //                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
 //                              cycles_per_packet, busy_ppm
+//   /rampart/connections[,remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=n]
+//                              the connections, asked of every worker (connection_listing.hh);
+//                              rows and reply limits in connection_query.hh
+//   /rampart/listeners[,<port>] per listening port: {"<port>": {app, accepted, active, refused,
+//                              bytes_in, bytes_out}}, summed over workers
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started; it never touches a worker's other state.
 #include <cstdint>
 #include <span>
 
+#include "config/config.hh"
 #include "stats/counters.hh"
 
 namespace rampart::engine {
@@ -27,12 +33,15 @@ class port;
 struct worker;
 
 class capture_session;
+class connection_lister;
 
 struct telemetry_source {
   const port* served_port = nullptr;
   std::span<worker* const> workers;
   capture_session* capture = nullptr;
   std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
+  connection_lister* lister = nullptr;  // /rampart/connections
+  std::span<const config::listener_config> listeners;  // /rampart/listeners: index → port, app
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the

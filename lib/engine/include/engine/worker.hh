@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/connection_listing.hh"
 #include "engine/control_message.hh"
 #include "engine/mbuf_io.hh"
 #include "engine/tsc_clock.hh"
@@ -38,6 +39,7 @@ struct alignas(64) worker {
   mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
   tx_staging staging;                   // segments lib/tcp built this turn
   control_queue control;
+  listing_channel listing;  // /rampart/connections requests (connection_listing.hh)
   capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch
 };
 

@@ -51,12 +51,13 @@
   X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
   X(tcp_connections_active, "gauge: connections in this lcore's table")                           \
+  X(tcp_time_wait_active, "gauge: connections of this lcore's table in TIME-WAIT")                 \
   /* TCP data path */                                                                             \
   X(tcp_segments_in, "segments of known connections processed")                                   \
   X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
   X(tcp_bytes_in, "payload bytes delivered in order to apps")                                       \
   X(tcp_bytes_out, "payload bytes sent, retransmissions included")                                  \
-  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout or probe)")              \
+  X(tcp_retransmitted_segments, "data or FIN segments sent again (timeout, fast retransmit, probe)")              \
   X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
   X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
   X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
@@ -83,13 +84,37 @@
   X(tcp_closed_idle, "connections aborted by the listener's idle timeout")                           \
   X(tcp_closed_aborted, "connections aborted by their app (RST sent)")                               \
   X(tcp_closed_shutdown, "connections reset at engine shutdown")                                     \
+  /* TCP loss recovery, congestion control, send budget (lib/tcp/loss_recovery.cc) */             \
+  X(tcp_fast_retransmits, "segments sent again by fast retransmit or recovery (NewReno, SACK), not by a timeout") \
+  X(tcp_recovery_episodes, "fast recoveries entered (third duplicate ACK or SACK loss, RFC 6582 / RFC 6675)") \
+  X(tcp_limited_transmits, "new segments sent on the first two duplicate ACKs (RFC 3042)")          \
+  X(tcp_sack_blocks_received, "SACK blocks in ACKs of SACK connections (RFC 2018)")                 \
+  X(tcp_dsacks_received, "D-SACK blocks received: the peer got data twice (RFC 2883)")              \
+  X(tcp_spurious_retransmits, "retransmissions a D-SACK showed were not needed (RFC 2883 4)")      \
+  X(tcp_sack_scoreboard_full, "SACK blocks ignored: no free scoreboard on the lcore (NewReno then)") \
+  X(tcp_send_budget_refusals, "stream sends refused or cut short by the lcore's send budget (tcp.send_budget)") \
+  X(tcp_persist_aborts, "connections reset: the peer held a zero window through the persist limit") \
+  X(tcp_cwnd_at_close_segments, "sum of cwnd (segments) of closed connections; / samples = average") \
+  X(tcp_cwnd_at_close_samples, "connections whose cwnd at close is in tcp_cwnd_at_close_segments")   \
   /* Cost accounting (lib/engine/worker.cc) */                                                     \
   X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
   X(busy_packets, "packets received in the turns busy_cycles covers")                             \
   X(busy_turns, "loop turns that received packets and are in busy_cycles")                         \
   X(busy_turns_interrupted, "busy turns over 1 ms (preempted), left out of busy_cycles")
 
+// X(name, description). Per listener (listening port), per lcore: /rampart/listeners and the
+// metrics' rampart_listener_* families. docs/stats.md documents every one.
+#define RAMPART_LISTENER_COUNTERS(X)                                                               \
+  X(accepted, "connections that reached ESTABLISHED")                                               \
+  X(active, "gauge: connections in the table (half-open and TIME-WAIT included)")                 \
+  X(refused, "SYNs dropped while draining or with the SYN backlog full, and valid handshakes refused because the table was full") \
+  X(bytes_in, "payload bytes delivered in order to the listener's app")                             \
+  X(bytes_out, "payload bytes sent, retransmissions included")
+
 namespace rampart::stats {
+
+// Listener indexes run 0 .. max_listeners - 1 (tcp::listener_table::max_listeners, checked there).
+inline constexpr std::size_t max_listeners = 255;
 
 class counter {
  public:
@@ -104,11 +129,32 @@ class counter {
   std::atomic<std::uint64_t> _value{0};
 };
 
+struct listener_stats {
+#define RAMPART_X(name, description) counter name;
+  RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+};
+
+// A plain copy of one listener's counters, summed over lcores or taken from one.
+struct listener_snapshot {
+#define RAMPART_X(name, description) std::uint64_t name = 0;
+  RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  void accumulate(const listener_stats& s) noexcept {
+#define RAMPART_X(name, description) name += s.name.read();
+    RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  }
+};
+
 struct alignas(64) lcore_stats {
 #define RAMPART_X(name, description) counter name;
   RAMPART_EVENT_COUNTERS(RAMPART_X)
 #undef RAMPART_X
   std::array<counter, drop_reason_count> drops;
+  // By listener index (config order); 10 KiB, touched only for the listeners in use. Kept out of
+  // `snapshot`, which the stats line and the counters' readers copy often.
+  std::array<listener_stats, max_listeners> listeners;
 
   void count_drop(drop_reason reason) noexcept {
     drops[static_cast<std::size_t>(reason)].add();

@@ -4,15 +4,17 @@
 // (input, output, timers); the per-lcore container (lcore_tcp) owns the table, the pool, the
 // timer wheel and the buffers, and the listener path (listen_input.cc) creates control blocks.
 //
-// Memory: an idle connection holds no buffer, and this struct plus its flow-table slot stays
-// under 256 bytes (static_assert below; docs/tcp.md).
+// Memory: an idle connection holds no buffer and no SACK scoreboard, and this struct stays within
+// 248 bytes, about 271 with its flow-table slot (static_assert below; docs/tcp.md).
 #include <cstdint>
 
 #include "flow/flow_key.hh"
 #include "net/addresses.hh"
 #include "net/seq32.hh"
+#include "tcp/congestion_control.hh"
 #include "tcp/reassembly.hh"
 #include "tcp/rtt_estimator.hh"
+#include "tcp/sack_scoreboard.hh"
 #include "tcp/send_queue.hh"
 #include "timer/timer_wheel.hh"
 
@@ -58,6 +60,7 @@ struct connection {
   std::uint8_t snd_wscale = 0;    // shift the peer applies to its windows (its wscale option)
   std::uint8_t rcv_wscale = 0;    // shift we apply to ours; 0 unless both sides sent wscale
   std::uint16_t peer_mss = 536;   // RFC 9293 §3.7.1: 536 when the peer sent no MSS option
+  std::uint16_t scoreboard = no_scoreboard;  // SACK scoreboard (per-lcore pool) while SACK info exists
   std::uint16_t segments_unacked = 0;  // full-sized segments received since our last ACK
   std::uint16_t challenge_acks = 0;    // sent in the current second (RFC 5961 §7 rate limit)
   std::uint32_t challenge_second = 0;
@@ -83,6 +86,7 @@ struct connection {
   net::seq32 rtt_sequence{0};     // without timestamps: the segment being timed (Karn: first send)
   std::uint32_t rtt_start_us = 0;
   rtt_estimator rtt;
+  congestion_state cc;            // cwnd, ssthresh, recovery point, CUBIC (congestion_control.hh)
 
   // Deadlines (ns on the burst clock; 0 = not running). The one timer node below is armed at
   // the earliest of them (lcore_tcp::rearm).
@@ -94,6 +98,8 @@ struct connection {
   send_queue sendq;               // bytes from SND.UNA on
   void* app_context = nullptr;    // stream::set_context
   net::mac_address remote_mac;    // the neighbour the connection's segments came from
+  std::uint8_t dupacks = 0;       // duplicate ACKs in a row (RFC 5681 §2), saturating
+  std::uint8_t recovery = 0;      // loss_recovery.cc: recovery_flag bits
 
   // Accounting (connection listing, docs/stats.md).
   std::uint64_t bytes_in = 0;
@@ -106,9 +112,10 @@ struct connection {
   connection& operator=(const connection&) = delete;
 };
 // An idle connection's memory: this block plus its flow-table slot (a 128-byte bucket holds 7
-// entries at up to 80% load: about 23 bytes each) stays within 256 bytes (docs/tcp.md). Grow
-// it only with a reason and a new figure there.
-// The out-of-order queue adds its 8-byte handle (its pieces live in the per-lcore pool).
-static_assert(sizeof(connection) <= 232, "the control block outgrew its memory budget");
+// entries at up to 80% load: about 23 bytes each), docs/tcp.md. Grow it only with a reason and
+// a new figure there. 256: 224 plus the out-of-order queue's 8-byte handle and the 24 bytes of
+// congestion control; the queue's pieces and the SACK scoreboard live out of line, in per-lcore
+// pools (reassembly.hh, sack_scoreboard.hh).
+static_assert(sizeof(connection) <= 256, "the control block outgrew its memory budget");
 
 }  // namespace rampart::tcp

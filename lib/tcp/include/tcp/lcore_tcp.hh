@@ -10,6 +10,8 @@
 //   connection_input.cc   the state machine of a known connection, §3.10.7.4
 //   connection_output.cc  what a connection sends: data, ACKs, FIN, RST, probes (§3.8, §3.10.4)
 //   connection_timers.cc  retransmission, delayed ACK, persist, idle, TIME-WAIT, backlog expiry
+//   loss_recovery.cc      congestion window, fast retransmit, NewReno and SACK recovery, the send
+//                         budget's waiters (congestion_control.cc, sack_scoreboard.cc: the maths)
 //   tcp_stream.cc         the stream handle apps call (stream.hh)
 //
 // Cookie modes (config: tcp.syn_cookies.mode):
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "config/config.hh"
 #include "cookie/key_set.hh"
@@ -39,6 +42,8 @@
 #include "tcp/connection.hh"
 #include "tcp/listener_table.hh"
 #include "tcp/reassembly.hh"
+#include "tcp/sack_scoreboard.hh"
+#include "tcp/send_budget.hh"
 #include "tcp/stream.hh"
 #include "tcp/token_bucket.hh"
 #include "timer/timer_wheel.hh"
@@ -60,6 +65,9 @@ struct tcp_settings {
   // RTO (sent at 1, 3, 7 s): 12 s.
   std::uint64_t backlog_timeout_ns = 12'000'000'000ULL;
   std::uint32_t send_buffer = 256 * 1024;   // bytes queued per connection (stream::send bound)
+  std::uint32_t send_budget = 4096;         // buffers all send queues of the lcore hold together
+  std::uint16_t initial_window = 10;        // segments (RFC 6928)
+  std::uint16_t scoreboards = 4096;         // SACK scoreboards per lcore (at most the connections)
   rto_limits rto;
   std::uint8_t max_retransmissions = 10;    // RTO expiries in a row before the connection is aborted
   std::uint64_t delayed_ack_ns = 40'000'000ULL;  // RFC 9293 §3.8.6.3: < 0.5 s; Linux uses 40 ms
@@ -102,6 +110,7 @@ class lcore_tcp {
   void attach_io(packet::buffer_pool& buffers, packet::frame_sink& sink) noexcept {
     _buffers = &buffers;
     _sink = &sink;
+    _send_pool.attach(buffers, _settings.send_budget);
   }
   void set_application(std::uint8_t listener, application* app) noexcept { _listener_info[listener].app = app; }
 
@@ -118,7 +127,8 @@ class lcore_tcp {
   void poll(std::uint64_t now_ns) noexcept;
 
   // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
-  // their apps told close_reason::shutdown, their buffers released; at most `limit` of them per
+  // their apps told close_reason::shutdown, their buffers released (TIME-WAIT entries, closed on
+  // both sides already, are erased without a RST and counted as closed); at most `limit` resets per
   // call, so the caller can send each batch of RSTs before the frame sink fills. Returns how
   // many connections remain; the table is empty once it returns 0.
   std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
@@ -137,6 +147,10 @@ class lcore_tcp {
   // table's software hash, right when the port gives no RSS hash (and in tests).
   const connection* find(const flow::flow_key& key, std::uint32_t hash) const noexcept;
   const connection* find(const flow::flow_key& key) const noexcept { return find(key, _table.hash(key)); }
+  // The control block of pool slot h, or null when the slot is free (connection listing).
+  const connection* connection_at(flow::connection_handle h) const noexcept {
+    return _pool.is_live(h) ? &_pool[h] : nullptr;
+  }
   std::uint32_t connection_count() const noexcept { return _table.size(); }
   std::uint32_t half_open_count() const noexcept { return _backlog_size; }
   const tcp_settings& settings() const noexcept { return _settings; }
@@ -145,6 +159,12 @@ class lcore_tcp {
   // Buffers held by out-of-order queues, and the most one connection may hold.
   std::uint32_t reassembly_in_use() const noexcept { return _reassembly.in_use(); }
   std::uint16_t reassembly_cap() const noexcept { return _reassembly_cap; }
+  const send_budget& send_buffers() const noexcept { return _send_pool; }
+  // The SACK scoreboard a connection holds, or nullptr.
+  const sack_scoreboard* scoreboard_of(const connection& c) const noexcept {
+    return c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
+  }
+  std::uint32_t scoreboards_in_use() const noexcept { return _scoreboards.in_use(); }
 
  private:
   friend void tcp_input_burst(lcore_tcp&, std::span<packet::frame>, std::span<packet::verdict>,
@@ -155,6 +175,7 @@ class lcore_tcp {
     application* app = nullptr;
     bool nagle = true;
     std::uint64_t idle_timeout_ns = 0;  // 0: none
+    cc_algorithm congestion = cc_algorithm::cubic;
   };
 
   // ---- listen_input.cc ----
@@ -221,6 +242,32 @@ class lcore_tcp {
   std::uint16_t advertised_window(connection& c) const noexcept;
   std::uint16_t effective_mss(const connection& c) const noexcept;
 
+  // ---- loss_recovery.cc ----
+  // ESTABLISHED: the initial window (RFC 6928).
+  void start_congestion_control(connection& c) noexcept;
+  // An acceptable ACK in a synchronized state, after SND.UNA and the window were updated:
+  // SACK blocks, duplicate ACKs, fast retransmit, NewReno/SACK recovery, cwnd growth.
+  void loss_recovery_ack(connection& c, const segment& seg, net::seq32 prior_una, std::uint32_t prior_wnd,
+                         std::uint64_t now_ns) noexcept;
+  // Bytes beyond SND.NXT that congestion control lets output() send now; in SACK recovery it
+  // first retransmits what NextSeg picks (RFC 6675 §5 (C)).
+  std::uint32_t congestion_room(connection& c, std::uint64_t now_ns) noexcept;
+  // A new segment of `length` bytes left at SND.NXT (SACK recovery counts it in pipe).
+  void sent_new_data(connection& c, std::uint32_t length) noexcept;
+  // RFC 5681 §3.1 / RFC 6298 §5: the retransmission timer expired (before go-back-N).
+  void loss_recovery_timeout(connection& c) noexcept;
+  // The connection leaves the table: scoreboard back to the pool, cwnd counted.
+  void loss_recovery_close(connection& c) noexcept;
+  // A send refused by the budget: on_writable once buffers return (poll).
+  void wait_for_send_budget(connection& c, flow::connection_handle handle) noexcept;
+  void wake_send_budget_waiters(std::uint64_t now_ns) noexcept;
+  void drop_scoreboard(connection& c) noexcept;
+  void in_recovery_ack(connection& c, std::uint32_t acked, bool duplicate, std::uint32_t mss,
+                       std::uint64_t now_ns) noexcept;
+  void enter_recovery(connection& c, sack_scoreboard* board, std::uint32_t mss, std::uint64_t now_ns) noexcept;
+  // Fast retransmission of the first unacknowledged segment (counted).
+  void retransmit_head(connection& c, std::uint32_t mss, std::uint64_t now_ns) noexcept;
+
   // ---- connection_timers.cc ----
   void on_timer(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
   void rearm(connection& c) noexcept;
@@ -258,6 +305,13 @@ class lcore_tcp {
   net::sack_block _dsack;
   packet::buffer_pool* _buffers = nullptr;
   packet::frame_sink* _sink = nullptr;
+  send_budget _send_pool;            // what send queues allocate from (tcp.send_budget)
+  scoreboard_pool _scoreboards;
+  // Connections refused by the send budget, woken in order once buffers return: a ring of
+  // handles sized to the table (a connection is in it at most once, recovery_flag::budget_wait).
+  std::vector<flow::connection_handle> _budget_waiters;
+  std::uint32_t _budget_waiters_head = 0;
+  std::uint32_t _budget_waiters_count = 0;
   std::uint32_t _backlog_size = 0;   // connections in SYN-RECEIVED
   std::uint32_t _table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t _next_ip_id = 0;

@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <optional>
 
+#include "stats/counters.hh"
+
 namespace rampart::tcp {
 
 class listener_table {
  public:
   // More listeners than this is a configuration rampart does not serve from one engine.
   static constexpr std::size_t max_listeners = 255;
+  static_assert(max_listeners == stats::max_listeners, "per-listener counters exist for every listener index");
 
   // Registers port → listener. Returns false (and changes nothing) when the port is already
   // listened on or when listener >= max_listeners.

@@ -1,0 +1,318 @@
+// Loss recovery and the congestion window, per ACK and per timeout:
+//   - cwnd from the listener's congestion control (congestion_control.hh), starting at the
+//     initial window of RFC 6928; output() sends at most min(cwnd, peer window) beyond SND.UNA
+//   - limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment out
+//   - without SACK, NewReno (RFC 6582): fast retransmit on the third duplicate ACK, cwnd
+//     inflation per further duplicate, a retransmission per partial ACK with deflation, exit on
+//     the ACK of everything sent before the loss (cwnd = min(ssthresh, FlightSize + SMSS))
+//   - with SACK negotiated, RFC 6675: a scoreboard (sack_scoreboard.hh) from the peer's blocks,
+//     recovery on the third duplicate ACK or once IsLost(SND.UNA), then NextSeg/pipe decide what
+//     leaves: lost segments first, new data, then other unSACKed holes
+//   - a retransmission timeout (RFC 5681 §3.1, RFC 6298 §5): ssthresh from FlightSize, cwnd one
+//     segment, recovery and SACK information dropped (RFC 2018 §8), go-back-N by the caller
+//   - D-SACK (RFC 2883 §4): a block below the cumulative ACK reports a duplicate; one for data
+//     sent before the last recovery point, after a retransmission, is a spurious retransmission
+//     (counted; cwnd is not restored)
+// and the send budget's waiting list (send_budget.hh).
+#include <algorithm>
+
+#include "tcp/lcore_tcp.hh"
+#include "tcp/segment.hh"
+#include "tcp_stream.hh"
+
+namespace rampart::tcp {
+
+namespace {
+
+using net::seq32;
+
+// connection::recovery bits.
+namespace recovery_flag {
+inline constexpr std::uint8_t active = 1U << 0;         // in fast recovery (NewReno or SACK)
+inline constexpr std::uint8_t sack = 1U << 1;           // ... driven by the scoreboard (RFC 6675)
+inline constexpr std::uint8_t retransmitted = 1U << 2;  // a segment was sent again since the last loss
+inline constexpr std::uint8_t budget_wait = 1U << 3;    // in the send budget's waiting list
+}  // namespace recovery_flag
+
+bool has(const connection& c, std::uint8_t flag) noexcept { return (c.recovery & flag) != 0; }
+
+std::uint32_t now_ms(std::uint64_t now_ns) noexcept { return static_cast<std::uint32_t>(now_ns / 1'000'000); }
+
+// States in which our data can be in flight and ACKs matter to it.
+bool sending_state(tcp_state state) noexcept {
+  switch (state) {
+    case tcp_state::established:
+    case tcp_state::fin_wait_1:
+    case tcp_state::close_wait:
+    case tcp_state::closing:
+    case tcp_state::last_ack:
+      return true;
+    case tcp_state::syn_received:
+    case tcp_state::fin_wait_2:
+    case tcp_state::time_wait:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+void lcore_tcp::start_congestion_control(connection& c) noexcept {
+  congestion_start(c.cc, effective_mss(c), _settings.initial_window);
+  c.cc.recover = c.snd_una;  // RFC 6582 §3.2 step 1: "recover" starts at the initial send sequence
+}
+
+void lcore_tcp::drop_scoreboard(connection& c) noexcept {
+  if (c.scoreboard != no_scoreboard) {
+    _scoreboards.release(c.scoreboard);
+    c.scoreboard = no_scoreboard;
+  }
+  c.recovery &= static_cast<std::uint8_t>(~recovery_flag::sack);
+}
+
+void lcore_tcp::loss_recovery_close(connection& c) noexcept {
+  drop_scoreboard(c);
+  if (c.cc.cwnd != 0) {
+    _stats.tcp_cwnd_at_close_segments.add(c.cc.cwnd / effective_mss(c));
+    _stats.tcp_cwnd_at_close_samples.add();
+  }
+}
+
+void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior_una, std::uint32_t prior_wnd,
+                                  std::uint64_t now_ns) noexcept {
+  if (!sending_state(c.state) || c.cc.cwnd == 0) {
+    return;
+  }
+  const std::uint32_t mss = effective_mss(c);
+  const seq32 ack = seg.tcp.acknowledgment;
+  const auto acked = ack > prior_una ? static_cast<std::uint32_t>(ack - prior_una) : 0U;
+
+  // The peer's SACK blocks (RFC 2018), only when SACK was negotiated.
+  bool sack_news = false;
+  const auto blocks = seg.options.sacks();
+  if (c.sack_permitted && !blocks.empty()) {
+    _stats.tcp_sack_blocks_received.add(blocks.size());
+    // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, reports
+    // data received twice.
+    const seq32 first_left = blocks[0].left;
+    const seq32 first_right = blocks[0].right;
+    const bool dsack = first_right <= ack || (blocks.size() > 1 && blocks[1].left <= first_left &&
+                                              first_right <= blocks[1].right);
+    if (dsack && first_left < first_right) {
+      _stats.tcp_dsacks_received.add();
+      if (has(c, recovery_flag::retransmitted) && first_right <= c.cc.recover) {
+        _stats.tcp_spurious_retransmits.add();
+        c.recovery &= static_cast<std::uint8_t>(~recovery_flag::retransmitted);
+      }
+    }
+    if (c.scoreboard == no_scoreboard) {
+      if (const auto index = _scoreboards.acquire(c.snd_una)) {
+        c.scoreboard = *index;
+      } else {
+        _stats.tcp_sack_scoreboard_full.add();  // recovery falls back to NewReno
+      }
+    }
+    if (c.scoreboard != no_scoreboard) {
+      sack_scoreboard& board = _scoreboards[c.scoreboard];
+      board.advance(c.snd_una);
+      for (std::size_t i = dsack ? 1 : 0; i < blocks.size(); ++i) {
+        sack_news |= board.add(blocks[i].left, blocks[i].right, c.snd_una, c.snd_max);
+      }
+    }
+  } else if (c.scoreboard != no_scoreboard) {
+    _scoreboards[c.scoreboard].advance(c.snd_una);
+  }
+  sack_scoreboard* board = c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
+
+  // RFC 5681 §2 duplicate ACK (with SACK, RFC 6675 §2: one that SACKs new data). Answers to
+  // zero-window probes are not: the window, not loss, holds the data back.
+  const bool duplicate = acked == 0 && ack == c.snd_una && c.snd_una != c.snd_max && seg.payload_length == 0 &&
+                         !seg.has(net::tcp_flag::fin) && !c.persist && c.snd_wnd != 0 &&
+                         (board != nullptr && !blocks.empty() ? sack_news : c.snd_wnd == prior_wnd);
+  if (acked > 0) {
+    c.dupacks = 0;
+  } else if (duplicate && c.dupacks < UINT8_MAX) {
+    ++c.dupacks;
+  }
+
+  if (has(c, recovery_flag::active)) {
+    in_recovery_ack(c, acked, duplicate, mss, now_ns);
+  } else if (duplicate && ack >= c.cc.recover &&
+             (c.dupacks >= sack_scoreboard::dup_thresh || (board != nullptr && board->is_lost(c.snd_una, mss)))) {
+    enter_recovery(c, board, mss, now_ns);
+  } else if (acked > 0 && static_cast<std::uint32_t>(c.snd_max - prior_una) + mss > c.cc.cwnd) {
+    // Outside recovery: grow cwnd on ACKs of new data while the flight filled it (RFC 7661
+    // spirit, RFC 9438 §5.8: an app- or receiver-limited sender does not inflate a window it
+    // never used).
+    congestion_control(_listener_info[c.listener].congestion)
+        .on_ack(c.cc, acked, mss, now_ms(now_ns), c.rtt.srtt_us() / 1000);
+  }
+  if (board != nullptr && board->empty() && !has(c, recovery_flag::sack)) {
+    drop_scoreboard(c);  // no SACK information left: the board goes back to the pool
+  }
+}
+
+void lcore_tcp::in_recovery_ack(connection& c, std::uint32_t acked, bool duplicate, std::uint32_t mss,
+                                std::uint64_t now_ns) noexcept {
+  if (c.snd_una >= c.cc.recover) {
+    // Recovery ends with the ACK of everything sent before it began. NewReno (RFC 6582 §3.2
+    // step 3, option 1): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS); SACK: cwnd was
+    // never inflated and stays ssthresh.
+    if (!has(c, recovery_flag::sack)) {
+      const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+      c.cc.cwnd = std::min(c.cc.ssthresh, std::max(flight, mss) + mss);
+    }
+    c.recovery &= static_cast<std::uint8_t>(~(recovery_flag::active | recovery_flag::sack));
+    c.dupacks = 0;
+  } else if (has(c, recovery_flag::sack)) {
+    // RFC 6675 §5 (C): output() sends what NextSeg picks while cwnd - pipe >= 1 SMSS.
+  } else if (acked > 0) {
+    // RFC 6582 §3.2 step 5, partial ACK: retransmit the first unacknowledged segment, deflate
+    // cwnd by the amount acknowledged, add back one SMSS when that was at least one SMSS.
+    retransmit_head(c, mss, now_ns);
+    c.cc.cwnd = std::max(c.cc.cwnd > acked ? c.cc.cwnd - acked : 0U, mss) + (acked >= mss ? mss : 0U);
+  } else if (duplicate) {
+    c.cc.cwnd += mss;  // step 4: inflate by one segment per further duplicate ACK
+  }
+}
+
+void lcore_tcp::enter_recovery(connection& c, sack_scoreboard* board, std::uint32_t mss, std::uint64_t now_ns) noexcept {
+  // RFC 6582 §3.2 step 2, RFC 6675 §5: on the DupThresh-th duplicate ACK, or with SACK once the
+  // first unacknowledged segment IsLost; not for losses of data sent before the last recovery
+  // point (the caller checks the ACK against "recover": an RTO or a recovery already saw them).
+  const auto flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+  _stats.tcp_recovery_episodes.add();
+  c.cc.recover = c.snd_max;
+  congestion_control(_listener_info[c.listener].congestion).on_loss(c.cc, flight, mss);
+  c.recovery |= recovery_flag::active;
+  if (board != nullptr) {
+    c.recovery |= recovery_flag::sack;
+    board->high_rxt = c.snd_una;
+  } else {
+    c.cc.cwnd += sack_scoreboard::dup_thresh * mss;  // RFC 6582 step 2 / RFC 5681 §3.2 step 3
+  }
+  retransmit_head(c, mss, now_ns);  // the fast retransmit
+  if (board != nullptr) {
+    board->high_rxt = c.snd_una + std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(c.snd_max - c.snd_una));
+  }
+}
+
+void lcore_tcp::retransmit_head(connection& c, std::uint32_t mss, std::uint64_t now_ns) noexcept {
+  // The first unacknowledged segment (or our FIN, when only it is outstanding).
+  const std::uint32_t length =
+      std::min({mss, static_cast<std::uint32_t>(c.snd_max - c.snd_una), c.sendq.size()});
+  const bool fin_only = length == 0 && c.fin_queued && c.snd_una != c.snd_max;
+  if (length == 0 && !fin_only) {
+    return;
+  }
+  const std::uint8_t flags = fin_only ? static_cast<std::uint8_t>(net::tcp_flag::ack | net::tcp_flag::fin) : net::tcp_flag::ack;
+  if (send_segment(c, c.snd_una, flags, 0, length, now_ns)) {
+    _stats.tcp_fast_retransmits.add();
+    c.recovery |= recovery_flag::retransmitted;
+    c.timing_rtt = false;  // Karn: the timed segment may be the one sent again
+  }
+}
+
+std::uint32_t lcore_tcp::congestion_room(connection& c, std::uint64_t now_ns) noexcept {
+  const std::uint32_t mss = effective_mss(c);
+  if (!has(c, recovery_flag::sack) || c.scoreboard == no_scoreboard) {
+    // cwnd bounds SND.NXT - SND.UNA (after a timeout SND.NXT went back: go-back-N within cwnd);
+    // RFC 3042: the first two duplicate ACKs each allow one more segment of new data.
+    std::uint32_t window = c.cc.cwnd;
+    if (!has(c, recovery_flag::active) && c.dupacks > 0 && c.dupacks < sack_scoreboard::dup_thresh &&
+        c.snd_nxt == c.snd_max) {
+      window += c.dupacks * mss;
+    }
+    const seq32 end = c.snd_una + window;
+    return end > c.snd_nxt ? static_cast<std::uint32_t>(end - c.snd_nxt) : 0U;
+  }
+  // RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, NextSeg: rule 1 (lost segments), then rule 2
+  // (new data: output() sends it within the room returned), then rule 3 (other holes).
+  sack_scoreboard& board = _scoreboards[c.scoreboard];
+  std::uint32_t pipe = board.pipe(c.snd_una, c.snd_max, mss);
+  const auto new_data = [&] {
+    const auto offset = static_cast<std::uint32_t>(c.snd_nxt - c.snd_una);
+    return offset < c.sendq.size() && c.snd_una + c.snd_wnd > c.snd_nxt;
+  };
+  for (bool rule3 = false;;) {
+    if (c.cc.cwnd < pipe + mss) {
+      return 0;
+    }
+    const auto next = board.next_retransmission(c.snd_una, mss, rule3);
+    if (!next) {
+      if (!rule3 && new_data()) {
+        return c.cc.cwnd - pipe;  // rule 2
+      }
+      if (rule3) {
+        return 0;
+      }
+      rule3 = true;
+      continue;
+    }
+    const auto offset = static_cast<std::uint32_t>(next->sequence - c.snd_una);
+    if (!send_segment(c, next->sequence, net::tcp_flag::ack, offset, next->length, now_ns)) {
+      return 0;
+    }
+    _stats.tcp_fast_retransmits.add();
+    c.recovery |= recovery_flag::retransmitted;
+    c.timing_rtt = false;
+    board.high_rxt = next->sequence + next->length;
+    pipe += next->length;
+  }
+}
+
+void lcore_tcp::sent_new_data(connection& c, std::uint32_t) noexcept {
+  if (!has(c, recovery_flag::active) && c.dupacks > 0 && c.dupacks < sack_scoreboard::dup_thresh) {
+    _stats.tcp_limited_transmits.add();
+  }
+}
+
+void lcore_tcp::loss_recovery_timeout(connection& c) noexcept {
+  if (c.cc.cwnd == 0) {
+    return;  // SYN-RECEIVED: no congestion state yet
+  }
+  const std::uint32_t mss = effective_mss(c);
+  if (c.retries == 0) {
+    // RFC 5681 §3.1 eq. 4 on the first timeout of a segment; later ones hold ssthresh.
+    congestion_control(_listener_info[c.listener].congestion)
+        .on_timeout(c.cc, static_cast<std::uint32_t>(c.snd_max - c.snd_una), mss);
+  }
+  c.cc.cwnd = mss;
+  // RFC 6582 §3.2 step 1 after a timeout: no fast retransmit for data sent before it.
+  c.cc.recover = c.snd_max;
+  c.dupacks = 0;
+  c.recovery = static_cast<std::uint8_t>((c.recovery & recovery_flag::budget_wait) | recovery_flag::retransmitted);
+  drop_scoreboard(c);  // RFC 2018 §8: after a timeout, SACKed bits are forgotten
+}
+
+void lcore_tcp::wait_for_send_budget(connection& c, flow::connection_handle handle) noexcept {
+  if (has(c, recovery_flag::budget_wait) || _budget_waiters_count == _budget_waiters.size()) {
+    return;
+  }
+  c.recovery |= recovery_flag::budget_wait;
+  _budget_waiters[(_budget_waiters_head + _budget_waiters_count) % _budget_waiters.size()] = handle;
+  ++_budget_waiters_count;
+}
+
+void lcore_tcp::wake_send_budget_waiters(std::uint64_t now_ns) noexcept {
+  // Oldest first, while the budget has room; a handle whose connection is gone (or was reused
+  // by one that is not waiting) is skipped.
+  while (_budget_waiters_count > 0 && !_send_pool.exhausted()) {
+    const flow::connection_handle handle = _budget_waiters[_budget_waiters_head];
+    _budget_waiters_head = (_budget_waiters_head + 1) % static_cast<std::uint32_t>(_budget_waiters.size());
+    --_budget_waiters_count;
+    if (!_pool.is_live(handle) || !has(_pool[handle], recovery_flag::budget_wait)) {
+      continue;
+    }
+    connection& c = _pool[handle];
+    c.recovery &= static_cast<std::uint8_t>(~recovery_flag::budget_wait);
+    if (c.app_open && !c.fin_queued && c.writable_wanted) {
+      c.writable_wanted = false;
+      if (call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
+        output(c, now_ns, false);
+      }
+    }
+  }
+}
+
+}  // namespace rampart::tcp
