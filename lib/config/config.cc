@@ -618,7 +618,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
       {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
        "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
        "time_wait_seconds", "challenge_acks_per_second", "challenge_acks_per_second_lcore", "rst_per_second",
-       "send_budget", "initial_window"});
+       "reassembly_budget", "send_budget", "initial_window"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -643,6 +643,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   read_unsigned_into(ctx, map, "delayed_ack_ms", tcp.delayed_ack_ms, 0, 499);
   read_unsigned_into(ctx, map, "time_wait_seconds", tcp.time_wait_seconds, 1, 240);
   read_unsigned_into(ctx, map, "challenge_acks_per_second", tcp.challenge_acks_per_second, 1, 10'000);
+  read_unsigned_into(ctx, map, "reassembly_budget", tcp.reassembly_budget, 0, 1U << 24);
   // Per lcore token buckets (docs/tcp.md, "Replies to unauthenticated segments"); 0 sends none.
   read_unsigned_into(ctx, map, "challenge_acks_per_second_lcore", tcp.challenge_acks_per_second_lcore, 0,
                      10'000'000);
@@ -793,6 +794,19 @@ void check_cross_fields(const context& ctx, engine_config& config) {
     ctx.fail(ctx.line_of("tcp.receive_window", {"tcp.mss", "tcp"}), "tcp.receive_window",
              std::to_string(tcp.receive_window) +
                  " is smaller than one segment (tcp.mss = " + std::to_string(tcp.mss) + ")");
+  }
+
+  // Out-of-order data may take a share of the pool, never so much that receiving, handshakes
+  // and sends starve: at most half of it per lcore; by default an eighth (docs/tcp.md).
+  if (ctx.has("tcp.reassembly_budget")) {
+    if (tcp.reassembly_budget > port.mbufs / 2) {
+      ctx.fail(ctx.line_of("tcp.reassembly_budget"), "tcp.reassembly_budget",
+               std::to_string(tcp.reassembly_budget) + " exceeds half of port.mbufs (" +
+                   std::to_string(port.mbufs) + " / 2 = " + std::to_string(port.mbufs / 2) +
+                   "): out-of-order data could starve receiving and handshakes; lower it or raise port.mbufs");
+    }
+  } else {
+    tcp.reassembly_budget = port.mbufs / 8;
   }
 
   const syn_cookie_config& cookies = tcp.syn_cookies;

@@ -71,6 +71,7 @@ packet::verdict lcore_tcp::reply_in_place(segment& seg, connection& c, std::uint
     // RFC 7323 §3.2: every segment of such a connection carries TSopt; TSecr echoes TS.Recent.
     r.options.timestamps = net::tcp_timestamps{static_cast<std::uint32_t>(now_ns / 1'000'000), c.ts_recent};
   }
+  add_sack_blocks(c, r.options, net::tcp_max_header_length - net::tcp_min_header_length);
   return write_reply(seg, r, ip_id(), _settings.offload);
 }
 
@@ -135,14 +136,36 @@ void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, s
   }
 }
 
-bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const segment& seg, std::uint32_t skip,
-                        std::uint32_t length, std::uint64_t now_ns) noexcept {
-  c.rcv_nxt += length;
-  c.bytes_in += length;
-  _stats.tcp_bytes_in.add(length);
-  _stats.listeners[c.listener].bytes_in.add(length);
-  const data_view view{seg.payload + skip, length, seg.frame->buffer};
+bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const data_view& view,
+                        std::uint64_t now_ns) noexcept {
+  c.rcv_nxt += view.length;
+  c.bytes_in += view.length;
+  _stats.tcp_bytes_in.add(view.length);
+  _stats.listeners[c.listener].bytes_in.add(view.length);
   return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
+}
+
+bool lcore_tcp::take_fin(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
+  c.rcv_nxt += 1;  // "advance RCV.NXT over the FIN"
+  release_queue(c);  // anything queued beyond the FIN is not part of the stream
+  switch (c.state) {
+    case tcp_state::established:
+      // "Enter the CLOSE-WAIT state"; the app decides when to close its side.
+      c.state = tcp_state::close_wait;
+      if (app_of(c) == nullptr || !c.app_open) {
+        c.fin_queued = true;
+        return true;
+      }
+      return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_peer_closed(s); });
+    case tcp_state::fin_wait_1:
+      c.state = tcp_state::closing;  // our FIN not acknowledged yet (else FIN-WAIT-2 above)
+      return true;
+    case tcp_state::fin_wait_2:
+      enter_time_wait(c, handle, now_ns);  // "Enter the TIME-WAIT state"
+      return true;
+    default:
+      return true;
+  }
 }
 
 packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
@@ -150,6 +173,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   connection& c = _pool[handle];
   _stats.tcp_segments_in.add();
   const control ctl = control_of(seg);
+  _dsack_for = nullptr;
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
     if (seg.tcp.sequence == c.irs) {
@@ -204,6 +228,9 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     }
     // "send an acknowledgment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>" and drop the segment.
     _stats.tcp_out_of_window_acks.add();
+    if (seg.payload_length > 0 && seg.tcp.sequence + seg.payload_length <= c.rcv_nxt) {
+      note_duplicate(c, {seg.tcp.sequence, seg.tcp.sequence + seg.payload_length});  // all received before
+    }
     return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
   }
   // RFC 7323 §4.3: TS.Recent follows the TSval of a segment that covers RCV.NXT.
@@ -347,26 +374,31 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   bool ack_now = false;
   const bool takes_text = c.state == tcp_state::established || c.state == tcp_state::fin_wait_1 ||
                           c.state == tcp_state::fin_wait_2;
+  if (takes_text && seg.tcp.sequence > c.rcv_nxt && (seg.payload_length > 0 || seg.has(fin))) {
+    return queue_out_of_order(seg, c, now_ns);  // a hole before it (connection_reassembly.cc)
+  }
   if (seg.payload_length > 0 && takes_text) {
-    if (seg.tcp.sequence > c.rcv_nxt) {
-      // A hole before it: not queued (TODO(reassembly): the out-of-order queue), and a duplicate
-      // ACK tells the peer what is missing (RFC 5681 §4.2: "immediately").
-      _stats.tcp_out_of_order.add();
-      _stats.tcp_dup_acks_sent.add();
-      output(c, now_ns, false);
-      return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
-    }
     const auto skip = static_cast<std::uint32_t>(c.rcv_nxt - seg.tcp.sequence);
     const std::uint32_t fresh = seg.payload_length > skip ? seg.payload_length - skip : 0;
     const std::uint32_t room = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
     const std::uint32_t length = std::min(fresh, room);  // beyond the window: trimmed (§3.10.7.4)
+    if (skip > 0) {
+      note_duplicate(c, {seg.tcp.sequence, seg.tcp.sequence + std::min<std::uint32_t>(skip, seg.payload_length)});
+    }
     if (length > 0) {
-      if (!deliver(c, handle, seg, skip, length, now_ns)) {
+      const bool fills_hole = !c.ooo.empty();
+      if (!deliver(c, handle, {seg.payload + skip, length, seg.frame->buffer}, now_ns)) {
         return packet::consumed();  // the app aborted
       }
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every second segment,
-      // otherwise within delayed_ack_ns.
-      if (++c.segments_unacked >= 2) {
+      // otherwise within delayed_ack_ns. A segment that fills (part of) a hole is ACKed at
+      // once (RFC 5681 §4.2), after the queued data it joined.
+      if (fills_hole) {
+        ack_now = true;
+        if (!deliver_queued(c, handle, now_ns)) {
+          return packet::consumed();
+        }
+      } else if (++c.segments_unacked >= 2) {
         ack_now = true;
       } else if (c.delayed_ack_at == 0) {
         c.delayed_ack_at = now_ns + _settings.delayed_ack_ns;
@@ -380,30 +412,12 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   // §3.10.7.4 eighth check, FIN, once every byte before it has arrived.
   if (seg.has(fin)) {
     if (seg.tcp.sequence + seg.payload_length == c.rcv_nxt && takes_text) {
-      c.rcv_nxt += 1;  // "advance RCV.NXT over the FIN"
       ack_now = true;
-      switch (c.state) {
-        case tcp_state::established:
-          // "Enter the CLOSE-WAIT state"; the app decides when to close its side.
-          c.state = tcp_state::close_wait;
-          if (app_of(c) == nullptr || !c.app_open) {
-            c.fin_queued = true;
-          } else if (!call_app(c, handle, now_ns,
-                               [](application& app, stream& s) noexcept { app.on_peer_closed(s); })) {
-            return packet::consumed();
-          }
-          break;
-        case tcp_state::fin_wait_1:
-          c.state = tcp_state::closing;  // our FIN not acknowledged yet (else FIN-WAIT-2 above)
-          break;
-        case tcp_state::fin_wait_2:
-          enter_time_wait(c, handle, now_ns);  // "Enter the TIME-WAIT state"
-          break;
-        default:
-          break;
+      if (!take_fin(c, handle, now_ns)) {
+        return packet::consumed();
       }
     } else {
-      ack_now = true;  // a repeated FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT), or one beyond a hole
+      ack_now = true;  // a repeated FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT)
       if (c.state == tcp_state::time_wait) {
         c.idle_at = now_ns + _settings.time_wait_ns;  // "restart the 2 MSL timeout"
       }

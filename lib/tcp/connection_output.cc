@@ -82,6 +82,11 @@ bool lcore_tcp::send_segment(connection& c, seq32 seq, std::uint8_t flags, std::
   } else if (c.timestamps && (flags & rst) == 0) {
     fields.options.timestamps = net::tcp_timestamps{now_ms(now_ns), c.ts_recent};
   }
+  if (options == nullptr && (flags & ack) != 0) {
+    // SACK blocks fit beside the payload within the segment size the peer accepts.
+    const std::uint32_t segment_room = std::min(c.peer_mss, _settings.mss);
+    add_sack_blocks(c, fields.options, segment_room > length ? segment_room - length : 0);
+  }
   // RFC 7323 §2.2: the window of a SYN is never scaled.
   fields.window = (flags & syn) != 0 ? static_cast<std::uint16_t>(std::min<std::uint32_t>(_settings.receive_window, 65535))
                                      : advertised_window(c);
@@ -225,7 +230,8 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
       start_retransmit_timer(c, now_ns);
     }
   }
-  if (ack_now && !sent && !send_segment(c, c.snd_nxt, ack, 0, 0, now_ns)) {
+  // An owed ACK whose SACK blocks did not fit beside the data it rode on goes again alone.
+  if (ack_now && (!sent || _sack_cut_for == &c) && !send_segment(c, c.snd_nxt, ack, 0, 0, now_ns)) {
     blocked = true;
   }
   if (blocked && (c.delayed_ack_at == 0 || c.delayed_ack_at > now_ns + 1'000'000)) {

@@ -61,6 +61,7 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.delayed_ack_ns = std::uint64_t{tcp.delayed_ack_ms} * 1'000'000;
   s.time_wait_ns = std::uint64_t{tcp.time_wait_seconds} * 1'000'000'000;
   s.challenge_acks_per_second = tcp.challenge_acks_per_second;
+  s.reassembly_budget = tcp.reassembly_budget;
   s.rst_per_second = tcp.rst_per_second;
   s.challenge_acks_per_second_lcore = tcp.challenge_acks_per_second_lcore;
   s.offload = offload;
@@ -76,6 +77,11 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
       _table(flow::flow_table_options{.capacity = settings.connections, .seed = seed}),
       _pool(settings.connections),
       _timers(now_ns),
+      _reassembly(settings.reassembly_budget),
+      // Two nodes per full-sized segment of the window: a peer cutting its data finer than
+      // MSS / 2 fills its share with less data (it recovers by retransmission).
+      _reassembly_cap(static_cast<std::uint16_t>(std::min<std::uint32_t>(
+          65535, 2 * ((settings.receive_window + settings.mss - 1) / std::max<std::uint16_t>(settings.mss, 1))))),
       _scoreboards(static_cast<std::uint16_t>(std::min<std::uint32_t>({settings.scoreboards, settings.connections, no_scoreboard - 1}))),
       _budget_waiters(settings.connections),
       _rst_budget(settings.rst_per_second, now_ns),
@@ -103,6 +109,7 @@ lcore_tcp::~lcore_tcp() {
       if (_buffers != nullptr) {
         c.sendq.clear(_send_pool);
       }
+      release_queue(c);
     }
   }
 }
@@ -161,6 +168,13 @@ void lcore_tcp::erase(flow::connection_handle handle, close_reason reason) noexc
   if (_buffers != nullptr) {
     c.sendq.clear(_send_pool);
   }
+  release_queue(c);
+  if (_dsack_for == &c) {
+    _dsack_for = nullptr;  // the slot may serve another connection before the next input
+  }
+  if (_sack_cut_for == &c) {
+    _sack_cut_for = nullptr;
+  }
   _table.erase(c.key, c.hash);
   _pool.release(handle);
   ++_table_changes;
@@ -177,6 +191,7 @@ void lcore_tcp::reset_and_erase(connection& c, flow::connection_handle handle, c
 }
 
 void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
+  _dsack_for = nullptr;  // a D-SACK belongs to the ACK answering its segment, not to a timer's
   _timers.advance(now_ns, [&](timer::timer_node& node) noexcept {
     connection& c = timer::owner_of<connection, &connection::timer>(node);
     const flow::connection_handle handle = _pool.handle_of(c);

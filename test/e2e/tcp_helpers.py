@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import os
 import re
 import socket
 import struct
@@ -267,3 +269,38 @@ def echo_roundtrip(sock: socket.socket, data: bytes, timeout: float = 120) -> by
     sock.sendall(data)
     thread.join(timeout)
     return bytes(received)
+
+
+def parallel_echo(engine: h.Engine, port: int, size: int, connections: int,
+                  timeout: float = 180) -> list[tuple[str, str]]:
+    """`connections` clients in the engine's namespace each send `size` random bytes to the echo
+    service on `port`, read the echo, half-close and expect the echo's close. Returns (SHA-256
+    sent, SHA-256 echoed) per connection; raises the first error a client met (or
+    AssertionError when a client did not finish)."""
+    results: dict[int, tuple[str, str]] = {}
+    errors: list[BaseException] = []
+
+    def one(index: int) -> None:
+        try:
+            data = os.urandom(size)
+            with h.in_netns(engine.netns):
+                sock = socket.create_connection((engine.engine_ip, port), timeout=60)
+            received = echo_roundtrip(sock, data)
+            sock.shutdown(socket.SHUT_WR)
+            if sock.recv(1) != b"":
+                raise AssertionError("the echo must close after the client's FIN")
+            sock.close()
+            results[index] = (hashlib.sha256(data).hexdigest(), hashlib.sha256(received).hexdigest())
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    if len(results) != connections:
+        raise AssertionError(f"{connections - len(results)} echo clients did not finish")
+    return list(results.values())

@@ -15,13 +15,11 @@ seconds) and an idle timeout on the discard port.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
 import socket
 import sys
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -154,31 +152,8 @@ class Streams(unittest.TestCase):
     # -- echo ----------------------------------------------------------------------------------
 
     def test_04_echo_16_mib_over_4_connections(self) -> None:
-        size = 4 << 20
-        results: dict[int, tuple[str, str]] = {}
-        errors: list[BaseException] = []
-
-        def one(index: int) -> None:
-            try:
-                data = os.urandom(size)
-                sock = self.connect(7, timeout=60)
-                received = t.echo_roundtrip(sock, data)
-                sock.shutdown(socket.SHUT_WR)
-                self.assertEqual(sock.recv(1), b"", "the echo must close after the client's FIN")
-                sock.close()
-                results[index] = (hashlib.sha256(data).hexdigest(), hashlib.sha256(received).hexdigest())
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
         started = time.monotonic()
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(180)
-        self.assertFalse(errors, errors)
-        self.assertEqual(len(results), 4)
-        for sent, echoed in results.values():
+        for sent, echoed in t.parallel_echo(self.engine, 7, 4 << 20, 4):
             self.assertEqual(sent, echoed)
         h.log(f"echo: 16 MiB over 4 connections in {time.monotonic() - started:.1f} s")
         self.assert_idle("echo")

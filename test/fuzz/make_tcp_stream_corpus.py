@@ -20,8 +20,9 @@ OUT = os.path.join(HERE, "corpus", "tcp_stream")
 SNDBUF_1K, SNDBUF_4K, SNDBUF_16K, SNDBUF_256K = 0, 1, 2, 3
 RCVWND_2K, RCVWND_8K, RCVWND_64K, RCVWND_256K = 0 << 2, 1 << 2, 2 << 2, 3 << 2
 WSCALE_2, AUTO, NO_NAGLE, IDLE = 0x10, 0x20, 0x40, 0x80
-# App defaults.
-ECHO, HOLD, NO_CLOSE_ON_FIN, GREETING, TIGHT_BUDGET, RENO = 1, 2, 4, 8, 0x10, 0x20
+# App defaults; bits 4-5 pick tcp.reassembly_budget (2048, 0, 3, 12).
+ECHO, HOLD, NO_CLOSE_ON_FIN, GREETING, TIGHT_BUDGET, RENO = 1, 2, 4, 8, 0x40, 0x80
+BUDGET_0, BUDGET_3, BUDGET_12 = 0x10, 0x20, 0x30
 # SYN options.
 MSS_536, WSCALE, SACK, TS = 1, 2, 4, 8
 LINUX = WSCALE | SACK | TS | (7 << 4)
@@ -52,6 +53,14 @@ def burst(*segments):
     """2 to 4 segments (each from seg()) in one tcp_input_burst."""
     assert 2 <= len(segments) <= 4
     return bytes([3 | ((len(segments) - 2) << 4)]) + b"".join(s[1:] for s in segments)
+
+
+def reorder(pieces, slot=0, start=0, mix=0, one_burst=False, fin=False):
+    """Consecutive pieces [(length byte: 1 + 4n bytes, overlap with the previous one)] of the
+    stream from RCV.NXT + start, sent in an order `mix` picks (one burst, or one each)."""
+    assert 2 <= len(pieces) <= 6
+    op = 3 | 0x80 | (0x10 if one_burst else 0) | (0x20 if fin else 0)
+    return bytes([op, slot, len(pieces) - 2, start, mix]) + b"".join(bytes([n, o]) for n, o in pieces)
 
 
 def clock(amount, unit=MS10):
@@ -150,6 +159,18 @@ def seeds():
     s["newreno_recovery_reno_tight_budget"] = bytes([SNDBUF_256K | RCVWND_64K, RENO | TIGHT_BUDGET, WSCALE | TS | (7 << 4)]) + (
         app(0, SEND_BIG) + seg(length=1) + dup_ack() + dup_ack() + dup_ack() + dup_ack() + dup_ack(ack=2 * mss)
         + dup_ack(ack=2 * mss) + clock(1, S) + seg() + clock(1, S) + app(0, SEND_BIG) + seg(length=1) + seg())
+    s["reorder_sack_timestamps"] = bytes([SNDBUF_16K | RCVWND_256K, ECHO, LINUX]) + (
+        reorder([(100, 0), (200, 10), (50, 0), (255, 63)], start=0, mix=7) + seg(length=100)
+        + reorder([(30, 5), (30, 5), (30, 5)], start=40, mix=3, one_burst=True, fin=True)
+        + seg(seq=-50, length=200) + clock(1, S))
+    s["reorder_sack_backlog_holes"] = bytes([SNDBUF_16K | RCVWND_64K | AUTO, HOLD, SACK]) + (
+        seg(seq=3000, length=100) + seg(seq=1000, length=100) + seg(seq=2000, length=100)
+        + seg(seq=5000, length=100) + seg(seq=1000, length=40) + seg(seq=4000, flags=ACK | FIN)
+        + seg(length=1000) + app(0, RELEASE) + seg(length=2000) + seg(length=3000) + clock(1, S))
+    s["reorder_budget_refused"] = bytes([SNDBUF_16K | RCVWND_64K, BUDGET_3 | ECHO, LINUX]) + (
+        reorder([(10, 0), (10, 0), (10, 0), (10, 0), (10, 0), (10, 0)], start=1, mix=5)
+        + seg(length=1) + reorder([(1, 0), (1, 0), (1, 0), (1, 0), (1, 0)], start=20, mix=9)
+        + seg(flags=RST))
     return s
 
 

@@ -21,9 +21,14 @@
 //      buffer still holds the same bytes when the app releases it;
 //  (3) every segment rampart emits (sink or in-place reply) parses, both checksums verify, it goes
 //      from our MAC/address/port 7 to the client, its payload equals what the app queued at that
-//      sequence number, and a FIN comes only after the app closed, right after its last byte.
+//      sequence number, and a FIN comes only after the app closed, right after its last byte; its
+//      SACK blocks (only when negotiated, at most 3 beside Timestamps, else 4) are non-empty,
+//      within what the client sent, above the ACK number except a D-SACK first block (below it,
+//      or inside the second block);
+//  (4) the out-of-order queues hold at most tcp.reassembly_budget buffers together, each at most
+//      reassembly_cap(), and their pieces add up to what the pool says is in use.
 // At the end, after lcore_tcp::shutdown and the app releasing what it still held:
-//  (4) heap_buffer_pool::in_use() == 0 and bad_releases() == 0 (no leak, no double release).
+//  (5) heap_buffer_pool::in_use() == 0 and bad_releases() == 0 (no leak, no double release).
 // A violation prints `fuzz invariant violated at tcp_stream_fuzzer.cc:LINE: why` and aborts.
 //
 // Input layout (test/fuzz/README.md): byte 0 set-up, byte 1 app defaults, then steps, each an
@@ -161,9 +166,11 @@ struct harness {
     settings.send_buffer = send_buffers[setup & 3];
     settings.receive_window = receive_windows[(setup >> 2) & 3];
     settings.local_mac = our_mac;
-    settings.send_budget = (app_defaults & 0x10) != 0 ? 8 : 4096;  // tight: refusals and waiters
+    static constexpr std::array<std::uint32_t, 4> reassembly_budgets = {2048, 0, 3, 12};
+    settings.reassembly_budget = reassembly_budgets[(app_defaults >> 4) & 3];
+    settings.send_budget = (app_defaults & 0x40) != 0 ? 8 : 4096;  // tight: refusals and waiters
     listeners.push_back({port, "echo", {}, {}, (setup & 0x40) == 0, (setup & 0x80) != 0 ? 30U : 0U});
-    listeners.back().congestion = (app_defaults & 0x20) != 0 ? config::congestion_control::reno
+    listeners.back().congestion = (app_defaults & 0x80) != 0 ? config::congestion_control::reno
                                                              : config::congestion_control::cubic;
     tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns);
     tcp->attach_io(pool, sink);
@@ -300,8 +307,10 @@ struct harness {
     }
     if (th.has(net::tcp_flag::syn) || th.has(net::tcp_flag::rst)) {
       FUZZ_CHECK(seg->payload().empty(), "emitted SYN or RST carries data");
+      FUZZ_CHECK(seg->options().sack_block_count == 0, "emitted SYN or RST carries SACK blocks");
       return;
     }
+    check_sack_blocks(*c, th, seg->options());
     const std::uint32_t offset = static_cast<std::uint32_t>(th.sequence - (c->server_iss + 1));
     const std::span<const std::byte> payload = seg->payload();
     if (const tcp::connection* conn = find(*c); conn != nullptr && !payload.empty()) {
@@ -321,6 +330,25 @@ struct harness {
       FUZZ_CHECK(c->closed_by_app, "FIN emitted before the app closed");
       FUZZ_CHECK(std::uint64_t{offset} + payload.size() == c->app_sent.size(),
                  "FIN not right after the app's last queued byte");
+    }
+  }
+
+  // Invariant (3), SACK blocks (RFC 2018 §4, RFC 2883 §4).
+  void check_sack_blocks(const client& c, const net::tcp_header& th, const net::tcp_options& options) {
+    const auto sacks = options.sacks();
+    if (sacks.empty()) {
+      return;
+    }
+    const tcp::connection* conn = find(c);
+    FUZZ_CHECK(conn == nullptr || conn->sack_permitted, "SACK blocks on a connection that did not negotiate SACK");
+    FUZZ_CHECK(sacks.size() <= (options.timestamps ? 3U : 4U), "more SACK blocks than fit beside the other options");
+    for (std::size_t i = 0; i < sacks.size(); ++i) {
+      const net::sack_block& b = sacks[i];
+      FUZZ_CHECK(b.left < b.right, "an empty or inverted SACK block");
+      FUZZ_CHECK(c.have_sent && b.right <= c.sent_end, "a SACK block beyond what the client sent");
+      const bool dsack = i == 0 && (b.right <= th.acknowledgment ||
+                                    (sacks.size() > 1 && b.left >= sacks[1].left && b.right <= sacks[1].right));
+      FUZZ_CHECK(dsack || b.left > th.acknowledgment, "a SACK block at or below the cumulative ACK");
     }
   }
 
@@ -373,6 +401,18 @@ struct harness {
                  "RCV.NXT differs from IRS + 1 + bytes delivered (+ FIN)");
       FUZZ_CHECK(conn->sendq.size() <= settings.send_buffer, "send queue beyond the send buffer");
     }
+    // Invariant (4): the reassembly budgets.
+    std::uint32_t pieces = 0;
+    for (const client& c : clients) {
+      if (const tcp::connection* conn = c.used ? find(c) : nullptr) {
+        FUZZ_CHECK(conn->ooo.pieces <= tcp->reassembly_cap(), "an out-of-order queue beyond its connection's share");
+        FUZZ_CHECK(conn->ooo.empty() == (conn->ooo.pieces == 0), "an out-of-order queue miscounts its pieces");
+        pieces += conn->ooo.pieces;
+      }
+    }
+    FUZZ_CHECK(tcp->reassembly_in_use() <= settings.reassembly_budget, "out-of-order data beyond tcp.reassembly_budget");
+    FUZZ_CHECK(pieces == tcp->reassembly_in_use(), "out-of-order pieces not accounted to a live connection");
+    // Invariant (5): scoreboards and the send budget.
     FUZZ_CHECK(tcp->scoreboards_in_use() <= tcp->connection_count(), "scoreboards held by no connection");
     FUZZ_CHECK(tcp->send_buffers().held() <= settings.send_budget, "send queues beyond the send budget");
     // A segment a connection cuts itself must fit the buffer it builds it in.
@@ -490,6 +530,47 @@ struct harness {
       c.sent_end = seq + length;
     }
     return build(c, flags, seq, ack, window, options, length);
+  }
+
+  // Reordering: 2-6 consecutive pieces of the client's stream from RCV.NXT + start, each
+  // 1-1021 bytes overlapping the previous one by 0-63, sent in a fuzzer-chosen order (one burst,
+  // or one burst each), a FIN after the last piece when asked.
+  std::vector<bytes> reordered(reader& r, bool with_fin) {
+    client& c = clients[r.u8() % slots];
+    const std::size_t k = 2 + r.u8() % 5;
+    const std::uint32_t start = r.u8();
+    std::uint8_t mix = r.u8();
+    const tcp::connection* conn = find(c);
+    const seq32 rcv_nxt = conn != nullptr ? conn->rcv_nxt : c.rcv_base + static_cast<std::uint32_t>(c.delivered);
+    const seq32 snd_nxt = conn != nullptr ? conn->snd_nxt : c.server_iss + 1;
+    if (!c.used) {
+      c.used = true;
+      c.port = static_cast<std::uint16_t>(40000 + (&c - clients.data()) * 1000 + incarnations++);
+    }
+    std::vector<bytes> pieces;
+    seq32 at = rcv_nxt + start;
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto length = static_cast<std::uint16_t>(1 + r.u8() * 4);
+      const std::uint16_t overlap = std::min<std::uint16_t>(r.u8() % 64, static_cast<std::uint16_t>(length - 1));
+      net::tcp_options options;
+      if (c.timestamps) {
+        c.tsval += 1;
+        options.timestamps = net::tcp_timestamps{c.tsval, c.their_tsval};
+      }
+      const bool last = i + 1 == k;
+      const std::uint8_t flags = net::tcp_flag::ack | (last && with_fin ? net::tcp_flag::fin : 0);
+      pieces.push_back(build(c, flags, at, snd_nxt, 65535, options, length));
+      if (!c.have_sent || c.sent_end < at + length) {
+        c.have_sent = true;
+        c.sent_end = at + length;
+      }
+      at = at + length - overlap;
+    }
+    for (std::size_t i = pieces.size() - 1; i > 0; --i) {  // Fisher-Yates from a tiny LCG
+      mix = static_cast<std::uint8_t>(mix * 37 + 11);
+      std::swap(pieces[i], pieces[mix % (i + 1)]);
+    }
+    return pieces;
   }
 
   tcp::tcp_settings settings;
@@ -646,7 +727,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2:
         h.run({h.segment(r)});
         break;
-      case 3: {  // a burst of 2-4 segments
+      case 3: {  // a burst of 2-4 segments, or (high bit) reordered pieces of the stream
+        if ((op & 0x80) != 0) {
+          std::vector<bytes> pieces = h.reordered(r, (op & 0x20) != 0);
+          if ((op & 0x10) != 0) {
+            h.run(pieces);
+          } else {
+            for (const bytes& piece : pieces) {
+              h.run({piece});
+              h.replies.clear();
+              h.check_connections();
+            }
+          }
+          break;
+        }
         std::vector<bytes> burst;
         const std::size_t n = 2 + (op >> 4) % 3;
         for (std::size_t i = 0; i < n; ++i) {

@@ -143,6 +143,7 @@ tcp:
   window_scale: 14
   receive_window: 1048576
   connections_per_lcore: 1000
+  reassembly_budget: 30000
   rst_per_second: 0
   challenge_acks_per_second_lcore: 250
   syn_cookies:
@@ -181,6 +182,7 @@ stats:
   CHECK(config.tcp.window_scale == 14);
   CHECK(config.tcp.receive_window == 1048576);
   CHECK(config.tcp.connections_per_lcore == 1000);
+  CHECK(config.tcp.reassembly_budget == 30000);
   CHECK(config.tcp.rst_per_second == 0);
   CHECK(config.tcp.challenge_acks_per_second_lcore == 250);
   CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::off);
@@ -217,6 +219,13 @@ TEST_CASE("cookie modes parse and print", "[unit][config]") {
   CHECK(cfg::to_string(cfg::cookie_mode::always) == "always");
   CHECK(cfg::to_string(cfg::cookie_mode::auto_mode) == "auto");
   CHECK(cfg::to_string(cfg::cookie_mode::off) == "off");
+}
+
+TEST_CASE("the default reassembly budget is an eighth of the pool; an explicit one at most half", "[unit][config]") {
+  CHECK(parse(minimal).tcp.reassembly_budget == 16383 / 8);
+  CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mbufs: 65535\n").tcp.reassembly_budget == 65535 / 8);
+  CHECK(parse(minimal + "tcp:\n  reassembly_budget: 0\n").tcp.reassembly_budget == 0);
+  CHECK(parse(minimal + "tcp:\n  reassembly_budget: 8191\n").tcp.reassembly_budget == 8191);
 }
 
 TEST_CASE("the default MSS follows a small MTU; an explicit one must fit", "[unit][config]") {
@@ -315,6 +324,8 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"window scale 15", minimal + "tcp:\n  window_scale: 15\n", 4, "tcp.window_scale", "allowed: 0..14"},
       {"window too big for scale", minimal + "tcp:\n  window_scale: 0\n  receive_window: 65536\n", 5, "tcp.receive_window", "raise window_scale to 1"},
       {"window below one segment", minimal + "tcp:\n  receive_window: 1000\n", 4, "tcp.receive_window", "smaller than one segment"},
+      {"reassembly budget above half the pool", minimal + "tcp:\n  reassembly_budget: 8192\n", 4, "tcp.reassembly_budget", "exceeds half of port.mbufs (16383 / 2 = 8191)"},
+      {"reassembly budget negative", minimal + "tcp:\n  reassembly_budget: -1\n", 4, "tcp.reassembly_budget", ""},
       {"rotation 0", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 0\n", 5, "tcp.syn_cookies.rotation_seconds", "out of range"},
       {"rotation below one cookie lifetime", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 48\n", 5, "tcp.syn_cookies.rotation_seconds", "out of range"},
       {"rotation not whole ticks", minimal + "tcp:\n  syn_cookies:\n    rotation_seconds: 100\n", 5, "tcp.syn_cookies.rotation_seconds", "not a multiple of 16"},
@@ -388,7 +399,7 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
        {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
         "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
         "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
-        "connections_per_lcore", "drain_timeout_seconds", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
+        "connections_per_lcore", "drain_timeout_seconds", "reassembly_budget", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
         "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen", "congestion_control",
         "send_budget", "initial_window"}) {
     INFO(key);

@@ -289,12 +289,15 @@ TEST_CASE("old duplicates, ACKs of unsent data and segments without ACK", "[unit
     f.script.send(with_payload(client.segment(psh, iss), "xxxxx"));
     f.script.expect_drop(drop_reason::tcp_ack_missing);
   }
-  SECTION("data beyond RCV.NXT: a duplicate ACK at once, nothing queued yet") {
+  SECTION("data beyond RCV.NXT: queued, a duplicate ACK at once in a fresh buffer") {
     f.script.send(with_payload(client.segment(ack, iss, 100), "later"));
-    const auto r = f.script.expect_reply();
+    f.script.expect_consumed();  // the frame holds the queued bytes
+    const auto r = f.script.expect_sent(1).front();
     CHECK(r.tcp.flags == ack);
     CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
+    CHECK(r.options.sack_block_count == 0);  // SACK was not negotiated
     CHECK(f.stats.tcp_dup_acks_sent.read() == 1);
+    CHECK(f.stats.tcp_ooo_queued.read() == 1);
     CHECK(f.app.received.empty());
   }
   SECTION("a retransmission overlapping delivered data: only the new bytes reach the app") {

@@ -95,6 +95,8 @@ struct tcp_config {
   std::uint32_t delayed_ack_ms = 40;        // longest an ACK waits for a second segment or data
   std::uint32_t time_wait_seconds = 60;     // TIME-WAIT duration (connections we closed first)
   std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
+  // mbufs per lcore for out-of-order data; when not in the file, port.mbufs / 8 (docs/tcp.md)
+  std::uint32_t reassembly_budget = 16383 / 8;
   std::uint32_t challenge_acks_per_second_lcore = 1000;  // per worker lcore, token bucket; 0: none
   std::uint32_t rst_per_second = 1000;      // RSTs to segments of no connection, per lcore; 0: none
   syn_cookie_config syn_cookies;

@@ -61,7 +61,14 @@
   X(tcp_rto_expiries, "retransmission timeouts (RFC 6298 5.4-5.6)")                                \
   X(tcp_syn_ack_retransmits, "SYN-ACKs of the stateful backlog sent again")                        \
   X(tcp_dup_acks_sent, "duplicate ACKs sent for data beyond RCV.NXT")                              \
-  X(tcp_out_of_order, "segments with data beyond RCV.NXT (not queued yet: answered by a duplicate ACK)") \
+  X(tcp_out_of_order, "segments with data or FIN beyond RCV.NXT (a hole before them), answered by a duplicate ACK") \
+  X(tcp_ooo_queued, "out-of-order segments queued (all or part of their data new) until the hole fills") \
+  X(tcp_ooo_lcore_budget_refused, "out-of-order segments refused: the lcore's tcp.reassembly_budget was in use") \
+  X(tcp_ooo_connection_budget_refused, "out-of-order segments refused: the connection held its share of the reassembly budget") \
+  X(tcp_ooo_buffers_held, "gauge: mbufs held by this lcore's out-of-order queues")                \
+  X(tcp_duplicate_segments, "segments whose data (all or part) had been received already (D-SACK material)") \
+  X(tcp_sack_blocks_sent, "SACK blocks sent in our ACKs, D-SACK blocks included (RFC 2018, RFC 2883)") \
+  X(tcp_dsack_sent, "ACKs whose first SACK block reports a duplicate segment (D-SACK, RFC 2883)") \
   X(tcp_paws_rejected, "segments older than TS.Recent, answered by an ACK (PAWS, RFC 7323 5.3)")   \
   X(tcp_delayed_acks, "ACKs sent by the delayed-ACK timer")                                         \
   X(tcp_window_updates_sent, "ACKs sent because the app released held data and the window reopened") \

@@ -12,6 +12,7 @@
 #include "net/addresses.hh"
 #include "net/seq32.hh"
 #include "tcp/congestion_control.hh"
+#include "tcp/reassembly.hh"
 #include "tcp/rtt_estimator.hh"
 #include "tcp/sack_scoreboard.hh"
 #include "tcp/send_queue.hh"
@@ -79,6 +80,7 @@ struct connection {
   net::seq32 rcv_nxt{0};
   net::seq32 rcv_adv{0};          // RCV.NXT + RCV.WND as last advertised (never shrinks, §3.8.6.2.2)
   std::uint32_t rcv_held = 0;     // received bytes the app still holds (stream::retain_buffer)
+  reassembly_queue ooo;           // data beyond a hole (lcore_tcp's reassembly_pool holds it)
 
   std::uint32_t ts_recent = 0;    // RFC 7323 §4.3: TS.Recent, echoed as TSecr
   net::seq32 rtt_sequence{0};     // without timestamps: the segment being timed (Karn: first send)
@@ -111,8 +113,9 @@ struct connection {
 };
 // An idle connection's memory: this block plus its flow-table slot (a 128-byte bucket holds 7
 // entries at up to 80% load: about 23 bytes each), docs/tcp.md. Grow it only with a reason and
-// a new figure there. 248: 224 plus the 24 bytes of congestion control (the SACK scoreboard
-// lives out of line: congestion_control.hh, sack_scoreboard.hh).
-static_assert(sizeof(connection) <= 248, "the control block outgrew its memory budget");
+// a new figure there. 256: 224 plus the out-of-order queue's 8-byte handle and the 24 bytes of
+// congestion control; the queue's pieces and the SACK scoreboard live out of line, in per-lcore
+// pools (reassembly.hh, sack_scoreboard.hh).
+static_assert(sizeof(connection) <= 256, "the control block outgrew its memory budget");
 
 }  // namespace rampart::tcp

@@ -41,6 +41,7 @@
 #include "stats/counters.hh"
 #include "tcp/connection.hh"
 #include "tcp/listener_table.hh"
+#include "tcp/reassembly.hh"
 #include "tcp/sack_scoreboard.hh"
 #include "tcp/send_budget.hh"
 #include "tcp/stream.hh"
@@ -72,6 +73,10 @@ struct tcp_settings {
   std::uint64_t delayed_ack_ns = 40'000'000ULL;  // RFC 9293 §3.8.6.3: < 0.5 s; Linux uses 40 ms
   std::uint64_t time_wait_ns = 60'000'000'000ULL;
   std::uint16_t challenge_acks_per_second = 10;  // per connection (RFC 5961 §7)
+  // Out-of-order data (reassembly.hh): mbufs all this lcore's queues may hold together
+  // (tcp.reassembly_budget); one connection holds at most two per full-sized segment of the
+  // receive window (reassembly_cap()).
+  std::uint32_t reassembly_budget = 2048;
   // Per lcore, token buckets (token_bucket.hh; docs/tcp.md "Replies to unauthenticated
   // segments"): RSTs answering segments of no connection, and challenge ACKs. 0: none sent.
   std::uint32_t rst_per_second = 1000;
@@ -151,6 +156,9 @@ class lcore_tcp {
   const tcp_settings& settings() const noexcept { return _settings; }
   const flow::flow_table& table() const noexcept { return _table; }
   std::uint64_t armed_timers() const noexcept { return _timers.armed_count(); }
+  // Buffers held by out-of-order queues, and the most one connection may hold.
+  std::uint32_t reassembly_in_use() const noexcept { return _reassembly.in_use(); }
+  std::uint16_t reassembly_cap() const noexcept { return _reassembly_cap; }
   const send_budget& send_buffers() const noexcept { return _send_pool; }
   // The SACK scoreboard a connection holds, or nullptr.
   const sack_scoreboard* scoreboard_of(const connection& c) const noexcept {
@@ -195,18 +203,32 @@ class lcore_tcp {
   // ---- connection_input.cc ----
   packet::verdict connection_input(segment& seg, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
   // In-order data to the app; false when the app aborted the connection meanwhile.
-  bool deliver(connection& c, flow::connection_handle handle, const segment& seg, std::uint32_t skip,
-               std::uint32_t length, std::uint64_t now_ns) noexcept;
+  bool deliver(connection& c, flow::connection_handle handle, const data_view& view, std::uint64_t now_ns) noexcept;
   packet::verdict challenge_ack(segment& seg, connection& c, std::uint64_t now_ns) noexcept;
   // An ACK-carrying segment <SEQ=seq><ACK=RCV.NXT> written over the segment's own frame.
   packet::verdict reply_in_place(segment& seg, connection& c, std::uint8_t flags, net::seq32 seq,
                                  std::uint64_t now_ns) noexcept;
   // ESTABLISHED reached (from SYN-RECEIVED or a cookie): app on_open. False: the app aborted.
   bool open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
+  // §3.10.7.4 eighth check: the FIN at RCV.NXT. False: the app aborted the connection.
+  bool take_fin(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
   // Both directions closed after we closed first: TIME-WAIT for time_wait_ns (RFC 9293 §3.6).
   void enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
   // The app's stream ends (on_close), whether or not the control block stays (TIME-WAIT).
   void notify_closed(connection& c, flow::connection_handle handle, close_reason reason) noexcept;
+
+  // ---- connection_reassembly.cc ----
+  // Data (or a FIN) beyond RCV.NXT: queued when the budgets allow, answered by an immediate
+  // duplicate ACK (RFC 5681 §4.2) with SACK blocks; refused (not acknowledged, counted) past a
+  // budget, so the peer sends it again.
+  packet::verdict queue_out_of_order(segment& seg, connection& c, std::uint64_t now_ns) noexcept;
+  // Delivers the queued data RCV.NXT reached, and a queued FIN after it. False: the connection is gone.
+  bool deliver_queued(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
+  // [left, right) arrived again: reported as a D-SACK block by the connection's next ACK (RFC 2883).
+  void note_duplicate(const connection& c, net::sack_block duplicate) noexcept;
+  // SACK blocks of the next ACK of c (RFC 2018 §4, RFC 2883 §4) as fit in `room` option bytes.
+  void add_sack_blocks(const connection& c, net::tcp_options& options, std::uint32_t room) noexcept;
+  void release_queue(connection& c) noexcept;
 
   // ---- connection_output.cc ----
   // Sends what the connection may send now: data within the peer's window and the congestion
@@ -276,6 +298,11 @@ class lcore_tcp {
   flow::flow_table _table;
   flow::connection_pool<connection> _pool;
   timer::timer_wheel _timers;
+  reassembly_pool _reassembly;
+  std::uint16_t _reassembly_cap = 0;           // nodes per connection
+  const connection* _dsack_for = nullptr;      // the connection whose next ACK reports _dsack
+  const connection* _sack_cut_for = nullptr;   // its last segment had no room for every SACK block
+  net::sack_block _dsack;
   packet::buffer_pool* _buffers = nullptr;
   packet::frame_sink* _sink = nullptr;
   send_budget _send_pool;            // what send queues allocate from (tcp.send_budget)
