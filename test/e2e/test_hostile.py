@@ -57,7 +57,6 @@ HOLE_PEERS = 60
 SILENT_PEERS = 80
 ZERO_PEERS = 60
 MSS = 1460
-WINDOW = 262140          # tcp.receive_window: what a hole peer fills
 MIN_SHARE = 0.90
 SAMPLE_SECONDS = 0.05
 SO_ATTACH_FILTER = 26    # asm-generic/socket.h (Python's socket module lacks it)
@@ -106,6 +105,10 @@ class Peer:
     isn: int
     window: int                 # unscaled field value we advertise (window scale 7)
     cookie: int | None = None   # the engine's ISN
+    # The engine's receive window from its SYN-ACK, in bytes. Cookies carry window scaling only
+    # inside the Timestamps option (docs/syncookies.md), which these peers do not send, so it is
+    # the unscaled field: 65535, not tcp.receive_window.
+    offered: int = 0
     probes_answered: int = 0
 
 
@@ -166,6 +169,8 @@ class Attack:
             got = self.receive(0.5)
             if got is not None and got[1].flags == "SA" and got[0].cookie is None:
                 got[0].cookie = got[1].seq
+                scale = dict(got[1].options).get("WScale", 0)
+                got[0].offered = got[1].window << scale
         missing = [p.sport for p in peers if p.cookie is None]
         if missing:
             raise AssertionError(f"{kind}: no SYN-ACK for {len(missing)} of {count} hostile handshakes")
@@ -173,11 +178,11 @@ class Attack:
         return peers
 
     def holes(self) -> None:
-        """Every segment of the window but the first."""
+        """Every segment of the engine's window but the first."""
         for peer in self.open("hole", HOLE_PEERS, 512):
             self.send(self.frame(peer, "A", peer.isn + 1, peer.cookie + 1))
             offset = MSS
-            while offset + MSS <= WINDOW:
+            while offset + MSS <= peer.offered:
                 self.send(self.frame(peer, "A", peer.isn + 1 + offset, peer.cookie + 1, bytes(MSS)))
                 self.hole_segments += 1
                 offset += MSS
