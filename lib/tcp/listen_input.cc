@@ -196,14 +196,6 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
     switch (checked.error()) {
       case cookie::cookie_error::bad_hash:
         _stats.tcp_cookie_bad_hash.add();
-        // The cookie covers the client's ISN as SEG.SEQ - 1, which holds for the handshake's ACK
-        // and the first data segment only. A later data segment that overtook them (reordering,
-        // a client sending its first flight at once) fails here; a RST would reset a client
-        // whose connection its next segment is about to open. Dropped, it is sent again once
-        // the connection exists (docs/syncookies.md, "Reordering").
-        if (seg.payload_length != 0) {
-          return drop(drop_reason::tcp_cookie_data_unverified);
-        }
         break;
       case cookie::cookie_error::expired:
         _stats.tcp_cookie_expired.add();

@@ -308,30 +308,3 @@ TEST_CASE("checksum offload: the reply leaves both checksums to the NIC", "[unit
   CHECK(net::load_be16(bytes.data() + 34 + 16) ==
         net::checksum_fold(net::ipv4_pseudo_header_sum(syn.destination, syn.source, 6, l4_length)));
 }
-
-TEST_CASE("handshake: data that overtook the cookie ACK is dropped without a RST; the client recovers",
-          "[unit][tcp]") {
-  // docs/syncookies.md, "Reordering": the cookie covers SEG.SEQ - 1 = the client's ISN, which a
-  // second data segment does not carry.
-  app_fixture f;
-  const tcp_client client = full_client();
-  f.script.send(client.syn());
-  const auto syn_ack = f.script.expect_reply();
-  tcp_segment_spec first = client.ack_of(syn_ack);
-  first.payload = bytes_of("hello");
-  tcp_segment_spec second = first;
-  second.sequence += 5;
-  second.payload = bytes_of("world");
-  f.script.send(second);  // arrives first
-  f.script.expect_drop(drop_reason::tcp_cookie_data_unverified);
-  CHECK(f.stats.tcp_cookie_bad_hash.read() == 1);
-  CHECK(f.stats.tcp_rst_sent.read() == 0);
-  CHECK(f.tcp.find(key_of(client)) == nullptr);
-
-  // The first data segment (SEG.SEQ = ISN + 1) opens the connection; the second, sent again,
-  // follows it.
-  f.script.send(first);
-  REQUIRE(f.tcp.find(key_of(client)) != nullptr);
-  f.script.send(second);
-  CHECK(f.app.received == "helloworld");
-}

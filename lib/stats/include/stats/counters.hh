@@ -45,7 +45,7 @@
   X(tcp_rst_sent, "RST segments sent")                                                             \
   X(tcp_challenge_acks_sent, "challenge ACKs sent for in-window-but-not-exact RSTs and for SYNs on connections (RFC 5961)") \
   X(tcp_table_full_refusals, "valid handshakes refused because the connection table was full")    \
-  X(tcp_cookie_bad_hash, "ACKs to a listener whose cookie hash does not verify (RST; dropped if they carry data)") \
+  X(tcp_cookie_bad_hash, "ACKs to a listener refused with RST: cookie hash does not verify")        \
   X(tcp_cookie_expired, "ACKs to a listener refused with RST: cookie older than the validity window") \
   X(tcp_cookie_future, "ACKs to a listener refused with RST: cookie tick ahead of the tolerated skew") \
   X(tcp_cookie_no_key, "ACKs to a listener refused with RST: the cookie epoch's key is not held")  \

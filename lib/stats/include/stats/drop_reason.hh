@@ -56,7 +56,6 @@
   X(tcp_rst_out_of_window, "RST outside the receive window of its connection (RFC 5961 3.2)")      \
   X(tcp_ack_missing, "segment without ACK on a connection (RFC 9293 3.10.7.4, fifth check)")      \
   X(tcp_draining, "SYN to a listener while the engine drains after SIGTERM (not answered)")       \
-  X(tcp_cookie_data_unverified, "data to a listener whose cookie does not verify: a segment that overtook the handshake's ACK") \
   X(tcp_challenge_ack_limited, "RST/SYN that earned a challenge ACK past the per-connection rate limit (RFC 5961 7)") \
   X(tcp_challenge_ack_lcore_limited, "RST/SYN that earned a challenge ACK past the lcore's tcp.challenge_acks_per_second_lcore") \
   X(tcp_rst_rate_limited, "segment that earned a RST (closed port, bad cookie, bad ACK) past the lcore's tcp.rst_per_second") \
