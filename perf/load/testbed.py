@@ -63,7 +63,7 @@ def _bpf_int(value: Any) -> int:
     return int(value)
 
 
-class Bed:
+class Bed(harness.SetUp):
     def __init__(self, tag: str):
         tag = f"{tag}{os.getpid() % 100000}"[:9]
         self.ns_target = f"lb-{tag}-t"
@@ -83,18 +83,7 @@ class Bed:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def __enter__(self) -> "Bed":
-        try:
-            self.up()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def up(self) -> None:
+    def start(self) -> None:
         for ns in (self.ns_target, self.ns_load):
             run(["ip", "netns", "add", ns])
             self.namespaces.append(ns)
@@ -377,8 +366,8 @@ class TwoNodeBed(Bed):
         self.telemetry_a: Path | None = None
         self.telemetry_b: Path | None = None
 
-    def up(self) -> None:
-        super().up()
+    def start(self) -> None:
+        super().start()
         t = self.ns_target
         for router, node in ((self.router_a, self.node_a), (self.router_b, self.node_b)):
             self.ns(t, ["ip", "link", "add", router, "type", "veth", "peer", "name", node])

@@ -82,7 +82,7 @@ def _end(p: subprocess.Popen[bytes]) -> None:
             p.wait(10)
 
 
-class LossyBed:
+class LossyBed(h.SetUp):
     def __init__(self) -> None:
         global _sequence
         _sequence += 1
@@ -100,21 +100,10 @@ class LossyBed:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def __enter__(self) -> "LossyBed":
-        try:
-            self.up()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def ns(self, ns: str, cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return h.run(["ip", "netns", "exec", ns, *cmd], check=check, timeout=timeout)
 
-    def up(self) -> None:
+    def start(self) -> None:
         for ns in (self.ns_client, self.ns_wire, self.ns_server):
             h.run(["ip", "netns", "add", ns])
             self.namespaces.append(ns)

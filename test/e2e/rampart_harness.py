@@ -299,7 +299,31 @@ def base_config() -> dict[str, Any]:
     return copy.deepcopy(_FALLBACK_CONFIG)
 
 
-class Engine:
+class SetUp:
+    """Something a test brings up (processes, namespaces, links) and must take down again: a
+    context manager over start() and close(), where close() runs on leaving the block and also
+    when start() fails half-way. Whatever registers in _active is closed at exit and on
+    SIGTERM/SIGINT as well."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):  # noqa: ANN204 - returns the subclass
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Engine(SetUp):
     """One rampart process with its tap inside a namespace of its own.
 
     lcores: EAL --lcores (the first is the control lcore, the others are workers).
@@ -347,17 +371,6 @@ class Engine:
         self._ns_created = False
 
     # -- lifecycle ------------------------------------------------------------------------------
-
-    def __enter__(self) -> "Engine":
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def start(self) -> None:
         _active.append(self)

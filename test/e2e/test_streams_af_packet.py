@@ -28,7 +28,7 @@ ENGINE_IP = "10.79.0.2"
 PEER_IP = "10.79.0.1"
 
 
-class VethBed:
+class VethBed(h.SetUp):
     """rampart on net_af_packet in namespace `engine_ns`, clients in `peer_ns`."""
 
     def __init__(self) -> None:
@@ -40,17 +40,6 @@ class VethBed:
         self.process: subprocess.Popen[bytes] | None = None
         self.namespaces: list[str] = []
         h._active.append(self)  # the harness closes it at exit and on SIGTERM/SIGINT
-
-    def __enter__(self) -> "VethBed":
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def ns(self, ns: str, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         return h.run(["ip", "netns", "exec", ns, *cmd], check=check)
