@@ -54,12 +54,7 @@ std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, 
       if (tcp.count == packet::tcp_segment_batch::capacity) [[unlikely]] {
         return packet::verdict{packet::action::drop, drop_reason::tcp_unhandled};
       }
-      packet::tcp_segment& s = tcp.segments[tcp.count++];
-      s.frame_index = frame_index;
-      s.l3_offset = net::ethernet_header_length;
-      s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
-      s.l4_length = ip->header().payload_length();
-      s.ip = ip->header();
+      tcp.segments[tcp.count++] = packet::describe_tcp_segment(frame_index, *ip);
       return std::nullopt;
     }
     default:

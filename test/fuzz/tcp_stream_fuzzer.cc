@@ -234,12 +234,7 @@ struct harness {
       f.length = static_cast<std::uint16_t>(inputs[i].size());
       const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length, f.length - net::ethernet_header_length});
       FUZZ_CHECK(ip.ok(), "the fuzzer built a bad IPv4 header");
-      packet::tcp_segment& s = batch.segments[batch.count++];
-      s.frame_index = static_cast<std::uint32_t>(i);
-      s.l3_offset = net::ethernet_header_length;
-      s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
-      s.l4_length = ip->header().payload_length();
-      s.ip = ip->header();
+      batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
     }
     tcp::tcp_input_burst(*tcp, frames, verdicts, batch.view(), now);
     for (std::size_t i = 0; i < n; ++i) {

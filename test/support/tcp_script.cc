@@ -99,12 +99,7 @@ std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segmen
     const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length,
                                            static_cast<std::size_t>(length - net::ethernet_header_length)});
     REQUIRE(ip.ok());
-    packet::tcp_segment& s = batch.segments[batch.count++];
-    s.frame_index = static_cast<std::uint32_t>(i);
-    s.l3_offset = net::ethernet_header_length;
-    s.l4_offset = static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length());
-    s.l4_length = ip->header().payload_length();
-    s.ip = ip->header();
+    batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
   }
   snapshot_counters();
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);

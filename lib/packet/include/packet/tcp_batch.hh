@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 
+#include "net/ethernet.hh"
 #include "net/ipv4.hh"
 
 namespace rampart::packet {
@@ -22,6 +23,15 @@ struct tcp_segment {
   std::uint16_t l4_length = 0;    // TCP header + data; Ethernet padding excluded
   net::ipv4_header ip;            // validated IPv4 fields (addresses, TTL, ID, DSCP...)
 };
+
+// The entry for the TCP datagram `ip`, parsed from frames[frame_index] right after its Ethernet
+// header: how ipv4_input describes a segment, and how tests and fuzzers that feed lib/tcp
+// directly do it too.
+inline tcp_segment describe_tcp_segment(std::uint32_t frame_index, const net::ipv4_view& ip) noexcept {
+  constexpr auto l3 = static_cast<std::uint16_t>(net::ethernet_header_length);
+  return {frame_index, l3, static_cast<std::uint16_t>(l3 + ip.header_length()), ip.header().payload_length(),
+          ip.header()};
+}
 
 struct tcp_segment_batch {
   // process_burst works through bursts in chunks of this many frames, so a batch never fills.
