@@ -124,14 +124,24 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
   }
   sack_scoreboard* board = c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
 
-  // RFC 5681 §2 duplicate ACK (with SACK, RFC 6675 §2: one that SACKs new data). Answers to
-  // zero-window probes are not: the window, not loss, holds the data back.
-  const bool duplicate = acked == 0 && ack == c.snd_una && c.snd_una != c.snd_max && seg.payload_length == 0 &&
-                         !seg.has(net::tcp_flag::fin) && !c.persist && c.snd_wnd != 0 &&
-                         (board != nullptr && !blocks.empty() ? sack_news : c.snd_wnd == prior_wnd);
+  // A duplicate ACK. With SACK, RFC 6675 §2: one that SACKs octets not SACKed before, "even if
+  // it carries new data, changes the advertised window, or moves the cumulative acknowledgment
+  // point" -- in a two-way transfer (an echo) most ACKs ride on the peer's data, and the strict
+  // definition would leave every loss to the retransmission timer. Without SACK, RFC 5681 §2:
+  // no data, no FIN, the same ACK number and window. Answers to zero-window probes are neither:
+  // the window, not loss, holds the data back.
+  const bool outstanding = c.snd_una != c.snd_max && !c.persist && c.snd_wnd != 0;
+  const bool duplicate =
+      outstanding && (board != nullptr && !blocks.empty()
+                          ? sack_news
+                          : acked == 0 && ack == c.snd_una && seg.payload_length == 0 &&
+                                !seg.has(net::tcp_flag::fin) && c.snd_wnd == prior_wnd);
+  // RFC 6675 §5: a cumulative ACK resets DupAcks, then a duplicate one (whatever it
+  // acknowledged) counts.
   if (acked > 0) {
     c.dupacks = 0;
-  } else if (duplicate && c.dupacks < UINT8_MAX) {
+  }
+  if (duplicate && c.dupacks < UINT8_MAX) {
     ++c.dupacks;
   }
 

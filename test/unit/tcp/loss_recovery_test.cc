@@ -280,3 +280,50 @@ TEST_CASE("SACK with no free scoreboard falls back to NewReno", "[unit][tcp]") {
   CHECK(f.stats.tcp_sack_scoreboard_full.read() == 3);
   CHECK(f.tcp.find(key_of(client))->cc.cwnd == 9 * mss);  // NewReno's inflation
 }
+
+TEST_CASE("two-way transfer: ACKs riding on the peer's data count as duplicates only with SACK (RFC 6675 §2)",
+          "[unit][tcp]") {
+  // An echo: the peer's acknowledgments of our data come on its own data segments. Segment 0
+  // is lost; each of the peer's segments carries 100 bytes and a SACK block a segment larger.
+  const bool sack = GENERATE(true, false);
+  INFO("SACK " << sack);
+  bulk b{sack};
+  b.expect_segments({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  std::uint32_t sent_by_peer = 0;
+  const auto peer_data = [&](std::uint32_t sacked_end) {
+    tcp_segment_spec s = b.client.segment(ack, b.iss, sent_by_peer);
+    s.payload.assign(100, std::byte{'p'});
+    sent_by_peer += 100;
+    if (sack) {
+      s.options.sack_blocks[0] = {net::seq32{b.iss + 1 + mss}, net::seq32{b.iss + 1 + sacked_end * mss}};
+      s.options.sack_block_count = 1;
+    }
+    b.f.script.send(s);
+  };
+  const auto data_segments_sent = [&] {  // segment numbers, in order
+    std::vector<std::uint32_t> numbers;
+    for (const auto& out : b.f.script.sent()) {
+      if (out.payload_length > 0) {
+        numbers.push_back((out.tcp.sequence.raw() - b.iss - 1) / mss);
+      }
+    }
+    return numbers;
+  };
+  peer_data(2);
+  peer_data(3);
+  peer_data(4);
+  const std::vector<std::uint32_t> sent = data_segments_sent();
+  if (sack) {
+    // Two limited transmits (10, 11), then the fast retransmit of segment 0 on the third.
+    CHECK(sent == std::vector<std::uint32_t>{10, 11, 0});
+    CHECK(b.f.stats.tcp_fast_retransmits.read() == 1);
+    CHECK(b.f.stats.tcp_recovery_episodes.read() == 1);
+    CHECK(b.ssthresh() == 6 * mss);
+  } else {
+    // RFC 5681 §2: a segment carrying data is not a duplicate ACK; the loss waits for the timer.
+    CHECK(sent.empty());
+    CHECK(b.f.stats.tcp_fast_retransmits.read() == 0);
+    CHECK(b.f.stats.tcp_recovery_episodes.read() == 0);
+  }
+  CHECK(b.f.app.received == std::string(300, 'p'));
+}
