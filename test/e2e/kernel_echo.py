@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=7)
     parser.add_argument("--buffer", type=int, default=0, help="SO_RCVBUF and SO_SNDBUF (0: kernel's autotuning)")
     parser.add_argument("--mss", type=int, default=0, help="TCP_MAXSEG (0: the route's)")
+    parser.add_argument("--congestion", default="",
+                        help="TCP_CONGESTION of the listening socket, inherited by accepted ones (empty: the "
+                             "namespace's net.ipv4.tcp_congestion_control)")
     parser.add_argument("--corrupt-at", type=int, default=-1,
                         help="flip one bit of the byte at this offset of every connection (the loss "
                              "tests' check that a corrupted echo fails them)")
@@ -60,6 +63,8 @@ def main() -> int:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, args.buffer)
     if args.mss:
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, args.mss)
+    if args.congestion:
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, args.congestion.encode())
     listener.bind((args.bind, args.port))
     listener.listen(128)
     print("listening", flush=True)
