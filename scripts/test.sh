@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Builds rampart twice and runs its tests; CI runs exactly this (.ci/run).
 #
-#   sudo scripts/test.sh              everything: unit (both builds), asan, e2e, fuzz hook
+#   sudo scripts/test.sh              everything: unit (both builds), asan, e2e, slow, fuzz hook
 #   sudo scripts/test.sh unit         unit suites in build/ only (the fast loop)
 #   sudo scripts/test.sh unit asan    ... and in the sanitizer build
 #   sudo scripts/test.sh e2e          end-to-end tests only (the binary on a tap, Linux as the peer)
-#   sudo scripts/test.sh slow         the long end-to-end tests (a lossy link against Linux, hostile
-#                                     peers beside wrk); not part of "everything" (test/e2e/README.md)
+#   sudo scripts/test.sh slow         the long end-to-end tests only (a lossy link against Linux,
+#                                     hostile peers beside wrk: about 6 minutes, test/e2e/README.md)
 #
 # Stages: unit (build/, debugoptimized), asan (build-asan/: unit suites under ASan+UBSan), e2e
 # (build/, serially: they need root, taps and namespaces), fuzz (bounded libFuzzer runs when
-# test/fuzz/meson.build exists); slow (build/, serially: meson suite "slow", run only when named).
+# test/fuzz/meson.build exists); slow (build/, serially: meson suite "slow").
 # The last line is "N passed, N failed[, N skipped]", summed over every test run from meson's
 # JSON logs; the exit status is non-zero when anything failed, including a build.
 #
@@ -28,7 +28,7 @@ fuzz_dir=${RAMPART_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${RAMPART_JOBS:-$(nproc)}
 python=/usr/bin/python3
 
-all_stages=(unit asan e2e fuzz)  # "everything"; slow runs only when asked for
+all_stages=(unit asan e2e slow fuzz)  # "everything"
 stages=("$@")
 if [[ ${#stages[@]} -eq 0 || ${stages[0]} == all ]]; then
   stages=("${all_stages[@]}")
@@ -41,7 +41,7 @@ for stage in "${stages[@]}"; do
       exit 0
       ;;
     *)
-      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]} slow, or all)" >&2
+      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]}, or all)" >&2
       exit 2
       ;;
   esac
