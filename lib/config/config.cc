@@ -618,7 +618,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
       {"mss", "window_scale", "receive_window", "connections_per_lcore", "drain_timeout_seconds", "syn_cookies",
        "send_buffer", "rto_min_ms", "rto_initial_ms", "rto_max_ms", "max_retransmissions", "delayed_ack_ms",
        "time_wait_seconds", "challenge_acks_per_second", "challenge_acks_per_second_lcore", "rst_per_second",
-       "reassembly_budget", "send_budget", "initial_window"});
+       "reassembly_budget", "send_budget", "initial_window", "tail_loss_probe"});
   // Ranges here are absolute; mss against mtu and the window against the scale are checked once
   // the port section is known (check_cross_fields).
   read_unsigned_into(ctx, map, "mss", tcp.mss, 536, 9216 - 40);
@@ -633,6 +633,7 @@ void read_tcp(context& ctx, const field& section, tcp_config& tcp) {
   read_unsigned_into(ctx, map, "send_budget", tcp.send_budget, 1, 1U << 26);
   // RFC 6928 allows 10; RFC 5681's 2-4 and larger experimental values stay possible.
   read_unsigned_into(ctx, map, "initial_window", tcp.initial_window, 1, 100);
+  read_bool_into(ctx, map, "tail_loss_probe", tcp.tail_loss_probe);
   // RFC 6298 §2.4-2.5: a floor (1 s there; 200 ms by default here, like Linux), a ceiling of at
   // least 60 s, and 1 s before the first sample (§2.1).
   read_unsigned_into(ctx, map, "rto_min_ms", tcp.rto_min_ms, 1, 60'000);

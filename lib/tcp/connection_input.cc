@@ -361,6 +361,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       }
       if (window > 0 && c.persist) {
         c.persist = false;
+        cancel_tail_loss_probe(c);
         c.retransmit_at = c.snd_nxt != c.snd_una ? now_ns + std::uint64_t{c.rtt.rto_us()} * 1000 : 0;
       }
       c.snd_wnd = window;

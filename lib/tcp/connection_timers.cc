@@ -36,8 +36,11 @@ void lcore_tcp::rearm(connection& c) noexcept {
 }
 
 void lcore_tcp::start_retransmit_timer(connection& c, std::uint64_t now_ns) noexcept {
-  // RFC 6298 §5.1/5.3: (re)start with the current RTO.
-  c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
+  // RFC 6298 §5.1/5.3: (re)start with the current RTO -- or, when a tail loss probe may go
+  // first, with the probe timeout (RFC 8985 §7.2; loss_recovery.cc).
+  if (!arm_tail_loss_probe(c, now_ns)) {
+    c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
+  }
 }
 
 void lcore_tcp::touch_idle(connection& c, std::uint64_t now_ns) noexcept {
@@ -74,7 +77,9 @@ void lcore_tcp::on_timer(connection& c, flow::connection_handle handle, std::uin
   }
   if (c.retransmit_at != 0 && c.retransmit_at <= now_ns) {
     c.retransmit_at = 0;
-    if (c.persist) {
+    if (tail_loss_probe_fired(c, now_ns)) {
+      // The probe timeout, not the RTO: the probe went and the RTO is armed.
+    } else if (c.persist) {
       // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: probe the zero window with one byte; the
       // connection stays open while the peer answers, up to the persist limit below.
       if (++c.probes > _settings.max_retransmissions) {

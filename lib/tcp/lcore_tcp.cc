@@ -54,6 +54,7 @@ tcp_settings tcp_settings::from_config(const config::tcp_config& tcp, std::uint1
   s.send_buffer = tcp.send_buffer;
   s.send_budget = tcp.send_budget;
   s.initial_window = tcp.initial_window;
+  s.tail_loss_probe = tcp.tail_loss_probe;
   s.rto.min_us = tcp.rto_min_ms * 1000;
   s.rto.max_us = tcp.rto_max_ms * 1000;
   s.rto.initial_us = tcp.rto_initial_ms * 1000;

@@ -13,6 +13,9 @@
 //   - D-SACK (RFC 2883 §4): a block below the cumulative ACK reports a duplicate; one for data
 //     sent before the last recovery point, after a retransmission, is a spurious retransmission
 //     (counted; cwnd is not restored)
+//   - tail loss probes (RFC 8985 §7, with SACK): when no ACK comes for the probe timeout, the
+//     next new segment, or the last one again, goes before the RTO would; the ACKs it draws
+//     (SACK) start fast recovery, or acknowledge a repaired tail
 // and the send budget's waiting list (send_budget.hh).
 #include <algorithm>
 
@@ -32,7 +35,15 @@ inline constexpr std::uint8_t active = 1U << 0;         // in fast recovery (New
 inline constexpr std::uint8_t sack = 1U << 1;           // ... driven by the scoreboard (RFC 6675)
 inline constexpr std::uint8_t retransmitted = 1U << 2;  // a segment was sent again since the last loss
 inline constexpr std::uint8_t budget_wait = 1U << 3;    // in the send budget's waiting list
+inline constexpr std::uint8_t probe_timer = 1U << 4;    // retransmit_at is a tail loss probe's timeout
 }  // namespace recovery_flag
+
+// RFC 8985 §7.2: WCDelAckT, the worst case of the peer's delayed ACK, added to the probe
+// timeout when one segment is in flight (its ACK may be the one the peer delays).
+constexpr std::uint64_t worst_case_delayed_ack_ns = 200'000'000;
+// Linux's floor for the probe timeout: a probe within 10 ms of the last send is more likely
+// ahead of an ACK than of a loss, whatever SRTT says.
+constexpr std::uint64_t min_probe_timeout_ns = 10'000'000;
 
 bool has(const connection& c, std::uint8_t flag) noexcept { return (c.recovery & flag) != 0; }
 
@@ -123,6 +134,9 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     _scoreboards[c.scoreboard].advance(c.snd_una);
   }
   sack_scoreboard* board = c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
+  if (board != nullptr && board->probe_open) {
+    tail_loss_probe_ack(c, *board, ack, c.sack_permitted && !blocks.empty() && blocks[0].right <= ack);
+  }
 
   // A duplicate ACK. With SACK, RFC 6675 §2: one that SACKs octets not SACKed before, "even if
   // it carries new data, changes the advertised window, or moves the cumulative acknowledgment
@@ -157,7 +171,7 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     congestion_control(_listener_info[c.listener].congestion)
         .on_ack(c.cc, acked, mss, now_ms(now_ns), c.rtt.srtt_us() / 1000);
   }
-  if (board != nullptr && board->empty() && !has(c, recovery_flag::sack)) {
+  if (board != nullptr && board->empty() && !has(c, recovery_flag::sack) && !board->probe_open) {
     drop_scoreboard(c);  // no SACK information left: the board goes back to the pool
   }
 }
@@ -197,6 +211,7 @@ void lcore_tcp::enter_recovery(connection& c, sack_scoreboard* board, std::uint3
   c.recovery |= recovery_flag::active;
   if (board != nullptr) {
     c.recovery |= recovery_flag::sack;
+    board->probe_open = false;  // RFC 8985 §7.4: fast recovery makes the congestion response
     board->high_rxt = c.snd_una;
   } else {
     c.cc.cwnd += sack_scoreboard::dup_thresh * mss;  // RFC 6582 step 2 / RFC 5681 §3.2 step 3
@@ -293,6 +308,110 @@ void lcore_tcp::loss_recovery_timeout(connection& c) noexcept {
   c.dupacks = 0;
   c.recovery = static_cast<std::uint8_t>((c.recovery & recovery_flag::budget_wait) | recovery_flag::retransmitted);
   drop_scoreboard(c);  // RFC 2018 §8: after a timeout, SACKed bits are forgotten
+}
+
+bool lcore_tcp::arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept {
+  c.recovery &= static_cast<std::uint8_t>(~recovery_flag::probe_timer);
+  // RFC 8985 §7.2: only with SACK (the probe's ACK must be able to say what arrived), an RTT
+  // sample, data in flight and none of it sent again yet (not in recovery, no timeout since the
+  // last progress, not probing a zero window), and no probe episode open. Before our FIN: a
+  // closing connection's tail is left to the RTO.
+  if (!_settings.tail_loss_probe || !c.sack_permitted || c.rtt.srtt_us() == 0 || c.persist || c.retries != 0 ||
+      has(c, recovery_flag::active) || c.snd_una == c.snd_max || c.snd_nxt != c.snd_max ||
+      (c.state != tcp_state::established && c.state != tcp_state::close_wait)) {
+    return false;
+  }
+  if (c.scoreboard != no_scoreboard && _scoreboards[c.scoreboard].probe_open) {
+    return false;
+  }
+  // PTO = 2 SRTT, plus WCDelAckT when one segment is in flight; never later than the RTO.
+  std::uint64_t timeout = std::max<std::uint64_t>(2ULL * c.rtt.srtt_us() * 1000, min_probe_timeout_ns);
+  if (static_cast<std::uint32_t>(c.snd_max - c.snd_una) <= effective_mss(c)) {
+    timeout += worst_case_delayed_ack_ns;
+  }
+  // "If the time at which an RTO would fire ... is sooner than the computed time for the PTO,
+  // then the sender schedules a TLP to be sent at that RTO time": the probe goes instead of the
+  // first RTO, without its back-off and loss window.
+  c.retransmit_at = now_ns + std::min<std::uint64_t>(timeout, std::uint64_t{c.rtt.rto_us()} * 1000);
+  c.recovery |= recovery_flag::probe_timer;
+  return true;
+}
+
+bool lcore_tcp::tail_loss_probe_armed(const connection& c) noexcept { return has(c, recovery_flag::probe_timer); }
+
+void lcore_tcp::cancel_tail_loss_probe(connection& c) noexcept {
+  c.recovery &= static_cast<std::uint8_t>(~recovery_flag::probe_timer);
+}
+
+bool lcore_tcp::tail_loss_probe_fired(connection& c, std::uint64_t now_ns) noexcept {
+  const bool probe = has(c, recovery_flag::probe_timer) && !c.persist && c.snd_una != c.snd_max;
+  cancel_tail_loss_probe(c);
+  if (!probe) {
+    return false;
+  }
+  // The probe needs a board to keep its episode in (sack_scoreboard.hh); without one the RTO
+  // takes over.
+  if (c.scoreboard == no_scoreboard) {
+    if (const auto index = _scoreboards.acquire(c.snd_una)) {
+      c.scoreboard = *index;
+    } else {
+      _stats.tcp_sack_scoreboard_full.add();
+    }
+  }
+  if (c.scoreboard != no_scoreboard) {
+    // RFC 8985 §7.3: a segment of new data if the peer's window allows one (cwnd does not
+    // count: the probe replaces an ACK that did not come), else the last segment sent.
+    const std::uint32_t mss = effective_mss(c);
+    const auto in_flight = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+    const std::uint32_t unsent = c.sendq.size() > in_flight ? c.sendq.size() - in_flight : 0U;
+    const std::uint32_t window_left = c.snd_wnd > in_flight ? c.snd_wnd - in_flight : 0U;
+    const std::uint32_t new_length = std::min({unsent, mss, window_left});
+    const bool new_data = new_length > 0 && new_length == std::min(unsent, mss);
+    const std::uint32_t length = new_data ? new_length : std::min({mss, in_flight, c.sendq.size()});
+    const net::seq32 sequence = new_data ? c.snd_max : c.snd_max - length;
+    const std::uint8_t flags = new_data && length == unsent ? static_cast<std::uint8_t>(net::tcp_flag::ack | net::tcp_flag::psh)
+                                                            : net::tcp_flag::ack;
+    if (length > 0 && send_segment(c, sequence, flags, static_cast<std::uint32_t>(sequence - c.snd_una), length, now_ns)) {
+      _stats.tcp_loss_probes.add();
+      if (new_data) {
+        c.snd_nxt += length;
+        c.snd_max = c.snd_nxt;
+      } else {
+        c.recovery |= recovery_flag::retransmitted;
+        c.timing_rtt = false;  // Karn
+      }
+      sack_scoreboard& board = _scoreboards[c.scoreboard];
+      board.probe_open = true;
+      board.probe_retransmission = !new_data;
+      board.probe_end = c.snd_max;
+    } else if (_scoreboards[c.scoreboard].empty()) {
+      drop_scoreboard(c);
+    }
+  }
+  // §7.3: after the probe, the RTO (start_retransmit_timer does not arm a second probe while
+  // the episode is open).
+  start_retransmit_timer(c, now_ns);
+  return true;
+}
+
+void lcore_tcp::tail_loss_probe_ack(connection& c, sack_scoreboard& board, seq32 ack, bool dsack) noexcept {
+  // RFC 8985 §7.4.2, for an ACK at or beyond TLP.end_seq: a probe of new data repaired
+  // nothing; a D-SACK says the original and the probe both arrived; an ACK beyond it
+  // (acknowledging data sent after the probe) with neither says the probe repaired a loss,
+  // which gets the congestion response of a fast recovery. An ACK of exactly TLP.end_seq
+  // waits: a D-SACK may follow.
+  if (ack < board.probe_end) {
+    return;
+  }
+  if (!board.probe_retransmission || dsack) {
+    board.probe_open = false;
+  } else if (ack > board.probe_end) {
+    board.probe_open = false;
+    _stats.tcp_loss_probe_recoveries.add();
+    // From cwnd, not FlightSize: by now the tail is acknowledged and little is in flight (as
+    // Linux's CWR reduction after a probe; cwnd only grows while the flight fills it).
+    congestion_control(_listener_info[c.listener].congestion).on_loss(c.cc, c.cc.cwnd, effective_mss(c));
+  }
 }
 
 void lcore_tcp::wait_for_send_budget(connection& c, flow::connection_handle handle) noexcept {

@@ -9,6 +9,8 @@ using net::seq32;
 void sack_scoreboard::reset(seq32 snd_una) noexcept {
   _count = 0;
   high_rxt = snd_una;
+  probe_open = false;
+  probe_retransmission = false;
 }
 
 bool sack_scoreboard::add(seq32 left, seq32 right, seq32 snd_una, seq32 snd_max) noexcept {

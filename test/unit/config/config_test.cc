@@ -200,6 +200,7 @@ TEST_CASE("congestion control per listener, initial window and send budget", "[u
 tcp:
   initial_window: 4
   send_budget: 2000
+  tail_loss_probe: false
 )");
   REQUIRE(config.listeners.size() == 2);
   CHECK(config.listeners[0].congestion == cfg::congestion_control::reno);
@@ -209,6 +210,8 @@ tcp:
   // Not given: 4096, or what a small pool leaves beside one queue's rings.
   CHECK(parse(minimal).tcp.send_budget == 4096);
   CHECK(parse(minimal).tcp.initial_window == 10);
+  CHECK(!config.tcp.tail_loss_probe);
+  CHECK(parse(minimal).tcp.tail_loss_probe);
   CHECK(parse("port:\n  ip: 10.0.0.2/24\n  mbufs: 3000\n").tcp.send_budget == 3000 - (1024 + 1024 + 32));
 }
 
@@ -276,6 +279,8 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"unknown congestion control", minimal + "listeners:\n  - port: 80\n    app: http\n    congestion_control: vegas\n", 6, "listeners[0].congestion_control", "reno or cubic"},
       {"initial window of 0", minimal + "tcp:\n  initial_window: 0\n", 4, "tcp.initial_window", "1"},
       {"initial window above 100", minimal + "tcp:\n  initial_window: 101\n", 4, "tcp.initial_window", "100"},
+      {"tail loss probe not a boolean", minimal + "tcp:\n  tail_loss_probe: sometimes\n", 4, "tcp.tail_loss_probe",
+       "true or false"},
       {"send budget of 0", minimal + "tcp:\n  send_budget: 0\n", 4, "tcp.send_budget", "1"},
       {"send budget beyond the pool", minimal + "tcp:\n  send_budget: 20000\n", 4, "tcp.send_budget", "port.mbufs"},
       {"idle timeout beyond a week", minimal + "listeners:\n  - port: 80\n    app: http\n    idle_timeout_seconds: 999999\n", 6, "listeners[0].idle_timeout_seconds", "604800"},
@@ -401,7 +406,7 @@ TEST_CASE("docs/config.md documents every key", "[unit][config]") {
         "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
         "connections_per_lcore", "drain_timeout_seconds", "reassembly_budget", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
         "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen", "congestion_control",
-        "send_budget", "initial_window"}) {
+        "send_budget", "initial_window", "tail_loss_probe"}) {
     INFO(key);
     CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
   }

@@ -327,3 +327,169 @@ TEST_CASE("two-way transfer: ACKs riding on the peer's data count as duplicates 
   }
   CHECK(b.f.app.received == std::string(300, 'p'));
 }
+
+namespace {
+
+// Request and response with SACK: each request (any data) is answered by `response_segments`
+// full segments; RTTs of 20 ms come from advancing the clock before each ACK (no timestamps:
+// the timed segment gives the sample).
+struct responder {
+  explicit responder(bool tail_loss_probe = true, bool sack = true)
+      : f(settings(tail_loss_probe), listeners_with(config::congestion_control::reno)), text(pattern(64 * mss)) {
+    client.base.options.mss = mss;
+    client.base.options.sack_permitted = sack;
+    client.base.window = 65535;
+    f.app.on_data_do = [this](tcp::stream& s, tcp::data_view) {
+      const std::string_view response = std::string_view(text).substr(sent, response_segments * mss);
+      CHECK(s.send(as_span(std::string(response))) == response.size());
+      sent += response.size();
+    };
+    iss = open_connection(f, client);
+  }
+  static tcp::tcp_settings settings(bool tail_loss_probe) {
+    tcp::tcp_settings s = test_settings(config::cookie_mode::auto_mode);
+    s.tail_loss_probe = tail_loss_probe;
+    return s;
+  }
+  const tcp::connection& conn() {
+    const tcp::connection* c = f.tcp.find(key_of(client));
+    REQUIRE(c != nullptr);
+    return *c;
+  }
+  // A one-byte request, acknowledging `acked` segments of the responses.
+  void request(std::uint32_t acked) {
+    tcp_segment_spec s = client.segment(ack, iss, requests, acked * mss);
+    s.payload.assign(1, std::byte{'q'});
+    ++requests;
+    f.script.send(s);
+  }
+  void ack_segments(std::uint32_t acked, std::optional<std::pair<std::uint32_t, std::uint32_t>> sack = {}) {
+    tcp_segment_spec s = client.segment(ack, iss, requests, acked * mss);
+    if (sack) {
+      s.options.sack_blocks[0] = {net::seq32{iss + 1 + sack->first * mss}, net::seq32{iss + 1 + sack->second * mss}};
+      s.options.sack_block_count = 1;
+    }
+    f.script.send(s);
+  }
+  std::vector<std::uint32_t> data_segments_sent() {  // segment numbers, in order
+    std::vector<std::uint32_t> numbers;
+    for (const auto& out : f.script.sent()) {
+      if (out.payload_length > 0) {
+        CHECK(out.payload_length == mss);
+        numbers.push_back((out.tcp.sequence.raw() - iss - 1) / mss);
+      }
+    }
+    return numbers;
+  }
+
+  app_fixture f;
+  std::string text;
+  tcp_client client;
+  std::uint32_t iss = 0;
+  std::uint32_t response_segments = 4;
+  std::size_t sent = 0;
+  std::uint32_t requests = 0;
+};
+
+constexpr std::uint64_t ms = 1'000'000;
+using segments = std::vector<std::uint32_t>;
+
+}  // namespace
+
+TEST_CASE("tail loss probe: a lost last segment is sent again at the probe timeout, not by the RTO (RFC 8985 §7)",
+          "[unit][tcp]") {
+  responder r;
+  r.request(0);
+  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  // Segment 3 is lost. The ACK of 0..2 after 20 ms: SRTT 20 ms, RTO 200 ms (the floor). One
+  // segment in flight: PTO = 2 SRTT + WCDelAckT = 240 ms, so the probe goes at the RTO's time.
+  r.f.script.advance(20 * ms);
+  r.ack_segments(3);
+  CHECK(r.conn().rtt.srtt_us() == 20'000);
+  r.f.script.advance_and_poll(198 * ms);
+  CHECK(r.data_segments_sent().empty());
+  const std::uint32_t cwnd = r.conn().cc.cwnd;
+  r.f.script.advance_and_poll(4 * ms);  // the timer wheel's ticks are about 1 ms
+  CHECK(r.data_segments_sent() == segments{3});
+  CHECK(r.f.stats.tcp_loss_probes.read() == 1);
+  CHECK(r.f.stats.tcp_rto_expiries.read() == 0);
+  CHECK(r.conn().cc.cwnd == cwnd);  // no timeout: cwnd, ssthresh and the RTO stay
+  CHECK(r.conn().rtt.rto_us() == 200'000);
+
+  SECTION("the probe repaired the loss: an ACK beyond it reduces cwnd as a fast recovery would (§7.4.2)") {
+    r.ack_segments(4);  // everything, exactly to the probe's end: a D-SACK may still follow
+    CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 0);
+    r.request(4);
+    CHECK(r.data_segments_sent() == segments{4, 5, 6, 7});
+    const std::uint32_t before = r.conn().cc.cwnd;
+    r.ack_segments(8);
+    CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 1);
+    CHECK(r.conn().cc.ssthresh == before / 2);  // Reno: cwnd / 2, from cwnd (the flight is gone)
+    CHECK(r.conn().cc.cwnd == before / 2);
+    CHECK(r.f.tcp.scoreboards_in_use() == 0);  // the episode's board went back
+  }
+  SECTION("a D-SACK of the probe: both copies arrived, nothing was lost, cwnd stays") {
+    r.ack_segments(4, std::pair{3U, 4U});
+    CHECK(r.f.stats.tcp_dsacks_received.read() == 1);
+    CHECK(r.f.tcp.scoreboards_in_use() == 0);
+    r.request(4);
+    CHECK(r.data_segments_sent() == segments{4, 5, 6, 7});
+    const std::uint32_t before = r.conn().cc.cwnd;
+    r.ack_segments(8);
+    CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 0);
+    CHECK(r.conn().cc.cwnd == before);
+    CHECK(r.conn().cc.ssthresh == UINT32_MAX);  // never reduced
+  }
+  SECTION("the probe is lost too: the RTO follows it, one RTO after the probe") {
+    r.f.script.advance_and_poll(196 * ms);
+    CHECK(r.data_segments_sent().empty());
+    r.f.script.advance_and_poll(8 * ms);
+    CHECK(r.data_segments_sent() == segments{3});
+    CHECK(r.f.stats.tcp_rto_expiries.read() == 1);
+    CHECK(r.f.stats.tcp_loss_probes.read() == 1);  // one probe per episode
+    CHECK(r.conn().cc.cwnd == mss);
+  }
+}
+
+TEST_CASE("tail loss probe: with two segments or more in flight it goes after 2 SRTT, as new data when some is unsent",
+          "[unit][tcp]") {
+  responder r;
+  r.response_segments = 15;
+  r.request(0);
+  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // the initial window
+  r.f.script.advance(20 * ms);
+  r.ack_segments(2);  // slow start: cwnd 12 segments, 8 in flight
+  CHECK(r.data_segments_sent() == segments{10, 11, 12, 13});
+  // Nothing more comes back. PTO = 2 SRTT = 40 ms (RTO 200 ms): the probe is the next new
+  // segment, beyond cwnd (§7.3: it stands in for the ACK that did not come).
+  r.f.script.advance_and_poll(38 * ms);
+  CHECK(r.data_segments_sent().empty());
+  r.f.script.advance_and_poll(4 * ms);
+  CHECK(r.data_segments_sent() == segments{14});
+  CHECK(r.f.stats.tcp_loss_probes.read() == 1);
+  // The ACKs come: a probe of new data repaired nothing; no cwnd reduction, the last segment
+  // goes with the room they open.
+  r.ack_segments(15);
+  CHECK(r.data_segments_sent().empty());  // the response is complete
+  CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 0);
+  CHECK(r.f.stats.tcp_recovery_episodes.read() == 0);
+  CHECK(r.f.tcp.scoreboards_in_use() == 0);
+}
+
+TEST_CASE("tail loss probe: none without SACK or with tcp.tail_loss_probe false; the RTO repairs the tail",
+          "[unit][tcp]") {
+  const bool sack = GENERATE(false, true);
+  INFO("SACK " << sack);
+  responder r{/*tail_loss_probe=*/!sack, sack};
+  r.request(0);
+  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  r.f.script.advance(20 * ms);
+  r.ack_segments(3);
+  r.f.script.advance_and_poll(198 * ms);
+  CHECK(r.data_segments_sent().empty());
+  r.f.script.advance_and_poll(4 * ms);
+  CHECK(r.data_segments_sent() == segments{3});
+  CHECK(r.f.stats.tcp_loss_probes.read() == 0);
+  CHECK(r.f.stats.tcp_rto_expiries.read() == 1);
+  CHECK(r.conn().cc.cwnd == mss);  // the timeout's loss window
+}

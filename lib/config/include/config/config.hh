@@ -88,6 +88,7 @@ struct tcp_config {
   std::uint32_t send_buffer = 256 * 1024;   // bytes an app may queue per connection
   std::uint32_t send_budget = 4096;         // mbufs all send queues of one lcore may hold together
   std::uint16_t initial_window = 10;        // segments (RFC 6928)
+  bool tail_loss_probe = true;              // RFC 8985 §7: probe a silent tail before the RTO
   std::uint32_t rto_min_ms = 200;           // RFC 6298 retransmission timeout floor
   std::uint32_t rto_initial_ms = 1000;      // before the first RTT sample (RFC 6298 §2.1)
   std::uint32_t rto_max_ms = 60'000;        // ceiling of the exponential back-off

@@ -88,6 +88,8 @@
   X(tcp_fast_retransmits, "segments sent again by fast retransmit or recovery (NewReno, SACK), not by a timeout") \
   X(tcp_recovery_episodes, "fast recoveries entered (third duplicate ACK or SACK loss, RFC 6582 / RFC 6675)") \
   X(tcp_limited_transmits, "new segments sent on the first two duplicate ACKs (RFC 3042)")          \
+  X(tcp_loss_probes, "tail loss probes sent: no ACK for a probe timeout (RFC 8985 7.3)")           \
+  X(tcp_loss_probe_recoveries, "losses a tail loss probe repaired, each with a cwnd reduction (RFC 8985 7.4)") \
   X(tcp_sack_blocks_received, "SACK blocks in ACKs of SACK connections (RFC 2018)")                 \
   X(tcp_dsacks_received, "D-SACK blocks received: the peer got data twice (RFC 2883)")              \
   X(tcp_spurious_retransmits, "retransmissions a D-SACK showed were not needed (RFC 2883 4)")      \

@@ -67,6 +67,7 @@ struct tcp_settings {
   std::uint32_t send_buffer = 256 * 1024;   // bytes queued per connection (stream::send bound)
   std::uint32_t send_budget = 4096;         // buffers all send queues of the lcore hold together
   std::uint16_t initial_window = 10;        // segments (RFC 6928)
+  bool tail_loss_probe = true;              // RFC 8985 §7 (loss_recovery.cc)
   std::uint16_t scoreboards = 4096;         // SACK scoreboards per lcore (at most the connections)
   rto_limits rto;
   std::uint8_t max_retransmissions = 10;    // RTO expiries in a row before the connection is aborted
@@ -267,6 +268,18 @@ class lcore_tcp {
   void enter_recovery(connection& c, sack_scoreboard* board, std::uint32_t mss, std::uint64_t now_ns) noexcept;
   // Fast retransmission of the first unacknowledged segment (counted).
   void retransmit_head(connection& c, std::uint32_t mss, std::uint64_t now_ns) noexcept;
+  // RFC 8985 §7.2: arms retransmit_at as a probe timeout when a tail loss probe may go, and
+  // returns false (the caller arms the RTO) when not.
+  bool arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept;
+  static bool tail_loss_probe_armed(const connection& c) noexcept;
+  // retransmit_at is set to something else (the persist timer, an RTO): no longer a probe's.
+  static void cancel_tail_loss_probe(connection& c) noexcept;
+  // retransmit_at fired: true when it was a probe timeout, now handled (§7.3: the probe is
+  // sent and the RTO armed).
+  bool tail_loss_probe_fired(connection& c, std::uint64_t now_ns) noexcept;
+  // An ACK during a probe episode (§7.4): closes it, with a cwnd reduction when the probe
+  // repaired a loss.
+  void tail_loss_probe_ack(connection& c, sack_scoreboard& board, net::seq32 ack, bool dsack) noexcept;
 
   // ---- connection_timers.cc ----
   void on_timer(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;

@@ -66,6 +66,13 @@ class sack_scoreboard {
 
   net::seq32 high_rxt{0};  // RFC 6675 HighRxt, one past: bytes below it were retransmitted
 
+  // A tail loss probe episode (RFC 8985 §7.4: TLP.end_seq, TLP.is_retrans), open from the
+  // probe until an ACK tells whether it repaired a loss. It lives here, out of line, because
+  // the control block has no room; a connection holds its board while the episode is open.
+  bool probe_open = false;
+  bool probe_retransmission = false;  // the probe sent old data again (not new data)
+  net::seq32 probe_end{0};            // SND.MAX just after the probe
+
  private:
   // The hole below range i: [i == 0 ? snd_una : ranges[i - 1].right, ranges[i].left).
   bool hole_lost(std::size_t i, std::uint32_t mss) const noexcept;
