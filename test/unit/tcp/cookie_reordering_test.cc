@@ -46,6 +46,12 @@ std::string flight_text() {
   return s;
 }
 
+// The client's SYN, answered with a cookie SYN-ACK: the flight that follows it.
+first_flight after_syn(app_fixture& f, const tcp_client& client) {
+  f.script.send(client.syn());
+  return first_flight{client, f.script.expect_reply(), flight_text()};
+}
+
 // Our ACK, whole: <SEQ=ISS+1><ACK=ack_number><CTL=ACK>, the window of a fresh connection
 // (receive_window 262140 >> 7), TSecr = `tsecr` when timestamps, the SACK blocks, no data.
 void expect_ack(const decoded_frame& d, const first_flight& flight, std::uint32_t ack_number,
@@ -103,8 +109,7 @@ TEST_CASE("cookie reordering: the second segment first opens the connection, que
   INFO("client timestamps " << timestamps);
   app_fixture f;
   const tcp_client client = timestamps ? full_client() : plain_client();
-  f.script.send(client.syn());
-  const first_flight flight{client, f.script.expect_reply(), flight_text()};
+  const first_flight flight = after_syn(f, client);
   f.script.advance(10'000'000);
 
   // Segment 2 of the flight overtakes the ACK and segment 1.
@@ -169,8 +174,7 @@ TEST_CASE("cookie reordering: the ACK lost, segment 1 after segment 2 completes 
           "[unit][tcp][cookie_reordering]") {
   app_fixture f;
   const tcp_client client = full_client();
-  f.script.send(client.syn());
-  const first_flight flight{client, f.script.expect_reply(), flight_text()};
+  const first_flight flight = after_syn(f, client);
   f.script.send(flight.data(100, 100, 5003));
   f.script.expect_consumed();
   f.script.expect_sent(1);
@@ -185,8 +189,7 @@ TEST_CASE("cookie reordering: the ACK lost, segment 1 after segment 2 completes 
 TEST_CASE("cookie reordering: what still gets the RST", "[unit][tcp][cookie_reordering]") {
   app_fixture f;
   const tcp_client client = full_client();
-  f.script.send(client.syn());
-  const first_flight flight{client, f.script.expect_reply(), flight_text()};
+  const first_flight flight = after_syn(f, client);
   tcp_segment_spec late = flight.data(100, 100, 5003);
   // The RST as before the memory existed: bad hash, nothing opened.
   const auto expect_refused = [&](app_fixture& g) {
@@ -237,8 +240,7 @@ TEST_CASE("cookie reordering: what still gets the RST", "[unit][tcp][cookie_reor
 TEST_CASE("cookie reordering: just inside the offered window opens", "[unit][tcp][cookie_reordering]") {
   app_fixture f;
   const tcp_client client = full_client();
-  f.script.send(client.syn());
-  const first_flight flight{client, f.script.expect_reply(), flight_text()};
+  const first_flight flight = after_syn(f, client);
   tcp_segment_spec last = flight.data(0, 1, 5003);
   last.sequence = client.isn + 1 + 65534;  // the last octet of the offered window
   f.script.send(last);
@@ -251,8 +253,7 @@ TEST_CASE("cookie reordering: just inside the offered window opens", "[unit][tcp
 TEST_CASE("cookie reordering: once a connection opened, the memory is forgotten", "[unit][tcp][cookie_reordering]") {
   app_fixture f;
   const tcp_client client = full_client();
-  f.script.send(client.syn());
-  const first_flight flight{client, f.script.expect_reply(), flight_text()};
+  const first_flight flight = after_syn(f, client);
   SECTION("opened by the ACK, reset by the peer") {
     f.script.send(client.ack_of(flight.syn_ack));
     f.script.expect_consumed();
