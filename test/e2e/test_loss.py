@@ -144,7 +144,7 @@ class EchoUnderLoss(unittest.TestCase):
             self.check_impairment(kernel_link, IMPAIRMENT, 10000)
 
             bed.start_impairment(IMPAIRMENT, seed + 1)
-            # Stateful handshakes, as Linux's (test_4 shows why not cookies under reordering).
+            # Stateful handshakes, as Linux's: the comparison is of the data paths (test_4 holds cookies).
             bed.start_rampart({"tcp": {"syn_cookies": {"mode": "auto"}}})
             idle_mbufs = int(bed.telemetry("/rampart/port")["mbufs_in_use"])
             before = bed.counters()
