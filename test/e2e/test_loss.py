@@ -17,7 +17,7 @@ fills its SYN queue, and the comparison is of the data paths. test_4 holds both 
 and the default always, to the same link: 40 connections each whose data follows the handshake
 at once, none may fail. With always, a data segment that overtakes the handshake's ACK is checked
 with the ISN the listener remembered from the SYN (tcp_syncookies_reordered); before that memory,
-15-17 of 40 were reset (tcp_cookie_bad_hash).
+12 to 17 of 40 were reset (tcp_cookie_bad_hash).
 
 Two short checks first prove the harness fails when it must: an echo server that flips one
 bit, and one that stops answering.
