@@ -100,9 +100,10 @@ struct tcp_settings {
 
 class lcore_tcp {
  public:
-  // Allocates the table, the pool and the timer wheel (start-up only). Listener i of
+  // Allocates the table, the pool, the timer wheel and the recent cookie memory (start-up only). Listener i of
   // `listeners` gets listener index i. Throws std::invalid_argument for more than
-  // listener_table::max_listeners listeners or a duplicate port, std::bad_alloc, and
+  // listener_table::max_listeners listeners, a duplicate port or a recent_cookie_entries that is
+  // not a power of two in [2, 2^24], std::bad_alloc, and
   // cookie::key_error when isn_key is nullopt and getrandom fails. `seed` keys the table's
   // software hash, `isn_key` the backlog's ISNs (nullopt: random; tests pass both to reproduce).
   // now_ns starts the timer wheel.
