@@ -98,6 +98,9 @@ packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint6
 
 bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
   _stats.tcp_connections_opened.add();
+  // The tuple's cookie SYN-ACK is answered: data later sent to a connection we dropped (abort,
+  // timeout, idle) must meet the RST again, not re-open it from the memory (listen_input.cc).
+  _recent_cookies.forget(c.hash);
   start_congestion_control(c);
   _stats.listeners[c.listener].accepted.add();
   c.app_open = app_of(c) != nullptr;

@@ -74,6 +74,7 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const config::liste
                      std::optional<cookie::siphash_key> isn_key, std::uint64_t now_ns)
     : _settings(settings),
       _stats(stats),
+      _recent_cookies(settings.recent_cookie_entries),
       _isn_key(isn_key ? *isn_key : cookie::random_key()),
       _table(flow::flow_table_options{.capacity = settings.connections, .seed = seed}),
       _pool(settings.connections),

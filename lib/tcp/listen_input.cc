@@ -151,6 +151,8 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
     offer.window_scaling = seg.options.window_scale.has_value();
     offer.sack_permitted = seg.options.sack_permitted;
   }
+  // Kept so that a segment overtaking this handshake's ACK can be checked (open_from_cookie).
+  _recent_cookies.record(seg.hash, {seg.tcp.sequence.raw(), seg.options.timestamps ? seg.options.timestamps->value : 0});
   _stats.tcp_syncookies_sent.add();
   return write_syn_ack(seg, offer);
 }
@@ -186,46 +188,77 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
   if (_settings.cookie_mode == config::cookie_mode::off) {
     return refuse();  // no cookies were sent: any ACK to the listener is bad
   }
+  // RFC 4987 §3.6: the handshake's ACK (or the first data segment) returns the cookie as
+  // SEG.ACK - 1 and the client's ISN as SEG.SEQ - 1.
   cookie::ack_fields fields{tuple_of(seg), (seg.tcp.acknowledgment - 1).raw(), (seg.tcp.sequence - 1).raw(),
                             std::nullopt};
   if (seg.options.timestamps) {
     fields.tsecr = seg.options.timestamps->echo_reply;
   }
   const cookie::check_result checked = cookie::check_syn_cookie(fields, now_ns, _keys);
-  if (!checked) {
-    switch (checked.error()) {
-      case cookie::cookie_error::bad_hash:
-        _stats.tcp_cookie_bad_hash.add();
-        break;
-      case cookie::cookie_error::expired:
-        _stats.tcp_cookie_expired.add();
-        break;
-      case cookie::cookie_error::future:
-        _stats.tcp_cookie_future.add();
-        break;
-      case cookie::cookie_error::no_key:
-        _stats.tcp_cookie_no_key.add();
-        break;
-    }
-    return refuse();
+  if (checked) {
+    _stats.tcp_syncookies_validated.add();
+    // RFC 7323 §4.3: this segment is at RCV.NXT, so its TSval is TS.Recent.
+    return open_accepted_cookie(seg, checked.value(), seg.tcp.sequence - 1,
+                                seg.options.timestamps ? seg.options.timestamps->value : 0, now_ns);
   }
-  _stats.tcp_syncookies_validated.add();
-  const cookie::accepted_cookie& accepted = checked.value();
+  if (checked.error() == cookie::cookie_error::bad_hash) {
+    // A later segment of the client's first flight that overtook the ACK: SEG.SEQ - 1 is not its
+    // ISN. The ISN remembered from its SYN, if any, is only a candidate: the cookie must verify
+    // with it, so nothing opens without a cookie that came back from our SYN-ACK. The segment
+    // must also lie in the window that SYN-ACK offered, min(receive_window, 65535) unscaled
+    // (RFC 7323 §2.2), after the ISN + 1 the ACK would have carried.
+    if (const auto syn = _recent_cookies.lookup(seg.hash)) {
+      const net::seq32 rcv_nxt = net::seq32{syn->client_isn} + 1;
+      const std::uint32_t window = std::min<std::uint32_t>(_settings.receive_window, 65535);
+      if (seg.tcp.sequence > rcv_nxt && seg.tcp.sequence < rcv_nxt + window) {
+        fields.client_isn = syn->client_isn;
+        const cookie::check_result again = cookie::check_syn_cookie(fields, now_ns, _keys);
+        if (again) {
+          _stats.tcp_syncookies_validated.add();
+          _stats.tcp_syncookies_reordered.add();
+          // RFC 7323 §4.3: TS.Recent comes only from a segment at or below Last.ACK.sent, which
+          // this one is not; it is the SYN's TSval until the ACK or first segment arrives, so
+          // PAWS (§5.3) lets them in when they do.
+          return open_accepted_cookie(seg, again.value(), net::seq32{syn->client_isn}, syn->syn_tsval, now_ns);
+        }
+      }
+    }
+  }
+  switch (checked.error()) {
+    case cookie::cookie_error::bad_hash:
+      _stats.tcp_cookie_bad_hash.add();
+      break;
+    case cookie::cookie_error::expired:
+      _stats.tcp_cookie_expired.add();
+      break;
+    case cookie::cookie_error::future:
+      _stats.tcp_cookie_future.add();
+      break;
+    case cookie::cookie_error::no_key:
+      _stats.tcp_cookie_no_key.add();
+      break;
+  }
+  return refuse();
+}
 
+packet::verdict lcore_tcp::open_accepted_cookie(segment& seg, const cookie::accepted_cookie& accepted, net::seq32 irs,
+                                                std::uint32_t ts_recent, std::uint64_t now_ns) noexcept {
   const auto handle = insert(seg, tcp_state::established, now_ns);
   if (!handle) {
     // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
     _stats.tcp_table_full_refusals.add();
     _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
-    return refuse();
+    return answer_with_reset(seg, now_ns);
   }
   connection& c = _pool[*handle];
   c.iss = seg.tcp.acknowledgment - 1;
   c.snd_una = seg.tcp.acknowledgment;
   c.snd_nxt = seg.tcp.acknowledgment;
   c.snd_max = seg.tcp.acknowledgment;
-  c.irs = seg.tcp.sequence - 1;
-  c.rcv_nxt = seg.tcp.sequence;
+  // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ" of the SYN.
+  c.irs = irs;
+  c.rcv_nxt = irs + 1;
   // The cookie's SYN-ACK offered min(receive_window, 65535), unscaled (RFC 7323 §2.2).
   c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(_settings.receive_window, 65535);
   c.peer_mss = accepted.mss;
@@ -238,7 +271,7 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
     }
     c.sack_permitted = o.sack_permitted;
     c.timestamps = true;
-    c.ts_recent = seg.options.timestamps->value;
+    c.ts_recent = ts_recent;
   }
   // RFC 7323 §2.2: windows after the SYNs are scaled.
   c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
@@ -247,7 +280,8 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
   if (!open(c, *handle, now_ns)) {
     return packet::consumed();  // the app aborted in on_open
   }
-  // The ACK may carry data or a FIN already: hand the rest of it to the state machine.
+  // The segment may carry data or a FIN already, at RCV.NXT or beyond a hole (an overtaking
+  // segment: queued, answered by a duplicate ACK): hand the rest of it to the state machine.
   if (seg.payload_length > 0 || seg.has(net::tcp_flag::fin)) {
     return connection_input(seg, *handle, now_ns);
   }

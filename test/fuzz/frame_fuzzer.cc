@@ -6,8 +6,10 @@
 //  (a) no connection without a proof: a flow key that appears in the table during a burst must
 //      belong to a frame of that burst which, re-parsed here independently of lib/tcp, is an ACK
 //      (no SYN, no RST) to a listened port whose SEG.ACK-1 passes cookie::check_syn_cookie with
-//      the same keys and clock. In cookie mode auto, a SYN to a listened port (a backlog entry,
-//      state syn_received) also qualifies.
+//      the same keys and clock, or with the ISN of a SYN of the same flow the run sent earlier
+//      when SEG.SEQ lies in (ISN + 1, ISN + 1 + 65535) (a segment overtaking the handshake's ACK,
+//      lib/tcp/include/tcp/recent_cookies.hh). In cookie mode auto, a SYN to a listened port (a
+//      backlog entry, state syn_received) also qualifies.
 //  (b) one frame, at most one reply, and every reply is well formed: length within capacity,
 //      no offload requested (the port offers none: software checksums), Ethernet from our MAC,
 //      then either an ARP reply to the requester (to its ARP sender MAC, RFC 826) or IPv4 to the
@@ -172,8 +174,16 @@ bool listened(std::uint16_t port) {
   return std::find(listened_ports.begin(), listened_ports.end(), port) != listened_ports.end();
 }
 
-// Invariant (a): may this frame have created the connection of its flow?
-bool may_open(const tcp_probe& p, bool auto_cookies, std::uint64_t now_ns, const cookie::key_set& keys) {
+// A SYN the run sent to a listened port: its flow and ISN.
+struct sent_syn {
+  flow::flow_key key;
+  std::uint32_t isn = 0;
+};
+
+// Invariant (a): may this frame have created the connection of its flow? `syns`: every SYN sent
+// so far, whose ISN the listener may remember for a segment that overtook the handshake's ACK.
+bool may_open(const tcp_probe& p, bool auto_cookies, std::uint64_t now_ns, const cookie::key_set& keys,
+              std::span<const sent_syn> syns) {
   using namespace net::tcp_flag;
   if (!listened(p.key.local_port)) {
     return false;
@@ -192,7 +202,20 @@ bool may_open(const tcp_probe& p, bool auto_cookies, std::uint64_t now_ns, const
   if (p.options.timestamps) {
     fields.tsecr = p.options.timestamps->echo_reply;
   }
-  return cookie::check_syn_cookie(fields, now_ns, keys).ok();
+  if (cookie::check_syn_cookie(fields, now_ns, keys).ok()) {
+    return true;
+  }
+  // The cookie SYN-ACK offered a 65535-byte window (the harness's receive_window is larger).
+  for (const sent_syn& syn : syns) {
+    const net::seq32 rcv_nxt = net::seq32{syn.isn} + 1;
+    if (syn.key == p.key && p.tcp.sequence > rcv_nxt && p.tcp.sequence < rcv_nxt + 65535) {
+      fields.client_isn = syn.isn;
+      if (cookie::check_syn_cookie(fields, now_ns, keys).ok()) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 // Invariant (b): `reply` is what the pipeline made of `request`.
@@ -383,6 +406,12 @@ struct harness {
         quoted[i] = q;
       }
     }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (probes[i] && (probes[i]->tcp.flags & (net::tcp_flag::syn | net::tcp_flag::ack | net::tcp_flag::rst)) ==
+                           net::tcp_flag::syn) {
+        syns.push_back({probes[i]->key, probes[i]->tcp.sequence.raw()});
+      }
+    }
     const std::uint32_t size_before = tcp->connection_count();
     const stats::snapshot before = read(stats);
 
@@ -416,7 +445,7 @@ struct harness {
       for (std::size_t j = 0; j < n; ++j) {
         if (probes[j] && probes[j]->key == probes[i]->key) {
           first = first && j >= i;
-          entitled = entitled || may_open(*probes[j], auto_cookies, now_ns, keys);
+          entitled = entitled || may_open(*probes[j], auto_cookies, now_ns, keys, syns);
         }
       }
       FUZZ_CHECK(entitled, "connection created without a valid cookie (or, in mode auto, a SYN)");
@@ -507,6 +536,7 @@ struct harness {
   stats::lcore_stats stats;
   std::optional<tcp::lcore_tcp> tcp;
   pipeline::lcore_context ctx;
+  std::vector<sent_syn> syns;  // every SYN of the run's bursts, for invariant (a)
   std::uint64_t frames_in = 0;
   std::uint64_t transmitted = 0;
   bool verbose = std::getenv("RAMPART_FUZZ_VERBOSE") != nullptr;

@@ -20,7 +20,8 @@
 //           while fewer than auto_threshold entries are in use; beyond it, cookies.
 //   off     backlog only; a SYN that finds the backlog full is dropped (tcp_syn_backlog_full).
 // Backlog entries retransmit their SYN-ACK (RFC 6298 back-off from the initial RTO) and expire
-// backlog_timeout after their SYN.
+// backlog_timeout after their SYN. Every cookie SYN-ACK is also noted in a small fixed memory
+// (recent_cookies.hh) so that a data segment overtaking the handshake's ACK can be checked.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -42,11 +43,16 @@
 #include "tcp/connection.hh"
 #include "tcp/listener_table.hh"
 #include "tcp/reassembly.hh"
+#include "tcp/recent_cookies.hh"
 #include "tcp/sack_scoreboard.hh"
 #include "tcp/send_budget.hh"
 #include "tcp/stream.hh"
 #include "tcp/token_bucket.hh"
 #include "timer/timer_wheel.hh"
+
+namespace rampart::cookie {
+struct accepted_cookie;  // syn_cookie.hh
+}  // namespace rampart::cookie
 
 namespace rampart::tcp {
 
@@ -64,6 +70,9 @@ struct tcp_settings {
   // A backlog entry outlives three SYN retransmissions of a client with RFC 6298's 1 s initial
   // RTO (sent at 1, 3, 7 s): 12 s.
   std::uint64_t backlog_timeout_ns = 12'000'000'000ULL;
+  // Cookie SYN-ACKs remembered for segments that overtake the handshake's ACK (a power of two;
+  // 12 bytes each: 48 KiB per lcore at the default; docs/syncookies.md "Reordering").
+  std::uint32_t recent_cookie_entries = recent_cookies::default_entries;
   std::uint32_t send_buffer = 256 * 1024;   // bytes queued per connection (stream::send bound)
   std::uint32_t send_budget = 4096;         // buffers all send queues of the lcore hold together
   std::uint16_t initial_window = 10;        // segments (RFC 6928)
@@ -92,9 +101,10 @@ struct tcp_settings {
 
 class lcore_tcp {
  public:
-  // Allocates the table, the pool and the timer wheel (start-up only). Listener i of
+  // Allocates the table, the pool, the timer wheel and the recent cookie memory (start-up only). Listener i of
   // `listeners` gets listener index i. Throws std::invalid_argument for more than
-  // listener_table::max_listeners listeners or a duplicate port, std::bad_alloc, and
+  // listener_table::max_listeners listeners, a duplicate port or a recent_cookie_entries that is
+  // not a power of two in [2, 2^24], std::bad_alloc, and
   // cookie::key_error when isn_key is nullopt and getrandom fails. `seed` keys the table's
   // software hash, `isn_key` the backlog's ISNs (nullopt: random; tests pass both to reproduce).
   // now_ns starts the timer wheel.
@@ -166,6 +176,7 @@ class lcore_tcp {
     return c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
   }
   std::uint32_t scoreboards_in_use() const noexcept { return _scoreboards.in_use(); }
+  const recent_cookies& recent_cookie_memory() const noexcept { return _recent_cookies; }
 
  private:
   friend void tcp_input_burst(lcore_tcp&, std::span<packet::frame>, std::span<packet::verdict>,
@@ -183,6 +194,11 @@ class lcore_tcp {
   packet::verdict listen_input(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict answer_syn(segment& seg, std::uint64_t now_ns) noexcept;
   packet::verdict open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept;
+  // The connection of a verified cookie: IRS = irs (RCV.NXT = irs + 1), the options the cookie
+  // restores, TS.Recent = ts_recent, SND.* from SEG.ACK; then seg's data, FIN or hole goes to
+  // connection_input. RST when the table is full (counted).
+  packet::verdict open_accepted_cookie(segment& seg, const cookie::accepted_cookie& accepted, net::seq32 irs,
+                                       std::uint32_t ts_recent, std::uint64_t now_ns) noexcept;
   // <SEQ=SEG.ACK><CTL=RST> (or RST,ACK) written over the segment's frame (reset_for), if the
   // lcore's RST budget has a token; else drop tcp_rst_rate_limited.
   packet::verdict answer_with_reset(segment& seg, std::uint64_t now_ns) noexcept;
@@ -307,6 +323,7 @@ class lcore_tcp {
   listener_table _listeners;
   std::array<listener_info, listener_table::max_listeners> _listener_info{};
   cookie::key_set _keys;
+  recent_cookies _recent_cookies;  // cookie SYN-ACKs sent, for segments overtaking their ACK
   cookie::siphash_key _isn_key;  // RFC 6528 F() for backlog ISNs; random per lcore
   flow::flow_table _table;
   flow::connection_pool<connection> _pool;
