@@ -100,6 +100,7 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
 
   // The peer's SACK blocks (RFC 2018), only when SACK was negotiated.
   bool sack_news = false;
+  bool dsack = false;
   const auto blocks = seg.options.sacks();
   if (c.sack_permitted && !blocks.empty()) {
     _stats.tcp_sack_blocks_received.add(blocks.size());
@@ -107,8 +108,8 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     // data received twice.
     const seq32 first_left = blocks[0].left;
     const seq32 first_right = blocks[0].right;
-    const bool dsack = first_right <= ack || (blocks.size() > 1 && blocks[1].left <= first_left &&
-                                              first_right <= blocks[1].right);
+    dsack = first_right <= ack ||
+            (blocks.size() > 1 && blocks[1].left <= first_left && first_right <= blocks[1].right);
     if (dsack && first_left < first_right) {
       _stats.tcp_dsacks_received.add();
       if (has(c, recovery_flag::retransmitted) && first_right <= c.cc.recover) {
@@ -134,8 +135,12 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
     _scoreboards[c.scoreboard].advance(c.snd_una);
   }
   sack_scoreboard* board = c.scoreboard == no_scoreboard ? nullptr : &_scoreboards[c.scoreboard];
+  // The probe reported: SACKed, or D-SACKed (it sent the last segment again, which had arrived).
+  const bool probe_reported = board != nullptr && board->probe_open && ack < board->probe_end &&
+                              (board->highest_sacked(c.snd_una) >= board->probe_end ||
+                               (dsack && blocks[0].right == board->probe_end));
   if (board != nullptr && board->probe_open) {
-    tail_loss_probe_ack(c, *board, ack, c.sack_permitted && !blocks.empty() && blocks[0].right <= ack);
+    tail_loss_probe_ack(c, *board, ack, dsack);
   }
 
   // A duplicate ACK. With SACK, RFC 6675 §2: one that SACKs octets not SACKed before, "even if
@@ -161,8 +166,14 @@ void lcore_tcp::loss_recovery_ack(connection& c, const segment& seg, seq32 prior
 
   if (has(c, recovery_flag::active)) {
     in_recovery_ack(c, acked, duplicate, mss, now_ns);
-  } else if (duplicate && ack >= c.cc.recover &&
-             (c.dupacks >= sack_scoreboard::dup_thresh || (board != nullptr && board->is_lost(c.snd_una, mss)))) {
+  } else if (ack >= c.cc.recover && ((duplicate && (c.dupacks >= sack_scoreboard::dup_thresh ||
+                                                     (board != nullptr && board->is_lost(c.snd_una, mss)))) ||
+                                      probe_reported)) {
+    // RFC 6675 §5 on the third duplicate ACK or IsLost(SND.UNA); and RFC 8985 §6 (RACK) for the
+    // one case a tail loss probe creates: the probe is the latest segment sent, at least a probe
+    // timeout (2 SRTT) after every segment below it, so once the peer reports it, whatever below
+    // it is neither acknowledged nor SACKed was sent more than a reordering window before a
+    // segment that arrived: lost, though fewer than DupThresh segments are SACKed above it.
     enter_recovery(c, board, mss, now_ns);
   } else if (acked > 0 && static_cast<std::uint32_t>(c.snd_max - prior_una) + mss > c.cc.cwnd) {
     // Outside recovery: grow cwnd on ACKs of new data while the flight filled it (RFC 7661

@@ -12,6 +12,10 @@
 //
 //   BM_loss_goodput/cc/sack/loss   cc: 0 reno, 1 cubic; sack: 1 SACK (RFC 6675), 0 NewReno;
 //                                  loss in 1/100 %: 0, 50, 100, 200, 500 (0 to 5 %)
+//   BM_tail_loss/probe/segments/loss
+//                                  request/response: 2,000 responses of 4 or 16 segments, one
+//                                  after the other, with tail loss probes (1, RFC 8985 §7) or
+//                                  the RTO alone (0); counters mean_ms, p99_ms, vs_rto_only
 // Counters: goodput_Mbit_s in simulated time (handshake to the last byte in order at the
 // receiver), vs_lossless = that over the same configuration's 0 % run (simulated in the same
 // process), and the recovery counters. The benchmark's own time is the CPU cost of simulating;
@@ -167,6 +171,7 @@ struct ack_in_flight {
   std::uint64_t at_ns;
   std::uint32_t ack;
   net::tcp_options options;
+  std::uint32_t payload;  // request bytes riding on it (path_simulation::request)
 };
 
 struct outcome {
@@ -174,153 +179,266 @@ struct outcome {
   std::uint64_t rto = 0;
   std::uint64_t fast_retransmits = 0;
   std::uint64_t recoveries = 0;
+  std::uint64_t probes = 0;
   std::uint64_t congestion_drops = 0;
   std::uint64_t random_drops = 0;
   bool stalled = false;
 };
 
-outcome simulate(config::congestion_control cc, bool sack, double loss) {
-  std::vector<config::listener_config> listeners{{server_port, "bulk", {}, {}}};
-  listeners[0].congestion = cc;
-  tcp::tcp_settings settings;
-  settings.connections = 16;
-  settings.cookie_mode = config::cookie_mode::auto_mode;  // the backlog keeps SACK without timestamps
-  settings.send_buffer = 4 << 20;
-  settings.send_budget = 8192;
-  settings.local_mac = server_mac;
-  stats::lcore_stats stats;
-  block_pool pool(16384);
-  holding_sink sink(pool, 4096);
-  bulk_sender app;
-  std::array<std::byte, 32> master{};
-  tcp::lcore_tcp tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns);
-  tcp.update_keys(cookie::key_schedule::derived(master, 64).keys_at(t0_ns));
-  tcp.attach_io(pool, sink);
-  tcp.set_application(0, &app);
-  pipeline::lcore_context context;
-  context.identity = {server_mac, {server_ip, 24}};
-  context.stats = &stats;
-  context.tcp = {tcp::tcp_input_handler, &tcp};
+struct path_options {
+  config::congestion_control cc = config::congestion_control::reno;
+  bool sack = true;
+  double loss = 0;               // of rampart's data segments, after the bottleneck
+  bool tail_loss_probe = true;   // tcp.tail_loss_probe
+};
 
-  std::mt19937_64 random(20261130);
-  std::bernoulli_distribution lost(loss);
-  receiver rx;
-  rx.sack = sack;
-  std::deque<in_flight> forward;
-  std::deque<ack_in_flight> reverse;
-  std::deque<std::uint64_t> departures;  // of the packets in the bottleneck queue
-  std::uint64_t busy_until = 0;
-  outcome out;
-  std::uint64_t now = t0_ns;
-  const std::uint32_t client_isn = 1000;
-  bool established = false;
+// rampart's real sender, the path and the scripted receiver above, advanced event by event.
+class path_simulation {
+ public:
+  path_simulation(const path_options& o, tcp::application& app)
+      : _listeners(listeners_for(o)),
+        _settings(settings_for(o)),
+        _pool(16384),
+        _sink(_pool, 4096),
+        _tcp(_settings, _listeners, _stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns),
+        _lost(o.loss) {
+    std::array<std::byte, 32> master{};
+    _tcp.update_keys(cookie::key_schedule::derived(master, 64).keys_at(t0_ns));
+    _tcp.attach_io(_pool, _sink);
+    _tcp.set_application(0, &app);
+    _context.identity = {server_mac, {server_ip, 24}};
+    _context.stats = &_stats;
+    _context.tcp = {tcp::tcp_input_handler, &_tcp};
+    rx.sack = o.sack;
+    net::tcp_options syn_options;
+    syn_options.mss = mss;
+    syn_options.window_scale = 7;
+    syn_options.sack_permitted = o.sack;
+    deliver({{client_port, server_port, client_isn, 0, syn, 65535, syn_options, {}}});
+    deliver({{client_port, server_port, client_isn + 1, rx.rcv_nxt, ack, window_field, {}, {}}});
+    _established = true;
+    collect();
+  }
+  ~path_simulation() {
+    _tcp.shutdown(now);
+    _sink.clear();
+  }
+  path_simulation(const path_simulation&) = delete;
+  path_simulation& operator=(const path_simulation&) = delete;
 
-  // One burst of client frames through the pipeline; what rampart sends enters the path.
-  std::vector<packet::frame> frames;
-  std::vector<packet::verdict> verdicts;
-  const auto deliver = [&](const std::vector<client_segment>& segments) {
-    frames.clear();
-    for (const client_segment& s : segments) {
-      const auto b = pool.allocate();
-      const std::uint16_t length = write_client_frame(b->data, b->capacity, s);
-      frames.push_back(packet::frame{b->data, length, b->capacity});
-      frames.back().buffer = b->handle;
-    }
-    verdicts.assign(frames.size(), {});
-    pipeline::process_burst(context, frames, verdicts, now);
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      if (verdicts[i].what == packet::action::transmit && !established) {
-        const server_segment s = read_server_frame({frames[i].data, frames[i].length});
-        rx.rcv_nxt = s.tcp.sequence.raw() + 1;  // the SYN-ACK
-      }
-      pool.release(frames[i].buffer);
-    }
-  };
-  const auto collect = [&] {
-    for (const packet::buffer& f : sink.frames()) {
-      const server_segment s = read_server_frame({f.data, f.length});
-      if (!s.ok || s.payload.empty()) {
-        continue;
-      }
-      while (!departures.empty() && departures.front() <= now) {
-        departures.pop_front();
-      }
-      if (departures.size() >= queue_packets) {
-        ++out.congestion_drops;  // drop-tail
-        continue;
-      }
-      busy_until = std::max(busy_until, now) + serialize_ns;
-      departures.push_back(busy_until);
-      if (lost(random)) {
-        ++out.random_drops;
-        continue;
-      }
-      forward.push_back({busy_until + one_way_ns, s.tcp.sequence.raw(), static_cast<std::uint32_t>(s.payload.size())});
-    }
-    sink.clear();
-  };
-  const auto send_ack = [&] {
-    reverse.push_back({now + one_way_ns, rx.rcv_nxt, rx.options()});
+  // The client sends `bytes` of request now (lossless, as every segment towards rampart).
+  void request(std::uint32_t bytes) {
+    _reverse.push_back({now + one_way_ns, rx.rcv_nxt, rx.options(), bytes});
     rx.unacked = 0;
     rx.ack_due_ns = 0;
-  };
+  }
 
-  net::tcp_options syn_options;
-  syn_options.mss = mss;
-  syn_options.window_scale = 7;
-  syn_options.sack_permitted = sack;
-  deliver({{client_port, server_port, client_isn, 0, syn, 65535, syn_options, {}}});
-  deliver({{client_port, server_port, client_isn + 1, rx.rcv_nxt, ack, window_field, {}, {}}});
-  established = true;
-  const std::uint32_t first_byte = rx.rcv_nxt;
-  const std::uint64_t start = now;
-  collect();
-
-  while (rx.rcv_nxt - first_byte < transfer_bytes) {
+  // Advances to the next event (at most 1 ms: rampart's timers run as in a worker loop).
+  void step() {
     std::uint64_t next = now + ms;
-    if (!forward.empty()) {
-      next = std::min(next, forward.front().at_ns);
+    if (!_forward.empty()) {
+      next = std::min(next, _forward.front().at_ns);
     }
-    if (!reverse.empty()) {
-      next = std::min(next, reverse.front().at_ns);
+    if (!_reverse.empty()) {
+      next = std::min(next, _reverse.front().at_ns);
     }
     if (rx.ack_due_ns != 0) {
       next = std::min(next, rx.ack_due_ns);
     }
     now = std::max(next, now);
-    while (!forward.empty() && forward.front().at_ns <= now) {
-      const in_flight seg = forward.front();
-      forward.pop_front();
+    while (!_forward.empty() && _forward.front().at_ns <= now) {
+      const in_flight seg = _forward.front();
+      _forward.pop_front();
       if (rx.on_segment(seg.seq, seg.length, now)) {
-        send_ack();
+        request(0);  // an ACK
       }
     }
     if (rx.ack_due_ns != 0 && rx.ack_due_ns <= now) {
-      send_ack();
+      request(0);
     }
-    std::vector<client_segment> acks;
-    while (!reverse.empty() && reverse.front().at_ns <= now && acks.size() < 32) {
-      acks.push_back({client_port, server_port, client_isn + 1, reverse.front().ack, ack, window_field,
-                      reverse.front().options, {}});
-      reverse.pop_front();
+    std::vector<client_segment> segments;
+    while (!_reverse.empty() && _reverse.front().at_ns <= now && segments.size() < 32) {
+      const ack_in_flight& a = _reverse.front();
+      segments.push_back({client_port, server_port, client_isn + 1 + _client_sent, a.ack, ack, window_field, a.options,
+                          std::span{_request_bytes}.first(a.payload)});
+      _client_sent += a.payload;
+      _reverse.pop_front();
     }
-    if (!acks.empty()) {
-      deliver(acks);
+    if (!segments.empty()) {
+      deliver(segments);
     }
-    tcp.poll(now);
+    _tcp.poll(now);
     collect();
-    if (now - start > 3'600'000 * ms) {
-      out.stalled = true;
-      break;
+  }
+
+  outcome counters() const {
+    outcome out;
+    out.rto = _stats.tcp_rto_expiries.read();
+    out.fast_retransmits = _stats.tcp_fast_retransmits.read();
+    out.recoveries = _stats.tcp_recovery_episodes.read();
+    out.probes = _stats.tcp_loss_probes.read();
+    out.congestion_drops = _congestion_drops;
+    out.random_drops = _random_drops;
+    return out;
+  }
+
+  receiver rx;
+  std::uint64_t now = t0_ns;
+
+ private:
+  static constexpr std::uint32_t client_isn = 1000;
+
+  static std::vector<config::listener_config> listeners_for(const path_options& o) {
+    std::vector<config::listener_config> listeners{{server_port, "sim", {}, {}}};
+    listeners[0].congestion = o.cc;
+    return listeners;
+  }
+  static tcp::tcp_settings settings_for(const path_options& o) {
+    tcp::tcp_settings settings;
+    settings.connections = 16;
+    settings.cookie_mode = config::cookie_mode::auto_mode;  // the backlog keeps SACK without timestamps
+    settings.send_buffer = 4 << 20;
+    settings.send_budget = 8192;
+    settings.tail_loss_probe = o.tail_loss_probe;
+    settings.local_mac = server_mac;
+    return settings;
+  }
+
+  // One burst of client frames through the pipeline; what rampart sends enters the path.
+  void deliver(const std::vector<client_segment>& segments) {
+    _frames.clear();
+    for (const client_segment& s : segments) {
+      const auto b = _pool.allocate();
+      const std::uint16_t length = write_client_frame(b->data, b->capacity, s);
+      _frames.push_back(packet::frame{b->data, length, b->capacity});
+      _frames.back().buffer = b->handle;
+    }
+    _verdicts.assign(_frames.size(), {});
+    pipeline::process_burst(_context, _frames, _verdicts, now);
+    for (std::size_t i = 0; i < _frames.size(); ++i) {
+      if (_verdicts[i].what == packet::action::transmit && !_established) {
+        const server_segment s = read_server_frame({_frames[i].data, _frames[i].length});
+        rx.rcv_nxt = s.tcp.sequence.raw() + 1;  // the SYN-ACK
+      }
+      _pool.release(_frames[i].buffer);
     }
   }
-  out.goodput_mbit_s = static_cast<double>(rx.rcv_nxt - first_byte) * 8 / (static_cast<double>(now - start) / 1e9) / 1e6;
-  out.rto = stats.tcp_rto_expiries.read();
-  out.fast_retransmits = stats.tcp_fast_retransmits.read();
-  out.recoveries = stats.tcp_recovery_episodes.read();
-  tcp.shutdown(now);
-  sink.clear();
+
+  void collect() {
+    for (const packet::buffer& f : _sink.frames()) {
+      const server_segment s = read_server_frame({f.data, f.length});
+      if (!s.ok || s.payload.empty()) {
+        continue;
+      }
+      while (!_departures.empty() && _departures.front() <= now) {
+        _departures.pop_front();
+      }
+      if (_departures.size() >= queue_packets) {
+        ++_congestion_drops;  // drop-tail
+        continue;
+      }
+      _busy_until = std::max(_busy_until, now) + serialize_ns;
+      _departures.push_back(_busy_until);
+      if (_lost(_random)) {
+        ++_random_drops;
+        continue;
+      }
+      _forward.push_back({_busy_until + one_way_ns, s.tcp.sequence.raw(), static_cast<std::uint32_t>(s.payload.size())});
+    }
+    _sink.clear();
+  }
+
+  std::vector<config::listener_config> _listeners;
+  tcp::tcp_settings _settings;
+  stats::lcore_stats _stats;
+  block_pool _pool;
+  holding_sink _sink;
+  tcp::lcore_tcp _tcp;
+  pipeline::lcore_context _context;
+  std::mt19937_64 _random{20261130};
+  std::bernoulli_distribution _lost;
+  std::deque<in_flight> _forward;
+  std::deque<ack_in_flight> _reverse;
+  std::deque<std::uint64_t> _departures;  // of the packets in the bottleneck queue
+  std::uint64_t _busy_until = 0;
+  std::uint64_t _congestion_drops = 0;
+  std::uint64_t _random_drops = 0;
+  std::uint32_t _client_sent = 0;
+  std::vector<std::byte> _request_bytes = std::vector<std::byte>(512, std::byte{'q'});
+  bool _established = false;
+  std::vector<packet::frame> _frames;
+  std::vector<packet::verdict> _verdicts;
+};
+
+outcome simulate(config::congestion_control cc, bool sack, double loss) {
+  bulk_sender app;
+  path_simulation sim({cc, sack, loss, true}, app);
+  const std::uint32_t first_byte = sim.rx.rcv_nxt;
+  const std::uint64_t start = sim.now;
+  bool stalled = false;
+  while (sim.rx.rcv_nxt - first_byte < transfer_bytes && !stalled) {
+    sim.step();
+    stalled = sim.now - start > 3'600'000 * ms;
+  }
+  outcome out = sim.counters();
+  out.stalled = stalled;
+  out.goodput_mbit_s =
+      static_cast<double>(sim.rx.rcv_nxt - first_byte) * 8 / (static_cast<double>(sim.now - start) / 1e9) / 1e6;
   return out;
+}
+
+// Answers every request with response_bytes.
+struct responder final : tcp::application {
+  std::vector<std::byte> body = std::vector<std::byte>(64 * 1024, std::byte{0x5a});
+  std::uint32_t response_bytes = 0;
+  void on_open(tcp::stream&) noexcept override {}
+  void on_data(tcp::stream& s, tcp::data_view) noexcept override { s.send({body.data(), response_bytes}); }
+  void on_writable(tcp::stream&) noexcept override {}
+  void on_peer_closed(tcp::stream&) noexcept override {}
+  void on_close(tcp::stream&, tcp::close_reason) noexcept override {}
+};
+
+struct response_times {
+  std::vector<double> ms;  // request sent -> last byte of its response in order, simulated
+  outcome counters;
+};
+
+// `count` requests one after the other on one connection, each answered by response_bytes.
+response_times simulate_responses(bool tail_loss_probe, double loss, std::uint32_t response_bytes, int count) {
+  responder app;
+  app.response_bytes = response_bytes;
+  path_simulation sim({config::congestion_control::cubic, true, loss, tail_loss_probe}, app);
+  response_times out;
+  for (int i = 0; i < count && !out.counters.stalled; ++i) {
+    const std::uint32_t end = sim.rx.rcv_nxt + response_bytes;
+    const std::uint64_t sent = sim.now;
+    sim.request(100);
+    while (static_cast<std::int32_t>(end - sim.rx.rcv_nxt) > 0 && !out.counters.stalled) {
+      sim.step();
+      out.counters.stalled = sim.now - sent > 600'000 * ms;
+    }
+    out.ms.push_back(static_cast<double>(sim.now - sent) / 1e6);
+  }
+  const bool stalled = out.counters.stalled;
+  out.counters = sim.counters();
+  out.counters.stalled = stalled;
+  return out;
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (const double x : v) {
+    sum += x;
+  }
+  return v.empty() ? 0 : sum / static_cast<double>(v.size());
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 void BM_loss_goodput(benchmark::State& state) {
@@ -348,6 +466,38 @@ void BM_loss_goodput(benchmark::State& state) {
 BENCHMARK(BM_loss_goodput)
     ->ArgNames({"cubic", "sack", "loss_bp"})
     ->ArgsProduct({{0, 1}, {1, 0}, {0, 50, 100, 200, 500}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// Tail loss probes against the RTO alone: 2,000 responses of `segments` full segments, one per
+// request, on one SACK connection (CUBIC), through the same path and loss. vs_rto_only: mean
+// response time over the same run with tcp.tail_loss_probe false (simulated in this process).
+void BM_tail_loss(benchmark::State& state) {
+  const bool probe = state.range(0) != 0;
+  const auto segments = static_cast<std::uint32_t>(state.range(1));
+  const double loss = static_cast<double>(state.range(2)) / 10'000;
+  constexpr int responses = 2000;
+  const response_times rto_only = simulate_responses(false, loss, segments * mss, responses);
+  response_times run;
+  for (auto _ : state) {
+    run = probe ? simulate_responses(true, loss, segments * mss, responses) : rto_only;
+  }
+  if (run.counters.stalled || rto_only.counters.stalled) {
+    state.SkipWithError("a response stalled (none within 10 minutes of simulated time)");
+    return;
+  }
+  state.counters["mean_ms"] = mean(run.ms);
+  state.counters["p99_ms"] = percentile(run.ms, 0.99);
+  state.counters["vs_rto_only"] = mean(run.ms) / mean(rto_only.ms);
+  state.counters["p99_vs_rto_only"] = percentile(run.ms, 0.99) / percentile(rto_only.ms, 0.99);
+  state.counters["rto"] = static_cast<double>(run.counters.rto);
+  state.counters["probes"] = static_cast<double>(run.counters.probes);
+  state.counters["fast_rexmit"] = static_cast<double>(run.counters.fast_retransmits);
+}
+
+BENCHMARK(BM_tail_loss)
+    ->ArgNames({"probe", "segments", "loss_bp"})
+    ->ArgsProduct({{0, 1}, {4, 16}, {100, 200, 500}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

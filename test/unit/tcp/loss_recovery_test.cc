@@ -363,11 +363,11 @@ struct responder {
     ++requests;
     f.script.send(s);
   }
-  void ack_segments(std::uint32_t acked, std::optional<std::pair<std::uint32_t, std::uint32_t>> sack = {}) {
+  // An ACK of the first `acked` segments, with SACK blocks given as [first, end) segment numbers.
+  void ack_segments(std::uint32_t acked, std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> sacks = {}) {
     tcp_segment_spec s = client.segment(ack, iss, requests, acked * mss);
-    if (sack) {
-      s.options.sack_blocks[0] = {net::seq32{iss + 1 + sack->first * mss}, net::seq32{iss + 1 + sack->second * mss}};
-      s.options.sack_block_count = 1;
+    for (const auto& [first, end] : sacks) {
+      s.options.sack_blocks[s.options.sack_block_count++] = {net::seq32{iss + 1 + first * mss}, net::seq32{iss + 1 + end * mss}};
     }
     f.script.send(s);
   }
@@ -429,7 +429,7 @@ TEST_CASE("tail loss probe: a lost last segment is sent again at the probe timeo
     CHECK(r.f.tcp.scoreboards_in_use() == 0);  // the episode's board went back
   }
   SECTION("a D-SACK of the probe: both copies arrived, nothing was lost, cwnd stays") {
-    r.ack_segments(4, std::pair{3U, 4U});
+    r.ack_segments(4, {{3, 4}});
     CHECK(r.f.stats.tcp_dsacks_received.read() == 1);
     CHECK(r.f.tcp.scoreboards_in_use() == 0);
     r.request(4);
@@ -492,4 +492,31 @@ TEST_CASE("tail loss probe: none without SACK or with tcp.tail_loss_probe false;
   CHECK(r.f.stats.tcp_loss_probes.read() == 0);
   CHECK(r.f.stats.tcp_rto_expiries.read() == 1);
   CHECK(r.conn().cc.cwnd == mss);  // the timeout's loss window
+}
+
+TEST_CASE("tail loss probe: once the peer reports the probe, the hole below it is lost (RFC 8985 §6 for the probe)",
+          "[unit][tcp]") {
+  responder r;
+  r.request(0);
+  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  // Segment 1 is lost: two SACKs above it, one short of DupThresh, and nothing new to send.
+  r.f.script.advance(20 * ms);
+  r.ack_segments(1);
+  r.ack_segments(1, {{2, 3}});
+  r.ack_segments(1, {{2, 4}});
+  CHECK(r.data_segments_sent().empty());
+  CHECK(r.f.stats.tcp_recovery_episodes.read() == 0);
+  // Three segments in flight: the probe after 2 SRTT is the last segment again.
+  r.f.script.advance_and_poll(42 * ms);
+  CHECK(r.data_segments_sent() == segments{3});
+  SECTION("its ACK: a D-SACK (it had arrived before)") { r.ack_segments(1, {{3, 4}, {2, 4}}); }
+  SECTION("any later ACK that still shows segment 1 missing below the probe's end") { r.ack_segments(1, {{2, 4}}); }
+  // Segment 1 was sent a probe timeout before the probe and is still missing below data that
+  // arrived: lost; recovery retransmits it at once instead of after the RTO.
+  CHECK(r.data_segments_sent() == segments{1});
+  CHECK(r.f.stats.tcp_recovery_episodes.read() == 1);
+  CHECK(r.f.stats.tcp_rto_expiries.read() == 0);
+  r.ack_segments(4);
+  CHECK((r.conn().recovery & 1) == 0);
+  CHECK(r.f.tcp.scoreboards_in_use() == 0);
 }
