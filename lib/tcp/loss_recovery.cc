@@ -406,18 +406,18 @@ bool lcore_tcp::tail_loss_probe_fired(connection& c, std::uint64_t now_ns) noexc
 }
 
 void lcore_tcp::tail_loss_probe_ack(connection& c, sack_scoreboard& board, seq32 ack, bool dsack) noexcept {
-  // RFC 8985 §7.4.2, for an ACK at or beyond TLP.end_seq: a probe of new data repaired
-  // nothing; a D-SACK says the original and the probe both arrived; an ACK beyond it
-  // (acknowledging data sent after the probe) with neither says the probe repaired a loss,
-  // which gets the congestion response of a fast recovery. An ACK of exactly TLP.end_seq
-  // waits: a D-SACK may follow.
+  // RFC 8985 §7.4.2, once an ACK reaches TLP.end_seq: a probe of new data repaired nothing; a
+  // D-SACK says the original and the probe both arrived; a retransmitted probe acknowledged
+  // without one repaired a loss, which gets the congestion response of a fast recovery. The RFC
+  // waits past an ACK of exactly TLP.end_seq for a D-SACK that may follow; here the episode
+  // ends at once, because it holds a scoreboard and a tail is usually followed by silence: a
+  // peer could keep every board of the lcore by acknowledging probes and going idle. The price:
+  // a cwnd reduction when the original's ACK was only late.
   if (ack < board.probe_end) {
     return;
   }
-  if (!board.probe_retransmission || dsack) {
-    board.probe_open = false;
-  } else if (ack > board.probe_end) {
-    board.probe_open = false;
+  board.probe_open = false;
+  if (board.probe_retransmission && !dsack) {
     _stats.tcp_loss_probe_recoveries.add();
     // From cwnd, not FlightSize: by now the tail is acknowledged and little is in flight (as
     // Linux's CWR reduction after a probe; cwnd only grows while the flight fills it).
