@@ -321,18 +321,20 @@ void lcore_tcp::loss_recovery_timeout(connection& c) noexcept {
   drop_scoreboard(c);  // RFC 2018 §8: after a timeout, SACKed bits are forgotten
 }
 
-bool lcore_tcp::arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept {
-  c.recovery &= static_cast<std::uint8_t>(~recovery_flag::probe_timer);
+bool lcore_tcp::may_probe_tail(const connection& c) const noexcept {
   // RFC 8985 §7.2: only with SACK (the probe's ACK must be able to say what arrived), an RTT
   // sample, data in flight and none of it sent again yet (not in recovery, no timeout since the
   // last progress, not probing a zero window), and no probe episode open. Before our FIN: a
   // closing connection's tail is left to the RTO.
-  if (!_settings.tail_loss_probe || !c.sack_permitted || c.rtt.srtt_us() == 0 || c.persist || c.retries != 0 ||
-      has(c, recovery_flag::active) || c.snd_una == c.snd_max || c.snd_nxt != c.snd_max ||
-      (c.state != tcp_state::established && c.state != tcp_state::close_wait)) {
-    return false;
-  }
-  if (c.scoreboard != no_scoreboard && _scoreboards[c.scoreboard].probe_open) {
+  return _settings.tail_loss_probe && c.sack_permitted && c.rtt.srtt_us() != 0 && !c.persist && c.retries == 0 &&
+         !has(c, recovery_flag::active) && c.snd_una != c.snd_max && c.snd_nxt == c.snd_max &&
+         (c.state == tcp_state::established || c.state == tcp_state::close_wait) &&
+         (c.scoreboard == no_scoreboard || !_scoreboards[c.scoreboard].probe_open);
+}
+
+bool lcore_tcp::arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept {
+  c.recovery &= static_cast<std::uint8_t>(~recovery_flag::probe_timer);
+  if (!may_probe_tail(c)) {
     return false;
   }
   // PTO = 2 SRTT, plus WCDelAckT when one segment is in flight; never later than the RTO.
@@ -355,10 +357,15 @@ void lcore_tcp::cancel_tail_loss_probe(connection& c) noexcept {
 }
 
 bool lcore_tcp::tail_loss_probe_fired(connection& c, std::uint64_t now_ns) noexcept {
-  const bool probe = has(c, recovery_flag::probe_timer) && !c.persist && c.snd_una != c.snd_max;
-  cancel_tail_loss_probe(c);
-  if (!probe) {
+  if (!has(c, recovery_flag::probe_timer)) {
     return false;
+  }
+  cancel_tail_loss_probe(c);
+  if (!may_probe_tail(c)) {
+    // Armed as a probe, but since then our FIN went, or recovery began: no probe, and the RTO
+    // from now instead (the probe timeout came before it).
+    start_retransmit_timer(c, now_ns);
+    return true;
   }
   // The probe needs a board to keep its episode in (sack_scoreboard.hh); without one the RTO
   // takes over.

@@ -287,6 +287,7 @@ class lcore_tcp {
   // RFC 8985 §7.2: arms retransmit_at as a probe timeout when a tail loss probe may go, and
   // returns false (the caller arms the RTO) when not.
   bool arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept;
+  bool may_probe_tail(const connection& c) const noexcept;
   static bool tail_loss_probe_armed(const connection& c) noexcept;
   // retransmit_at is set to something else (the persist timer, an RTO): no longer a probe's.
   static void cancel_tail_loss_probe(connection& c) noexcept;
