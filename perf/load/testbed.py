@@ -108,13 +108,7 @@ class Bed(harness.SetUp):
             Path("/proc/sys/kernel/bpf_stats_enabled").write_text(self.bpf_stats_before)
             self.bpf_stats_before = None
         for p in reversed(self.processes):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
+            harness.end_process(p, 15)
         self.processes.clear()
         for ns in self.namespaces:
             run(["ip", "netns", "delete", ns], check=False)  # takes the veth pair with it

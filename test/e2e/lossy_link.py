@@ -28,7 +28,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -67,19 +66,6 @@ class Impairment:
 
 
 _sequence = 0
-
-
-def _end(p: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (after SIGCONT: a test may have stopped it), then SIGKILL if it lingers."""
-    if p.poll() is None:
-        with contextlib.suppress(OSError):
-            p.send_signal(signal.SIGCONT)
-        p.terminate()
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(10)
 
 
 class LossyBed(h.SetUp):
@@ -128,7 +114,7 @@ class LossyBed(h.SetUp):
         with contextlib.suppress(Exception):  # its counters do not matter any more
             self.stop_impairment()
         for p in reversed(self.processes):
-            _end(p)
+            h.end_process(p)
         self.processes.clear()
         for ns in self.namespaces:
             h.run(["ip", "netns", "delete", ns], check=False)  # takes the veth pairs with it
@@ -173,7 +159,7 @@ class LossyBed(h.SetUp):
         p, self.impair_process = self.impair_process, None
         if p is None:
             return None
-        _end(p)
+        h.end_process(p)
         if p in self.processes:
             self.processes.remove(p)
         try:
@@ -196,7 +182,7 @@ class LossyBed(h.SetUp):
         return p
 
     def stop_kernel_echo(self, p: subprocess.Popen[bytes]) -> None:
-        _end(p)
+        h.end_process(p)
         self.processes.remove(p)
         self.ns(self.ns_server, ["ip", "addr", "flush", "dev", self.if_server])
         # The clients must not keep the kernel's MAC for an address that is gone.
@@ -229,7 +215,7 @@ class LossyBed(h.SetUp):
     def stop_rampart(self) -> int:
         p, self.rampart = self.rampart, None
         assert p is not None
-        _end(p)
+        h.end_process(p)
         self.processes.remove(p)
         self.ns(self.ns_client, ["ip", "neigh", "flush", "dev", self.if_client])
         return p.returncode

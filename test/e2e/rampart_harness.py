@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -299,6 +300,19 @@ def base_config() -> dict[str, Any]:
     return copy.deepcopy(_FALLBACK_CONFIG)
 
 
+def end_process(p: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM (after SIGCONT: a test may have stopped it), then SIGKILL if it lingers."""
+    if p.poll() is None:
+        with contextlib.suppress(OSError):
+            p.send_signal(signal.SIGCONT)
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+
+
 class SetUp:
     """Something a test brings up (processes, namespaces, links) and must take down again: a
     context manager over start() and close(), where close() runs on leaving the block and also
@@ -555,6 +569,47 @@ class Engine(SetUp):
             return self.output_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+
+class EngineTests(unittest.TestCase):
+    """Tests that share one engine per class (ENGINE_LCORES, ENGINE_CONFIG as Engine's lcores and
+    config): started before the class's first test, closed after its last, also when the start
+    fails half-way. engine_mac and peer_mac address crafted frames; mbufs_idle is the pool's
+    in-use count before any connection (the receive rings' and caches' share)."""
+
+    ENGINE_LCORES: str | None = None
+    ENGINE_CONFIG: dict[str, Any] | None = None
+    engine: Engine
+    engine_mac: str
+    peer_mac: str
+    mbufs_idle: int
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.engine = Engine(lcores=cls.ENGINE_LCORES, config=cls.ENGINE_CONFIG)
+        cls.engine.__enter__()
+        try:
+            cls.engine_mac = cls.engine.telemetry("/rampart/port")["mac"]
+            cls.peer_mac = cls.engine.peer_mac()
+            cls.mbufs_idle = cls.mbufs_in_use()
+        except BaseException:
+            cls.engine.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.engine.close()
+
+    @classmethod
+    def mbufs_in_use(cls) -> int:
+        return int(cls.engine.telemetry("/rampart/port")["mbufs_in_use"])
+
+    def assert_pool_idle(self, what: str, seconds: float = 10) -> None:
+        """The pool is back at its idle in-use count within `seconds`: no mbuf left held."""
+        deadline = time.monotonic() + seconds
+        while self.mbufs_in_use() != self.mbufs_idle and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.mbufs_in_use(), self.mbufs_idle, f"{what}: mbufs still in use")
 
 
 def frame_outcomes(counters: dict[str, int]) -> int:

@@ -37,21 +37,8 @@ CONNECTIONS = 4
 STORM_PER_CONNECTION = 40  # in-window RSTs, and as many SYNs
 
 
-class Reflector(unittest.TestCase):
-    engine: h.Engine
-    engine_mac: str
-    peer_mac: str
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.engine = h.Engine(config=CONFIG)
-        cls.engine.__enter__()
-        cls.engine_mac = cls.engine.telemetry("/rampart/port")["mac"]
-        cls.peer_mac = cls.engine.peer_mac()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.engine.close()
+class Reflector(h.EngineTests):
+    ENGINE_CONFIG = CONFIG
 
     def crafted(self, sport: int, flags: str, seq: int, ack: int = 0, options: list | None = None) -> bytes:
         return bytes(Ether(dst=self.engine_mac, src=self.peer_mac)

@@ -125,36 +125,13 @@ class CraftedPeer:
         cap.send(self.crafted("R", end, 0))
 
 
-class Reordering(unittest.TestCase):
-    engine: h.Engine
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.engine = h.Engine(config=CONFIG)
-        cls.engine.__enter__()
-        try:
-            cls.mbufs_idle = cls.mbufs_in_use()
-            cls.engine_mac = cls.engine.telemetry("/rampart/port")["mac"]
-            cls.peer_mac = cls.engine.peer_mac()
-        except BaseException:
-            cls.engine.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.engine.close()  # deleting the namespace removes the tap and its qdisc
-
-    @classmethod
-    def mbufs_in_use(cls) -> int:
-        return int(cls.engine.telemetry("/rampart/port")["mbufs_in_use"])
+class Reordering(h.EngineTests):
+    ENGINE_CONFIG = CONFIG  # closing the engine deletes the namespace, its tap and the tap's qdisc
 
     def assert_idle(self, what: str) -> None:
         t.wait_counters(self.engine, lambda c: c["tcp_connections_active"] == 0 and c["tcp_ooo_buffers_held"] == 0,
                         20, f"{what}: empty table, no out-of-order mbuf held")
-        deadline = time.monotonic() + 10
-        while self.mbufs_in_use() != self.mbufs_idle and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(self.mbufs_in_use(), self.mbufs_idle, f"{what}: mbufs still in use")
+        self.assert_pool_idle(what)
 
     def test_1_crafted_peer_holes_sack_dsack_and_fill(self) -> None:
         before = self.engine.counters("/rampart/stats")

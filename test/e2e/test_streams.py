@@ -58,24 +58,8 @@ CONFIG = {
 }
 
 
-class Streams(unittest.TestCase):
-    engine: h.Engine
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.engine = h.Engine(config=CONFIG)
-        cls.engine.__enter__()
-        cls.engine_mac = cls.engine.telemetry("/rampart/port")["mac"]
-        cls.peer_mac = cls.engine.peer_mac()
-        cls.mbufs_idle = cls.mbufs_in_use()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.engine.close()
-
-    @classmethod
-    def mbufs_in_use(cls) -> int:
-        return int(cls.engine.telemetry("/rampart/port")["mbufs_in_use"])
+class Streams(h.EngineTests):
+    ENGINE_CONFIG = CONFIG
 
     def stats(self) -> dict[str, int]:
         return self.engine.counters("/rampart/stats")
@@ -88,10 +72,7 @@ class Streams(unittest.TestCase):
         """The table empties and the pool returns to its idle in-use count (the receive rings'
         and caches' share, measured before any connection)."""
         t.wait_counters(self.engine, lambda c: c["tcp_connections_active"] == 0, 20, f"{what}: empty table")
-        deadline = time.monotonic() + 10
-        while self.mbufs_in_use() != self.mbufs_idle and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.assertEqual(self.mbufs_in_use(), self.mbufs_idle, f"{what}: mbufs still in use")
+        self.assert_pool_idle(what)
 
     # -- http ----------------------------------------------------------------------------------
 

@@ -37,24 +37,13 @@ CONCURRENT = 50
 
 
 class HandshakeTests:
-    """The test body, run by one subclass per worker layout (unittest.TestCase mixin)."""
+    """The test body, run by one subclass per worker layout (mixed into rampart_harness.EngineTests)."""
 
-    LCORES = ""
+    ENGINE_CONFIG = TCP_CONFIG
     WORKERS: tuple[int, ...] = ()
     engine: h.Engine
     engine_mac: str
     peer_mac: str
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.engine = h.Engine(lcores=cls.LCORES, config=TCP_CONFIG)
-        cls.engine.__enter__()
-        cls.engine_mac = cls.engine.telemetry("/rampart/port")["mac"]
-        cls.peer_mac = cls.engine.peer_mac()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.engine.close()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -297,14 +286,14 @@ class HandshakeTests:
         self.wait_idle(before, 20, "20 more connections after the RST cases")
 
 
-class OneWorker(HandshakeTests, unittest.TestCase):
-    LCORES = "0-1"
+class OneWorker(HandshakeTests, h.EngineTests):
+    ENGINE_LCORES = "0-1"
     WORKERS = (1,)
 
 
-class TwoWorkers(HandshakeTests, unittest.TestCase):
+class TwoWorkers(HandshakeTests, h.EngineTests):
     # Both workers on CPU 1 (as test_workers.py does) so this runs on a 2-core machine.
-    LCORES = "0@0,1@1,2@1"
+    ENGINE_LCORES = "0@0,1@1,2@1"
     WORKERS = (1, 2)
 
     def test_11_both_workers_handled_handshakes(self) -> None:
