@@ -364,8 +364,11 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       }
       if (window > 0 && c.persist) {
         c.persist = false;
-        cancel_tail_loss_probe(c);
-        c.retransmit_at = c.snd_nxt != c.snd_una ? now_ns + std::uint64_t{c.rtt.rto_us()} * 1000 : 0;
+        if (c.snd_nxt != c.snd_una) {
+          arm_retransmission_timeout(c, now_ns);
+        } else {
+          c.retransmit_at = 0;
+        }
       }
       c.snd_wnd = window;
       c.snd_wl1 = seg.tcp.sequence;

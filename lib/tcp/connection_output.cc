@@ -167,8 +167,7 @@ void lcore_tcp::output(connection& c, std::uint64_t now_ns, bool ack_now) noexce
         // (RFC 9293 §3.8.6.1, the persist timer).
         if (c.snd_wnd == 0 && c.snd_nxt == c.snd_una) {
           c.persist = true;
-          cancel_tail_loss_probe(c);
-          c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
+          arm_retransmission_timeout(c, now_ns);
         }
         break;
       }

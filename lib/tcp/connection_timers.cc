@@ -39,8 +39,13 @@ void lcore_tcp::start_retransmit_timer(connection& c, std::uint64_t now_ns) noex
   // RFC 6298 §5.1/5.3: (re)start with the current RTO -- or, when a tail loss probe may go
   // first, with the probe timeout (RFC 8985 §7.2; loss_recovery.cc).
   if (!arm_tail_loss_probe(c, now_ns)) {
-    c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
+    arm_retransmission_timeout(c, now_ns);
   }
+}
+
+void lcore_tcp::arm_retransmission_timeout(connection& c, std::uint64_t now_ns) noexcept {
+  cancel_tail_loss_probe(c);  // the deadline is the RTO's (or the persist timer's), not a probe's
+  c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
 }
 
 void lcore_tcp::touch_idle(connection& c, std::uint64_t now_ns) noexcept {

@@ -289,7 +289,7 @@ class lcore_tcp {
   bool arm_tail_loss_probe(connection& c, std::uint64_t now_ns) noexcept;
   bool may_probe_tail(const connection& c) const noexcept;
   static bool tail_loss_probe_armed(const connection& c) noexcept;
-  // retransmit_at is set to something else (the persist timer, an RTO): no longer a probe's.
+  // retransmit_at is no longer a probe's (arm_retransmission_timeout, a probe that fired).
   static void cancel_tail_loss_probe(connection& c) noexcept;
   // retransmit_at fired: true when it was a probe timeout, now handled (§7.3: the probe is
   // sent and the RTO armed).
@@ -302,6 +302,8 @@ class lcore_tcp {
   void on_timer(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept;
   void rearm(connection& c) noexcept;
   void start_retransmit_timer(connection& c, std::uint64_t now_ns) noexcept;
+  // retransmit_at = now + RTO, as the RTO or the persist timer, never a probe timeout.
+  void arm_retransmission_timeout(connection& c, std::uint64_t now_ns) noexcept;
   void touch_idle(connection& c, std::uint64_t now_ns) noexcept;
 
   // ---- lifetime (lcore_tcp.cc) ----
