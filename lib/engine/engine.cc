@@ -207,11 +207,20 @@ void check_vdevs_came_up(const config::eal_config& eal) {
     const std::string name = vdev.substr(0, vdev.find(','));
     std::uint16_t port_id = 0;
     if (name.starts_with("net_") && rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
+      const std::string_view driver = vdev_driver(vdev);
+      // net_af_packet names its fanout group (pid XOR ifindex) & 0xffff, and groups are per
+      // network namespace: another process's port there can hold the same id by chance.
+      const std::string fanout_hint =
+          driver == "net_af_packet"
+              ? ". \"could not set PACKET_FANOUT\" means another process's net_af_packet port in this network "
+                "namespace drew the same fanout group: start rampart again (a new pid gives a new group) or run "
+                "each process in a namespace of its own (drivers-notes/net_af_packet.md)"
+              : "";
       throw startup_error(exit_code::runtime_failure,
                           "eal.vdevs[" + std::to_string(i) + "] \"" + vdev + "\" did not come up: its driver " +
-                              std::string(vdev_driver(vdev)) +
+                              std::string(driver) +
                               " refused it (the driver's log lines above say why: an interface name in use, a "
-                              "missing interface or socket, a bad argument)");
+                              "missing interface or socket, a bad argument)" + fanout_hint);
     }
   }
 }

@@ -85,11 +85,7 @@ class Bed(harness.SetUp):
 
     def start(self) -> None:
         for ns in (self.ns_target, self.ns_load):
-            run(["ip", "netns", "add", ns])
-            self.namespaces.append(ns)
-            self.ns(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-                         "net.ipv6.conf.default.disable_ipv6=1"])
-            self.ns(ns, ["ip", "link", "set", "lo", "up"])
+            self.add_namespace(ns)
         run(["ip", "link", "add", self.veth_target, "netns", self.ns_target, "type", "veth",
              "peer", "name", self.veth_load, "netns", self.ns_load])
         for ns, dev in ((self.ns_target, self.veth_target), (self.ns_load, self.veth_load)):
@@ -120,6 +116,13 @@ class Bed(harness.SetUp):
             harness._active.remove(self)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def add_namespace(self, ns: str) -> None:
+        """A network namespace, removed by close(); IPv6 off, so its kernel sends nothing."""
+        run(["ip", "netns", "add", ns])
+        self.namespaces.append(ns)
+        self.ns(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
+        self.ns(ns, ["ip", "link", "set", "lo", "up"])
 
     def ns(self, ns: str, cmd: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return run(["ip", "netns", "exec", ns, *cmd], check=check, timeout=timeout)
@@ -184,9 +187,9 @@ class Bed(harness.SetUp):
         self.telemetry_path = self._start_rampart_process(binary, vdev, device, "rp", {"mode": cookie_mode})
 
     def _start_rampart_process(self, binary: Path | str, vdev: str, device: str, name: str,
-                               cookies: dict[str, Any], lcores: str = "0-1") -> Path:
+                               cookies: dict[str, Any], lcores: str = "0-1", ns: str | None = None) -> Path:
         """One rampart (one worker, by default on CPU 1; http on port 80) in the target
-        namespace; returns its telemetry socket once it answers."""
+        namespace (or `ns`); returns its telemetry socket once it answers."""
         prefix = f"{self.prefix}-{name}"
         config = {
             "eal": {"lcores": lcores, "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
@@ -200,7 +203,7 @@ class Bed(harness.SetUp):
         path = self.workdir / f"{name}.yaml"
         path.write_text(json.dumps(config))  # JSON is YAML
         log = f"{name}.log"
-        p = self.spawn(self.ns_target, [str(binary), "--config", str(path)], log)
+        p = self.spawn(ns or self.ns_target, [str(binary), "--config", str(path)], log)
         telemetry_path = RUNTIME / prefix / "dpdk_telemetry.v2"
 
         def ready() -> bool:
@@ -341,11 +344,14 @@ class Bed(harness.SetUp):
 
 class TwoNodeBed(Bed):
     """Two rampart nodes behind one address, the ECMP case of docs/syncookies.md: the target
-    namespace holds a veth pair to each node (net_af_packet on the node's end) and steers the
-    generator's frames with tc, as a router hashing badly on purpose would: every SYN (SYN set,
-    ACK clear) to node A, every other frame to node B, ARP to both; both nodes' frames go back to
-    the generator. So a handshake completes only if B accepts the cookie A minted, and the
-    connection then lives on B. Both nodes have the same address and MAC.
+    namespace holds a veth pair to each node and steers the generator's frames with tc, as a
+    router hashing badly on purpose would: every SYN (SYN set, ACK clear) to node A, every other
+    frame to node B, ARP to both; both nodes' frames go back to the generator. So a handshake
+    completes only if B accepts the cookie A minted, and the connection then lives on B. Both
+    nodes have the same address and MAC. Each node runs in a namespace of its own, as on two
+    machines: net_af_packet names its fanout group (pid XOR ifindex) & 0xffff, per namespace,
+    and two nodes in one namespace whose values collide fail to start
+    (drivers-notes/net_af_packet.md).
 
         with TwoNodeBed("tn") as bed:
             bed.start_nodes(rampart_bin, secret_a, secret_b)
@@ -357,17 +363,20 @@ class TwoNodeBed(Bed):
         t = self.veth_target[2:-1]  # the bed's tag, already cut to fit an interface name
         self.router_a, self.node_a = f"r{t}a", f"n{t}a"
         self.router_b, self.node_b = f"r{t}b", f"n{t}b"
+        self.ns_node_a, self.ns_node_b = f"{self.ns_target}a", f"{self.ns_target}b"
         self.telemetry_a: Path | None = None
         self.telemetry_b: Path | None = None
 
     def start(self) -> None:
         super().start()
         t = self.ns_target
-        for router, node in ((self.router_a, self.node_a), (self.router_b, self.node_b)):
-            self.ns(t, ["ip", "link", "add", router, "type", "veth", "peer", "name", node])
-            for dev in (router, node):
-                self.ns(t, ["ip", "link", "set", dev, "up"])
-                self.ns(t, ["ethtool", "-K", dev, "tx", "off"])
+        for router, node, node_ns in ((self.router_a, self.node_a, self.ns_node_a),
+                                      (self.router_b, self.node_b, self.ns_node_b)):
+            self.add_namespace(node_ns)
+            self.ns(t, ["ip", "link", "add", router, "type", "veth", "peer", "name", node, "netns", node_ns])
+            for ns, dev in ((t, router), (node_ns, node)):
+                self.ns(ns, ["ip", "link", "set", dev, "up"])
+                self.ns(ns, ["ethtool", "-K", dev, "tx", "off"])
         for dev in (self.veth_target, self.router_a, self.router_b):
             self.ns(t, ["tc", "qdisc", "add", "dev", dev, "clsact"])
 
@@ -393,13 +402,14 @@ class TwoNodeBed(Bed):
         """Node A and node B, each with its master secret (hex in a file of its own)."""
         # Three busy-polling loops share the CPUs: A's worker gets CPU 1 to itself (it takes the
         # flood), B's worker (the clients' other frames) shares CPU 0 with the generator.
-        for name, secret, dev, lcores in (("na", secret_a, self.node_a, "0-1"), ("nb", secret_b, self.node_b, "0@1,1@0")):
+        for name, secret, dev, lcores, ns in (("na", secret_a, self.node_a, "0-1", self.ns_node_a),
+                                              ("nb", secret_b, self.node_b, "0@1,1@0", self.ns_node_b)):
             path = self.workdir / f"{name}.secret"
             path.write_text(secret.hex() + "\n")
             path.chmod(0o600)
             vdev = f"net_af_packet0,iface={dev},qpairs=1,framecnt=4096"
             telemetry_path = self._start_rampart_process(
-                binary, vdev, "net_af_packet0", name, {"mode": "always", "master_secret_file": str(path)}, lcores)
+                binary, vdev, "net_af_packet0", name, {"mode": "always", "master_secret_file": str(path)}, lcores, ns)
             if name == "na":
                 self.telemetry_a = telemetry_path
             else:

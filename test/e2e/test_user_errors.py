@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -205,6 +208,82 @@ class VdevErrors(unittest.TestCase):
         output = self.run_with_vdev(f"net_af_packet0,iface={self.iface}")  # no such interface
         self.assertIn(f'eal.vdevs[0] "net_af_packet0,iface={self.iface}" did not come up: '
                       "its driver net_af_packet refused it", output)
+
+    def test_af_packet_fanout_group_taken(self) -> None:
+        """net_af_packet joins its sockets to fanout group (pid XOR ifindex) & 0xffff, per network
+        namespace (drivers-notes/net_af_packet.md). Another process holding that group on another
+        interface makes the kernel refuse the join; rampart names the collision and the way out.
+        rampart's pid is known before it starts: a forked child becomes it by exec, through
+        `ip netns exec`, which execs in place."""
+        ns = f"rt-vdev-{os.getpid()}"
+        h.run(["ip", "netns", "add", ns])
+        self.addCleanup(h.run, ["ip", "netns", "delete", ns], check=False)
+        h.run(["ip", "netns", "exec", ns, "ip", "link", "add", "port", "type", "veth", "peer", "name", "other"])
+        for dev in ("port", "other"):
+            h.run(["ip", "netns", "exec", ns, "ip", "link", "set", dev, "up"])
+        ifindex = int(h.run(["ip", "netns", "exec", ns, "cat", "/sys/class/net/port/ifindex"]).stdout)
+        config = h.base_config()
+        config["eal"]["file_prefix"] = self.prefix
+        config["eal"]["vdevs"] = ["net_af_packet0,iface=port"]
+        config["port"]["device"] = "net_af_packet0"
+        path = self.dir / "fanout.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        log = self.dir / "rampart.log"
+        go_read, go_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: waits until the group is taken, then becomes rampart
+            try:
+                os.close(go_write)
+                if os.read(go_read, 1) != b"x":
+                    os._exit(126)  # the test gave up before the group was taken
+                out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(out, 1)
+                os.dup2(out, 2)
+                os.execvp("ip", ["ip", "netns", "exec", ns, str(h.rampart_bin()), "--config", str(path)])
+            finally:
+                os._exit(127)
+        os.close(go_read)
+        with subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", FANOUT_HOLDER, "other",
+                               str((pid ^ ifindex) & 0xFFFF)], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as holder:
+            try:
+                self.assertEqual(holder.stdout.readline().strip(), b"holding")
+                os.write(go_write, b"x")
+            finally:
+                os.close(go_write)  # on failure the child sees EOF and exits without starting rampart
+                status = wait_for_child(pid, 60)
+                h.end_process(holder, 5)
+        output = log.read_text()
+        self.assertEqual(status, 1, output)
+        self.assertIn("could not set PACKET_FANOUT", output)  # the driver's own line: the collision happened
+        self.assertIn("another process's net_af_packet port in this network namespace drew the same fanout group",
+                      output)
+        self.assertIn("start rampart again", output)
+        self.assertFalse((h.TELEMETRY_DIR / self.prefix).exists(), "runtime directory left behind")
+
+
+# Holds PACKET_FANOUT group argv[2] (type hash, no flags) on interface argv[1] until stdin closes.
+FANOUT_HOLDER = """
+import socket, sys
+SOL_PACKET, PACKET_FANOUT, ETH_P_ALL = 263, 18, 3
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+s.bind((sys.argv[1], 0))
+s.setsockopt(SOL_PACKET, PACKET_FANOUT, int(sys.argv[2]))
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def wait_for_child(pid: int, timeout: float) -> int:
+    """The exit code of a forked child; kills it after `timeout` seconds (then -9)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":
