@@ -20,9 +20,6 @@ using tcp::tcp_state;
 
 namespace {
 
-// Opens a connection through the cookie path; returns the server's ISN.
-std::uint32_t open(tcp_fixture& f, const tcp_client& client) { return open_connection(f, client); }
-
 tcp_client plain_client(std::uint32_t isn = 1000) {
   tcp_client c;  // no options at all: MSS 536, no scaling, no timestamps
   c.isn = isn;
