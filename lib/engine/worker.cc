@@ -154,6 +154,9 @@ int run_worker(void* arg) {
       w.capture->copy(rx.data(), n, w.port_id, w.queue_id, capture_in);  // before replies rewrite them
     }
     const std::uint64_t turn_start = rte_rdtsc();  // cost accounting, until before tx_burst below
+    for (std::uint16_t i = 0; i < n; ++i) {
+      packet::prefetch_headers(rte_pktmbuf_mtod(rx[i], const std::byte*));
+    }
 
     std::uint64_t rx_bytes = 0;
     std::uint16_t n_frames = 0;

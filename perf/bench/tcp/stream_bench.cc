@@ -16,6 +16,10 @@
 //   BM_bulk_send               one connection to http with a 64 MiB body; per iteration one turn
 //                              of the client's ACKs (one per two 1460-byte segments received)
 //   BM_idle_connection_memory  bytes per idle established connection (counters, see below)
+//   BM_syn_flood/N             32 SYNs from distinct sources per iteration, answered with cookie
+//                              SYN-ACKs in place, taken in turn from N frames: /32 keeps them in
+//                              L1, /65536 (16 MiB) lets each go cold before it comes round again,
+//                              as frames a NIC or another core just wrote are
 //   BM_baseline_*              the client alone, same frames (see each)
 //
 // Each has a same-run baseline: the client's own work (building and checksumming its frames,
@@ -31,7 +35,9 @@
 #include <ctime>
 #include <memory>
 #include <new>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -233,6 +239,25 @@ class bench_node {
       read(read_server_frame({f.data, f.length}));
     }
     _sink.clear();
+  }
+
+  // One turn on frames the caller owns (not from the pool), as the worker takes a received
+  // burst: prefetch the headers, the pipeline, then the timers. Returns how many were answered
+  // in place; anything else (a drop, a frame from the sink) marks the node failed.
+  std::size_t run_owned(std::span<packet::frame> frames) noexcept {
+    for (const packet::frame& f : frames) {
+      packet::prefetch_headers(f.data);
+    }
+    pipeline::process_burst(_context, frames, {_verdicts.data(), frames.size()}, now_ns);
+    _tcp.poll(now_ns);
+    std::size_t answered = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      answered += _verdicts[i].what == packet::action::transmit ? 1 : 0;
+    }
+    if (answered != frames.size() || !_sink.frames().empty()) {
+      _failed = true;
+    }
+    return answered;
   }
 
   bool failed() const noexcept { return _failed || _pool.bad_releases() != 0; }
@@ -686,7 +711,87 @@ void BM_baseline_bulk_verify(benchmark::State& state) {
 }
 BENCHMARK(BM_baseline_bulk_verify);
 
-// ---- 4. Memory per idle connection ----
+// ---- 4. A SYN flood from cold memory ----
+
+// N SYNs from distinct addresses and ports in 256-byte slots, and a copy of each to put a slot
+// back after rampart wrote its SYN-ACK over it. Bursts take the slots in a fixed shuffled order,
+// as buffers come out of a mempool (in address order, the CPU's stride prefetcher would fetch
+// them ahead); with 65,536 slots (16 MiB, eight times this machine's L2) a frame has left the
+// core's caches when its turn comes again.
+class syn_ring {
+ public:
+  static constexpr std::size_t slot_bytes = 256;
+
+  explicit syn_ring(std::size_t frames) : _count(frames), _slots(frames * slot_bytes), _order(frames) {
+    std::iota(_order.begin(), _order.end(), 0U);
+    std::shuffle(_order.begin(), _order.end(), std::mt19937(7));
+    for (std::size_t i = 0; i < frames; ++i) {
+      client_segment s{static_cast<std::uint16_t>(1024 + i % 60000), http_port,
+                       static_cast<std::uint32_t>(i * 2654435761U), 0, syn, 64240, linux_syn_options(true), {},
+                       net::ipv4_address{0x0a630000U + static_cast<std::uint32_t>(i)}};  // 10.99.0.0/16 upwards
+      _length = write_client_frame(slot(i), slot_bytes, s);
+    }
+    _originals.assign(_slots.begin(), _slots.end());
+  }
+
+  // The next burst's frames.
+  std::span<packet::frame> next() noexcept {
+    _first = _next;
+    for (std::size_t i = 0; i < burst; ++i) {
+      _frames[i] = packet::frame{slot(_order[_first + i]), _length, static_cast<std::uint16_t>(slot_bytes)};
+    }
+    _next = (_next + burst) % _count;
+    return _frames;
+  }
+
+  // Puts the last burst's SYNs back in place of the replies written over them.
+  void restore() noexcept {
+    for (std::size_t i = _first; i < _first + burst; ++i) {
+      std::memcpy(slot(_order[i]), _originals.data() + _order[i] * slot_bytes, _length);
+    }
+  }
+
+ private:
+  std::byte* slot(std::size_t i) noexcept { return _slots.data() + i * slot_bytes; }
+
+  std::size_t _count;
+  std::vector<std::byte> _slots;
+  std::vector<std::byte> _originals;
+  std::vector<std::uint32_t> _order;  // the slots in the order bursts take them
+  std::uint16_t _length = 0;
+  std::array<packet::frame, burst> _frames{};
+  std::size_t _first = 0;
+  std::size_t _next = 0;
+};
+
+void BM_syn_flood(benchmark::State& state) {
+  bench_node node(65536);
+  syn_ring ring(static_cast<std::size_t>(state.range(0)));
+  std::uint64_t answered = 0;
+  for (auto _ : state) {
+    answered += node.run_owned(ring.next());
+    ring.restore();
+  }
+  if (node.failed() || node.tcp().connection_count() != 0 || node.tcp().half_open_count() != 0) {
+    state.SkipWithError("a SYN was not answered with a SYN-ACK in place, or opened a connection");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(answered));
+}
+BENCHMARK(BM_syn_flood)->Arg(32)->Arg(65536);
+
+// BM_syn_flood's frame handling alone: take the burst, put its frames back.
+void BM_baseline_syn_flood_restore(benchmark::State& state) {
+  syn_ring ring(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ring.next().data());
+    ring.restore();
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
+}
+BENCHMARK(BM_baseline_syn_flood_restore)->Arg(32)->Arg(65536);
+
+// ---- 5. Memory per idle connection ----
 
 // CPU time of this thread, ns (the machine may be shared: wall time would count others' work).
 double thread_cpu_ns() {
