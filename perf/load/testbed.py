@@ -5,8 +5,8 @@ dpdk-testpmd), rampart-load in the other. Used by the smoke test (test/e2e/test_
 and by perf/compare.sh.
 
 Everything it creates (namespaces, hence the veth, XDP programs, processes, DPDK runtime
-directories, temp files) is removed, and kernel.bpf_stats_enabled restored, by close(), which runs on normal exit, on exceptions, at interpreter exit and
-on SIGTERM/SIGINT.
+directories and hugepage files, temp files) is removed, and kernel.bpf_stats_enabled restored,
+by close(), which runs on normal exit, on exceptions, at interpreter exit and on SIGTERM/SIGINT.
 
     with Bed("sm") as bed:
         bed.start_rampart(rampart_bin)
@@ -37,6 +37,7 @@ LOAD_IP = "10.78.0.1"
 FLOOD_PREFIX = "10.99.0.0/16"
 RAMPART_MAC = "02:00:00:78:00:02"
 RUNTIME = harness.TELEMETRY_DIR
+HUGEPAGE_DIR = Path("/dev/hugepages")  # scripts/setup-hugepages.sh mounts hugetlbfs here
 # The generator: meson sets RAMPART_LOAD_BIN for the tests; the default is the usual build.
 LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(HERE.parents[1] / "build" / "perf" / "load" / "rampart-load")))
 
@@ -111,6 +112,10 @@ class Bed(harness.SetUp):
         self.namespaces.clear()
         for d in RUNTIME.glob(f"{self.prefix}*"):
             shutil.rmtree(d, ignore_errors=True)
+        # EAL leaves its hugepage files behind when a process ends (and --single-file-segments,
+        # which memif zero-copy needs, rules out --huge-unlink): pages held until deleted.
+        for f in HUGEPAGE_DIR.glob(f"{self.prefix}*"):
+            f.unlink(missing_ok=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self in harness._active:
             harness._active.remove(self)
@@ -187,13 +192,15 @@ class Bed(harness.SetUp):
         self.telemetry_path = self._start_rampart_process(binary, vdev, device, "rp", {"mode": cookie_mode})
 
     def _start_rampart_process(self, binary: Path | str, vdev: str, device: str, name: str,
-                               cookies: dict[str, Any], lcores: str = "0-1", ns: str | None = None) -> Path:
+                               cookies: dict[str, Any], lcores: str = "0-1", ns: str | None = None,
+                               eal: dict[str, Any] | None = None) -> Path:
         """One rampart (one worker, by default on CPU 1; http on port 80) in the target
-        namespace (or `ns`); returns its telemetry socket once it answers."""
+        namespace (or `ns`), `eal` overriding its eal section's keys; returns its telemetry
+        socket once it answers."""
         prefix = f"{self.prefix}-{name}"
         config = {
             "eal": {"lcores": lcores, "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
-                    "file_prefix": prefix, "log_level": "notice"},
+                    "file_prefix": prefix, "log_level": "notice", **(eal or {})},
             "port": {"device": device, "ip": f"{TARGET_IP}/24", "mac": RAMPART_MAC, "mtu": 1500,
                      "rx_descriptors": 1024, "tx_descriptors": 1024, "mbufs": 16383, "burst_size": 32},
             "listeners": [{"port": 80, "app": "http"}],
@@ -312,20 +319,35 @@ class Bed(harness.SetUp):
 
     # -- the generator ----------------------------------------------------------------------
 
+    def _load_command(self, binary: Path | str, vdev: str, args: list[str], seconds: float,
+                      telemetry_path: Path | None, target_mac: str | None = None) -> list[str]:
+        cmd = [str(binary), "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix + "-ld",
+               "--vdev", vdev, "--log-level", "lib.eal:error", "--",
+               "--target-ip", TARGET_IP, "--local-ip", LOAD_IP, "--flood-prefix", FLOOD_PREFIX,
+               "--duration", str(seconds), "--no-progress", *args]
+        if telemetry_path is not None:
+            cmd += ["--telemetry", str(telemetry_path)]
+        if target_mac:
+            cmd += ["--target-mac", target_mac]
+        return cmd
+
+    @staticmethod
+    def _load_result(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+        if returncode != 0:
+            raise RuntimeError(f"rampart-load exited with {returncode}:\n{stderr}")
+        lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        if not lines or not lines[-1].get("final"):
+            raise RuntimeError(f"rampart-load printed no final report:\n{stdout}\n{stderr}")
+        return {"seconds": lines[:-1], "final": lines[-1], "stderr": stderr}
+
     def run_load(self, binary: Path | str, args: list[str], seconds: float, telemetry_on: bool = True,
                  target_mac: str | None = None) -> dict[str, Any]:
         """Runs rampart-load for `seconds`; returns {"seconds": [per-second dicts], "final": dict,
         "stderr": text}. Raises when it fails or prints anything that is not JSON on stdout."""
         vdev = (f"net_memif0,role=client,id=0,socket={self.memif_socket},socket-abstract=no" if self.memif_socket
                 else f"net_af_packet0,iface={self.veth_load},framecnt=4096")
-        cmd = [str(binary), "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix + "-ld",
-               "--vdev", vdev, "--log-level", "lib.eal:error", "--",
-               "--target-ip", TARGET_IP, "--local-ip", LOAD_IP, "--flood-prefix", FLOOD_PREFIX,
-               "--duration", str(seconds), "--no-progress", *args]
-        if telemetry_on and self.telemetry_path is not None:
-            cmd += ["--telemetry", str(self.telemetry_path)]
-        if target_mac:
-            cmd += ["--target-mac", target_mac]
+        cmd = self._load_command(binary, vdev, args, seconds, self.telemetry_path if telemetry_on else None,
+                                 target_mac)
         result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
         for _ in range(2):
             # A memif server takes a moment to accept again after the previous run's client
@@ -334,12 +356,36 @@ class Bed(harness.SetUp):
                 break
             time.sleep(1)
             result = self.ns(self.ns_load, cmd, check=False, timeout=seconds + 60)
-        if result.returncode != 0:
-            raise RuntimeError(f"rampart-load exited with {result.returncode}:\n{result.stderr}")
-        lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-        if not lines or not lines[-1].get("final"):
-            raise RuntimeError(f"rampart-load printed no final report:\n{result.stdout}\n{result.stderr}")
-        return {"seconds": lines[:-1], "final": lines[-1], "stderr": result.stderr}
+        return self._load_result(result.returncode, result.stdout, result.stderr)
+
+    def run_load_zero_copy(self, rampart: Path | str, load: Path | str, args: list[str],
+                           seconds: float) -> dict[str, Any]:
+        """One run with rampart as a zero-copy memif client (drivers-notes/net_memif.md):
+        zero-copy is the client's, and the client needs hugepages and --single-file-segments.
+        So the generator is the server here and starts first, rampart connects to it, and
+        rampart is stopped after the run: a memif client does not reconnect when its server
+        goes away. Returns what run_load returns."""
+        socket = self.workdir / "memif-zc.sock"
+        socket.unlink(missing_ok=True)
+        server = f"net_memif0,role=server,id=0,socket={socket},socket-abstract=no"
+        telemetry_path = RUNTIME / f"{self.prefix}-zc" / "dpdk_telemetry.v2"
+        cmd = self._load_command(load, server, args, seconds, telemetry_path)
+        generator = subprocess.Popen(["ip", "netns", "exec", self.ns_load, *cmd], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.processes.append(generator)
+        try:
+            # It resolves the target's MAC for 5 s: start rampart once the socket is there.
+            self.wait(lambda: socket.exists() or generator.poll() is not None, 20, "the generator's memif socket")
+            client = f"net_memif0,role=client,id=0,socket={socket},socket-abstract=no,zero-copy=yes"
+            self._start_rampart_process(rampart, client, "net_memif0", "zc", {"mode": "always"},
+                                        eal={"no_huge": False, "extra_args": ["--single-file-segments"]})
+            stdout, stderr = generator.communicate(timeout=seconds + 60)
+        finally:
+            harness.end_process(generator, 15)
+            for p in self.processes[self.processes.index(generator) + 1:]:
+                harness.end_process(p, 15)  # rampart
+            del self.processes[self.processes.index(generator):]
+        return self._load_result(generator.returncode, stdout, stderr)
 
 
 class TwoNodeBed(Bed):
