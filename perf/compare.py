@@ -15,6 +15,10 @@ Systems (each skipped with the reason when it cannot run here):
                        steered to node A and every other frame to node B (testbed.TwoNodeBed): a
                        legitimate connection completes only if B accepts A's cookie (the ECMP case)
   rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
+  rampart-memif-zc     rampart as a zero-copy memif client with 256-slot rings, the generator the
+                       server: the port costs rampart almost nothing, and the flood can queue at
+                       most 256 frames ahead of a client's (needs hugepages; compare.sh reserves
+                       512 for the run and puts the reservation back)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
   testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
 """
@@ -58,6 +62,8 @@ def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
         ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
         ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
         ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
+        # Started by each step (run_load_zero_copy): the generator is the memif server there.
+        ("rampart-memif-zc", check_zero_copy_hugepages, {"zero_copy": rampart}),
         ("rampart-2nodes", lambda bed: bed.start_nodes(rampart, master, master), {"bed": testbed.TwoNodeBed}),
         # The kernel answers in softirq context, outside the HTTP server's process: its cost is
         # the host kernel time, not the target process's CPU time.
@@ -71,6 +77,19 @@ def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
         out.append(("testpmd-memif-macswap", lambda bed: bed.start_testpmd(driver="memif"),
                     {"telemetry": False, "legit": False, "target_mac": testbed.RAMPART_MAC}))
     return out
+
+
+ZERO_COPY_PAGES = 512  # 2 MiB pages: rampart's 512 MB (eal.memory_mb) and EAL's own
+
+
+def check_zero_copy_hugepages(bed: testbed.Bed) -> None:
+    """rampart-memif-zc's start: nothing runs until a step starts the generator; only check
+    that rampart will find its hugepages (compare.sh reserves them)."""
+    free = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                 if line.startswith("HugePages_Free:")), 0)
+    if free < ZERO_COPY_PAGES:
+        raise RuntimeError(f"needs {ZERO_COPY_PAGES} free 2 MiB hugepages, {free} free: "
+                           f"sudo scripts/setup-hugepages.sh {ZERO_COPY_PAGES} (compare.sh does it)")
 
 
 def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, float], legit: bool,
@@ -125,11 +144,16 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 target_cpu_before = bed.target_cpu_seconds()
                 nodes_before = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_before = bed.target_link_rx()
-                run = bed.run_load(args.load, load_args, args.step_seconds,
-                                   telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
+                if opts.get("zero_copy"):
+                    run = bed.run_load_zero_copy(opts["zero_copy"], args.load, load_args, args.step_seconds,
+                                                 ring_log2=8)
+                else:
+                    run = bed.run_load(args.load, load_args, args.step_seconds,
+                                       telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
                 after = cpu_times()
                 xdp_after = bed.xdp_program_stats()
-                target_cpu = bed.target_cpu_seconds() - target_cpu_before
+                # A zero-copy step's rampart has ended with its step: the run measured its CPU.
+                target_cpu = run.get("target_cpu_s", bed.target_cpu_seconds() - target_cpu_before)
                 nodes_after = bed.node_counters() if isinstance(bed, testbed.TwoNodeBed) else None
                 link_after = bed.target_link_rx()
                 link_rx = link_after - link_before if link_after is not None else None

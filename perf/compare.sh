@@ -15,4 +15,17 @@ if [[ ! -f ${repo}/build/build.ninja ]]; then
   meson setup "${repo}/build" "${repo}" --buildtype=debugoptimized >/dev/null
 fi
 ninja -C "${repo}/build" -j2 apps/rampart/rampart perf/load/rampart-load >/dev/null
-exec /usr/bin/python3 "${repo}/perf/compare.py" --build "${repo}/build" "$@"
+
+# rampart-memif-zc needs 512 free 2 MiB hugepages: reserve what is missing for the run and put
+# the reservation back afterwards, also on failure. Without them that system is skipped.
+nr_hugepages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+if [[ -w ${nr_hugepages} ]]; then
+  reserved_before=$(cat "${nr_hugepages}")
+  free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  if ((free < 512)); then
+    trap '"${repo}/scripts/setup-hugepages.sh" "${reserved_before}" >/dev/null' EXIT
+    "${repo}/scripts/setup-hugepages.sh" $((reserved_before + 512 - free)) >/dev/null ||
+      echo "compare: could not reserve 512 hugepages: rampart-memif-zc will be skipped" >&2
+  fi
+fi
+/usr/bin/python3 "${repo}/perf/compare.py" --build "${repo}/build" "$@"

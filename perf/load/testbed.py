@@ -151,14 +151,15 @@ class Bed(harness.SetUp):
                 raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
             time.sleep(0.1)
 
-    def target_cpu_seconds(self) -> float:
+    def target_cpu_seconds(self, processes: list[subprocess.Popen[bytes]] | None = None) -> float:
         """CPU seconds (user + system) used so far by the processes this bed started in the
-        target namespace, all their threads, ended ones included (/proc/<pid>/stat; a thread's
-        own stat would lose the time of DPDK's per-client telemetry threads when they end):
-        what the system under test got of the CPUs, whatever else runs on the machine. The
-        kernel's softirq work is in no process (see compare.py's host kernel time)."""
+        target namespace (or `processes`), all their threads, ended ones included
+        (/proc/<pid>/stat; a thread's own stat would lose the time of DPDK's per-client
+        telemetry threads when they end): what the system under test got of the CPUs, whatever
+        else runs on the machine. The kernel's softirq work is in no process (see compare.py's
+        host kernel time)."""
         ticks = 0
-        for p in self.processes:
+        for p in self.processes if processes is None else processes:
             try:
                 fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
             except (FileNotFoundError, ProcessLookupError):
@@ -359,14 +360,16 @@ class Bed(harness.SetUp):
         return self._load_result(result.returncode, result.stdout, result.stderr)
 
     def run_load_zero_copy(self, rampart: Path | str, load: Path | str, args: list[str],
-                           seconds: float) -> dict[str, Any]:
+                           seconds: float, ring_log2: int = 10) -> dict[str, Any]:
         """One run with rampart as a zero-copy memif client (drivers-notes/net_memif.md):
         zero-copy is the client's, and the client needs hugepages and --single-file-segments.
         So the generator is the server here and starts first, rampart connects to it, and
         rampart is stopped after the run: a memif client does not reconnect when its server
-        goes away. Returns what run_load returns."""
+        goes away. `ring_log2`: the rings' size (the client's rsize, 10 = memif's default 1,024
+        slots). Returns what run_load returns, and rampart's CPU seconds as "target_cpu_s"."""
         socket = self.workdir / "memif-zc.sock"
         socket.unlink(missing_ok=True)
+        self.memif_socket = socket  # no veth in the target's path (target_link_rx)
         server = f"net_memif0,role=server,id=0,socket={socket},socket-abstract=no"
         telemetry_path = RUNTIME / f"{self.prefix}-zc" / "dpdk_telemetry.v2"
         cmd = self._load_command(load, server, args, seconds, telemetry_path)
@@ -376,16 +379,18 @@ class Bed(harness.SetUp):
         try:
             # It resolves the target's MAC for 5 s: start rampart once the socket is there.
             self.wait(lambda: socket.exists() or generator.poll() is not None, 20, "the generator's memif socket")
-            client = f"net_memif0,role=client,id=0,socket={socket},socket-abstract=no,zero-copy=yes"
+            client = f"net_memif0,role=client,id=0,socket={socket},socket-abstract=no,zero-copy=yes,rsize={ring_log2}"
             self._start_rampart_process(rampart, client, "net_memif0", "zc", {"mode": "always"},
                                         eal={"no_huge": False, "extra_args": ["--single-file-segments"]})
+            target = self.processes[self.processes.index(generator) + 1:]  # rampart
+            cpu_at_start = self.target_cpu_seconds(target)  # its start-up is not the run's
             stdout, stderr = generator.communicate(timeout=seconds + 60)
+            target_cpu_s = self.target_cpu_seconds(target) - cpu_at_start
         finally:
-            harness.end_process(generator, 15)
-            for p in self.processes[self.processes.index(generator) + 1:]:
-                harness.end_process(p, 15)  # rampart
+            for p in self.processes[self.processes.index(generator):]:
+                harness.end_process(p, 15)
             del self.processes[self.processes.index(generator):]
-        return self._load_result(generator.returncode, stdout, stderr)
+        return {**self._load_result(generator.returncode, stdout, stderr), "target_cpu_s": target_cpu_s}
 
 
 class TwoNodeBed(Bed):
