@@ -15,10 +15,10 @@ Systems (each skipped with the reason when it cannot run here):
                        steered to node A and every other frame to node B (testbed.TwoNodeBed): a
                        legitimate connection completes only if B accepts A's cookie (the ECMP case)
   rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
-  rampart-memif-zc     rampart as a zero-copy memif client with 256-slot rings, the generator the
-                       server: the port costs rampart almost nothing, and the flood can queue at
-                       most 256 frames ahead of a client's (needs hugepages; compare.sh reserves
-                       512 for the run and puts the reservation back)
+  rampart-memif-zc     rampart as a zero-copy memif client, the generator the server: the port
+                       costs rampart almost nothing, and with 256-slot rings (--zc-ring-log2) the
+                       flood can queue at most 256 frames ahead of a client's (needs hugepages;
+                       compare.sh reserves 512 for the run and puts the reservation back)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
   testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
 """
@@ -146,7 +146,7 @@ def run_system(name: str, start: Any, opts: dict[str, Any], args: argparse.Names
                 link_before = bed.target_link_rx()
                 if opts.get("zero_copy"):
                     run = bed.run_load_zero_copy(opts["zero_copy"], args.load, load_args, args.step_seconds,
-                                                 ring_log2=8)
+                                                 ring_log2=args.zc_ring_log2)
                 else:
                     run = bed.run_load(args.load, load_args, args.step_seconds,
                                        telemetry_on=opts.get("telemetry", True), target_mac=opts.get("target_mac"))
@@ -289,7 +289,11 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=4)
     parser.add_argument("--legit-rate", type=int, default=100)
     parser.add_argument("--only", default="", help="comma-separated system names to run")
+    parser.add_argument("--zc-ring-log2", type=int, default=8,
+                        help="rampart-memif-zc's ring size as log2, 6..14 (default %(default)s: 256 slots)")
     args = parser.parse_args()
+    if not 6 <= args.zc_ring_log2 <= 14:
+        parser.error("--zc-ring-log2 must be 6..14 (64 to 16,384 slots)")
     args.rates = args.rates.split(",")
     args.load = args.build / "perf" / "load" / "rampart-load"
     for binary in (args.load, args.build / "apps" / "rampart" / "rampart"):
@@ -318,13 +322,15 @@ def main() -> int:
     load_avg = Path("/proc/loadavg").read_text().split()[:3]
     commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
     result = {"started": started.isoformat(), "commit": commit, "rates": args.rates, "step_seconds": args.step_seconds,
-              "legit_rate": args.legit_rate, "tsc_hz_estimate": tsc_hz, "load_average_at_end": load_avg,
+              "legit_rate": args.legit_rate, "zc_ring_log2": args.zc_ring_log2, "tsc_hz_estimate": tsc_hz,
+              "load_average_at_end": load_avg,
               "cpus": len([l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("processor")]),
               "skipped": skipped, "steps": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
           f"Steps of {args.step_seconds:g} s; legitimate clients {args.legit_rate}/s, one HTTP GET each, then close; "
-          f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}.", "",
+          f"{result['cpus']} CPUs, load average at the end {' '.join(load_avg)}; commit {commit}; "
+          f"rampart-memif-zc rings {2 ** args.zc_ring_log2} slots.", "",
           table(records), ""]
     if nodes_table(records):
         md += ["rampart-2nodes, per node (every SYN to A, every other frame to B):", "", nodes_table(records), ""]
