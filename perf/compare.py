@@ -16,8 +16,8 @@ Systems (each skipped with the reason when it cannot run here):
                        legitimate connection completes only if B accepts A's cookie (the ECMP case)
   rampart-memif        rampart over net_memif (shared memory, copy mode, no hugepages needed)
   rampart-memif-zc     rampart as a zero-copy memif client, the generator the server: the port
-                       costs rampart almost nothing, and with 256-slot rings (--zc-ring-log2) the
-                       flood can queue at most 256 frames ahead of a client's (needs hugepages;
+                       costs rampart almost nothing, and with 128-slot rings (--zc-ring-log2) the
+                       flood can queue at most 128 frames ahead of a client's (needs hugepages;
                        compare.sh reserves 512 for the run and puts the reservation back)
   testpmd-macswap      dpdk-testpmd reflecting every frame (af_packet): the link's ceiling
   testpmd-memif-macswap  the same over memif: the ceiling for rampart-memif
@@ -289,8 +289,8 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=4)
     parser.add_argument("--legit-rate", type=int, default=100)
     parser.add_argument("--only", default="", help="comma-separated system names to run")
-    parser.add_argument("--zc-ring-log2", type=int, default=8,
-                        help="rampart-memif-zc's ring size as log2, 6..14 (default %(default)s: 256 slots)")
+    parser.add_argument("--zc-ring-log2", type=int, default=7,
+                        help="rampart-memif-zc's ring size as log2, 6..14 (default %(default)s: 128 slots)")
     args = parser.parse_args()
     if not 6 <= args.zc_ring_log2 <= 14:
         parser.error("--zc-ring-log2 must be 6..14 (64 to 16,384 slots)")
