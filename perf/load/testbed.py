@@ -367,10 +367,10 @@ class Bed(harness.SetUp):
         rampart is stopped after the run: a memif client does not reconnect when its server
         goes away. `ring_log2`: the rings' size (the client's rsize, 10 = memif's default 1,024
         slots). Returns what run_load returns, and rampart's CPU seconds as "target_cpu_s"."""
-        socket = self.workdir / "memif-zc.sock"
-        socket.unlink(missing_ok=True)
-        self.memif_socket = socket  # no veth in the target's path (target_link_rx)
-        server = f"net_memif0,role=server,id=0,socket={socket},socket-abstract=no"
+        socket_path = self.workdir / "memif-zc.sock"
+        socket_path.unlink(missing_ok=True)
+        self.memif_socket = socket_path  # no veth in the target's path (target_link_rx)
+        server = f"net_memif0,role=server,id=0,socket={socket_path},socket-abstract=no"
         telemetry_path = RUNTIME / f"{self.prefix}-zc" / "dpdk_telemetry.v2"
         cmd = self._load_command(load, server, args, seconds, telemetry_path)
         generator = subprocess.Popen(["ip", "netns", "exec", self.ns_load, *cmd], stdin=subprocess.DEVNULL,
@@ -378,8 +378,11 @@ class Bed(harness.SetUp):
         self.processes.append(generator)
         try:
             # It resolves the target's MAC for 5 s: start rampart once the socket is there.
-            self.wait(lambda: socket.exists() or generator.poll() is not None, 20, "the generator's memif socket")
-            client = f"net_memif0,role=client,id=0,socket={socket},socket-abstract=no,zero-copy=yes,rsize={ring_log2}"
+            self.wait(lambda: socket_path.exists() or generator.poll() is not None, 20, "the generator's memif socket")
+            if generator.poll() is not None:
+                raise RuntimeError(f"rampart-load exited with {generator.returncode} before rampart started:\n"
+                                   f"{generator.stderr.read() if generator.stderr else ''}")
+            client = f"net_memif0,role=client,id=0,socket={socket_path},socket-abstract=no,zero-copy=yes,rsize={ring_log2}"
             self._start_rampart_process(rampart, client, "net_memif0", "zc", {"mode": "always"},
                                         eal={"no_huge": False, "extra_args": ["--single-file-segments"]})
             target = self.processes[self.processes.index(generator) + 1:]  # rampart
