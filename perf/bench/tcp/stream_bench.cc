@@ -17,9 +17,9 @@
 //                              of the client's ACKs (one per two 1460-byte segments received)
 //   BM_idle_connection_memory  bytes per idle established connection (counters, see below)
 //   BM_syn_flood/N             32 SYNs from distinct sources per iteration, answered with cookie
-//                              SYN-ACKs in place, taken in turn from N frames: /32 keeps them in
-//                              L1, /65536 (16 MiB) lets each go cold before it comes round again,
-//                              as frames a NIC or another core just wrote are
+//                              SYN-ACKs in place, taken in a shuffled order from N frames: /32
+//                              keeps them in L1, /65536 (16 MiB) lets each go cold before it comes
+//                              round again, as frames a NIC or another core just wrote are
 //   BM_baseline_*              the client alone, same frames (see each)
 //
 // Each has a same-run baseline: the client's own work (building and checksumming its frames,
