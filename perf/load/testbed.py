@@ -37,7 +37,6 @@ LOAD_IP = "10.78.0.1"
 FLOOD_PREFIX = "10.99.0.0/16"
 RAMPART_MAC = "02:00:00:78:00:02"
 RUNTIME = harness.TELEMETRY_DIR
-HUGEPAGE_DIR = Path("/dev/hugepages")  # scripts/setup-hugepages.sh mounts hugetlbfs here
 # The generator: meson sets RAMPART_LOAD_BIN for the tests; the default is the usual build.
 LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(HERE.parents[1] / "build" / "perf" / "load" / "rampart-load")))
 
@@ -114,7 +113,7 @@ class Bed(harness.SetUp):
             shutil.rmtree(d, ignore_errors=True)
         # EAL leaves its hugepage files behind when a process ends (and --single-file-segments,
         # which memif zero-copy needs, rules out --huge-unlink): pages held until deleted.
-        for f in HUGEPAGE_DIR.glob(f"{self.prefix}*"):
+        for f in harness.HUGEPAGE_DIR.glob(f"{self.prefix}*"):
             f.unlink(missing_ok=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self in harness._active:

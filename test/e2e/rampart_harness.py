@@ -47,6 +47,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / "build" / "apps" / "rampart" / "rampart"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 TELEMETRY_DIR = Path("/var/run/dpdk")
+# Where hugetlbfs is mounted (scripts/setup-hugepages.sh). EAL leaves a process's hugepage files
+# there when it ends, and their pages stay taken until the files are deleted.
+HUGEPAGE_DIR = Path("/dev/hugepages")
 
 # meson's convention for "this test did not run" (counted as SKIP by scripts/test.sh).
 EXIT_SKIP = 77
@@ -449,8 +452,11 @@ class Engine(SetUp):
             # is already gone too. This covers a tap left in our namespace by an odd exit.
             if Path(f"/sys/class/net/{self.tap}").exists():
                 run(["ip", "link", "delete", self.tap], check=False)
-            if self.runtime_dir.is_dir() and (self.process is None or self.process.poll() is not None):
-                shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            if self.process is None or self.process.poll() is not None:
+                if self.runtime_dir.is_dir():
+                    shutil.rmtree(self.runtime_dir, ignore_errors=True)
+                for f in HUGEPAGE_DIR.glob(f"{self.file_prefix}map_*"):  # eal.no_huge: false
+                    f.unlink(missing_ok=True)
             if os.environ.get("RAMPART_E2E_KEEP") != "1":
                 shutil.rmtree(self.workdir, ignore_errors=True)
             if self in _active:

@@ -203,6 +203,10 @@ class Dumpcap(unittest.TestCase):
     def tearDownClass(cls) -> None:
         try:
             cls.engine.close()
+            # EAL leaves hugepage files behind; held, they would keep the pages give_back frees.
+            left = sorted(f.name for f in HUGEPAGES_MOUNT.glob(f"{cls.engine.file_prefix}map_*"))
+            if left:
+                raise AssertionError(f"the engine's hugepage files were left behind: {left[:3]}...")
         finally:
             cls.give_back()
 
