@@ -85,8 +85,7 @@ ZERO_COPY_PAGES = 512  # 2 MiB pages: rampart's 512 MB (eal.memory_mb) and EAL's
 def check_zero_copy_hugepages(bed: testbed.Bed) -> None:
     """rampart-memif-zc's start: nothing runs until a step starts the generator; only check
     that rampart will find its hugepages (compare.sh reserves them)."""
-    free = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                 if line.startswith("HugePages_Free:")), 0)
+    free = testbed.harness.meminfo_hugepages("Free")
     if free < ZERO_COPY_PAGES:
         raise RuntimeError(f"needs {ZERO_COPY_PAGES} free 2 MiB hugepages, {free} free: "
                            f"sudo scripts/setup-hugepages.sh {ZERO_COPY_PAGES} (compare.sh does it)")

@@ -113,8 +113,7 @@ class Bed(harness.SetUp):
             shutil.rmtree(d, ignore_errors=True)
         # EAL leaves its hugepage files behind when a process ends (and --single-file-segments,
         # which memif zero-copy needs, rules out --huge-unlink): pages held until deleted.
-        for f in harness.HUGEPAGE_DIR.glob(f"{self.prefix}*"):
-            f.unlink(missing_ok=True)
+        harness.remove_hugepage_files(f"{self.prefix}-*map_*")  # every process of the bed
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self in harness._active:
             harness._active.remove(self)

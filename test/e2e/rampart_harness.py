@@ -51,6 +51,20 @@ TELEMETRY_DIR = Path("/var/run/dpdk")
 # there when it ends, and their pages stay taken until the files are deleted.
 HUGEPAGE_DIR = Path("/dev/hugepages")
 
+
+def meminfo_hugepages(field: str) -> int:
+    """HugePages_<field> of /proc/meminfo (Total, Free, Rsvd, Surp): 2 MiB pages."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(f"HugePages_{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def remove_hugepage_files(pattern: str) -> None:
+    """Deletes the hugepage files matching `pattern` (EAL names them <file_prefix>map_<n>)."""
+    for f in HUGEPAGE_DIR.glob(pattern):
+        f.unlink(missing_ok=True)
+
 # meson's convention for "this test did not run" (counted as SKIP by scripts/test.sh).
 EXIT_SKIP = 77
 
@@ -455,8 +469,7 @@ class Engine(SetUp):
             if self.process is None or self.process.poll() is not None:
                 if self.runtime_dir.is_dir():
                     shutil.rmtree(self.runtime_dir, ignore_errors=True)
-                for f in HUGEPAGE_DIR.glob(f"{self.file_prefix}map_*"):  # eal.no_huge: false
-                    f.unlink(missing_ok=True)
+                remove_hugepage_files(f"{self.file_prefix}map_*")  # eal.no_huge: false
             if os.environ.get("RAMPART_E2E_KEEP") != "1":
                 shutil.rmtree(self.workdir, ignore_errors=True)
             if self in _active:

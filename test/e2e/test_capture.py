@@ -141,18 +141,11 @@ class Capture(unittest.TestCase):
 
 
 HUGEPAGES_NR = Path("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
-HUGEPAGES_MOUNT = Path("/dev/hugepages")
-
-
-def meminfo_pages(field: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(f"HugePages_{field}:"):
-            return int(line.split()[1])
-    return 0
+HUGEPAGES_MOUNT = h.HUGEPAGE_DIR
 
 
 def free_hugepages() -> int:
-    return meminfo_pages("Free")
+    return h.meminfo_hugepages("Free")
 
 
 def hugetlbfs_mounted() -> bool:
@@ -171,7 +164,7 @@ class Dumpcap(unittest.TestCase):
         try:
             # The persistent pool: nr_hugepages also counts surplus pages a process that just
             # ended still held, which the kernel frees by itself.
-            cls.original_pages = int(HUGEPAGES_NR.read_text()) - meminfo_pages("Surp")
+            cls.original_pages = int(HUGEPAGES_NR.read_text()) - h.meminfo_hugepages("Surp")
         except OSError as e:
             raise unittest.SkipTest(f"this kernel offers no 2 MiB hugepages ({e})")
         cls.mounted_here = False
