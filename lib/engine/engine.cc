@@ -34,6 +34,7 @@
 #include "engine/service_notify.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
+#include "engine/tcp_settings.hh"
 #include "engine/telemetry.hh"
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
@@ -284,8 +285,8 @@ int build_worker_state(void* arg) {
   auto& b = *static_cast<worker_build*>(arg);
   worker& w = *b.w;
   try {
-    w.tcp = std::make_unique<tcp::lcore_tcp>(*b.settings, b.listeners, w.stats, std::nullopt, std::nullopt,
-                                             w.clock.now_ns(rte_rdtsc()));
+    w.tcp = std::make_unique<tcp::lcore_tcp>(*b.settings, tcp_listeners_of(b.listeners), w.stats, std::nullopt,
+                                             std::nullopt, w.clock.now_ns(rte_rdtsc()));
     w.tcp->attach_io(w.buffers, w.staging);
     // One instance of every listener's app per worker: apps keep per-lcore state unshared.
     for (std::size_t l = 0; l < b.listeners.size(); ++l) {
@@ -382,7 +383,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   log_port(dev.info());
 
   const tsc_clock clock = calibrate_tsc_clock();
-  tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
+  tcp::tcp_settings tcp_settings = tcp_settings_of(cfg, dev.info().plan.offload_caps);
   tcp_settings.local_mac = dev.info().mac;
   const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
   // Built-in capture (capture.hh): ring and pool allocated now; outlives the workers.

@@ -1,7 +1,7 @@
 // Reno (RFC 5681) and CUBIC (RFC 9438) as congestion_ops. Everything in bytes: a window of W
 // segments is W * SMSS bytes, and per-ACK increments "per segment acknowledged" are scaled by
 // the bytes acknowledged (byte counting, RFC 3465), so delayed ACKs do not slow the growth.
-#include "tcp/congestion_control.hh"
+#include "congestion_control.hh"
 
 #include <algorithm>
 #include <cmath>

@@ -1,15 +1,22 @@
 // Segments of a known connection: RFC 9293 §3.10.7.4 ("Other states") in its order of checks,
 // with PAWS (RFC 7323 §5.3), RFC 5961's challenge ACKs (rate-limited per connection, §7) and
 // RFC 6191's reuse of TIME-WAIT. In-order data goes to the app at once (zero-copy); data beyond
-// RCV.NXT is not queued yet and gets a duplicate ACK. Replies that answer one segment with one
-// segment (challenge ACKs, out-of-window ACKs, RSTs, a repeated SYN-ACK) rewrite the segment's
-// own frame; everything else leaves through output() in fresh buffers.
+// RCV.NXT waits in the out-of-order queue (connection_reassembly.cc). Replies that answer one
+// segment with one segment (challenge ACKs, out-of-window ACKs, RSTs, a repeated SYN-ACK) rewrite
+// the segment's own frame; everything else leaves through output() in fresh buffers.
+#include "connection_input.hh"
+
 #include <algorithm>
 
-#include "tcp/lcore_tcp.hh"
-#include "tcp/reply.hh"
-#include "tcp/segment.hh"
-#include "tcp_stream.hh"
+#include "app_calls.hh"
+#include "connection_lifetime.hh"
+#include "connection_output.hh"
+#include "connection_reassembly.hh"
+#include "connection_timers.hh"
+#include "listen_input.hh"
+#include "loss_recovery.hh"
+#include "segment_composer.hh"
+#include "state_transition.hh"
 
 namespace rampart::tcp {
 
@@ -58,138 +65,95 @@ bool fin_in_flight(tcp_state state) noexcept {
   return state == tcp_state::fin_wait_1 || state == tcp_state::closing || state == tcp_state::last_ack;
 }
 
-}  // namespace
-
-packet::verdict lcore_tcp::reply_in_place(segment& seg, connection& c, std::uint8_t flags, seq32 seq,
-                                          std::uint64_t now_ns) noexcept {
-  reply_fields r;
-  r.sequence = seq;
-  r.acknowledgment = c.rcv_nxt;
-  r.flags = flags;
-  r.window = advertised_window(c);
-  if (c.timestamps) {
-    // RFC 7323 §3.2: every segment of such a connection carries TSopt; TSecr echoes TS.Recent.
-    r.options.timestamps = net::tcp_timestamps{static_cast<std::uint32_t>(now_ns / 1'000'000), c.ts_recent};
-  }
-  add_sack_blocks(c, r.options, net::tcp_max_header_length - net::tcp_min_header_length);
-  return write_reply(seg, r, ip_id(), _settings.offload);
-}
-
-packet::verdict lcore_tcp::challenge_ack(segment& seg, connection& c, std::uint64_t now_ns) noexcept {
+packet::verdict challenge_ack(lcore_state& lcore, segment& seg, connection& c, event_context& ctx) noexcept {
   // RFC 5961 §7: challenge ACKs are rate-limited, here per connection and never through one
   // global budget, whose exhaustion is itself an off-path side channel (CVE-2016-5696).
-  const auto second = static_cast<std::uint32_t>(now_ns / 1'000'000'000);
+  const auto second = static_cast<std::uint32_t>(ctx.now_ns / 1'000'000'000);
   if (c.challenge_second != second) {
     c.challenge_second = second;
     c.challenge_acks = 0;
   }
-  if (c.challenge_acks >= _settings.challenge_acks_per_second) {
+  if (c.challenge_acks >= lcore.settings.challenge_acks_per_second) {
     return drop(drop_reason::tcp_challenge_ack_limited);
   }
   // And per lcore: a storm spread over many connections (each under its own limit) must not
   // turn the lcore into a reflector either (docs/tcp.md, "Replies to unauthenticated segments").
-  if (!_challenge_budget.take(now_ns)) {
+  if (!lcore.challenge_budget.take(ctx.now_ns)) {
     return drop(drop_reason::tcp_challenge_ack_lcore_limited);
   }
   ++c.challenge_acks;
-  _stats.tcp_challenge_acks_sent.add();
-  return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+  lcore.stats.tcp_challenge_acks_sent.add();
+  return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
 }
 
-bool lcore_tcp::open(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
-  _stats.tcp_connections_opened.add();
+// Both directions closed after we closed first: TIME-WAIT for time_wait_ns (RFC 9293 §3.6).
+void enter_time_wait(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  set_state(lcore, c, tcp_state::time_wait, ctx);
+  stop_send_timer(c);
+  // §3.10.7.4: "start the time-wait timer"
+  arm_lifetime_timer(c, lifetime_timer::time_wait, ctx.now_ns + lcore.settings.time_wait_ns);
+  drop_scoreboard(lcore, c);
+  if (lcore.buffers != nullptr) {
+    c.sendq.clear(lcore.send_pool);
+  }
+}
+
+}  // namespace
+
+bool establish(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
   // The tuple's cookie SYN-ACK is answered: data later sent to a connection we dropped (abort,
   // timeout, idle) must meet the RST again, not re-open it from the memory (listen_input.cc).
-  _recent_cookies.forget(c.hash);
-  start_congestion_control(c);
-  _stats.listeners[c.listener].accepted.add();
-  c.app_open = app_of(c) != nullptr;
-  touch_idle(c, now_ns);
-  return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_open(s); });
+  lcore.cookie_memory.forget(c.hash);
+  start_congestion_control(lcore, c);
+  touch_idle(lcore, c, ctx.now_ns);
+  return set_state(lcore, c, tcp_state::established, ctx);
 }
 
-void lcore_tcp::notify_closed(connection& c, flow::connection_handle handle, close_reason reason) noexcept {
-  if (!c.app_open) {
-    return;
-  }
-  c.app_open = false;
-  application* app = app_of(c);
-  if (app == nullptr) {
-    return;
-  }
-  // The app's last call for this stream: it may read its context, not send (tcp_stream.cc).
-  _in_callback = handle;
-  _in_on_close = true;
-  tcp_stream s{*this, handle, 0};
-  app->on_close(s, reason);
-  _in_on_close = false;
-  _in_callback = no_handle;
-}
-
-void lcore_tcp::enter_time_wait(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
-  c.state = tcp_state::time_wait;
-  _stats.tcp_time_wait_active.set(_stats.tcp_time_wait_active.read() + 1);  // the owner is its only writer
-  notify_closed(c, handle, close_reason::closed);
-  c.retransmit_at = 0;
-  c.persist = false;
-  c.idle_at = now_ns + _settings.time_wait_ns;  // §3.10.7.4: "start the time-wait timer"
-  drop_scoreboard(c);
-  if (_buffers != nullptr) {
-    c.sendq.clear(_send_pool);
-  }
-}
-
-bool lcore_tcp::deliver(connection& c, flow::connection_handle handle, const data_view& view,
-                        std::uint64_t now_ns) noexcept {
+bool deliver(lcore_state& lcore, connection& c, const data_view& view, event_context& ctx) noexcept {
   c.rcv_nxt += view.length;
   c.bytes_in += view.length;
-  _stats.tcp_bytes_in.add(view.length);
-  _stats.listeners[c.listener].bytes_in.add(view.length);
-  return call_app(c, handle, now_ns, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
+  lcore.stats.tcp_bytes_in.add(view.length);
+  lcore.stats.listeners[c.listener].bytes_in.add(view.length);
+  return call_app(lcore, c, ctx, [&](application& app, stream& s) noexcept { app.on_data(s, view); });
 }
 
-bool lcore_tcp::take_fin(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
+bool take_fin(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
   c.rcv_nxt += 1;  // "advance RCV.NXT over the FIN"
-  release_queue(c);  // anything queued beyond the FIN is not part of the stream
+  release_queue(lcore, c);  // anything queued beyond the FIN is not part of the stream
   switch (c.state) {
     case tcp_state::established:
       // "Enter the CLOSE-WAIT state"; the app decides when to close its side.
-      c.state = tcp_state::close_wait;
-      if (app_of(c) == nullptr || !c.app_open) {
-        c.fin_queued = true;
-        return true;
-      }
-      return call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_peer_closed(s); });
+      return set_state(lcore, c, tcp_state::close_wait, ctx);
     case tcp_state::fin_wait_1:
-      c.state = tcp_state::closing;  // our FIN not acknowledged yet (else FIN-WAIT-2 above)
+      set_state(lcore, c, tcp_state::closing, ctx);  // our FIN not acknowledged yet (else FIN-WAIT-2 above)
       return true;
     case tcp_state::fin_wait_2:
-      enter_time_wait(c, handle, now_ns);  // "Enter the TIME-WAIT state"
+      enter_time_wait(lcore, c, ctx);  // "Enter the TIME-WAIT state"
       return true;
     default:
       return true;
   }
 }
 
-packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handle handle,
-                                            std::uint64_t now_ns) noexcept {
-  connection& c = _pool[handle];
-  _stats.tcp_segments_in.add();
+packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
+  const std::uint64_t now_ns = ctx.now_ns;
+  const tcp_settings& settings = lcore.settings;
+  lcore.stats.tcp_segments_in.add();
   const control ctl = control_of(seg);
-  _dsack_for = nullptr;
+  ctx.dsack_for = nullptr;
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
     if (seg.tcp.sequence == c.irs) {
       // A retransmitted SYN: our SYN-ACK was lost. §3.8.1 wants it resent; the first check
       // below would answer a bare ACK instead, which a SYN-SENT client ignores.
-      _stats.tcp_syn_received.add();
-      _stats.tcp_syn_backlog_used.add();
-      return write_syn_ack(seg, offer_of(c, now_ns));
+      lcore.stats.tcp_syn_received.add();
+      lcore.stats.tcp_syn_backlog_used.add();
+      return write_syn_ack(lcore, seg, offer_of(c, now_ns));
     }
     // A SYN with another ISN: the client started over. §3.10.7.4 fourth check, SYN-RECEIVED from
     // a passive OPEN: "return this connection to the LISTEN state", which answers this SYN.
-    erase(handle, close_reason::closed);
-    return listen_input(seg, now_ns);
+    erase(lcore, c, close_reason::closed, ctx);
+    return listen_input(lcore, seg, ctx);
   }
   if (c.state == tcp_state::time_wait && ctl == control::syn && !seg.has(ack)) {
     // RFC 6191 §2: a SYN in TIME-WAIT opens a new incarnation when its timestamp is newer than
@@ -199,9 +163,9 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
                            ? timestamp_before(c.ts_recent, seg.options.timestamps->value)
                            : seg.tcp.sequence > c.rcv_nxt;
     if (newer) {
-      erase(handle, close_reason::closed);
-      _stats.tcp_time_wait_reused.add();
-      return listen_input(seg, now_ns);
+      erase(lcore, c, close_reason::closed, ctx);
+      lcore.stats.tcp_time_wait_reused.add();
+      return listen_input(lcore, seg, ctx);
     }
   }
 
@@ -209,8 +173,8 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   // TS.Recent is a duplicate from an earlier wrap of the sequence space. Send an ACK, drop it.
   if (c.timestamps && seg.options.timestamps && ctl != control::rst &&
       timestamp_before(seg.options.timestamps->value, c.ts_recent)) {
-    _stats.tcp_paws_rejected.add();
-    return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+    lcore.stats.tcp_paws_rejected.add();
+    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
   }
 
   // §3.10.7.4 first check: sequence number acceptability against the window we advertised.
@@ -223,24 +187,25 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
       // sequence number", so a SYN storm with random sequence numbers meets the same limits as
       // one in the window instead of an unlimited out-of-window ACK each.
-      return challenge_ack(seg, c, now_ns);
+      return challenge_ack(lcore, seg, c, ctx);
     }
     if (c.state == tcp_state::time_wait && seg.has(fin)) {
-      c.idle_at = now_ns + _settings.time_wait_ns;  // a retransmitted FIN restarts the 2 MSL
-      rearm(c);
+      // A retransmitted FIN restarts the 2 MSL.
+      arm_lifetime_timer(c, lifetime_timer::time_wait, now_ns + settings.time_wait_ns);
+      rearm(lcore, c);
     }
     // "send an acknowledgment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>" and drop the segment.
-    _stats.tcp_out_of_window_acks.add();
+    lcore.stats.tcp_out_of_window_acks.add();
     if (seg.payload_length > 0 && seg.tcp.sequence + seg.payload_length <= c.rcv_nxt) {
-      note_duplicate(c, {seg.tcp.sequence, seg.tcp.sequence + seg.payload_length});  // all received before
+      note_duplicate(lcore, c, {seg.tcp.sequence, seg.tcp.sequence + seg.payload_length}, ctx);  // all received before
     }
-    return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
   }
   // RFC 7323 §4.3: TS.Recent follows the TSval of a segment that covers RCV.NXT.
   if (c.timestamps && seg.options.timestamps && seg.tcp.sequence <= c.rcv_nxt) {
     c.ts_recent = seg.options.timestamps->value;
   }
-  touch_idle(c, now_ns);
+  touch_idle(lcore, c, now_ns);
 
   bool writable = false;
   switch (ctl) {
@@ -249,18 +214,18 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       // CLOSED state, delete the TCB"; a passive open goes back to LISTEN); in the window
       // otherwise: challenge ACK.
       if (seg.tcp.sequence != c.rcv_nxt) {
-        return challenge_ack(seg, c, now_ns);
+        return challenge_ack(lcore, seg, c, ctx);
       }
-      erase(handle, close_reason::reset);
+      erase(lcore, c, close_reason::reset, ctx);
       return packet::consumed();
     case control::syn:
       if (c.state == tcp_state::syn_received) {
         // §3.10.7.4 fourth check (SYN+ACK, or a SYN in the window): passive open returns to LISTEN.
-        erase(handle, close_reason::closed);
+        erase(lcore, c, close_reason::closed, ctx);
         return packet::consumed();
       }
       // §3.10.7.4 fourth check (synchronized states) + RFC 5961 §4: always a challenge ACK.
-      return challenge_ack(seg, c, now_ns);
+      return challenge_ack(lcore, seg, c, ctx);
     case control::no_ack:
       // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
       return drop(drop_reason::tcp_ack_missing);
@@ -274,18 +239,16 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state"; else "form a reset
     // segment <SEQ=SEG.ACK><CTL=RST>".
     if (!(c.snd_una < seg_ack && seg_ack <= c.snd_nxt)) {
-      return answer_with_reset(seg, now_ns);
+      return answer_with_reset(lcore, seg, ctx);
     }
-    --_backlog_size;
-    c.state = tcp_state::established;
     c.snd_una = seg_ack;
     c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
     c.snd_wl1 = seg.tcp.sequence;
     c.snd_wl2 = seg_ack;
-    c.retransmit_at = 0;
-    c.idle_at = 0;
+    stop_send_timer(c);      // the SYN-ACK is acknowledged
+    stop_lifetime_timer(c);  // no longer a backlog entry
     c.retries = 0;
-    if (!open(c, handle, now_ns)) {
+    if (!establish(lcore, c, ctx)) {
       return packet::consumed();
     }
     // "and continue processing": text and FIN as ESTABLISHED, below.
@@ -293,8 +256,8 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
     // segment, and return" (SND.MAX: after a timeout SND.NXT moved back).
     if (seg_ack > c.snd_max) {
-      _stats.tcp_out_of_window_acks.add();
-      return reply_in_place(seg, c, ack, c.snd_nxt, now_ns);
+      lcore.stats.tcp_out_of_window_acks.add();
+      return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
     }
     const seq32 prior_una = c.snd_una;  // for loss recovery (loss_recovery_ack below)
     const std::uint32_t prior_wnd = c.snd_wnd;
@@ -304,8 +267,8 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       const std::uint32_t queued = c.sendq.size();
       const bool fin_acked = fin_in_flight(c.state) && acked > queued;
       const std::uint32_t data_acked = std::min(acked, queued);
-      if (_buffers != nullptr) {
-        c.sendq.consume(_send_pool, data_acked);
+      if (lcore.buffers != nullptr) {
+        c.sendq.consume(lcore.send_pool, data_acked);
       }
       c.snd_una = seg_ack;
       if (c.snd_nxt < c.snd_una) {
@@ -315,37 +278,37 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       if (c.timestamps && seg.options.timestamps && seg.options.timestamps->echo_reply != 0) {
         const std::uint32_t rtt_ms = static_cast<std::uint32_t>(now_ns / 1'000'000) - seg.options.timestamps->echo_reply;
         if (rtt_ms < 600'000) {
-          c.rtt.sample(rtt_ms * 1000, _settings.rto);
+          c.rtt.sample(rtt_ms * 1000, settings.rto);
         }
       } else if (c.timing_rtt && seg_ack >= c.rtt_sequence) {
         c.timing_rtt = false;
-        c.rtt.sample(static_cast<std::uint32_t>(now_ns / 1000) - c.rtt_start_us, _settings.rto);
+        c.rtt.sample(static_cast<std::uint32_t>(now_ns / 1000) - c.rtt_start_us, settings.rto);
       }
       c.retries = 0;
-      if (c.persist) {
-        c.persist = false;  // the probe was acknowledged: the window opened
-        c.retransmit_at = 0;
+      if (c.send_timer_kind == send_timer::persist) {
+        stop_send_timer(c);  // the probe was acknowledged: the window opened
       }
       // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
       if (c.snd_una == c.snd_max) {
-        c.retransmit_at = 0;
+        stop_send_timer(c);
       } else {
-        start_retransmit_timer(c, now_ns);
+        start_retransmit_timer(lcore, c, now_ns);
       }
       writable = data_acked > 0 && c.writable_wanted;
       if (fin_acked) {
         switch (c.state) {
           case tcp_state::fin_wait_1:
-            c.state = tcp_state::fin_wait_2;  // "if our FIN is now acknowledged, enter FIN-WAIT-2"
-            if (_listener_info[c.listener].idle_timeout_ns == 0) {
-              c.idle_at = now_ns + _settings.time_wait_ns;  // bounded wait for the peer's FIN
+            set_state(lcore, c, tcp_state::fin_wait_2, ctx);  // "if our FIN is now acknowledged, enter FIN-WAIT-2"
+            if (lcore.listener_of(c).idle_timeout_ns == 0) {
+              // A bounded wait for the peer's FIN (with an idle timeout, that one bounds it).
+              arm_lifetime_timer(c, lifetime_timer::fin_wait_2, now_ns + settings.time_wait_ns);
             }
             break;
           case tcp_state::closing:
-            enter_time_wait(c, handle, now_ns);  // "enter the TIME-WAIT state"
+            enter_time_wait(lcore, c, ctx);  // "enter the TIME-WAIT state"
             break;
           case tcp_state::last_ack:
-            erase(handle, close_reason::closed);  // "delete the TCB, enter the CLOSED state"
+            erase(lcore, c, close_reason::closed, ctx);  // "delete the TCB, enter the CLOSED state"
             return packet::consumed();
           default:
             break;
@@ -357,24 +320,23 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     if (c.snd_wl1 < seg.tcp.sequence || (c.snd_wl1 == seg.tcp.sequence && c.snd_wl2 <= seg_ack)) {
       const std::uint32_t window = std::uint32_t{seg.tcp.window} << c.snd_wscale;
       if (window == 0 && c.snd_wnd != 0) {
-        _stats.tcp_zero_window_received.add();
+        lcore.stats.tcp_zero_window_received.add();
       }
       if (window > 0) {
         c.probes = 0;  // the zero window opened: the persist limit starts over
       }
-      if (window > 0 && c.persist) {
-        c.persist = false;
+      if (window > 0 && c.send_timer_kind == send_timer::persist) {
         if (c.snd_nxt != c.snd_una) {
-          arm_retransmission_timeout(c, now_ns);
+          arm_retransmission_timeout(c, now_ns);  // the probe's byte is in flight
         } else {
-          c.retransmit_at = 0;
+          stop_send_timer(c);
         }
       }
       c.snd_wnd = window;
       c.snd_wl1 = seg.tcp.sequence;
       c.snd_wl2 = seg_ack;
     }
-    loss_recovery_ack(c, seg, prior_una, prior_wnd, now_ns);
+    loss_recovery_ack(lcore, c, seg, prior_una, prior_wnd, ctx);
   }
 
   // §3.10.7.4 seventh check, segment text: taken in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
@@ -382,7 +344,7 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   const bool takes_text = c.state == tcp_state::established || c.state == tcp_state::fin_wait_1 ||
                           c.state == tcp_state::fin_wait_2;
   if (takes_text && seg.tcp.sequence > c.rcv_nxt && (seg.payload_length > 0 || seg.has(fin))) {
-    return queue_out_of_order(seg, c, now_ns);  // a hole before it (connection_reassembly.cc)
+    return queue_out_of_order(lcore, seg, c, ctx);  // a hole before it (connection_reassembly.cc)
   }
   if (seg.payload_length > 0 && takes_text) {
     const auto skip = static_cast<std::uint32_t>(c.rcv_nxt - seg.tcp.sequence);
@@ -390,11 +352,12 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
     const std::uint32_t room = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
     const std::uint32_t length = std::min(fresh, room);  // beyond the window: trimmed (§3.10.7.4)
     if (skip > 0) {
-      note_duplicate(c, {seg.tcp.sequence, seg.tcp.sequence + std::min<std::uint32_t>(skip, seg.payload_length)});
+      note_duplicate(lcore, c, {seg.tcp.sequence, seg.tcp.sequence + std::min<std::uint32_t>(skip, seg.payload_length)},
+                     ctx);
     }
     if (length > 0) {
       const bool fills_hole = !c.ooo.empty();
-      if (!deliver(c, handle, {seg.payload + skip, length, seg.frame->buffer}, now_ns)) {
+      if (!deliver(lcore, c, {seg.payload + skip, length, seg.frame->buffer}, ctx)) {
         return packet::consumed();  // the app aborted
       }
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2): at least every second segment,
@@ -402,13 +365,13 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
       // once (RFC 5681 §4.2), after the queued data it joined.
       if (fills_hole) {
         ack_now = true;
-        if (!deliver_queued(c, handle, now_ns)) {
+        if (!deliver_queued(lcore, c, ctx)) {
           return packet::consumed();
         }
       } else if (++c.segments_unacked >= 2) {
         ack_now = true;
       } else if (c.delayed_ack_at == 0) {
-        c.delayed_ack_at = now_ns + _settings.delayed_ack_ns;
+        c.delayed_ack_at = now_ns + settings.delayed_ack_ns;
       }
     }
     if (length < seg.payload_length) {
@@ -420,29 +383,30 @@ packet::verdict lcore_tcp::connection_input(segment& seg, flow::connection_handl
   if (seg.has(fin)) {
     if (seg.tcp.sequence + seg.payload_length == c.rcv_nxt && takes_text) {
       ack_now = true;
-      if (!take_fin(c, handle, now_ns)) {
+      if (!take_fin(lcore, c, ctx)) {
         return packet::consumed();
       }
     } else {
       ack_now = true;  // a repeated FIN (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT)
       if (c.state == tcp_state::time_wait) {
-        c.idle_at = now_ns + _settings.time_wait_ns;  // "restart the 2 MSL timeout"
+        // "restart the 2 MSL timeout"
+        arm_lifetime_timer(c, lifetime_timer::time_wait, now_ns + settings.time_wait_ns);
       }
     }
   }
 
   if (writable && c.app_open && !c.fin_queued) {
     c.writable_wanted = false;
-    if (!call_app(c, handle, now_ns, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
+    if (!call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
       return packet::consumed();
     }
   }
   if (c.window_update_due) {
     c.window_update_due = false;
-    _stats.tcp_window_updates_sent.add();
+    lcore.stats.tcp_window_updates_sent.add();
     ack_now = true;
   }
-  output(c, now_ns, ack_now);
+  output(lcore, c, ack_now, ctx);
   return packet::consumed();
 }
 

@@ -1,6 +1,7 @@
 #include "tcp/connection_summary.hh"
 
 #include "tcp/lcore_tcp.hh"
+#include "connection.hh"
 
 namespace rampart::tcp {
 
@@ -21,6 +22,11 @@ connection_summary summarize(const connection& c, std::uint64_t now_ns) noexcept
     s.cwnd = c.cc.cwnd;
   }
   return s;
+}
+
+bool connection_filter::matches(const connection& c) const noexcept {
+  return (!remote_ip || c.key.remote_ip == *remote_ip) && (!remote_port || c.key.remote_port == *remote_port) &&
+         (!local_port || c.key.local_port == *local_port) && (!state || c.state == *state);
 }
 
 bool snapshot_step(const lcore_tcp& tcp, const connection_filter& filter, snapshot_scan& scan,

@@ -1,14 +1,19 @@
-// A connection's timers. Each control block has one node in the lcore's timer wheel, armed at
-// the earliest of its deadlines (connection.hh); when it fires, on_timer runs whichever are due:
-//   retransmit_at  RFC 6298 §5 retransmission timeout (go-back-N from SND.UNA, back-off, retry
-//                  limit of RFC 9293 §3.8.3 R2), the SYN-ACK of a backlog entry, or the persist
-//                  timer's zero-window probe (§3.8.6.1)
-//   delayed_ack_at RFC 9293 §3.8.6.3: the ACK we held back is due
-//   idle_at        the listener's idle timeout; in TIME-WAIT its 2 MSL; in SYN-RECEIVED the
-//                  backlog entry's expiry; in FIN-WAIT-2 the wait for an orphaned peer's FIN
+// A connection's timers (connection_timers.hh). When the node fires, on_timer runs whichever
+// deadlines are due, by their kind:
+//   lifetime  idle: the listener's idle timeout (RST); syn_backlog: a half-open entry's client
+//             never came back; fin_wait_2: the wait for an orphaned peer's FIN; time_wait: 2 MSL
+//   send      retransmission: RFC 6298 §5 (go-back-N from SND.UNA, back-off, the retry limit of
+//             RFC 9293 §3.8.3 R2), or a backlog entry's SYN-ACK again; persist: the zero-window
+//             probe of §3.8.6.1; loss_probe: RFC 8985 §7.3 (loss_recovery.cc)
+//   delayed ACK  RFC 9293 §3.8.6.3: the ACK we held back is due
+#include "connection_timers.hh"
+
 #include <algorithm>
 
-#include "tcp/lcore_tcp.hh"
+#include "connection_lifetime.hh"
+#include "connection_output.hh"
+#include "loss_recovery.hh"
+#include "segment_composer.hh"
 
 namespace rampart::tcp {
 
@@ -24,116 +29,137 @@ std::uint64_t earliest(std::uint64_t a, std::uint64_t b) noexcept {
   return std::min(a, b);
 }
 
+// RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: probe the zero window with one byte; the connection
+// stays open while the peer answers, up to the persist limit. False: the connection is gone.
+bool send_zero_window_probe(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  if (++c.probes > lcore.settings.max_retransmissions) {
+    // A peer that holds its window at zero through max_retransmissions probes (minutes, with
+    // back-off) is dropped: it would pin its send queue for ever (docs/tcp.md).
+    lcore.stats.tcp_persist_aborts.add();
+    reset_and_erase(lcore, c, close_reason::timeout, ctx);
+    return false;
+  }
+  c.rtt.back_off(lcore.settings.rto);
+  lcore.stats.tcp_zero_window_probes.add();
+  const bool new_byte = c.snd_nxt == c.snd_una;
+  if (send_segment(lcore, c, c.snd_una, net::tcp_flag::ack, 0, 1, ctx) && new_byte) {
+    c.snd_nxt += 1;
+    if (c.snd_nxt > c.snd_max) {
+      c.snd_max = c.snd_nxt;
+    }
+  }
+  arm_persist_timer(c, ctx.now_ns);
+  return true;
+}
+
+// RFC 6298 §5.4-5.6 (RFC 9293 §3.8.3 R2 past the retry limit). False: the connection is gone.
+bool retransmission_timeout(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  if (c.retries >= lcore.settings.max_retransmissions) {
+    // RFC 9293 §3.8.3: past R2, "close the connection"; the app learns why.
+    reset_and_erase(lcore, c, close_reason::timeout, ctx);
+    return false;
+  }
+  const bool half_open = c.state == tcp_state::syn_received;
+  if (!half_open) {
+    loss_recovery_timeout(lcore, c);  // ssthresh, cwnd = 1 SMSS, recovery and SACK state dropped
+  }
+  ++c.retries;
+  lcore.stats.tcp_rto_expiries.add();
+  c.rtt.back_off(lcore.settings.rto);  // RFC 6298 §5.5
+  c.timing_rtt = false;                // Karn: no sample across a retransmission
+  if (half_open) {
+    lcore.stats.tcp_syn_ack_retransmits.add();
+    send_syn_ack(lcore, c, ctx);
+  } else {
+    c.snd_nxt = c.snd_una;  // §5.4: retransmit the earliest unacknowledged segment
+  }
+  start_retransmit_timer(lcore, c, ctx.now_ns);  // §5.6
+  if (!half_open) {
+    output(lcore, c, false, ctx);
+  }
+  return true;
+}
+
 }  // namespace
 
-void lcore_tcp::rearm(connection& c) noexcept {
-  const std::uint64_t next = earliest(earliest(c.retransmit_at, c.delayed_ack_at), c.idle_at);
+void rearm(lcore_state& lcore, connection& c) noexcept {
+  const std::uint64_t next = earliest(earliest(c.send_timer_at, c.delayed_ack_at), c.lifetime_timer_at);
   if (next == 0) {
-    _timers.cancel(c.timer);
+    lcore.timers.cancel(c.timer);
   } else {
-    _timers.arm(c.timer, next);
+    lcore.timers.arm(c.timer, next);
   }
 }
 
-void lcore_tcp::start_retransmit_timer(connection& c, std::uint64_t now_ns) noexcept {
-  // RFC 6298 §5.1/5.3: (re)start with the current RTO -- or, when a tail loss probe may go
-  // first, with the probe timeout (RFC 8985 §7.2; loss_recovery.cc).
-  if (!arm_tail_loss_probe(c, now_ns)) {
+void start_retransmit_timer(lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept {
+  if (!arm_tail_loss_probe(lcore, c, now_ns)) {
     arm_retransmission_timeout(c, now_ns);
   }
 }
 
-void lcore_tcp::arm_retransmission_timeout(connection& c, std::uint64_t now_ns) noexcept {
-  cancel_tail_loss_probe(c);  // the deadline is the RTO's (or the persist timer's), not a probe's
-  c.retransmit_at = now_ns + std::uint64_t{c.rtt.rto_us()} * 1000;
+void arm_retransmission_timeout(connection& c, std::uint64_t now_ns) noexcept {
+  arm_send_timer(c, send_timer::retransmission, now_ns + std::uint64_t{c.rtt.rto_us()} * 1000);
 }
 
-void lcore_tcp::touch_idle(connection& c, std::uint64_t now_ns) noexcept {
-  const std::uint64_t idle = _listener_info[c.listener].idle_timeout_ns;
-  if (idle != 0 && c.state != tcp_state::time_wait && c.state != tcp_state::syn_received) {
-    c.idle_at = now_ns + idle;
+void arm_persist_timer(connection& c, std::uint64_t now_ns) noexcept {
+  arm_send_timer(c, send_timer::persist, now_ns + std::uint64_t{c.rtt.rto_us()} * 1000);
+}
+
+void touch_idle(const lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept {
+  const std::uint64_t idle = lcore.listener_of(c).idle_timeout_ns;
+  if (idle != 0 && c.lifetime_kind != lifetime_timer::syn_backlog && c.lifetime_kind != lifetime_timer::time_wait) {
+    arm_lifetime_timer(c, lifetime_timer::idle, now_ns + idle);
   }
 }
 
-void lcore_tcp::on_timer(connection& c, flow::connection_handle handle, std::uint64_t now_ns) noexcept {
-  if (c.idle_at != 0 && c.idle_at <= now_ns) {
-    c.idle_at = 0;
-    switch (c.state) {
-      case tcp_state::time_wait:
-      case tcp_state::syn_received:
-        // TIME-WAIT's 2 MSL are over (§3.10.7.4); a backlog entry's client never came back.
-        erase(handle, close_reason::closed);
+void on_timer(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  const std::uint64_t now_ns = ctx.now_ns;
+  if (c.lifetime_timer_at != 0 && c.lifetime_timer_at <= now_ns) {
+    const lifetime_timer kind = c.lifetime_kind;
+    stop_lifetime_timer(c);
+    switch (kind) {
+      case lifetime_timer::syn_backlog:
+      case lifetime_timer::time_wait:
+        erase(lcore, c, close_reason::closed, ctx);
         return;
-      case tcp_state::fin_wait_2:
-        if (_listener_info[c.listener].idle_timeout_ns == 0) {
-          // The peer never sent its FIN: like Linux's tcp_fin_timeout, the wait is bounded.
-          reset_and_erase(c, handle, close_reason::timeout, now_ns);
-          return;
-        }
-        [[fallthrough]];
-      case tcp_state::established:
-      case tcp_state::fin_wait_1:
-      case tcp_state::close_wait:
-      case tcp_state::closing:
-      case tcp_state::last_ack:
-        reset_and_erase(c, handle, close_reason::idle_timeout, now_ns);
+      case lifetime_timer::fin_wait_2:
+        // The peer never sent its FIN: like Linux's tcp_fin_timeout, the wait is bounded.
+        reset_and_erase(lcore, c, close_reason::timeout, ctx);
         return;
+      case lifetime_timer::idle:
+        reset_and_erase(lcore, c, close_reason::idle_timeout, ctx);
+        return;
+      case lifetime_timer::off:
+        break;
     }
   }
-  if (c.retransmit_at != 0 && c.retransmit_at <= now_ns) {
-    c.retransmit_at = 0;
-    if (tail_loss_probe_fired(c, now_ns)) {
-      // The probe timeout, not the RTO: the probe went and the RTO is armed.
-    } else if (c.persist) {
-      // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: probe the zero window with one byte; the
-      // connection stays open while the peer answers, up to the persist limit below.
-      if (++c.probes > _settings.max_retransmissions) {
-        // A peer that holds its window at zero through max_retransmissions probes (minutes, with
-        // back-off) is dropped: it would pin its send queue for ever (docs/tcp.md).
-        _stats.tcp_persist_aborts.add();
-        reset_and_erase(c, handle, close_reason::timeout, now_ns);
-        return;
-      }
-      c.rtt.back_off(_settings.rto);
-      _stats.tcp_zero_window_probes.add();
-      const bool new_byte = c.snd_nxt == c.snd_una;
-      if (send_segment(c, c.snd_una, net::tcp_flag::ack, 0, 1, now_ns) && new_byte) {
-        c.snd_nxt += 1;
-        if (c.snd_nxt > c.snd_max) {
-          c.snd_max = c.snd_nxt;
+  if (c.send_timer_at != 0 && c.send_timer_at <= now_ns) {
+    const send_timer kind = c.send_timer_kind;
+    stop_send_timer(c);
+    switch (kind) {
+      case send_timer::loss_probe:
+        fire_tail_loss_probe(lcore, c, ctx);  // the probe goes, and the RTO is armed
+        break;
+      case send_timer::persist:
+        if (!send_zero_window_probe(lcore, c, ctx)) {
+          return;
         }
-      }
-      start_retransmit_timer(c, now_ns);
-    } else if (c.retries >= _settings.max_retransmissions) {
-      // RFC 9293 §3.8.3: past R2, "close the connection"; the app learns why.
-      reset_and_erase(c, handle, close_reason::timeout, now_ns);
-      return;
-    } else {
-      if (c.state != tcp_state::syn_received) {
-        loss_recovery_timeout(c);  // ssthresh, cwnd = 1 SMSS, recovery and SACK state dropped
-      }
-      ++c.retries;
-      _stats.tcp_rto_expiries.add();
-      c.rtt.back_off(_settings.rto);  // RFC 6298 §5.5
-      c.timing_rtt = false;           // Karn: no sample across a retransmission
-      if (c.state == tcp_state::syn_received) {
-        _stats.tcp_syn_ack_retransmits.add();
-        send_syn_ack(c, now_ns);
-      } else {
-        c.snd_nxt = c.snd_una;        // §5.4: retransmit the earliest unacknowledged segment
-      }
-      start_retransmit_timer(c, now_ns);  // §5.6
-      if (c.state != tcp_state::syn_received) {
-        output(c, now_ns, false);
-      }
+        break;
+      case send_timer::retransmission:
+        if (!retransmission_timeout(lcore, c, ctx)) {
+          return;
+        }
+        break;
+      case send_timer::off:
+        break;
     }
   }
   if (c.delayed_ack_at != 0 && c.delayed_ack_at <= now_ns) {
     c.delayed_ack_at = 0;
-    _stats.tcp_delayed_acks.add();
-    output(c, now_ns, true);
+    lcore.stats.tcp_delayed_acks.add();
+    output(lcore, c, true, ctx);
   }
-  rearm(c);
+  rearm(lcore, c);
 }
 
 }  // namespace rampart::tcp

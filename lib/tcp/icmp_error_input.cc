@@ -8,6 +8,9 @@
 #include <algorithm>
 
 #include "tcp/lcore_tcp.hh"
+#include "connection_output.hh"
+#include "event_context.hh"
+#include "lcore_state.hh"
 
 namespace rampart::tcp {
 
@@ -20,6 +23,7 @@ constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::ac
 }  // namespace
 
 packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept {
+  lcore_state& lcore = *_state;
   if (quote.type != net::icmp_type::destination_unreachable || quote.code != net::icmp_code_fragmentation_needed) {
     return drop(drop_reason::icmp_error_ignored);
   }
@@ -28,11 +32,11 @@ packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, s
   // TODO(pmtu-rss): with several queues the table is keyed by the NIC's RSS hash, which this
   // software hash does not reproduce, and the error may reach another lcore than the
   // connection's; both end as icmp_frag_needed_no_connection (docs/tcp.md, "Path MTU").
-  const auto handle = _table.lookup(key, _table.hash(key));
+  const auto handle = lcore.table.lookup(key, lcore.table.hash(key));
   if (!handle) {
     return drop(drop_reason::icmp_frag_needed_no_connection);
   }
-  connection& c = _pool[*handle];
+  connection& c = lcore.pool[*handle];
   // RFC 5927 §4.1: SND.UNA <= SEG.SEQ < SND.NXT, with SND.MAX for SND.NXT (after a timeout
   // SND.NXT went back, and the segments beyond it are still on the path).
   if (!(c.snd_una <= quote.sequence && quote.sequence < c.snd_max)) {
@@ -46,18 +50,19 @@ packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, s
   // the same base as the MSS option; effective_mss takes the options off), never up here.
   const std::uint16_t mtu = std::max(quote.next_hop_mtu, min_path_mtu);
   const auto mss = static_cast<std::uint16_t>(mtu - 40);
-  if (mss >= std::min(c.peer_mss, _settings.mss)) {
+  if (mss >= std::min(c.peer_mss, lcore.settings.mss)) {
     return drop(drop_reason::icmp_frag_needed_not_smaller);
   }
   c.peer_mss = mss;
-  _stats.icmp_frag_needed_applied.add();
+  lcore.stats.icmp_frag_needed_applied.add();
   // The segments in flight were too big for the path and are lost: send them again at the new
   // size now, as Linux's tcp_simple_retransmit does, without a congestion response (the loss
   // says nothing about congestion) and without an RTT sample across it (Karn).
-  if (c.state != tcp_state::syn_received && !c.persist && c.snd_max != c.snd_una) {
+  if (c.state != tcp_state::syn_received && c.send_timer_kind != send_timer::persist && c.snd_max != c.snd_una) {
     c.snd_nxt = c.snd_una;
     c.timing_rtt = false;
-    output(c, now_ns, false);
+    event_context ctx{now_ns};
+    output(lcore, c, false, ctx);
   }
   return packet::consumed();
 }

@@ -1,11 +1,16 @@
 // Segments that match no connection: RFC 9293 §3.10.7.1 (CLOSED: the port has no listener) and
 // §3.10.7.2 (LISTEN), with SYN cookies (RFC 4987 §3.6) standing in for the listener's queue.
+#include "listen_input.hh"
+
 #include <algorithm>
 
 #include "cookie/syn_cookie.hh"
-#include "tcp/lcore_tcp.hh"
-#include "tcp/reply.hh"
-#include "tcp/segment.hh"
+#include "connection_input.hh"
+#include "connection_lifetime.hh"
+#include "connection_output.hh"
+#include "connection_timers.hh"
+#include "segment_composer.hh"
+#include "state_transition.hh"
 
 namespace rampart::tcp {
 
@@ -22,10 +27,22 @@ cookie::four_tuple tuple_of(const segment& seg) noexcept {
   return {seg.key.remote_ip, seg.key.local_ip, seg.key.remote_port, seg.key.local_port};
 }
 
+stats::listener_stats& counters_of(lcore_state& lcore, const segment& seg) noexcept {
+  return lcore.stats.listeners[*lcore.listeners.listener_of(seg.tcp.destination_port)];
+}
+
+packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx) noexcept;
+packet::verdict open_from_cookie(lcore_state& lcore, segment& seg, event_context& ctx) noexcept;
+// The connection of a verified cookie: IRS = irs (RCV.NXT = irs + 1), the options the cookie
+// restores, TS.Recent = ts_recent, SND.* from SEG.ACK; then seg's data, FIN or hole goes to
+// connection_input. RST when the table is full (counted).
+packet::verdict open_accepted_cookie(lcore_state& lcore, segment& seg, const cookie::accepted_cookie& accepted,
+                                     net::seq32 irs, std::uint32_t ts_recent, event_context& ctx) noexcept;
+
 }  // namespace
 
-packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noexcept {
-  const bool listened = _listeners.listens(seg.tcp.destination_port);
+packet::verdict listen_input(lcore_state& lcore, segment& seg, event_context& ctx) noexcept {
+  const bool listened = lcore.listeners.listens(seg.tcp.destination_port);
   const std::uint8_t control = seg.tcp.flags & (syn | ack | rst);
 
   // §3.10.7.1/2 "first, check for a RST": an incoming RST is never answered (no RST storms).
@@ -34,24 +51,24 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
   }
   if (!listened) {
     // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
-    return answer_with_reset(seg, now_ns);
+    return answer_with_reset(lcore, seg, ctx);
   }
   switch (control) {
     case syn:
-      if (_draining) {
-        _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
+      if (lcore.draining) {
+        counters_of(lcore, seg).refused.add();
         return drop(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
       }
       // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
-      return answer_syn(seg, now_ns);
+      return answer_syn(lcore, seg, ctx);
     case ack:
       // §3.10.7.2 "second, check for an ACK" -- except that with cookies an ACK to the listener
       // may complete a handshake whose SYN left no state (RFC 4987 §3.6).
-      return open_from_cookie(seg, now_ns);
+      return open_from_cookie(lcore, seg, ctx);
     case syn | ack: {
       // §3.10.7.2: "Any acknowledgment is bad if it arrives on a connection still in the LISTEN
       // state. An acceptable reset segment should be formed ... <SEQ=SEG.ACK><CTL=RST>".
-      return answer_with_reset(seg, now_ns);
+      return answer_with_reset(lcore, seg, ctx);
     }
     default:
       // §3.10.7.2 "fourth, other data or control": "drop the segment and return" (FIN, URG,
@@ -60,39 +77,42 @@ packet::verdict lcore_tcp::listen_input(segment& seg, std::uint64_t now_ns) noex
   }
 }
 
-packet::verdict lcore_tcp::answer_with_reset(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict answer_with_reset(lcore_state& lcore, segment& seg, event_context& ctx) noexcept {
   // Every RST here answers a segment nobody authenticated: a forged-cookie ACK flood or a scan of
   // closed ports with spoofed sources would otherwise be reflected one for one. The per-lcore
   // budget bounds that; a peer whose connection we lost then waits for its own timeout instead
   // of learning at once (docs/tcp.md, "Replies to unauthenticated segments").
-  if (!_rst_budget.take(now_ns)) {
+  if (!lcore.rst_budget.take(ctx.now_ns)) {
     return drop(drop_reason::tcp_rst_rate_limited);
   }
-  const packet::verdict v = write_reply(seg, reset_for(seg), ip_id(), _settings.offload);
+  const packet::verdict v = write_reply(seg, reset_for(seg), lcore.ip_id(), lcore.settings.offload);
   if (v.what == packet::action::transmit) {
-    _stats.tcp_rst_sent.add();
+    lcore.stats.tcp_rst_sent.add();
   }
   return v;
 }
 
-packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexcept {
-  _stats.tcp_syn_received.add();
-  const bool use_backlog =
-      _settings.cookie_mode == config::cookie_mode::off ||
-      (_settings.cookie_mode == config::cookie_mode::auto_mode && _backlog_size < _settings.auto_threshold);
+namespace {
 
-  if (use_backlog && _backlog_size < _settings.backlog_capacity) {
+packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx) noexcept {
+  const tcp_settings& settings = lcore.settings;
+  const std::uint64_t now_ns = ctx.now_ns;
+  lcore.stats.tcp_syn_received.add();
+  const bool use_backlog = settings.cookies == cookie_mode::off ||
+                           (settings.cookies == cookie_mode::auto_mode && lcore.backlog_size < settings.auto_threshold);
+
+  if (use_backlog && lcore.backlog_size < settings.backlog_capacity) {
     // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
     // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
-    if (const auto handle = insert(seg, tcp_state::syn_received, now_ns)) {
-      connection& c = _pool[*handle];
-      c.iss = net::seq32{initial_sequence(seg.key, now_ns)};
+    if (connection* entry = insert(lcore, seg, now_ns)) {
+      connection& c = *entry;
+      c.iss = net::seq32{initial_sequence(lcore, seg.key, now_ns)};
       c.snd_una = c.iss;
       c.snd_nxt = c.iss + 1;
       c.snd_max = c.snd_nxt;
       c.irs = seg.tcp.sequence;
       c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies below
-      c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(_settings.receive_window, 65535);
+      c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(settings.receive_window, 65535);
       // As a cookie would (syn_cookie.hh): below 536 counts as 536. An MSS of 0 stalled the
       // connection (no segment could carry data), one under 12 with Timestamps wrapped
       // effective_mss to ~64 KiB (fuzz_tcp_stream).
@@ -100,7 +120,7 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
       if (seg.options.window_scale) {
         c.window_scaling = true;
         c.snd_wscale = *seg.options.window_scale;
-        c.rcv_wscale = _settings.window_scale;
+        c.rcv_wscale = settings.window_scale;
       }
       c.sack_permitted = seg.options.sack_permitted;
       if (seg.options.timestamps) {
@@ -110,18 +130,19 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
       c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
       // The SYN-ACK is retransmitted from the initial RTO on (RFC 6298 §2.1, connection_timers.cc)
       // until the entry expires.
-      c.retransmit_at = now_ns + std::uint64_t{_settings.rto.initial_us} * 1000;
-      c.idle_at = now_ns + _settings.backlog_timeout_ns;
-      rearm(c);
-      _stats.tcp_syn_backlog_used.add();
-      return write_syn_ack(seg, offer_of(c, now_ns));
+      arm_send_timer(c, send_timer::retransmission, now_ns + std::uint64_t{settings.rto.initial_us} * 1000);
+      arm_lifetime_timer(c, lifetime_timer::syn_backlog, now_ns + settings.backlog_timeout_ns);
+      set_state(lcore, c, tcp_state::syn_received, ctx);
+      rearm(lcore, c);
+      lcore.stats.tcp_syn_backlog_used.add();
+      return write_syn_ack(lcore, seg, offer_of(c, now_ns));
     }
-    _stats.tcp_table_full_refusals.add();  // the connection table itself is full
+    lcore.stats.tcp_table_full_refusals.add();  // the connection table itself is full
   }
   // No room in the backlog (or the table): mode off has nothing else to offer; auto falls back
   // to a cookie (whose ACK meets a full table too, unless a connection closes meanwhile).
-  if (_settings.cookie_mode == config::cookie_mode::off) {
-    _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
+  if (settings.cookies == cookie_mode::off) {
+    counters_of(lcore, seg).refused.add();
     return drop(drop_reason::tcp_syn_backlog_full);
   }
 
@@ -134,7 +155,7 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
     ts_options = cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false};
   }
   const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), ts_options};
-  const auto isn = cookie::make_syn_cookie(fields, now_ns, _keys);
+  const auto isn = cookie::make_syn_cookie(fields, now_ns, lcore.keys);
   if (!isn) {
     return drop(drop_reason::tcp_syn_no_cookie_key);
   }
@@ -152,40 +173,16 @@ packet::verdict lcore_tcp::answer_syn(segment& seg, std::uint64_t now_ns) noexce
     offer.sack_permitted = seg.options.sack_permitted;
   }
   // Kept so that a segment overtaking this handshake's ACK can be checked (open_from_cookie).
-  _recent_cookies.record(seg.hash, {seg.tcp.sequence.raw(), seg.options.timestamps ? seg.options.timestamps->value : 0});
-  _stats.tcp_syncookies_sent.add();
-  return write_syn_ack(seg, offer);
+  lcore.cookie_memory.record(seg.hash, {seg.tcp.sequence.raw(), seg.options.timestamps ? seg.options.timestamps->value : 0});
+  lcore.stats.tcp_syncookies_sent.add();
+  return write_syn_ack(lcore, seg, offer);
 }
 
-lcore_tcp::syn_ack_offer lcore_tcp::offer_of(const connection& c, std::uint64_t now_ns) noexcept {
-  return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps,
-                       static_cast<std::uint32_t>(now_ns / 1'000'000), c.ts_recent};
-}
-
-packet::verdict lcore_tcp::write_syn_ack(segment& seg, const syn_ack_offer& offer) noexcept {
-  reply_fields r;
-  r.sequence = offer.iss;
-  r.acknowledgment = offer.rcv_nxt;
-  r.flags = syn | ack;
-  // RFC 7323 §2.2: the window of a SYN-ACK is not scaled.
-  r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(_settings.receive_window, 65535));
-  r.options.mss = _settings.mss;
-  // RFC 7323 §2.2 / RFC 2018 §2: offer window scale and SACK only to a SYN that offered them.
-  if (offer.window_scaling) {
-    r.options.window_scale = _settings.window_scale;
-  }
-  r.options.sack_permitted = offer.sack_permitted;
-  if (offer.timestamps) {
-    // RFC 7323 §3.2: TSecr echoes the SYN's TSval.
-    r.options.timestamps = net::tcp_timestamps{offer.tsval, offer.tsecr};
-  }
-  return write_reply(seg, r, ip_id(), _settings.offload);
-}
-
-packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) noexcept {
+packet::verdict open_from_cookie(lcore_state& lcore, segment& seg, event_context& ctx) noexcept {
+  const std::uint64_t now_ns = ctx.now_ns;
   // §3.10.7.2: an ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
-  const auto refuse = [&]() noexcept { return answer_with_reset(seg, now_ns); };
-  if (_settings.cookie_mode == config::cookie_mode::off) {
+  const auto refuse = [&]() noexcept { return answer_with_reset(lcore, seg, ctx); };
+  if (lcore.settings.cookies == cookie_mode::off) {
     return refuse();  // no cookies were sent: any ACK to the listener is bad
   }
   // RFC 4987 §3.6: the handshake's ACK (or the first data segment) returns the cookie as
@@ -195,12 +192,12 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
   if (seg.options.timestamps) {
     fields.tsecr = seg.options.timestamps->echo_reply;
   }
-  const cookie::check_result checked = cookie::check_syn_cookie(fields, now_ns, _keys);
+  const cookie::check_result checked = cookie::check_syn_cookie(fields, now_ns, lcore.keys);
   if (checked) {
-    _stats.tcp_syncookies_validated.add();
+    lcore.stats.tcp_syncookies_validated.add();
     // RFC 7323 §4.3: this segment is at RCV.NXT, so its TSval is TS.Recent.
-    return open_accepted_cookie(seg, checked.value(), seg.tcp.sequence - 1,
-                                seg.options.timestamps ? seg.options.timestamps->value : 0, now_ns);
+    return open_accepted_cookie(lcore, seg, checked.value(), seg.tcp.sequence - 1,
+                                seg.options.timestamps ? seg.options.timestamps->value : 0, ctx);
   }
   if (checked.error() == cookie::cookie_error::bad_hash) {
     // A later segment of the client's first flight that overtook the ACK: SEG.SEQ - 1 is not its
@@ -208,50 +205,50 @@ packet::verdict lcore_tcp::open_from_cookie(segment& seg, std::uint64_t now_ns) 
     // with it, so nothing opens without a cookie that came back from our SYN-ACK. The segment
     // must also lie in the window that SYN-ACK offered, min(receive_window, 65535) unscaled
     // (RFC 7323 §2.2), after the ISN + 1 the ACK would have carried.
-    if (const auto syn = _recent_cookies.lookup(seg.hash)) {
+    if (const auto syn = lcore.cookie_memory.lookup(seg.hash)) {
       const net::seq32 rcv_nxt = net::seq32{syn->client_isn} + 1;
-      const std::uint32_t window = std::min<std::uint32_t>(_settings.receive_window, 65535);
+      const std::uint32_t window = std::min<std::uint32_t>(lcore.settings.receive_window, 65535);
       if (seg.tcp.sequence > rcv_nxt && seg.tcp.sequence < rcv_nxt + window) {
         fields.client_isn = syn->client_isn;
-        const cookie::check_result again = cookie::check_syn_cookie(fields, now_ns, _keys);
+        const cookie::check_result again = cookie::check_syn_cookie(fields, now_ns, lcore.keys);
         if (again) {
-          _stats.tcp_syncookies_validated.add();
-          _stats.tcp_syncookies_reordered.add();
+          lcore.stats.tcp_syncookies_validated.add();
+          lcore.stats.tcp_syncookies_reordered.add();
           // RFC 7323 §4.3: TS.Recent comes only from a segment at or below Last.ACK.sent, which
           // this one is not; it is the SYN's TSval until the ACK or first segment arrives, so
           // PAWS (§5.3) lets them in when they do.
-          return open_accepted_cookie(seg, again.value(), net::seq32{syn->client_isn}, syn->syn_tsval, now_ns);
+          return open_accepted_cookie(lcore, seg, again.value(), net::seq32{syn->client_isn}, syn->syn_tsval, ctx);
         }
       }
     }
   }
   switch (checked.error()) {
     case cookie::cookie_error::bad_hash:
-      _stats.tcp_cookie_bad_hash.add();
+      lcore.stats.tcp_cookie_bad_hash.add();
       break;
     case cookie::cookie_error::expired:
-      _stats.tcp_cookie_expired.add();
+      lcore.stats.tcp_cookie_expired.add();
       break;
     case cookie::cookie_error::future:
-      _stats.tcp_cookie_future.add();
+      lcore.stats.tcp_cookie_future.add();
       break;
     case cookie::cookie_error::no_key:
-      _stats.tcp_cookie_no_key.add();
+      lcore.stats.tcp_cookie_no_key.add();
       break;
   }
   return refuse();
 }
 
-packet::verdict lcore_tcp::open_accepted_cookie(segment& seg, const cookie::accepted_cookie& accepted, net::seq32 irs,
-                                                std::uint32_t ts_recent, std::uint64_t now_ns) noexcept {
-  const auto handle = insert(seg, tcp_state::established, now_ns);
-  if (!handle) {
+packet::verdict open_accepted_cookie(lcore_state& lcore, segment& seg, const cookie::accepted_cookie& accepted,
+                                     net::seq32 irs, std::uint32_t ts_recent, event_context& ctx) noexcept {
+  connection* opened = insert(lcore, seg, ctx.now_ns);
+  if (opened == nullptr) {
     // Refuse cleanly: the client learns at once instead of retransmitting into a full table.
-    _stats.tcp_table_full_refusals.add();
-    _stats.listeners[*_listeners.listener_of(seg.tcp.destination_port)].refused.add();
-    return answer_with_reset(seg, now_ns);
+    lcore.stats.tcp_table_full_refusals.add();
+    counters_of(lcore, seg).refused.add();
+    return answer_with_reset(lcore, seg, ctx);
   }
-  connection& c = _pool[*handle];
+  connection& c = *opened;
   c.iss = seg.tcp.acknowledgment - 1;
   c.snd_una = seg.tcp.acknowledgment;
   c.snd_nxt = seg.tcp.acknowledgment;
@@ -260,14 +257,14 @@ packet::verdict lcore_tcp::open_accepted_cookie(segment& seg, const cookie::acce
   c.irs = irs;
   c.rcv_nxt = irs + 1;
   // The cookie's SYN-ACK offered min(receive_window, 65535), unscaled (RFC 7323 §2.2).
-  c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(_settings.receive_window, 65535);
+  c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(lcore.settings.receive_window, 65535);
   c.peer_mss = accepted.mss;
   if (accepted.timestamp_options) {
     const cookie::cookie_options& o = *accepted.timestamp_options;
     if (o.window_scale) {
       c.window_scaling = true;
       c.snd_wscale = *o.window_scale;
-      c.rcv_wscale = _settings.window_scale;
+      c.rcv_wscale = lcore.settings.window_scale;
     }
     c.sack_permitted = o.sack_permitted;
     c.timestamps = true;
@@ -277,16 +274,18 @@ packet::verdict lcore_tcp::open_accepted_cookie(segment& seg, const cookie::acce
   c.snd_wnd = std::uint32_t{seg.tcp.window} << c.snd_wscale;
   c.snd_wl1 = seg.tcp.sequence;
   c.snd_wl2 = seg.tcp.acknowledgment;
-  if (!open(c, *handle, now_ns)) {
+  if (!establish(lcore, c, ctx)) {
     return packet::consumed();  // the app aborted in on_open
   }
   // The segment may carry data or a FIN already, at RCV.NXT or beyond a hole (an overtaking
   // segment: queued, answered by a duplicate ACK): hand the rest of it to the state machine.
   if (seg.payload_length > 0 || seg.has(net::tcp_flag::fin)) {
-    return connection_input(seg, *handle, now_ns);
+    return connection_input(lcore, c, seg, ctx);
   }
-  output(c, now_ns, false);  // what the app sent in on_open
+  output(lcore, c, false, ctx);  // what the app sent in on_open
   return packet::consumed();
 }
+
+}  // namespace
 
 }  // namespace rampart::tcp

@@ -1,6 +1,6 @@
 // The out-of-order queue (reassembly.hh): insertion with overlap resolution, in-order removal,
 // and the SACK blocks of RFC 2018 §4.
-#include "tcp/reassembly.hh"
+#include "reassembly.hh"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "tcp/recent_cookies.hh"
+#include "recent_cookies.hh"
 
 #include <bit>
 #include <stdexcept>

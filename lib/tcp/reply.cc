@@ -1,4 +1,4 @@
-#include "tcp/reply.hh"
+#include "reply.hh"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "tcp/sack_scoreboard.hh"
+#include "sack_scoreboard.hh"
 
 #include <algorithm>
 

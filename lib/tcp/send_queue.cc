@@ -1,4 +1,4 @@
-#include "tcp/send_queue.hh"
+#include "send_queue.hh"
 
 #include <algorithm>
 #include <cstring>

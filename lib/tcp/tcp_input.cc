@@ -5,12 +5,19 @@
 #include <type_traits>
 
 #include "net/checksum.hh"
-#include "tcp/segment.hh"
+#include "tcp/lcore_tcp.hh"
+#include "connection_input.hh"
+#include "event_context.hh"
+#include "lcore_state.hh"
+#include "listen_input.hh"
+#include "segment.hh"
 
 namespace rampart::tcp {
 
-void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
-                     std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
+namespace {
+
+void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                 std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
   constexpr std::size_t burst_max = packet::tcp_segment_batch::capacity;
   static_assert(burst_max <= flow::flow_table::max_burst, "one lookup_bulk per burst");
   const std::size_t n = segments.size() < burst_max ? segments.size() : burst_max;
@@ -18,9 +25,9 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
   // Stage 1: validate and decode; gather the keys of the valid segments. The slots are raw
   // storage, never default-constructed: constructing all 64 segments cost 7 ns per packet of a
   // 32-frame SYN burst (perf/bench/tcp), and constructing each valid one before decoding into it
-  // 13 instructions (docs/performance.md, pass 2). A segment is an implicit-lifetime aggregate, so
-  // a byte array's storage provides it (C++20 [intro.object]/13), and every member is written
-  // below before stage 3 reads it.
+  // 13 instructions a SYN. A segment is an implicit-lifetime aggregate, so a byte array's storage
+  // provides it (C++20 [intro.object]/13), and every member is written below before stage 3
+  // reads it.
   static_assert(std::is_aggregate_v<segment> && std::is_trivially_copyable_v<segment> &&
                 std::is_trivially_destructible_v<segment>, "segment slots are raw storage");
   struct segment_slot {
@@ -37,12 +44,12 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
     packet::frame& f = frames[in.frame_index];
     const std::span<const std::byte> bytes{f.data + in.l4_offset, in.l4_length};
     // Decoded straight into the slot (net::parse_tcp_header) rather than through a tcp_view
-    // copied in: docs/performance.md, pass 2. A refused segment leaves the slot to the next one.
+    // copied in, which cost more per SYN. A refused segment leaves the slot to the next one.
     segment& s = slots[valid].get();
     const auto header_length = net::parse_tcp_header(bytes, s.tcp, s.options);
     if (!header_length) {
       verdicts[in.frame_index] = {packet::action::drop, header_length.error()};
-      tcp._stats.count_drop(header_length.error());
+      lcore.stats.count_drop(header_length.error());
       continue;
     }
     // RFC 9293 §3.1 MUST-2/3: the checksum covers the pseudo-header. Skipped when the NIC already
@@ -50,7 +57,7 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
     if (!f.l4_checksum_verified &&
         !net::ipv4_l4_checksum_verifies(in.ip.source, in.ip.destination, net::ip_protocol::tcp, bytes)) {
       verdicts[in.frame_index] = {packet::action::drop, stats::drop_reason::tcp_bad_checksum};
-      tcp._stats.count_drop(stats::drop_reason::tcp_bad_checksum);
+      lcore.stats.count_drop(stats::drop_reason::tcp_bad_checksum);
       continue;
     }
     s.frame = &f;
@@ -58,7 +65,7 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
     s.payload = bytes.data() + *header_length;
     s.payload_length = static_cast<std::uint16_t>(bytes.size() - *header_length);
     s.key = flow::flow_key{in.ip.source.value, in.ip.destination.value, s.tcp.source_port, s.tcp.destination_port};
-    s.hash = f.rss_hash_valid ? f.rss_hash : tcp._table.hash(s.key);
+    s.hash = f.rss_hash_valid ? f.rss_hash : lcore.table.hash(s.key);
     keys[valid] = s.key;
     hashes[valid] = s.hash;
     frame_of[valid] = in.frame_index;
@@ -67,35 +74,44 @@ void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<
 
   // Stage 2: one bulk lookup (hash, prefetch every bucket, then compare) for the burst.
   std::array<flow::connection_handle, burst_max> handles;
-  const std::uint64_t hits = tcp._table.lookup_bulk({keys.data(), valid}, {hashes.data(), valid}, handles.data());
-  const std::uint32_t changes_at_lookup = tcp._table_changes;
+  const std::uint64_t hits = lcore.table.lookup_bulk({keys.data(), valid}, {hashes.data(), valid}, handles.data());
+  const std::uint32_t changes_at_lookup = lcore.table_changes;
 
   // Stage 3: per segment, in arrival order.
   for (std::size_t i = 0; i < valid; ++i) {
     segment& s = slots[i].get();
     std::optional<flow::connection_handle> handle;
-    if (tcp._table_changes == changes_at_lookup) {
+    if (lcore.table_changes == changes_at_lookup) {
       if ((hits >> i) & 1) {
         handle = handles[i];
       }
     } else {
       // An earlier segment of this burst opened or closed a connection (a handshake's ACK and
       // its first data in one burst): the bulk result may be stale, ask again.
-      handle = tcp._table.lookup(s.key, s.hash);
+      handle = lcore.table.lookup(s.key, s.hash);
     }
-    const packet::verdict v = handle ? tcp.connection_input(s, *handle, now_ns) : tcp.listen_input(s, now_ns);
+    event_context ctx{now_ns};
+    const packet::verdict v =
+        handle ? connection_input(lcore, lcore.pool[*handle], s, ctx) : listen_input(lcore, s, ctx);
     verdicts[frame_of[i]] = v;
     if (v.what == packet::action::drop) {
-      tcp._stats.count_drop(v.reason);
+      lcore.stats.count_drop(v.reason);
     } else if (v.what == packet::action::consume) {
-      tcp._stats.consumed.add();
+      lcore.stats.consumed.add();
     }
   }
 }
 
+}  // namespace
+
+void tcp_input_burst(lcore_tcp& tcp, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
+                     std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
+  input_burst(tcp.state(), frames, verdicts, segments, now_ns);
+}
+
 void tcp_input_handler(void* context, std::span<packet::frame> frames, std::span<packet::verdict> verdicts,
                        std::span<const packet::tcp_segment> segments, std::uint64_t now_ns) noexcept {
-  tcp_input_burst(*static_cast<lcore_tcp*>(context), frames, verdicts, segments, now_ns);
+  input_burst(static_cast<lcore_tcp*>(context)->state(), frames, verdicts, segments, now_ns);
 }
 
 }  // namespace rampart::tcp

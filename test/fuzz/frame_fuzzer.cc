@@ -56,6 +56,7 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "fuzz_check.hh"
 #include "cookie/syn_cookie.hh"
 #include "flow/flow_key.hh"
@@ -347,12 +348,12 @@ std::uint32_t rss_hash(const flow::flow_key& k) {
 
 struct harness {
   explicit harness(std::uint8_t mode) : mode(mode) {
-    tcp::tcp_settings settings;
+    tcp::tcp_settings settings = engine::tcp_settings_of(config::engine_config{}, {});  // the config's defaults
     settings.mss = 1460;
     settings.window_scale = 7;
     settings.connections = 16;  // small: the fuzzer fills it and reaches table_full
-    settings.cookie_mode = (mode & mode_bit::auto_cookies) != 0 ? config::cookie_mode::auto_mode
-                                                                : config::cookie_mode::always;
+    settings.cookies = (mode & mode_bit::auto_cookies) != 0 ? tcp::cookie_mode::auto_mode
+                                                                : tcp::cookie_mode::always;
     settings.backlog_capacity = 8;
     settings.auto_threshold = 4;
     tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4});
@@ -532,7 +533,8 @@ struct harness {
   }
 
   std::uint8_t mode;
-  std::vector<config::listener_config> listeners{{80, "http", {}}, {7, "echo", {}}};
+  std::vector<tcp::listener_settings> listeners =
+      engine::tcp_listeners_of(std::vector<config::listener_config>{{80, "http", {}}, {7, "echo", {}}});
   stats::lcore_stats stats;
   std::optional<tcp::lcore_tcp> tcp;
   pipeline::lcore_context ctx;

@@ -45,6 +45,7 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "fuzz_check.hh"
 #include "fake_io.hh"
 #include "flow/flow_key.hh"
@@ -154,13 +155,14 @@ struct fuzz_app final : tcp::application {
 
 struct harness {
   explicit harness(std::uint8_t setup, std::uint8_t app_defaults)
-      : pool(1 << 20, frame_capacity), sink(pool), defaults(app_defaults) {
+      : settings(engine::tcp_settings_of(config::engine_config{}, {})),  // the config's defaults
+        pool(1 << 20, frame_capacity), sink(pool), defaults(app_defaults) {
     static constexpr std::array<std::uint32_t, 4> send_buffers = {1024, 4096, 16384, 262144};
     static constexpr std::array<std::uint32_t, 4> receive_windows = {2048, 8192, 65535, 262140};
     settings.mss = 1460;
     settings.window_scale = (setup & 0x10) != 0 ? 2 : 7;
     settings.connections = 4;
-    settings.cookie_mode = (setup & 0x20) != 0 ? config::cookie_mode::auto_mode : config::cookie_mode::always;
+    settings.cookies = (setup & 0x20) != 0 ? tcp::cookie_mode::auto_mode : tcp::cookie_mode::always;
     settings.backlog_capacity = 4;
     settings.auto_threshold = 2;
     settings.send_buffer = send_buffers[setup & 3];
@@ -169,9 +171,8 @@ struct harness {
     static constexpr std::array<std::uint32_t, 4> reassembly_budgets = {2048, 0, 3, 12};
     settings.reassembly_budget = reassembly_budgets[(app_defaults >> 4) & 3];
     settings.send_budget = (app_defaults & 0x40) != 0 ? 8 : 4096;  // tight: refusals and waiters
-    listeners.push_back({port, "echo", {}, {}, (setup & 0x40) == 0, (setup & 0x80) != 0 ? 30U : 0U});
-    listeners.back().congestion = (app_defaults & 0x80) != 0 ? config::congestion_control::reno
-                                                             : config::congestion_control::cubic;
+    listeners.push_back({port, (setup & 0x40) == 0, (setup & 0x80) != 0 ? 30'000'000'000ULL : 0ULL,
+                         (app_defaults & 0x80) != 0 ? tcp::cc_algorithm::reno : tcp::cc_algorithm::cubic});
     tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns);
     tcp->attach_io(pool, sink);
     app.h = this;
@@ -569,7 +570,7 @@ struct harness {
   }
 
   tcp::tcp_settings settings;
-  std::vector<config::listener_config> listeners;
+  std::vector<tcp::listener_settings> listeners;
   stats::lcore_stats stats;
   test::heap_buffer_pool pool;
   test::capture_sink sink;

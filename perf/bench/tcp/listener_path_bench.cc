@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
@@ -82,13 +83,15 @@ cookie::key_set keys() {
   return cookie::key_schedule::derived(master, 64).keys_at(now_ns);
 }
 
+// The config's defaults, as the engine turns them into tcp_settings.
 tcp::tcp_settings settings(std::uint32_t connections) {
-  tcp::tcp_settings s;
+  tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
   s.connections = connections;
   return s;
 }
 
-const std::vector<config::listener_config> listeners{{80, "http", {}}};
+const std::vector<tcp::listener_settings> listeners =
+    engine::tcp_listeners_of(std::vector<config::listener_config>{{80, "http", {}}});
 
 // A burst's worth of frames: pristine copies, working buffers, and the pipeline's hand-over.
 struct burst_set {

@@ -32,6 +32,7 @@
 #include "block_pool.hh"
 #include "client_frames.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "pipeline/pipeline.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
@@ -186,7 +187,7 @@ struct outcome {
 };
 
 struct path_options {
-  config::congestion_control cc = config::congestion_control::reno;
+  tcp::cc_algorithm cc = tcp::cc_algorithm::reno;
   bool sack = true;
   double loss = 0;               // of rampart's data segments, after the bottleneck
   bool tail_loss_probe = true;   // tcp.tail_loss_probe
@@ -288,15 +289,16 @@ class path_simulation {
  private:
   static constexpr std::uint32_t client_isn = 1000;
 
-  static std::vector<config::listener_config> listeners_for(const path_options& o) {
-    std::vector<config::listener_config> listeners{{server_port, "sim", {}, {}}};
+  static std::vector<tcp::listener_settings> listeners_for(const path_options& o) {
+    std::vector<tcp::listener_settings> listeners =
+        engine::tcp_listeners_of(std::vector<config::listener_config>{{server_port, "sim", {}, {}}});
     listeners[0].congestion = o.cc;
     return listeners;
   }
   static tcp::tcp_settings settings_for(const path_options& o) {
-    tcp::tcp_settings settings;
+    tcp::tcp_settings settings = engine::tcp_settings_of(config::engine_config{}, {});  // the config's defaults
     settings.connections = 16;
-    settings.cookie_mode = config::cookie_mode::auto_mode;  // the backlog keeps SACK without timestamps
+    settings.cookies = tcp::cookie_mode::auto_mode;  // the backlog keeps SACK without timestamps
     settings.send_buffer = 4 << 20;
     settings.send_budget = 8192;
     settings.tail_loss_probe = o.tail_loss_probe;
@@ -348,7 +350,7 @@ class path_simulation {
     _sink.clear();
   }
 
-  std::vector<config::listener_config> _listeners;
+  std::vector<tcp::listener_settings> _listeners;
   tcp::tcp_settings _settings;
   stats::lcore_stats _stats;
   block_pool _pool;
@@ -370,7 +372,7 @@ class path_simulation {
   std::vector<packet::verdict> _verdicts;
 };
 
-outcome simulate(config::congestion_control cc, bool sack, double loss) {
+outcome simulate(tcp::cc_algorithm cc, bool sack, double loss) {
   bulk_sender app;
   path_simulation sim({cc, sack, loss, true}, app);
   const std::uint32_t first_byte = sim.rx.rcv_nxt;
@@ -407,7 +409,7 @@ struct response_times {
 response_times simulate_responses(bool tail_loss_probe, double loss, std::uint32_t response_bytes, int count) {
   responder app;
   app.response_bytes = response_bytes;
-  path_simulation sim({config::congestion_control::cubic, true, loss, tail_loss_probe}, app);
+  path_simulation sim({tcp::cc_algorithm::cubic, true, loss, tail_loss_probe}, app);
   response_times out;
   for (int i = 0; i < count && !out.counters.stalled; ++i) {
     const std::uint32_t end = sim.rx.rcv_nxt + response_bytes;
@@ -442,7 +444,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void BM_loss_goodput(benchmark::State& state) {
-  const auto cc = state.range(0) == 0 ? config::congestion_control::reno : config::congestion_control::cubic;
+  const auto cc = state.range(0) == 0 ? tcp::cc_algorithm::reno : tcp::cc_algorithm::cubic;
   const bool sack = state.range(1) != 0;
   const double loss = static_cast<double>(state.range(2)) / 10'000;
   const outcome lossless = simulate(cc, sack, 0);

@@ -47,6 +47,7 @@
 #include "block_pool.hh"
 #include "client_frames.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
@@ -187,7 +188,8 @@ class bench_node {
                    {bulk_http_port, "http", {}, std::move(bulk_args)}},
         _pool(16384),
         _sink(_pool, 4096),
-        _tcp(settings(connections), _listeners, _stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, now_ns) {
+        _tcp(settings(connections), engine::tcp_listeners_of(_listeners), _stats, flow::hash_seed{1, 2},
+             cookie::siphash_key{3, 4}, now_ns) {
     _tcp.update_keys(keys());
     _tcp.attach_io(_pool, _sink);
     for (std::size_t i = 0; i < _listeners.size(); ++i) {
@@ -199,8 +201,9 @@ class bench_node {
     _context.tcp = {tcp::tcp_input_handler, &_tcp};
   }
 
+  // The config's defaults, as the engine turns them into tcp_settings.
   static tcp::tcp_settings settings(std::uint32_t connections) {
-    tcp::tcp_settings s;
+    tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
     s.connections = connections;
     s.local_mac = server_mac;
     return s;
@@ -838,7 +841,8 @@ double linux_tcp_socket_bytes() {
 
 // Heap bytes lcore_tcp's constructor allocates for a table and pool of `connections`.
 std::size_t constructed_bytes(std::uint32_t connections) {
-  const std::vector<config::listener_config> listeners{{discard_port, "discard", {}, {}}};
+  const std::vector<config::listener_config> config_listeners{{discard_port, "discard", {}, {}}};
+  const std::vector<tcp::listener_settings> listeners = engine::tcp_listeners_of(config_listeners);
   stats::lcore_stats stats;
   const std::size_t before = allocated_bytes;
   tcp::lcore_tcp t(bench_node::settings(connections), listeners, stats, flow::hash_seed{1, 2},

@@ -92,7 +92,7 @@ TEST_CASE("listing channel: the worker serves a request in bounded steps, then p
   stats::lcore_stats stats;
   tcp::tcp_settings settings;
   settings.connections = 10000;
-  const std::vector<config::listener_config> listeners;
+  const std::vector<tcp::listener_settings> listeners;
   tcp::lcore_tcp tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4});
 
   listing_channel channel;
@@ -123,7 +123,7 @@ TEST_CASE("connection lister: ok, timeout, then busy until the late answer, stop
   stats::lcore_stats stats;
   tcp::tcp_settings settings;
   settings.connections = 64;
-  const std::vector<config::listener_config> listeners;
+  const std::vector<tcp::listener_settings> listeners;
   tcp::lcore_tcp tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4});
 
   listing_channel serving;  // served by a thread, as a worker loop would

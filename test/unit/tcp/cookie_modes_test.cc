@@ -11,7 +11,7 @@ using stats::drop_reason;
 
 TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once it drains",
           "[unit][tcp]") {
-  tcp_fixture f{test_settings(config::cookie_mode::auto_mode)};  // threshold 4
+  tcp_fixture f{test_settings(tcp::cookie_mode::auto_mode)};  // threshold 4
   for (std::uint16_t i = 0; i < 4; ++i) {
     f.script.send(full_client(40000 + i).syn());
     f.script.expect_reply();
@@ -55,7 +55,7 @@ TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once
 }
 
 TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
-  tcp_fixture f{test_settings(config::cookie_mode::off)};
+  tcp_fixture f{test_settings(tcp::cookie_mode::off)};
   const tcp_client client = full_client();
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
@@ -83,7 +83,7 @@ TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
 }
 
 TEST_CASE("off: a full backlog drops SYNs; a wrong ACK to an entry gets RST", "[unit][tcp]") {
-  tcp_fixture f{test_settings(config::cookie_mode::off)};  // backlog 8
+  tcp_fixture f{test_settings(tcp::cookie_mode::off)};  // backlog 8
   for (std::uint16_t i = 0; i < 8; ++i) {
     f.script.send(full_client(41000 + i).syn());
     f.script.expect_reply();
@@ -102,7 +102,7 @@ TEST_CASE("off: a full backlog drops SYNs; a wrong ACK to an entry gets RST", "[
 }
 
 TEST_CASE("syn-received: RST at RCV.NXT returns to LISTEN; a new ISN starts over", "[unit][tcp]") {
-  tcp_fixture f{test_settings(config::cookie_mode::off)};
+  tcp_fixture f{test_settings(tcp::cookie_mode::off)};
   tcp_client client = full_client();
   f.script.send(client.syn());
   const std::uint32_t iss = f.script.expect_reply().tcp.sequence.raw();
@@ -123,7 +123,7 @@ TEST_CASE("syn-received: RST at RCV.NXT returns to LISTEN; a new ISN starts over
 
 TEST_CASE("auto: a full connection table falls back to cookies; off drops", "[unit][tcp]") {
   const bool auto_mode = GENERATE(true, false);
-  tcp_fixture f{test_settings(auto_mode ? config::cookie_mode::auto_mode : config::cookie_mode::off, 2)};
+  tcp_fixture f{test_settings(auto_mode ? tcp::cookie_mode::auto_mode : tcp::cookie_mode::off, 2)};
   for (std::uint16_t i = 0; i < 2; ++i) {
     f.script.send(full_client(43000 + i).syn());
     f.script.expect_reply();
@@ -140,27 +140,8 @@ TEST_CASE("auto: a full connection table falls back to cookies; off drops", "[un
   CHECK(f.tcp.connection_count() == 2);
 }
 
-TEST_CASE("settings from the config: MSS clamped to the MTU, modes and sizes carried", "[unit][tcp]") {
-  config::tcp_config c;
-  c.mss = 1460;
-  c.window_scale = 20;  // RFC 7323 §2.3: at most 14
-  c.connections_per_lcore = 1000;
-  c.syn_cookies.mode = config::cookie_mode::auto_mode;
-  c.syn_cookies.backlog_per_lcore = 50;
-  c.syn_cookies.auto_threshold = 40;
-  const auto s = tcp::tcp_settings::from_config(c, 1400, {true, false});
-  CHECK(s.mss == 1360);
-  CHECK(s.window_scale == 14);
-  CHECK(s.connections == 1000);
-  CHECK(s.cookie_mode == config::cookie_mode::auto_mode);
-  CHECK(s.backlog_capacity == 50);
-  CHECK(s.auto_threshold == 40);
-  CHECK(s.offload.ipv4_checksum);
-  CHECK_FALSE(s.offload.tcp_checksum);
-}
-
 TEST_CASE("listeners: a port listened on twice is refused at start-up", "[unit][tcp]") {
   stats::lcore_stats stats;
-  const std::vector<config::listener_config> twice{{80, "http", {}}, {80, "echo", {}}};
+  const std::vector<tcp::listener_settings> twice{{.port = 80}, {.port = 80}};
   CHECK_THROWS_AS(tcp::lcore_tcp(test_settings(), twice, stats), std::invalid_argument);
 }

@@ -85,7 +85,7 @@ TEST_CASE("send: a backlog client's MSS below 536 counts as 536, as a cookie's d
   // fuzz_tcp_stream, test/fuzz/regressions/tcp_stream/: the SYN backlog took the MSS option as it
   // came. MSS 0 sent nothing at all (every segment cut to 0 bytes, no persist, no timer); MSS 1
   // with Timestamps made the effective MSS 1 - 12, wrapped to 65525, one oversized segment.
-  app_fixture f{test_settings(config::cookie_mode::auto_mode)};
+  app_fixture f{test_settings(tcp::cookie_mode::auto_mode)};
   const std::string text = pattern(1200);
   f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1200); };
   tcp_client client = sized_client(0, 60000);
@@ -307,7 +307,7 @@ TEST_CASE("abort: the app's RST, its on_close(aborted), nothing left behind", "[
 
 TEST_CASE("idle timeout: a silent connection is reset and its app told", "[unit][tcp]") {
   auto listeners = test_listeners();
-  listeners[0].idle_timeout_seconds = 5;
+  listeners[0].idle_timeout_ns = 5'000'000'000;
   app_fixture f{test_settings(), listeners};
   const tcp_client client = sized_client(1300, 60000);
   const std::uint32_t iss = open(f, client);

@@ -8,8 +8,14 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/tcp_settings.hh"
 #include "stats/counters.hh"
 #include "tcp/lcore_tcp.hh"
+// lib/tcp's private headers: the types lcore_tcp's inspection calls return.
+#include "tcp/connection.hh"
+#include "tcp/recent_cookies.hh"
+#include "tcp/sack_scoreboard.hh"
+#include "tcp/send_budget.hh"
 #include "recording_app.hh"
 #include "tcp_script.hh"
 
@@ -25,14 +31,16 @@ inline cookie::key_set test_keys(std::uint64_t now_ns) {
   return cookie::key_schedule::derived(master, 64).keys_at(now_ns);
 }
 
-inline tcp::tcp_settings test_settings(config::cookie_mode mode = config::cookie_mode::always,
+// The config's defaults (as the engine turns them into tcp_settings), with a small table and
+// backlog.
+inline tcp::tcp_settings test_settings(tcp::cookie_mode mode = tcp::cookie_mode::always,
                                        std::uint32_t connections = 64) {
-  tcp::tcp_settings s;
+  tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
   s.mss = 1460;
   s.window_scale = 7;
   s.receive_window = 65535 * 4;
   s.connections = connections;
-  s.cookie_mode = mode;
+  s.cookies = mode;
   s.backlog_capacity = 8;
   s.auto_threshold = 4;
   s.backlog_timeout_ns = 12'000'000'000ULL;
@@ -41,12 +49,16 @@ inline tcp::tcp_settings test_settings(config::cookie_mode mode = config::cookie
 }
 
 // One lcore_tcp with heap buffers and a capturing sink (what the engine's mbufs and TX staging
-// are to it); listener 0 is port 80, listener 1 port 7. Apps are attached by the test.
-inline std::vector<config::listener_config> test_listeners() { return {{80, "http", {}}, {7, "echo", {}}}; }
+// are to it); listener 0 is port 80, listener 1 port 7, with the config's defaults. Apps are
+// attached by the test.
+inline std::vector<tcp::listener_settings> test_listeners() {
+  const std::vector<config::listener_config> listeners{{80, "http", {}}, {7, "echo", {}}};
+  return engine::tcp_listeners_of(listeners);
+}
 
 struct tcp_fixture {
   explicit tcp_fixture(const tcp::tcp_settings& settings = test_settings(),
-                       std::vector<config::listener_config> listener_list = test_listeners())
+                       std::vector<tcp::listener_settings> listener_list = test_listeners())
       : listeners(std::move(listener_list)),
         tcp(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, t0_ns),
         script(tcp, t0_ns, &stats) {
@@ -54,7 +66,7 @@ struct tcp_fixture {
     tcp.attach_io(buffers, sink);
     script.attach_sink(sink);
   }
-  std::vector<config::listener_config> listeners;
+  std::vector<tcp::listener_settings> listeners;
   stats::lcore_stats stats;
   heap_buffer_pool buffers;
   capture_sink sink{buffers};
@@ -83,7 +95,7 @@ inline flow::flow_key key_of(const tcp_client& c) {
 // buffer may be left in use or released twice.
 struct app_fixture : tcp_fixture {
   explicit app_fixture(const tcp::tcp_settings& s = test_settings(),
-                       std::vector<config::listener_config> l = test_listeners())
+                       std::vector<tcp::listener_settings> l = test_listeners())
       : tcp_fixture(s, std::move(l)) {
     tcp.set_application(0, &app);
     script.attach_pool(buffers);

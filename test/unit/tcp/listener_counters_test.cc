@@ -55,7 +55,7 @@ TEST_CASE("listener counters: accepted, active, bytes and refused, per port", "[
 }
 
 TEST_CASE("listener counters: a full table refuses the handshake on its port", "[unit][tcp]") {
-  app_fixture f(test_settings(config::cookie_mode::always, 1));
+  app_fixture f(test_settings(tcp::cookie_mode::always, 1));
   open_connection(f, full_client(40000, 1000));
   tcp_client second = full_client(40001, 2000);
   second.base.destination_port = 7;

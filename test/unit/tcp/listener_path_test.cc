@@ -240,7 +240,7 @@ TEST_CASE("handshake: forged, altered or expired ACKs get RST and open nothing",
 }
 
 TEST_CASE("handshake: a full table refuses with RST and keeps existing connections", "[unit][tcp]") {
-  tcp_fixture f{test_settings(config::cookie_mode::always, 2)};
+  tcp_fixture f{test_settings(tcp::cookie_mode::always, 2)};
   for (std::uint16_t port = 40000; port < 40002; ++port) {
     const tcp_client c = full_client(port);
     f.script.send(c.syn());

@@ -30,7 +30,7 @@ std::string pattern(std::size_t n) {
 
 std::span<const std::byte> as_span(const std::string& s) { return std::as_bytes(std::span{s.data(), s.size()}); }
 
-std::vector<config::listener_config> listeners_with(config::congestion_control cc) {
+std::vector<tcp::listener_settings> listeners_with(tcp::cc_algorithm cc) {
   auto l = test_listeners();
   l[0].congestion = cc;
   return l;
@@ -39,9 +39,9 @@ std::vector<config::listener_config> listeners_with(config::congestion_control c
 // A peer that sends nothing but ACKs: MSS 1300, window 65535 (50 segments), no timestamps; the
 // SYN backlog (cookie mode auto) keeps SACK-permitted without them.
 struct bulk {
-  explicit bulk(bool sack, config::congestion_control cc = config::congestion_control::reno,
+  explicit bulk(bool sack, tcp::cc_algorithm cc = tcp::cc_algorithm::reno,
                 std::size_t segments = 40)
-      : f(test_settings(config::cookie_mode::auto_mode), listeners_with(cc)), text(pattern(segments * mss)) {
+      : f(test_settings(tcp::cookie_mode::auto_mode), listeners_with(cc)), text(pattern(segments * mss)) {
     client.base.options.mss = mss;
     client.base.options.sack_permitted = sack;
     client.base.window = 65535;
@@ -160,7 +160,7 @@ TEST_CASE("NewReno: limited transmit, fast retransmit on the third duplicate ACK
 }
 
 TEST_CASE("NewReno with CUBIC: ssthresh = 0.7 cwnd (RFC 9438 §4.6)", "[unit][tcp]") {
-  bulk b{false, config::congestion_control::cubic};
+  bulk b{false, tcp::cc_algorithm::cubic};
   b.expect_segments({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   b.ack_segments(0);
   b.expect_segments({10});
@@ -259,9 +259,9 @@ TEST_CASE("SACK recovery: several holes retransmitted in NextSeg order, pipe bou
 }
 
 TEST_CASE("SACK with no free scoreboard falls back to NewReno", "[unit][tcp]") {
-  tcp::tcp_settings settings = test_settings(config::cookie_mode::auto_mode);
+  tcp::tcp_settings settings = test_settings(tcp::cookie_mode::auto_mode);
   settings.scoreboards = 0;
-  app_fixture f{settings, listeners_with(config::congestion_control::reno)};
+  app_fixture f{settings, listeners_with(tcp::cc_algorithm::reno)};
   const std::string text = pattern(20 * mss);
   f.app.on_open_do = [&](tcp::stream& s) { s.send(as_span(text)); };
   tcp_client client;
@@ -335,7 +335,7 @@ namespace {
 // the timed segment gives the sample).
 struct responder {
   explicit responder(bool tail_loss_probe = true, bool sack = true)
-      : f(settings(tail_loss_probe), listeners_with(config::congestion_control::reno)), text(pattern(64 * mss)) {
+      : f(settings(tail_loss_probe), listeners_with(tcp::cc_algorithm::reno)), text(pattern(64 * mss)) {
     client.base.options.mss = mss;
     client.base.options.sack_permitted = sack;
     client.base.window = 65535;
@@ -347,7 +347,7 @@ struct responder {
     iss = open_connection(f, client);
   }
   static tcp::tcp_settings settings(bool tail_loss_probe) {
-    tcp::tcp_settings s = test_settings(config::cookie_mode::auto_mode);
+    tcp::tcp_settings s = test_settings(tcp::cookie_mode::auto_mode);
     s.tail_loss_probe = tail_loss_probe;
     return s;
   }

@@ -14,7 +14,7 @@ using namespace rampart;
 using namespace rampart::test;
 
 TEST_CASE("random segments: replies well-formed, limits kept", "[unit][tcp]") {
-  const auto mode = GENERATE(config::cookie_mode::always, config::cookie_mode::auto_mode, config::cookie_mode::off);
+  const auto mode = GENERATE(tcp::cookie_mode::always, tcp::cookie_mode::auto_mode, tcp::cookie_mode::off);
   tcp_fixture f{test_settings(mode, 16)};
   std::mt19937 rng(1234);
   const auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
@@ -62,7 +62,7 @@ TEST_CASE("random segments: replies well-formed, limits kept", "[unit][tcp]") {
     }
     REQUIRE(f.tcp.connection_count() <= 16);
     REQUIRE(f.tcp.half_open_count() <= 8);
-    if (mode == config::cookie_mode::always) {
+    if (mode == tcp::cookie_mode::always) {
       REQUIRE(f.tcp.half_open_count() == 0);
     }
     f.script.advance(pick(2'000'000'000));

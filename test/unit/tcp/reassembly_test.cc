@@ -24,7 +24,7 @@ using tcp::tcp_state;
 namespace {
 
 // The SYN backlog keeps SACK-permitted without timestamps (a cookie without TS cannot).
-tcp::tcp_settings sack_settings() { return test_settings(config::cookie_mode::auto_mode); }
+tcp::tcp_settings sack_settings() { return test_settings(tcp::cookie_mode::auto_mode); }
 
 // SACK-permitted without timestamps: four blocks fit in an ACK.
 tcp_client sack_client() {
@@ -335,8 +335,8 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
 
 TEST_CASE("queued buffers are released however the connection ends", "[unit][tcp][reassembly]") {
   tcp::tcp_settings settings = sack_settings();
-  std::vector<config::listener_config> listeners = test_listeners();
-  listeners[0].idle_timeout_seconds = 3000;  // beyond the retransmission limit's ~6 minutes
+  std::vector<tcp::listener_settings> listeners = test_listeners();
+  listeners[0].idle_timeout_ns = 3000'000'000'000;  // beyond the retransmission limit's ~6 minutes
   app_fixture f(settings, listeners);
   const tcp_client client = sack_client();
   const sender s{client, open_connection(f, client), stream_text(400)};

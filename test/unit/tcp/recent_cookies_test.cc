@@ -25,7 +25,7 @@ std::uint32_t same_slot_as(const recent_cookies& m, std::uint32_t hash, std::uin
 }  // namespace
 
 TEST_CASE("recent cookies: a recorded SYN is found by its hash, and only by it", "[unit][tcp][recent_cookies]") {
-  recent_cookies m;
+  recent_cookies m{4096};
   CHECK(m.entries() == 4096);
   CHECK_FALSE(m.lookup(0x1234'5678).has_value());  // nothing recorded yet
   m.record(0x1234'5678, {1000, 5000});
@@ -40,7 +40,7 @@ TEST_CASE("recent cookies: a recorded SYN is found by its hash, and only by it",
 }
 
 TEST_CASE("recent cookies: a hash of the same slot is a tag mismatch, and overwrites", "[unit][tcp][recent_cookies]") {
-  recent_cookies m;
+  recent_cookies m{4096};
   const std::uint32_t a = 0xdead'beef;
   const std::uint32_t b = same_slot_as(m, a);
   REQUIRE(b != a);
@@ -57,7 +57,7 @@ TEST_CASE("recent cookies: a hash of the same slot is a tag mismatch, and overwr
 }
 
 TEST_CASE("recent cookies: forget clears the hash's entry", "[unit][tcp][recent_cookies]") {
-  recent_cookies m;
+  recent_cookies m{4096};
   m.record(42, {1000, 5000});
   m.record(43, {1100, 5100});
   m.forget(42);
@@ -70,7 +70,7 @@ TEST_CASE("recent cookies: forget clears the hash's entry", "[unit][tcp][recent_
 TEST_CASE("recent cookies: hashes sharing their low bits still spread over the slots", "[unit][tcp][recent_cookies]") {
   // A NIC's RETA sends to one queue the RSS hashes whose low bits are one value: 4096 such hashes
   // (multiples of 128) must use most of the 4096 slots, not the 32 their low 12 bits would name.
-  recent_cookies m;
+  recent_cookies m{4096};
   std::set<std::uint32_t> slots;
   for (std::uint32_t i = 0; i < m.entries(); ++i) {
     slots.insert(m.slot_of(i * 128));

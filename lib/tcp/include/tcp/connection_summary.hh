@@ -9,11 +9,12 @@
 
 #include "flow/connection_pool.hh"
 #include "flow/flow_key.hh"
-#include "tcp/connection.hh"
+#include "tcp/tcp_state.hh"
 
 namespace rampart::tcp {
 
 class lcore_tcp;
+struct connection;  // private to lib/tcp
 
 struct connection_summary {
   flow::flow_key key;             // 4-tuple, host order
@@ -43,10 +44,7 @@ struct connection_filter {
   std::optional<std::uint16_t> local_port;
   std::optional<tcp_state> state;
 
-  bool matches(const connection& c) const noexcept {
-    return (!remote_ip || c.key.remote_ip == *remote_ip) && (!remote_port || c.key.remote_port == *remote_port) &&
-           (!local_port || c.key.local_port == *local_port) && (!state || c.state == *state);
-  }
+  bool matches(const connection& c) const noexcept;
 };
 
 // Where a listing scan of one lcore_tcp stands. The scan walks the connection pool by handle, so

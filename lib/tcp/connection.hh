@@ -1,21 +1,22 @@
 #pragma once
 // The connection control block (RFC 9293 §3.3.1 "TCB"): one connection's sequence spaces, its
-// negotiated options, its timers' deadlines and its send queue. Its logic is in connection_*.cc
-// (input, output, timers); the per-lcore container (lcore_tcp) owns the table, the pool, the
-// timer wheel and the buffers, and the listener path (listen_input.cc) creates control blocks.
+// negotiated options, its timers' deadlines and its send queue. The protocol that runs it is in
+// the step files (docs/tcp.md lists them); the per-lcore state (lcore_state.hh) owns the table,
+// the pool, the timer wheel and the buffers.
 //
 // Memory: an idle connection holds no buffer and no SACK scoreboard, and this struct stays within
-// 248 bytes, about 271 with its flow-table slot (static_assert below; docs/tcp.md).
+// 256 bytes, about 279 with its flow-table slot (static_assert below; docs/tcp.md).
 #include <cstdint>
 
 #include "flow/flow_key.hh"
 #include "net/addresses.hh"
 #include "net/seq32.hh"
-#include "tcp/congestion_control.hh"
-#include "tcp/reassembly.hh"
-#include "tcp/rtt_estimator.hh"
-#include "tcp/sack_scoreboard.hh"
-#include "tcp/send_queue.hh"
+#include "tcp/tcp_state.hh"
+#include "congestion_control.hh"
+#include "reassembly.hh"
+#include "rtt_estimator.hh"
+#include "sack_scoreboard.hh"
+#include "send_queue.hh"
 #include "timer/timer_wheel.hh"
 
 namespace rampart::tcp {
@@ -23,24 +24,27 @@ namespace rampart::tcp {
 // "No connection" in handle-valued fields.
 inline constexpr std::uint32_t no_handle = UINT32_MAX;
 
-// RFC 9293 §3.3.2. LISTEN is not a connection here (listeners are the stateless listener_table)
-// and CLOSED means "not in the table". SYN-SENT does not exist: rampart never opens actively.
-enum class tcp_state : std::uint8_t {
-  syn_received,  // half-open, from the stateful SYN backlog (cookie modes auto/off)
-  established,
-  fin_wait_1,    // our FIN sent, not acknowledged; the peer still sends
-  fin_wait_2,    // our FIN acknowledged; waiting for the peer's
-  close_wait,    // the peer's FIN received; the app still sends until it closes
-  closing,       // both FINs sent, ours not acknowledged (simultaneous close)
-  last_ack,      // the peer's FIN, then ours: waiting for its ACK
-  time_wait,     // both FINs acknowledged after we closed first: 2 MSL of quarantine
+// What the send deadline of a connection stands for (connection_timers.cc runs it).
+enum class send_timer : std::uint8_t {
+  off,
+  retransmission,  // RFC 6298 §5: data, our FIN or (SYN-RECEIVED) our SYN-ACK unacknowledged
+  persist,         // RFC 9293 §3.8.6.1: the peer's window is zero; probe it. While armed, no
+                   // data leaves but the probes
+  loss_probe,      // RFC 8985 §7.2: a tail loss probe goes before the RTO would
 };
-const char* to_string(tcp_state state) noexcept;
+// What the lifetime deadline of a connection stands for: when it fires the connection ends.
+enum class lifetime_timer : std::uint8_t {
+  off,
+  idle,         // the listener's idle timeout: nothing received for that long (RST)
+  syn_backlog,  // a half-open entry's client never sent its ACK (erased silently)
+  fin_wait_2,   // our FIN is acknowledged and the peer's never came (RST, as Linux's tcp_fin_timeout)
+  time_wait,    // 2 MSL are over (RFC 9293 §3.10.7.4; erased silently)
+};
 
 struct connection {
   flow::flow_key key;  // identity (host order), exactly as the flow table knows it
   std::uint32_t hash = 0;  // the flow table hash it was inserted with (erase needs it)
-  tcp_state state = tcp_state::established;
+  tcp_state state = tcp_state::closed;  // changed by set_state only (state_transition.hh)
   std::uint8_t listener = 0;      // listener_table index: which app owns the connection
   std::uint8_t retries = 0;       // consecutive retransmission timeouts (RFC 9293 §3.8.3 R2)
   std::uint8_t probes = 0;        // consecutive zero-window probes unanswered by a window
@@ -54,9 +58,12 @@ struct connection {
   bool app_open = false;          // on_open was called and on_close not yet
   bool fin_queued = false;        // the app closed: FIN after the queued data
   bool timing_rtt = false;        // rtt_sequence/rtt_start_us time one segment (no timestamps)
-  bool persist = false;           // the retransmission deadline is a zero-window probe
   bool writable_wanted = false;   // a send was cut short: on_writable once space frees
   bool window_update_due = false; // the app released held data: advertise the reopened window
+  // What the send and lifetime deadlines below stand for; four bits each, so that the two share
+  // the one byte left beside these flags.
+  send_timer send_timer_kind : 4 = send_timer::off;
+  lifetime_timer lifetime_kind : 4 = lifetime_timer::off;
   std::uint8_t snd_wscale = 0;    // shift the peer applies to its windows (its wscale option)
   std::uint8_t rcv_wscale = 0;    // shift we apply to ours; 0 unless both sides sent wscale
   std::uint16_t peer_mss = 536;   // RFC 9293 §3.7.1: 536 when the peer sent no MSS option
@@ -88,11 +95,12 @@ struct connection {
   rtt_estimator rtt;
   congestion_state cc;            // cwnd, ssthresh, recovery point, CUBIC (congestion_control.hh)
 
-  // Deadlines (ns on the burst clock; 0 = not running). The one timer node below is armed at
-  // the earliest of them (lcore_tcp::rearm).
-  std::uint64_t retransmit_at = 0;  // RTO, SYN-ACK retransmission, or persist (by `persist`)
-  std::uint64_t delayed_ack_at = 0;
-  std::uint64_t idle_at = 0;        // idle timeout; TIME-WAIT's end; the SYN backlog's expiry
+  // Deadlines (ns on the burst clock; 0 = not running), two of them with a kind saying what they
+  // stand for (send_timer_kind, lifetime_kind above). The one timer node below is armed at the
+  // earliest of them (connection_timers.hh: rearm).
+  std::uint64_t send_timer_at = 0;      // send_timer_kind
+  std::uint64_t delayed_ack_at = 0;     // RFC 9293 §3.8.6.3: the ACK we held back is due
+  std::uint64_t lifetime_timer_at = 0;  // lifetime_kind
   timer::timer_node timer;
 
   send_queue sendq;               // bytes from SND.UNA on
@@ -113,9 +121,8 @@ struct connection {
 };
 // An idle connection's memory: this block plus its flow-table slot (a 128-byte bucket holds 7
 // entries at up to 80% load: about 23 bytes each), docs/tcp.md. Grow it only with a reason and
-// a new figure there. 256: 224 plus the out-of-order queue's 8-byte handle and the 24 bytes of
-// congestion control; the queue's pieces and the SACK scoreboard live out of line, in per-lcore
-// pools (reassembly.hh, sack_scoreboard.hh).
+// a new figure there. The out-of-order queue's pieces and the SACK scoreboard live out of line,
+// in per-lcore pools (reassembly.hh, sack_scoreboard.hh).
 static_assert(sizeof(connection) <= 256, "the control block outgrew its memory budget");
 
 }  // namespace rampart::tcp

@@ -15,7 +15,7 @@
 #include "net/seq32.hh"
 #include "net/tcp_header.hh"
 #include "packet/frame.hh"
-#include "tcp/segment.hh"
+#include "segment.hh"
 
 namespace rampart::tcp {
 

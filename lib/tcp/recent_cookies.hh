@@ -39,11 +39,10 @@ struct remembered_syn {
 
 class recent_cookies {
  public:
-  static constexpr std::uint32_t default_entries = 4096;  // 48 KiB per lcore
   static constexpr std::uint32_t entry_bytes = 12;
 
   // `entries` slots, a power of two in [2, 2^24]; std::invalid_argument otherwise, std::bad_alloc.
-  explicit recent_cookies(std::uint32_t entries = default_entries);
+  explicit recent_cookies(std::uint32_t entries);  // tcp_settings::recent_cookie_entries
 
   // The tuple with flow hash `hash` was sent a cookie SYN-ACK for `syn` (overwrites its slot).
   void record(std::uint32_t hash, const remembered_syn& syn) noexcept;

@@ -18,11 +18,9 @@
 #include <cstdint>
 
 #include "net/seq32.hh"
+#include "tcp/settings.hh"  // cc_algorithm
 
 namespace rampart::tcp {
-
-enum class cc_algorithm : std::uint8_t { reno, cubic };
-const char* to_string(cc_algorithm algorithm) noexcept;
 
 struct congestion_state {
   std::uint32_t cwnd = 0;               // bytes

@@ -5,15 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace rampart::tcp {
+#include "tcp/settings.hh"
 
-struct rto_limits {
-  // RFC 6298 §2.4 asks for a 1 s floor "SHOULD"; like Linux, rampart defaults to 200 ms
-  // (configurable), since a data-centre front end sees RTTs far below it.
-  std::uint32_t min_us = 200'000;
-  std::uint32_t max_us = 60'000'000;     // §2.5: "at least 60 seconds"
-  std::uint32_t initial_us = 1'000'000; // §2.1: 1 second before any sample
-};
+namespace rampart::tcp {
 
 class rtt_estimator {
  public:

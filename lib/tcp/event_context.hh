@@ -1,0 +1,42 @@
+#pragma once
+// What lib/tcp keeps while it handles one event: a received segment, a fired timer, an ICMP
+// error, a wake-up of the send budget's waiters. It lives on the stack of the function that
+// handles the event and is passed down, so nothing of one event survives into the next.
+#include <cstdint>
+
+#include "net/tcp_header.hh"
+#include "connection.hh"
+
+namespace rampart::tcp {
+
+struct event_context {
+  std::uint64_t now_ns = 0;  // the burst clock (Unix epoch, ns)
+
+  // RFC 2883: a segment that arrived again is reported as a D-SACK block by the ACK that answers
+  // it, and by no later one (connection_reassembly.cc).
+  const connection* dsack_for = nullptr;
+  net::sack_block dsack;
+  // The last ACK built for this connection had no room for every SACK block: output() follows
+  // an owed ACK on data with a pure ACK carrying them all.
+  const connection* sack_cut_for = nullptr;
+
+  // While an app callback runs (app_calls.hh): stream calls that would free the connection are
+  // deferred until it returns, and on_close may read its context but not send.
+  bool abort_requested = false;
+  bool in_on_close = false;
+
+  explicit event_context(std::uint64_t now) noexcept : now_ns(now) {}
+
+  // The connection leaves the table: nothing of this event may point at it any more (its pool
+  // slot may serve another connection before the event ends).
+  void forget(const connection& c) noexcept {
+    if (dsack_for == &c) {
+      dsack_for = nullptr;
+    }
+    if (sack_cut_for == &c) {
+      sack_cut_for = nullptr;
+    }
+  }
+};
+
+}  // namespace rampart::tcp
