@@ -34,7 +34,7 @@ struct remembered_syn {
   std::uint32_t client_isn = 0;  // the SYN's SEG.SEQ
   std::uint32_t syn_tsval = 0;   // the SYN's TSval (0 when it had no Timestamps option)
 
-  friend bool operator==(const remembered_syn&, const remembered_syn&) = default;
+  bool operator==(const remembered_syn&) const = default;
 };
 
 class recent_cookies {

@@ -8,7 +8,7 @@
 //      (no SYN, no RST) to a listened port whose SEG.ACK-1 passes cookie::check_syn_cookie with
 //      the same keys and clock, or with the ISN of a SYN of the same flow the run sent earlier
 //      when SEG.SEQ lies in (ISN + 1, ISN + 1 + 65535) (a segment overtaking the handshake's ACK,
-//      lib/tcp/include/tcp/recent_cookies.hh). In cookie mode auto, a SYN to a listened port (a
+//      lib/tcp/recent_cookies.hh). In cookie mode auto, a SYN to a listened port (a
 //      backlog entry, state syn_received) also qualifies.
 //  (b) one frame, at most one reply, and every reply is well formed: length within capacity,
 //      no offload requested (the port offers none: software checksums), Ethernet from our MAC,

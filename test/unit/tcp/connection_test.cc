@@ -367,3 +367,19 @@ TEST_CASE("sequence numbers wrap around 2^32 on both sides", "[unit][tcp]") {
   f.script.send(with_payload(client.segment(ack | psh, iss, 40, 40), "more"));
   CHECK(f.app.received == text + "more");
 }
+
+TEST_CASE("an ACK written in place satisfies a pending delayed ACK (RFC 9293 §3.8.6.3)", "[unit][tcp]") {
+  app_fixture f;
+  const tcp_client client = plain_client();
+  const std::uint32_t iss = open_connection(f, client);
+  f.script.send(with_payload(client.segment(ack, iss), "abc"));
+  f.script.expect_sent_nothing();  // its ACK is delayed
+  // The same bytes again, all below RCV.NXT: out of the window, answered in place at once.
+  f.script.send(with_payload(client.segment(ack, iss), "abc"));
+  expect_segment(f.script.expect_reply(), ack, iss + 1, client.isn + 4);
+  // That ACK acknowledged everything: the delayed one has nothing left to say.
+  f.script.advance_and_poll(f.tcp.settings().delayed_ack_ns + 2'200'000);
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_delayed_acks.read() == 0);
+  CHECK(f.app.received == "abc");
+}
