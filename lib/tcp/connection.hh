@@ -32,6 +32,13 @@ enum class send_timer : std::uint8_t {
                    // data leaves but the probes
   loss_probe,      // RFC 8985 §7.2: a tail loss probe goes before the RTO would
 };
+// What the output deadline of a connection stands for: when it fires, output() runs with an ACK.
+enum class output_timer : std::uint8_t {
+  off,
+  delayed_ack,  // RFC 9293 §3.8.6.3: the ACK we held back is due
+  retry,        // output was held back by a local shortage (no buffer, no TX room): again soon,
+                // without the back-off of a retransmission timeout
+};
 // What the lifetime deadline of a connection stands for: when it fires the connection ends.
 enum class lifetime_timer : std::uint8_t {
   off,
@@ -60,10 +67,11 @@ struct connection {
   bool timing_rtt = false;        // rtt_sequence/rtt_start_us time one segment (no timestamps)
   bool writable_wanted = false;   // a send was cut short: on_writable once space frees
   bool window_update_due = false; // the app released held data: advertise the reopened window
-  // What the send and lifetime deadlines below stand for; four bits each, so that the two share
-  // the one byte left beside these flags.
-  send_timer send_timer_kind : 4 = send_timer::off;
-  lifetime_timer lifetime_kind : 4 = lifetime_timer::off;
+  // What the deadlines below stand for, in bit-fields: the three share the one byte left beside
+  // these flags.
+  send_timer send_timer_kind : 2 = send_timer::off;
+  output_timer output_timer_kind : 2 = output_timer::off;
+  lifetime_timer lifetime_kind : 3 = lifetime_timer::off;
   std::uint8_t snd_wscale = 0;    // shift the peer applies to its windows (its wscale option)
   std::uint8_t rcv_wscale = 0;    // shift we apply to ours; 0 unless both sides sent wscale
   std::uint16_t peer_mss = 536;   // RFC 9293 §3.7.1: 536 when the peer sent no MSS option
@@ -95,12 +103,11 @@ struct connection {
   rtt_estimator rtt;
   congestion_state cc;            // cwnd, ssthresh, recovery point, CUBIC (congestion_control.hh)
 
-  // Deadlines (ns on the burst clock; 0 = not running), two of them with a kind saying what they
-  // stand for (send_timer_kind, lifetime_kind above). The one timer node below is armed at the
-  // earliest of them (connection_timers.hh: rearm).
-  std::uint64_t send_timer_at = 0;      // send_timer_kind
-  std::uint64_t delayed_ack_at = 0;     // RFC 9293 §3.8.6.3: the ACK we held back is due
-  std::uint64_t lifetime_timer_at = 0;  // lifetime_kind
+  // Deadlines (ns on the burst clock; 0 = not running), each with its kind above. The one timer
+  // node below is armed at the earliest of them (connection_timers.hh: rearm).
+  std::uint64_t send_timer_at = 0;
+  std::uint64_t output_timer_at = 0;
+  std::uint64_t lifetime_timer_at = 0;
   timer::timer_node timer;
 
   send_queue sendq;               // bytes from SND.UNA on

@@ -370,8 +370,8 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
         }
       } else if (++c.segments_unacked >= 2) {
         ack_now = true;
-      } else if (c.delayed_ack_at == 0) {
-        c.delayed_ack_at = now_ns + settings.delayed_ack_ns;
+      } else if (c.output_timer_kind == output_timer::off) {
+        arm_output_timer(c, output_timer::delayed_ack, now_ns + settings.delayed_ack_ns);
       }
     }
     if (length < seg.payload_length) {

@@ -140,11 +140,11 @@ void output(lcore_state& lcore, connection& c, bool ack_now, event_context& ctx)
   if (ack_now && (!sent || ctx.sack_cut_for == &c) && !send_segment(lcore, c, c.snd_nxt, ack, 0, 0, ctx)) {
     blocked = true;
   }
-  if (blocked && (c.delayed_ack_at == 0 || c.delayed_ack_at > now_ns + 1'000'000)) {
-    // A local shortage, not loss: try again within a timer tick (the delayed-ACK deadline runs
-    // output() with an ACK), without the back-off of a retransmission timeout; also when a
-    // delayed ACK was already due later (it held the data up to delayed_ack_ns, fuzz_tcp_stream).
-    c.delayed_ack_at = now_ns + 1'000'000;
+  if (blocked && (c.output_timer_kind == output_timer::off || c.output_timer_at > now_ns + 1'000'000)) {
+    // A local shortage, not loss: try again within a timer tick, also when a delayed ACK was
+    // already due later (it held the data up to delayed_ack_ns, fuzz_tcp_stream); the retry sends
+    // that ACK too.
+    arm_output_timer(c, output_timer::retry, now_ns + 1'000'000);
   }
   rearm(lcore, c);
 }

@@ -5,7 +5,8 @@
 //   send      retransmission: RFC 6298 §5 (go-back-N from SND.UNA, back-off, the retry limit of
 //             RFC 9293 §3.8.3 R2), or a backlog entry's SYN-ACK again; persist: the zero-window
 //             probe of §3.8.6.1; loss_probe: RFC 8985 §7.3 (loss_recovery.cc)
-//   delayed ACK  RFC 9293 §3.8.6.3: the ACK we held back is due
+//   output    delayed_ack: RFC 9293 §3.8.6.3, the ACK we held back is due; retry: output that a
+//             full pool or TX staging held back (both run output() with an ACK)
 #include "connection_timers.hh"
 
 #include <algorithm>
@@ -83,7 +84,7 @@ bool retransmission_timeout(lcore_state& lcore, connection& c, event_context& ct
 }  // namespace
 
 void rearm(lcore_state& lcore, connection& c) noexcept {
-  const std::uint64_t next = earliest(earliest(c.send_timer_at, c.delayed_ack_at), c.lifetime_timer_at);
+  const std::uint64_t next = earliest(earliest(c.send_timer_at, c.output_timer_at), c.lifetime_timer_at);
   if (next == 0) {
     lcore.timers.cancel(c.timer);
   } else {
@@ -154,8 +155,8 @@ void on_timer(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
         break;
     }
   }
-  if (c.delayed_ack_at != 0 && c.delayed_ack_at <= now_ns) {
-    c.delayed_ack_at = 0;
+  if (c.output_timer_at != 0 && c.output_timer_at <= now_ns) {
+    stop_output_timer(c);
     lcore.stats.tcp_delayed_acks.add();
     output(lcore, c, true, ctx);
   }

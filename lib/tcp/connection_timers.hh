@@ -15,6 +15,11 @@ inline void arm_send_timer(connection& c, send_timer kind, std::uint64_t at_ns) 
   c.send_timer_at = at_ns;
 }
 inline void stop_send_timer(connection& c) noexcept { arm_send_timer(c, send_timer::off, 0); }
+inline void arm_output_timer(connection& c, output_timer kind, std::uint64_t at_ns) noexcept {
+  c.output_timer_kind = kind;
+  c.output_timer_at = at_ns;
+}
+inline void stop_output_timer(connection& c) noexcept { arm_output_timer(c, output_timer::off, 0); }
 inline void arm_lifetime_timer(connection& c, lifetime_timer kind, std::uint64_t at_ns) noexcept {
   c.lifetime_kind = kind;
   c.lifetime_timer_at = at_ns;

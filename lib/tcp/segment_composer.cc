@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "connection_reassembly.hh"
+#include "connection_timers.hh"
 
 namespace rampart::tcp {
 
@@ -65,6 +66,12 @@ bool send_fresh(lcore_state& lcore, connection& c, std::uint32_t offset, std::ui
   }
   if ((fields.flags & ack) != 0) {
     ack_sent(c);
+  }
+  if (c.output_timer_kind == output_timer::retry) {
+    // A segment left in a fresh buffer: the shortage that held output back is over, and
+    // output() re-arms the retry if it holds data back again. (An in-place reply proves
+    // nothing about the pool or the TX staging: it keeps the retry.)
+    stop_output_timer(c);
   }
   return true;
 }
@@ -131,8 +138,10 @@ std::uint16_t advertised_window(const lcore_state& lcore, connection& c) noexcep
 }
 
 void ack_sent(connection& c) noexcept {
-  c.delayed_ack_at = 0;
   c.segments_unacked = 0;
+  if (c.output_timer_kind == output_timer::delayed_ack) {
+    stop_output_timer(c);
+  }
 }
 
 packet::verdict reply_in_place(lcore_state& lcore, segment& seg, connection& c, std::uint8_t flags, seq32 seq,

@@ -43,7 +43,8 @@ reply_fields compose(lcore_state& lcore, connection& c, net::seq32 seq, std::uin
 // RCV.ADV to what it advertises.
 std::uint16_t advertised_window(const lcore_state& lcore, connection& c) noexcept;
 
-// A segment carrying our ACK left: it satisfies a pending or delayed one (RFC 9293 §3.8.6.3).
+// A segment carrying our ACK left, in place or fresh: it satisfies a delayed one (RFC 9293
+// §3.8.6.3).
 void ack_sent(connection& c) noexcept;
 
 // In place: compose(seq, flags) over seg's frame (an ACK answering it: challenge, duplicate,

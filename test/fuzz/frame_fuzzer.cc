@@ -70,6 +70,7 @@
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
 #include "tcp/icmp_error_input.hh"
+#include "tcp/connection.hh"  // private to lib/tcp: the invariants read control blocks
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
 

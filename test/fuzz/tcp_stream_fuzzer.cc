@@ -57,6 +57,8 @@
 #include "net/tcp_header.hh"
 #include "packet/tcp_batch.hh"
 #include "stats/counters.hh"
+#include "tcp/connection.hh"   // private to lib/tcp: the invariants read control blocks
+#include "tcp/send_budget.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/stream.hh"
 #include "tcp/tcp_input.hh"
@@ -359,8 +361,9 @@ struct harness {
         continue;
       }
       const bool unsent = static_cast<std::uint32_t>(conn->snd_nxt - conn->snd_una) < conn->sendq.size();
-      const bool retry_soon = conn->delayed_ack_at != 0 && conn->delayed_ack_at <= now + 2'100'000;
-      FUZZ_CHECK(!(unsent && conn->snd_nxt == conn->snd_una && conn->snd_wnd > 0 && !conn->persist && !retry_soon),
+      const bool retry_soon = conn->output_timer_at != 0 && conn->output_timer_at <= now + 2'100'000;
+      FUZZ_CHECK(!(unsent && conn->snd_nxt == conn->snd_una && conn->snd_wnd > 0 &&
+                   conn->send_timer_kind != tcp::send_timer::persist && !retry_soon),
                  "unsent data, an open window, nothing in flight and no retry due: the connection stalls");
     }
   }

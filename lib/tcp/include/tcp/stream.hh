@@ -9,7 +9,7 @@
 //
 //   on_open(s)             the handshake completed (ESTABLISHED)
 //   on_data(s, view)       in-order bytes; view.data stays valid during the call, or as long as
-//                          the app holds the view's buffer (stream::retain)
+//                          the app holds the view's buffer (stream::retain_buffer)
 //   on_writable(s)         send space was freed after send() accepted less than asked
 //   on_peer_closed(s)      the peer's FIN: it sends no more. The stream still sends until the
 //                          app calls close() (CLOSE-WAIT, RFC 9293 §3.6); default: close()
@@ -38,7 +38,7 @@ enum class close_reason : std::uint8_t {
 struct data_view {
   const std::byte* data = nullptr;
   std::uint32_t length = 0;
-  void* buffer = nullptr;  // the receive buffer (packet::buffer::handle): see stream::retain
+  void* buffer = nullptr;  // the receive buffer (packet::buffer::handle): see stream::retain_buffer
 
   std::span<const std::byte> bytes() const noexcept { return {data, length}; }
 };
