@@ -15,8 +15,9 @@ std::uint8_t u8(std::byte b) noexcept { return std::to_integer<std::uint8_t>(b);
 // suggests): MSS, SACK-permitted, Timestamps, NOP, Window Scale -- 20 bytes:
 //   02 04 mm mm  04 02 08 0a  <TSval>  <TSecr>  01 03 03 ws
 // Recognised with three masked word compares; anything else takes the general loop, and the
-// result is the one the loop gives for these bytes (same fields, WS clamped to 14). Measured in
-// docs/performance.md: option parsing was 22% of the SYN -> SYN-ACK path.
+// result is the one the loop gives for these bytes (same fields, WS clamped to 14). Option
+// parsing was 22% of the SYN -> SYN-ACK path before it (docs/performance.md, "What makes it this
+// fast", 2).
 // Pinned by test/unit/net/tcp_options_fast_path_test.cc. Returns false (options untouched) when
 // the list is anything else.
 bool parse_linux_syn_options(std::span<const std::byte> list, tcp_options& options) noexcept {
@@ -37,7 +38,7 @@ bool parse_linux_syn_options(std::span<const std::byte> list, tcp_options& optio
 
 // parse_tcp_options writing into `options` (which must start empty): the in-place form lets
 // parse_tcp_header fill a caller's segment without copying a result through (docs/performance.md,
-// pass 2). Returns false for tcp_bad_options; `options` is then unspecified.
+// "What makes it this fast", 6). Returns false for tcp_bad_options; `options` is then unspecified.
 bool parse_tcp_options_into(std::span<const std::byte> list, tcp_options& options) noexcept {
   if (parse_linux_syn_options(list, options)) {
     return true;
@@ -118,8 +119,8 @@ parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noe
 namespace {
 
 // Writes the options at p, which has room for tcp_options_length(options) bytes. Shared by
-// write_tcp_options and write_tcp_header so the length is computed once per header
-// (docs/performance.md, pass 2: it ran three times per SYN-ACK).
+// write_tcp_options and write_tcp_header so the length is computed once per header (it ran
+// three times per SYN-ACK).
 void put_tcp_options(std::byte* p, const tcp_options& options) noexcept {
   const auto put = [&p](std::uint8_t b) { *p++ = std::byte{b}; };
   if (options.mss) {

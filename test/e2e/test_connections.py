@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import unittest
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from test_signals import receive_exactly, unacked_bytes  # noqa: E402
 
 ECHO = 7
 HTTP = 80
+AGE_S = 0.3
 SS = Path(__file__).resolve().parents[2] / "scripts" / "rampart-ss"
 
 
@@ -61,13 +63,18 @@ class OneWorker(unittest.TestCase):
                           rows(listing(self.engine, params)), 10, f"{count} row(s) for '{params}'")
 
     def test_1_live_connection_is_listed_with_its_bytes(self) -> None:
+        before_connect = time.monotonic()
         sock = self.connect(ECHO)
+        connected = time.monotonic()
         self.echo_bytes(sock, 1000)
         self.echo_bytes(sock, 234)
         local_port = sock.getsockname()[1]
+        time.sleep(AGE_S)  # an age the listing must show
         # The engine's send queue empties once the client's ACK of the echo arrives.
+        listed = time.monotonic()
         row = h.wait_for(lambda: [r for r in rows(listing(self.engine, f"rport={local_port}"))
                                   if r["send_q"] == 0], 10, "the echo acknowledged")[0]
+        answered = time.monotonic()
         self.assertEqual(row["state"], "ESTABLISHED")
         self.assertEqual(row["local"], f"{self.engine.engine_ip}:{ECHO}")
         self.assertEqual(row["remote"], f"{self.engine.peer_ip}:{local_port}")
@@ -81,7 +88,11 @@ class OneWorker(unittest.TestCase):
         # RFC 6928's initial window (10 segments of 1448 or 1460 bytes: with or without timestamps);
         # 1234 bytes never fill it, so it has not grown (RFC 9438 §5.8, RFC 7661).
         self.assertIn(row["cwnd"], (14480, 14600), row)
-        self.assertGreaterEqual(row["age_ms"], 0)
+        # The entry was created by the handshake's ACK, between the connect call and its return,
+        # and read between the listing's request and its answer (the engine's TSC clock and
+        # CLOCK_MONOTONIC agree within a millisecond here; ms are truncated).
+        self.assertGreaterEqual(row["age_ms"], int((listed - connected) * 1000) - 1, row)
+        self.assertLessEqual(row["age_ms"], int((answered - before_connect) * 1000) + 1, row)
         reply = listing(self.engine, f"rport={local_port}")
         self.assertEqual(reply["complete"], "yes")
         self.assertEqual(reply["lcores"], {"1": "ok"})

@@ -27,6 +27,7 @@ from scapy.layers.l2 import Ether  # noqa: E402
 
 import rampart_harness as h  # noqa: E402
 import tcp_helpers as t  # noqa: E402
+from test_signals import unacked_bytes  # noqa: E402
 
 TCP_CONFIG = {"tcp": {"mss": 1400, "window_scale": 5}}
 SPOOFED_IP = "10.77.0.66"
@@ -109,9 +110,16 @@ class HandshakeTests:
                                    f"{CONCURRENT} connections in the table")
             self.assertEqual(held["tcp_connections_opened"] - before["tcp_connections_opened"],
                              CONCURRENT)
-            # The table holds them: data sent now is ACKed, so the client's send queue drains.
+            # The table holds them: data sent now is taken and ACKed, so every client's send
+            # queue drains (the http app waits for the rest of a request line that never ends).
             for sock in sockets:
                 sock.sendall(b"x" * 100)
+            h.wait_for(lambda: all(unacked_bytes(sock) == 0 for sock in sockets), 10,
+                       f"the engine to ACK the 100 bytes of each of {CONCURRENT} connections")
+            received = t.wait_counters(
+                self.engine, lambda c: c["tcp_bytes_in"] - before["tcp_bytes_in"] >= CONCURRENT * 100, 10,
+                "the bytes counted")
+            self.assertEqual(received["tcp_bytes_in"] - before["tcp_bytes_in"], CONCURRENT * 100)
         finally:
             for sock in sockets:
                 sock.close()
@@ -279,11 +287,26 @@ class HandshakeTests:
                                 == before["tcp_connections_active"], 10, "the close")
 
     def test_10_still_serving_after_the_bad_segments(self) -> None:
+        # The bad segments of the tests above, sent here again so that this test stands alone: a
+        # forged cookie ACK and a SYN to a closed port (each answered by a RST), a RST to a
+        # listening port (dropped).
         before = self.stats()
+        with t.Capture(self.engine) as cap:
+            cap.send(self.crafted(47001, 80, "A", 9999, random.getrandbits(32)))
+            cap.send(self.crafted(47002, 80, "R", 123456))
+            cap.send(self.crafted(47003, CLOSED_PORT, "S", 0x11223344, options=[("MSS", 1460)]))
+            dropped = "drops.tcp_rst_no_connection"
+            after = t.wait_counters(
+                self.engine, lambda c: (c["tcp_rst_sent"] - before["tcp_rst_sent"] >= 2
+                                        and c[dropped] > before[dropped]),
+                5, "the two RSTs and the dropped one")
+        self.assertEqual(t.delta(after, before, "tcp_rst_sent", dropped, "tcp_connections_opened"),
+                         {"tcp_rst_sent": 2, dropped: 1, "tcp_connections_opened": 0})
+        before = after
         latencies = t.connect_and_close(self.engine.netns, self.engine.engine_ip, 80, 20,
                                         parallel=4)
         self.assertEqual(len(latencies), 20)
-        self.wait_idle(before, 20, "20 more connections after the RST cases")
+        self.wait_idle(before, 20, "20 more connections after the bad segments")
 
 
 class OneWorker(HandshakeTests, h.EngineTests):
@@ -297,26 +320,39 @@ class TwoWorkers(HandshakeTests, h.EngineTests):
     WORKERS = (1, 2)
 
     def test_11_both_workers_handled_handshakes(self) -> None:
-        # By now over 300 connections came from many source ports; net_tap's kernel side spreads
-        # flows over its queues by flow hash, so each worker must have completed handshakes. If
-        # the engine ran one queue only (or dropped ACKs landing on the "wrong" worker), one of
-        # these would stay at zero or the earlier exact counts would have failed.
+        # 100 connections from as many source ports: net_tap's kernel side spreads flows over its
+        # queues by flow hash, so each worker must complete handshakes (more than 20 each: fewer
+        # would take a hash far from even, odds below 1e-9). If the engine ran one queue only (or
+        # dropped ACKs landing on the "wrong" worker), one of these would stay at zero or the
+        # exact total would fail.
         # What this layout cannot show: an ACK validated by another worker than its SYN's. The
         # tun driver steers a flow to the queue its replies were written on (automq flow table),
         # so SYN and ACK of one flow always meet the same worker here; that case needs RSS on a
         # real NIC or the unit tests of the cookie key sharing.
         port = self.engine.telemetry("/rampart/port")
         self.assertEqual(port.get("rx_queues"), 2, port)
-        per_lcore = {lcore: h.counters_of(self.engine.telemetry(f"/rampart/lcore_stats,{lcore}"))
-                     for lcore in self.WORKERS}
-        for lcore, counters in per_lcore.items():
-            self.assertGreater(counters["tcp_syn_received"], 20, f"lcore {lcore}: {counters}")
-            self.assertGreater(counters["tcp_connections_opened"], 20, f"lcore {lcore}")
+
+        def per_lcore() -> dict[int, dict[str, int]]:
+            return {lcore: h.counters_of(self.engine.telemetry(f"/rampart/lcore_stats,{lcore}"))
+                    for lcore in self.WORKERS}
+
+        before, before_total = per_lcore(), self.stats()
+        connections = 100
+        self.assertEqual(len(t.connect_and_close(self.engine.netns, self.engine.engine_ip, 80, connections)),
+                         connections)
+        self.wait_idle(before_total, connections, f"{connections} connections opened and closed")
+        after = per_lcore()
+        opened = {lcore: after[lcore]["tcp_connections_opened"] - before[lcore]["tcp_connections_opened"]
+                  for lcore in self.WORKERS}
+        for lcore in self.WORKERS:
+            syns = after[lcore]["tcp_syn_received"] - before[lcore]["tcp_syn_received"]
+            self.assertGreater(syns, 20, f"lcore {lcore}: {syns} SYNs of {connections}")
+            self.assertGreater(opened[lcore], 20, f"lcore {lcore}: {opened[lcore]} of {connections}")
+        self.assertEqual(sum(opened.values()), connections)
         total = self.stats()
         for name in ("tcp_syn_received", "tcp_connections_opened", "tcp_connections_closed"):
-            self.assertEqual(sum(c[name] for c in per_lcore.values()), total[name], name)
-        h.log("per-worker handshakes: " + ", ".join(
-            f"lcore {lcore} {c['tcp_connections_opened']}" for lcore, c in per_lcore.items()))
+            self.assertEqual(sum(c[name] for c in after.values()), total[name], name)
+        h.log("per-worker handshakes: " + ", ".join(f"lcore {lcore} {n}" for lcore, n in opened.items()))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ decoded_frame decode_tcp_frame(std::span<const std::byte> frame) {
   REQUIRE(tcp.ok());
   d.tcp = tcp->header();
   d.options = tcp->options();
+  const std::span<const std::byte> option_bytes =
+      tcp->segment().subspan(net::tcp_min_header_length, d.tcp.header_length - net::tcp_min_header_length);
+  d.option_bytes.assign(option_bytes.begin(), option_bytes.end());
   d.payload_length = tcp->payload().size();
   d.payload.assign(tcp->payload().begin(), tcp->payload().end());
   d.tcp_checksum_ok =
@@ -102,6 +105,7 @@ std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segmen
     batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
   }
   snapshot_counters();
+  _replies_seen.assign(_frames.size(), false);
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);
   if (_pool != nullptr) {
     // Keep the replies readable for expect_reply, then free the frames as the worker does.
@@ -133,6 +137,7 @@ packet::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
                        ip->header().payload_length(), ip->header()};
   batch.count = 1;
   snapshot_counters();
+  _replies_seen.assign(1, false);
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);
   return _verdicts.front();
 }
@@ -141,6 +146,7 @@ decoded_frame tcp_script::expect_reply(std::size_t index) const {
   REQUIRE(index < _verdicts.size());
   INFO("drop reason: " << stats::name_of(_verdicts[index].reason));
   REQUIRE(_verdicts[index].what == packet::action::transmit);
+  _replies_seen[index] = true;
   const decoded_frame d = decode_tcp_frame(frame_bytes(index));
   CHECK(d.ip_checksum_ok);
   CHECK(d.tcp_checksum_ok);
@@ -174,6 +180,14 @@ std::vector<decoded_frame> tcp_script::expect_sent(std::size_t n) {
   std::vector<decoded_frame> out = sent();
   REQUIRE(out.size() == n);
   return out;
+}
+
+void tcp_script::expect_sent_nothing() {
+  expect_sent(0);
+  for (std::size_t i = 0; i < _verdicts.size(); ++i) {
+    INFO("frame " << i << " of the last send was answered in place");
+    CHECK((_verdicts[i].what != packet::action::transmit || _replies_seen[i]));
+  }
 }
 
 void tcp_script::expect_drop(stats::drop_reason reason, std::size_t index) const {

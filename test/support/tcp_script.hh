@@ -54,6 +54,7 @@ struct decoded_frame {
   bool ip_checksum_ok = false;
   net::tcp_header tcp;
   net::tcp_options options;
+  std::vector<std::byte> option_bytes;  // the option list as sent, padding included
   std::size_t payload_length = 0;
   std::vector<std::byte> payload;
   bool tcp_checksum_ok = false;
@@ -89,7 +90,9 @@ class tcp_script {
   void attach_pool(heap_buffer_pool& pool) noexcept { _pool = &pool; }
   std::vector<decoded_frame> sent();
   std::vector<decoded_frame> expect_sent(std::size_t n);
-  void expect_sent_nothing() { expect_sent(0); }
+  // Nothing left that the test has not looked at: no frame in the sink, and no reply in place
+  // from the last send that expect_reply did not return.
+  void expect_sent_nothing();
 
   // Sends the segments as one burst; returns their verdicts, keeps the frames (replies).
   std::vector<packet::verdict> send_burst(const std::vector<tcp_segment_spec>& specs);
@@ -121,6 +124,7 @@ class tcp_script {
   std::vector<std::vector<std::byte>> _buffers;
   std::vector<packet::frame> _frames;
   std::vector<packet::verdict> _verdicts;
+  mutable std::vector<bool> _replies_seen;  // per frame of the last send: returned by expect_reply
 };
 
 // A client's side of the handshake, for brevity in tests.

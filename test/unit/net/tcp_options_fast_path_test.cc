@@ -5,7 +5,7 @@
 // only resembles it (a length byte changed, another order, 19 or 21 bytes, EOL early) must still
 // be refused or parsed as RFC 9293 §3.1 says. The fast path is invisible from outside, so the
 // test compares results: against literal expectations, and against a reference parser written
-// here over ~100k mutations of the Linux layout (docs/performance.md, change 2).
+// here over ~100k mutations of the Linux layout (docs/performance.md, "What makes it this fast", 2).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

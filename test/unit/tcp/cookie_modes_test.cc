@@ -1,6 +1,7 @@
 // Cookie modes auto and off: the stateful SYN backlog, its threshold, expiry and limits.
 #include <catch2/catch.hpp>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 
 using namespace rampart;
@@ -8,6 +9,24 @@ using namespace rampart::test;
 using net::tcp_flag::ack;
 using net::tcp_flag::syn;
 using stats::drop_reason;
+
+namespace {
+
+// A backlog entry's SYN-ACK to full_client(port): the entry's ISS, the SYN acknowledged, the
+// window unscaled (RFC 7323 §2.2), our MSS, SACK-permitted, Timestamps (TSval our clock in ms:
+// no cookie to carry; TSecr the SYN's 5000), our window scale.
+expected_segment backlog_syn_ack(std::uint16_t port, std::uint32_t iss, std::uint64_t now_ns) {
+  return {.destination_port = port,
+          .sequence = iss,
+          .acknowledgment = full_client(port).isn + 1,
+          .flags = syn | ack,
+          .window = 65535,
+          .options = {option::mss(1460), option::sack_permitted(),
+                      option::timestamps(static_cast<std::uint32_t>(now_ns / 1'000'000), 5000),
+                      option::window_scale(7)}};
+}
+
+}  // namespace
 
 TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once it drains",
           "[unit][tcp]") {
@@ -39,9 +58,9 @@ TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once
 
   const tcp_client first = full_client(40000);
   f.script.send(first.syn());  // retransmitted: same SYN-ACK from the entry
-  const auto backlog_syn_ack = f.script.expect_reply();
-  CHECK(backlog_syn_ack.tcp.sequence.raw() == half->iss.raw());
-  f.script.send(first.ack_of(backlog_syn_ack));
+  const auto answer = f.script.expect_reply();
+  expect_segment(answer, backlog_syn_ack(40000, half->iss.raw(), f.script.now()));
+  f.script.send(first.ack_of(answer));
   f.script.expect_consumed();
   CHECK(f.tcp.find(key_of(first))->state == tcp::tcp_state::established);
   CHECK(f.tcp.half_open_count() == 3);
@@ -59,24 +78,24 @@ TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
   const tcp_client client = full_client();
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
+  const std::uint32_t iss = f.tcp.find(key_of(client))->iss.raw();
+  expect_segment(syn_ack, backlog_syn_ack(40000, iss, f.script.now()));
   CHECK(f.tcp.half_open_count() == 1);
   // Meanwhile the SYN-ACK is retransmitted with RFC 6298 back-off from the initial RTO: 1, 3, 7 s.
   for (const std::uint64_t interval_ms : {1000, 2000, 4000}) {
     f.script.advance_and_poll(interval_ms * 1'000'000 - 2'000'000);
     f.script.expect_sent_nothing();
     f.script.advance_and_poll(4'000'000);
-    const auto again = f.script.expect_sent(1);
-    CHECK(again[0].tcp.flags == (net::tcp_flag::syn | net::tcp_flag::ack));
-    CHECK(again[0].tcp.sequence == syn_ack.tcp.sequence);
-    CHECK(again[0].options.mss == syn_ack.options.mss);
+    expect_segment(f.script.expect_sent(1)[0], backlog_syn_ack(40000, iss, f.script.now()));
   }
   CHECK(f.stats.tcp_syn_ack_retransmits.read() == 3);
   f.script.advance_and_poll(12'002'000'000ULL - (f.script.now() - t0_ns));
   f.script.sent();
   f.script.send(client.ack_of(syn_ack));
-  // Expired before this burst: the ACK meets the listener, and in mode off nothing validates it.
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == net::tcp_flag::rst);
+  // Expired before this burst: the ACK meets the listener, and in mode off nothing validates it:
+  // <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.2).
+  expect_segment(f.script.expect_reply(),
+                 {.sequence = iss + 1, .acknowledgment = 0, .flags = net::tcp_flag::rst, .window = 0});
   CHECK(f.tcp.half_open_count() == 0);
   CHECK(f.tcp.connection_count() == 0);
   CHECK(f.stats.tcp_connections_closed.read() == 0);  // never opened
@@ -95,9 +114,12 @@ TEST_CASE("off: a full backlog drops SYNs; a wrong ACK to an entry gets RST", "[
   const tcp_client client = full_client(41000);
   tcp_segment_spec bad = client.segment(ack, f.tcp.find(key_of(client))->iss.raw(), 0, 5);
   f.script.send(bad);
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == net::tcp_flag::rst);
-  CHECK(r.tcp.sequence.raw() == bad.acknowledgment);
+  // RFC 9293 §3.10.7.3, SYN-RECEIVED with an unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>.
+  expect_segment(f.script.expect_reply(), {.destination_port = 41000,
+                                           .sequence = bad.acknowledgment,
+                                           .acknowledgment = 0,
+                                           .flags = net::tcp_flag::rst,
+                                           .window = 0});
   CHECK(f.tcp.find(key_of(client))->state == tcp::tcp_state::syn_received);
 }
 

@@ -2,11 +2,14 @@
 // window, Nagle on and off, the RFC 6298 retransmission timer with back-off, the persist timer
 // and zero-window probes, the send buffer's bound and on_writable, a full mbuf pool or TX ring
 // (nothing lost: sent on a later turn), window updates when the app releases held data, app
-// abort, the idle timeout. Every test ends with no buffer left in use (app_fixture).
+// abort, the idle timeout. Every segment rampart sends is compared whole (expect_segment), and
+// every test ends with no buffer left in use (app_fixture).
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <map>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 
 using namespace rampart;
@@ -45,6 +48,22 @@ tcp_segment_spec with(tcp_segment_spec s, const std::string& text) {
   return s;
 }
 
+// Our segment to a sized_client(): no option (none was negotiated) and the window of the
+// settings unscaled (65535 for test_settings(): its 262140 bytes, capped).
+expected_segment ours(std::uint32_t seq, std::uint32_t ack_number, std::uint8_t flags, const std::string& payload = "",
+                      std::uint16_t window = 65535) {
+  return {.sequence = seq, .acknowledgment = ack_number, .flags = flags, .window = window, .payload = payload};
+}
+
+// The RST of an abort, a timeout or the engine's stop: <SEQ=SND.NXT><CTL=RST>, no option.
+expected_segment reset(std::uint32_t snd_nxt, std::uint16_t destination_port = 40000) {
+  return {.destination_port = destination_port,
+          .sequence = snd_nxt,
+          .acknowledgment = 0,
+          .flags = rst,
+          .window = 65535};
+}
+
 // A pure ACK from the client: `sent` bytes of its own sent so far, `acked` of ours acknowledged.
 tcp_segment_spec ack_at(const tcp_client& c, std::uint32_t iss, std::uint32_t sent, std::uint32_t acked,
                         std::uint16_t window) {
@@ -62,20 +81,14 @@ TEST_CASE("send: segments of the peer's MSS within its window; the rest as the w
   const tcp_client client = sized_client(1300, 2600);
   const std::uint32_t iss = open(f, client);
   auto out = f.script.expect_sent(2);  // 2600 bytes of window: two full segments
-  CHECK(out[0].payload_length == 1300);
-  CHECK(out[0].tcp.sequence.raw() == iss + 1);
-  CHECK(out[1].payload_length == 1300);
-  CHECK(out[1].tcp.sequence.raw() == iss + 1301);
-  CHECK(out[1].tcp.flags == ack);  // PSH only on the segment that empties the queue
-  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text.substr(0, 2600));
+  // PSH only on the segment that empties the queue.
+  expect_segment(out[0], ours(iss + 1, client.isn + 1, ack, text.substr(0, 1300)));
+  expect_segment(out[1], ours(iss + 1301, client.isn + 1, ack, text.substr(1300, 1300)));
   // Half acknowledged: 1300 bytes of window free, 400 to send, 1300 in flight: Nagle waits.
   f.script.send(ack_at(client, iss, 0, 1300, 2600));
   f.script.expect_sent_nothing();
   f.script.send(ack_at(client, iss, 0, 2600, 2600));
-  out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.sequence.raw() == iss + 2601);
-  CHECK(out[0].tcp.flags == (ack | psh));
-  CHECK(text_of(out[0].payload) == text.substr(2600));
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 2601, client.isn + 1, ack | psh, text.substr(2600)));
   f.script.send(ack_at(client, iss, 0, 3000, 2600));
   f.script.expect_sent_nothing();
   CHECK(f.tcp.armed_timers() == 0);
@@ -89,19 +102,25 @@ TEST_CASE("send: a backlog client's MSS below 536 counts as 536, as a cookie's d
   const std::string text = pattern(1200);
   f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1200); };
   tcp_client client = sized_client(0, 60000);
-  std::size_t per_segment = 536;
+  std::uint32_t per_segment = 536;
   SECTION("MSS 0") {}
   SECTION("MSS 1 with Timestamps") {
     client.base.options.mss = 1;
     client.base.options.timestamps = net::tcp_timestamps{5000, 0};
     per_segment = 536 - 12;
   }
-  open(f, client);
+  const std::uint32_t iss = open(f, client);
   REQUIRE(f.tcp.half_open_count() == 0);
   const auto out = f.script.expect_sent(2);  // two full segments; Nagle holds the short rest
-  CHECK(out[0].payload_length == per_segment);
-  CHECK(out[1].payload_length == per_segment);
-  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text.substr(0, 2 * per_segment));
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    expected_segment e =
+        ours(iss + 1 + i * per_segment, client.isn + 1, ack, text.substr(i * per_segment, per_segment));
+    if (client.base.options.timestamps) {
+      // TSval our clock in ms, TSecr the handshake ACK's TSval.
+      e.options = {option::timestamps(static_cast<std::uint32_t>(f.script.now() / 1'000'000), 5001)};
+    }
+    expect_segment(out[i], e);
+  }
 }
 
 TEST_CASE("send: Nagle holds a short segment while data is unacknowledged; off per listener", "[unit][tcp]") {
@@ -113,19 +132,13 @@ TEST_CASE("send: Nagle holds a short segment while data is unacknowledged; off p
   const tcp_client client = sized_client(1300, 60000);
   const std::uint32_t iss = open(f, client);
   f.script.send(tcp_segment_spec{with(client.segment(ack, iss), "1")});
-  CHECK(f.script.expect_sent(1)[0].payload_length == 2);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 2, ack | psh, "ok"));
   f.script.send(tcp_segment_spec{with(client.segment(ack, iss, 1), "2")});  // "ok" unacknowledged
   if (nagle) {
     f.script.expect_sent_nothing();  // Nagle holds "ok"; the ACK of "2" is delayed
     f.script.send(ack_at(client, iss, 2, 2, 60000));
-    const auto out = f.script.expect_sent(1);
-    CHECK(out[0].payload_length == 2);
-    CHECK(out[0].tcp.sequence.raw() == iss + 3);
-  } else {
-    const auto out = f.script.expect_sent(1);
-    CHECK(out[0].payload_length == 2);
-    CHECK(out[0].tcp.sequence.raw() == iss + 3);
   }
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 3, client.isn + 3, ack | psh, "ok"));
 }
 
 TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment, Karn", "[unit][tcp]") {
@@ -134,7 +147,7 @@ TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment
   const tcp_client client = sized_client(1300, 60000);
   const std::uint32_t iss = open(f, client);
   f.script.send(with(client.segment(ack | psh, iss), "abc"));
-  f.script.expect_sent(1);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 4, ack | psh, "abc"));
   // Acknowledged after 50 ms: SRTT 50 ms, RTTVAR 25 ms, RTO = max(200 ms floor, 150 ms).
   f.script.advance_and_poll(50'000'000);
   f.script.send(ack_at(client, iss, 3, 3, 60000));
@@ -145,18 +158,16 @@ TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment
   CHECK(c->rtt.rto_us() == 200'000);
 
   f.script.send(with(client.segment(ack | psh, iss, 3, 3), "def"));
-  const auto first = f.script.expect_sent(1);
+  const expected_segment def = ours(iss + 4, client.isn + 7, ack | psh, "def");
+  expect_segment(f.script.expect_sent(1)[0], def);
   f.script.advance_and_poll(198'000'000);
   f.script.expect_sent_nothing();
   f.script.advance_and_poll(4'000'000);
-  auto again = f.script.expect_sent(1);
-  CHECK(again[0].tcp.sequence == first[0].tcp.sequence);
-  CHECK(text_of(again[0].payload) == "def");
+  expect_segment(f.script.expect_sent(1)[0], def);  // the same segment again
   f.script.advance_and_poll(396'000'000);  // back-off: 400 ms
   f.script.expect_sent_nothing();
   f.script.advance_and_poll(8'000'000);
-  again = f.script.expect_sent(1);
-  CHECK(text_of(again[0].payload) == "def");
+  expect_segment(f.script.expect_sent(1)[0], def);
   // Karn: the ACK of a retransmitted segment gives no RTT sample.
   f.script.send(ack_at(client, iss, 6, 6, 60000));
   CHECK(c->rtt.srtt_us() == 50'000);
@@ -176,25 +187,20 @@ TEST_CASE("persist: a zero window is probed with one byte, with back-off, until 
   f.script.expect_sent_nothing();  // nothing fits a zero window; the ACK is delayed
   CHECK(f.stats.tcp_zero_window_received.read() == 1);
   f.script.advance_and_poll(50'000'000);
-  CHECK(f.script.expect_sent(1)[0].payload_length == 0);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 3, ack));  // the delayed ACK of "go"
   f.script.advance_and_poll(954'000'000);  // the initial RTO after the window closed
-  auto probe = f.script.expect_sent(1);
-  CHECK(probe[0].payload_length == 1);
-  CHECK(probe[0].tcp.sequence.raw() == iss + 1);
+  const expected_segment probe = ours(iss + 1, client.isn + 3, ack, text.substr(0, 1));  // one byte beyond it
+  expect_segment(f.script.expect_sent(1)[0], probe);
   CHECK(f.stats.tcp_zero_window_probes.read() == 1);
   f.script.advance_and_poll(1'996'000'000);
   f.script.expect_sent_nothing();  // backed off to 2 s
   f.script.advance_and_poll(8'000'000);
-  probe = f.script.expect_sent(1);
-  CHECK(probe[0].payload_length == 1);
+  expect_segment(f.script.expect_sent(1)[0], probe);
   // The window opens (the probe byte acknowledged): the rest flows.
   f.script.send(ack_at(client, iss, 2, 1, 60000));
-  auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.sequence.raw() == iss + 2);
-  CHECK(out[0].payload_length == 1300);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 2, client.isn + 3, ack, text.substr(1, 1300)));
   f.script.send(ack_at(client, iss, 2, 1301, 60000));  // Nagle held the 199-byte tail until now
-  out = f.script.expect_sent(1);
-  CHECK(out[0].payload_length == 199);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1302, client.isn + 3, ack | psh, text.substr(1301)));
   CHECK(f.stats.tcp_retransmitted_segments.read() == 1);  // the second probe
 }
 
@@ -212,9 +218,13 @@ TEST_CASE("send buffer: bounded by tcp.send_buffer; on_writable once the peer ac
   const std::uint32_t iss = open(f, client);
   CHECK(accepted == 4000);
   CHECK(f.stats.tcp_send_buffer_full.read() == 1);
-  f.script.expect_sent(3);  // 3 x 1300; the 100-byte tail waits for an ACK (Nagle)
+  const auto out = f.script.expect_sent(3);  // 3 x 1300; the 100-byte tail waits for an ACK (Nagle)
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    expect_segment(out[i], ours(iss + 1 + i * 1300, client.isn + 1, ack, text.substr(i * 1300, 1300)));
+  }
   f.script.send(ack_at(client, iss, 0, 2600, 60000));
   CHECK(f.app.writable == 1);
+  f.script.expect_sent_nothing();  // 1300 bytes still in flight: Nagle holds the tail
 }
 
 TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later turn", "[unit][tcp]") {
@@ -237,7 +247,9 @@ TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later t
   f.sink.refuse(false);
   f.script.advance_and_poll(3'000'000);
   const auto out = f.script.expect_sent(2);
-  CHECK(text_of(out[0].payload) + text_of(out[1].payload) == text);
+  const std::uint32_t iss = syn_ack.tcp.sequence.raw();
+  expect_segment(out[0], ours(iss + 1, client.isn + 1, ack, text.substr(0, 1300)));
+  expect_segment(out[1], ours(iss + 1301, client.isn + 1, ack | psh, text.substr(1300)));
 }
 
 TEST_CASE("a full TX staging retries within a tick even when a delayed ACK is due later", "[unit][tcp]") {
@@ -253,8 +265,7 @@ TEST_CASE("a full TX staging retries within a tick even when a delayed ACK is du
   CHECK(f.stats.tcp_tx_staging_full.read() >= 1);
   f.sink.refuse(false);
   f.script.advance_and_poll(2'000'000);  // well before the 40 ms delayed ACK
-  const auto out = f.script.expect_sent(1);
-  CHECK(text_of(out[0].payload) == "ping");
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 5, ack | psh, "ping"));
 }
 
 TEST_CASE("receive window: data the app holds closes it; a release reopens it with an update", "[unit][tcp]") {
@@ -268,24 +279,22 @@ TEST_CASE("receive window: data the app holds closes it; a release reopens it wi
   f.app.on_open_do = [&](tcp::stream& s) { CHECK(s.send(as_span(text)) == 1000); };  // < MSS, nothing in flight: sent
   const tcp_client client = sized_client(1300, 60000);
   const std::uint32_t iss = open(f, client);
-  f.script.expect_sent(1);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 1, ack | psh, text.substr(0, 1000), 3000));
   f.script.send(with(client.segment(ack, iss), pattern(1000)));
   f.script.send(with(client.segment(ack, iss, 1000), pattern(1000)));
-  CHECK(f.script.expect_sent(1)[0].tcp.window == 1000);  // 3000 - 2000 held
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1001, client.isn + 2001, ack, "", 1000));  // 3000 - 2000 held
   f.script.send(with(client.segment(ack, iss, 2000), pattern(1000)));
   f.script.advance_and_poll(50'000'000);
-  CHECK(f.script.expect_sent(1)[0].tcp.window == 0);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1001, client.isn + 3001, ack, "", 0));
   // Beyond a zero window: not accepted, answered with an ACK.
   f.script.send(with(client.segment(ack, iss, 3000), "x"));
-  CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == client.isn + 3001);
+  expect_segment(f.script.expect_reply(), ours(iss + 1001, client.isn + 3001, ack, "", 0));
   CHECK(f.app.received.size() == 3000);
   // The peer acknowledges our data: on_writable, the app releases what it held, the window
   // reopens and an update tells the peer.
   f.script.send(ack_at(client, iss, 3000, 1000, 60000));
   CHECK(f.app.writable == 1);
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.window == 3000);
-  CHECK(out[0].payload_length == 0);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1001, client.isn + 3001, ack, "", 3000));
   CHECK(f.stats.tcp_window_updates_sent.read() == 1);
 }
 
@@ -296,9 +305,7 @@ TEST_CASE("abort: the app's RST, its on_close(aborted), nothing left behind", "[
   const std::uint32_t iss = open(f, client);
   f.script.send(with(client.segment(ack, iss), "bad request"));
   f.script.expect_consumed();
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.flags == rst);
-  CHECK(out[0].tcp.sequence.raw() == iss + 1);
+  expect_segment(f.script.expect_sent(1)[0], reset(iss + 1));
   REQUIRE(f.app.closed.size() == 1);
   CHECK(f.app.closed[0] == close_reason::aborted);
   CHECK(f.tcp.connection_count() == 0);
@@ -315,10 +322,9 @@ TEST_CASE("idle timeout: a silent connection is reset and its app told", "[unit]
   f.script.send(with(client.segment(ack, iss), "still here"));  // restarts the clock
   f.script.advance_and_poll(4'900'000'000);
   CHECK(f.tcp.connection_count() == 1);
-  f.script.sent();
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 11, ack));  // the delayed ACK of the data
   f.script.advance_and_poll(200'000'000);
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.flags == rst);
+  expect_segment(f.script.expect_sent(1)[0], reset(iss + 1));
   REQUIRE(f.app.closed.size() == 1);
   CHECK(f.app.closed[0] == close_reason::idle_timeout);
   CHECK(f.stats.tcp_closed_idle.read() == 1);
@@ -328,10 +334,9 @@ TEST_CASE("shutdown: every connection is reset and its app told close_reason::sh
   app_fixture f;
   f.app.on_open_do = [](tcp::stream& s) { s.send(std::as_bytes(std::span{"queued", 6})); };
   const tcp_client a = sized_client(1300, 0);  // a zero window keeps the data queued
-  open(f, a);
+  const std::uint32_t iss = open(f, a);
   f.tcp.shutdown(f.script.now());
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.flags == rst);
+  expect_segment(f.script.expect_sent(1)[0], reset(iss + 1));
   REQUIRE(f.app.closed.size() == 1);
   CHECK(f.app.closed[0] == close_reason::shutdown);
   CHECK(f.tcp.connection_count() == 0);
@@ -362,26 +367,35 @@ TEST_CASE("zero-copy send: a buffer the app filled leaves as it is; refused when
   const tcp_client client = sized_client(1300, 60000);
   const std::uint32_t iss = open(f, client);
   CHECK(refused);
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.sequence.raw() == iss + 1);
-  CHECK(text_of(out[0].payload) == pattern(1200));
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 1, ack | psh, pattern(1200)));
   f.script.send(ack_at(client, iss, 0, 1200, 60000));
   CHECK(f.tcp.find(key_of(client))->sendq.empty());
 }
 
 TEST_CASE("shutdown in batches: a limit per call, the count left returned", "[unit][tcp]") {
   app_fixture f;
+  std::map<std::uint16_t, std::uint32_t> iss_of;  // by the client's port
   for (std::uint16_t port = 41000; port < 41005; ++port) {
     tcp_client c = sized_client(1300, 60000);
     c.base.source_port = port;
-    open(f, c);
+    iss_of[port] = open(f, c);
   }
   CHECK(f.tcp.connection_count() == 5);
+  // One RST per connection, in the table's order: each matched to its connection by port.
+  const auto expect_resets = [&](std::size_t n) {
+    for (const decoded_frame& d : f.script.expect_sent(n)) {
+      const auto it = iss_of.find(d.tcp.destination_port);
+      REQUIRE(it != iss_of.end());
+      expect_segment(d, reset(it->second + 1, it->first));
+      iss_of.erase(it);
+    }
+  };
   CHECK(f.tcp.shutdown(f.script.now(), 2) == 3);
-  CHECK(f.script.expect_sent(2)[0].tcp.flags == rst);
+  expect_resets(2);
   CHECK(f.tcp.shutdown(f.script.now(), 2) == 1);
   CHECK(f.tcp.shutdown(f.script.now(), 2) == 0);
-  f.script.expect_sent(3);
+  expect_resets(3);
+  CHECK(iss_of.empty());
   CHECK(f.app.closed.size() == 5);
   CHECK(f.stats.tcp_closed_shutdown.read() == 5);
 }

@@ -3,6 +3,7 @@
 // engine's stop (lcore_tcp::shutdown) resets what is left.
 #include <catch2/catch.hpp>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 
 using namespace rampart;
@@ -12,6 +13,33 @@ using net::tcp_flag::fin;
 using net::tcp_flag::psh;
 using net::tcp_flag::rst;
 using stats::drop_reason;
+
+namespace {
+
+// What rampart sends on a full_client() connection at `now_ns`: the scaled window and, but on a
+// RST, Timestamps (TSval our clock in ms; TSecr 5001, the handshake ACK's TSval: the client's
+// later segments carry none).
+expected_segment timestamped(std::uint64_t now_ns, const tcp_client& c, std::uint32_t seq, std::uint32_t ack_number,
+                             std::uint8_t flags, const std::string& payload = "") {
+  return {.destination_port = c.base.source_port,
+          .sequence = seq,
+          .acknowledgment = ack_number,
+          .flags = flags,
+          .window = 262140 >> 7,
+          .options = {option::timestamps(static_cast<std::uint32_t>(now_ns / 1'000'000), 5001)},
+          .payload = payload};
+}
+
+// The engine's stop: <SEQ=SND.NXT><CTL=RST>, no option.
+expected_segment shutdown_reset(const tcp_client& c, std::uint32_t snd_nxt) {
+  return {.destination_port = c.base.source_port,
+          .sequence = snd_nxt,
+          .acknowledgment = 0,
+          .flags = rst,
+          .window = 262140 >> 7};
+}
+
+}  // namespace
 
 TEST_CASE("draining: a new SYN is dropped, an open connection and a pending handshake go on",
           "[unit][tcp]") {
@@ -36,13 +64,12 @@ TEST_CASE("draining: a new SYN is dropped, an open connection and a pending hand
   auto data = open.segment(ack | psh, iss, 0, 0);
   data.payload = bytes_of(std::string(100, 'x'));
   f.script.send(data);
-  auto out = f.script.expect_sent(1);
-  CHECK(text_of(out[0].payload) == std::string(100, 'x'));
-  CHECK(out[0].tcp.acknowledgment.raw() == open.isn + 1 + 100);
+  expect_segment(f.script.expect_sent(1)[0],
+                 timestamped(f.script.now(), open, iss + 1, open.isn + 101, ack | psh, std::string(100, 'x')));
   f.script.send(open.segment(fin | ack, iss, 100, 100));
-  out = f.script.expect_sent(1);
-  CHECK(out[0].has(fin));
+  expect_segment(f.script.expect_sent(1)[0], timestamped(f.script.now(), open, iss + 101, open.isn + 102, fin | ack));
   f.script.send(open.segment(ack, iss, 101, 101));
+  f.script.expect_sent_nothing();
   CHECK(f.tcp.find(key_of(open)) == nullptr);
   CHECK(f.app.closed == std::vector{tcp::close_reason::closed});
 
@@ -53,16 +80,21 @@ TEST_CASE("draining: a new SYN is dropped, an open connection and a pending hand
 
   f.tcp.set_draining(false);
   f.script.send(full_client(40003, 4000).syn());
-  CHECK(f.script.expect_reply().has(net::tcp_flag::syn));
+  expect_segment(f.script.expect_reply(),
+                 {.destination_port = 40003,
+                  .sequence = any,  // the cookie
+                  .acknowledgment = 4001,
+                  .flags = net::tcp_flag::syn | ack,
+                  .window = 65535,
+                  .options = {option::mss(1460), option::sack_permitted(), option::timestamps(any, 5000),
+                              option::window_scale(7)}});
   f.script.expect_sent_nothing();
 
   // The drain's deadline (or any stop): shutdown resets each connection still in the table (the
   // handshakes were answered with cookies: one entry) and tells its app.
   REQUIRE(f.tcp.connection_count() == 1);
   f.tcp.shutdown(f.script.now());
-  out = f.script.expect_sent(1);
-  CHECK(out[0].has(rst));
-  CHECK(out[0].tcp.sequence.raw() == pending_syn_ack.tcp.sequence.raw() + 1);
+  expect_segment(f.script.expect_sent(1)[0], shutdown_reset(pending, pending_syn_ack.tcp.sequence.raw() + 1));
   CHECK(f.tcp.connection_count() == 0);
   CHECK(f.app.closed == std::vector{tcp::close_reason::closed, tcp::close_reason::shutdown});
   CHECK(f.stats.tcp_closed_shutdown.read() == 1);
@@ -85,20 +117,20 @@ TEST_CASE("draining: the stop drops TIME-WAIT entries silently and resets the re
   const auto syn_ack = f.script.expect_reply();
   const std::uint32_t iss = syn_ack.tcp.sequence.raw();
   f.script.send(closing.ack_of(syn_ack));
-  REQUIRE(f.script.expect_sent(1)[0].has(fin));
+  expect_segment(f.script.expect_sent(1)[0], timestamped(f.script.now(), closing, iss + 1, closing.isn + 1, fin | ack));
   f.script.send(closing.segment(ack | fin, iss, 0, 1));
-  f.script.expect_sent(1);  // the ACK of its FIN
+  // The ACK of its FIN.
+  expect_segment(f.script.expect_sent(1)[0], timestamped(f.script.now(), closing, iss + 2, closing.isn + 2, ack));
   REQUIRE(f.tcp.find(key_of(closing))->state == tcp::tcp_state::time_wait);
 
-  open_connection(f, full_client(40001, 2000));
+  const tcp_client open = full_client(40001, 2000);
+  const std::uint32_t open_iss = open_connection(f, open);
   REQUIRE(f.tcp.connection_count() == 2);
   CHECK(f.stats.tcp_time_wait_active.read() == 1);
   CHECK(f.stats.tcp_connections_active.read() == 2);
 
   f.tcp.shutdown(f.script.now());
-  const auto out = f.script.expect_sent(1);  // one RST: to the open connection only
-  CHECK(out[0].has(rst));
-  CHECK(out[0].tcp.destination_port == 40001);
+  expect_segment(f.script.expect_sent(1)[0], shutdown_reset(open, open_iss + 1));  // to the open connection only
   CHECK(f.tcp.connection_count() == 0);
   CHECK(f.stats.tcp_time_wait_active.read() == 0);
   CHECK(f.stats.tcp_closed_shutdown.read() == 1);

@@ -1,5 +1,5 @@
-// The send side under loss as scripted exchanges (whole segments: sequence number, length,
-// payload): the RFC 6928 initial window, slow start, limited transmit (RFC 3042) on the first
+// The send side under loss as scripted exchanges, every segment compared whole (expect_segment):
+// the RFC 6928 initial window, slow start, limited transmit (RFC 3042) on the first
 // two duplicate ACKs, fast retransmit on the third, NewReno partial and full ACKs (RFC 6582),
 // SACK recovery over several holes in NextSeg order (RFC 6675), a retransmission timeout during
 // recovery (RFC 5681 §3.1), D-SACK of a spurious retransmission (RFC 2883), with cwnd and
@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 
 using namespace rampart;
@@ -34,6 +35,20 @@ std::vector<tcp::listener_settings> listeners_with(tcp::cc_algorithm cc) {
   auto l = test_listeners();
   l[0].congestion = cc;
   return l;
+}
+
+// Stream segment `n` of `text` as rampart sends it to a client with MSS 1300 and no window scale
+// or Timestamps: MSS bytes at ISS + 1 + n MSS, the unscaled window of test_settings(), no option
+// (no out-of-order data to SACK), PSH only on the segment that empties what the app queued
+// (`queued` bytes; RFC 9293 §3.9.1).
+expected_segment stream_segment(std::uint32_t iss, std::uint32_t ack_number, const std::string& text,
+                                std::size_t queued, std::uint32_t n) {
+  const bool last = (n + 1) * mss == queued;
+  return {.sequence = iss + 1 + n * mss,
+          .acknowledgment = ack_number,
+          .flags = static_cast<std::uint8_t>(last ? ack | net::tcp_flag::psh : ack),
+          .window = 65535,
+          .payload = text.substr(n * mss, mss)};
 }
 
 // A peer that sends nothing but ACKs: MSS 1300, window 65535 (50 segments), no timestamps; the
@@ -65,16 +80,13 @@ struct bulk {
     }
     f.script.send(s);
   }
-  // A whole-segment check: segment number `n` of the stream, MSS bytes, its payload.
+  // Exactly these stream segments were sent, in this order, each compared whole.
   void expect_segments(std::initializer_list<std::uint32_t> numbers) {
     const auto out = f.script.expect_sent(numbers.size());
     std::size_t i = 0;
     for (const std::uint32_t n : numbers) {
       INFO("segment " << i << " should be stream segment " << n);
-      CHECK(out[i].tcp.sequence.raw() == iss + 1 + n * mss);
-      CHECK(out[i].tcp.acknowledgment.raw() == client.isn + 1);
-      CHECK(out[i].payload_length == mss);
-      CHECK(text_of(out[i].payload) == text.substr(n * mss, mss));
+      expect_segment(out[i], stream_segment(iss, client.isn + 1 + peer_bytes, text, text.size(), n));
       ++i;
     }
   }
@@ -83,6 +95,7 @@ struct bulk {
   std::string text;
   tcp_client client;
   std::uint32_t iss = 0;
+  std::uint32_t peer_bytes = 0;  // data the peer sent, all in order: what our ACKs acknowledge
 };
 
 }  // namespace
@@ -110,9 +123,11 @@ TEST_CASE("cwnd: tcp.initial_window sets the first flight", "[unit][tcp]") {
   f.app.on_open_do = [&](tcp::stream& s) { s.send(as_span(text)); };
   tcp_client client;
   client.base.options.mss = mss;
-  f.script.send(client.syn());
-  f.script.send(client.ack_of(f.script.expect_reply()));
-  CHECK(f.script.expect_sent(4).size() == 4);
+  const std::uint32_t iss = open_connection(f, client);
+  const auto out = f.script.expect_sent(4);
+  for (std::uint32_t n = 0; n < 4; ++n) {
+    expect_segment(out[n], stream_segment(iss, client.isn + 1, text, text.size(), n));
+  }
 }
 
 TEST_CASE("NewReno: limited transmit, fast retransmit on the third duplicate ACK, partial and full ACKs", "[unit][tcp]") {
@@ -268,15 +283,18 @@ TEST_CASE("SACK with no free scoreboard falls back to NewReno", "[unit][tcp]") {
   client.base.options.mss = mss;
   client.base.options.sack_permitted = true;
   const std::uint32_t iss = open_connection(f, client);
-  f.script.expect_sent(10);
+  f.script.expect_sent(10);  // the initial window (compared whole in the tests above)
   for (std::uint32_t i = 0; i < 3; ++i) {
     tcp_segment_spec s = client.segment(ack, iss);
     s.options.sack_blocks[0] = {net::seq32{iss + 1 + mss}, net::seq32{iss + 1 + (2 + i) * mss}};
     s.options.sack_block_count = 1;
     f.script.send(s);
   }
-  const auto out = f.script.expect_sent(3);  // two limited transmits, then the fast retransmit
-  CHECK(out[2].tcp.sequence.raw() == iss + 1);
+  // Two limited transmits, then the fast retransmit.
+  const auto out = f.script.expect_sent(3);
+  expect_segment(out[0], stream_segment(iss, client.isn + 1, text, text.size(), 10));
+  expect_segment(out[1], stream_segment(iss, client.isn + 1, text, text.size(), 11));
+  expect_segment(out[2], stream_segment(iss, client.isn + 1, text, text.size(), 0));
   CHECK(f.stats.tcp_sack_scoreboard_full.read() == 3);
   CHECK(f.tcp.find(key_of(client))->cc.cwnd == 9 * mss);  // NewReno's inflation
 }
@@ -289,39 +307,46 @@ TEST_CASE("two-way transfer: ACKs riding on the peer's data count as duplicates 
   INFO("SACK " << sack);
   bulk b{sack};
   b.expect_segments({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
-  std::uint32_t sent_by_peer = 0;
   const auto peer_data = [&](std::uint32_t sacked_end) {
-    tcp_segment_spec s = b.client.segment(ack, b.iss, sent_by_peer);
+    tcp_segment_spec s = b.client.segment(ack, b.iss, b.peer_bytes);
     s.payload.assign(100, std::byte{'p'});
-    sent_by_peer += 100;
+    b.peer_bytes += 100;
     if (sack) {
       s.options.sack_blocks[0] = {net::seq32{b.iss + 1 + mss}, net::seq32{b.iss + 1 + sacked_end * mss}};
       s.options.sack_block_count = 1;
     }
     b.f.script.send(s);
   };
-  const auto data_segments_sent = [&] {  // segment numbers, in order
-    std::vector<std::uint32_t> numbers;
-    for (const auto& out : b.f.script.sent()) {
-      if (out.payload_length > 0) {
-        numbers.push_back((out.tcp.sequence.raw() - b.iss - 1) / mss);
-      }
-    }
-    return numbers;
-  };
-  peer_data(2);
-  peer_data(3);
-  peer_data(4);
-  const std::vector<std::uint32_t> sent = data_segments_sent();
   if (sack) {
-    // Two limited transmits (10, 11), then the fast retransmit of segment 0 on the third.
-    CHECK(sent == std::vector<std::uint32_t>{10, 11, 0});
+    // Two limited transmits (10, 11), then the fast retransmit of segment 0 on the third; each
+    // carries the ACK of the peer's data.
+    peer_data(2);
+    b.expect_segments({10});
+    peer_data(3);
+    b.expect_segments({11});
+    peer_data(4);
+    // TODO(stale-ack-on-fast-retransmit): the fast retransmit leaves while the segment's ACK
+    // field is processed, before its text (RFC 9293 §3.10.7.4: fifth check, then seventh), so it
+    // acknowledges 200 of the peer's 300 bytes, where the limited transmits above, sent after
+    // the text, acknowledge everything received. Stated here as it is.
+    expect_segment(b.f.script.expect_sent(1).front(),
+                   stream_segment(b.iss, b.client.isn + 1 + 200, b.text, b.text.size(), 0));
     CHECK(b.f.stats.tcp_fast_retransmits.read() == 1);
     CHECK(b.f.stats.tcp_recovery_episodes.read() == 1);
     CHECK(b.ssthresh() == 6 * mss);
   } else {
     // RFC 5681 §2: a segment carrying data is not a duplicate ACK; the loss waits for the timer.
-    CHECK(sent.empty());
+    // The peer's data is acknowledged as usual: the second segment's ACK at once (RFC 9293
+    // §3.8.6.3), <SEQ=SND.NXT>, the first and third segments' ACKs delayed.
+    peer_data(2);
+    b.f.script.expect_sent_nothing();
+    peer_data(3);
+    expect_segment(b.f.script.expect_sent(1).front(), {.sequence = b.iss + 1 + 10 * mss,
+                                                       .acknowledgment = b.client.isn + 1 + 200,
+                                                       .flags = ack,
+                                                       .window = 65535});
+    peer_data(4);
+    b.f.script.expect_sent_nothing();
     CHECK(b.f.stats.tcp_fast_retransmits.read() == 0);
     CHECK(b.f.stats.tcp_recovery_episodes.read() == 0);
   }
@@ -371,15 +396,26 @@ struct responder {
     }
     f.script.send(s);
   }
-  std::vector<std::uint32_t> data_segments_sent() {  // segment numbers, in order
-    std::vector<std::uint32_t> numbers;
-    for (const auto& out : f.script.sent()) {
-      if (out.payload_length > 0) {
-        CHECK(out.payload_length == mss);
-        numbers.push_back((out.tcp.sequence.raw() - iss - 1) / mss);
-      }
+  // Exactly these stream segments were sent since the last call, in this order, each compared
+  // whole; their ACK covers every request byte.
+  void expect_segments(std::initializer_list<std::uint32_t> numbers) {
+    const auto out = f.script.expect_sent(numbers.size());
+    std::size_t i = 0;
+    for (const std::uint32_t n : numbers) {
+      INFO("segment " << i << " should be stream segment " << n);
+      expect_segment(out[i], stream_segment(iss, client.isn + 1 + requests, text, sent, n));
+      ++i;
     }
-    return numbers;
+  }
+  // The tail loss probe that sends the last segment again (RFC 8985 §7.3), alone, compared whole.
+  // TODO(psh-on-probe): the probe goes without PSH (lib/tcp/loss_recovery.cc sets it only on a
+  // probe of new data), while this segment's first transmission and its RTO retransmission carry
+  // it: RFC 1122 §4.2.2.2 asks for PSH on the last buffered segment. Stated here as it is.
+  void expect_probe_of_last(std::uint32_t n) {
+    expected_segment probe = stream_segment(iss, client.isn + 1 + requests, text, sent, n);
+    REQUIRE(probe.flags.value() == std::optional<std::uint8_t>{ack | net::tcp_flag::psh});
+    probe.flags = ack;
+    expect_segment(f.script.expect_sent(1).front(), probe);
   }
 
   app_fixture f;
@@ -392,7 +428,6 @@ struct responder {
 };
 
 constexpr std::uint64_t ms = 1'000'000;
-using segments = std::vector<std::uint32_t>;
 
 }  // namespace
 
@@ -400,17 +435,17 @@ TEST_CASE("tail loss probe: a lost last segment is sent again at the probe timeo
           "[unit][tcp]") {
   responder r;
   r.request(0);
-  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  r.expect_segments({0, 1, 2, 3});
   // Segment 3 is lost. The ACK of 0..2 after 20 ms: SRTT 20 ms, RTO 200 ms (the floor). One
   // segment in flight: PTO = 2 SRTT + WCDelAckT = 240 ms, so the probe goes at the RTO's time.
   r.f.script.advance(20 * ms);
   r.ack_segments(3);
   CHECK(r.conn().rtt.srtt_us() == 20'000);
   r.f.script.advance_and_poll(198 * ms);
-  CHECK(r.data_segments_sent().empty());
+  r.f.script.expect_sent_nothing();
   const std::uint32_t cwnd = r.conn().cc.cwnd;
   r.f.script.advance_and_poll(4 * ms);  // the timer wheel's ticks are about 1 ms
-  CHECK(r.data_segments_sent() == segments{3});
+  r.expect_probe_of_last(3);
   CHECK(r.f.stats.tcp_loss_probes.read() == 1);
   CHECK(r.f.stats.tcp_rto_expiries.read() == 0);
   CHECK(r.conn().cc.cwnd == cwnd);  // no timeout: cwnd, ssthresh and the RTO stay
@@ -424,14 +459,14 @@ TEST_CASE("tail loss probe: a lost last segment is sent again at the probe timeo
     CHECK(r.conn().cc.cwnd == before / 2);
     CHECK(r.f.tcp.scoreboards_in_use() == 0);  // the episode ended: its board went back
     r.request(4);
-    CHECK(r.data_segments_sent() == segments{4, 5, 6, 7});
+    r.expect_segments({4, 5, 6, 7});
   }
   SECTION("a D-SACK of the probe: both copies arrived, nothing was lost, cwnd stays") {
     r.ack_segments(4, {{3, 4}});
     CHECK(r.f.stats.tcp_dsacks_received.read() == 1);
     CHECK(r.f.tcp.scoreboards_in_use() == 0);
     r.request(4);
-    CHECK(r.data_segments_sent() == segments{4, 5, 6, 7});
+    r.expect_segments({4, 5, 6, 7});
     const std::uint32_t before = r.conn().cc.cwnd;
     r.ack_segments(8);
     CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 0);
@@ -440,9 +475,9 @@ TEST_CASE("tail loss probe: a lost last segment is sent again at the probe timeo
   }
   SECTION("the probe is lost too: the RTO follows it, one RTO after the probe") {
     r.f.script.advance_and_poll(196 * ms);
-    CHECK(r.data_segments_sent().empty());
+    r.f.script.expect_sent_nothing();
     r.f.script.advance_and_poll(8 * ms);
-    CHECK(r.data_segments_sent() == segments{3});
+    r.expect_segments({3});
     CHECK(r.f.stats.tcp_rto_expiries.read() == 1);
     CHECK(r.f.stats.tcp_loss_probes.read() == 1);  // one probe per episode
     CHECK(r.conn().cc.cwnd == mss);
@@ -454,21 +489,21 @@ TEST_CASE("tail loss probe: with two segments or more in flight it goes after 2 
   responder r;
   r.response_segments = 15;
   r.request(0);
-  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // the initial window
+  r.expect_segments({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // the initial window
   r.f.script.advance(20 * ms);
   r.ack_segments(2);  // slow start: cwnd 12 segments, 8 in flight
-  CHECK(r.data_segments_sent() == segments{10, 11, 12, 13});
+  r.expect_segments({10, 11, 12, 13});
   // Nothing more comes back. PTO = 2 SRTT = 40 ms (RTO 200 ms): the probe is the next new
   // segment, beyond cwnd (§7.3: it stands in for the ACK that did not come).
   r.f.script.advance_and_poll(38 * ms);
-  CHECK(r.data_segments_sent().empty());
+  r.f.script.expect_sent_nothing();
   r.f.script.advance_and_poll(4 * ms);
-  CHECK(r.data_segments_sent() == segments{14});
+  r.expect_segments({14});
   CHECK(r.f.stats.tcp_loss_probes.read() == 1);
   // The ACKs come: a probe of new data repaired nothing; no cwnd reduction, the last segment
   // goes with the room they open.
   r.ack_segments(15);
-  CHECK(r.data_segments_sent().empty());  // the response is complete
+  r.f.script.expect_sent_nothing();  // the response is complete
   CHECK(r.f.stats.tcp_loss_probe_recoveries.read() == 0);
   CHECK(r.f.stats.tcp_recovery_episodes.read() == 0);
   CHECK(r.f.tcp.scoreboards_in_use() == 0);
@@ -480,13 +515,13 @@ TEST_CASE("tail loss probe: none without SACK or with tcp.tail_loss_probe false;
   INFO("SACK " << sack);
   responder r{/*tail_loss_probe=*/!sack, sack};
   r.request(0);
-  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  r.expect_segments({0, 1, 2, 3});
   r.f.script.advance(20 * ms);
   r.ack_segments(3);
   r.f.script.advance_and_poll(198 * ms);
-  CHECK(r.data_segments_sent().empty());
+  r.f.script.expect_sent_nothing();
   r.f.script.advance_and_poll(4 * ms);
-  CHECK(r.data_segments_sent() == segments{3});
+  r.expect_segments({3});
   CHECK(r.f.stats.tcp_loss_probes.read() == 0);
   CHECK(r.f.stats.tcp_rto_expiries.read() == 1);
   CHECK(r.conn().cc.cwnd == mss);  // the timeout's loss window
@@ -496,22 +531,22 @@ TEST_CASE("tail loss probe: once the peer reports the probe, the hole below it i
           "[unit][tcp]") {
   responder r;
   r.request(0);
-  CHECK(r.data_segments_sent() == segments{0, 1, 2, 3});
+  r.expect_segments({0, 1, 2, 3});
   // Segment 1 is lost: two SACKs above it, one short of DupThresh, and nothing new to send.
   r.f.script.advance(20 * ms);
   r.ack_segments(1);
   r.ack_segments(1, {{2, 3}});
   r.ack_segments(1, {{2, 4}});
-  CHECK(r.data_segments_sent().empty());
+  r.f.script.expect_sent_nothing();
   CHECK(r.f.stats.tcp_recovery_episodes.read() == 0);
   // Three segments in flight: the probe after 2 SRTT is the last segment again.
   r.f.script.advance_and_poll(42 * ms);
-  CHECK(r.data_segments_sent() == segments{3});
+  r.expect_probe_of_last(3);
   SECTION("its ACK: a D-SACK (it had arrived before)") { r.ack_segments(1, {{3, 4}, {2, 4}}); }
   SECTION("any later ACK that still shows segment 1 missing below the probe's end") { r.ack_segments(1, {{2, 4}}); }
   // Segment 1 was sent a probe timeout before the probe and is still missing below data that
   // arrived: lost; recovery retransmits it at once instead of after the RTO.
-  CHECK(r.data_segments_sent() == segments{1});
+  r.expect_segments({1});
   CHECK(r.f.stats.tcp_recovery_episodes.read() == 1);
   CHECK(r.f.stats.tcp_rto_expiries.read() == 0);
   r.ack_segments(4);

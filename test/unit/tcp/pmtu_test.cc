@@ -5,6 +5,7 @@
 // pipeline with this lcore_tcp registered, as the engine does.
 #include <catch2/catch.hpp>
 
+#include "expect_segment.hh"
 #include "packet_builder.hh"
 #include "pipeline/pipeline.hh"
 #include "fixture.hh"
@@ -34,8 +35,25 @@ struct sending_fixture : app_fixture {
       client.base.options.timestamps = net::tcp_timestamps{5000, 0};
     }
     iss = open_connection(*this, client);
+    const std::uint32_t mss = timestamps ? 1448 : 1460;
     const auto out = script.expect_sent(2);
-    CHECK(out[0].payload_length == (timestamps ? 1448 : 1460));
+    expect_segment(out[0], data(0, mss));
+    expect_segment(out[1], data(mss, mss));
+  }
+
+  // Our segment of `length` bytes of `text` from `offset`: the ACK of the handshake, the window
+  // of test_settings() unscaled (no window scale offered), Timestamps when the client offered
+  // them (TSval our clock in ms, TSecr the handshake ACK's 5001), PSH when it ends the text.
+  expected_segment data(std::uint32_t offset, std::uint32_t length) const {
+    expected_segment e{.sequence = iss + 1 + offset,
+                       .acknowledgment = client.isn + 1,
+                       .flags = static_cast<std::uint8_t>(offset + length == text.size() ? ack | psh : ack),
+                       .window = 65535,
+                       .payload = text.substr(offset, length)};
+    if (client.base.options.timestamps) {
+      e.options = {option::timestamps(static_cast<std::uint32_t>(script.now() / 1'000'000), 5001)};
+    }
+    return e;
   }
 
   // The quote of our segment `offset` bytes after SND.UNA's start, as a router sends it.
@@ -76,18 +94,14 @@ TEST_CASE("frag needed for a segment in flight: smaller MSS, the flight sent aga
   // Nagle, covering what was in flight and then some; no congestion response holds them back.
   const std::uint32_t mss = timestamps ? 948 : 960;
   const auto out = f.script.expect_sent(4);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    CHECK(out[i].tcp.sequence.raw() == f.iss + 1 + i * mss);
-    CHECK(out[i].payload_length == mss);
-    CHECK(text_of(out[i].payload) == f.text.substr(i * mss, mss));
+  for (std::uint32_t i = 0; i < out.size(); ++i) {
+    expect_segment(out[i], f.data(i * mss, mss));
     CHECK(out[i].ip.total_length <= 1000);
   }
   CHECK(f.stats.tcp_retransmitted_segments.read() >= 3);
   // The peer acknowledges everything sent; the rest leaves at the new size too.
   f.script.send(f.client.segment(ack, f.iss, 0, 4 * mss));
-  const auto rest = f.script.expect_sent(1);
-  CHECK(rest[0].payload_length == 4000 - 4 * mss);
-  CHECK(rest[0].tcp.flags == (ack | psh));
+  expect_segment(f.script.expect_sent(1)[0], f.data(4 * mss, 4000 - 4 * mss));
   // A second error with the same MTU changes nothing more.
   CHECK(f.icmp(f.quote(4 * mss, 1000)).reason == drop_reason::icmp_frag_needed_not_smaller);
   f.script.expect_sent_nothing();
@@ -111,7 +125,7 @@ TEST_CASE("frag needed for a sequence not in flight, or no connection: ignored, 
   ignored(other, drop_reason::icmp_frag_needed_no_connection);
   // Once acknowledged, the same sequence is no longer in flight.
   f.script.send(f.client.segment(ack, f.iss, 0, 2920));
-  f.script.expect_sent(1);  // the held third segment
+  expect_segment(f.script.expect_sent(1)[0], f.data(2920, 1080));  // the held third segment
   ignored(f.quote(0, 1000), drop_reason::icmp_frag_needed_not_in_flight);
   CHECK(f.stats.icmp_frag_needed_applied.read() == 0);
 }
@@ -127,8 +141,8 @@ TEST_CASE("frag needed MTU: below 68 is bogus, below 552 clamps to MSS 512, not 
   CHECK(f.icmp(f.quote(0, 68)).what == packet::action::consume);
   CHECK(f.peer_mss() == tcp::min_path_mtu - 40);
   const auto out = f.script.expect_sent(7);  // 7 × 512 = 3584 of 4000; Nagle holds the rest
-  for (const auto& d : out) {
-    CHECK(d.payload_length == 512);
+  for (std::uint32_t i = 0; i < out.size(); ++i) {
+    expect_segment(out[i], f.data(i * 512, 512));
   }
   CHECK(f.icmp(f.quote(0, 300)).reason == drop_reason::icmp_frag_needed_not_smaller);
 }
@@ -201,7 +215,9 @@ TEST_CASE("ICMP errors through the pipeline: quote checks, counters, the connect
   CHECK(f.stats.icmp_frag_needed_applied.read() == 1);
   CHECK(f.peer_mss() == 1160);
   const auto out = f.script.expect_sent(3);  // 3 × 1160 of 4000
-  CHECK(out[0].payload_length == 1160);
+  for (std::uint32_t i = 0; i < out.size(); ++i) {
+    expect_segment(out[i], f.data(i * 1160, 1160));
+  }
 
   // Without a handler (no TCP on this lcore) an error is counted and ignored.
   ctx.tcp_icmp_error = {};

@@ -1,6 +1,6 @@
 // Out-of-order data on established connections, as scripted exchanges with a fake clock: the
 // queue (RFC 9293 §3.10.7.4), the immediate ACK when a hole fills (RFC 5681 §4.2), SACK blocks
-// (RFC 2018 §4) and D-SACK (RFC 2883) compared whole in every ACK, the per-lcore and
+// (RFC 2018 §4) and D-SACK (RFC 2883) in ACKs compared whole (expect_segment), the per-lcore and
 // per-connection budgets, and buffers released on every way a connection ends (app_fixture
 // checks that no buffer is left in use).
 #include <catch2/catch.hpp>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 
 using namespace rampart;
@@ -58,16 +59,27 @@ struct sender {
   std::uint32_t seq(std::uint32_t offset) const { return client.isn + 1 + offset; }
 };
 
-// The whole ACK: flags, sequence numbers, no payload, the SACK blocks in order.
+// Our ACK to sack_client(), whole: <SEQ=seq><ACK=ack_number><CTL=ACK>, no payload, the window of
+// test_settings() unscaled (the client offered no window scale; queued data does not narrow it),
+// and no option but the SACK blocks, in order (the client offered no Timestamps).
+expected_segment ack_segment(std::uint32_t seq, std::uint32_t ack_number, const std::vector<net::sack_block>& blocks) {
+  expected_segment e{.sequence = seq, .acknowledgment = ack_number, .flags = ack, .window = 65535};
+  if (!blocks.empty()) {
+    e.options.push_back(option::sack(blocks));
+  }
+  return e;
+}
 void expect_ack(const decoded_frame& d, std::uint32_t seq, std::uint32_t ack_number,
                 const std::vector<net::sack_block>& blocks) {
-  CHECK(d.tcp.flags == ack);
-  CHECK(d.tcp.sequence.raw() == seq);
-  CHECK(d.tcp.acknowledgment.raw() == ack_number);
-  CHECK(d.payload_length == 0);
-  CHECK(d.tcp.source_port == 80);
-  const auto sacks = d.options.sacks();
-  CHECK(std::vector<net::sack_block>(sacks.begin(), sacks.end()) == blocks);
+  expect_segment(d, ack_segment(seq, ack_number, blocks));
+}
+
+// The same segment to full_client(): its window scaled by our shift, Timestamps before anything
+// else: TSval our clock in ms, TSecr 5001 (the handshake's ACK was its last segment with them).
+expected_segment to_full_client(expected_segment e, std::uint64_t now_ns) {
+  e.window = 262140 >> 7;
+  e.options.insert(e.options.begin(), option::timestamps(static_cast<std::uint32_t>(now_ns / 1'000'000), 5001));
+  return e;
 }
 
 // A queued segment: consumed (its frame is held), one ACK in a fresh buffer.
@@ -79,9 +91,9 @@ decoded_frame expect_queued(app_fixture& f) {
 // Two holes: [0, 100) and [200, 300) missing, [100, 200) and [300, 400) queued.
 void queue_two_pieces(app_fixture& f, const sender& s) {
   f.script.send(s.data(100, 100));
-  expect_queued(f);
+  expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(100, 200)});
   f.script.send(s.data(300, 100));
-  expect_queued(f);
+  expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(300, 400), s.block(100, 200)});
 }
 
 }  // namespace
@@ -174,7 +186,7 @@ TEST_CASE("D-SACK: duplicates below RCV.NXT and of queued data are reported once
   const sender s{client, open_connection(f, client), stream_text(1000)};
   f.script.send(s.data(0, 100));
   f.script.send(s.data(100, 100));
-  f.script.expect_sent(1);  // the second segment's ACK
+  expect_ack(f.script.expect_sent(1).front(), s.iss + 1, s.seq(200), {});  // the second segment's ACK
   SECTION("a segment all below RCV.NXT: answered in place, its D-SACK block alone") {
     f.script.send(s.data(50, 100));
     expect_ack(f.script.expect_reply(), s.iss + 1, s.seq(200), {s.block(50, 150)});
@@ -192,11 +204,9 @@ TEST_CASE("D-SACK: duplicates below RCV.NXT and of queued data are reported once
   }
   SECTION("a duplicate of queued data: the D-SACK block, then the block holding it") {
     f.script.send(s.data(400, 100));
-    f.script.expect_consumed();
-    f.script.expect_sent(1);
+    expect_ack(expect_queued(f), s.iss + 1, s.seq(200), {s.block(400, 500)});
     f.script.send(s.data(600, 100));
-    f.script.expect_consumed();
-    f.script.expect_sent(1);
+    expect_ack(expect_queued(f), s.iss + 1, s.seq(200), {s.block(600, 700), s.block(400, 500)});
     f.script.send(s.data(420, 30));
     expect_ack(f.script.expect_reply(), s.iss + 1, s.seq(200),
                {s.block(420, 450), s.block(400, 500), s.block(600, 700)});
@@ -213,7 +223,11 @@ TEST_CASE("D-SACK: duplicates below RCV.NXT and of queued data are reported once
     const sender p{plain, open_connection(g, plain), stream_text(300)};
     g.script.send(p.data(0, 100));
     g.script.send(p.data(0, 100));
-    CHECK(g.script.expect_reply().options.sack_block_count == 0);
+    expect_segment(g.script.expect_reply(), {.destination_port = 40001,
+                                             .sequence = p.iss + 1,
+                                             .acknowledgment = p.seq(100),
+                                             .flags = ack,
+                                             .window = 65535});
     CHECK(g.app.received == p.text.substr(0, 100));
     CHECK(g.stats.tcp_dsack_sent.read() == 0);
   }
@@ -224,10 +238,12 @@ TEST_CASE("SACK blocks: four without timestamps, three beside them", "[unit][tcp
     app_fixture f(sack_settings());
     const tcp_client client = sack_client();
     const sender s{client, open_connection(f, client), stream_text(1200)};
+    std::vector<net::sack_block> recent;  // the most recently received first (RFC 2018 §4)
     for (std::uint32_t at : {200U, 400U, 600U, 800U, 1000U}) {
       f.script.send(s.data(at, 100));
-      f.script.expect_consumed();
-      f.script.expect_sent(1);
+      recent.insert(recent.begin(), s.block(at, at + 100));
+      recent.resize(std::min<std::size_t>(recent.size(), 4));
+      expect_ack(expect_queued(f), s.iss + 1, s.seq(0), recent);
     }
     f.script.send(s.data(400, 50));  // a duplicate: D-SACK, then the three most recent others
     expect_ack(f.script.expect_reply(), s.iss + 1, s.seq(0),
@@ -241,15 +257,14 @@ TEST_CASE("SACK blocks: four without timestamps, three beside them", "[unit][tcp
     app_fixture f(sack_settings());
     const tcp_client client = full_client();
     const sender s{client, open_connection(f, client), stream_text(1200)};
-    for (std::uint32_t at : {200U, 400U, 600U, 800U}) {
+    std::vector<net::sack_block> recent;
+    for (std::uint32_t at : {200U, 400U, 600U, 800U, 1000U}) {
       f.script.send(s.data(at, 100));
-      f.script.expect_consumed();
-      f.script.expect_sent(1);
+      recent.insert(recent.begin(), s.block(at, at + 100));
+      recent.resize(std::min<std::size_t>(recent.size(), 3));
+      expect_segment(expect_queued(f), to_full_client(ack_segment(s.iss + 1, s.seq(0), recent), f.script.now()));
     }
-    f.script.send(s.data(1000, 100));
-    const auto d = expect_queued(f);
-    CHECK(d.options.timestamps);
-    expect_ack(d, s.iss + 1, s.seq(0), {s.block(1000, 1100), s.block(800, 900), s.block(600, 700)});
+    CHECK(recent == std::vector{s.block(1000, 1100), s.block(800, 900), s.block(600, 700)});
   }
 }
 
@@ -265,7 +280,7 @@ TEST_CASE("a FIN beyond a hole is taken only once the data before it arrived", "
   }
   SECTION("a bare FIN") {
     f.script.send(s.data(100, 200));
-    expect_queued(f);
+    expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(100, 300)});
     tcp_segment_spec bare = client.segment(ack | fin, s.iss, 300);
     f.script.send(bare);
     expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(100, 300)});
@@ -274,9 +289,8 @@ TEST_CASE("a FIN beyond a hole is taken only once the data before it arrived", "
   f.script.send(s.data(0, 200));
   f.script.expect_consumed();
   // The hole filled: data, then the FIN (the app closes on it: our FIN goes with the ACK).
-  const auto out = f.script.expect_sent(1);
-  CHECK(out[0].tcp.flags == (ack | fin));
-  CHECK(out[0].tcp.acknowledgment.raw() == s.seq(301));
+  expect_segment(f.script.expect_sent(1).front(),
+                 {.sequence = s.iss + 1, .acknowledgment = s.seq(301), .flags = ack | fin, .window = 65535});
   CHECK(f.app.received == s.text);
   CHECK(f.app.peer_closed == 1);
   CHECK(f.tcp.find(key_of(client))->state == tcp_state::last_ack);
@@ -300,7 +314,9 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
     other.base.source_port = 40001;
     const sender o{other, open_connection(f, other), stream_text(200)};
     f.script.send(o.data(100, 100));
-    CHECK(f.script.expect_reply().tcp.acknowledgment.raw() == o.seq(0));
+    expected_segment refused_other = ack_segment(o.iss + 1, o.seq(0), {});
+    refused_other.destination_port = 40001;
+    expect_segment(f.script.expect_reply(), refused_other);
     CHECK(f.stats.tcp_ooo_lcore_budget_refused.read() == 2);
     // The hole fills; the refused segment comes again and is taken.
     f.script.send(s.data(0, 100));
@@ -320,14 +336,19 @@ TEST_CASE("budgets: refused data is neither SACKed nor ACKed, the peer's retrans
     CHECK(f.tcp.reassembly_cap() == 4);
     const tcp_client client = sack_client();
     const sender s{client, open_connection(f, client), stream_text(20)};
+    std::vector<net::sack_block> queued;
     for (std::uint32_t at : {2U, 4U, 6U, 8U}) {
       f.script.send(s.data(at, 1));
-      expect_queued(f);
+      queued.insert(queued.begin(), s.block(at, at + 1));
+      expected_segment duplicate_ack = ack_segment(s.iss + 1, s.seq(0), queued);
+      duplicate_ack.window = 2920;
+      expect_segment(expect_queued(f), duplicate_ack);
     }
     f.script.send(s.data(10, 1));
-    const auto refused = f.script.expect_reply();
-    CHECK(refused.tcp.acknowledgment.raw() == s.seq(0));
-    CHECK(refused.options.sack_blocks[0] == s.block(8, 9));
+    // Refused: a duplicate ACK with the four queued pieces, most recent first, none for it.
+    expected_segment refused = ack_segment(s.iss + 1, s.seq(0), queued);
+    refused.window = 2920;
+    expect_segment(f.script.expect_reply(), refused);
     CHECK(f.stats.tcp_ooo_connection_budget_refused.read() == 1);
     CHECK(f.tcp.reassembly_in_use() == 4);
   }
@@ -393,7 +414,7 @@ TEST_CASE("the app may hold queued data past the callback", "[unit][tcp][reassem
   expect_queued(f);
   f.script.send(s.data(0, 100));
   f.script.expect_consumed();
-  f.script.sent();
+  expect_ack(f.script.expect_sent(1).front(), s.iss + 1, s.seq(200), {});
   CHECK(f.app.received == s.text);
   CHECK(f.tcp.reassembly_in_use() == 0);
   CHECK(f.buffers.in_use() == 2);  // the app's references only; on_close gives them back
@@ -407,26 +428,27 @@ TEST_CASE("data segments carry the SACK blocks that fit beside their payload; an
   constexpr std::uint32_t full_size = 1288;
   const sender s{client, open_connection(f, client), stream_text(3000)};
   f.script.send(s.data(2000, 100));
-  expect_ack(expect_queued(f), s.iss + 1, s.seq(0), {s.block(2000, 2100)});
+  expect_segment(expect_queued(f),
+                 to_full_client(ack_segment(s.iss + 1, s.seq(0), {s.block(2000, 2100)}), f.script.now()));
   // A full-sized echo leaves room for the Timestamps only: no block; the ACK this segment is
   // owed follows alone with the block.
   f.script.send(s.data(0, full_size));
   f.script.expect_consumed();
   const auto out = f.script.expect_sent(2);
-  const auto& full = out[0];
-  CHECK(full.payload == bytes_of(s.text.substr(0, full_size)));
-  CHECK(full.tcp.acknowledgment.raw() == s.seq(full_size));
-  CHECK(full.options.timestamps);
-  CHECK(full.options.sack_block_count == 0);
-  expect_ack(out[1], s.iss + 1 + full_size, s.seq(full_size), {s.block(2000, 2100)});
+  expected_segment full = to_full_client(ack_segment(s.iss + 1, s.seq(full_size), {}), f.script.now());
+  full.flags = ack | net::tcp_flag::psh;
+  full.payload = s.text.substr(0, full_size);
+  expect_segment(out[0], full);
+  expect_segment(out[1], to_full_client(ack_segment(s.iss + 1 + full_size, s.seq(full_size), {s.block(2000, 2100)}),
+                                        f.script.now()));
   // A short one has room for the block.
   tcp_segment_spec more = s.data(full_size, 50);
   more.acknowledgment += full_size;  // the echo above is acknowledged: nothing in flight (Nagle)
   f.script.send(more);
   f.script.expect_consumed();
-  const auto shorter = f.script.expect_sent(1).front();
-  CHECK(shorter.payload == bytes_of(s.text.substr(full_size, 50)));
-  CHECK(shorter.tcp.acknowledgment.raw() == s.seq(full_size + 50));
-  const auto sacks = shorter.options.sacks();
-  CHECK(std::vector<net::sack_block>(sacks.begin(), sacks.end()) == std::vector{s.block(2000, 2100)});
+  expected_segment shorter =
+      to_full_client(ack_segment(s.iss + 1 + full_size, s.seq(full_size + 50), {s.block(2000, 2100)}), f.script.now());
+  shorter.flags = ack | net::tcp_flag::psh;
+  shorter.payload = s.text.substr(full_size, 50);
+  expect_segment(f.script.expect_sent(1).front(), shorter);
 }

@@ -4,6 +4,7 @@
 // per-connection RFC 5961 §7 limit that still applies first.
 #include <catch2/catch.hpp>
 
+#include "expect_segment.hh"
 #include "fixture.hh"
 #include "tcp/token_bucket.hh"
 
@@ -44,9 +45,12 @@ std::size_t flood(tcp_fixture& f, std::size_t n, std::uint16_t port = 41000) {
   const auto verdicts = f.script.send_burst(burst);
   for (std::size_t i = 0; i < verdicts.size(); ++i) {
     if (verdicts[i].what == packet::action::transmit) {
-      const auto r = f.script.expect_reply(i);
-      CHECK(r.tcp.flags == rst);
-      CHECK(r.tcp.sequence == net::seq32{burst[i].acknowledgment});  // <SEQ=SEG.ACK><CTL=RST>
+      // <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.2)
+      expect_segment(f.script.expect_reply(i), {.destination_port = burst[i].source_port,
+                                                .sequence = burst[i].acknowledgment,
+                                                .acknowledgment = 0,
+                                                .flags = rst,
+                                                .window = 0});
       ++answered;
     } else {
       CHECK(verdicts[i].what == packet::action::drop);
@@ -101,9 +105,9 @@ TEST_CASE("RSTs to forged-cookie ACKs and closed ports share one per-lcore budge
   f.script.expect_drop(drop_reason::tcp_rst_rate_limited);
   f.script.advance(1000 * ms / 3 + 1);  // one token
   f.script.send(closed.syn());
-  const auto r = f.script.expect_reply();
-  CHECK(r.tcp.flags == (rst | ack));
-  CHECK(r.tcp.acknowledgment.raw() == closed.isn + 1);
+  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (RFC 9293 §3.10.7.1)
+  expect_segment(f.script.expect_reply(),
+                 {.source_port = 81, .sequence = 0, .acknowledgment = closed.isn + 1, .flags = rst | ack, .window = 0});
   CHECK(flood(f, 2) == 0);
 
   // Across seconds: a long pause gives back one second's worth, no more.
@@ -146,7 +150,7 @@ TEST_CASE("challenge ACKs: the per-connection limit first, then the lcore's budg
   const std::uint32_t iss_a = open_connection(f, a);
   const std::uint32_t iss_b = open_connection(f, b);
   const std::uint32_t iss_c = open_connection(f, c);
-  f.script.sent();  // nothing of interest queued by the app
+  f.script.expect_sent_nothing();  // the app sends nothing
 
   const auto storm = [&](const tcp_client& client, std::uint32_t iss, std::uint8_t flags, std::uint32_t offset,
                          int n) {
@@ -154,11 +158,12 @@ TEST_CASE("challenge ACKs: the per-connection limit first, then the lcore's budg
     for (int i = 0; i < n; ++i) {
       const packet::verdict v = f.script.send(client.segment(flags, iss, offset + static_cast<std::uint32_t>(i)));
       if (v.what == packet::action::transmit) {
-        // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: the challenge ACK.
-        const auto r = f.script.expect_reply();
-        CHECK(r.tcp.flags == ack);
-        CHECK(r.tcp.sequence.raw() == iss + 1);
-        CHECK(r.tcp.acknowledgment.raw() == client.isn + 1);
+        // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>: the challenge ACK, no option, the unscaled window.
+        expect_segment(f.script.expect_reply(), {.destination_port = client.base.source_port,
+                                                 .sequence = iss + 1,
+                                                 .acknowledgment = client.isn + 1,
+                                                 .flags = ack,
+                                                 .window = 65535});
         ++answered;
       }
     }

@@ -1,7 +1,7 @@
 #pragma once
 // The result of a checked parse: either a value (a view whose bounds have been checked, or a
 // struct of validated fields) or the drop reason that says why the bytes were refused. The
-// datapath never throws; a malformed packet is data (STYLE.md §6).
+// datapath never throws; a malformed packet is data (docs/contributing.md, "Code").
 #include <optional>
 
 #include "stats/drop_reason.hh"

@@ -93,7 +93,7 @@ parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noe
 // Bytes write_tcp_options will emit for these options (a multiple of 4, at most 40: the caller
 // keeps sack_block_count within what fits beside the other options). Inline:
 // each SYN-ACK needs it in write_reply and write_tcp_header, and the call cost more than the
-// sum (docs/performance.md, pass 2).
+// sum.
 inline std::size_t tcp_options_length(const tcp_options& options) noexcept {
   // SACK-permitted rides in the two padding bytes of TS when both are present.
   return (options.mss ? 4U : 0U) + (options.timestamps ? 12U : options.sack_permitted ? 4U : 0U) +
@@ -128,8 +128,8 @@ struct tcp_header {
 
 // What tcp_view::parse checks and decodes, written into caller-owned fields: the TCP input
 // stage decodes straight into its per-burst segment this way instead of copying a view
-// (docs/performance.md, pass 2). Returns the header length (20..60). Errors: those of
-// tcp_view::parse; header and options are then unspecified.
+// (docs/performance.md, "What makes it this fast", 6). Returns the header length (20..60).
+// Errors: those of tcp_view::parse; header and options are then unspecified.
 parse_result<std::size_t> parse_tcp_header(std::span<const std::byte> segment, tcp_header& header,
                                            tcp_options& options) noexcept;
 

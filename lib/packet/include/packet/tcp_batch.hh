@@ -1,8 +1,8 @@
 #pragma once
 // The TCP segments of one burst, collected by ipv4_input and handed to lib/tcp in one call
 // after the per-frame loop, so the connection table can hash and look up the whole burst at
-// once (STYLE.md §4; the rte_hash lookup-bulk pattern). Header-only and pure, so lib/tcp can
-// include it without depending on the pipeline.
+// once (the rte_hash lookup-bulk pattern, docs/contributing.md "Code"). Header-only and pure,
+// so lib/tcp can include it without depending on the pipeline.
 #include <array>
 #include <cstddef>
 #include <cstdint>
