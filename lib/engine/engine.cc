@@ -39,9 +39,7 @@
 #include "engine/worker.hh"
 #include "cookie/key_schedule.hh"
 #include "app/registry.hh"
-#include "tcp/icmp_error_input.hh"
 #include "tcp/lcore_tcp.hh"
-#include "tcp/tcp_input.hh"
 
 namespace rampart::engine {
 
@@ -267,15 +265,10 @@ void reload_config(const std::string& config_path, config::engine_config& runnin
   }
 }
 
-// What a worker lcore builds for itself before it runs: its lcore_tcp (table, pool, timer
-// wheel) and one instance of every listener's app. Allocated and first written by the worker's
-// own thread, so Linux's first-touch policy places the pages on the worker's NUMA node; this is
-// start-up, the only time the worker allocates.
+// Runs worker_tcp::start on the worker's own lcore (first-touch NUMA placement: worker_tcp.hh).
 struct worker_build {
   worker* w;
-  const tcp::tcp_settings* settings;
-  std::span<const config::listener_config> listeners;
-  const cookie::key_set* keys;
+  const tcp_start* plan;
   std::string app_error;    // an app that could not be built (the listener's message)
   std::string other_error;  // anything else (out of memory)
 };
@@ -284,15 +277,7 @@ int build_worker_state(void* arg) {
   auto& b = *static_cast<worker_build*>(arg);
   worker& w = *b.w;
   try {
-    w.tcp = std::make_unique<tcp::lcore_tcp>(*b.settings, b.listeners, w.stats, std::nullopt, std::nullopt,
-                                             w.clock.now_ns(rte_rdtsc()));
-    w.tcp->attach_io(w.buffers, w.staging);
-    // One instance of every listener's app per worker: apps keep per-lcore state unshared.
-    for (std::size_t l = 0; l < b.listeners.size(); ++l) {
-      w.apps.push_back(app::make_application(b.listeners[l], app::app_context{w.stats, w.lcore_id}));
-      w.tcp->set_application(static_cast<std::uint8_t>(l), w.apps.back().get());
-    }
-    w.tcp->update_keys(*b.keys);
+    w.tcp.start(*b.plan, w.stats, w.lcore_id, w.clock.now_ns(rte_rdtsc()), w.context);
   } catch (const app::app_error& e) {
     b.app_error = e.what();
     return -1;
@@ -305,9 +290,8 @@ int build_worker_state(void* arg) {
 
 // Runs build_worker_state on the worker's lcore and waits for it. Throws app::app_error or
 // startup_error (runtime failure) with the worker's message.
-void build_on_worker_lcore(worker& w, const tcp::tcp_settings& settings,
-                           std::span<const config::listener_config> listeners, const cookie::key_set& keys) {
-  worker_build build{&w, &settings, listeners, &keys, {}, {}};
+void build_on_worker_lcore(worker& w, const tcp_start& plan) {
+  worker_build build{&w, &plan, {}, {}};
   if (const int rc = rte_eal_remote_launch(build_worker_state, &build, w.lcore_id); rc != 0) {
     throw startup_error(exit_code::runtime_failure,
                         "cannot start lcore " + std::to_string(w.lcore_id) + ": " + rte_strerror(-rc));
@@ -382,9 +366,9 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   log_port(dev.info());
 
   const tsc_clock clock = calibrate_tsc_clock();
-  tcp::tcp_settings tcp_settings = tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps);
-  tcp_settings.local_mac = dev.info().mac;
-  const cookie::key_set initial_keys = keys->keys_at(clock.now_ns(rte_rdtsc()));
+  tcp_start tcp_plan{tcp::tcp_settings::from_config(cfg.tcp, cfg.port.mtu, dev.info().plan.offload_caps), cfg.listeners,
+                     keys->keys_at(clock.now_ns(rte_rdtsc()))};
+  tcp_plan.settings.local_mac = dev.info().mac;
   // Built-in capture (capture.hh): ring and pool allocated now; outlives the workers.
   capture_session capture;
   if (const std::string problem = capture.prepare(dev.info().socket_id < 0 ? SOCKET_ID_ANY : dev.info().socket_id);
@@ -410,10 +394,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     w->context.identity = {dev.info().mac, dev.info().ip};
     w->context.offload_caps = dev.info().plan.offload_caps;
     w->context.stats = &w->stats;
-    w->buffers = mbuf_pool{w->pool};
-    build_on_worker_lcore(*w, tcp_settings, cfg.listeners, initial_keys);
-    w->context.tcp = {&tcp::tcp_input_handler, w->tcp.get()};
-    w->context.tcp_icmp_error = {&tcp::icmp_error_handler, w->tcp.get()};
+    w->tcp.buffers = mbuf_pool{w->pool};
+    build_on_worker_lcore(*w, tcp_plan);
     w->capture = &capture;
     workers.push_back(w.get());
     owned.push_back(std::move(w));
