@@ -119,6 +119,36 @@ void count_busy_turn(worker& w, std::uint64_t cycles, std::uint16_t packets, std
   w.stats.busy_turns.add();
 }
 
+// Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
+// batches that fit the TX staging, each sent before the next; a full ring gets a pause to
+// drain. Once the attempts are used up, what is still staged was not sent and counts as a
+// drop, and the connections left are reset without their RST (tcp_tx_staging_full).
+void reset_connections(worker& w, std::uint16_t& staged_captured) noexcept {
+  const std::uint64_t stop_ns = w.clock.now_ns(rte_rdtsc());
+  std::uint32_t remaining = w.tcp.lcore->connection_count();
+  for (int attempt = 0; attempt < stop_flush_attempts; ++attempt) {
+    if (remaining != 0) {
+      remaining = w.tcp.lcore->shutdown(stop_ns, tx_staging::capacity - w.tcp.staging.size());
+    }
+    flush_staged(w, staged_captured);
+    if (remaining == 0 && w.tcp.staging.size() == 0) {
+      break;
+    }
+    if (w.tcp.staging.size() != 0) {
+      rte_delay_us_block(stop_flush_pause_us);
+    }
+  }
+  if (unlikely(remaining != 0)) {
+    w.tcp.lcore->shutdown(stop_ns);
+  }
+  if (unlikely(w.tcp.staging.size() != 0)) {
+    const stats::drop_reason reason = unsent_reason(w);
+    for (std::uint16_t i = w.tcp.staging.discard(); i != 0; --i) {
+      w.stats.count_drop(reason);
+    }
+  }
+}
+
 }  // namespace
 
 int run_worker(void* arg) {
@@ -234,33 +264,7 @@ int run_worker(void* arg) {
     w.tcp.lcore->poll(now_ns);
     flush_staged(w, staged_captured);
   }
-  // Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
-  // batches that fit the TX staging, each sent before the next; a full ring gets a pause to
-  // drain. Once the attempts are used up, what is still staged was not sent and counts as a
-  // drop, and the connections left are reset without their RST (tcp_tx_staging_full).
-  const std::uint64_t stop_ns = w.clock.now_ns(rte_rdtsc());
-  std::uint32_t remaining = w.tcp.lcore->connection_count();
-  for (int attempt = 0; attempt < stop_flush_attempts; ++attempt) {
-    if (remaining != 0) {
-      remaining = w.tcp.lcore->shutdown(stop_ns, tx_staging::capacity - w.tcp.staging.size());
-    }
-    flush_staged(w, staged_captured);
-    if (remaining == 0 && w.tcp.staging.size() == 0) {
-      break;
-    }
-    if (w.tcp.staging.size() != 0) {
-      rte_delay_us_block(stop_flush_pause_us);
-    }
-  }
-  if (unlikely(remaining != 0)) {
-    w.tcp.lcore->shutdown(stop_ns);
-  }
-  if (unlikely(w.tcp.staging.size() != 0)) {
-    const stats::drop_reason reason = unsent_reason(w);
-    for (std::uint16_t i = w.tcp.staging.discard(); i != 0; --i) {
-      w.stats.count_drop(reason);
-    }
-  }
+  reset_connections(w, staged_captured);
   return 0;
 }
 
