@@ -15,13 +15,14 @@ namespace rampart::engine {
 
 class mbuf_pool final : public packet::buffer_pool {
  public:
+  mbuf_pool() noexcept = default;  // over no pool until one is assigned
   explicit mbuf_pool(rte_mempool* pool) noexcept : _pool(pool) {}
   std::optional<packet::buffer> allocate() noexcept override;
   void retain(void* handle) noexcept override;
   void release(void* handle) noexcept override;
 
  private:
-  rte_mempool* _pool;
+  rte_mempool* _pool = nullptr;
 };
 
 class tx_staging final : public packet::frame_sink {

@@ -81,4 +81,8 @@ class port {
   bool _closed = false;
 };
 
+// Logs what the port ended up with (name, driver, MAC, IP, MTU, queues, RSS, checksum offloads)
+// and the plan's warnings.
+void log_port(const port_info& info);
+
 }  // namespace rampart::engine

@@ -5,6 +5,7 @@
 // driver's own counters (rte_eth_stats) are prefixed "port.".
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stats/counters.hh"
@@ -30,6 +31,9 @@ struct driver_counters {
 // Every event counter, "name value", then each non-zero drop reason, "drop.name value", then
 // every driver counter, "port.name value"; one entry per line, in declaration order.
 std::vector<std::string> final_report_lines(const stats::snapshot& total, const driver_counters& driver);
+
+// Logs `heading` ("final counters:"), then each of final_report_lines indented.
+void log_counters(std::string_view heading, const stats::snapshot& total, const driver_counters& driver);
 
 // The change over one interval [previous, current] of `seconds` (> 0), stamped with `utc_time`
 // (ISO 8601, e.g. "2026-11-30T03:50:00Z"):

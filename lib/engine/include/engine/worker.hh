@@ -1,18 +1,16 @@
 #pragma once
-// One worker lcore: its RX/TX queue pair, its pipeline context, its counters and its control
-// queue, in one cache-aligned object that only this lcore writes (counters and the control
-// queue's read side are read/written from the control lcore through atomics only).
+// One worker lcore: its RX/TX queue pair, its pipeline context, its counters, its TCP and its
+// control queue, in one cache-aligned object that only this lcore writes (counters and the
+// control queue's read side are read/written from the control lcore through atomics only).
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 #include "engine/connection_listing.hh"
 #include "engine/control_message.hh"
 #include "engine/mbuf_io.hh"
 #include "engine/tsc_clock.hh"
+#include "engine/worker_tcp.hh"
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
-#include "tcp/lcore_tcp.hh"
 
 struct rte_mempool;
 
@@ -34,10 +32,10 @@ struct alignas(64) worker {
   tsc_clock clock;
   pipeline::lcore_context context;
   stats::lcore_stats stats;
-  std::vector<std::unique_ptr<tcp::application>> apps;  // one per listener, this lcore's own
-  std::unique_ptr<tcp::lcore_tcp> tcp;  // registered as context.tcp; built before launch
-  mbuf_pool buffers{nullptr};           // over `pool`: lib/tcp's send queues and segments
-  tx_staging staging;                   // segments lib/tcp built this turn
+  // Its mbuf pool over `pool` (lib/tcp's send queues and segments), TX staging (the segments
+  // lib/tcp built this turn), apps and lcore_tcp, built on this lcore before launch; after
+  // `context` and `stats`, which the lcore_tcp refers to until it is destroyed.
+  worker_tcp<mbuf_pool, tx_staging> tcp;
   control_queue control;
   listing_channel listing;  // /rampart/connections requests (connection_listing.hh)
   capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch

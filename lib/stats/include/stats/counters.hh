@@ -99,7 +99,7 @@
   X(tcp_persist_aborts, "connections reset: the peer held a zero window through the persist limit") \
   X(tcp_cwnd_at_close_segments, "sum of cwnd (segments) of closed connections; / samples = average") \
   X(tcp_cwnd_at_close_samples, "connections whose cwnd at close is in tcp_cwnd_at_close_segments")   \
-  /* Cost accounting (lib/engine/worker.cc) */                                                     \
+  /* Cost accounting (lib/engine/worker/worker.cc) */                                              \
   X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
   X(busy_packets, "packets received in the turns busy_cycles covers")                             \
   X(busy_turns, "loop turns that received packets and are in busy_cycles")                         \

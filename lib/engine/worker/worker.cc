@@ -76,12 +76,12 @@ void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) no
 // offered: frames the driver does not take stay staged for the next turn (mbuf_io.hh), already
 // copied. `captured` is how many of the staged frames were copied.
 void flush_staged(worker& w, std::uint16_t& captured) noexcept {
-  if (unlikely(w.capture->armed()) && w.staging.size() > captured) {
-    w.capture->copy(w.staging.frames() + captured, static_cast<std::uint16_t>(w.staging.size() - captured),
+  if (unlikely(w.capture->armed()) && w.tcp.staging.size() > captured) {
+    w.capture->copy(w.tcp.staging.frames() + captured, static_cast<std::uint16_t>(w.tcp.staging.size() - captured),
                     w.port_id, w.queue_id, capture_out);
   }
-  w.staging.flush(w.port_id, w.queue_id, w.stats);
-  captured = w.staging.size();
+  w.tcp.staging.flush(w.port_id, w.queue_id, w.stats);
+  captured = w.tcp.staging.size();
 }
 
 // Returns false when the worker must stop.
@@ -95,10 +95,10 @@ bool handle_control(worker& w) noexcept {
       case control_kind::stop:
         return false;
       case control_kind::install_cookie_keys:
-        w.tcp->update_keys(msg.payload.keys);
+        w.tcp.lcore->update_keys(msg.payload.keys);
         break;
       case control_kind::set_draining:
-        w.tcp->set_draining(msg.payload.draining);
+        w.tcp.lcore->set_draining(msg.payload.draining);
         break;
     }
   }
@@ -117,6 +117,36 @@ void count_busy_turn(worker& w, std::uint64_t cycles, std::uint16_t packets, std
   w.stats.busy_cycles.add(cycles);
   w.stats.busy_packets.add(packets);
   w.stats.busy_turns.add();
+}
+
+// Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
+// batches that fit the TX staging, each sent before the next; a full ring gets a pause to
+// drain. Once the attempts are used up, what is still staged was not sent and counts as a
+// drop, and the connections left are reset without their RST (tcp_tx_staging_full).
+void reset_connections(worker& w, std::uint16_t& staged_captured) noexcept {
+  const std::uint64_t stop_ns = w.clock.now_ns(rte_rdtsc());
+  std::uint32_t remaining = w.tcp.lcore->connection_count();
+  for (int attempt = 0; attempt < stop_flush_attempts; ++attempt) {
+    if (remaining != 0) {
+      remaining = w.tcp.lcore->shutdown(stop_ns, tx_staging::capacity - w.tcp.staging.size());
+    }
+    flush_staged(w, staged_captured);
+    if (remaining == 0 && w.tcp.staging.size() == 0) {
+      break;
+    }
+    if (w.tcp.staging.size() != 0) {
+      rte_delay_us_block(stop_flush_pause_us);
+    }
+  }
+  if (unlikely(remaining != 0)) {
+    w.tcp.lcore->shutdown(stop_ns);
+  }
+  if (unlikely(w.tcp.staging.size() != 0)) {
+    const stats::drop_reason reason = unsent_reason(w);
+    for (std::uint16_t i = w.tcp.staging.discard(); i != 0; --i) {
+      w.stats.count_drop(reason);
+    }
+  }
 }
 
 }  // namespace
@@ -142,11 +172,11 @@ int run_worker(void* arg) {
     }
     const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
     if (unlikely(w.listing.pending())) {
-      w.listing.serve(*w.tcp, now_ns);  // a connection listing, one bounded step per turn
+      w.listing.serve(*w.tcp.lcore, now_ns);  // a connection listing, one bounded step per turn
     }
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
-      w.tcp->poll(now_ns);
+      w.tcp.lcore->poll(now_ns);
       flush_staged(w, staged_captured);
       continue;
     }
@@ -231,36 +261,10 @@ int run_worker(void* arg) {
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
-    w.tcp->poll(now_ns);
+    w.tcp.lcore->poll(now_ns);
     flush_staged(w, staged_captured);
   }
-  // Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
-  // batches that fit the TX staging, each sent before the next; a full ring gets a pause to
-  // drain. Once the attempts are used up, what is still staged was not sent and counts as a
-  // drop, and the connections left are reset without their RST (tcp_tx_staging_full).
-  const std::uint64_t stop_ns = w.clock.now_ns(rte_rdtsc());
-  std::uint32_t remaining = w.tcp->connection_count();
-  for (int attempt = 0; attempt < stop_flush_attempts; ++attempt) {
-    if (remaining != 0) {
-      remaining = w.tcp->shutdown(stop_ns, tx_staging::capacity - w.staging.size());
-    }
-    flush_staged(w, staged_captured);
-    if (remaining == 0 && w.staging.size() == 0) {
-      break;
-    }
-    if (w.staging.size() != 0) {
-      rte_delay_us_block(stop_flush_pause_us);
-    }
-  }
-  if (unlikely(remaining != 0)) {
-    w.tcp->shutdown(stop_ns);
-  }
-  if (unlikely(w.staging.size() != 0)) {
-    const stats::drop_reason reason = unsent_reason(w);
-    for (std::uint16_t i = w.staging.discard(); i != 0; --i) {
-      w.stats.count_drop(reason);
-    }
-  }
+  reset_connections(w, staged_captured);
   return 0;
 }
 

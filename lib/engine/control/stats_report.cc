@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engine/log.hh"
+
 namespace rampart::engine {
 
 std::vector<std::string> final_report_lines(const stats::snapshot& total, const driver_counters& driver) {
@@ -19,6 +21,13 @@ std::vector<std::string> final_report_lines(const stats::snapshot& total, const 
   RAMPART_DRIVER_COUNTERS(RAMPART_X)
 #undef RAMPART_X
   return lines;
+}
+
+void log_counters(std::string_view heading, const stats::snapshot& total, const driver_counters& driver) {
+  log_info(heading);
+  for (const std::string& line : final_report_lines(total, driver)) {
+    log_info("  " + line);
+  }
 }
 
 std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,

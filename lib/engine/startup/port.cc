@@ -269,4 +269,19 @@ driver_counters port::driver_stats() const noexcept {
   return d;
 }
 
+void log_port(const port_info& info) {
+  log_info("port " + info.name + " (driver " + info.driver + ", port id " + std::to_string(info.port_id) +
+           ", socket " + std::to_string(info.socket_id) + "): MAC " + info.mac.to_string() + ", IP " +
+           info.ip.to_string() + ", MTU " + std::to_string(info.mtu));
+  log_info("queues: " + std::to_string(info.plan.queues) + " RX/TX pair(s), " + std::to_string(info.rx_descriptors) +
+           " RX / " + std::to_string(info.tx_descriptors) + " TX descriptors each");
+  log_info(std::string("RSS: ") + (info.plan.rss ? "on, hash " + describe_rss_hf(info.plan.rss_hf) : "off") +
+           "; TX checksum offload: " + describe_tx_offloads(info.plan.tx_offloads) +
+           " (other checksums in software); RX TCP checksum: " +
+           ((info.plan.rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0 ? "trusted when the NIC marks it good" : "verified in software"));
+  for (const std::string& w : info.plan.warnings) {
+    log_warning(w);
+  }
+}
+
 }  // namespace rampart::engine

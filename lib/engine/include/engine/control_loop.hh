@@ -1,0 +1,84 @@
+#pragma once
+// The main lcore once the workers run (docs/engine.md, "Control"). It wakes every `tick` and does
+// each of its duties in turn, until a signal, or the end of a SIGTERM drain, stops the engine. It
+// reaches the workers only through their control queues (worker_set::send) and reads their
+// counters; nothing of theirs is written here.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hh"
+#include "cookie/key_schedule.hh"
+#include "engine/metrics.hh"
+#include "engine/port.hh"
+#include "engine/service_notify.hh"
+#include "engine/stats_report.hh"
+#include "engine/tsc_clock.hh"
+#include "stats/counters.hh"
+
+namespace rampart::engine {
+
+class capture_session;
+class worker_set;
+
+class control_loop {
+ public:
+  // How often the loop wakes: bounds the delay of a stop request and of a link-up GARP, and the
+  // jitter of the stats line.
+  static constexpr std::chrono::milliseconds tick{100};
+
+  // Binds stats.metrics_listen when it is set, so construct it before the workers launch: an
+  // address that cannot be bound is a start-up error (startup_error, exit 1).
+  control_loop(const config::engine_config& cfg, std::string config_path, const port& dev, worker_set& workers,
+               cookie::key_schedule& keys, const tsc_clock& clock, capture_session& capture);
+
+  // Announces the engine (gratuitous ARP, "ready", READY=1 to the service manager), then ticks
+  // until the engine must stop, and returns once it has logged why and told the service manager.
+  void run();
+
+ private:
+  using steady = std::chrono::steady_clock;
+
+  // The gratuitous ARP of the start, "ready", READY=1, the SYN cookie line; the first stats
+  // interval starts.
+  void announce();
+  // The tick's wait; with stats.metrics_listen, Prometheus scrapes are answered meanwhile.
+  void serve_metrics_for_a_tick();
+  // The scrape's body: every worker's counters and the driver's (prometheus_text).
+  std::string metrics_text() const;
+  // SIGTERM: starts the drain, then returns why to stop once it is over.
+  std::optional<std::string> drain();
+  // SIGHUP: re-reads the config file and applies what may change live (reload.hh).
+  void reload();
+  // Writes what the workers copied for /rampart/capture.
+  void write_capture();
+  // SIGUSR1: every counter, as at the end.
+  void print_counters();
+  // Link changes, logged; a gratuitous ARP on every down→up.
+  void watch_link();
+  // A fresh key set to every worker when the key epoch changes.
+  void rotate_cookie_keys();
+  // One `stats:` line per stats.interval_seconds.
+  void print_stats_line();
+
+  config::engine_config _running;  // as the last SIGHUP left it
+  std::string _config_path;
+  const port& _port;
+  worker_set& _workers;
+  cookie::key_schedule& _keys;
+  const tsc_clock& _clock;
+  capture_session& _capture;
+  std::optional<metrics_server> _metrics;
+  std::vector<std::uint16_t> _listener_ports;  // by listener index: the metrics' listener label
+  service_notifier _service;
+  link_state _link;
+  std::uint64_t _key_epoch = 0;
+  std::optional<steady::time_point> _drain_deadline;  // set while draining
+  steady::time_point _last_stats;
+  stats::snapshot _stats_before;
+  driver_counters _driver_before;
+};
+
+}  // namespace rampart::engine
