@@ -396,26 +396,6 @@ TEST_CASE("the PCI device matches an allow-list entry without the domain", "[uni
   CHECK(config.port.device == "0000:3b:00.0");
 }
 
-TEST_CASE("docs/config.md documents every key", "[unit][config]") {
-  std::ifstream file(source_dir / "docs" / "config.md");
-  REQUIRE(file);
-  const std::string docs{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  for (const char* key :
-       {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
-        "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
-        "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
-        "connections_per_lcore", "drain_timeout_seconds", "reassembly_budget", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
-        "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen", "congestion_control",
-        "send_budget", "initial_window", "tail_loss_probe"}) {
-    INFO(key);
-    CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
-  }
-  for (const char* section : {"## `eal`", "## `port`", "## `listeners`", "## `tcp`", "### `tcp.syn_cookies`", "## `stats`"}) {
-    INFO(section);
-    CHECK(docs.find(section) != std::string::npos);
-  }
-}
-
 TEST_CASE("a directory given as the config file is named as such", "[unit][config]") {
   const auto dir = source_dir / "config";
   try {
