@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "eal_options.hh"
 #include "values.hh"
 
 namespace rampart::config {
@@ -28,6 +29,12 @@ void check_eal(const context& ctx, const eal_config& eal) {
     ctx.fail(ctx.line_of("eal.pci_allow"), "eal.pci_allow",
              "conflicts with eal.no_pci: true (line " + std::to_string(ctx.line_of("eal.no_pci")) +
                  "); set no_pci: false to use PCI devices");
+  }
+  if (eal.no_huge) {
+    if (const std::optional<list_problem> problem = no_huge_problem(eal.extra_args)) {
+      const std::string element = "eal.extra_args[" + std::to_string(problem->index) + "]";
+      ctx.fail(ctx.line_of(element), element, problem->message);
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include "config/schema.hh"
 #include "cross_checks.hh"
 #include "declaration.hh"
+#include "eal_options.hh"
 #include "values.hh"
 
 namespace rampart::config {
@@ -36,7 +37,8 @@ const section_schema<eal_config> eal_keys = {
     boolean({"in_memory", "EAL --in-memory: no runtime files, so no telemetry socket"}, &eal_config::in_memory),
     text({"log_level", "EAL --log-level: a level, or <type>:<level>", live}, &eal_config::log_level,
          log_level_problem),
-    text_list({"extra_args", "further EAL options, passed as they are"}, &eal_config::extra_args),
+    text_list({"extra_args", "further options of DPDK 22.11's EAL, passed as they are"}, &eal_config::extra_args,
+              extra_args_problem),
 };
 
 const section_schema<port_config> port_keys = {

@@ -129,7 +129,8 @@ struct engine_config {
 // Throws config_error naming the key and line for: an empty document or a YAML syntax error,
 // unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
 // bad addresses, duplicate listener ports, an empty app name, `plugin` without `app: plugin` or
-// the reverse, a missing `port` section or `port.ip`, and conflicting keys (mss > mtu - 40,
+// the reverse, a missing `port` section or `port.ip`, an eal.extra_args element that is no
+// option of DPDK 22.11's EAL (or one a key sets), and conflicting keys (mss > mtu - 40,
 // auto_threshold > backlog_per_lcore, ...).
 // The returned config is fully validated: consumers need not re-check ranges.
 engine_config parse_config(std::istream& in, std::string_view source_name);
