@@ -23,17 +23,16 @@
 #include <rte_pdump.h>
 
 #include "engine/capture.hh"
-#include "engine/config_check.hh"
 #include "engine/connection_listing.hh"
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
 #include "engine/metrics.hh"
 #include "engine/port.hh"
-#include "engine/preflight.hh"
 #include "engine/reload.hh"
 #include "engine/service_notify.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
+#include "engine/system_check.hh"
 #include "engine/telemetry.hh"
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
@@ -331,19 +330,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   if (!install_signal_handlers()) {
     log_warning("cannot install every signal handler (docs/operations.md, \"Signals\"); stop with SIGKILL");
   }
-  if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
-    throw startup_error(exit_code::usage, *conflict);
-  }
-  if (const std::optional<std::string> problem = check_lcores(cfg.eal.lcores, allowed_cpus(), RTE_MAX_LCORE)) {
-    throw startup_error(exit_code::usage, *problem);
-  }
-  if (const std::optional<std::string> problem = check_driver_mtu(cfg)) {
-    throw startup_error(exit_code::usage, *problem);
-  }
-  if (const std::optional<std::string> problem = check_environment(cfg.eal, gather_system_facts(cfg.eal))) {
-    throw startup_error(exit_code::runtime_failure, *problem);
-  }
-  if (const std::optional<std::string> problem = check_tap_names(cfg.eal, interface_exists)) {
+  // What the file alone decides, the caller's pre-flight checked (apps/rampart/preflight.hh).
+  if (const std::optional<std::string> problem = check_live_system(cfg.eal)) {
     throw startup_error(exit_code::runtime_failure, *problem);
   }
   if (cfg.port.burst_size == 0 || cfg.port.burst_size > max_burst_size) {
