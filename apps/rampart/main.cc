@@ -1,5 +1,6 @@
-// rampart: parse the command line, load the config, run the engine. Every failure ends here as
-// ONE line on stderr and an exit code: 0 ok, 1 runtime failure, 2 usage or config error.
+// rampart: parse the command line, load the config, run the pre-flight, then print the effective
+// config (--check-config) or run the engine. Every failure ends here as ONE line on stderr, the
+// last line printed, and an exit code: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -7,18 +8,13 @@
 #include <string_view>
 #include <vector>
 
-#include <rte_config.h>
-
-#include "app/registry.hh"
+#include "command_line.hh"
 #include "config/config.hh"
-#include "cookie/key_schedule.hh"
-#include "engine/cli.hh"
-#include "engine/config_check.hh"
-#include "engine/config_dump.hh"
-#include "engine/eal_args.hh"
+#include "config_dump.hh"
 #include "engine/engine.hh"
 #include "engine/log.hh"
 #include "engine/startup_error.hh"
+#include "preflight.hh"
 
 #ifndef RAMPART_VERSION
 #define RAMPART_VERSION "unknown"
@@ -30,41 +26,27 @@ using rampart::engine::exit_code;
 
 int code_of(exit_code code) { return static_cast<int>(code); }
 
-// --check-config: what can be checked without EAL or privileges; the first problem found.
-std::optional<std::string> check_without_eal(const rampart::config::engine_config& cfg) {
-  if (auto problem = rampart::engine::eal_config_conflict(cfg.eal)) {
-    return problem;
-  }
-  if (auto problem = rampart::engine::check_lcores(cfg.eal.lcores, rampart::engine::allowed_cpus(), RTE_MAX_LCORE)) {
-    return problem;
-  }
-  if (auto problem = rampart::engine::check_driver_mtu(cfg)) {
-    return problem;
-  }
-  const auto& cookies = cfg.tcp.syn_cookies;
-  if (!cookies.master_secret_file.empty()) {  // the engine reads it in every mode
-    try {
-      rampart::cookie::key_schedule::from_master_file(cookies.master_secret_file, cookies.rotation_seconds);
-    } catch (const rampart::cookie::key_error& e) {
-      return std::string("tcp.syn_cookies: ") + e.what();
-    }
-  }
-  return std::nullopt;
+// The one error line. EAL prints its usage text on stdout, where a pipe or a file buffers it:
+// flushed first, it cannot land after (or around) the line that says what went wrong.
+int fail(exit_code code, const std::string& message) {
+  std::fflush(stdout);
+  rampart::engine::log_error(message);
+  return code_of(code);
 }
 
 int run_main(int argc, char** argv) {
   const std::string_view program = argc > 0 ? argv[0] : "rampart";
   const std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  const rampart::engine::cli_options options = rampart::engine::parse_command_line(args);
+  const rampart::command::cli_options options = rampart::command::parse_command_line(args);
   switch (options.mode) {
-    case rampart::engine::cli_mode::help:
-      std::fputs(rampart::engine::usage_text(program).c_str(), stdout);
+    case rampart::command::cli_mode::help:
+      std::fputs(rampart::command::usage_text(program).c_str(), stdout);
       return code_of(exit_code::ok);
-    case rampart::engine::cli_mode::version:
+    case rampart::command::cli_mode::version:
       std::printf("rampart %s\n", RAMPART_VERSION);
       return code_of(exit_code::ok);
-    case rampart::engine::cli_mode::check_config:
-    case rampart::engine::cli_mode::run:
+    case rampart::command::cli_mode::check_config:
+    case rampart::command::cli_mode::run:
       break;
   }
 
@@ -72,26 +54,14 @@ int run_main(int argc, char** argv) {
   try {
     cfg = rampart::config::load_config_file(options.config_path);
   } catch (const rampart::config::config_error& e) {
-    rampart::engine::log_error(e.what());
-    return code_of(exit_code::usage);
+    return fail(exit_code::usage, e.what());
   }
-  // Every listener's app before anything starts: a known name, valid args, a plugin that loads
-  // and accepts its args (docs/apps.md).
-  for (const rampart::config::listener_config& listener : cfg.listeners) {
-    try {
-      rampart::app::check_listener(listener);
-    } catch (const rampart::app::app_error& e) {
-      rampart::engine::log_error(options.config_path + ": " + e.what());
-      return code_of(exit_code::usage);
-    }
+  if (const std::optional<std::string> problem = rampart::command::preflight(cfg)) {
+    return fail(exit_code::usage, options.config_path + ": " + *problem);
   }
-  if (options.mode == rampart::engine::cli_mode::check_config) {
-    if (const auto problem = check_without_eal(cfg)) {
-      rampart::engine::log_error(options.config_path + ": " + *problem);
-      return code_of(exit_code::usage);
-    }
+  if (options.mode == rampart::command::cli_mode::check_config) {
     std::printf("# %s: valid; effective configuration:\n%s", options.config_path.c_str(),
-                rampart::engine::dump_config(cfg).c_str());
+                rampart::command::dump_config(cfg).c_str());
     return code_of(exit_code::ok);
   }
   return code_of(rampart::engine::run(cfg, options.config_path, program));
@@ -103,10 +73,8 @@ int main(int argc, char** argv) {
   try {
     return run_main(argc, argv);
   } catch (const rampart::engine::startup_error& e) {
-    rampart::engine::log_error(e.what());
-    return code_of(e.code());
+    return fail(e.code(), e.what());
   } catch (const std::exception& e) {
-    rampart::engine::log_error(std::string("unexpected failure: ") + e.what());
-    return code_of(exit_code::runtime_failure);
+    return fail(exit_code::runtime_failure, std::string("unexpected failure: ") + e.what());
   }
 }

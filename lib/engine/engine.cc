@@ -11,15 +11,14 @@
 
 #include "cookie/key_schedule.hh"
 #include "engine/capture.hh"
-#include "engine/config_check.hh"
 #include "engine/control_loop.hh"
 #include "engine/eal_args.hh"
 #include "engine/eal_session.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
-#include "engine/preflight.hh"
 #include "engine/signals.hh"
 #include "engine/stats_report.hh"
+#include "engine/system_check.hh"
 #include "engine/telemetry.hh"
 #include "engine/tsc_clock.hh"
 #include "engine/worker.hh"
@@ -29,22 +28,11 @@ namespace rampart::engine {
 
 namespace {
 
-// Everything that can be checked before rte_eal_init, so a common mistake ends in one message
-// naming cause and fix instead of a page of EAL log lines.
+// Everything that can be checked before rte_eal_init beyond the caller's pre-flight (what the file
+// alone decides: apps/rampart/preflight.hh), so a common mistake ends in one message naming cause
+// and fix instead of a page of EAL log lines.
 void check_before_eal(const config::engine_config& cfg) {
-  if (const std::optional<std::string> conflict = eal_config_conflict(cfg.eal)) {
-    throw startup_error(exit_code::usage, *conflict);
-  }
-  if (const std::optional<std::string> problem = check_lcores(cfg.eal.lcores, allowed_cpus(), RTE_MAX_LCORE)) {
-    throw startup_error(exit_code::usage, *problem);
-  }
-  if (const std::optional<std::string> problem = check_driver_mtu(cfg)) {
-    throw startup_error(exit_code::usage, *problem);
-  }
-  if (const std::optional<std::string> problem = check_environment(cfg.eal, gather_system_facts(cfg.eal))) {
-    throw startup_error(exit_code::runtime_failure, *problem);
-  }
-  if (const std::optional<std::string> problem = check_tap_names(cfg.eal, interface_exists)) {
+  if (const std::optional<std::string> problem = check_live_system(cfg.eal)) {
     throw startup_error(exit_code::runtime_failure, *problem);
   }
   if (cfg.port.burst_size == 0 || cfg.port.burst_size > max_burst_size) {

@@ -124,7 +124,7 @@ class SignalTests(unittest.TestCase):
         self.assertIn("SIGHUP: applied stats.interval_seconds 0 -> 1", output)
         self.assertIn("SIGHUP: applied tcp.drain_timeout_seconds 0 -> 7", output)
         self.assertIn("SIGHUP: not applied, needs a restart: port.mtu 1500 -> 1400", output)
-        self.assertIn("rampart: warning: SIGHUP: not applied, needs a restart: tcp (mss", output)
+        self.assertIn("rampart: warning: SIGHUP: not applied, needs a restart: tcp.mss 1460 -> 1360", output)
 
         # A broken file changes nothing and stops nothing.
         engine.config_path.write_text("port: {ip: 10.77.0.300/24}\n")

@@ -154,6 +154,51 @@ class UserErrors(unittest.TestCase):
                                     "port.mtu 9000 is above what net_tap takes (1504",
                                     "lower port.mtu to 1504")
 
+    def run_merged(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        """Runs the binary with stderr and stdout on one pipe, as a terminal, journald or a log
+        file (`> log 2>&1`) see them, so the order of the lines is the order they were written."""
+        return subprocess.run([str(h.rampart_bin()), *args], text=True, timeout=60,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def assert_last_line_refuses(self, config: dict, *needles: str) -> None:
+        """Exit 2 in both modes, and rampart's one line is all it printed."""
+        path = self.write_config(config)
+        for extra in ([], ["--check-config"]):
+            with self.subTest(args=extra):
+                output = self.assert_refused(["--config", str(path), *extra], *needles)
+                self.assertEqual(len(output.strip().splitlines()), 1, output)
+                result = self.run_merged(["--config", str(path), *extra])
+                self.assertEqual(result.returncode, EXIT_USAGE, result.stdout)
+                last = result.stdout.strip().splitlines()[-1]
+                self.assertTrue(last.startswith(f"rampart: error: {path}:"), result.stdout)
+                for needle in needles:
+                    self.assertIn(needle, last)
+
+    def test_no_worker_lcore(self) -> None:
+        config = self.valid_config()
+        config["eal"]["lcores"] = "0"
+        self.assert_last_line_refuses(config, 'eal.lcores "0" gives no worker lcore',
+                                      'list at least two lcores')
+
+    def test_unknown_eal_option_in_extra_args(self) -> None:
+        config = self.valid_config()
+        config["eal"]["extra_args"] = ["--bogus-option"]
+        self.assert_last_line_refuses(config, 'eal.extra_args[0]: "--bogus-option" is not an EAL option of '
+                                              "DPDK 22.11; remove it or fix its name")
+
+    def test_eal_init_failure_is_the_last_line(self) -> None:
+        """EAL prints its usage text on stdout when it refuses a value; rampart's own line, which
+        says what to change, must come after all of it."""
+        config = self.valid_config()
+        config["eal"]["extra_args"] = ["--iova-mode", "bogus"]
+        self.addCleanup(shutil.rmtree, h.TELEMETRY_DIR / self.prefix, ignore_errors=True)
+        result = self.run_merged(["--config", str(self.write_config(config))])
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("Usage:", result.stdout)  # EAL's usage text was printed, and before:
+        self.assertRegex(result.stdout.strip().splitlines()[-1],
+                         r"^rampart: error: EAL init failed: .*eal\.extra_args")
+        self.assertFalse(Path("/sys/class/net/rtusage0").exists())
+
     def test_check_config_reads_the_master_secret(self) -> None:
         config = self.valid_config()
         secret = self.dir / "secret"

@@ -12,8 +12,8 @@
 
 #include "engine/eal_args.hh"
 #include "engine/log.hh"
-#include "engine/preflight.hh"
 #include "engine/startup_error.hh"
+#include "engine/system_check.hh"
 
 namespace rampart::engine {
 

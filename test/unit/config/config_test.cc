@@ -372,6 +372,11 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
       {"device not a vdev", "eal:\n  vdevs: [\"net_tap0,iface=x\"]\nport:\n  device: net_tap1\n  ip: 10.0.0.2/24\n", 4, "port.device", "neither a PCI address nor the name of one of eal.vdevs"},
       {"pci device not allowed", "eal:\n  pci_allow: [\"0000:3b:00.0\"]\nport:\n  device: \"0000:3b:00.1\"\n  ip: 10.0.0.2/24\n", 4, "port.device", "not in eal.pci_allow"},
       {"pci device with no_pci", "eal:\n  no_pci: true\nport:\n  device: \"0000:3b:00.1\"\n  ip: 10.0.0.2/24\n", 4, "port.device", "eal.no_pci is true"},
+      // EAL options in extra_args (DPDK 22.11's table).
+      {"unknown EAL option", "eal:\n  extra_args: [\"--bogus-option\"]\n" + minimal, 2, "eal.extra_args[0]", "\"--bogus-option\" is not an EAL option of DPDK 22.11; remove it"},
+      {"EAL option a key sets", "eal:\n  extra_args:\n    - --iova-mode=va\n    - -l\n    - \"0\"\n" + minimal, 4, "eal.extra_args[1]", "\"-l\" sets the lcores, which eal.lcores does"},
+      {"EAL option without its value", "eal:\n  extra_args: [\"-n\", \"4\", \"--huge-dir\"]\n" + minimal, 2, "eal.extra_args[2]", "needs a value"},
+      {"EAL option refused without hugepages", "eal:\n  no_huge: true\n  extra_args:\n    - --huge-unlink\n" + minimal, 4, "eal.extra_args[0]", "conflicts with eal.no_huge: true"},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -380,6 +385,31 @@ TEST_CASE("invalid documents name the source, line and key", "[unit][config]") {
     CHECK(message.rfind("test.yaml:" + std::to_string(c.line) + ": " + c.path + ": ", 0) == 0);
     CHECK(message.find(c.detail) != std::string::npos);
   }
+}
+
+TEST_CASE("eal.extra_args takes DPDK 22.11's EAL options, whole and with their values", "[unit][config]") {
+  const auto extra = [](const std::string& args) {
+    return parse("eal:\n  no_huge: false\n  extra_args: " + args + "\n" + minimal).eal.extra_args;
+  };
+  CHECK(extra("[\"--huge-unlink\", \"--huge-dir\", \"/mnt/huge\", \"-n\", \"4\"]").size() == 5);
+  CHECK(extra("[\"--huge-unlink=never\", \"--iova-mode=va\", \"-n4\", \"-v\", \"--single-file-segments\"]").size() == 5);
+  CHECK(extra("[\"--proc-type\", \"--no-pci\"]").size() == 2);  // a value is whatever follows its option
+  const auto refused = [](const std::string& args) {
+    return error_of("eal:\n  no_huge: false\n  extra_args: " + args + "\n" + minimal);
+  };
+  CHECK_THAT(refused("[\"--huge-unlin\"]"), Catch::Contains("(did you mean \"--huge-unlink\"?)"));
+  CHECK_THAT(refused("[\"--no-hugee\"]"), Catch::Contains("(did you mean \"--no-huge\"?)"));
+  CHECK_THAT(refused("[\"--socket-mem\", \"1024\"]"), Catch::Contains("eal.extra_args[0]: \"--socket-mem\" cannot go beside -m"));
+  CHECK_THAT(refused("[\"-m512\"]"), Catch::Contains("\"-m512\" sets the memory, which eal.memory_mb does"));
+  CHECK_THAT(refused("[\"--help\"]"), Catch::Contains("makes EAL print its usage and exit"));
+  CHECK_THAT(refused("[\"-vh\"]"), Catch::Contains("makes EAL print its usage and exit"));
+  CHECK_THAT(refused("[\"--vdev=net_null0\"]"), Catch::Contains("list it there"));
+  CHECK_THAT(refused("[\"--no-pci=1\"]"), Catch::Contains("takes no value; write --no-pci alone"));
+  CHECK_THAT(refused("[\"huge-unlink\"]"), Catch::Contains("is not an EAL option (options start with '-'"));
+  CHECK_THAT(refused("[\"--\"]"), Catch::Contains("is not an EAL option (options start with '-'"));
+  CHECK_THAT(refused("[\"-x\"]"), Catch::Contains("(-x is unknown)"));
+  CHECK_THAT(refused("[\"-l\"]"), Catch::Contains("sets the lcores"));
+  CHECK_THAT(refused("[\"-n\"]"), Catch::Contains("needs a value"));
 }
 
 TEST_CASE("a missing file is a config_error with the reason", "[unit][config]") {
@@ -394,26 +424,6 @@ TEST_CASE("a missing file is a config_error with the reason", "[unit][config]") 
 TEST_CASE("the PCI device matches an allow-list entry without the domain", "[unit][config]") {
   const auto config = parse("eal:\n  pci_allow: [\"3B:00.0\"]\nport:\n  device: \"0000:3b:00.0\"\n  ip: 10.0.0.2/24\n");
   CHECK(config.port.device == "0000:3b:00.0");
-}
-
-TEST_CASE("docs/config.md documents every key", "[unit][config]") {
-  std::ifstream file(source_dir / "docs" / "config.md");
-  REQUIRE(file);
-  const std::string docs{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  for (const char* key :
-       {"lcores", "memory_mb", "no_huge", "no_pci", "vdevs", "pci_allow", "file_prefix", "in_memory",
-        "log_level", "extra_args", "device", "ip", "mac", "mtu", "rx_descriptors", "tx_descriptors",
-        "mbufs", "burst_size", "port", "app", "args", "mss", "window_scale", "receive_window",
-        "connections_per_lcore", "drain_timeout_seconds", "reassembly_budget", "syn_cookies", "mode", "rotation_seconds", "master_secret_file",
-        "backlog_per_lcore", "auto_threshold", "interval_seconds", "metrics_listen", "congestion_control",
-        "send_budget", "initial_window", "tail_loss_probe"}) {
-    INFO(key);
-    CHECK(docs.find("| `" + std::string(key) + "` |") != std::string::npos);
-  }
-  for (const char* section : {"## `eal`", "## `port`", "## `listeners`", "## `tcp`", "### `tcp.syn_cookies`", "## `stats`"}) {
-    INFO(section);
-    CHECK(docs.find(section) != std::string::npos);
-  }
 }
 
 TEST_CASE("a directory given as the config file is named as such", "[unit][config]") {

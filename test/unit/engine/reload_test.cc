@@ -32,10 +32,11 @@ TEST_CASE("reload: live keys are applied and listed once each", "[unit][engine]"
                                           "tcp: {drain_timeout_seconds: 3}\n");
   const auto plan = plan_reload(running, next);
   CHECK(plan.needs_restart.empty());
+  // In the order the keys are declared: eal, port, listeners, tcp, stats.
   REQUIRE(plan.applied.size() == 3);
   CHECK(plan.applied[0] == "eal.log_level \"notice\" -> \"debug\"");
-  CHECK(plan.applied[1] == "stats.interval_seconds 0 -> 5");
-  CHECK(plan.applied[2] == "tcp.drain_timeout_seconds 30 -> 3");
+  CHECK(plan.applied[1] == "tcp.drain_timeout_seconds 30 -> 3");
+  CHECK(plan.applied[2] == "stats.interval_seconds 0 -> 5");
   CHECK(plan.effective == next);
 }
 
@@ -51,16 +52,28 @@ TEST_CASE("reload: other keys are reported and keep their running value", "[unit
   for (const auto& entry : plan.needs_restart) {
     restart += entry + "\n";
   }
-  // mss follows the smaller MTU down (1360), so tcp changed twice over; reported once.
+  // Each changed key with its old and new value; mss follows the smaller MTU down.
   CHECK(restart ==
-        "eal (lcores, memory, devices, file prefix or arguments)\n"
+        "eal.lcores \"0-1\" -> \"0-2\"\n"
         "port.ip 10.0.0.2/24 -> 10.0.0.3/24\n"
         "port.mtu 1500 -> 1400\n"
-        "listeners (ports, apps, plugins, args, nagle or idle timeouts; not applied live yet)\n"
-        "tcp (mss, window, table size, send buffer, timers or syn_cookies)\n");
+        "listeners[port 80].args {} -> {\"a\": \"b\"}\n"
+        "tcp.mss 1460 -> 1360\n"
+        "tcp.connections_per_lcore 65536 -> 10\n");
   engine_config expected = running;
   expected.stats.interval_seconds = 2;
   CHECK(plan.effective == expected);
+}
+
+TEST_CASE("reload: cookie modes and listeners are named, not summed up", "[unit][engine]") {
+  const auto plan = plan_reload(parse(base), parse("port: {ip: 10.0.0.2/24}\n"
+                                                   "listeners: [{port: 80, app: echo}, {port: 9090, app: http}]\n"
+                                                   "tcp: {syn_cookies: {mode: auto}}\n"));
+  CHECK(plan.applied.empty());
+  CHECK(plan.needs_restart == std::vector<std::string>{"listeners[port 80].app \"http\" -> \"echo\"",
+                                                       "listeners: added port 9090",
+                                                       "tcp.syn_cookies.mode always -> auto"});
+  CHECK(plan.effective == parse(base));
 }
 
 TEST_CASE("reload: log levels as rte_log numbers", "[unit][engine]") {

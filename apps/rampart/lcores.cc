@@ -1,15 +1,12 @@
-#include "engine/config_check.hh"
+#include "lcores.hh"
 
 #include <sched.h>
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <set>
 
-#include "engine/preflight.hh"
-
-namespace rampart::engine {
+namespace rampart::command {
 
 namespace {
 
@@ -132,20 +129,6 @@ std::string list_text(std::span<const unsigned> values) {
   return text;
 }
 
-// The value of `key=` in a vdev's argument list ("net_tap0,iface=x,..."), or empty.
-std::string vdev_arg(std::string_view vdev, std::string_view key) {
-  std::size_t at = vdev.find(',');
-  while (at != std::string_view::npos) {
-    const std::size_t next = vdev.find(',', at + 1);
-    const std::string_view arg = vdev.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
-    if (arg.starts_with(key) && arg.size() > key.size() && arg[key.size()] == '=') {
-      return std::string(arg.substr(key.size() + 1));
-    }
-    at = next;
-  }
-  return {};
-}
-
 }  // namespace
 
 lcore_parse_result parse_lcores(std::string_view text) { return lcore_parser(text).parse(); }
@@ -157,6 +140,10 @@ std::optional<std::string> check_lcores(std::string_view lcores, std::span<const
   if (!parsed.layout) {
     return quoted + ": " + parsed.error +
            " (EAL --lcores syntax: \"0-2\", \"0,1,2\", \"0@0,1@1,2@1\" or \"(0-2)@(0,1)\")";
+  }
+  if (parsed.layout->lcores.size() < 2) {
+    return quoted + " gives no worker lcore: list at least two lcores (the first is the control lcore, each other "
+                    "one runs a worker), e.g. \"0-1\"";
   }
   std::set<unsigned> seen;
   for (const unsigned l : parsed.layout->lcores) {
@@ -184,67 +171,6 @@ std::optional<std::string> check_lcores(std::string_view lcores, std::span<const
   return std::nullopt;
 }
 
-std::optional<std::uint16_t> known_max_mtu(std::string_view vdev) {
-  const std::string_view driver = vdev_driver(vdev);
-  if (driver == "net_tap") {
-    return 1504;
-  }
-  if (driver == "net_af_packet" && vdev_arg(vdev, "framesz").empty()) {
-    return 1500;
-  }
-  if (driver == "net_memif" && vdev_arg(vdev, "bsize").empty()) {
-    return 1500;
-  }
-  if (driver == "net_af_xdp") {
-    return 3542;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> served_vdev(const config::engine_config& cfg) {
-  for (const std::string& vdev : cfg.eal.vdevs) {
-    if (!cfg.port.device.empty() && std::string_view(vdev).substr(0, vdev.find(',')) == cfg.port.device) {
-      return vdev;
-    }
-  }
-  if (cfg.port.device.empty() && cfg.eal.no_pci && !cfg.eal.vdevs.empty()) {
-    return cfg.eal.vdevs.front();
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> check_driver_mtu(const config::engine_config& cfg) {
-  const std::optional<std::string> vdev = served_vdev(cfg);
-  if (!vdev) {
-    return std::nullopt;
-  }
-  const std::optional<std::uint16_t> limit = known_max_mtu(*vdev);
-  if (!limit || cfg.port.mtu <= *limit) {
-    return std::nullopt;
-  }
-  return "port.mtu " + std::to_string(cfg.port.mtu) + " is above what " + std::string(vdev_driver(*vdev)) +
-         " takes (" + std::to_string(*limit) + " with the arguments \"" + *vdev +
-         "\"): lower port.mtu to " + std::to_string(*limit) + " or less (drivers-notes/" +
-         std::string(vdev_driver(*vdev)) + ".md)";
-}
-
-std::optional<std::string> check_tap_names(const config::eal_config& eal,
-                                           const std::function<bool(const std::string&)>& exists) {
-  for (const std::string& vdev : eal.vdevs) {
-    const std::string_view driver = vdev_driver(vdev);
-    if (driver != "net_tap" && driver != "net_tun") {
-      continue;
-    }
-    const std::string iface = vdev_arg(vdev, "iface");
-    if (!iface.empty() && exists(iface)) {
-      return "eal.vdevs \"" + vdev + "\": an interface named " + iface + " exists already (another rampart with "
-             "this config, or one left behind): stop that process or remove the interface (ip link delete " + iface +
-             "), or choose another iface=";
-    }
-  }
-  return std::nullopt;
-}
-
 std::vector<unsigned> allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -260,9 +186,4 @@ std::vector<unsigned> allowed_cpus() {
   return cpus;
 }
 
-bool interface_exists(const std::string& name) {
-  std::error_code ec;
-  return std::filesystem::exists(std::filesystem::path("/sys/class/net") / name, ec);
-}
-
-}  // namespace rampart::engine
+}  // namespace rampart::command

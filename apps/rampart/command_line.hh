@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace rampart::engine {
+namespace rampart::command {
 
 enum class cli_mode {
   run,           // start the engine
@@ -26,4 +26,4 @@ cli_options parse_command_line(std::span<const std::string_view> args);
 
 std::string usage_text(std::string_view program_name);
 
-}  // namespace rampart::engine
+}  // namespace rampart::command

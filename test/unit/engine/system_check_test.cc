@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "engine/preflight.hh"
+#include "engine/system_check.hh"
 
 using namespace rampart::engine;
 using rampart::config::eal_config;
@@ -103,4 +103,21 @@ TEST_CASE("net_af_packet needs CAP_NET_RAW", "[unit][engine]") {
   CHECK_THAT(*check_environment(eal, f), Catch::Contains("CAP_NET_RAW"));
   f.effective_capabilities = std::uint64_t{1} << cap_net_raw;
   CHECK_FALSE(check_environment(eal, f).has_value());
+}
+
+TEST_CASE("vdev_argument reads one key= of a vdev", "[unit][engine]") {
+  CHECK(vdev_argument("net_tap0,iface=rt0,persist", "iface") == "rt0");
+  CHECK(vdev_argument("net_af_packet0,iface=veth0,framesz=4096", "framesz") == "4096");
+  CHECK(vdev_argument("net_af_packet0,iface=veth0", "if").empty());
+  CHECK(vdev_argument("net_tap0", "iface").empty());
+}
+
+TEST_CASE("a tap name already taken", "[unit][engine]") {
+  eal_config eal;
+  eal.vdevs = {"net_af_packet0,iface=eth0", "net_tap1,iface=rt0,persist"};
+  CHECK_FALSE(check_tap_names(eal, [](const std::string& name) { return name == "eth0"; }));
+  CHECK(check_tap_names(eal, [](const std::string& name) { return name == "rt0"; }) ==
+        "eal.vdevs \"net_tap1,iface=rt0,persist\": an interface named rt0 exists already (another rampart with this "
+        "config, or one left behind): stop that process or remove the interface (ip link delete rt0), or choose "
+        "another iface=");
 }

@@ -1,4 +1,4 @@
-#include "engine/preflight.hh"
+#include "engine/system_check.hh"
 
 #include <cerrno>
 #include <charconv>
@@ -38,6 +38,19 @@ std::string_view vdev_driver(std::string_view vdev) noexcept {
     name.remove_suffix(1);
   }
   return name;
+}
+
+std::string vdev_argument(std::string_view vdev, std::string_view key) {
+  std::size_t at = vdev.find(',');
+  while (at != std::string_view::npos) {
+    const std::size_t next = vdev.find(',', at + 1);
+    const std::string_view arg = vdev.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+    if (arg.starts_with(key) && arg.size() > key.size() && arg[key.size()] == '=') {
+      return std::string(arg.substr(key.size() + 1));
+    }
+    at = next;
+  }
+  return {};
 }
 
 std::vector<std::string> parse_hugetlbfs_mounts(std::string_view proc_mounts) {
@@ -140,6 +153,34 @@ system_facts gather_system_facts(const config::eal_config& eal) {
     }
   }
   return facts;
+}
+
+std::optional<std::string> check_tap_names(const config::eal_config& eal,
+                                           const std::function<bool(const std::string&)>& exists) {
+  for (const std::string& vdev : eal.vdevs) {
+    if (!needs_tun(vdev_driver(vdev))) {
+      continue;
+    }
+    const std::string iface = vdev_argument(vdev, "iface");
+    if (!iface.empty() && exists(iface)) {
+      return "eal.vdevs \"" + vdev + "\": an interface named " + iface + " exists already (another rampart with "
+             "this config, or one left behind): stop that process or remove the interface (ip link delete " + iface +
+             "), or choose another iface=";
+    }
+  }
+  return std::nullopt;
+}
+
+bool interface_exists(const std::string& name) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path("/sys/class/net") / name, ec);
+}
+
+std::optional<std::string> check_live_system(const config::eal_config& eal) {
+  if (std::optional<std::string> problem = check_environment(eal, gather_system_facts(eal))) {
+    return problem;
+  }
+  return check_tap_names(eal, interface_exists);
 }
 
 }  // namespace rampart::engine

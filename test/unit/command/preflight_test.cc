@@ -1,10 +1,13 @@
-#include "engine/config_check.hh"
+#include "preflight.hh"
 
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
-using namespace rampart::engine;
+#include "driver_limits.hh"
+#include "lcores.hh"
+
+using namespace rampart::command;
 
 namespace {
 
@@ -17,7 +20,7 @@ const std::vector<unsigned> two_cpus{0, 1};
 
 }  // namespace
 
-TEST_CASE("lcores: EAL's grammar", "[unit][engine]") {
+TEST_CASE("lcores: EAL's grammar", "[unit][command]") {
   const auto simple = parse_lcores("0-2");
   REQUIRE(simple.layout);
   CHECK(simple.layout->lcores == std::vector<unsigned>{0, 1, 2});
@@ -38,7 +41,7 @@ TEST_CASE("lcores: EAL's grammar", "[unit][engine]") {
   CHECK(parse_lcores("0;1").error == "expected ',' or '@' at character 2");
 }
 
-TEST_CASE("lcores against the CPUs this process may use", "[unit][engine]") {
+TEST_CASE("lcores against the CPUs this process may use", "[unit][command]") {
   CHECK_FALSE(check_lcores("0-1", two_cpus, 128));
   CHECK_FALSE(check_lcores("0@0,1@1,2@1", two_cpus, 128));
   CHECK_FALSE(check_lcores("0-7", {}, 128));  // affinity unknown: not checked
@@ -52,7 +55,16 @@ TEST_CASE("lcores against the CPUs this process may use", "[unit][engine]") {
   CHECK(check_lcores("0-", two_cpus, 128)->starts_with("eal.lcores \"0-\": expected a number at the end (EAL"));
 }
 
-TEST_CASE("MTU against the driver's known limit", "[unit][engine]") {
+TEST_CASE("lcores: the control lcore alone runs no worker", "[unit][command]") {
+  const std::string fix = " gives no worker lcore: list at least two lcores (the first is the control lcore, each "
+                          "other one runs a worker), e.g. \"0-1\"";
+  CHECK(check_lcores("0", two_cpus, 128) == "eal.lcores \"0\"" + fix);
+  CHECK(check_lcores("1@0", two_cpus, 128) == "eal.lcores \"1@0\"" + fix);
+  CHECK(check_lcores("(0)@(0,1)", two_cpus, 128) == "eal.lcores \"(0)@(0,1)\"" + fix);
+  CHECK_FALSE(check_lcores("(0,1)@0", two_cpus, 128));
+}
+
+TEST_CASE("MTU against the driver's known limit", "[unit][command]") {
   CHECK(known_max_mtu("net_tap0,iface=x") == 1504);
   CHECK(known_max_mtu("net_af_packet0,iface=veth0") == 1500);
   CHECK_FALSE(known_max_mtu("net_af_packet0,iface=veth0,framesz=4096"));
@@ -70,13 +82,33 @@ TEST_CASE("MTU against the driver's known limit", "[unit][engine]") {
   CHECK_FALSE(check_driver_mtu(parse("port: {ip: 10.0.0.2/24, device: \"0000:3b:00.0\", mtu: 9000}\n")));
 }
 
-TEST_CASE("a tap name already taken", "[unit][engine]") {
-  const auto eal = parse("eal: {vdevs: [\"net_af_packet0,iface=eth0\", \"net_tap1,iface=rt0,persist\"]}\n"
-                         "port: {ip: 10.0.0.2/24, device: net_tap1}\n")
-                       .eal;
-  CHECK_FALSE(check_tap_names(eal, [](const std::string& name) { return name == "eth0"; }));
-  CHECK(check_tap_names(eal, [](const std::string& name) { return name == "rt0"; }) ==
-        "eal.vdevs \"net_tap1,iface=rt0,persist\": an interface named rt0 exists already (another rampart with this "
-        "config, or one left behind): stop that process or remove the interface (ip link delete rt0), or choose "
-        "another iface=");
+
+namespace {
+
+// A config this process could start: a tap port, two lcores on a CPU it may use; `port` adds
+// keys to the port section.
+std::string startable(const std::string& port = "") {
+  const std::string cpu = std::to_string(allowed_cpus().front());
+  return "eal: {lcores: \"0@" + cpu + ",1@" + cpu + "\", no_pci: true, vdevs: [\"net_tap0,iface=t\"]}\n"
+         "port: {ip: 10.0.0.2/24, device: net_tap0" + port + "}\n";
+}
+
+}  // namespace
+
+TEST_CASE("pre-flight: a startable config passes", "[unit][command]") {
+  CHECK_FALSE(preflight(parse(startable() + "listeners: [{port: 80, app: http}]\n")));
+}
+
+TEST_CASE("pre-flight: the first problem the file alone shows", "[unit][command]") {
+  const auto problem = [](const std::string& yaml) { return preflight(parse(yaml)).value_or("(none)"); };
+  CHECK_THAT(problem(startable() + "listeners: [{port: 80, app: htttp}]\n"),
+             Catch::StartsWith("listener on port 80 (app htttp): unknown app"));
+  CHECK_THAT(problem("eal: {lcores: \"0\"}\nport: {ip: 10.0.0.2/24}\n"),
+             Catch::StartsWith("eal.lcores \"0\" gives no worker lcore"));
+  CHECK_THAT(problem("eal: {in_memory: true, no_huge: true}\nport: {ip: 10.0.0.2/24}\n"),
+             Catch::StartsWith("eal.in_memory: true needs hugepages"));
+  CHECK_THAT(problem(startable(", mtu: 9000") + "tcp: {mss: 1460}\n"),
+             Catch::StartsWith("port.mtu 9000 is above what net_tap takes"));
+  CHECK_THAT(problem(startable() + "tcp: {syn_cookies: {master_secret_file: /nonexistent/secret}}\n"),
+             Catch::StartsWith("tcp.syn_cookies: master secret file /nonexistent/secret: cannot open"));
 }

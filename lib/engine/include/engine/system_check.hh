@@ -1,9 +1,12 @@
 #pragma once
-// Checks run before rte_eal_init so the common set-up mistakes (no hugepages, not root, no tun
-// device) end in ONE message naming cause and fix instead of a page of EAL log lines. The
-// decision is pure (check_environment over gathered facts, tested with made-up facts); only
-// gather_system_facts touches the system.
+// What start-up checks on the live system just before rte_eal_init, so the common set-up
+// mistakes (no hugepages, not root, no tun device, a tap name taken) end in ONE message naming
+// cause and fix instead of a page of EAL log lines. Everything the file alone decides was
+// checked before (the rampart command's pre-flight, which --check-config runs too). The
+// decisions are pure (check_environment over gathered facts, check_tap_names over a lookup,
+// tested with made-up ones); gather_system_facts and interface_exists touch the system.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +32,9 @@ inline constexpr int cap_net_raw = 13;    // net_af_packet opens a packet socket
 // trailing instance digits removed).
 std::string_view vdev_driver(std::string_view vdev) noexcept;
 
+// The value of `key=` in a --vdev argument ("net_tap0,iface=x,..." → "x" for "iface"), or empty.
+std::string vdev_argument(std::string_view vdev, std::string_view key);
+
 // Mount points of type hugetlbfs in /proc/mounts text (fields: device mount type options ...).
 std::vector<std::string> parse_hugetlbfs_mounts(std::string_view proc_mounts);
 
@@ -45,5 +51,17 @@ std::optional<std::string> check_environment(const config::eal_config& eal, cons
 // Reads /proc/self/status, /proc/mounts, /sys/kernel/mm/hugepages and tries /dev/net/tun (only
 // when a vdev needs it). Never throws; unreadable sources leave defaults.
 system_facts gather_system_facts(const config::eal_config& eal);
+
+// A net_tap/net_tun vdev whose iface= names an interface that exists already (another rampart,
+// a leftover): TUNSETIFF would fail with a driver message rampart cannot explain.
+std::optional<std::string> check_tap_names(const config::eal_config& eal,
+                                           const std::function<bool(const std::string&)>& interface_exists);
+
+// /sys/class/net/<name> exists.
+bool interface_exists(const std::string& name);
+
+// check_environment over this system's facts, then check_tap_names over its interfaces: the
+// first problem, or nullopt when EAL may start.
+std::optional<std::string> check_live_system(const config::eal_config& eal);
 
 }  // namespace rampart::engine

@@ -1,8 +1,11 @@
-#include "engine/cli.hh"
+#include "command_line.hh"
 
 #include "engine/startup_error.hh"
 
-namespace rampart::engine {
+namespace rampart::command {
+
+using engine::exit_code;
+using engine::startup_error;
 
 namespace {
 
@@ -77,4 +80,4 @@ std::string usage_text(std::string_view program_name) {
          "counters: dpdk-telemetry.py -f <eal.file_prefix>, /rampart/stats\n";
 }
 
-}  // namespace rampart::engine
+}  // namespace rampart::command
