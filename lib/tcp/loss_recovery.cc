@@ -405,10 +405,12 @@ void fire_tail_loss_probe(lcore_state& lcore, connection& c, event_context& ctx)
     const bool new_data = new_length > 0 && new_length == std::min(unsent, mss);
     const std::uint32_t length = new_data ? new_length : std::min({mss, in_flight, c.sendq.size()});
     const net::seq32 sequence = new_data ? c.snd_max : c.snd_max - length;
-    const std::uint8_t flags = new_data && length == unsent ? static_cast<std::uint8_t>(net::tcp_flag::ack | net::tcp_flag::psh)
-                                                            : net::tcp_flag::ack;
-    if (length > 0 &&
-        send_segment(lcore, c, sequence, flags, static_cast<std::uint32_t>(sequence - c.snd_una), length, ctx)) {
+    const auto offset = static_cast<std::uint32_t>(sequence - c.snd_una);
+    // RFC 1122 §4.2.2.2: PSH on the segment that empties the send buffer, as output() sets it,
+    // whether the probe sends it for the first time or again.
+    const bool last = offset + length == c.sendq.size();
+    const auto flags = static_cast<std::uint8_t>(net::tcp_flag::ack | (last ? net::tcp_flag::psh : 0));
+    if (length > 0 && send_segment(lcore, c, sequence, flags, offset, length, ctx)) {
       lcore.stats.tcp_loss_probes.add();
       if (new_data) {
         c.snd_nxt += length;
