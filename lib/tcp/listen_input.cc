@@ -94,48 +94,58 @@ packet::verdict answer_with_reset(lcore_state& lcore, segment& seg, event_contex
 
 namespace {
 
+// A stateful half-open entry for seg's SYN, every option kept (RFC 9293 §3.10.7.2: "Set RCV.NXT
+// to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected"), in SYN-RECEIVED with its
+// SYN-ACK's retransmission and its expiry armed; nullptr when the table is full.
+connection* enter_backlog(lcore_state& lcore, const segment& seg, event_context& ctx) noexcept {
+  const tcp_settings& settings = lcore.settings;
+  const std::uint64_t now_ns = ctx.now_ns;
+  connection* entry = insert(lcore, seg, now_ns);
+  if (entry == nullptr) {
+    return nullptr;
+  }
+  connection& c = *entry;
+  c.iss = net::seq32{initial_sequence(lcore, seg.key, now_ns)};
+  c.snd_una = c.iss;
+  c.snd_nxt = c.iss + 1;
+  c.snd_max = c.snd_nxt;
+  c.irs = seg.tcp.sequence;
+  c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies in answer_syn
+  c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(settings.receive_window, 65535);
+  // As a cookie would (syn_cookie.hh): below 536 counts as 536. An MSS of 0 stalled the
+  // connection (no segment could carry data), one under 12 with Timestamps wrapped
+  // effective_mss to ~64 KiB (fuzz_tcp_stream).
+  c.peer_mss = std::max(seg.options.mss.value_or(cookie::mss_table.front()), cookie::mss_table.front());
+  if (seg.options.window_scale) {
+    c.window_scaling = true;
+    c.snd_wscale = *seg.options.window_scale;
+    c.rcv_wscale = settings.window_scale;
+  }
+  c.sack_permitted = seg.options.sack_permitted;
+  if (seg.options.timestamps) {
+    c.timestamps = true;
+    c.ts_recent = seg.options.timestamps->value;
+  }
+  c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
+  // The SYN-ACK is retransmitted from the initial RTO on (RFC 6298 §2.1, connection_timers.cc)
+  // until the entry expires.
+  arm_send_timer(c, send_timer::retransmission, now_ns + std::uint64_t{settings.rto.initial_us} * 1000);
+  arm_lifetime_timer(c, lifetime_timer::syn_backlog, now_ns + settings.backlog_timeout_ns);
+  set_state(lcore, c, tcp_state::syn_received, ctx);
+  rearm(lcore, c);
+  return &c;
+}
+
 packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx) noexcept {
   const tcp_settings& settings = lcore.settings;
   const std::uint64_t now_ns = ctx.now_ns;
   lcore.stats.tcp_syn_received.add();
   const bool use_backlog = settings.cookies == cookie_mode::off ||
                            (settings.cookies == cookie_mode::auto_mode && lcore.backlog_size < settings.auto_threshold);
-
   if (use_backlog && lcore.backlog_size < settings.backlog_capacity) {
-    // A stateful half-open entry: every option of the SYN kept (RFC 9293 §3.10.7.2: "Set
-    // RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected").
-    if (connection* entry = insert(lcore, seg, now_ns)) {
-      connection& c = *entry;
-      c.iss = net::seq32{initial_sequence(lcore, seg.key, now_ns)};
-      c.snd_una = c.iss;
-      c.snd_nxt = c.iss + 1;
-      c.snd_max = c.snd_nxt;
-      c.irs = seg.tcp.sequence;
-      c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies below
-      c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(settings.receive_window, 65535);
-      // As a cookie would (syn_cookie.hh): below 536 counts as 536. An MSS of 0 stalled the
-      // connection (no segment could carry data), one under 12 with Timestamps wrapped
-      // effective_mss to ~64 KiB (fuzz_tcp_stream).
-      c.peer_mss = std::max(seg.options.mss.value_or(cookie::mss_table.front()), cookie::mss_table.front());
-      if (seg.options.window_scale) {
-        c.window_scaling = true;
-        c.snd_wscale = *seg.options.window_scale;
-        c.rcv_wscale = settings.window_scale;
-      }
-      c.sack_permitted = seg.options.sack_permitted;
-      if (seg.options.timestamps) {
-        c.timestamps = true;
-        c.ts_recent = seg.options.timestamps->value;
-      }
-      c.snd_wnd = seg.tcp.window;  // RFC 7323 §2.2: a SYN's window is never scaled
-      // The SYN-ACK is retransmitted from the initial RTO on (RFC 6298 §2.1, connection_timers.cc)
-      // until the entry expires.
-      arm_send_timer(c, send_timer::retransmission, now_ns + std::uint64_t{settings.rto.initial_us} * 1000);
-      arm_lifetime_timer(c, lifetime_timer::syn_backlog, now_ns + settings.backlog_timeout_ns);
-      set_state(lcore, c, tcp_state::syn_received, ctx);
-      rearm(lcore, c);
+    if (const connection* entry = enter_backlog(lcore, seg, ctx)) {
       lcore.stats.tcp_syn_backlog_used.add();
-      return write_syn_ack(lcore, seg, offer_of(c, now_ns));
+      return write_syn_ack(lcore, seg, offer_of(*entry, now_ns));
     }
     lcore.stats.tcp_table_full_refusals.add();  // the connection table itself is full
   }

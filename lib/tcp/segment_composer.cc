@@ -82,26 +82,6 @@ syn_ack_offer offer_of(const connection& c, std::uint64_t now_ns) noexcept {
   return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps, now_ms(now_ns), c.ts_recent};
 }
 
-reply_fields compose_syn_ack(const tcp_settings& settings, const syn_ack_offer& offer) noexcept {
-  reply_fields r;
-  r.sequence = offer.iss;
-  r.acknowledgment = offer.rcv_nxt;
-  r.flags = syn | ack;
-  // RFC 7323 §2.2: the window of a SYN-ACK is not scaled.
-  r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(settings.receive_window, 65535));
-  r.options.mss = settings.mss;
-  // RFC 7323 §2.2 / RFC 2018 §2: offer window scale and SACK only to a SYN that offered them.
-  if (offer.window_scaling) {
-    r.options.window_scale = settings.window_scale;
-  }
-  r.options.sack_permitted = offer.sack_permitted;
-  if (offer.timestamps) {
-    // RFC 7323 §3.2: TSecr echoes the SYN's TSval.
-    r.options.timestamps = net::tcp_timestamps{offer.tsval, offer.tsecr};
-  }
-  return r;
-}
-
 reply_fields compose(lcore_state& lcore, connection& c, seq32 seq, std::uint8_t flags, std::uint32_t payload_length,
                      event_context& ctx) noexcept {
   reply_fields r;

@@ -201,10 +201,13 @@ class bench_node {
     _context.tcp = {tcp::tcp_input_handler, &_tcp};
   }
 
-  // The config's defaults, as the engine turns them into tcp_settings.
+  // The config's defaults, as the engine turns them into tcp_settings, but for the send budget:
+  // BM_keepalive_requests/4096's client acknowledges each response only with its next request,
+  // so all 4096 connections hold one response buffer at once, the whole default budget.
   static tcp::tcp_settings settings(std::uint32_t connections) {
     tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
     s.connections = connections;
+    s.send_budget = 8192;
     s.local_mac = server_mac;
     return s;
   }
