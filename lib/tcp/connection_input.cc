@@ -140,7 +140,6 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   const tcp_settings& settings = lcore.settings;
   lcore.stats.tcp_segments_in.add();
   const control ctl = control_of(seg);
-  ctx.dsack_for = nullptr;
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
     if (seg.tcp.sequence == c.irs) {

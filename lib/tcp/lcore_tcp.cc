@@ -82,12 +82,13 @@ void lcore_tcp::set_draining(bool draining) noexcept { _state->draining = draini
 
 void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
   lcore_state& lcore = *_state;
+  event_context ctx{now_ns};
   lcore.timers.advance(now_ns, [&](timer::timer_node& node) noexcept {
-    event_context ctx{now_ns};
+    ctx.next_event();
     on_timer(lcore, timer::owner_of<connection, &connection::timer>(node), ctx);
   });
   if (lcore.waiters.count != 0) {
-    event_context ctx{now_ns};
+    ctx.next_event();
     wake_send_budget_waiters(lcore, ctx);
   }
 }

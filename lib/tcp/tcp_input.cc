@@ -78,7 +78,9 @@ void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<
   const std::uint32_t changes_at_lookup = lcore.table_changes;
 
   // Stage 3: per segment, in arrival order.
+  event_context ctx{now_ns};
   for (std::size_t i = 0; i < valid; ++i) {
+    ctx.next_event();
     segment& s = slots[i].get();
     std::optional<flow::connection_handle> handle;
     if (lcore.table_changes == changes_at_lookup) {
@@ -90,7 +92,6 @@ void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<
       // its first data in one burst): the bulk result may be stale, ask again.
       handle = lcore.table.lookup(s.key, s.hash);
     }
-    event_context ctx{now_ns};
     const packet::verdict v =
         handle ? connection_input(lcore, lcore.pool[*handle], s, ctx) : listen_input(lcore, s, ctx);
     verdicts[frame_of[i]] = v;
