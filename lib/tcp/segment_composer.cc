@@ -13,7 +13,6 @@ using net::seq32;
 using net::tcp_flag::ack;
 using net::tcp_flag::fin;
 using net::tcp_flag::rst;
-using net::tcp_flag::syn;
 
 std::uint32_t now_ms(std::uint64_t now_ns) noexcept { return static_cast<std::uint32_t>(now_ns / 1'000'000); }
 
