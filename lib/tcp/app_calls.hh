@@ -27,6 +27,8 @@ class tcp_stream final : public stream {
   void* context() const noexcept override { return _c.app_context; }
   void set_context(void* context) noexcept override { _c.app_context = context; }
   flow::flow_key key() const noexcept override { return _c.key; }
+  stream_id id() const noexcept override { return _lcore.id_of(_c); }
+  bool outbound() const noexcept override { return _c.outbound; }
 
  private:
   lcore_state& _lcore;

@@ -93,6 +93,12 @@ struct lcore_state {
   }
   application* app_of(const connection& c) const noexcept { return listener_infos[c.listener].app; }
   flow::connection_handle handle_of(const connection& c) const noexcept { return pool.handle_of(c); }
+  stream_id id_of(const connection& c) const noexcept {
+    const flow::connection_handle h = pool.handle_of(c);
+    return {h, pool.generation(h)};
+  }
+  // The live connection `id` names, or nullptr.
+  connection* find(stream_id id) noexcept { return pool.is_live(id.index, id.generation) ? &pool[id.index] : nullptr; }
   std::uint16_t ip_id() noexcept { return next_ip_id++; }
 };
 
