@@ -10,7 +10,9 @@
 #include "connection_lifetime.hh"
 #include "connection_reassembly.hh"
 #include "connection_timers.hh"
+#include "deferred_work.hh"
 #include "event_context.hh"
+#include "lcore_app_host.hh"
 #include "lcore_state.hh"
 #include "loss_recovery.hh"
 
@@ -32,7 +34,10 @@ lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stat
           65535, 2 * ((settings_.receive_window + settings_.mss - 1) / std::max<std::uint16_t>(settings_.mss, 1))))),
       scoreboards(static_cast<std::uint16_t>(
           std::min<std::uint32_t>({settings_.scoreboards, settings_.connections, no_scoreboard - 1}))),
-      waiters{std::vector<flow::connection_handle>(settings_.connections)},
+      waiters(settings_.connections),
+      deferred(settings_.connections),
+      app_timers(now_ns),
+      next_local_port(settings_.local_port_first),
       rst_budget(settings_.rst_per_second, now_ns),
       challenge_budget(settings_.challenge_acks_per_second_lcore, now_ns) {}
 
@@ -48,6 +53,7 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const listener_sett
       throw std::invalid_argument("tcp: port " + std::to_string(listeners[i].port) + " listened on twice");
     }
     _state->listener_infos[i].settings = listeners[i];
+    _hosts.push_back(std::make_unique<lcore_app_host>(*_state, static_cast<std::uint8_t>(i)));
   }
 }
 
@@ -74,7 +80,12 @@ void lcore_tcp::attach_io(packet::buffer_pool& buffers, packet::frame_sink& sink
 
 void lcore_tcp::set_application(std::uint8_t listener, application* app) noexcept {
   _state->listener_infos[listener].app = app;
+  if (app != nullptr) {
+    app->attach(*_hosts[listener]);
+  }
 }
+
+void lcore_tcp::set_next_hop_resolver(next_hop_resolver* resolver) noexcept { _state->resolver = resolver; }
 
 void lcore_tcp::update_keys(const cookie::key_set& keys) noexcept { _state->keys = keys; }
 
@@ -82,20 +93,25 @@ void lcore_tcp::set_draining(bool draining) noexcept { _state->draining = draini
 
 void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
   lcore_state& lcore = *_state;
-  event_context ctx{now_ns};
+  turn_scope turn{lcore, now_ns};
+  event_context& ctx = turn.ctx;
   lcore.timers.advance(now_ns, [&](timer::timer_node& node) noexcept {
     ctx.next_event();
     on_timer(lcore, timer::owner_of<connection, &connection::timer>(node), ctx);
+    finish_event(lcore, ctx);
   });
+  fire_app_timers(lcore, ctx);
   if (lcore.waiters.count != 0) {
     ctx.next_event();
     wake_send_budget_waiters(lcore, ctx);
+    finish_event(lcore, ctx);
   }
 }
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   lcore_state& lcore = *_state;
-  event_context ctx{now_ns};
+  turn_scope turn{lcore, now_ns};
+  event_context& ctx = turn.ctx;
   for (flow::connection_handle h = 0; h < lcore.settings.connections && limit != 0; ++h) {
     if (!lcore.pool.is_live(h)) {
       continue;
@@ -110,6 +126,7 @@ std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noe
       --limit;
     }
   }
+  finish_event(lcore, ctx);  // what the apps' on_close asked of the connections still open
   return lcore.table.size();
 }
 
@@ -143,6 +160,8 @@ const sack_scoreboard* lcore_tcp::scoreboard_of(const connection& c) const noexc
 
 const char* to_string(tcp_state state) noexcept {
   switch (state) {
+    case tcp_state::syn_sent:
+      return "SYN-SENT";
     case tcp_state::syn_received:
       return "SYN-RECEIVED";
     case tcp_state::established:

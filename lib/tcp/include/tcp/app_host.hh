@@ -78,7 +78,8 @@ class app_host {
   // Arms t to fire at at_ns (the lcore's clock: now_ns()), or moves it there.
   virtual void arm(app_timer& t, std::uint64_t at_ns) noexcept = 0;
   virtual void cancel(app_timer& t) noexcept = 0;
-  // The lcore's clock (ns, Unix epoch), as the current callback's event saw it.
+  // The lcore's clock (ns, Unix epoch), as the current callback's event saw it (in attach: as
+  // the lcore last saw it). Timers may be armed from attach on.
   virtual std::uint64_t now_ns() const noexcept = 0;
 
  protected:
