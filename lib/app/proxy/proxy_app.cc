@@ -348,8 +348,11 @@ class proxy_app final : public tcp::application, public backend_counters {
       free_pair(p);
       return;
     }
-    // An orderly end with nothing left to pass on: the backend's own close is under way.
+    // An orderly end with nothing left to pass on. Its FIN may have come after ours, with no
+    // on_peer_closed (FIN-WAIT to TIME-WAIT): pass it on now, if not yet done.
     if (reason == tcp::close_reason::closed && !cut) {
+      p.client_fin = true;
+      pass_fins(p);
       return;
     }
     if (reason == tcp::close_reason::closed) {
@@ -373,6 +376,8 @@ class proxy_app final : public tcp::application, public backend_counters {
       return;
     }
     if (reason == tcp::close_reason::closed && !cut) {
+      p.backend_fin = true;
+      pass_fins(p);
       return;
     }
     if (reason == tcp::close_reason::closed) {

@@ -160,6 +160,23 @@ TEST_CASE("proxy: the backend's FIN reaches the client after its bytes; the clie
   CHECK_FALSE(server.aborted);
 }
 
+TEST_CASE("proxy: a FIN that ends a side's connection without on_peer_closed is passed on", "[unit][app][proxy]") {
+  // We closed the client first (the backend's FIN); the client's FIN then takes it from FIN-WAIT
+  // to TIME-WAIT, which the engine reports as on_close(closed) alone.
+  app_under_test t(listener("proxy", proxy_args()));
+  fake_host host(*t.app, 1 << 20);
+  fake_stream& client = host.open_client();
+  fake_stream& server = host.outbound(0);
+  server.connected();
+  server.peer_close();
+  CHECK(client.closed);
+  client.end(close_reason::closed);
+  CHECK(server.closed);
+  CHECK_FALSE(server.aborted);
+  server.end(close_reason::closed);
+  CHECK(backend(t, 0).open.read() == 0);
+}
+
 TEST_CASE("proxy: a FIN towards a side whose bytes are still held waits for them", "[unit][app][proxy]") {
   // Closing the client while its own bytes wait for the backend would let its connection end
   // with them undelivered; the backend's FIN waits until they have gone.

@@ -1,0 +1,148 @@
+// The proxy app on a real lcore_tcp, end to end in one process: scripted segments on both sides,
+// the client's (10.77.0.1, through a SYN cookie on port 80) and the backend's (10.77.0.3:8080),
+// every segment rampart sends compared whole (test/support/expect_segment.hh).
+#include <catch2/catch.hpp>
+
+#include "app/backend_counters.hh"
+#include "app/registry.hh"
+#include "expect_segment.hh"
+#include "fixture.hh"
+#include "static_next_hops.hh"
+
+using namespace rampart;
+using namespace rampart::test;
+using net::tcp_flag::ack;
+using net::tcp_flag::fin;
+using net::tcp_flag::psh;
+using net::tcp_flag::rst;
+using net::tcp_flag::syn;
+
+namespace {
+
+const net::ipv4_address backend_ip{0x0a4d0003};  // 10.77.0.3
+// The backend sits behind the same next hop as the client (a router's MAC): tcp_script checks
+// that every frame leaves towards it.
+const net::mac_address backend_mac = client_mac;
+constexpr std::uint16_t backend_port = 8080;
+
+// lcore_tcp's listener 0 (port 80) served by a proxy to 10.77.0.3:8080 with PROXY v1.
+struct proxy_fixture : tcp_fixture {
+  proxy_fixture() {
+    config::listener_config l;
+    l.port = 80;
+    l.app = "proxy";
+    l.args = {{"backends", "10.77.0.3:8080"}, {"proxy_protocol", "v1"}, {"health_interval_ms", "60000"}};
+    app = app::make_application(l, {stats, 0});
+    hops.add(backend_ip, backend_mac);
+    tcp.set_next_hop_resolver(&hops);
+    tcp.set_application(0, app.get());
+    script.attach_pool(buffers);
+  }
+  ~proxy_fixture() {
+    tcp.shutdown(script.now());
+    sink.take();
+    CHECK(buffers.in_use() == 0);
+    CHECK(buffers.bad_releases() == 0);
+  }
+  const stats::backend_stats& backend() const { return app::backend_counters_of(*app)->backend_stats()[0]; }
+
+  std::unique_ptr<tcp::application> app;
+  static_next_hops hops;
+};
+
+// A segment from the backend to our local port.
+tcp_segment_spec from_backend(std::uint16_t local_port, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack_number,
+                              const std::string& payload = {}) {
+  tcp_segment_spec s;
+  s.source = backend_ip;
+  s.source_port = backend_port;
+  s.destination_port = local_port;
+  s.flags = flags;
+  s.sequence = seq;
+  s.acknowledgment = ack_number;
+  s.window = 29200;
+  s.payload = bytes_of(payload);
+  return s;
+}
+
+// What we send the backend: no option (its SYN-ACK offered none but the MSS), our window unscaled.
+expected_segment to_backend(std::uint16_t local_port, std::uint32_t seq, std::uint32_t ack_number, std::uint8_t flags,
+                            const std::string& payload = {}) {
+  return {.eth_destination = backend_mac, .destination = backend_ip, .source_port = local_port,
+          .destination_port = backend_port, .sequence = seq, .acknowledgment = ack_number, .flags = flags,
+          .window = 65535, .payload = payload};
+}
+
+}  // namespace
+
+TEST_CASE("proxy on lcore_tcp: handshakes, PROXY v1, request and response relayed, both closes",
+          "[unit][app][proxy]") {
+  // No poll runs in this exchange, so the health checks (first round due at attach) send nothing.
+  proxy_fixture f;
+  tcp_client client;  // 10.77.0.1:40000, ISN 1000, MSS 1400 and no other option
+  client.base.options.mss = 1400;
+  const std::uint32_t server_isn = open_connection(f, client);  // the cookie handshake
+
+  // The client's ACK opened the pair: our SYN to the backend, every option offered.
+  const decoded_frame our_syn = f.script.expect_sent(1)[0];
+  const std::uint16_t local_port = our_syn.tcp.source_port;
+  const std::uint32_t iss = our_syn.tcp.sequence.raw();
+  const auto now_ms = [&] { return static_cast<std::uint32_t>(f.script.now() / 1'000'000); };
+  expect_segment(our_syn, {.eth_destination = backend_mac, .destination = backend_ip, .source_port = local_port,
+                           .destination_port = backend_port, .sequence = any, .acknowledgment = 0, .flags = syn,
+                           .window = 65535,
+                           .options = {option::mss(1460), option::sack_permitted(), option::timestamps(now_ms(), 0),
+                                       option::window_scale(7)}});
+  CHECK(f.backend().connects.read() == 1);
+
+  // Its SYN-ACK (MSS only): the PROXY header, queued at connect, leaves with the handshake's ACK.
+  const std::string header = "PROXY TCP4 10.77.0.1 10.77.0.2 40000 80\r\n";
+  f.script.send(from_backend(local_port, syn | ack, 9000, iss + 1));
+  f.script.expect_consumed();
+  expect_segment(f.script.expect_sent(1)[0], to_backend(local_port, iss + 1, 9001, ack | psh, header));
+  CHECK(f.backend().connected.read() == 1);
+  // The backend acknowledges it at once (Linux's quick ACKs after a handshake), so Nagle (the
+  // listener's default) does not hold the request behind it.
+  f.script.send(from_backend(local_port, ack, 9001, iss + 1 + header.size()));
+  f.script.expect_consumed();
+  f.script.expect_sent_nothing();
+
+  // The request goes on to the backend; the client's ACK is delayed.
+  const std::string request = "GET / HTTP/1.0\r\n\r\n";
+  tcp_segment_spec get = client.segment(ack | psh, server_isn);
+  get.payload = bytes_of(request);
+  f.script.send(get);
+  f.script.expect_consumed();
+  const std::uint32_t backend_next = iss + 1 + header.size() + request.size();
+  expect_segment(f.script.expect_sent(1)[0], to_backend(local_port, iss + 1 + header.size(), 9001, ack | psh, request));
+
+  // The response and the backend's FIN: acknowledged, then relayed to the client, FIN behind it.
+  const std::string response = "HTTP/1.0 200 OK\r\n\r\nhi";
+  f.script.send(from_backend(local_port, ack | psh | fin, 9001, backend_next, response));
+  f.script.expect_consumed();
+  const auto relayed = f.script.expect_sent(3);
+  expect_segment(relayed[0], to_backend(local_port, backend_next, 9001 + response.size() + 1, ack));
+  expect_segment(relayed[1], {.sequence = server_isn + 1, .acknowledgment = 1001 + request.size(), .flags = ack | psh,
+                              .window = 65535, .payload = response});
+  expect_segment(relayed[2], {.sequence = server_isn + 1 + response.size(), .acknowledgment = 1001 + request.size(),
+                              .flags = fin | ack, .window = 65535});
+
+  // The client acknowledges all and sends its FIN: our ACK (TIME-WAIT), and its FIN goes on.
+  f.script.send(client.segment(fin | ack, server_isn, request.size(), response.size() + 1));
+  f.script.expect_consumed();
+  const auto closing = f.script.expect_sent(2);
+  expect_segment(closing[0], {.sequence = server_isn + 2 + response.size(), .acknowledgment = 1002 + request.size(),
+                              .flags = ack, .window = 65535});
+  expect_segment(closing[1], to_backend(local_port, backend_next, 9001 + response.size() + 1, fin | ack));
+
+  // The backend acknowledges our FIN: its connection ends, and the pair with it.
+  f.script.send(from_backend(local_port, ack, 9002 + response.size(), backend_next + 1));
+  f.script.expect_consumed();
+  f.script.expect_sent_nothing();
+  CHECK(f.tcp.find(flow::flow_key{backend_ip.value, 0x0a4d0002, backend_port, local_port}) == nullptr);
+  CHECK(f.backend().open.read() == 0);
+  CHECK(f.backend().bytes_to_backend.read() == request.size());
+  CHECK(f.backend().bytes_from_backend.read() == response.size());
+  CHECK(f.stats.proxy_relay_cut.read() == 0);
+  CHECK(f.stats.tcp_closed_aborted.read() == 0);
+}
