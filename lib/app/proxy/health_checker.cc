@@ -11,24 +11,26 @@ namespace {
 
 constexpr std::uint64_t ns_per_ms = 1'000'000;
 
-// The PROXY header of a connection of the proxy's own: v1's UNKNOWN (§2.1) or v2's LOCAL (§2.2),
-// which a backend expecting the header accepts as "not relayed".
-std::string local_proxy_header(proxy_protocol_version version) {
-  std::array<std::byte, proxy_v1_max_length> header{};
-  std::size_t length = 0;
-  if (version == proxy_protocol_version::v1) {
-    length = write_proxy_v1_unknown(header);
-  } else if (version == proxy_protocol_version::v2) {
-    length = write_proxy_v2_local(header);
-  }
-  return {reinterpret_cast<const char*>(header.data()), length};
-}
-
 std::string http_check_request(const proxy_settings& settings, const backend_entry& backend) {
   const health_check_settings& check = settings.health_check;
-  return local_proxy_header(settings.proxy_protocol) + check.method + " " + check.path +
-         " HTTP/1.1\r\nHost: " + backend.endpoint.address.to_string() + ":" +
+  return check.method + " " + check.path + " HTTP/1.1\r\nHost: " + backend.endpoint.address.to_string() + ":" +
          std::to_string(backend.endpoint.port) + "\r\nConnection: close\r\nUser-Agent: rampart-health-check\r\n\r\n";
+}
+
+// The PROXY header of a check, the proxy's own connection: v2's LOCAL (§2.2), or a v1 line with
+// the check connection's own addresses (§2.1 prefers them to UNKNOWN, which some servers refuse).
+std::size_t check_proxy_header(proxy_protocol_version version, const flow::flow_key& key,
+                               std::span<std::byte> out) noexcept {
+  switch (version) {
+    case proxy_protocol_version::off:
+      return 0;
+    case proxy_protocol_version::v1:
+      return write_proxy_v1(out, {net::ipv4_address{key.local_ip}, net::ipv4_address{key.remote_ip}, key.local_port,
+                                  key.remote_port});
+    case proxy_protocol_version::v2:
+      return write_proxy_v2_local(out);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -78,10 +80,12 @@ void health_checker::begin(check& c) noexcept {
   c.stream = r.id;
   c.reader = {};
   const std::string& request = _requests[c.backend];
-  if (!request.empty()) {
-    if (tcp::stream* s = _host->find(r.id); s != nullptr) {
-      s->send(std::as_bytes(std::span(request)));  // queued until ESTABLISHED (stream.hh)
-    }
+  tcp::stream* s = request.empty() ? nullptr : _host->find(r.id);
+  if (s != nullptr) {
+    // Queued until ESTABLISHED (stream.hh).
+    std::array<std::byte, proxy_v1_max_length> header{};
+    s->send(std::span(header.data(), check_proxy_header(_settings.proxy_protocol, s->key(), header)));
+    s->send(std::as_bytes(std::span(request)));
   }
 }
 

@@ -5,9 +5,9 @@
 //   tcp   a connect that completes passes; the check then resets the connection (as HAProxy's
 //         checks do) so neither side keeps TIME-WAIT state for it.
 //   http  the request "METHOD PATH HTTP/1.1" (Host: the backend, Connection: close), behind a
-//         PROXY header when proxy_protocol is on (v1 "PROXY UNKNOWN", v2 LOCAL: the proxy's own
-//         connection, spec §2.1 and §2.2); a response whose status line carries the expected
-//         status passes, then the connection is reset.
+//         PROXY header when proxy_protocol is on (v1: a TCP4 line with the check connection's
+//         own addresses; v2: LOCAL, "the proxy's own connection"; spec §2.1 and §2.2); a response
+//         whose status line carries the expected status passes, then the connection is reset.
 //
 // A check fails when its connect is refused, unreachable or times out (min(connect_timeout_ms,
 // health_interval_ms)), when the connection ends before a verdict, or when it is still running
@@ -65,7 +65,7 @@ class health_checker {
   health_board& _board;
   std::span<stats::backend_stats> _stats;
   std::vector<check> _checks;           // by backend
-  std::vector<std::string> _requests;   // by backend; empty for tcp checks
+  std::vector<std::string> _requests;   // by backend, without the PROXY header; empty for tcp checks
   std::uint64_t _connect_timeout_ns;
   tcp::app_host* _host = nullptr;
   tcp::app_timer _timer;

@@ -104,6 +104,16 @@ TEST_CASE("health checks: HTTP, behind a PROXY v2 LOCAL header, passes on the ex
   CHECK(c.stats[1].checks_failed.read() == 1);
 }
 
+TEST_CASE("health checks: with PROXY v1, the check's own addresses in a TCP4 line", "[unit][app][proxy]") {
+  proxy_settings s = two_backends();
+  s.proxy_protocol = proxy_protocol_version::v1;
+  s.health_check = {health_check_settings::kind::http, "GET", "/", 200};
+  checks c(s);
+  c.checker.round();
+  CHECK(c.host.outbound(0).sent.starts_with("PROXY TCP4 10.0.0.2 10.0.0.5 50000 80\r\nGET / HTTP/1.1\r\n"));
+  CHECK(c.host.outbound(1).sent.starts_with("PROXY TCP4 10.0.0.2 10.0.0.6 50001 80\r\nGET / HTTP/1.1\r\n"));
+}
+
 TEST_CASE("health checks: a check without a verdict by the next round fails", "[unit][app][proxy]") {
   proxy_settings s = two_backends();
   s.health_fall = 1;
