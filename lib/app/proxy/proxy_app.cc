@@ -59,7 +59,6 @@ struct pair : stream_owner {
     to_client = {};
     last_activity_ns = 0;
   }
-  bool has_backend() const noexcept { return backend.valid(); }
 
   static void on_idle(void* p) noexcept;
 
@@ -344,21 +343,7 @@ class proxy_app final : public tcp::application, public backend_counters {
     p.client = {};
     const bool cut = !p.to_backend.empty();
     discard(_held, p.to_backend, client);
-    if (!p.has_backend()) {
-      free_pair(p);
-      return;
-    }
-    // An orderly end with nothing left to pass on. Its FIN may have come after ours, with no
-    // on_peer_closed (FIN-WAIT to TIME-WAIT): pass it on now, if not yet done.
-    if (reason == tcp::close_reason::closed && !cut) {
-      p.client_fin = true;
-      pass_fins(p);
-      return;
-    }
-    if (reason == tcp::close_reason::closed) {
-      _stats.proxy_relay_cut.add();
-    }
-    abort_other(p.backend, p);
+    side_ended(p, p.client_fin, p.backend, reason, cut);
   }
 
   void backend_closed(pair& p, tcp::stream& backend, tcp::close_reason reason) noexcept {
@@ -371,19 +356,27 @@ class proxy_app final : public tcp::application, public backend_counters {
       backend_failed(p, b, reason);
       return;
     }
-    if (!p.client.valid()) {
+    side_ended(p, p.backend_fin, p.client, reason, cut);
+  }
+
+  // What one side's end (its stream already detached) means for the other side, `other`.
+  // `cut`: bytes the ended side sent were still held, and are lost.
+  void side_ended(pair& p, bool& ended_side_fin, tcp::stream_id other, tcp::close_reason reason, bool cut) noexcept {
+    if (!other.valid()) {
       free_pair(p);
       return;
     }
+    // An orderly end with nothing left to pass on. Its FIN may have come after ours, with no
+    // on_peer_closed (FIN-WAIT to TIME-WAIT): pass it on now, if not yet done.
     if (reason == tcp::close_reason::closed && !cut) {
-      p.backend_fin = true;
+      ended_side_fin = true;
       pass_fins(p);
       return;
     }
     if (reason == tcp::close_reason::closed) {
       _stats.proxy_relay_cut.add();
     }
-    abort_other(p.client, p);
+    abort_other(other, p);
   }
 
   // A connect that never reached ESTABLISHED: the next attempt, while the client is there.

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -246,6 +247,20 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// The optional port of /rampart/listeners and /rampart/backends: 0 when absent (every port),
+// nullopt when it is not a number.
+std::optional<unsigned> port_parameter(const char* params) noexcept {
+  unsigned port = 0;
+  if (params != nullptr && *params != '\0') {
+    const char* end = params + std::strlen(params);
+    const auto [ptr, ec] = std::from_chars(params, end, port);
+    if (ec != std::errc{} || ptr != end) {
+      return std::nullopt;
+    }
+  }
+  return port;
+}
+
 // A listener is about 120 bytes of the 16 KiB reply: with more than ~120 listeners, ask for one
 // port at a time (the metrics endpoint has them all).
 int handle_listeners(const char*, const char* params, rte_tel_data* d) {
@@ -254,17 +269,13 @@ int handle_listeners(const char*, const char* params, rte_tel_data* d) {
     return -ENODEV;
   }
   const telemetry_source& source = *guard.get();
-  unsigned only = 0;
-  if (params != nullptr && *params != '\0') {
-    const char* end = params + std::strlen(params);
-    const auto [ptr, ec] = std::from_chars(params, end, only);
-    if (ec != std::errc{} || ptr != end) {
-      return -EINVAL;
-    }
+  const std::optional<unsigned> only = port_parameter(params);
+  if (!only) {
+    return -EINVAL;
   }
   rte_tel_data_start_dict(d);
   for (std::size_t i = 0; i < source.listeners.size() && i < stats::max_listeners; ++i) {
-    if (only != 0 && source.listeners[i].port != only) {
+    if (*only != 0 && source.listeners[i].port != *only) {
       continue;
     }
     stats::listener_snapshot total;
@@ -295,17 +306,13 @@ int handle_backends(const char*, const char* params, rte_tel_data* d) {
     return -ENODEV;
   }
   const telemetry_source& source = *guard.get();
-  unsigned only = 0;
-  if (params != nullptr && *params != '\0') {
-    const char* end = params + std::strlen(params);
-    const auto [ptr, ec] = std::from_chars(params, end, only);
-    if (ec != std::errc{} || ptr != end) {
-      return -EINVAL;
-    }
+  const std::optional<unsigned> only = port_parameter(params);
+  if (!only) {
+    return -EINVAL;
   }
   rte_tel_data_start_dict(d);
   for (std::size_t i = 0; i < source.listeners.size(); ++i) {
-    if (only != 0 && source.listeners[i].port != only) {
+    if (*only != 0 && source.listeners[i].port != *only) {
       continue;
     }
     std::vector<stats::backend_snapshot> totals;

@@ -35,6 +35,18 @@ const rampart::stats::backend_stats& backend(const app_under_test& t, std::size_
   return counters->backend_stats()[i];
 }
 
+// A client whose backend connection is established, every stream with `send_space` bytes of
+// send buffer.
+struct spliced {
+  spliced(app_under_test& t, std::size_t send_space)
+      : host(*t.app, send_space), client(host.open_client()), server(host.outbound(0)) {
+    server.connected();
+  }
+  fake_host host;
+  fake_stream& client;
+  fake_stream& server;
+};
+
 }  // namespace
 
 TEST_CASE("proxy: PROXY v1 first, then the client's bytes held until the backend connects", "[unit][app][proxy]") {
@@ -79,10 +91,9 @@ TEST_CASE("proxy: PROXY v2 carries the client's address and port", "[unit][app][
 
 TEST_CASE("proxy: back-pressure client to backend, held in the client's buffers", "[unit][app][proxy]") {
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 6);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 6);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   client.deliver("0123456789");
   CHECK(server.sent == "012345");
   CHECK(client.retained_buffers() == 1);
@@ -100,10 +111,9 @@ TEST_CASE("proxy: back-pressure client to backend, held in the client's buffers"
 
 TEST_CASE("proxy: back-pressure backend to client, held in the backend's buffers", "[unit][app][proxy]") {
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 4);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 4);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   server.deliver("response");
   CHECK(client.sent == "resp");
   CHECK(server.retained_buffers() == 1);
@@ -141,10 +151,9 @@ TEST_CASE("proxy: the client's FIN reaches the backend after its bytes; the repl
 
 TEST_CASE("proxy: the backend's FIN reaches the client after its bytes; the client still sends", "[unit][app][proxy]") {
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 4);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 4);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   server.deliver("banner");
   server.peer_close();
   CHECK_FALSE(client.closed);
@@ -164,10 +173,9 @@ TEST_CASE("proxy: a FIN that ends a side's connection without on_peer_closed is 
   // We closed the client first (the backend's FIN); the client's FIN then takes it from FIN-WAIT
   // to TIME-WAIT, which the engine reports as on_close(closed) alone.
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 1 << 20);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 1 << 20);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   server.peer_close();
   CHECK(client.closed);
   client.end(close_reason::closed);
@@ -181,10 +189,9 @@ TEST_CASE("proxy: a FIN towards a side whose bytes are still held waits for them
   // Closing the client while its own bytes wait for the backend would let its connection end
   // with them undelivered; the backend's FIN waits until they have gone.
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 4);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 4);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   client.deliver("upload");
   client.peer_close();
   server.peer_close();
@@ -198,10 +205,9 @@ TEST_CASE("proxy: a FIN towards a side whose bytes are still held waits for them
 
 TEST_CASE("proxy: an orderly end with bytes undelivered resets the other side", "[unit][app][proxy]") {
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 4);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 4);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   server.peer_close();
   CHECK(client.closed);
   client.deliver("too much");  // the backend reads 4 of it
@@ -324,10 +330,9 @@ TEST_CASE("proxy: health on the board steers new clients; all down refuses them"
 
 TEST_CASE("proxy: a side that sends more segments than a direction holds is reset", "[unit][app][proxy]") {
   app_under_test t(listener("proxy", proxy_args()));
-  fake_host host(*t.app, 0);
-  fake_stream& client = host.open_client();
-  fake_stream& server = host.outbound(0);
-  server.connected();
+  spliced pair(t, 0);
+  fake_stream& client = pair.client;
+  fake_stream& server = pair.server;
   for (int i = 0; i < 1024; ++i) {
     client.deliver("x");
   }
