@@ -30,7 +30,8 @@ struct backend_state {
 
 class backend_pool {
  public:
-  // max_connections: per backend on this lcore; 0: no limit. Start-up and reload only.
+  // At most max_backends backends (parse_backend_list's bound). max_connections: per backend on
+  // this lcore; 0: no limit. Start-up and reload only.
   backend_pool(std::span<const backend_entry> backends, balance_method method,
                std::uint32_t max_connections);
 
