@@ -36,9 +36,6 @@ std::optional<std::uint16_t> backend_pool::acquire(net::ipv4_address client, std
       break;
     case balance_method::least_connections:
       chosen = _least_connections.pick();
-      if (chosen) {
-        _least_connections.picked(*chosen);
-      }
       break;
     case balance_method::source_hash:
       chosen = _source_hash.pick(client, _available, attempt);
@@ -46,7 +43,7 @@ std::optional<std::uint16_t> backend_pool::acquire(net::ipv4_address client, std
   }
   if (chosen) {
     ++_states[*chosen].active;
-    refresh(*chosen);
+    refresh(*chosen, true);
   }
   return chosen;
 }
@@ -66,7 +63,7 @@ void backend_pool::set_draining(std::uint16_t backend, bool draining) noexcept {
   refresh(backend);
 }
 
-void backend_pool::refresh(std::uint16_t backend) noexcept {
+void backend_pool::refresh(std::uint16_t backend, bool picked) noexcept {
   const backend_state& s = _states[backend];
   const bool now = can_take(s);
   if (now != (_available[backend] != 0)) {
@@ -78,7 +75,7 @@ void backend_pool::refresh(std::uint16_t backend) noexcept {
     }
   }
   if (_method == balance_method::least_connections) {
-    _least_connections.update(backend, s.active, now);
+    _least_connections.update(backend, s.active, now, picked);
   }
 }
 

@@ -30,7 +30,8 @@ struct backend_state {
 
 class backend_pool {
  public:
-  // max_connections: per backend on this lcore; 0: no limit. Start-up and reload only.
+  // At most max_backends backends (parse_backend_list's bound). max_connections: per backend on
+  // this lcore; 0: no limit. Start-up and reload only.
   backend_pool(std::span<const backend_entry> backends, balance_method method,
                std::uint32_t max_connections);
 
@@ -57,8 +58,9 @@ class backend_pool {
   bool can_take(const backend_state& s) const noexcept {
     return s.up && !s.draining && (_max_connections == 0 || s.active < _max_connections);
   }
-  // Recomputes the backend's availability after any change and tells the balancer.
-  void refresh(std::uint16_t backend) noexcept;
+  // Recomputes the backend's availability after any change and tells the balancer (`picked`:
+  // the change is acquire()'s choice of it).
+  void refresh(std::uint16_t backend, bool picked = false) noexcept;
 
   std::vector<backend_state> _states;
   std::vector<std::uint8_t> _available;  // can_take() of each backend, as the balancers read it

@@ -25,14 +25,14 @@ std::optional<std::uint16_t> least_connections::pick() const noexcept {
   return best;
 }
 
-void least_connections::update(std::uint16_t backend, std::uint32_t active, bool available) noexcept {
-  _players[backend].active = active;
-  _players[backend].available = available;
-  replay(backend);
-}
-
-void least_connections::picked(std::uint16_t backend) noexcept {
-  _players[backend].last_picked = ++_picks;
+void least_connections::update(std::uint16_t backend, std::uint32_t active, bool available,
+                               bool picked) noexcept {
+  player& p = _players[backend];
+  p.active = active;
+  p.available = available;
+  if (picked) {
+    p.last_picked = ++_picks;
+  }
   replay(backend);
 }
 

@@ -25,10 +25,9 @@ class least_connections {
   // The winner, or nullopt when no backend is available.
   std::optional<std::uint16_t> pick() const noexcept;
 
-  // A backend's connection count or availability changed.
-  void update(std::uint16_t backend, std::uint32_t active, bool available) noexcept;
-  // The backend was picked: it goes behind its equals.
-  void picked(std::uint16_t backend) noexcept;
+  // A backend's connection count or availability changed; `picked`: because it was just chosen,
+  // so it also goes behind its equals. One replay either way.
+  void update(std::uint16_t backend, std::uint32_t active, bool available, bool picked = false) noexcept;
 
  private:
   struct player {

@@ -76,11 +76,11 @@ std::optional<std::uint16_t> maglev_table::pick(net::ipv4_address client,
   std::bitset<max_backends> seen;
   for (std::uint32_t probe = 0; probe < slots; ++probe) {
     const std::uint16_t backend = _entries[slot];
-    if (available[backend] != 0 && !seen.test(backend)) {
+    if (available[backend] != 0 && !seen[backend]) {
       if (attempt == 0) {
         return backend;
       }
-      seen.set(backend);
+      seen[backend] = true;
       --attempt;
     }
     slot += step;

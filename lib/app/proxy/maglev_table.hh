@@ -26,7 +26,8 @@ class maglev_table {
   static constexpr std::uint32_t slots = 65537;
 
   maglev_table() = default;
-  // Fills the table: 128 KiB, about a millisecond for 256 backends. Start-up and reload only.
+  // Fills the table: 128 KiB, 5 to 13 ms for 256 backends on a loaded 2.6 GHz core (under 1 ms
+  // for 16). Start-up and reload only.
   explicit maglev_table(std::span<const backend_entry> backends);
 
   // The client's (attempt + 1)-th distinct available backend along its probe sequence: attempt 0

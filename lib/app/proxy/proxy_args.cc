@@ -118,7 +118,7 @@ proxy_settings read_proxy_args(arg_reader& args) {
   s.balance = choice(args, "balance", balances, s.balance);
   s.connect_timeout_ms = number32(args, "connect_timeout_ms", s.connect_timeout_ms, 10, 600000);
   s.retries = number32(args, "retries", s.retries, 0, 16);
-  s.idle_timeout_seconds = number32(args, "idle_timeout_seconds", s.idle_timeout_seconds, 0, 86400);
+  s.idle_timeout_seconds = number32(args, "idle_timeout_seconds", s.idle_timeout_seconds, 0, 604800);
   s.max_connections = number32(args, "max_connections", s.max_connections, 0, 1000000);
   static constexpr std::array<std::pair<std::string_view, proxy_protocol_version>, 3> versions = {{
       {"off", proxy_protocol_version::off},

@@ -16,7 +16,7 @@ using rampart::net::ipv4_address;
 
 namespace {
 
-std::vector<backend_entry> backends_with_weights(std::initializer_list<std::uint32_t> weights) {
+std::vector<backend_entry> backends_with_weights(const std::vector<std::uint32_t>& weights) {
   std::vector<backend_entry> list;
   for (const std::uint32_t w : weights) {
     list.push_back({{ipv4_address{0x0a000001U + static_cast<std::uint32_t>(list.size())}, 80}, w});
@@ -24,13 +24,7 @@ std::vector<backend_entry> backends_with_weights(std::initializer_list<std::uint
   return list;
 }
 
-std::vector<backend_entry> backends(std::size_t n) {
-  std::vector<backend_entry> list;
-  for (std::size_t i = 0; i < n; ++i) {
-    list.push_back({{ipv4_address{0x0a000001U + static_cast<std::uint32_t>(i)}, 80}, 1});
-  }
-  return list;
-}
+std::vector<backend_entry> backends(std::size_t n) { return backends_with_weights(std::vector<std::uint32_t>(n, 1)); }
 
 constexpr ipv4_address any_client{0xc0a80001};
 

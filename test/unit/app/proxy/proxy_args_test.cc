@@ -103,7 +103,7 @@ TEST_CASE("proxy args: each mistake named with the arg and the fix", "[unit][app
   CHECK(error_of("connect_timeout_ms", "0") == prefix + "args.connect_timeout_ms: 0 is out of range; allowed: 10..600000");
   CHECK(error_of("retries", "17") == prefix + "args.retries: 17 is out of range; allowed: 0..16");
   CHECK(error_of("idle_timeout_seconds", "1h") ==
-        prefix + "args.idle_timeout_seconds: \"1h\" is not a decimal number; write one in 0..86400");
+        prefix + "args.idle_timeout_seconds: \"1h\" is not a decimal number; write one in 0..604800");
   CHECK(error_of("max_connections", "1000001") == prefix + "args.max_connections: 1000001 is out of range; allowed: 0..1000000");
   CHECK(error_of("health_interval_ms", "99") == prefix + "args.health_interval_ms: 99 is out of range; allowed: 100..3600000");
   CHECK(error_of("health_rise", "0") == prefix + "args.health_rise: 0 is out of range; allowed: 1..100");
