@@ -3,6 +3,9 @@
 // every segment rampart sends compared whole (test/support/expect_segment.hh).
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+
 #include "app/backend_counters.hh"
 #include "app/registry.hh"
 #include "expect_segment.hh"
@@ -33,17 +36,20 @@ struct proxy_holder {
 // lcore_tcp's listener 0 (port 80) served by a proxy to 10.77.0.3:8080 with PROXY v1, in place of
 // app_fixture's recording app (whose end-of-test checks stay: no buffer left in use).
 struct proxy_fixture : proxy_holder, app_fixture {
-  proxy_fixture() {
-    proxy = make_proxy(stats);
+  explicit proxy_fixture(std::map<std::string, std::string> args = {}) {
+    proxy = make_proxy(stats, std::move(args));
     hops.add(backend_ip, backend_mac);
     tcp.set_next_hop_resolver(&hops);
     tcp.set_application(0, proxy.get());
   }
-  static std::unique_ptr<tcp::application> make_proxy(stats::lcore_stats& stats) {
+  static std::unique_ptr<tcp::application> make_proxy(stats::lcore_stats& stats,
+                                                      std::map<std::string, std::string> args) {
     config::listener_config l;
     l.port = 80;
     l.app = "proxy";
-    l.args = {{"backends", "10.77.0.3:8080"}, {"proxy_protocol", "v1"}, {"health_interval_ms", "60000"}};
+    l.args = std::move(args);
+    l.args.try_emplace("backends", "10.77.0.3:8080");
+    l.args.try_emplace("proxy_protocol", "v1");
     return app::make_application(l, {stats, 0});
   }
   const stats::backend_stats& backend() const { return app::backend_counters_of(*proxy)->backend_stats()[0]; }
@@ -146,4 +152,66 @@ TEST_CASE("proxy on lcore_tcp: handshakes, PROXY v1, request and response relaye
   CHECK(f.backend().bytes_from_backend.read() == response.size());
   CHECK(f.stats.proxy_relay_cut.read() == 0);
   CHECK(f.stats.tcp_closed_aborted.read() == 0);
+}
+
+TEST_CASE("proxy on lcore_tcp: a refused health check takes the backend out; a new client is reset",
+          "[unit][app][proxy]") {
+  proxy_fixture f(std::map<std::string, std::string>{{"health_fall", "1"}});
+  f.script.advance_and_poll(0);  // the first round of checks, due at attach
+  const decoded_frame check = f.script.expect_sent(1)[0];
+  expect_segment(check, {.eth_destination = backend_mac, .destination = backend_ip,
+                         .source_port = check.tcp.source_port, .destination_port = backend_port, .sequence = any,
+                         .acknowledgment = 0, .flags = syn, .window = 65535,
+                         .options = {option::mss(1460), option::sack_permitted(),
+                                     option::timestamps(static_cast<std::uint32_t>(f.script.now() / 1'000'000), 0),
+                                     option::window_scale(7)}});
+  f.script.send(from_backend(check.tcp.source_port, rst | ack, 0, check.tcp.sequence.raw() + 1));
+  f.script.expect_consumed();
+  f.script.expect_sent_nothing();
+  CHECK(f.backend().checks_failed.read() == 1);
+  CHECK(f.backend().went_down.read() == 1);
+  CHECK(f.backend().health_up.read() == 0);
+
+  // All backends down: the client's handshake completes (rampart answers for the service), and
+  // the client is reset at once, no SYN to the backend.
+  tcp_client client;
+  client.base.options.mss = 1400;
+  f.script.send(client.syn());
+  const std::uint32_t server_isn = f.script.expect_reply().tcp.sequence.raw();
+  f.script.send(client.segment(ack, server_isn));
+  f.script.expect_consumed();
+  expect_segment(f.script.expect_sent(1)[0],
+                 {.sequence = server_isn + 1, .acknowledgment = 0, .flags = rst, .window = 65535});
+  CHECK(f.stats.proxy_clients_no_backend.read() == 1);
+  CHECK(f.backend().connects.read() == 0);
+}
+
+TEST_CASE("proxy on lcore_tcp: a pair idle for idle_timeout_seconds is reset on both sides", "[unit][app][proxy]") {
+  proxy_fixture f(std::map<std::string, std::string>{{"idle_timeout_seconds", "1"}, {"health_interval_ms", "3600000"}});
+  f.script.advance_and_poll(0);
+  const decoded_frame check = f.script.expect_sent(1)[0];  // the first health check: refused
+  f.script.send(from_backend(check.tcp.source_port, rst | ack, 0, check.tcp.sequence.raw() + 1));
+  f.script.expect_consumed();
+
+  tcp_client client;
+  client.base.options.mss = 1400;
+  const std::uint32_t server_isn = open_connection(f, client);
+  const decoded_frame our_syn = f.script.expect_sent(1)[0];
+  const std::uint16_t local_port = our_syn.tcp.source_port;
+  const std::uint32_t iss = our_syn.tcp.sequence.raw();
+  f.script.send(from_backend(local_port, syn | ack, 9000, iss + 1));
+  f.script.expect_consumed();
+  const std::size_t header_length = f.script.expect_sent(1)[0].payload_length;  // the PROXY header
+  f.script.send(from_backend(local_port, ack, 9001, iss + 1 + header_length));
+  f.script.expect_consumed();
+
+  f.script.advance_and_poll(900'000'000);
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(200'000'000);  // 1.1 s after the client's handshake: a RST each way
+  const auto resets = f.script.expect_sent(2);
+  expect_segment(resets[0], {.sequence = server_isn + 1, .acknowledgment = 0, .flags = rst, .window = 65535});
+  expect_segment(resets[1], to_backend(local_port, iss + 1 + header_length, 0, rst));
+  CHECK(f.stats.proxy_idle_timeouts.read() == 1);
+  CHECK(f.backend().open.read() == 0);
+  CHECK(f.tcp.find(key_of(client)) == nullptr);
 }
