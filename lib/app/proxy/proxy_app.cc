@@ -137,7 +137,7 @@ class proxy_app final : public tcp::application, public backend_counters {
     _backend_stats[p.backend_index].connected.add();
     tcp::stream* client = _host->find(p.client);
     if (client == nullptr) {
-      s.abort();  // the client's end is on its way to us; cannot happen before on_close(client)
+      s.abort();  // the client is gone: nothing to relay to (its on_close resets this stream too)
       return;
     }
     relay(p, p.to_backend, *client, s);
@@ -242,8 +242,8 @@ class proxy_app final : public tcp::application, public backend_counters {
   }
 
   // The next backend for this client, until one connect starts; the client is reset when none
-  // can (all down or full, or `retries` connects failed). Returns false then (p may be gone).
-  bool connect_backend(pair& p, tcp::stream& client) noexcept {
+  // can (all down or full, or `retries` connects failed), and p may be gone on return.
+  void connect_backend(pair& p, tcp::stream& client) noexcept {
     follow_board();
     const flow::flow_key key = client.key();
     while (p.attempts <= _settings->retries) {
@@ -263,14 +263,13 @@ class proxy_app final : public tcp::application, public backend_counters {
         p.backend = r.id;
         p.backend_index = *b;
         send_proxy_header(p, key);
-        return true;
+        return;
       }
       counters.connect_failures.add();
       release_backend(*b);
     }
     (p.attempts == 0 ? _stats.proxy_clients_no_backend : _stats.proxy_clients_connect_failed).add();
     client.abort();
-    return false;
   }
 
   // The PROXY header goes first on the backend connection, queued before ESTABLISHED (stream.hh):
