@@ -31,6 +31,7 @@ constexpr std::uint16_t first_local_port = 32768;
 struct active_fixture : app_fixture {
   explicit active_fixture(const tcp::tcp_settings& s = test_settings()) : app_fixture(s) {
     hops.add(peer_ip, client_mac);
+    hops.pool = &buffers;
     tcp.set_next_hop_resolver(&hops);
   }
   ~active_fixture() {
@@ -386,9 +387,12 @@ TEST_CASE("active open: the next hop pending, the SYN waits for ARP; unreachable
   f.hops.answer(peer_ip, client_mac, f.sink);  // the ARP reply: the SYN leaves
   expect_segment(f.script.expect_sent(1)[0], our_syn(now_ms(f)));
 
+  f.hops.add_pending(peer_ip);
+  f.hops.hold_limit = 0;  // the wait queue is full: the SYN is dropped, and counted
   REQUIRE(f.connect(peer_port + 1));
-  f.script.expect_sent(1);
-  f.hops.give_up(peer_ip, f.buffers);  // the neighbour stopped answering
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_connect_hold_full.read() == 1);
+  f.hops.give_up(peer_ip, f.buffers);  // the neighbour never answered
   f.script.advance_and_poll(1'010'000'000);
   CHECK(f.app.closed.size() == 2);  // both SYNs were due again: both fail
   CHECK(f.app.closed[0] == close_reason::unreachable);
