@@ -75,10 +75,16 @@ TEST_CASE("with RSS the lcores' pools partition every endpoint's 4-tuples by que
                                            endpoint(0xc0a80105, 80)};
   for (const std::uint16_t queues : {std::uint16_t{2}, std::uint16_t{4}, std::uint16_t{8}}) {
     for (const std::size_t reta_size : {std::size_t{128}, std::size_t{512}}) {
-      for (const bool default_key : {true, false}) {
-        const std::vector<std::uint8_t> key = default_key ? default_rss_key() : random_key(52, rng);
+      // Microsoft's default key, a random 52-byte one, and the symmetric 0x6d5a key (the same
+      // hash both ways, as some set-ups program it).
+      const std::vector<std::uint8_t> symmetric = {0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
+      for (const std::vector<std::uint8_t>& key : {default_rss_key(), random_key(52, rng), symmetric}) {
         const std::vector<std::uint16_t> reta = round_robin_reta(reta_size, queues);
-        INFO(queues << " queues, RETA " << reta_size << (default_key ? ", default key" : ", random key"));
+        INFO(queues << " queues, RETA " << reta_size << ", key of " << key.size() << " bytes starting "
+                    << int{key[0]} << " " << int{key[2]});
         // How often each (endpoint, port) was handed out, over all lcores.
         std::vector<std::uint8_t> handed_out(endpoints.size() * range, 0);
         for (std::uint16_t q = 0; q < queues; ++q) {
