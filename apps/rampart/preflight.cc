@@ -10,6 +10,16 @@
 
 namespace rampart::command {
 
+std::optional<std::string> check_local_ports(const config::port_range& ports, unsigned workers) {
+  constexpr std::uint32_t per_worker = 1024;
+  if (ports.size() < per_worker * workers) {
+    return "tcp.local_ports " + ports.to_string() + " holds " + std::to_string(ports.size()) + " ports, fewer than " +
+           std::to_string(per_worker) + " per worker lcore (" + std::to_string(workers) + " workers need " +
+           std::to_string(per_worker * workers) + "): widen the range or run fewer workers";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> preflight(const config::engine_config& cfg) {
   for (const config::listener_config& listener : cfg.listeners) {
     try {
@@ -22,6 +32,10 @@ std::optional<std::string> preflight(const config::engine_config& cfg) {
     return problem;
   }
   if (std::optional<std::string> problem = check_lcores(cfg.eal.lcores, allowed_cpus(), RTE_MAX_LCORE)) {
+    return problem;
+  }
+  const auto workers = static_cast<unsigned>(parse_lcores(cfg.eal.lcores).layout->lcores.size() - 1);
+  if (std::optional<std::string> problem = check_local_ports(cfg.tcp.local_ports, workers)) {
     return problem;
   }
   if (std::optional<std::string> problem = check_driver_mtu(cfg)) {

@@ -131,6 +131,8 @@ const section_schema<tcp_config> tcp_keys = {
             &tcp_config::challenge_acks_per_second_lcore, 0, 10'000'000),
     integer({"rst_per_second", "RSTs answering segments of no connection, per worker lcore per second; 0: none"},
             &tcp_config::rst_per_second, 0, 10'000'000),
+    parsed({"local_ports", "first-last: the local ports of connections rampart opens, shared by the worker lcores"},
+           &tcp_config::local_ports, parse_local_ports),
     section({"syn_cookies", "stateless handshakes (docs/syncookies.md)"}, &tcp_config::syn_cookies, syn_cookie_keys),
 };
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <iterator>
+#include <system_error>
 
 #include "config/config.hh"
 
@@ -116,6 +118,32 @@ parse_result<net::mac_address> parse_unicast_mac(const std::string& text) {
                               "02:00:00:00:00:01 is a local unicast one"};
   }
   return {mac, {}};
+}
+
+parse_result<port_range> parse_local_ports(const std::string& text) {
+  const auto number = [](std::string_view digits) -> std::optional<std::uint32_t> {
+    std::uint32_t value = 0;
+    const char* end = digits.data() + digits.size();
+    const auto [stop, error] = std::from_chars(digits.data(), end, value);
+    if (digits.empty() || error != std::errc() || stop != end) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  const std::string expected = " (expected first-last within 1024-65535, e.g. \"32768-60999\")";
+  const std::size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    return {std::nullopt, in_quotes(text) + " is not a port range" + expected};
+  }
+  const std::optional<std::uint32_t> first = number(std::string_view(text).substr(0, dash));
+  const std::optional<std::uint32_t> last = number(std::string_view(text).substr(dash + 1));
+  if (!first || !last) {
+    return {std::nullopt, in_quotes(text) + " is not a port range" + expected};
+  }
+  if (*first < 1024 || *last > 65535 || *first > *last) {
+    return {std::nullopt, in_quotes(text) + " is outside 1024-65535 or runs backwards" + expected};
+  }
+  return {port_range{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)}, {}};
 }
 
 std::optional<std::string> power_of_two_problem(const std::uint64_t& value) {

@@ -26,6 +26,8 @@ std::optional<std::string> log_level_problem(const std::string& level);
 // subnet (RFC 3021: a /31 or /32 may use both).
 parse_result<net::ipv4_interface_address> parse_host_address(const std::string& text);
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text);
+// "first-last", 1024 <= first <= last <= 65535 (ports below 1024 are the well-known ones).
+parse_result<port_range> parse_local_ports(const std::string& text);
 std::optional<std::string> power_of_two_problem(const std::uint64_t& value);
 
 std::optional<std::string> app_name_problem(const std::string& app);

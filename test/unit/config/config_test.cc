@@ -457,6 +457,28 @@ TEST_CASE("stats.metrics_listen takes a.b.c.d:port or nothing", "[unit][config]"
   CHECK(where->port == 9108);
 }
 
+TEST_CASE("tcp.local_ports takes first-last within 1024-65535", "[unit][config]") {
+  const std::string base = "port: {ip: 10.0.0.2/24}\ntcp:\n  local_ports: ";
+  const auto parse = [&](const std::string& value) {
+    std::istringstream in(base + value + "\n");
+    return cfg::parse_config(in, "t.yaml");
+  };
+  std::istringstream minimal("port: {ip: 10.0.0.2/24}\n");
+  CHECK(cfg::parse_config(minimal, "t.yaml").tcp.local_ports == cfg::port_range{32768, 60999});
+  CHECK(parse("\"1024-65535\"").tcp.local_ports == cfg::port_range{1024, 65535});
+  CHECK(parse("40000-40000").tcp.local_ports.size() == 1);
+  for (const char* bad : {"\"1023-2000\"", "\"2000-1999\"", "\"1024-65536\""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: tcp.local_ports: ") &&
+                                      Catch::Contains("is outside 1024-65535 or runs backwards (expected first-last"));
+  }
+  for (const char* bad : {"\"32768\"", "\"a-b\"", "\"1024 - 2047\"", "\"-2047\"", "\"1024-\"", "\"1024-2047-3000\""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: tcp.local_ports: ") &&
+                                      Catch::Contains("is not a port range (expected first-last"));
+  }
+}
+
 TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {
   const auto config = parse(minimal + "listeners:\n  - port: 7000\n    app: plugin\n    plugin: /usr/lib/rampart/uppercase.so\n    args: {greeting: hi}\n  - {port: 7, app: echo}\n");
   REQUIRE(config.listeners.size() == 2);

@@ -81,6 +81,16 @@ struct syn_cookie_config {
   bool operator==(const syn_cookie_config&) const = default;
 };
 
+// An inclusive range of TCP ports, written "first-last" (tcp.local_ports).
+struct port_range {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+
+  std::uint32_t size() const noexcept { return std::uint32_t{last} - first + 1; }
+  std::string to_string() const { return std::to_string(first) + "-" + std::to_string(last); }
+  bool operator==(const port_range&) const = default;
+};
+
 // The defaults computed from other keys when a key is left out are set by the parser
 // (cross_checks.cc); the initialisers hold them for the other keys' defaults.
 struct tcp_config {
@@ -103,6 +113,7 @@ struct tcp_config {
   std::uint32_t reassembly_budget = port_config{}.mbufs / 8;  // left out: port.mbufs / 8
   std::uint32_t challenge_acks_per_second_lcore = 1000;
   std::uint32_t rst_per_second = 1000;
+  port_range local_ports{32768, 60999};    // Linux's default ip_local_port_range
   syn_cookie_config syn_cookies;
 
   bool operator==(const tcp_config&) const = default;
