@@ -64,10 +64,15 @@ TEST_CASE("lcores: the control lcore alone runs no worker", "[unit][command]") {
   CHECK_FALSE(check_lcores("(0,1)@0", two_cpus, 128));
 }
 
-TEST_CASE("tcp.local_ports: at least 1024 ports per worker lcore", "[unit][command]") {
-  CHECK_FALSE(check_local_ports({32768, 60999}, 27));
-  CHECK_FALSE(check_local_ports({1024, 3071}, 2));
-  CHECK(check_local_ports({1024, 3070}, 2) ==
+TEST_CASE("tcp.local_ports: at least 1024 ports per worker lcore, no listener's port", "[unit][command]") {
+  CHECK_FALSE(check_local_ports({32768, 60999}, 27, {}));
+  CHECK_FALSE(check_local_ports({1024, 3071}, 2, {}));
+  const std::vector<rampart::config::listener_config> listeners{{80, "http", {}}, {40000, "echo", {}}};
+  CHECK(check_local_ports({32768, 60999}, 1, listeners) ==
+        "listener port 40000 is inside tcp.local_ports 32768-60999, the ports of connections rampart opens: move the "
+        "listener or the range");
+  CHECK_FALSE(check_local_ports({40001, 60999}, 1, listeners));
+  CHECK(check_local_ports({1024, 3070}, 2, {}) ==
         "tcp.local_ports 1024-3070 holds 2047 ports, fewer than 1024 per worker lcore (2 workers need 2048): widen "
         "the range or run fewer workers");
   const std::string port = "port: {ip: 10.0.0.2/24}\n";
