@@ -224,7 +224,8 @@ void BM_cookie_ack_to_connection(benchmark::State& state) {
     }
   }
   burst_set set{std::move(acks)};
-  auto tcp = std::make_unique<tcp::lcore_tcp>(settings(65536, tcp::cookie_mode::always), listeners, stats, flow::hash_seed{1, 2});
+  const tcp::tcp_settings cookie_settings = settings(65536, tcp::cookie_mode::always);
+  auto tcp = std::make_unique<tcp::lcore_tcp>(cookie_settings, listeners, stats, flow::hash_seed{1, 2});
   tcp->update_keys(keys());
   std::size_t next = 0;
   const std::uint64_t opened_before = stats.tcp_connections_opened.read();
@@ -233,7 +234,7 @@ void BM_cookie_ack_to_connection(benchmark::State& state) {
     if (next + burst > flows) {
       state.PauseTiming();
       refused += stats.tcp_table_full_refusals.read();
-      tcp = std::make_unique<tcp::lcore_tcp>(settings(65536, tcp::cookie_mode::always), listeners, stats, flow::hash_seed{1, 2});
+      tcp = std::make_unique<tcp::lcore_tcp>(cookie_settings, listeners, stats, flow::hash_seed{1, 2});
       tcp->update_keys(keys());
       next = 0;
       state.ResumeTiming();

@@ -207,7 +207,8 @@ class bench_node {
   // The config's defaults, as the engine turns them into tcp_settings, but for the send budget:
   // BM_keepalive_requests/4096's client acknowledges each response only with its next request,
   // so all 4096 connections hold one response buffer at once, the whole default budget.
-  static tcp::tcp_settings settings(std::uint32_t connections, std::optional<tcp::cookie_mode> cookies = std::nullopt) {
+  static tcp::tcp_settings settings(std::uint32_t connections,
+                                    std::optional<tcp::cookie_mode> cookies = std::nullopt) {
     tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
     s.connections = connections;
     s.cookies = cookies.value_or(s.cookies);
