@@ -85,11 +85,17 @@ class LostFinalAck(h.EngineTests):
                 return int(line.split("counter packets")[1].split()[0])
         raise AssertionError(f"no counter in the rule:\n{listing}")
 
-    def connect(self) -> socket.socket:
-        """A Linux connect(): it returns once the SYN-ACK has come and the final ACK has left (and
-        been dropped)."""
+    def connect_losing_the_ack(self, cap: t.Capture, wait: float) -> tuple[socket.socket, bytes, list[tuple[str, TCP]]]:
+        """A Linux connect(), which returns once the SYN-ACK has come and the final ACK has left
+        (and been dropped: checked), then whatever the client receives within `wait` without
+        sending anything. Returns the socket, those bytes and the connection's segments so far."""
+        dropped_before = self.dropped_acks()
         with h.in_netns(self.engine.netns):
-            return socket.create_connection((self.engine.engine_ip, PORT), timeout=5)
+            sock = socket.create_connection((self.engine.engine_ip, PORT), timeout=5)
+        received = self.receive(sock, len(GREETING), wait)
+        frames = self.flow(cap, sock.getsockname()[1])
+        self.assertEqual(self.dropped_acks() - dropped_before, 1, "the rule did not drop the final ACK")
+        return sock, received, frames
 
     def flow(self, cap: t.Capture, client_port: int) -> list[tuple[str, TCP]]:
         """The connection's segments the tap carried so far, in order, as ("out" | "in", TCP):
@@ -131,14 +137,9 @@ class AutoRetransmitsTheSynAck(LostFinalAck):
 
     def test_greeting_reaches_a_client_whose_final_ack_was_lost(self) -> None:
         before = self.engine.counters("/rampart/stats")
-        dropped_before = self.dropped_acks()
         with t.Capture(self.engine) as cap:
-            sock = self.connect()
-            client_port = sock.getsockname()[1]
-            greeting = self.receive(sock, len(GREETING), GREETING_WAIT)
-            frames = self.flow(cap, client_port)
+            sock, greeting, frames = self.connect_losing_the_ack(cap, GREETING_WAIT)
         self.assertEqual(greeting, GREETING, "the greeting did not reach the client (it sent nothing)")
-        self.assertEqual(self.dropped_acks() - dropped_before, 1, "the rule did not drop the final ACK")
         # On the tap: SYN, SYN-ACK, the same SYN-ACK again (the dropped ACK never reached it), the
         # client's ACK of the retransmission, then the greeting.
         control = [(way, str(seg.flags)) for way, seg in frames if not bytes(seg.payload)]
@@ -162,14 +163,9 @@ class AlwaysWaitsForTheClientsData(LostFinalAck):
 
     def test_no_connection_until_the_client_sends(self) -> None:
         before = self.engine.counters("/rampart/stats")
-        dropped_before = self.dropped_acks()
         with t.Capture(self.engine) as cap:
-            sock = self.connect()
-            client_port = sock.getsockname()[1]
-            silent = self.receive(sock, len(GREETING), SILENCE)
-            frames = self.flow(cap, client_port)
+            sock, silent, frames = self.connect_losing_the_ack(cap, SILENCE)
             self.assertEqual(silent, b"", "a greeting came although rampart never saw the final ACK")
-            self.assertEqual(self.dropped_acks() - dropped_before, 1, "the rule did not drop the final ACK")
             # One SYN-ACK and nothing after it: a cookie SYN-ACK leaves nothing to retransmit.
             self.assertEqual([(way, str(seg.flags)) for way, seg in frames], [("out", "S"), ("in", "SA")])
             middle = self.engine.counters("/rampart/stats")
