@@ -78,7 +78,7 @@ const section_schema<listener_config> listener_keys = {
 std::string listener_label(const listener_config& listener) { return "port " + std::to_string(listener.port); }
 
 const section_schema<syn_cookie_config> syn_cookie_keys = {
-    choice({"mode", "always: cookies only; auto: a SYN backlog, cookies past auto_threshold; off: no cookies"},
+    choice({"mode", "auto: a SYN backlog, cookies past auto_threshold; always: cookies only; off: no cookies"},
            &syn_cookie_config::mode, cookie_mode_names),
     integer({"rotation_seconds", "lifetime of a cookie key, in whole 16-second ticks"},
             &syn_cookie_config::rotation_seconds, 64, 86400, rotation_problem),

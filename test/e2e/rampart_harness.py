@@ -103,6 +103,12 @@ def rampart_bin() -> Path:
     return Path(os.environ.get("RAMPART_BIN", str(DEFAULT_BIN)))
 
 
+def sample_plugin_path() -> Path:
+    """The sample plugin, uppercase.so (docs/apps.md, "Plugins"), as built beside the binary."""
+    return Path(os.environ.get("RAMPART_PLUGIN_DIR", REPO_ROOT / "build" / "lib" / "app" / "plugins")) \
+        / "uppercase" / "uppercase.so"
+
+
 def run(cmd: list[str], check: bool = True, timeout: float = 60,
         capture: bool = True) -> subprocess.CompletedProcess[str]:
     if VERBOSE:

@@ -67,7 +67,7 @@ TEST_CASE("default.yaml loads with the documented values", "[unit][config]") {
   CHECK(config.tcp.window_scale == 7);
   CHECK(config.tcp.receive_window == 262140);
   CHECK(config.tcp.connections_per_lcore == 65536);
-  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
   CHECK(config.tcp.syn_cookies.rotation_seconds == 64);
   CHECK(config.tcp.syn_cookies.master_secret_file.empty());
   CHECK(config.stats.interval_seconds == 5);
@@ -110,7 +110,7 @@ TEST_CASE("a minimal document takes the struct defaults", "[unit][config]") {
   CHECK(config.port.ip.prefix_length == 24);
   CHECK(config.listeners.empty());
   CHECK(config.tcp.mss == 1460);
-  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
   CHECK(config.stats.interval_seconds == 0);
 }
 

@@ -72,7 +72,7 @@ struct listener_config {
 enum class cookie_mode { always, auto_mode, off };
 
 struct syn_cookie_config {
-  cookie_mode mode = cookie_mode::always;
+  cookie_mode mode = cookie_mode::auto_mode;
   std::uint32_t rotation_seconds = 64;
   std::string master_secret_file;
   std::uint32_t backlog_per_lcore = 1024;
