@@ -1,6 +1,6 @@
-#include "pipeline/neighbour_table.hh"
+#include "route/neighbour_table.hh"
 
-namespace rampart::pipeline {
+namespace rampart::route {
 
 namespace {
 
@@ -73,4 +73,4 @@ std::size_t neighbour_table::size() const noexcept {
   return n;
 }
 
-}  // namespace rampart::pipeline
+}  // namespace rampart::route

@@ -1,14 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "packet_builder.hh"
-#include "pipeline/neighbour_table.hh"
+#include "route/neighbour_table.hh"
 
 using namespace rampart;
 using test::ipv4;
 using test::mac;
 
-TEST_CASE("neighbour table learns, refreshes and looks up", "[unit][pipeline]") {
-  pipeline::neighbour_table t;
+TEST_CASE("neighbour table learns, refreshes and looks up", "[unit][route]") {
+  route::neighbour_table t;
   CHECK(t.size() == 0);
   CHECK_FALSE(t.lookup(ipv4(10, 0, 0, 1)));
   // refresh only updates what is known (RFC 826 merge flag).
@@ -23,8 +23,8 @@ TEST_CASE("neighbour table learns, refreshes and looks up", "[unit][pipeline]") 
   CHECK(t.size() == 1);
 }
 
-TEST_CASE("neighbour table refuses addresses that are never neighbours", "[unit][pipeline]") {
-  pipeline::neighbour_table t;
+TEST_CASE("neighbour table refuses addresses that are never neighbours", "[unit][route]") {
+  route::neighbour_table t;
   const auto good_mac = mac(2, 0, 0, 0, 0, 1);
   CHECK_FALSE(t.learn(ipv4(0, 0, 0, 0), good_mac, 1));              // ARP probe sender
   CHECK_FALSE(t.learn(ipv4(255, 255, 255, 255), good_mac, 1));
@@ -38,9 +38,9 @@ TEST_CASE("neighbour table refuses addresses that are never neighbours", "[unit]
   CHECK(t.lookup(ipv4(10, 0, 0, 1)) == good_mac);
 }
 
-TEST_CASE("neighbour table evicts the least recently refreshed entry when full", "[unit][pipeline]") {
-  pipeline::neighbour_table t;
-  const auto cap = pipeline::neighbour_table::capacity;
+TEST_CASE("neighbour table evicts the least recently refreshed entry when full", "[unit][route]") {
+  route::neighbour_table t;
+  const auto cap = route::neighbour_table::capacity;
   for (std::size_t i = 0; i < cap; ++i) {
     REQUIRE(t.learn(ipv4(10, 1, 0, static_cast<std::uint8_t>(i + 1)), mac(2, 0, 0, 0, 1, static_cast<std::uint8_t>(i)),
                     100 + i));
