@@ -1,6 +1,7 @@
 #include "route/lcore_routes.hh"
 
 #include <algorithm>
+#include <array>
 
 namespace rampart::route {
 
@@ -24,11 +25,12 @@ std::optional<resolution> lcore_routes::resolve(net::ipv4_address destination, s
 }
 
 std::size_t lcore_routes::list(std::span<neighbour_row> out, std::uint64_t now_ns) const noexcept {
+  std::array<neighbour_table::entry, neighbour_table::capacity> learned;
+  const std::size_t count = _neighbours.copy_entries(learned);
   std::size_t n = 0;
-  for (const neighbour_table::entry& e : _neighbours.slots()) {
-    if (e.used && n < out.size()) {
-      out[n++] = {e.ip, e.mac, now_ns - std::min(now_ns, e.refreshed_ns), neighbour_state::reachable};
-    }
+  for (std::size_t i = 0; i < count && n < out.size(); ++i) {
+    const neighbour_table::entry& e = learned[i];
+    out[n++] = {e.ip, e.mac, now_ns - std::min(now_ns, e.refreshed_ns), neighbour_state::reachable};
   }
   return n + _resolver.list_pending(out.subspan(n), now_ns);
 }

@@ -33,7 +33,7 @@ std::uint16_t build_arp_request(net::mac_address our_mac, net::ipv4_address our_
   return static_cast<std::uint16_t>(net::ethernet_min_frame_length);
 }
 
-neighbour_resolver::neighbour_resolver(const neighbour_table& table, net::mac_address our_mac,
+neighbour_resolver::neighbour_resolver(neighbour_table& table, net::mac_address our_mac,
                                        net::ipv4_address our_ip, packet::buffer_pool& pool, packet::frame_sink& sink,
                                        stats::lcore_stats& stats) noexcept
     : _table(table), _our_mac(our_mac), _our_ip(our_ip), _pool(pool), _sink(sink), _stats(stats) {}
@@ -44,6 +44,20 @@ neighbour_resolver::~neighbour_resolver() {
       _pool.release(p.queue[i].frame.handle);
     }
   }
+}
+
+void neighbour_resolver::set_peers(std::span<const neighbour_table* const> peers) {
+  _peers.assign(peers.begin(), peers.end());
+}
+
+std::optional<net::mac_address> neighbour_resolver::from_peers(net::ipv4_address ip, std::uint64_t now_ns) noexcept {
+  for (const neighbour_table* peer : _peers) {
+    if (const std::optional<net::mac_address> mac = peer->peek(ip)) {
+      _table.learn(ip, *mac, now_ns);  // later lookups stay on this lcore's table
+      return mac;
+    }
+  }
+  return std::nullopt;
 }
 
 neighbour_resolver::pending* neighbour_resolver::find(net::ipv4_address ip) noexcept {
@@ -96,6 +110,15 @@ resolution neighbour_resolver::resolve(net::ipv4_address next_hop, std::uint64_t
     return {resolution::status::reachable, *mac};
   }
   pending* p = find(next_hop);
+  if (p == nullptr || p->state == neighbour_state::failed) {
+    // A resolving next hop is left to poll: the frames waiting for it leave before any new one.
+    if (const std::optional<net::mac_address> mac = from_peers(next_hop, now_ns)) {
+      if (p != nullptr) {
+        resolved(next_hop, *mac);
+      }
+      return {resolution::status::reachable, *mac};
+    }
+  }
   if (p != nullptr && p->state == neighbour_state::failed && now_ns >= p->next_ns) {
     p->used = false;  // hold-down over: ask again, as for a new next hop
     --_in_use;
@@ -164,7 +187,16 @@ void neighbour_resolver::poll(std::uint64_t now_ns) noexcept {
     return;
   }
   for (pending& p : _pending) {
-    if (!p.used || now_ns < p.next_ns) {
+    if (!p.used) {
+      continue;
+    }
+    if (p.state == neighbour_state::resolving) {
+      if (const std::optional<net::mac_address> mac = from_peers(p.ip, now_ns)) {
+        resolved(p.ip, *mac);
+        continue;
+      }
+    }
+    if (now_ns < p.next_ns) {
       continue;
     }
     if (p.state == neighbour_state::failed) {

@@ -4,6 +4,8 @@ namespace rampart::route {
 
 namespace {
 
+constexpr auto relaxed = std::memory_order_relaxed;
+
 // RFC 1122 3.3.6 / RFC 826: only unicast hosts are neighbours. A zero sender IP is an ARP
 // probe (RFC 5227 §2.1.1) and says nothing about who owns an address.
 bool learnable(net::ipv4_address ip, net::mac_address mac) noexcept {
@@ -11,7 +13,35 @@ bool learnable(net::ipv4_address ip, net::mac_address mac) noexcept {
          !mac.is_multicast();
 }
 
+std::uint64_t pack(net::mac_address mac) noexcept {
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < mac.bytes.size(); ++i) {
+    word |= std::uint64_t{mac.bytes[i]} << (8 * i);
+  }
+  return word;
+}
+
+net::mac_address unpack(std::uint64_t word) noexcept {
+  net::mac_address mac;
+  for (std::size_t i = 0; i < mac.bytes.size(); ++i) {
+    mac.bytes[i] = static_cast<std::uint8_t>(word >> (8 * i));
+  }
+  return mac;
+}
+
 }  // namespace
+
+void neighbour_table::write(slot& s, net::ipv4_address ip, net::mac_address mac, std::uint64_t now_ns) noexcept {
+  // Seqlock write: odd version, fields, even version; the fences order the field stores after
+  // the first increment and before the second for a reader on another core.
+  const std::uint32_t v = s.version.load(relaxed);
+  s.version.store(v + 1, relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  s.ip.store(ip.value, relaxed);
+  s.mac.store(pack(mac), relaxed);
+  s.refreshed_ns.store(now_ns, relaxed);
+  s.version.store(v + 2, std::memory_order_release);
+}
 
 bool neighbour_table::learn(net::ipv4_address ip, net::mac_address mac, std::uint64_t now_ns) noexcept {
   if (!learnable(ip, mac)) {
@@ -19,26 +49,25 @@ bool neighbour_table::learn(net::ipv4_address ip, net::mac_address mac, std::uin
   }
   // One pass finds the entry, else a free slot, else the stalest entry. 64 entries: a linear
   // scan is a few cache lines and ARP is nowhere near the hot path.
-  entry* free_slot = nullptr;
-  entry* stalest = &_entries[0];
-  for (entry& e : _entries) {
-    if (!e.used) {
+  slot* free_slot = nullptr;
+  slot* stalest = nullptr;
+  for (slot& s : _slots) {
+    const std::uint32_t slot_ip = s.ip.load(relaxed);
+    if (slot_ip == 0) {
       if (free_slot == nullptr) {
-        free_slot = &e;
+        free_slot = &s;
       }
       continue;
     }
-    if (e.ip == ip) {
-      e.mac = mac;
-      e.refreshed_ns = now_ns;
+    if (slot_ip == ip.value) {
+      write(s, ip, mac, now_ns);
       return true;
     }
-    if (!stalest->used || e.refreshed_ns < stalest->refreshed_ns) {
-      stalest = &e;
+    if (stalest == nullptr || s.refreshed_ns.load(relaxed) < stalest->refreshed_ns.load(relaxed)) {
+      stalest = &s;
     }
   }
-  entry* slot = free_slot != nullptr ? free_slot : stalest;
-  *slot = entry{ip, mac, now_ns, true};
+  write(free_slot != nullptr ? *free_slot : *stalest, ip, mac, now_ns);
   return true;
 }
 
@@ -46,10 +75,9 @@ bool neighbour_table::refresh(net::ipv4_address ip, net::mac_address mac, std::u
   if (!learnable(ip, mac)) {
     return false;
   }
-  for (entry& e : _entries) {
-    if (e.used && e.ip == ip) {
-      e.mac = mac;
-      e.refreshed_ns = now_ns;
+  for (slot& s : _slots) {
+    if (s.ip.load(relaxed) == ip.value) {
+      write(s, ip, mac, now_ns);
       return true;
     }
   }
@@ -57,9 +85,12 @@ bool neighbour_table::refresh(net::ipv4_address ip, net::mac_address mac, std::u
 }
 
 std::optional<net::mac_address> neighbour_table::lookup(net::ipv4_address ip) const noexcept {
-  for (const entry& e : _entries) {
-    if (e.used && e.ip == ip) {
-      return e.mac;
+  if (ip.is_zero()) {
+    return std::nullopt;
+  }
+  for (const slot& s : _slots) {
+    if (s.ip.load(relaxed) == ip.value) {
+      return unpack(s.mac.load(relaxed));
     }
   }
   return std::nullopt;
@@ -67,10 +98,42 @@ std::optional<net::mac_address> neighbour_table::lookup(net::ipv4_address ip) co
 
 std::size_t neighbour_table::size() const noexcept {
   std::size_t n = 0;
-  for (const entry& e : _entries) {
-    n += e.used ? 1 : 0;
+  for (const slot& s : _slots) {
+    n += s.ip.load(relaxed) != 0 ? 1 : 0;
   }
   return n;
+}
+
+std::size_t neighbour_table::copy_entries(std::span<entry> out) const noexcept {
+  std::size_t n = 0;
+  for (const slot& s : _slots) {
+    const std::uint32_t ip = s.ip.load(relaxed);
+    if (ip != 0 && n < out.size()) {
+      out[n++] = {{ip}, unpack(s.mac.load(relaxed)), s.refreshed_ns.load(relaxed)};
+    }
+  }
+  return n;
+}
+
+std::optional<net::mac_address> neighbour_table::peek(net::ipv4_address ip) const noexcept {
+  if (ip.is_zero()) {
+    return std::nullopt;
+  }
+  for (const slot& s : _slots) {
+    for (;;) {
+      const std::uint32_t before = s.version.load(std::memory_order_acquire);
+      const std::uint32_t slot_ip = s.ip.load(relaxed);
+      const std::uint64_t mac = s.mac.load(relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if ((before & 1) == 0 && s.version.load(relaxed) == before) {
+        if (slot_ip == ip.value) {
+          return unpack(mac);
+        }
+        break;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace rampart::route

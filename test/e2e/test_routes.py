@@ -3,13 +3,13 @@
 
 The engine's namespace is a Linux router (ip_forward): on the engine's link it owns 10.77.0.1
 (the harness's peer address) and the gateway 10.77.0.254; behind it, on a veth pair, a far
-namespace holds 10.88.0.5. The engine runs with port.gateway 10.77.0.254 and a route to
-10.99.0.0/16 through 10.77.0.253, which nobody holds.
+namespace holds 10.88.0.5. The engine runs two workers with port.gateway 10.77.0.254 and a
+route to 10.99.0.0/16 through 10.77.0.253, which nobody holds.
 
 - a host behind the router reaches the engine (its replies go back to the router's MAC);
-- /rampart/resolve of the far host picks the gateway as next hop, and the engine learns the
-  gateway's MAC through its own ARP request (seen on the link, counted, listed by
-  /rampart/neighbours as reachable);
+- /rampart/resolve of the far host picks the gateway as next hop, and both workers learn the
+  gateway's MAC through their own ARP requests (seen on the link, counted, listed by
+  /rampart/neighbours as reachable), although the replies reach one worker's queue only;
 - a next hop that never answers gets three requests a second apart, then fails
   (neighbour_resolution_failures; listed as failed);
 - an address on the subnet is its own next hop.
@@ -32,6 +32,9 @@ FAR_ROUTER_SIDE = "10.88.0.1"
 
 
 class Routes(h.EngineTests):
+    # Two workers (sharing CPU 1): the port hands every ARP reply to one of them, and the other
+    # resolves from its table.
+    ENGINE_LCORES = "0@0,1@1,2@1"
     ENGINE_CONFIG = {
         "port": {"gateway": GATEWAY},
         "routes": [{"prefix": "10.99.0.0/16", "via": SILENT_ROUTER}],
@@ -79,8 +82,10 @@ class Routes(h.EngineTests):
         self.assertIsInstance(reply, dict, reply)
         return reply
 
-    def rows_for(self, address: str) -> list[tuple[str, str]]:
-        return [(row["mac"].lower(), row["state"]) for row in self.engine.neighbours() if row["ip"] == address]
+    def rows_for(self, address: str) -> list[tuple[int, str, str]]:
+        """(lcore, mac, state) of every worker's entry for address, by lcore."""
+        return sorted((row["lcore"], row["mac"].lower(), row["state"]) for row in self.engine.neighbours()
+                      if row["ip"] == address)
 
     def test_1_a_host_behind_the_router_reaches_the_engine(self) -> None:
         result = h.run(["ip", "netns", "exec", self.far, *h.ping_command(self.engine.engine_ip, 3)],
@@ -109,11 +114,15 @@ class Routes(h.EngineTests):
         self.assertEqual((packet.dst, packet.src.lower(), packet[ARP].hwsrc.lower(), packet[ARP].hwdst),
                          ("ff:ff:ff:ff:ff:ff", self.engine_mac.lower(), self.engine_mac.lower(),
                           "00:00:00:00:00:00"))
-        self.assertEqual(self.rows_for(GATEWAY), [(self.peer_mac, "reachable")])
+        workers = sorted(int(lcore) for lcore in reply["lcores"])
+        self.assertEqual(len(workers), 2, reply)
+        self.assertEqual(self.rows_for(GATEWAY), [(lcore, self.peer_mac, "reachable") for lcore in workers])
         after = self.engine.counters()
-        workers = len(reply["lcores"])
-        self.assertEqual(after["arp_requests_sent"] - before["arp_requests_sent"], workers)
-        self.assertEqual(after["neighbour_resolutions"] - before["neighbour_resolutions"], workers)
+        # A worker asked after the reply was learned finds it in the other's table and sends no
+        # request; each request sent was answered.
+        requests = after["arp_requests_sent"] - before["arp_requests_sent"]
+        self.assertIn(requests, range(1, len(workers) + 1))
+        self.assertEqual(after["neighbour_resolutions"] - before["neighbour_resolutions"], requests)
         # Known now: resolving again asks nothing more.
         self.assertEqual(set(self.resolve(FAR_HOST)["lcores"].values()), {f"reachable {self.peer_mac}"})
         self.assertEqual(self.engine.counters()["arp_requests_sent"], after["arp_requests_sent"])
@@ -123,12 +132,12 @@ class Routes(h.EngineTests):
         reply = self.resolve("10.99.1.1")
         self.assertEqual(reply["next_hop"], SILENT_ROUTER, reply)
         self.assertEqual(set(reply["lcores"].values()), {"failed"}, reply)
-        self.assertEqual(self.rows_for(SILENT_ROUTER), [("00:00:00:00:00:00", "failed")])
+        workers = sorted(int(lcore) for lcore in reply["lcores"])
+        self.assertEqual(self.rows_for(SILENT_ROUTER), [(lcore, "00:00:00:00:00:00", "failed") for lcore in workers])
         after = self.engine.counters()
-        workers = len(reply["lcores"])
-        self.assertEqual(after["arp_requests_sent"] - before["arp_requests_sent"], 3 * workers)
+        self.assertEqual(after["arp_requests_sent"] - before["arp_requests_sent"], 3 * len(workers))
         self.assertEqual(after["neighbour_resolution_failures"] - before["neighbour_resolution_failures"],
-                         workers)
+                         len(workers))
         # In its hold-down: asked again, it fails at once and sends nothing.
         self.assertEqual(set(self.resolve("10.99.1.1")["lcores"].values()), {"failed"})
         self.assertEqual(self.engine.counters()["arp_requests_sent"], after["arp_requests_sent"])

@@ -460,24 +460,36 @@ int handle_resolve(const char*, const char* params, rte_tel_data* d) {
     return -ENOMEM;
   }
   rte_tel_data_start_dict(states);
+  // Every worker is asked in each round, so each sends its first request at once; a worker's
+  // state is settled once it is anything but resolving.
+  const std::span<worker* const> workers = guard.get()->workers;
+  std::vector<std::string> answers(workers.size(), "timeout");
+  std::vector<bool> settled(workers.size(), false);
   const auto deadline = std::chrono::steady_clock::now() + resolve_timeout;
-  for (worker* w : guard.get()->workers) {
-    std::string state = "timeout";
-    do {
-      std::optional<route::resolution> r;
-      w->neighbour_requests.ask(*address, neighbours_timeout, [&](const auto& answer) { r = answer.resolved; });
-      if (r) {
-        state = to_string(r->what);
-        if (r->what == route::resolution::status::reachable) {
-          state += " " + r->mac.to_string();
-        }
-        if (r->what != route::resolution::status::pending) {
-          break;
-        }
+  for (;;) {
+    bool waiting = false;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      if (settled[i]) {
+        continue;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    } while (std::chrono::steady_clock::now() < deadline);
-    rte_tel_data_add_dict_string(states, std::to_string(w->lcore_id).c_str(), state.c_str());
+      workers[i]->neighbour_requests.ask(*address, neighbours_timeout, [&](const auto& answer) {
+        if (const std::optional<route::resolution>& r = answer.resolved) {
+          answers[i] = to_string(r->what);
+          if (r->what == route::resolution::status::reachable) {
+            answers[i] += " " + r->mac.to_string();
+          }
+          settled[i] = r->what != route::resolution::status::pending;
+        }
+      });
+      waiting = waiting || !settled[i];
+    }
+    if (!waiting || std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    rte_tel_data_add_dict_string(states, std::to_string(workers[i]->lcore_id).c_str(), answers[i].c_str());
   }
   add_container(d, "lcores", states);
   return 0;

@@ -99,6 +99,16 @@ std::vector<std::unique_ptr<worker>> make_workers(const config::engine_config& c
     build_on_worker_lcore(*w, plan);
     workers.push_back(std::move(w));
   }
+  // The port hands every ARP frame to one queue: each worker reads what the others learned.
+  for (const std::unique_ptr<worker>& w : workers) {
+    std::vector<const route::neighbour_table*> peers;
+    for (const std::unique_ptr<worker>& other : workers) {
+      if (other != w) {
+        peers.push_back(&other->context.neighbours);
+      }
+    }
+    w->routes->resolver().set_peers(peers);
+  }
   return workers;
 }
 

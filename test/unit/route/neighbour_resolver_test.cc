@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -243,4 +244,33 @@ TEST_CASE("lcore routes: the route picks the next hop; no route drops", "[unit][
   CHECK(rows[1].ip == router_ip);
   CHECK(rows[1].state == route::neighbour_state::resolving);
   CHECK(rows[1].mac.is_zero());
+}
+
+TEST_CASE("resolver: a next hop another worker learned resolves from its table", "[unit][route]") {
+  resolver_fixture fx;
+  route::neighbour_table peer;  // the worker whose queue the port hands ARP replies to
+  const std::array<const route::neighbour_table*, 1> peers{&peer};
+  fx.resolver.set_peers(peers);
+  for (std::uint8_t tag = 1; tag <= 2; ++tag) {
+    REQUIRE(fx.resolver.send(router_ip, fx.frame(tag), {}, 0) == send_result::queued);
+  }
+  REQUIRE(fx.sink.take().size() == 1);  // our ARP request; the reply goes to the peer's queue
+  REQUIRE(peer.learn(router_ip, router_mac, 1));
+  fx.resolver.poll(2);
+  const auto sent = fx.sink.take();
+  REQUIRE(sent.size() == 2);
+  CHECK(destination_of(sent[0]) == router_mac);
+  CHECK(sent[0][59] == std::byte{1});
+  CHECK(sent[1][59] == std::byte{2});
+  CHECK(fx.stats->neighbour_resolutions.read() == 1);
+  CHECK(fx.table.lookup(router_ip) == router_mac);  // copied: the next lookup stays local
+  CHECK(fx.pool.in_use() == 0);
+
+  // Known to the peer before anyone asked: reachable at once, no request.
+  const auto other = ipv4(10, 77, 0, 9);
+  REQUIRE(peer.learn(other, mac(2, 0, 0, 0, 0, 9), 3));
+  const resolution r = fx.resolver.resolve(other, 4);
+  CHECK(r.what == resolution::status::reachable);
+  CHECK(r.mac == mac(2, 0, 0, 0, 0, 9));
+  CHECK(fx.sink.take().empty());
 }

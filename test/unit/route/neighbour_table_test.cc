@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <atomic>
+#include <thread>
+
 #include "packet_builder.hh"
 #include "route/neighbour_table.hh"
 
@@ -58,4 +62,47 @@ TEST_CASE("neighbour table evicts the least recently refreshed entry when full",
   REQUIRE(t.learn(ipv4(10, 2, 0, 2), mac(2, 0, 0, 0, 2, 2), 1002));
   CHECK_FALSE(t.lookup(ipv4(10, 1, 0, 3)));
   CHECK(t.lookup(ipv4(10, 2, 0, 1)));
+}
+
+TEST_CASE("neighbour table: another thread's peek never sees a torn entry", "[unit][route]") {
+  // The owner keeps replacing entries (more addresses than slots, so slots are rewritten with
+  // other addresses); every MAC is derived from its address, so a torn read shows as a mismatch.
+  route::neighbour_table t;
+  const auto mac_of = [](std::uint8_t host) { return mac(2, 0, 0, 0, host, static_cast<std::uint8_t>(~host)); };
+  std::atomic<bool> stop{false};
+  std::thread owner([&] {
+    for (std::uint64_t now = 1; !stop.load(std::memory_order_relaxed); ++now) {
+      const auto host = static_cast<std::uint8_t>(now % 200 + 1);
+      t.learn(ipv4(10, 3, 0, host), mac_of(host), now);
+    }
+  });
+  std::size_t found = 0;
+  std::size_t torn = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const auto host = static_cast<std::uint8_t>(i % 200 + 1);
+    if (const auto m = t.peek(ipv4(10, 3, 0, host))) {
+      ++found;
+      torn += *m == mac_of(host) ? 0 : 1;
+    }
+  }
+  stop = true;
+  owner.join();
+  CHECK(torn == 0);
+  CHECK(found > 0);
+}
+
+TEST_CASE("neighbour table: copy_entries lists what is learned", "[unit][route]") {
+  route::neighbour_table t;
+  REQUIRE(t.learn(ipv4(10, 0, 0, 1), mac(2, 0, 0, 0, 0, 1), 5));
+  REQUIRE(t.learn(ipv4(10, 0, 0, 2), mac(2, 0, 0, 0, 0, 2), 6));
+  std::array<route::neighbour_table::entry, route::neighbour_table::capacity> out;
+  REQUIRE(t.copy_entries(out) == 2);
+  CHECK(out[0].ip == ipv4(10, 0, 0, 1));
+  CHECK(out[0].mac == mac(2, 0, 0, 0, 0, 1));
+  CHECK(out[0].refreshed_ns == 5);
+  CHECK(out[1].ip == ipv4(10, 0, 0, 2));
+  CHECK(t.copy_entries(std::span(out).first(1)) == 1);
+  CHECK(t.peek(ipv4(10, 0, 0, 2)) == mac(2, 0, 0, 0, 0, 2));
+  CHECK_FALSE(t.peek(ipv4(10, 0, 0, 3)));
+  CHECK_FALSE(t.peek(ipv4(0, 0, 0, 0)));
 }

@@ -53,9 +53,9 @@ struct alignas(64) worker {
 // control_kind::stop message arrives: each turn reads the clock, receives a burst and runs it
 // through process_burst (replies in place), then polls TCP's timers and the resolver's (even
 // when nothing arrived, so an idle lcore still retransmits, expires and asks ARP again) and
-// sends what they staged. On stop it resets
-// the remaining connections (tcp::lcore_tcp::shutdown). Returns 0. Never allocates from the
-// heap, locks, makes syscalls or throws.
+// sends what they staged. On stop it resets the remaining connections
+// (tcp::lcore_tcp::shutdown). Returns 0. Never allocates from the heap, locks, makes syscalls
+// or throws.
 int run_worker(void* arg);
 
 }  // namespace rampart::engine

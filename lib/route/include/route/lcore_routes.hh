@@ -16,7 +16,7 @@ namespace rampart::route {
 
 class lcore_routes {
  public:
-  lcore_routes(route_table table, const neighbour_table& neighbours, net::mac_address our_mac,
+  lcore_routes(route_table table, neighbour_table& neighbours, net::mac_address our_mac,
                net::ipv4_address our_ip, packet::buffer_pool& pool, packet::frame_sink& sink,
                stats::lcore_stats& stats) noexcept
       : _table(std::move(table)), _neighbours(neighbours), _resolver(neighbours, our_mac, our_ip, pool, sink, stats),

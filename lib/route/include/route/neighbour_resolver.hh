@@ -1,13 +1,14 @@
 #pragma once
 // Resolution of the next hops rampart sends to (RFC 826, RFC 1122 §2.3.2): the MAC of a next
-// hop comes from the lcore's neighbour_table; an unknown one gets an ARP request, and the
-// frames for it wait in a small bounded queue until the reply arrives (then they leave, in the
-// order they came) or the next hop proves unreachable (then they are dropped).
+// hop comes from the lcore's neighbour_table, or from another worker's (the port hands every
+// ARP reply to one queue: neighbour_table.hh); an unknown one gets an ARP request, and the
+// frames for it wait in a small bounded queue until the reply is learned (then they leave, in
+// the order they came) or the next hop proves unreachable (then they are dropped).
 //
-//   resolve(ip) ── in the table ─────────────────────────────▶ reachable (its MAC)
+//   resolve(ip) ── in the table (ours, or a peer's: copied) ──▶ reachable (its MAC)
 //        │ unknown: a pending entry, an ARP request now
 //        ▼
-//   resolving ── ARP reply (resolved) ──▶ frames sent, entry freed ──▶ reachable
+//   resolving ── ARP reply (resolved), or a peer learned it (poll) ──▶ frames sent ──▶ reachable
 //        │ no reply retry_interval_ns after each of max_requests requests
 //        ▼
 //   failed (hold_down_ns) ── frames dropped, new ones refused ──▶ freed: the next resolve asks again
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "net/addresses.hh"
 #include "packet/buffer.hh"
@@ -81,12 +83,15 @@ class neighbour_resolver {
   static constexpr std::size_t queue_total = 64;
 
   // ARP requests leave from `our_mac` / `our_ip` through `sink`, in buffers from `pool`; frames
-  // that cannot wait are released to `pool`. `table` is the lcore's (its learning happens in
-  // lib/pipeline's ARP input, which then calls resolved()). Every reference must outlive this
-  // object, whose destructor releases the frames still waiting.
-  neighbour_resolver(const neighbour_table& table, net::mac_address our_mac, net::ipv4_address our_ip,
+  // that cannot wait are released to `pool`. `table` is the lcore's (lib/pipeline's ARP input
+  // learns into it, then calls resolved(); what a peer's table holds is copied into it). Every
+  // reference must outlive this object, whose destructor releases the frames still waiting.
+  neighbour_resolver(neighbour_table& table, net::mac_address our_mac, net::ipv4_address our_ip,
                      packet::buffer_pool& pool, packet::frame_sink& sink, stats::lcore_stats& stats) noexcept;
   ~neighbour_resolver();
+
+  // The other workers' tables, read with neighbour_table::peek. Set once, before the lcores run.
+  void set_peers(std::span<const neighbour_table* const> peers);
   neighbour_resolver(const neighbour_resolver&) = delete;
   neighbour_resolver& operator=(const neighbour_resolver&) = delete;
 
@@ -109,7 +114,8 @@ class neighbour_resolver {
   // one the sink refuses is dropped as neighbour_tx_staging_full), and its entry is freed.
   void resolved(net::ipv4_address ip, net::mac_address mac) noexcept;
 
-  // Timers, every loop turn: a request again after retry_interval_ns; after max_requests
+  // Every loop turn: a next hop a peer has learned resolves (as resolved() does); a request
+  // again after retry_interval_ns; after max_requests
   // unanswered ones the next hop fails (neighbour_resolution_failures; its frames dropped as
   // neighbour_unreachable); a hold-down that is over frees its entry. Returns at once when no
   // next hop is pending.
@@ -136,12 +142,14 @@ class neighbour_resolver {
   };
 
   pending* find(net::ipv4_address ip) noexcept;
+  std::optional<net::mac_address> from_peers(net::ipv4_address ip, std::uint64_t now_ns) noexcept;
   pending* start(net::ipv4_address ip, std::uint64_t now_ns) noexcept;
   void ask(pending& p, std::uint64_t now_ns) noexcept;
   void drop_queue(pending& p, stats::drop_reason reason) noexcept;
   void release(const packet::buffer& frame, stats::drop_reason reason) noexcept;
 
-  const neighbour_table& _table;
+  neighbour_table& _table;
+  std::vector<const neighbour_table*> _peers;
   net::mac_address _our_mac;
   net::ipv4_address _our_ip;
   packet::buffer_pool& _pool;
