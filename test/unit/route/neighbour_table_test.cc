@@ -68,17 +68,23 @@ TEST_CASE("neighbour table: another thread's peek never sees a torn entry", "[un
   // The owner keeps replacing entries (more addresses than slots, so slots are rewritten with
   // other addresses); every MAC is derived from its address, so a torn read shows as a mismatch.
   route::neighbour_table t;
+  constexpr std::uint64_t capacity_of_table = route::neighbour_table::capacity;
   const auto mac_of = [](std::uint8_t host) { return mac(2, 0, 0, 0, host, static_cast<std::uint8_t>(~host)); };
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> written{0};
   std::thread owner([&] {
     for (std::uint64_t now = 1; !stop.load(std::memory_order_relaxed); ++now) {
       const auto host = static_cast<std::uint8_t>(now % 200 + 1);
       t.learn(ipv4(10, 3, 0, host), mac_of(host), now);
+      written.store(now, std::memory_order_relaxed);
     }
   });
+  while (written.load(std::memory_order_relaxed) < capacity_of_table) {
+    std::this_thread::yield();  // reads race with rewrites only once the table is full
+  }
   std::size_t found = 0;
   std::size_t torn = 0;
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 200000; ++i) {
     const auto host = static_cast<std::uint8_t>(i % 200 + 1);
     if (const auto m = t.peek(ipv4(10, 3, 0, host))) {
       ++found;
