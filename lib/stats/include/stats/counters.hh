@@ -23,7 +23,7 @@
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
   /* Next hops of the traffic rampart originates (lib/route) */                                    \
   X(arp_requests_sent, "ARP requests sent to resolve a next hop (RFC 826)")                        \
-  X(neighbour_resolutions, "next hops resolved: an ARP reply answered our request")                \
+  X(neighbour_resolutions, "next hops resolving whose ARP reply was learned (here or by another worker)") \
   X(neighbour_resolution_failures, "next hops that answered none of the ARP requests (hold-down follows)") \
   X(neighbour_frames_queued, "frames that waited for their next hop's ARP reply")                  \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
