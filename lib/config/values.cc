@@ -11,6 +11,13 @@
 namespace rampart::config {
 namespace {
 
+// RFC 1122 §3.2.1.3: zero, loopback, multicast, 240/4 and the limited broadcast are never a
+// host's address.
+bool is_unicast_host(net::ipv4_address address) {
+  return !(address.is_zero() || address.is_multicast() || address.is_limited_broadcast() || address.is_loopback() ||
+           (address.value >> 28) == 0xf);
+}
+
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 }  // namespace
@@ -85,10 +92,8 @@ parse_result<net::ipv4_interface_address> parse_host_address(const std::string& 
     return {std::nullopt, in_quotes(text) + " is not an IPv4 address with prefix (expected a.b.c.d/len)"};
   }
   const net::ipv4_address address = parsed->address;
-  // The port answers ARP for this address and sources every reply from it (RFC 1122 §3.2.1.3
-  // forbids those special addresses as a source).
-  if (address.is_zero() || address.is_multicast() || address.is_limited_broadcast() || address.is_loopback() ||
-      (address.value >> 28) == 0xf) {
+  // The port answers ARP for this address and sources every reply from it.
+  if (!is_unicast_host(address)) {
     return {std::nullopt, in_quotes(text) +
                               " is not a unicast host address (zero, loopback, multicast, broadcast and 240/4 "
                               "cannot be an interface's address)"};
@@ -105,6 +110,32 @@ parse_result<net::ipv4_interface_address> parse_host_address(const std::string& 
     }
   }
   return {parsed, {}};
+}
+
+parse_result<net::ipv4_address> parse_unicast_address(const std::string& text) {
+  const auto address = net::ipv4_address::parse(text);
+  if (!address) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv4 address (expected a.b.c.d)"};
+  }
+  if (!is_unicast_host(*address)) {
+    return {std::nullopt, in_quotes(text) +
+                              " is not a unicast host address (zero, loopback, multicast, broadcast and 240/4 "
+                              "cannot be a router)"};
+  }
+  return {address, {}};
+}
+
+parse_result<net::ipv4_interface_address> parse_prefix(const std::string& text) {
+  const auto prefix = net::ipv4_interface_address::parse(text);
+  if (!prefix) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv4 prefix (expected a.b.c.d/len, e.g. 10.1.0.0/16)"};
+  }
+  const net::ipv4_address network{prefix->address.value & prefix->netmask()};
+  if (network != prefix->address) {
+    return {std::nullopt, in_quotes(text) + " has host bits set; write its network, " + network.to_string() + "/" +
+                              std::to_string(prefix->prefix_length)};
+  }
+  return {prefix, {}};
 }
 
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text) {

@@ -13,6 +13,7 @@
 #include "app/registry.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
+#include "engine/route_settings.hh"
 #include "engine/startup_error.hh"
 #include "engine/tcp_settings.hh"
 #include "engine/telemetry.hh"
@@ -91,9 +92,22 @@ std::vector<std::unique_ptr<worker>> make_workers(const config::engine_config& c
     w->context.offload_caps = dev.info().plan.offload_caps;
     w->context.stats = &w->stats;
     w->tcp.buffers = mbuf_pool{w->pool};
+    w->routes.emplace(route_table_of(cfg), w->context.neighbours, w->context.identity.mac,
+                      w->context.identity.ip.address, w->tcp.buffers, w->tcp.staging, w->stats);
+    w->context.routes = &*w->routes;
     w->capture = &capture;
     build_on_worker_lcore(*w, plan);
     workers.push_back(std::move(w));
+  }
+  // The port hands every ARP frame to one queue: each worker reads what the others learned.
+  for (const std::unique_ptr<worker>& w : workers) {
+    std::vector<const route::neighbour_table*> peers;
+    for (const std::unique_ptr<worker>& other : workers) {
+      if (other != w) {
+        peers.push_back(&other->context.neighbours);
+      }
+    }
+    w->routes->resolver().set_peers(peers);
   }
   return workers;
 }

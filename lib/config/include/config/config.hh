@@ -45,6 +45,7 @@ struct port_config {
   std::string device;
   net::ipv4_interface_address ip;
   std::optional<net::mac_address> mac;
+  std::optional<net::ipv4_address> gateway;
   std::uint16_t mtu = 1500;
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
@@ -52,6 +53,13 @@ struct port_config {
   std::uint16_t burst_size = 32;
 
   bool operator==(const port_config&) const = default;
+};
+
+// A destination prefix reached through a router on the port's subnet (routes: in the document).
+struct route_config {
+  net::ipv4_interface_address prefix;  // host bits zero
+  net::ipv4_address via;
+  bool operator==(const route_config&) const = default;
 };
 
 // Congestion control of a listener's connections (docs/tcp.md): RFC 5681 Reno or RFC 9438 CUBIC.
@@ -130,6 +138,7 @@ struct engine_config {
   eal_config eal;
   port_config port;
   std::vector<listener_config> listeners;
+  std::vector<route_config> routes;
   tcp_config tcp;
   stats_config stats;
 
@@ -139,7 +148,8 @@ struct engine_config {
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
 // Throws config_error naming the key and line for: an empty document or a YAML syntax error,
 // unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
-// bad addresses, duplicate listener ports, an empty app name, `plugin` without `app: plugin` or
+// bad addresses, duplicate listener ports, a gateway or route off the port's subnet, duplicate route
+// prefixes, an empty app name, `plugin` without `app: plugin` or
 // the reverse, a missing `port` section or `port.ip`, an eal.extra_args element that is no
 // option of DPDK 22.11's EAL (or one a key sets), and conflicting keys (mss > mtu - 40,
 // auto_threshold > backlog_per_lcore, ...).
