@@ -9,6 +9,7 @@ namespace {
 reply_steering unpredictable(std::string why) {
   reply_steering steering;
   steering.mode = reply_steering_mode::unpredictable;
+  steering.reason = why;
   steering.warnings.push_back(
       why + ": replies to connections a worker opens (proxy backends) may arrive on another worker's queue, "
             "which does not know them; run one worker, or see drivers-notes/README.md, \"Active opens\"");
@@ -67,6 +68,24 @@ flow::rss_steering steering_for_queue(const reply_steering& steering, std::uint1
     return {};
   }
   return flow::rss_steering(steering.key, steering.reta, queue, steering.hash_in_mbuf);
+}
+
+std::optional<std::string> check_active_opens(const reply_steering& steering,
+                                              std::span<const config::listener_config> listeners) {
+  if (steering.mode != reply_steering_mode::unpredictable) {
+    return std::nullopt;
+  }
+  for (const config::listener_config& listener : listeners) {
+    if (listener.app == "proxy") {
+      return "listener on port " + std::to_string(listener.port) +
+             " (app proxy) opens connections to its backends, whose replies must reach the worker that "
+             "opened them; this port cannot steer them (" +
+             steering.reason +
+             "): run one worker lcore (eal.lcores) or use a port whose RSS key and RETA are readable "
+             "(drivers-notes/README.md, \"Active opens\")";
+    }
+  }
+  return std::nullopt;
 }
 
 std::string describe(const reply_steering& steering) {

@@ -102,3 +102,21 @@ TEST_CASE("steering rampart cannot compute is unpredictable, with the reason", "
   CHECK_FALSE(steering_for_queue(unknown, 1).uses_rss());
   CHECK(unknown.warnings[0].find("run one worker") != std::string::npos);
 }
+
+TEST_CASE("a proxy listener refuses a port whose reply steering is unpredictable", "[unit][engine]") {
+  port_plan no_rss;
+  no_rss.queues = 2;
+  const std::vector<rampart::config::listener_config> proxy{{80, "http", {}}, {8080, "proxy", {}}};
+  const std::vector<rampart::config::listener_config> http{{80, "http", {}}};
+  const auto problem = check_active_opens(plan_reply_steering(no_rss, {}), proxy);
+  REQUIRE(problem);
+  CHECK(*problem ==
+        "listener on port 8080 (app proxy) opens connections to its backends, whose replies must reach the worker "
+        "that opened them; this port cannot steer them (the port has 2 queues and no RSS): run one worker lcore "
+        "(eal.lcores) or use a port whose RSS key and RETA are readable (drivers-notes/README.md, \"Active opens\")");
+  CHECK_FALSE(check_active_opens(plan_reply_steering(no_rss, {}), http));  // nothing opens connections
+  port_plan one;
+  one.queues = 1;
+  CHECK_FALSE(check_active_opens(plan_reply_steering(one, {}), proxy));
+  CHECK_FALSE(check_active_opens(plan_reply_steering(rss_plan(2), nic_readback(2)), proxy));
+}

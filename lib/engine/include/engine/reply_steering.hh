@@ -4,9 +4,12 @@
 // of its RSS set-up. Pure: port.cc reads the key and the RETA from the driver; this decides, and
 // gives each worker its flow::rss_steering (drivers-notes/README.md, "Active opens").
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "config/config.hh"
 #include "engine/port_plan.hh"
 #include "flow/rss_steering.hh"
 
@@ -31,6 +34,7 @@ struct reply_steering {
   std::vector<std::uint16_t> reta;  // toeplitz only
   bool hash_in_mbuf = false;        // toeplitz only: segments carry the hash (RX offload RSS_HASH)
   // unpredictable: why, and what a connection a worker opens risks (logged at start).
+  std::string reason;
   std::vector<std::string> warnings;
 };
 
@@ -45,6 +49,12 @@ reply_steering plan_reply_steering(const port_plan& plan, const rss_readback& re
 // The steering of the worker polling `queue`: Toeplitz over the port's key and RETA, or "no RSS"
 // (every reply lands here; the flow table's software hash) unless the mode is toeplitz.
 flow::rss_steering steering_for_queue(const reply_steering& steering, std::uint16_t queue);
+
+// A listener whose app opens connections of its own (`proxy`) cannot run on a port whose
+// steering is unpredictable: its backends' replies would reach workers that do not know the
+// connection. The message naming the listener, the reason and the fix, or nullopt.
+std::optional<std::string> check_active_opens(const reply_steering& steering,
+                                              std::span<const config::listener_config> listeners);
 
 // "toeplitz (key 40 bytes, RETA 128 entries, hash in mbuf)", "one queue", "unpredictable".
 std::string describe(const reply_steering& steering);

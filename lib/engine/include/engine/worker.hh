@@ -12,6 +12,7 @@
 #include "engine/tsc_clock.hh"
 #include "engine/worker_tcp.hh"
 #include "pipeline/pipeline.hh"
+#include "engine/route_next_hops.hh"
 #include "route/lcore_routes.hh"
 #include "stats/counters.hh"
 
@@ -43,6 +44,7 @@ struct alignas(64) worker {
   // hops, over context.neighbours, tcp.buffers and tcp.staging (context.routes points here).
   // After `tcp`, so the frames still waiting for ARP go back to the pool before it is gone.
   std::optional<route::lcore_routes> routes;
+  std::optional<route_next_hops> next_hops;  // lib/tcp's view of `routes`
   neighbour_mailbox neighbour_requests;  // /rampart/neighbours and /rampart/resolve
   control_queue control;
   listing_channel listing;  // /rampart/connections requests (connection_listing.hh)
