@@ -43,6 +43,7 @@ enum class output_timer : std::uint8_t {
 enum class lifetime_timer : std::uint8_t {
   off,
   idle,         // the listener's idle timeout: nothing received for that long (RST)
+  connect,      // an active open's SYN was never answered (app_host::connect's timeout; erased)
   syn_backlog,  // a half-open entry's client never sent its ACK (erased silently)
   fin_wait_2,   // our FIN is acknowledged and the peer's never came (RST, as Linux's tcp_fin_timeout)
   time_wait,    // 2 MSL are over (RFC 9293 §3.10.7.4; erased silently)
@@ -61,12 +62,16 @@ struct connection {
   bool sack_permitted = false;    // RFC 2018: both sides sent SACK-permitted
   bool timestamps = false;        // RFC 7323: both sides sent TS
   bool nagle = true;              // RFC 1122 §4.2.3.4; the listener can turn it off
-  // The app's view.
-  bool app_open = false;          // on_open was called and on_close not yet
-  bool fin_queued = false;        // the app closed: FIN after the queued data
   bool timing_rtt = false;        // rtt_sequence/rtt_start_us time one segment (no timestamps)
-  bool writable_wanted = false;   // a send was cut short: on_writable once space frees
-  bool window_update_due = false; // the app released held data: advertise the reopened window
+  // The app's view, in bit-fields (the block has no byte to spare).
+  bool app_open : 1 = false;          // the app knows the stream (on_open, or connect()) and on_close not yet
+  bool fin_queued : 1 = false;        // the app closed: FIN after the queued data
+  bool writable_wanted : 1 = false;   // a send was cut short: on_writable once space frees
+  bool window_update_due : 1 = false; // the app released held data: advertise the reopened window
+  bool outbound : 1 = false;          // opened by the app (app_host::connect), not by a client
+  bool deferred : 1 = false;          // in the lcore's deferred work (an app acted on it from
+                                      // another stream's callback: lcore_state::deferred)
+  bool abort_due : 1 = false;         // that work includes an abort
   // What the deadlines below stand for, in bit-fields: the three share the one byte left beside
   // these flags.
   send_timer send_timer_kind : 2 = send_timer::off;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "active_open.hh"
 #include "app_calls.hh"
 #include "connection_lifetime.hh"
 #include "connection_output.hh"
@@ -136,19 +137,33 @@ bool take_fin(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
 }
 
 packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
+  if (c.state == tcp_state::syn_sent) {
+    return syn_sent_input(lcore, c, seg, ctx);  // §3.10.7.3 (active_open.cc)
+  }
   const std::uint64_t now_ns = ctx.now_ns;
   const tcp_settings& settings = lcore.settings;
-  lcore.stats.tcp_segments_in.add();
   const control ctl = control_of(seg);
+  // SYN-RECEIVED from a passive OPEN (a backlog entry) goes back to LISTEN where §3.10.7.4 says
+  // so; from an active OPEN (a simultaneous open) it is handled as a synchronized state.
+  const bool passive_half_open = c.state == tcp_state::syn_received && !c.outbound;
+  if (c.state == tcp_state::syn_received && c.outbound && ctl == control::syn && seg.has(ack) &&
+      seg.tcp.sequence == c.irs) {
+    return simultaneous_syn_ack_input(lcore, c, seg, ctx);  // the peer's SYN-ACK after its SYN
+  }
+  lcore.stats.tcp_segments_in.add();
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
     if (seg.tcp.sequence == c.irs) {
       // A retransmitted SYN: our SYN-ACK was lost. §3.8.1 wants it resent; the first check
       // below would answer a bare ACK instead, which a SYN-SENT client ignores.
-      lcore.stats.tcp_syn_received.add();
-      lcore.stats.tcp_syn_backlog_used.add();
+      if (passive_half_open) {
+        lcore.stats.tcp_syn_received.add();
+        lcore.stats.tcp_syn_backlog_used.add();
+      }
       return write_syn_ack(lcore, seg, offer_of(c, now_ns));
     }
+  }
+  if (passive_half_open && ctl == control::syn && !seg.has(ack)) {
     // A SYN with another ISN: the client started over. §3.10.7.4 fourth check, SYN-RECEIVED from
     // a passive OPEN: "return this connection to the LISTEN state", which answers this SYN.
     erase(lcore, c, close_reason::closed, ctx);
@@ -182,7 +197,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     if (ctl == control::rst) {
       return drop(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
     }
-    if (ctl == control::syn && c.state != tcp_state::syn_received) {
+    if (ctl == control::syn && !passive_half_open) {
       // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
       // sequence number", so a SYN storm with random sequence numbers meets the same limits as
       // one in the window instead of an unlimited out-of-window ACK each.
@@ -215,10 +230,12 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
       if (seg.tcp.sequence != c.rcv_nxt) {
         return challenge_ack(lcore, seg, c, ctx);
       }
-      erase(lcore, c, close_reason::reset, ctx);
+      // "If this connection was initiated with an active OPEN (i.e., came from SYN-SENT state),
+      // then the connection was refused".
+      erase(lcore, c, c.state == tcp_state::syn_received && c.outbound ? close_reason::refused : close_reason::reset, ctx);
       return packet::consumed();
     case control::syn:
-      if (c.state == tcp_state::syn_received) {
+      if (passive_half_open) {
         // §3.10.7.4 fourth check (SYN+ACK, or a SYN in the window): passive open returns to LISTEN.
         erase(lcore, c, close_reason::closed, ctx);
         return packet::consumed();

@@ -30,6 +30,7 @@ bool fin_sent(tcp_state state) noexcept {
     case tcp_state::last_ack:
     case tcp_state::time_wait:
       return true;
+    case tcp_state::syn_sent:
     case tcp_state::syn_received:
     case tcp_state::established:
     case tcp_state::close_wait:
@@ -49,8 +50,8 @@ std::uint16_t effective_mss(const lcore_state& lcore, const connection& c) noexc
 }
 
 void output(lcore_state& lcore, connection& c, bool ack_now, event_context& ctx) noexcept {
-  if (c.state == tcp_state::syn_received) {
-    return;  // nothing but the SYN-ACK until the handshake completes
+  if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_received) {
+    return;  // nothing but our SYN or SYN-ACK until the handshake completes (§3.10.2: data waits)
   }
   const std::uint64_t now_ns = ctx.now_ns;
   bool sent = false;

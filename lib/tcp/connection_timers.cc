@@ -1,9 +1,10 @@
 // A connection's timers (connection_timers.hh). When the node fires, on_timer runs whichever
 // deadlines are due, by their kind:
 //   lifetime  idle: the listener's idle timeout (RST); syn_backlog: a half-open entry's client
-//             never came back; fin_wait_2: the wait for an orphaned peer's FIN; time_wait: 2 MSL
+//             never came back; connect: an active open's peer never answered; fin_wait_2: the
+//             wait for an orphaned peer's FIN; time_wait: 2 MSL
 //   send      retransmission: RFC 6298 §5 (go-back-N from SND.UNA, back-off, the retry limit of
-//             RFC 9293 §3.8.3 R2), or a backlog entry's SYN-ACK again; persist: the zero-window
+//             RFC 9293 §3.8.3 R2), or a backlog entry's SYN-ACK or an active open's SYN again; persist: the zero-window
 //             probe of §3.8.6.1; loss_probe: RFC 8985 §7.3 (loss_recovery.cc)
 //   output    delayed_ack: RFC 9293 §3.8.6.3, the ACK we held back is due; retry: output that a
 //             full pool or TX staging held back (both run output() with an ACK)
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 
+#include "active_open.hh"
 #include "connection_lifetime.hh"
 #include "connection_output.hh"
 #include "loss_recovery.hh"
@@ -55,6 +57,9 @@ bool send_zero_window_probe(lcore_state& lcore, connection& c, event_context& ct
 
 // RFC 6298 §5.4-5.6 (RFC 9293 §3.8.3 R2 past the retry limit). False: the connection is gone.
 bool retransmission_timeout(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  if (c.state == tcp_state::syn_sent) {
+    return syn_timeout(lcore, c, ctx);  // active_open.cc
+  }
   if (c.retries >= lcore.settings.max_retransmissions) {
     // RFC 9293 §3.8.3: past R2, "close the connection"; the app learns why.
     reset_and_erase(lcore, c, close_reason::timeout, ctx);
@@ -108,7 +113,8 @@ void arm_persist_timer(connection& c, std::uint64_t now_ns) noexcept {
 
 void touch_idle(const lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept {
   const std::uint64_t idle = lcore.listener_of(c).idle_timeout_ns;
-  if (idle != 0 && c.lifetime_kind != lifetime_timer::syn_backlog && c.lifetime_kind != lifetime_timer::time_wait) {
+  if (idle != 0 && c.lifetime_kind != lifetime_timer::syn_backlog && c.lifetime_kind != lifetime_timer::time_wait &&
+      c.lifetime_kind != lifetime_timer::connect) {
     arm_lifetime_timer(c, lifetime_timer::idle, now_ns + idle);
   }
 }
@@ -122,6 +128,11 @@ void on_timer(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
       case lifetime_timer::syn_backlog:
       case lifetime_timer::time_wait:
         erase(lcore, c, close_reason::closed, ctx);
+        return;
+      case lifetime_timer::connect:
+        // No SYN-ACK in time (a simultaneous open's SYN-RECEIVED included): the app hears
+        // timeout; no RST, the peer never synchronized with us.
+        erase(lcore, c, close_reason::timeout, ctx);
         return;
       case lifetime_timer::fin_wait_2:
         // The peer never sent its FIN: like Linux's tcp_fin_timeout, the wait is bounded.

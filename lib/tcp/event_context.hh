@@ -7,6 +7,7 @@
 
 #include "net/tcp_header.hh"
 #include "connection.hh"
+#include "lcore_state.hh"
 
 namespace rampart::tcp {
 
@@ -21,8 +22,10 @@ struct event_context {
   // an owed ACK on data with a pure ACK carrying them all.
   const connection* sack_cut_for = nullptr;
 
-  // While an app callback runs (app_calls.hh): stream calls that would free the connection are
-  // deferred until it returns, and on_close may read its context but not send.
+  // While an app callback runs (app_calls.hh): whose it is. Stream calls that would free that
+  // connection are deferred until it returns, and on_close may read its context but not send.
+  // Calls on other connections wait for the end of the event (lcore_state::deferred).
+  const connection* in_callback = nullptr;
   bool abort_requested = false;
   bool in_on_close = false;
 
@@ -35,6 +38,9 @@ struct event_context {
     sack_cut_for = nullptr;
   }
 
+  // c's on_close is running: it may not send, close or abort any more.
+  bool closing(const connection& c) const noexcept { return in_on_close && in_callback == &c; }
+
   // The connection leaves the table: nothing of this event may point at it any more (its pool
   // slot may serve another connection before the event ends).
   void forget(const connection& c) noexcept {
@@ -45,6 +51,30 @@ struct event_context {
       sack_cut_for = nullptr;
     }
   }
+};
+
+// One turn of an lcore (an input burst, a poll, a shutdown step): its event context, published
+// in lcore_state::turn while it lasts, so that app_host calls made from callbacks find it.
+class turn_scope {
+ public:
+// GCC warns that the address of a local outlives it; the destructor takes it back first.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+  turn_scope(lcore_state& lcore, std::uint64_t now_ns) noexcept : _lcore(lcore), ctx(now_ns) { lcore.turn = &ctx; }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+  ~turn_scope() { _lcore.turn = nullptr; }
+  turn_scope(const turn_scope&) = delete;
+  turn_scope& operator=(const turn_scope&) = delete;
+
+ private:
+  lcore_state& _lcore;
+
+ public:
+  event_context ctx;
 };
 
 }  // namespace rampart::tcp

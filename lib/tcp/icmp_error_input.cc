@@ -58,7 +58,8 @@ packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, s
   // The segments in flight were too big for the path and are lost: send them again at the new
   // size now, as Linux's tcp_simple_retransmit does, without a congestion response (the loss
   // says nothing about congestion) and without an RTT sample across it (Karn).
-  if (c.state != tcp_state::syn_received && c.send_timer_kind != send_timer::persist && c.snd_max != c.snd_una) {
+  const bool handshaking = c.state == tcp_state::syn_sent || c.state == tcp_state::syn_received;
+  if (!handshaking && c.send_timer_kind != send_timer::persist && c.snd_max != c.snd_una) {
     c.snd_nxt = c.snd_una;
     c.timing_rtt = false;
     event_context ctx{now_ns};

@@ -13,8 +13,11 @@
 #include "cookie/siphash.hh"
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
+#include "flow/local_port_pool.hh"
+#include "flow/rss_steering.hh"
 #include "packet/buffer.hh"
 #include "stats/counters.hh"
+#include "tcp/next_hop.hh"
 #include "tcp/settings.hh"
 #include "tcp/stream.hh"
 #include "timer/timer_wheel.hh"
@@ -34,27 +37,36 @@ struct listener_info {
   application* app = nullptr;  // null: its connections discard their data
 };
 
-// Connections refused by the send budget, woken in order once buffers return (loss_recovery.cc):
-// a ring of handles sized to the table. A connection is in it at most once (its budget_wait
-// recovery flag says so).
-struct budget_waiters {
-  std::vector<flow::connection_handle> ring;
+// A FIFO of connections waiting for something, sized to the table at start-up (no allocation
+// after): a connection is in one at most once, which a flag of its own says.
+template <class Name>
+struct connection_queue {
+  std::vector<Name> ring;
   std::uint32_t head = 0;
   std::uint32_t count = 0;
-  std::uint64_t releases_seen = 0;  // send_budget::releases() at the last wake-up
 
+  explicit connection_queue(std::uint32_t capacity) : ring(capacity) {}
   bool full() const noexcept { return count == ring.size(); }
-  void push(flow::connection_handle handle) noexcept {
-    ring[(head + count) % ring.size()] = handle;
+  void push(Name name) noexcept {
+    ring[(head + count) % ring.size()] = name;
     ++count;
   }
-  flow::connection_handle pop() noexcept {
-    const flow::connection_handle handle = ring[head];
+  Name pop() noexcept {
+    const Name name = ring[head];
     head = (head + 1) % static_cast<std::uint32_t>(ring.size());
     --count;
-    return handle;
+    return name;
   }
 };
+
+// Connections refused by the send budget, woken in order once buffers return (loss_recovery.cc;
+// their budget_wait recovery flag).
+struct budget_waiters : connection_queue<flow::connection_handle> {
+  using connection_queue::connection_queue;
+  std::uint64_t releases_seen = 0;  // send_budget::releases() at the last wake-up
+};
+
+struct event_context;
 
 struct lcore_state {
   tcp_settings settings;
@@ -74,6 +86,22 @@ struct lcore_state {
   send_budget send_pool;  // what send queues allocate from (tcp.send_budget)
   scoreboard_pool scoreboards;
   budget_waiters waiters;
+  // Connections an app acted on from another stream's callback (app_host.hh): their output or
+  // abort runs when the event ends (run_deferred_work, app_host.cc; their `deferred` flag). Ids,
+  // not handles: a connection may close before its turn comes.
+  connection_queue<stream_id> deferred;
+  // App timers (app_host::arm), on a wheel of their own so that a connection's timer node leads
+  // straight to its control block.
+  timer::timer_wheel app_timers;
+  // The event being handled, while a turn runs (input burst, poll, shutdown): what app_host
+  // calls made from a callback work with. Null between turns.
+  event_context* turn = nullptr;
+  // Active opens: the first hop toward a peer (null: connect() finds no route); which local
+  // ports' replies land on this lcore's queue and the hash they carry (lcore_tcp::steer_replies;
+  // by default no RSS), and the ports this lcore hands out (active_open.cc).
+  next_hop_resolver* resolver = nullptr;
+  flow::rss_steering steering;
+  std::optional<flow::local_port_pool> local_ports;
   std::uint32_t backlog_size = 0;   // connections in SYN-RECEIVED (set_state keeps it)
   std::uint32_t table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t next_ip_id = 0;
@@ -93,6 +121,12 @@ struct lcore_state {
   }
   application* app_of(const connection& c) const noexcept { return listener_infos[c.listener].app; }
   flow::connection_handle handle_of(const connection& c) const noexcept { return pool.handle_of(c); }
+  stream_id id_of(const connection& c) const noexcept {
+    const flow::connection_handle h = pool.handle_of(c);
+    return {h, pool.generation(h)};
+  }
+  // The live connection `id` names, or nullptr.
+  connection* find(stream_id id) noexcept { return pool.is_live(id.index, id.generation) ? &pool[id.index] : nullptr; }
   std::uint16_t ip_id() noexcept { return next_ip_id++; }
 };
 

@@ -10,11 +10,28 @@
 #include "connection_lifetime.hh"
 #include "connection_reassembly.hh"
 #include "connection_timers.hh"
+#include "deferred_work.hh"
 #include "event_context.hh"
+#include "lcore_app_host.hh"
 #include "lcore_state.hh"
 #include "loss_recovery.hh"
 
 namespace rampart::tcp {
+
+namespace {
+
+flow::local_port_pool_options local_port_options(const tcp_settings& settings, std::uint32_t lcore_index,
+                                                 std::uint32_t lcore_count, std::optional<flow::hash_seed> seed) {
+  flow::local_port_pool_options o;
+  o.first_port = settings.local_port_first;
+  o.last_port = settings.local_port_last;
+  o.lcore_index = lcore_index;
+  o.lcore_count = lcore_count;
+  o.seed = seed;
+  return o;
+}
+
+}  // namespace
 
 lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stats_, std::optional<flow::hash_seed> seed,
                          const cookie::siphash_key& isn_key_, std::uint64_t now_ns)
@@ -32,7 +49,10 @@ lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stat
           65535, 2 * ((settings_.receive_window + settings_.mss - 1) / std::max<std::uint16_t>(settings_.mss, 1))))),
       scoreboards(static_cast<std::uint16_t>(
           std::min<std::uint32_t>({settings_.scoreboards, settings_.connections, no_scoreboard - 1}))),
-      waiters{std::vector<flow::connection_handle>(settings_.connections)},
+      waiters(settings_.connections),
+      deferred(settings_.connections),
+      app_timers(now_ns),
+      local_ports(std::in_place, steering, local_port_options(settings_, 0, 1, seed)),
       rst_budget(settings_.rst_per_second, now_ns),
       challenge_budget(settings_.challenge_acks_per_second_lcore, now_ns) {}
 
@@ -48,6 +68,7 @@ lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const listener_sett
       throw std::invalid_argument("tcp: port " + std::to_string(listeners[i].port) + " listened on twice");
     }
     _state->listener_infos[i].settings = listeners[i];
+    _hosts.push_back(std::make_unique<lcore_app_host>(*_state, static_cast<std::uint8_t>(i)));
   }
 }
 
@@ -74,6 +95,19 @@ void lcore_tcp::attach_io(packet::buffer_pool& buffers, packet::frame_sink& sink
 
 void lcore_tcp::set_application(std::uint8_t listener, application* app) noexcept {
   _state->listener_infos[listener].app = app;
+  if (app != nullptr) {
+    app->attach(*_hosts[listener]);
+  }
+}
+
+void lcore_tcp::set_next_hop_resolver(next_hop_resolver* resolver) noexcept { _state->resolver = resolver; }
+
+void lcore_tcp::steer_replies(const flow::rss_steering& steering, std::uint32_t lcore_index, std::uint32_t lcore_count,
+                              std::optional<flow::hash_seed> seed) {
+  lcore_state& lcore = *_state;
+  lcore.local_ports.reset();  // it refers to the steering it was built with
+  lcore.steering = steering;
+  lcore.local_ports.emplace(lcore.steering, local_port_options(lcore.settings, lcore_index, lcore_count, seed));
 }
 
 void lcore_tcp::update_keys(const cookie::key_set& keys) noexcept { _state->keys = keys; }
@@ -82,20 +116,25 @@ void lcore_tcp::set_draining(bool draining) noexcept { _state->draining = draini
 
 void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
   lcore_state& lcore = *_state;
-  event_context ctx{now_ns};
+  turn_scope turn{lcore, now_ns};
+  event_context& ctx = turn.ctx;
   lcore.timers.advance(now_ns, [&](timer::timer_node& node) noexcept {
     ctx.next_event();
     on_timer(lcore, timer::owner_of<connection, &connection::timer>(node), ctx);
+    finish_event(lcore, ctx);
   });
+  fire_app_timers(lcore, ctx);
   if (lcore.waiters.count != 0) {
     ctx.next_event();
     wake_send_budget_waiters(lcore, ctx);
+    finish_event(lcore, ctx);
   }
 }
 
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   lcore_state& lcore = *_state;
-  event_context ctx{now_ns};
+  turn_scope turn{lcore, now_ns};
+  event_context& ctx = turn.ctx;
   for (flow::connection_handle h = 0; h < lcore.settings.connections && limit != 0; ++h) {
     if (!lcore.pool.is_live(h)) {
       continue;
@@ -110,6 +149,7 @@ std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noe
       --limit;
     }
   }
+  finish_event(lcore, ctx);  // what the apps' on_close asked of the connections still open
   return lcore.table.size();
 }
 
@@ -143,6 +183,8 @@ const sack_scoreboard* lcore_tcp::scoreboard_of(const connection& c) const noexc
 
 const char* to_string(tcp_state state) noexcept {
   switch (state) {
+    case tcp_state::syn_sent:
+      return "SYN-SENT";
     case tcp_state::syn_received:
       return "SYN-RECEIVED";
     case tcp_state::established:

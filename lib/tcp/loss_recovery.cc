@@ -60,6 +60,7 @@ bool sending_state(tcp_state state) noexcept {
     case tcp_state::closing:
     case tcp_state::last_ack:
       return true;
+    case tcp_state::syn_sent:
     case tcp_state::syn_received:
     case tcp_state::fin_wait_2:
     case tcp_state::time_wait:

@@ -16,12 +16,19 @@ using net::tcp_flag::rst;
 
 std::uint32_t now_ms(std::uint64_t now_ns) noexcept { return static_cast<std::uint32_t>(now_ns / 1'000'000); }
 
+// Where a fresh segment goes: the lcore's frame sink, or (an active open's SYN while its next
+// hop resolves) the resolver's wait queue.
+struct fresh_destination {
+  net::ipv4_address held_for;  // 0: the sink
+  std::uint64_t now_ns = 0;
+};
+
 // The one writer of fresh-buffer segments: the buffer is taken first and the fields composed
 // only then, so a segment that cannot leave consumes nothing of the connection (a D-SACK block
 // stays for the next ACK).
 template <class Compose>
 bool send_fresh(lcore_state& lcore, connection& c, std::uint32_t offset, std::uint32_t length,
-                Compose&& compose_fields) noexcept {
+                Compose&& compose_fields, fresh_destination destination = {}) noexcept {
   if (lcore.buffers == nullptr || lcore.sink == nullptr) {
     lcore.stats.tcp_tx_no_buffer.add();
     return false;
@@ -49,7 +56,12 @@ bool send_fresh(lcore_state& lcore, connection& c, std::uint32_t offset, std::ui
   frame.length = static_cast<std::uint16_t>(write_segment({b->data, b->capacity}, endpoints, fields,
                                                           static_cast<std::uint16_t>(length), lcore.ip_id(),
                                                           lcore.settings.offload, offload));
-  if (!lcore.sink->push(frame, offload)) {
+  if (destination.held_for.value != 0) {
+    if (!lcore.resolver->hold(destination.held_for, frame, offload, destination.now_ns)) {
+      lcore.stats.tcp_connect_hold_full.add();  // released by the resolver
+      return false;
+    }
+  } else if (!lcore.sink->push(frame, offload)) {
     lcore.buffers->release(b->handle);
     lcore.stats.tcp_tx_staging_full.add();
     return false;
@@ -76,6 +88,21 @@ bool send_fresh(lcore_state& lcore, connection& c, std::uint32_t offset, std::ui
 }
 
 }  // namespace
+
+reply_fields compose_syn(const tcp_settings& settings, const connection& c, std::uint64_t now_ns) noexcept {
+  reply_fields r;
+  r.sequence = c.iss;
+  r.flags = net::tcp_flag::syn;
+  // RFC 7323 §2.2: the window of a SYN is not scaled.
+  r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(settings.receive_window, 65535));
+  // RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 and §3.2 (window scale, timestamps with TSecr 0),
+  // RFC 2018 §2 (SACK-permitted): everything the server side can use, offered.
+  r.options.mss = settings.mss;
+  r.options.window_scale = settings.window_scale;
+  r.options.sack_permitted = true;
+  r.options.timestamps = net::tcp_timestamps{now_ms(now_ns), 0};
+  return r;
+}
 
 syn_ack_offer offer_of(const connection& c, std::uint64_t now_ns) noexcept {
   return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps, now_ms(now_ns), c.ts_recent};
@@ -139,6 +166,25 @@ packet::verdict write_syn_ack(lcore_state& lcore, segment& seg, const syn_ack_of
 bool send_segment(lcore_state& lcore, connection& c, seq32 seq, std::uint8_t flags, std::uint32_t offset,
                   std::uint32_t length, event_context& ctx) noexcept {
   return send_fresh(lcore, c, offset, length, [&]() noexcept { return compose(lcore, c, seq, flags, length, ctx); });
+}
+
+next_hop_resolver::status send_syn(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
+  if (lcore.resolver == nullptr) {
+    return next_hop_resolver::status::unreachable;
+  }
+  const net::ipv4_address peer{c.key.remote_ip};
+  const next_hop_resolver::result hop = lcore.resolver->resolve(peer, ctx.now_ns);
+  if (hop.what == next_hop_resolver::status::unreachable) {
+    return hop.what;
+  }
+  fresh_destination destination;
+  if (hop.what == next_hop_resolver::status::resolved) {
+    c.remote_mac = hop.mac;
+  } else {
+    destination = {peer, ctx.now_ns};
+  }
+  send_fresh(lcore, c, 0, 0, [&]() noexcept { return compose_syn(lcore.settings, c, ctx.now_ns); }, destination);
+  return hop.what;
 }
 
 bool send_syn_ack(lcore_state& lcore, connection& c, event_context& ctx) noexcept {

@@ -53,6 +53,9 @@ inline reply_fields compose_syn_ack(const tcp_settings& settings, const syn_ack_
   return r;
 }
 
+// An active open's <SEQ=ISS><CTL=SYN>, offering MSS, window scale, SACK-permitted and timestamps.
+reply_fields compose_syn(const tcp_settings& settings, const connection& c, std::uint64_t now_ns) noexcept;
+
 // <SEQ=seq><ACK=RCV.NXT><CTL=flags> of a synchronized connection with `payload_length` data
 // octets: the window we advertise, TSopt once negotiated (RFC 7323 §3.2; not on a RST), and on an
 // ACK as many SACK and D-SACK blocks as fit beside the payload (connection_reassembly.hh).
@@ -79,6 +82,11 @@ packet::verdict write_syn_ack(lcore_state& lcore, segment& seg, const syn_ack_of
 // tcp_tx_staging_full, tcp_reply_too_large); then nothing changed.
 bool send_segment(lcore_state& lcore, connection& c, net::seq32 seq, std::uint8_t flags, std::uint32_t offset,
                   std::uint32_t length, event_context& ctx) noexcept;
+// Fresh buffer: an active open's SYN (first or again), to the next hop the resolver names: sent
+// when it is resolved (remote_mac set), held by the resolver while it is pending, not built when
+// it is unreachable (the caller fails the connection). A SYN that found no buffer is lost like
+// any other: the retransmission timer sends it again.
+next_hop_resolver::status send_syn(lcore_state& lcore, connection& c, event_context& ctx) noexcept;
 // Fresh buffer: a backlog entry's SYN-ACK again (its retransmission timer fired).
 bool send_syn_ack(lcore_state& lcore, connection& c, event_context& ctx) noexcept;
 

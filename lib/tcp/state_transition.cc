@@ -27,8 +27,31 @@ void count_close(stats::lcore_stats& stats, close_reason reason) noexcept {
     case close_reason::shutdown:
       stats.tcp_closed_shutdown.add();
       return;
+    case close_reason::refused:
+    case close_reason::unreachable:
+      return;  // only an active open that never connected ends so (count_failed_connect)
   }
 }
+
+// An active open that ended before ESTABLISHED.
+void count_failed_connect(stats::lcore_stats& stats, close_reason reason) noexcept {
+  switch (reason) {
+    case close_reason::refused:
+      stats.tcp_connects_refused.add();
+      return;
+    case close_reason::timeout:
+      stats.tcp_connects_timed_out.add();
+      return;
+    case close_reason::unreachable:
+      stats.tcp_connects_unreachable.add();
+      return;
+    default:
+      stats.tcp_connects_abandoned.add();  // the app aborted, or the engine stops
+      return;
+  }
+}
+
+bool handshaking(tcp_state state) noexcept { return state == tcp_state::syn_sent || state == tcp_state::syn_received; }
 
 // A gauge whose only writer is this lcore.
 void adjust(stats::counter& gauge, std::int64_t delta) noexcept {
@@ -46,10 +69,13 @@ void notify_closed(lcore_state& lcore, connection& c, close_reason reason, event
     return;
   }
   // The app's last call for this stream: it may read its context, not send (stream_calls.cc).
+  const connection* outer = ctx.in_callback;
+  ctx.in_callback = &c;
   ctx.in_on_close = true;
   tcp_stream s{lcore, c, ctx};
   app->on_close(s, reason);
   ctx.in_on_close = false;
+  ctx.in_callback = outer;
 }
 
 }  // namespace
@@ -58,12 +84,17 @@ bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context&
   const tcp_state prior = c.state;
   c.state = next;
   stats::lcore_stats& stats = lcore.stats;
+  // A connection an app opened is not one of its listener's clients: it has gauges of its own,
+  // and a simultaneous open's SYN-RECEIVED is no entry of the listener's SYN backlog.
+  stats::counter& active = c.outbound ? stats.tcp_outbound_active : stats.listeners[c.listener].active;
   switch (prior) {
     case tcp_state::closed:
-      adjust(stats.listeners[c.listener].active, +1);  // a fresh control block joins its listener
+      adjust(active, +1);  // a fresh control block joins its listener (or the outbound ones)
       break;
     case tcp_state::syn_received:
-      --lcore.backlog_size;
+      if (!c.outbound) {
+        --lcore.backlog_size;
+      }
       break;
     case tcp_state::time_wait:
       adjust(stats.tcp_time_wait_active, -1);
@@ -72,11 +103,19 @@ bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context&
       break;
   }
   switch (next) {
+    case tcp_state::syn_sent:
+      return true;
     case tcp_state::syn_received:
-      ++lcore.backlog_size;
+      if (!c.outbound) {
+        ++lcore.backlog_size;
+      }
       return true;
     case tcp_state::established:
       stats.tcp_connections_opened.add();
+      if (c.outbound) {
+        stats.tcp_connects_established.add();
+        return call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_connected(s); });
+      }
       stats.listeners[c.listener].accepted.add();
       c.app_open = lcore.app_of(c) != nullptr;
       return call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_open(s); });
@@ -92,8 +131,10 @@ bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context&
       return true;
     case tcp_state::closed:
       notify_closed(lcore, c, reason, ctx);
-      adjust(stats.listeners[c.listener].active, -1);
-      if (prior != tcp_state::syn_received) {
+      adjust(active, -1);
+      if (c.outbound && handshaking(prior)) {
+        count_failed_connect(stats, reason);
+      } else if (prior != tcp_state::syn_received) {
         count_close(stats, reason);  // a half-open entry was never a connection
       }
       return true;

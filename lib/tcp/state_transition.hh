@@ -11,12 +11,14 @@
 namespace rampart::tcp {
 
 // Moves c from its state to `next`. What the app hears, by `next`:
-//   established  on_open (from SYN-RECEIVED, or from CLOSED for a cookie's connection)
+//   established  on_open (from SYN-RECEIVED, or from CLOSED for a cookie's connection); for a
+//                connection the app opened, on_connected (from SYN-SENT or SYN-RECEIVED)
 //   close_wait   on_peer_closed (RFC 9293 §3.6: the peer sends no more); without an app, our FIN
 //                is queued at once
 //   time_wait    on_close(closed): the stream ended, the control block stays for 2 MSL
 //   closed       on_close(reason), unless it heard on_close already (the caller then erases the
-//                control block: erase, connection_lifetime.hh)
+//                control block: erase, connection_lifetime.hh); an active open that never
+//                connected hears refused, timeout or unreachable (or aborted, shutdown)
 // Returns false when the app aborted the connection from on_open or on_peer_closed (it is gone:
 // the caller must not touch c again), true otherwise.
 bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context& ctx,

@@ -9,10 +9,23 @@ namespace rampart::tcp {
 
 namespace {
 
-// send/close are refused once the app closed, and while on_close runs.
+// send/close are refused once the app closed, and while on_close runs. A connection the app
+// opened takes data before it is ESTABLISHED (RFC 9293 §3.10.2 SEND in SYN-SENT and
+// SYN-RECEIVED: "queue the data for transmission after entering ESTABLISHED state").
 bool accepts_sends(const connection& c, const event_context& ctx) noexcept {
-  return c.app_open && !c.fin_queued && !ctx.in_on_close &&
-         (c.state == tcp_state::established || c.state == tcp_state::close_wait);
+  if (!c.app_open || c.fin_queued || ctx.closing(c)) {
+    return false;
+  }
+  switch (c.state) {
+    case tcp_state::established:
+    case tcp_state::close_wait:
+      return true;
+    case tcp_state::syn_sent:
+    case tcp_state::syn_received:
+      return c.outbound;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -95,20 +108,20 @@ void release_received(lcore_state& lcore, connection& c, const data_view& view, 
   const std::uint32_t open = settings.receive_window - c.rcv_held;
   const auto advertised = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
   const std::uint32_t threshold = std::min<std::uint32_t>(settings.receive_window / 2, settings.mss);
-  if (open >= advertised + threshold && !ctx.in_on_close) {
+  if (open >= advertised + threshold && !ctx.closing(c)) {
     c.window_update_due = true;
   }
 }
 
 void request_close(connection& c, const event_context& ctx) noexcept {
-  if (ctx.in_on_close) {
+  if (ctx.closing(c)) {
     return;
   }
   c.fin_queued = true;  // output() sends the FIN once the queue is drained
 }
 
 void request_abort(event_context& ctx) noexcept {
-  if (ctx.in_on_close) {
+  if (ctx.in_on_close) {  // on_close of the connection whose callback runs
     return;
   }
   ctx.abort_requested = true;  // carried out when the callback returns (call_app)

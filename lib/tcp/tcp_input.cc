@@ -7,6 +7,7 @@
 #include "net/checksum.hh"
 #include "tcp/lcore_tcp.hh"
 #include "connection_input.hh"
+#include "deferred_work.hh"
 #include "event_context.hh"
 #include "lcore_state.hh"
 #include "listen_input.hh"
@@ -78,7 +79,8 @@ void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<
   const std::uint32_t changes_at_lookup = lcore.table_changes;
 
   // Stage 3: per segment, in arrival order.
-  event_context ctx{now_ns};
+  turn_scope turn{lcore, now_ns};
+  event_context& ctx = turn.ctx;
   for (std::size_t i = 0; i < valid; ++i) {
     ctx.next_event();
     segment& s = slots[i].get();
@@ -100,6 +102,7 @@ void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<
     } else if (v.what == packet::action::consume) {
       lcore.stats.consumed.add();
     }
+    finish_event(lcore, ctx);
   }
 }
 

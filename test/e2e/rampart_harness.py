@@ -564,6 +564,13 @@ class Engine(SetUp):
             reply = reply["all"]
         return counters_of(reply)
 
+    def neighbours(self) -> list[dict[str, Any]]:
+        """Every worker's next hops: /rampart/neighbours rows {lcore, ip, mac, age_ms, state}."""
+        reply = self.telemetry("/rampart/neighbours")
+        if not isinstance(reply, dict) or set(reply.get("lcores", {}).values()) != {"ok"}:
+            raise TelemetryError(f"/rampart/neighbours: not every worker answered: {reply}")
+        return list(reply.get("neighbours", {}).values())
+
     def ns_run(self, cmd: list[str], check: bool = True,
                timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return run(["ip", "netns", "exec", self.netns, *cmd], check=check, timeout=timeout)

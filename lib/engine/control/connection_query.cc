@@ -40,7 +40,7 @@ struct json_writer {
 
 std::optional<tcp::tcp_state> parse_tcp_state(std::string_view name) noexcept {
   using tcp::tcp_state;
-  for (const tcp_state s : {tcp_state::syn_received, tcp_state::established, tcp_state::fin_wait_1,
+  for (const tcp_state s : {tcp_state::syn_sent, tcp_state::syn_received, tcp_state::established, tcp_state::fin_wait_1,
                             tcp_state::fin_wait_2, tcp_state::close_wait, tcp_state::closing, tcp_state::last_ack,
                             tcp_state::time_wait}) {
     const std::string_view canonical = tcp::to_string(s);

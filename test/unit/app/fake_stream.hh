@@ -101,6 +101,8 @@ class fake_stream final : public tcp::stream {
   void* context() const noexcept override { return _context; }
   void set_context(void* context) noexcept override { _context = context; }
   flow::flow_key key() const noexcept override { return {0x0a000001, 0x0a000002, 40000, 80}; }
+  tcp::stream_id id() const noexcept override { return {0, 1}; }
+  bool outbound() const noexcept override { return false; }
 
   std::size_t retained_buffers() const { return _buffers.size(); }
 

@@ -69,6 +69,7 @@ TEST_CASE("a description holds every key with its value as YAML", "[unit][config
 TEST_CASE("every declared key has a name and a line of doc, once per section", "[unit][config]") {
   cfg::engine_config config;
   config.listeners.emplace_back();
+  config.routes.emplace_back();
   const cfg::config_node root = cfg::describe(config);
   std::vector<const cfg::config_node*> todo{&root};
   while (!todo.empty()) {

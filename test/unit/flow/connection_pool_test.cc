@@ -75,3 +75,17 @@ TEST_CASE("pool releases and reacquires in any order", "[unit][flow]") {
   CHECK(pool[*b] == 5);
   CHECK_THROWS_AS(connection_pool<int>(0), std::invalid_argument);
 }
+
+TEST_CASE("connection_pool: a slot's generation names one object; a stale one is refused", "[unit][flow]") {
+  connection_pool<int> pool(2);
+  const auto h = pool.acquire(1);
+  REQUIRE(h);
+  const std::uint32_t first = pool.generation(*h);
+  CHECK(pool.is_live(*h, first));
+  pool.release(*h);
+  CHECK_FALSE(pool.is_live(*h, first));
+  const auto again = pool.acquire(2);
+  REQUIRE(again == h);  // LIFO: the same slot serves the next object
+  CHECK_FALSE(pool.is_live(*h, first));
+  CHECK(pool.is_live(*h, first + 1));
+}

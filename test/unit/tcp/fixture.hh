@@ -45,6 +45,7 @@ inline tcp::tcp_settings test_settings(tcp::cookie_mode mode = tcp::cookie_mode:
   s.auto_threshold = 4;
   s.backlog_timeout_ns = 12'000'000'000ULL;
   s.local_mac = server_mac;
+  s.local_ip = net::ipv4_address{0x0a4d0002};  // 10.77.0.2, as the scripted segments address us
   return s;
 }
 

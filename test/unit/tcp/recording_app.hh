@@ -5,12 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "tcp/app_host.hh"
 #include "tcp/stream.hh"
 
 namespace rampart::test {
 
 struct recording_app final : tcp::application {
+  tcp::app_host* host = nullptr;  // from attach
   int opened = 0;
+  int connected = 0;              // on_connected: connections this app opened
   int writable = 0;
   int peer_closed = 0;
   std::vector<tcp::close_reason> closed;
@@ -22,8 +25,17 @@ struct recording_app final : tcp::application {
   bool close_on_peer_fin = true;
   bool release_on_writable = false;  // give the held buffers back in on_writable
   std::function<void(tcp::stream&)> on_open_do;
+  std::function<void(tcp::stream&)> on_connected_do;
+  std::function<void(tcp::stream&, tcp::close_reason)> on_close_do;
   std::function<void(tcp::stream&, tcp::data_view)> on_data_do;
 
+  void attach(tcp::app_host& h) noexcept override { host = &h; }
+  void on_connected(tcp::stream& s) noexcept override {
+    ++connected;
+    if (on_connected_do) {
+      on_connected_do(s);
+    }
+  }
   void on_open(tcp::stream& s) noexcept override {
     ++opened;
     if (on_open_do) {
@@ -64,6 +76,9 @@ struct recording_app final : tcp::application {
     }
     held.clear();
     closed.push_back(reason);
+    if (on_close_do) {
+      on_close_do(s, reason);
+    }
   }
 };
 

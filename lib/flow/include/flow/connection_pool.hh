@@ -6,6 +6,9 @@
 // All memory is allocated by the constructor. acquire/release are O(1): a LIFO stack of free
 // indices, so the slot released last (still warm in cache) is reused first. Objects are built in
 // place on acquire and destroyed on release, so a recycled control block starts from a clean state.
+// Each slot counts its releases (its generation): a handle kept with the generation it had names
+// that one object only, and is refused once the slot serves another (apps keep such names across
+// callbacks: tcp::stream_id).
 #include <atomic>
 #include <cassert>
 #include <cstddef>
@@ -32,6 +35,7 @@ class connection_pool {
         _storage(std::make_unique<storage[]>(capacity)),
         _free(std::make_unique<std::uint32_t[]>(capacity)),
         _live(std::make_unique<bool[]>(capacity)),
+        _generation(std::make_unique<std::uint32_t[]>(capacity)),
         _free_top(capacity) {
     for (std::uint32_t i = 0; i < capacity; ++i) {
       _free[i] = capacity - 1 - i;  // handle 0 on top: the first acquire returns 0
@@ -67,6 +71,7 @@ class connection_pool {
     assert(h < _capacity && _live[h] && "release of a handle that is not live");
     object(h)->~T();
     _live[h] = false;
+    ++_generation[h];
     _free[_free_top++] = h;
     _in_use.store(_capacity - _free_top, std::memory_order_relaxed);
   }
@@ -83,6 +88,15 @@ class connection_pool {
 
   // Owner only.
   bool is_live(connection_handle h) const noexcept { return h < _capacity && _live[h]; }
+  // How many times slot h was released (wraps after 2^32).
+  std::uint32_t generation(connection_handle h) const noexcept {
+    assert(h < _capacity);
+    return _generation[h];
+  }
+  // h is live and has not been released since it had `generation`.
+  bool is_live(connection_handle h, std::uint32_t generation) const noexcept {
+    return is_live(h) && _generation[h] == generation;
+  }
   // The handle of a live object of this pool (an intrusive timer node leads back to its
   // control block, and from there to the handle).
   connection_handle handle_of(const T& object) const noexcept {
@@ -114,6 +128,7 @@ class connection_pool {
   std::unique_ptr<storage[]> _storage;
   std::unique_ptr<std::uint32_t[]> _free;  // stack of free handles, [0, _free_top)
   std::unique_ptr<bool[]> _live;
+  std::unique_ptr<std::uint32_t[]> _generation;
   std::uint32_t _free_top;
   std::atomic<std::uint32_t> _in_use{0};
 };

@@ -21,6 +21,11 @@
   X(arp_requests_answered, "ARP requests for our address that got a reply")                       \
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
+  /* Next hops of the traffic rampart originates (lib/route) */                                    \
+  X(arp_requests_sent, "ARP requests sent to resolve a next hop (RFC 826)")                        \
+  X(neighbour_resolutions, "next hops resolving whose ARP reply was learned (here or by another worker)") \
+  X(neighbour_resolution_failures, "next hops that answered none of the ARP requests (hold-down follows)") \
+  X(neighbour_frames_queued, "frames that waited for their next hop's ARP reply")                  \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
   X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
@@ -99,6 +104,19 @@
   X(tcp_persist_aborts, "connections reset: the peer held a zero window through the persist limit") \
   X(tcp_cwnd_at_close_segments, "sum of cwnd (segments) of closed connections; / samples = average") \
   X(tcp_cwnd_at_close_samples, "connections whose cwnd at close is in tcp_cwnd_at_close_segments")   \
+  /* Active opens (app_host::connect, lib/tcp/active_open.cc) */                                   \
+  X(tcp_connects_started, "connections apps opened: SYN sent or waiting for its next hop")         \
+  X(tcp_connects_established, "of those, connections that reached ESTABLISHED (on_connected)")      \
+  X(tcp_connects_refused, "of those, answered by a RST (RFC 9293 3.10.7.3): nobody listens there") \
+  X(tcp_connects_timed_out, "of those, no SYN-ACK within the connect timeout or the SYN retry limit") \
+  X(tcp_connects_unreachable, "of those, the next hop never answered ARP")                          \
+  X(tcp_connects_abandoned, "of those, aborted by their app or the engine's stop before ESTABLISHED") \
+  X(tcp_connect_no_route, "connects refused at once: the peer is off the port's subnet and no route covers it") \
+  X(tcp_connect_no_port, "connects refused at once: every local port toward that peer is in use on the lcore") \
+  X(tcp_connect_hold_full, "SYNs not sent: the queue of frames waiting for ARP was full (sent again by the retransmission timer)") \
+  X(tcp_syn_retransmits, "SYNs of active opens sent again (RFC 6298 back-off)")                    \
+  X(tcp_time_wait_recycled, "TIME-WAIT connections of ours whose 4-tuple a new active open took over (RFC 6191 timestamps)") \
+  X(tcp_outbound_active, "gauge: connections apps opened, in this lcore's table")                 \
   /* Cost accounting (lib/engine/worker/worker.cc) */                                              \
   X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
   X(busy_packets, "packets received in the turns busy_cycles covers")                             \

@@ -9,15 +9,18 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "cookie/key_set.hh"
 #include "cookie/siphash.hh"
 #include "flow/flow_key.hh"
 #include "flow/flow_table.hh"
+#include "flow/rss_steering.hh"
 #include "net/icmp.hh"
 #include "packet/buffer.hh"
 #include "packet/frame.hh"
 #include "stats/counters.hh"
+#include "tcp/next_hop.hh"
 #include "tcp/settings.hh"
 #include "tcp/stream.hh"
 
@@ -29,6 +32,7 @@ struct connection;
 class send_budget;
 class sack_scoreboard;
 class recent_cookies;
+class lcore_app_host;
 
 class lcore_tcp {
  public:
@@ -49,7 +53,19 @@ class lcore_tcp {
   // in-place replies (segments they would build are counted as tx_no_buffer); without an app a
   // listener's connections discard their data.
   void attach_io(packet::buffer_pool& buffers, packet::frame_sink& sink) noexcept;
+  // The listener's app on this lcore; it is attached (application::attach) to its app_host here.
   void set_application(std::uint8_t listener, application* app) noexcept;
+  // How connections apps open reach their peers (next_hop.hh); without one, connect() finds no
+  // route.
+  void set_next_hop_resolver(next_hop_resolver* resolver) noexcept;
+  // How replies to connections apps open reach this lcore: with RSS, only local ports whose
+  // replies the NIC hashes to this lcore's queue are used (and connections are inserted under
+  // that hash); without, this lcore's slice (lcore_index of lcore_count) of settings' local port
+  // range. Until called: no RSS, the whole range. Start-up only (allocates); throws as
+  // flow::local_port_pool does. `seed` keys the order ports are tried in (RFC 6056; random
+  // when nullopt).
+  void steer_replies(const flow::rss_steering& steering, std::uint32_t lcore_index, std::uint32_t lcore_count,
+                     std::optional<flow::hash_seed> seed = std::nullopt);
 
   // Replaces the cookie keys by value (the control thread ships a key_set through the worker's
   // queue; the worker calls this between bursts). No lock, no allocation.
@@ -60,8 +76,8 @@ class lcore_tcp {
   void set_draining(bool draining) noexcept;
 
   // Once per worker loop turn, with or without received frames: fires due timers
-  // (retransmission, delayed ACK, persist, idle, TIME-WAIT, backlog expiry) and wakes
-  // connections waiting for the send budget.
+  // (retransmission, delayed ACK, persist, idle, TIME-WAIT, backlog expiry, connect timeout, the
+  // apps' timers) and wakes connections waiting for the send budget.
   void poll(std::uint64_t now_ns) noexcept;
 
   // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
@@ -107,6 +123,7 @@ class lcore_tcp {
 
  private:
   std::unique_ptr<lcore_state> _state;
+  std::vector<std::unique_ptr<lcore_app_host>> _hosts;  // one per listener
 };
 
 }  // namespace rampart::tcp

@@ -4,11 +4,13 @@
 
 namespace rampart::tcp {
 
-// LISTEN is not a connection here (listeners are the stateless listener_table) and SYN-SENT does
-// not exist: rampart never opens actively. CLOSED is a control block outside every state: just
-// taken from the pool, or being erased (set_state, state_transition.hh).
+// LISTEN is not a connection here (listeners are the stateless listener_table). CLOSED is a
+// control block outside every state: just taken from the pool, or being erased (set_state,
+// state_transition.hh).
 enum class tcp_state : std::uint8_t {
-  syn_received,  // half-open, from the stateful SYN backlog (cookie modes auto/off)
+  syn_sent,      // an app's connection (app_host::connect): our SYN sent, no SYN from the peer yet
+  syn_received,  // half-open: from the stateful SYN backlog (cookie modes auto/off), or a
+                 // simultaneous open (RFC 9293 §3.5: both SYNs crossed)
   established,
   fin_wait_1,    // our FIN sent, not acknowledged; the peer still sends
   fin_wait_2,    // our FIN acknowledged; waiting for the peer's

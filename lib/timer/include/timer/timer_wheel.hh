@@ -127,6 +127,8 @@ class timer_wheel {
   }
 
   static bool armed(const timer_node& node) noexcept { return node.armed(); }
+  // The now (ns) of the latest advance(), or of construction.
+  std::uint64_t now_ns() const noexcept { return _now; }
 
   // Fires, in deadline-tick order, every node armed with a deadline tick <= now's tick, and every
   // node armed with a past deadline: unlinks each and calls on_expiry(timer_node&). Returns how
