@@ -5,7 +5,9 @@ stepped from none to as fast as the generator goes. Writes perf/results/compare-
 .md (the table) and .png (the plots), and prints the table.
 
 Systems (each skipped with the reason when it cannot run here):
-  rampart-af_packet    rampart, one worker, net_af_packet on its veth end
+  rampart-af_packet    rampart, one worker, net_af_packet on its veth end, syn_cookies.mode always
+  rampart-af_packet-auto  the same in mode auto (the default): a SYN backlog, cookies past 768
+                       half-open entries
   rampart-af_xdp       the same over net_af_xdp
   linux-syncookies=1   the kernel's TCP stack, cookies when the SYN queue overflows
   linux-syncookies=2   the kernel's TCP stack, cookies always
@@ -60,6 +62,7 @@ def systems(args: argparse.Namespace) -> list[tuple[str, Any, dict[str, Any]]]:
     master = secrets.token_bytes(32)
     out: list[tuple[str, Any, dict[str, Any]]] = [
         ("rampart-af_packet", lambda bed: bed.start_rampart(rampart, "af_packet"), {}),
+        ("rampart-af_packet-auto", lambda bed: bed.start_rampart(rampart, "af_packet", cookie_mode="auto"), {}),
         ("rampart-af_xdp", lambda bed: bed.start_rampart(rampart, "af_xdp"), {}),
         ("rampart-memif", lambda bed: bed.start_rampart(rampart, "memif"), {}),
         # Started by each step (run_load_zero_copy): the generator is the memif server there.

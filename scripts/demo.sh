@@ -155,7 +155,7 @@ step "ip neigh: the namespace learned rampart's MAC (${engine_mac}) through ARP"
 in_ns ip neigh show dev "${tap}"
 in_ns ip neigh show dev "${tap}" | grep -qi "lladdr ${engine_mac}" || die "the neighbour entry does not hold ${engine_mac}"
 
-step "TCP: handshakes completed by SYN cookies (no state until the client's ACK)"
+step "TCP: handshakes completed through the SYN backlog (mode auto; cookies past its threshold)"
 for port in 80 7 9; do
   in_ns nc -z -w 3 "${engine_ip}" "${port}" || die "no TCP handshake on port ${port}"
   ok "nc -z ${engine_ip} ${port}: connected"

@@ -164,6 +164,42 @@ void check_tcp(const context& ctx, const port_config& port, tcp_config& tcp) {
   }
 }
 
+// port.gateway and every route's via are neighbours: hosts of the port's subnet other than
+// the port itself (RFC 1122 §3.3.1.1: a first-hop router is on a connected network).
+void check_next_hop(const context& ctx, const std::string& key, net::ipv4_address next_hop,
+                    const port_config& port) {
+  const std::uint32_t mask = port.ip.netmask();
+  if ((next_hop.value & mask) != (port.ip.address.value & mask)) {
+    ctx.fail(ctx.line_of(key), key,
+             next_hop.to_string() + " is not on the port's subnet (port.ip is " + port.ip.to_string() +
+                 "); name a router rampart reaches directly");
+  }
+  if (next_hop == port.ip.address) {
+    ctx.fail(ctx.line_of(key), key, next_hop.to_string() + " is the port's own address; name the router");
+  }
+}
+
+void check_routes(const context& ctx, const port_config& port, const std::vector<route_config>& routes) {
+  if (port.gateway) {
+    check_next_hop(ctx, "port.gateway", *port.gateway, port);
+  }
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    const std::string item = "routes[" + std::to_string(i) + "]";
+    check_next_hop(ctx, item + ".via", routes[i].via, port);
+    const net::ipv4_interface_address subnet{{port.ip.address.value & port.ip.netmask()}, port.ip.prefix_length};
+    if (routes[i].prefix == subnet) {
+      ctx.fail(ctx.line_of(item + ".prefix"), item + ".prefix",
+               subnet.to_string() + " is the port's own subnet (port.ip " + port.ip.to_string() +
+                   "), reached directly; delete the route");
+    }
+    if (routes[i].prefix.prefix_length == 0 && port.gateway) {
+      ctx.fail(ctx.line_of(item + ".prefix"), item + ".prefix",
+               "0.0.0.0/0 is the default route, which port.gateway (line " +
+                   std::to_string(ctx.line_of("port.gateway")) + ") already sets; keep one");
+    }
+  }
+}
+
 }  // namespace
 
 void check_cross_fields(const context& ctx, engine_config& config) {
@@ -171,6 +207,19 @@ void check_cross_fields(const context& ctx, engine_config& config) {
   check_device(ctx, config.eal, config.port);
   check_buffers(ctx, config.eal, config.port, config.tcp);
   check_tcp(ctx, config.port, config.tcp);
+  check_routes(ctx, config.port, config.routes);
+}
+
+void check_route(const context& ctx, const field& item, const std::vector<route_config>& routes) {
+  const route_config& route = routes.back();
+  for (std::size_t i = 0; i + 1 < routes.size(); ++i) {
+    if (routes[i].prefix == route.prefix) {
+      const std::string prefix = item.path + ".prefix";
+      ctx.fail(ctx.line_of(prefix), prefix,
+               route.prefix.to_string() + " already has a route (line " +
+                   std::to_string(ctx.line_of("routes[" + std::to_string(i) + "].prefix")) + "); keep one");
+    }
+  }
 }
 
 void check_listener(const context& ctx, const field& item, const std::vector<listener_config>& listeners) {

@@ -15,4 +15,7 @@ void check_cross_fields(const context& ctx, engine_config& config);
 // before it: a port listened on once, `plugin` given exactly when app is plugin.
 void check_listener(const context& ctx, const field& item, const std::vector<listener_config>& listeners);
 
+// A route (routes.back(), just read from `item`) against the routes before it: each prefix once.
+void check_route(const context& ctx, const field& item, const std::vector<route_config>& routes);
+
 }  // namespace rampart::config

@@ -48,6 +48,9 @@ const section_schema<port_config> port_keys = {
            &port_config::ip, parse_host_address),
     parsed({.name = "mac", .doc = "a unicast MAC to answer with instead of the port's own", .unset = "the port's own"},
            &port_config::mac, parse_unicast_mac),
+    parsed({.name = "gateway", .doc = "the router for destinations off the subnet that no route holds",
+            .unset = "none"},
+           &port_config::gateway, parse_unicast_address),
     // 68: the smallest MTU every IPv4 host must accept (RFC 791); 9216: common jumbo frame limit.
     integer({"mtu", "largest IP packet on the link"}, &port_config::mtu, 68, 9216),
     integer({"rx_descriptors", "receive ring size per queue"}, &port_config::rx_descriptors, 64, 16384,
@@ -77,8 +80,17 @@ const section_schema<listener_config> listener_keys = {
 
 std::string listener_label(const listener_config& listener) { return "port " + std::to_string(listener.port); }
 
+const section_schema<route_config> route_keys = {
+    parsed({.name = "prefix", .doc = "the destinations the route holds, a.b.c.d/len", .required = true},
+           &route_config::prefix, parse_prefix),
+    parsed({.name = "via", .doc = "the router on the port's subnet they are reached through", .required = true},
+           &route_config::via, parse_unicast_address),
+};
+
+std::string route_label(const route_config& route) { return route.prefix.to_string(); }
+
 const section_schema<syn_cookie_config> syn_cookie_keys = {
-    choice({"mode", "always: cookies only; auto: a SYN backlog, cookies past auto_threshold; off: no cookies"},
+    choice({"mode", "auto: a SYN backlog, cookies past auto_threshold; always: cookies only; off: no cookies"},
            &syn_cookie_config::mode, cookie_mode_names),
     integer({"rotation_seconds", "lifetime of a cookie key, in whole 16-second ticks"},
             &syn_cookie_config::rotation_seconds, 64, 86400, rotation_problem),
@@ -131,6 +143,8 @@ const section_schema<tcp_config> tcp_keys = {
             &tcp_config::challenge_acks_per_second_lcore, 0, 10'000'000),
     integer({"rst_per_second", "RSTs answering segments of no connection, per worker lcore per second; 0: none"},
             &tcp_config::rst_per_second, 0, 10'000'000),
+    parsed({"local_ports", "first-last: the local ports of connections rampart opens, shared by the worker lcores"},
+           &tcp_config::local_ports, parse_local_ports),
     section({"syn_cookies", "stateless handshakes (docs/syncookies.md)"}, &tcp_config::syn_cookies, syn_cookie_keys),
 };
 
@@ -149,6 +163,9 @@ const section_schema<engine_config> document_keys = {
     // Each worker builds the listeners' apps once, at start-up: no listener key applies live.
     list({"listeners", "the TCP ports and the app serving each"}, &engine_config::listeners, listener_keys,
          listener_label, check_listener),
+    // Each worker builds its route table once, at start-up: no route key applies live.
+    list({"routes", "destination prefixes reached through a router on the port's subnet"}, &engine_config::routes,
+         route_keys, route_label, check_route),
     section({"tcp", "TCP behaviour, the same on every worker lcore"}, &engine_config::tcp, tcp_keys),
     section({"stats", "the periodic stats line and the Prometheus endpoint"}, &engine_config::stats, stats_keys),
 };

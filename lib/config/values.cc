@@ -2,12 +2,21 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <iterator>
+#include <system_error>
 
 #include "config/config.hh"
 
 namespace rampart::config {
 namespace {
+
+// RFC 1122 §3.2.1.3: zero, loopback, multicast, 240/4 and the limited broadcast are never a
+// host's address.
+bool is_unicast_host(net::ipv4_address address) {
+  return !(address.is_zero() || address.is_multicast() || address.is_limited_broadcast() || address.is_loopback() ||
+           (address.value >> 28) == 0xf);
+}
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -83,10 +92,8 @@ parse_result<net::ipv4_interface_address> parse_host_address(const std::string& 
     return {std::nullopt, in_quotes(text) + " is not an IPv4 address with prefix (expected a.b.c.d/len)"};
   }
   const net::ipv4_address address = parsed->address;
-  // The port answers ARP for this address and sources every reply from it (RFC 1122 §3.2.1.3
-  // forbids those special addresses as a source).
-  if (address.is_zero() || address.is_multicast() || address.is_limited_broadcast() || address.is_loopback() ||
-      (address.value >> 28) == 0xf) {
+  // The port answers ARP for this address and sources every reply from it.
+  if (!is_unicast_host(address)) {
     return {std::nullopt, in_quotes(text) +
                               " is not a unicast host address (zero, loopback, multicast, broadcast and 240/4 "
                               "cannot be an interface's address)"};
@@ -105,6 +112,32 @@ parse_result<net::ipv4_interface_address> parse_host_address(const std::string& 
   return {parsed, {}};
 }
 
+parse_result<net::ipv4_address> parse_unicast_address(const std::string& text) {
+  const auto address = net::ipv4_address::parse(text);
+  if (!address) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv4 address (expected a.b.c.d)"};
+  }
+  if (!is_unicast_host(*address)) {
+    return {std::nullopt, in_quotes(text) +
+                              " is not a unicast host address (zero, loopback, multicast, broadcast and 240/4 "
+                              "cannot be a router)"};
+  }
+  return {address, {}};
+}
+
+parse_result<net::ipv4_interface_address> parse_prefix(const std::string& text) {
+  const auto prefix = net::ipv4_interface_address::parse(text);
+  if (!prefix) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv4 prefix (expected a.b.c.d/len, e.g. 10.1.0.0/16)"};
+  }
+  const net::ipv4_address network{prefix->address.value & prefix->netmask()};
+  if (network != prefix->address) {
+    return {std::nullopt, in_quotes(text) + " has host bits set; write its network, " + network.to_string() + "/" +
+                              std::to_string(prefix->prefix_length)};
+  }
+  return {prefix, {}};
+}
+
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text) {
   const auto mac = net::mac_address::parse(text);
   if (!mac) {
@@ -116,6 +149,32 @@ parse_result<net::mac_address> parse_unicast_mac(const std::string& text) {
                               "02:00:00:00:00:01 is a local unicast one"};
   }
   return {mac, {}};
+}
+
+parse_result<port_range> parse_local_ports(const std::string& text) {
+  const auto number = [](std::string_view digits) -> std::optional<std::uint32_t> {
+    std::uint32_t value = 0;
+    const char* end = digits.data() + digits.size();
+    const auto [stop, error] = std::from_chars(digits.data(), end, value);
+    if (digits.empty() || error != std::errc() || stop != end) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  const std::string expected = " (expected first-last within 1024-65535, e.g. \"32768-60999\")";
+  const std::size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    return {std::nullopt, in_quotes(text) + " is not a port range" + expected};
+  }
+  const std::optional<std::uint32_t> first = number(std::string_view(text).substr(0, dash));
+  const std::optional<std::uint32_t> last = number(std::string_view(text).substr(dash + 1));
+  if (!first || !last) {
+    return {std::nullopt, in_quotes(text) + " is not a port range" + expected};
+  }
+  if (*first < 1024 || *last > 65535 || *first > *last) {
+    return {std::nullopt, in_quotes(text) + " is outside 1024-65535 or runs backwards" + expected};
+  }
+  return {port_range{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)}, {}};
 }
 
 std::optional<std::string> power_of_two_problem(const std::uint64_t& value) {

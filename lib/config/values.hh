@@ -25,7 +25,14 @@ std::optional<std::string> log_level_problem(const std::string& level);
 // A unicast host address with a prefix of 1..32, not the network or broadcast address of its
 // subnet (RFC 3021: a /31 or /32 may use both).
 parse_result<net::ipv4_interface_address> parse_host_address(const std::string& text);
+// A unicast host address without prefix (not 0.0.0.0, loopback, multicast, 240/4 or
+// 255.255.255.255): a gateway, a route's next hop.
+parse_result<net::ipv4_address> parse_unicast_address(const std::string& text);
+// A network prefix "a.b.c.d/len", len 0..32, with its host bits zero.
+parse_result<net::ipv4_interface_address> parse_prefix(const std::string& text);
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text);
+// "first-last", 1024 <= first <= last <= 65535 (ports below 1024 are the well-known ones).
+parse_result<port_range> parse_local_ports(const std::string& text);
 std::optional<std::string> power_of_two_problem(const std::uint64_t& value);
 
 std::optional<std::string> app_name_problem(const std::string& app);

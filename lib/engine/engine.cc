@@ -84,6 +84,9 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
   port dev(cfg.port, lcores);
   dev.start();
   log_port(dev.info());
+  if (std::optional<std::string> problem = check_active_opens(dev.info().steering, cfg.listeners)) {
+    throw startup_error(exit_code::usage, *problem);
+  }
   const tsc_clock clock = calibrate_tsc_clock();
   capture_session capture;  // built-in capture (capture.hh): ring and pool allocated now
   if (const std::string problem = capture.prepare(dev.info().socket_id < 0 ? SOCKET_ID_ANY : dev.info().socket_id);

@@ -39,6 +39,9 @@ packet::verdict arp_input(lcore_context& ctx, packet::frame& f, std::uint64_t no
   }
   if (learned) {
     ctx.stats->arp_neighbours_learned.add();
+    if (ctx.routes != nullptr) {
+      ctx.routes->resolver().resolved(in.sender_ip, in.sender_mac);  // frames waiting for it leave
+    }
   }
 
   switch (in.operation) {

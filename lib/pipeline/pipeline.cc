@@ -1,13 +1,11 @@
 #include "pipeline/pipeline.hh"
 
 #include <algorithm>
-#include <cstring>
 
-#include "net/arp.hh"
-#include "net/ethernet.hh"
 #include "pipeline/arp_input.hh"
 #include "pipeline/classify.hh"
 #include "pipeline/ipv4_input.hh"
+#include "route/neighbour_resolver.hh"
 #include "packet/tcp_batch.hh"
 
 namespace rampart::pipeline {
@@ -73,18 +71,9 @@ void process_burst(lcore_context& ctx, std::span<packet::frame> frames, std::spa
 }
 
 std::uint16_t build_gratuitous_arp(const port_identity& identity, std::span<std::byte> buffer) noexcept {
-  if (buffer.size() < net::ethernet_min_frame_length) {
-    return 0;
-  }
   // RFC 5227 §3: an ARP announcement is a request whose sender and target IP are both ours and
   // whose target MAC is zero ("ignored"), broadcast so every neighbour refreshes its cache.
-  net::write_ethernet_header(buffer, {net::mac_address::broadcast(), identity.mac, net::ether_type::arp});
-  const net::arp_packet announce{net::arp_op::request, identity.mac, identity.ip.address,
-                                 net::mac_address{}, identity.ip.address};
-  net::write_arp(buffer.subspan(net::ethernet_header_length), announce);
-  constexpr std::size_t used = net::ethernet_header_length + net::arp_ipv4_length;
-  std::memset(buffer.data() + used, 0, net::ethernet_min_frame_length - used);
-  return static_cast<std::uint16_t>(net::ethernet_min_frame_length);
+  return route::build_arp_request(identity.mac, identity.ip.address, identity.ip.address, buffer);
 }
 
 }  // namespace rampart::pipeline

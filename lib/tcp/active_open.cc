@@ -26,9 +26,6 @@ using stats::drop_reason;
 
 constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
-// Local ports tried per connect before giving up (tcp_connect_no_port): the search is bounded,
-// and the next connect starts where this one stopped.
-constexpr std::uint32_t local_port_probes = 64;
 // A TIME-WAIT entry of ours may give its 4-tuple to a new connection once this long has passed
 // since it began (as Linux's tcp_tw_reuse): every segment of the new incarnation then carries a
 // later timestamp than the old one's, so the peer's PAWS (RFC 7323 §5) and RFC 6191 tell them
@@ -43,32 +40,39 @@ bool recyclable(const lcore_state& lcore, const connection& c, std::uint64_t now
   return now_ns >= began + time_wait_recycle_after_ns;
 }
 
-// A local port for a connection to remote:port that no connection of this lcore uses toward that
-// peer, skipping listened ports; a recyclable TIME-WAIT entry gives its port up.
+// The local port pool's question about a 4-tuple whose port already serves another connection:
+// free when no connection of this lcore has the tuple, or when ours is a recyclable TIME-WAIT.
+// A listened port is never taken: a client could come from the same address and port.
+class tuple_free final : public flow::tuple_check {
+ public:
+  tuple_free(const lcore_state& lcore, std::uint64_t now_ns) noexcept : _lcore(lcore), _now_ns(now_ns) {}
+  bool is_free(const flow::flow_key& key) const noexcept override {
+    if (_lcore.listeners.listens(key.local_port)) {
+      return false;
+    }
+    const auto holder = _lcore.table.lookup(key, _lcore.steering.table_hash(key, _lcore.table));
+    return !holder || recyclable(_lcore, _lcore.pool[*holder], _now_ns);
+  }
+
+ private:
+  const lcore_state& _lcore;
+  std::uint64_t _now_ns;
+};
+
+// A 4-tuple toward remote:port from a local port of this lcore whose replies land on its queue
+// (flow::local_port_pool), its TIME-WAIT holder retired if it had one.
 std::optional<flow::flow_key> choose_local_port(lcore_state& lcore, net::ipv4_address remote, std::uint16_t port,
                                                 event_context& ctx) noexcept {
-  const tcp_settings& settings = lcore.settings;
-  const std::uint32_t span = std::uint32_t{settings.local_port_last} - settings.local_port_first + 1;
-  for (std::uint32_t probe = 0; probe < std::min(span, local_port_probes); ++probe) {
-    const std::uint16_t candidate = lcore.next_local_port;
-    lcore.next_local_port = candidate == settings.local_port_last ? settings.local_port_first
-                                                                   : static_cast<std::uint16_t>(candidate + 1);
-    if (lcore.listeners.listens(candidate)) {
-      continue;
-    }
-    const flow::flow_key key{remote.value, settings.local_ip.value, port, candidate};
-    const auto taken = lcore.table.lookup(key, lcore.table.hash(key));
-    if (!taken) {
-      return key;
-    }
-    connection& holder = lcore.pool[*taken];
-    if (recyclable(lcore, holder, ctx.now_ns)) {
-      erase(lcore, holder, close_reason::closed, ctx);
-      lcore.stats.tcp_time_wait_recycled.add();
-      return key;
-    }
+  const flow::flow_key wanted{remote.value, lcore.settings.local_ip.value, port, 0};
+  const auto key = lcore.local_ports->acquire(wanted, tuple_free{lcore, ctx.now_ns});
+  if (!key) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  if (const auto holder = lcore.table.lookup(*key, lcore.steering.table_hash(*key, lcore.table))) {
+    erase(lcore, lcore.pool[*holder], close_reason::closed, ctx);  // its port user goes with it
+    lcore.stats.tcp_time_wait_recycled.add();
+  }
+  return key;
 }
 
 // The peer's SYN (or SYN-ACK): its sequence space, and its options against what our SYN offered
@@ -133,8 +137,9 @@ connect_result open_connection(lcore_state& lcore, std::uint8_t listener, const 
     lcore.stats.tcp_connect_no_port.add();
     return {{}, connect_error::no_local_port};
   }
-  connection* opened = insert(lcore, *key, lcore.table.hash(*key), listener, now_ns);
+  connection* opened = insert(lcore, *key, lcore.steering.table_hash(*key, lcore.table), listener, now_ns);
   if (opened == nullptr) {
+    lcore.local_ports->release(key->local_port);
     lcore.stats.tcp_table_full_refusals.add();
     return {{}, connect_error::table_full};
   }
@@ -142,6 +147,7 @@ connect_result open_connection(lcore_state& lcore, std::uint8_t listener, const 
   c.outbound = true;
   c.app_open = lcore.app_of(c) != nullptr;
   c.app_context = request.context;
+  c.nagle = request.nagle.value_or(c.nagle);
   // §3.10.1 OPEN: "An initial send sequence number (ISS) is selected. A SYN segment of the form
   // <SEQ=ISS><CTL=SYN> is sent. Set SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state".
   c.iss = net::seq32{initial_sequence(lcore, c.key, now_ns)};

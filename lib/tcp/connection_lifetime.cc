@@ -54,6 +54,9 @@ void erase(lcore_state& lcore, connection& c, close_reason reason, event_context
   }
   release_queue(lcore, c);
   ctx.forget(c);
+  if (c.outbound) {
+    lcore.local_ports->release(c.key.local_port);  // the 4-tuple leaves the table: its port is free
+  }
   lcore.table.erase(c.key, c.hash);
   lcore.pool.release(lcore.handle_of(c));
   ++lcore.table_changes;

@@ -31,6 +31,12 @@ stream* lcore_app_host::find(stream_id id) noexcept {
   return &slot.emplace(_lcore, *c, *_lcore.turn);
 }
 
+void lcore_app_host::release_buffer(const data_view& view) noexcept {
+  if (view.buffer != nullptr && _lcore.buffers != nullptr) {
+    _lcore.buffers->release(view.buffer);
+  }
+}
+
 void lcore_app_host::arm(app_timer& t, std::uint64_t at_ns) noexcept {
   _lcore.app_timers.arm(app_timer_access::node(t), at_ns);
 }

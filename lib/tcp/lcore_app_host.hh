@@ -16,6 +16,7 @@ class lcore_app_host final : public app_host {
 
   connect_result connect(const connect_request& request) noexcept override;
   stream* find(stream_id id) noexcept override;
+  void release_buffer(const data_view& view) noexcept override;
   void arm(app_timer& t, std::uint64_t at_ns) noexcept override;
   void cancel(app_timer& t) noexcept override;
   std::uint64_t now_ns() const noexcept override;

@@ -13,6 +13,8 @@
 #include "cookie/siphash.hh"
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
+#include "flow/local_port_pool.hh"
+#include "flow/rss_steering.hh"
 #include "packet/buffer.hh"
 #include "stats/counters.hh"
 #include "tcp/next_hop.hh"
@@ -94,10 +96,12 @@ struct lcore_state {
   // The event being handled, while a turn runs (input burst, poll, shutdown): what app_host
   // calls made from a callback work with. Null between turns.
   event_context* turn = nullptr;
-  // Active opens: the first hop toward a peer (null: connect() finds no route), and where the
-  // search for a free local port starts next.
+  // Active opens: the first hop toward a peer (null: connect() finds no route); which local
+  // ports' replies land on this lcore's queue and the hash they carry (lcore_tcp::steer_replies;
+  // by default no RSS), and the ports this lcore hands out (active_open.cc).
   next_hop_resolver* resolver = nullptr;
-  std::uint16_t next_local_port = 0;
+  flow::rss_steering steering;
+  std::optional<flow::local_port_pool> local_ports;
   std::uint32_t backlog_size = 0;   // connections in SYN-RECEIVED (set_state keeps it)
   std::uint32_t table_changes = 0;  // bumped by insert/erase: lookup results of a burst go stale
   std::uint16_t next_ip_id = 0;

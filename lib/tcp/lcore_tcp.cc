@@ -18,6 +18,21 @@
 
 namespace rampart::tcp {
 
+namespace {
+
+flow::local_port_pool_options local_port_options(const tcp_settings& settings, std::uint32_t lcore_index,
+                                                 std::uint32_t lcore_count, std::optional<flow::hash_seed> seed) {
+  flow::local_port_pool_options o;
+  o.first_port = settings.local_port_first;
+  o.last_port = settings.local_port_last;
+  o.lcore_index = lcore_index;
+  o.lcore_count = lcore_count;
+  o.seed = seed;
+  return o;
+}
+
+}  // namespace
+
 lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stats_, std::optional<flow::hash_seed> seed,
                          const cookie::siphash_key& isn_key_, std::uint64_t now_ns)
     : settings(settings_),
@@ -37,7 +52,7 @@ lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stat
       waiters(settings_.connections),
       deferred(settings_.connections),
       app_timers(now_ns),
-      next_local_port(settings_.local_port_first),
+      local_ports(std::in_place, steering, local_port_options(settings_, 0, 1, seed)),
       rst_budget(settings_.rst_per_second, now_ns),
       challenge_budget(settings_.challenge_acks_per_second_lcore, now_ns) {}
 
@@ -86,6 +101,14 @@ void lcore_tcp::set_application(std::uint8_t listener, application* app) noexcep
 }
 
 void lcore_tcp::set_next_hop_resolver(next_hop_resolver* resolver) noexcept { _state->resolver = resolver; }
+
+void lcore_tcp::steer_replies(const flow::rss_steering& steering, std::uint32_t lcore_index, std::uint32_t lcore_count,
+                              std::optional<flow::hash_seed> seed) {
+  lcore_state& lcore = *_state;
+  lcore.local_ports.reset();  // it refers to the steering it was built with
+  lcore.steering = steering;
+  lcore.local_ports.emplace(lcore.steering, local_port_options(lcore.settings, lcore_index, lcore_count, seed));
+}
 
 void lcore_tcp::update_keys(const cookie::key_set& keys) noexcept { _state->keys = keys; }
 

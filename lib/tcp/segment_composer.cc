@@ -58,8 +58,7 @@ bool send_fresh(lcore_state& lcore, connection& c, std::uint32_t offset, std::ui
                                                           lcore.settings.offload, offload));
   if (destination.held_for.value != 0) {
     if (!lcore.resolver->hold(destination.held_for, frame, offload, destination.now_ns)) {
-      lcore.buffers->release(b->handle);
-      lcore.stats.tcp_connect_hold_full.add();
+      lcore.stats.tcp_connect_hold_full.add();  // released by the resolver
       return false;
     }
   } else if (!lcore.sink->push(frame, offload)) {

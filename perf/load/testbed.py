@@ -176,7 +176,8 @@ class Bed(harness.SetUp):
     # -- systems under test -----------------------------------------------------------------
 
     def start_rampart(self, binary: Path | str, driver: str = "af_packet", cookie_mode: str = "always") -> None:
-        """rampart with one worker (lcore 1) on the target end of the veth."""
+        """rampart with one worker (lcore 1) on the target end of the veth, in syn_cookies.mode
+        `cookie_mode` (always unless a system asks for another)."""
         if driver == "af_packet":
             vdev = f"net_af_packet0,iface={self.veth_target},qpairs=1,framecnt=4096"
             device = "net_af_packet0"

@@ -103,6 +103,12 @@ def rampart_bin() -> Path:
     return Path(os.environ.get("RAMPART_BIN", str(DEFAULT_BIN)))
 
 
+def sample_plugin_path() -> Path:
+    """The sample plugin, uppercase.so (docs/apps.md, "Plugins"), as built beside the binary."""
+    return Path(os.environ.get("RAMPART_PLUGIN_DIR", REPO_ROOT / "build" / "lib" / "app" / "plugins")) \
+        / "uppercase" / "uppercase.so"
+
+
 def run(cmd: list[str], check: bool = True, timeout: float = 60,
         capture: bool = True) -> subprocess.CompletedProcess[str]:
     if VERBOSE:
@@ -557,6 +563,13 @@ class Engine(SetUp):
         if isinstance(reply, dict) and isinstance(reply.get("all"), dict):
             reply = reply["all"]
         return counters_of(reply)
+
+    def neighbours(self) -> list[dict[str, Any]]:
+        """Every worker's next hops: /rampart/neighbours rows {lcore, ip, mac, age_ms, state}."""
+        reply = self.telemetry("/rampart/neighbours")
+        if not isinstance(reply, dict) or set(reply.get("lcores", {}).values()) != {"ok"}:
+            raise TelemetryError(f"/rampart/neighbours: not every worker answered: {reply}")
+        return list(reply.get("neighbours", {}).values())
 
     def ns_run(self, cmd: list[str], check: bool = True,
                timeout: float = 60) -> subprocess.CompletedProcess[str]:

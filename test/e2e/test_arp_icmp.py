@@ -4,8 +4,9 @@
 - Linux's ping gets every reply, and the engine's icmp_echo_replied counter moves by exactly
   the number of requests (so the replies came from the engine, not from some other host);
 - the namespace's neighbour table learns the MAC that telemetry reports for the port;
-- the engine learns ARP senders by RFC 826's merge rule (arp_neighbours_learned counts each entry
-  added or refreshed) and answers a request at the MAC it came from;
+- the engine learns ARP senders by RFC 826's merge rule (its table in /rampart/neighbours;
+  arp_neighbours_learned counts each entry added or refreshed) and answers a request at the MAC
+  it came from;
 - a burst of malformed or unwanted frames is dropped with exactly the expected per-reason counter
   deltas, while a ping running during the burst keeps getting every reply;
 - SIGTERM ends the engine with exit status 0 and its final counters printed.
@@ -94,8 +95,8 @@ class ArpIcmp(unittest.TestCase):
     def test_3_arp_senders_are_learned_by_the_merge_rule(self) -> None:
         """RFC 826: a request for our address adds its sender to the neighbour table; any ARP
         packet refreshes a sender already there; a request for another address from a sender not
-        there adds nothing. The table has no telemetry of its own: arp_neighbours_learned counts
-        each entry added or refreshed, and the reply shows where the engine answers."""
+        there adds nothing. /rampart/neighbours shows the table itself, arp_neighbours_learned
+        counts each entry added or refreshed, and the reply shows where the engine answers."""
         from scapy.layers.l2 import ARP, Ether
 
         stranger_mac, stranger_ip, elsewhere = "02:00:00:77:00:09", "10.77.0.9", "10.77.0.77"
@@ -124,15 +125,25 @@ class ArpIcmp(unittest.TestCase):
                               self.drops()["arp_not_for_us"] - not_for_us),
                              (new_learned, new_not_for_us), what)
 
+        def stranger_entries() -> list[tuple[str, str]]:
+            return [(normalise_mac(row["mac"]), row["state"]) for row in self.engine.neighbours()
+                    if row["ip"] == stranger_ip]
+
         with self.engine.packet_socket() as sock:
             sock.drain()
             sock.send(request(elsewhere))
             counted(0, 1, "a stranger asking for another address: dropped, not learned")
+            self.assertEqual(stranger_entries(), [], "a stranger asking for another address")
             sock.send(request(self.engine.engine_ip))
             reply = sock.receive(is_reply_to_stranger)
             counted(1, 1, "a stranger asking for our address: learned")
+            self.assertEqual(stranger_entries(), [(stranger_mac, "reachable")])
+            learned_age = next(r["age_ms"] for r in self.engine.neighbours() if r["ip"] == stranger_ip)
+            time.sleep(0.3)
             sock.send(request(elsewhere))
             counted(2, 2, "the same stranger asking for another address again: refreshed")
+            refreshed_age = next(r["age_ms"] for r in self.engine.neighbours() if r["ip"] == stranger_ip)
+            self.assertLess(refreshed_age, learned_age + 300, "the refresh did not reset the entry's age")
         self.assertIsNotNone(reply, "no ARP reply to the stranger's request")
         packet = Ether(reply)
         self.assertEqual((normalise_mac(packet.dst), normalise_mac(packet[ARP].hwdst), packet[ARP].pdst),

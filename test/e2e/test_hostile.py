@@ -81,7 +81,9 @@ CONFIG = {
     # Back-off capped at 2 s: a peer that stalls for ever meets the retry limit (silent peers,
     # 10 timeouts) or the persist limit (zero-window peers, 10 probes) about 20 s after it
     # stalled, within the test's time, instead of minutes later with the 60 s default.
-    "tcp": {"rto_max_ms": 2000},
+    # Mode always: the peers' offered window below is a cookie SYN-ACK's (unscaled without
+    # Timestamps).
+    "tcp": {"rto_max_ms": 2000, "syn_cookies": {"mode": "always"}},
     "stats": {"interval_seconds": 0},
 }
 PERSIST_WAIT_SECONDS = 60

@@ -18,7 +18,7 @@ control: CUBIC), then to rampart on net_af_packet behind the same link, in the s
 
 rampart runs with syn_cookies.mode auto there: Linux's handshakes are stateful when no flood
 fills its SYN queue, and the comparison is of the data paths. test_4 holds both modes, auto
-and the default always, to the same link: 40 connections each whose data follows the handshake
+(the default) and always, to the same link: 40 connections each whose data follows the handshake
 at once, none may fail. With always, a data segment that overtakes the handshake's ACK is checked
 with the ISN the listener remembered from the SYN (tcp_syncookies_reordered); before that memory,
 12 to 17 of 40 were reset (tcp_cookie_bad_hash).
@@ -203,8 +203,8 @@ class EchoUnderLoss(unittest.TestCase):
 
     def test_4_handshakes_survive_reordering_in_both_cookie_modes(self) -> None:
         """COOKIE_STREAMS connections, each echoing COOKIE_BYTES right after its handshake, to
-        rampart through the same link, with syn_cookies.mode auto (stateful) and then always (the
-        default): none may fail in either. With cookies, a data segment that overtakes the
+        rampart through the same link, with syn_cookies.mode auto (the default: stateful) and then always
+        (cookies): none may fail in either. With cookies, a data segment that overtakes the
         handshake's last ACK (5% reordering, 10 ms delay: likely among the ten segments of a
         first flight) reaches the listener as an ACK whose sequence number is not the client's
         ISN + 1: the listener checks its cookie with the ISN it remembered from the SYN

@@ -36,7 +36,8 @@ SPOOFED_IP = "10.77.0.66"  # the crafted peer: the namespace's kernel does not o
 
 CONFIG = {
     "listeners": [{"port": 7, "app": "echo"}],
-    "tcp": {"time_wait_seconds": 1},
+    # Mode always: test_3 is the cookie path's (a backlog entry would need no remembered ISN).
+    "tcp": {"time_wait_seconds": 1, "syn_cookies": {"mode": "always"}},
 }
 # 25 % of the segments skip the 4 ms delay (netem's reordering), 1 % are lost.
 NETEM = ["delay", "4ms", "reorder", "25%", "50%", "loss", "1%"]
@@ -159,7 +160,7 @@ class Reordering(h.EngineTests):
         self.assertEqual(after["tcp_dsack_sent"] - before["tcp_dsack_sent"], 1)
 
     def test_3_crafted_peer_data_overtakes_the_cookie_ack(self) -> None:
-        """syn_cookies.mode always (the default): the peer's second data segment arrives before
+        """syn_cookies.mode always: the peer's second data segment arrives before
         the handshake's ACK and its first segment. The listener checks its cookie with the ISN
         it remembered from the SYN, opens the connection with the segment queued (a duplicate
         ACK for ISN + 1 with its SACK block), and the late ACK, whose TSval is older than the
@@ -200,7 +201,7 @@ class Reordering(h.EngineTests):
         handshakes go through reordering too."""
         with LossyBed() as bed:
             bed.start_impairment(Impairment(loss=1.0, duplicate=0.0, reorder=25.0, delay_ms=4.0, jitter_ms=0.0), seed=25)
-            bed.start_rampart()
+            bed.start_rampart({"tcp": {"syn_cookies": {"mode": "always"}}})
             idle = int(bed.telemetry("/rampart/port")["mbufs_in_use"])
             started = time.monotonic()
             result = echo_transfer(bed.ns_client, RAMPART_IP, ECHO_PORT, 2, 2 << 20, 20, 240)

@@ -16,7 +16,6 @@ seconds) and an idle timeout on the discard port.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import socket
 import sys
@@ -38,17 +37,12 @@ ABORT_PORT = 7007           # echo with a tiny hold bound: a client that never r
 IDLE_SECONDS = 2
 
 
-def plugin_path() -> Path:
-    return Path(os.environ.get("RAMPART_PLUGIN_DIR", h.REPO_ROOT / "build" / "lib" / "app" / "plugins")) \
-        / "uppercase" / "uppercase.so"
-
-
 CONFIG = {
     "listeners": [
         {"port": 80, "app": "http", "args": {}},
         {"port": 7, "app": "echo"},
         {"port": 9, "app": "discard", "idle_timeout_seconds": IDLE_SECONDS},
-        {"port": PLUGIN_PORT, "app": "plugin", "plugin": str(plugin_path()), "args": {}},
+        {"port": PLUGIN_PORT, "app": "plugin", "plugin": str(h.sample_plugin_path()), "args": {}},
         {"port": ABORT_PORT, "app": "echo", "args": {"max_held_bytes": "4096"}},
     ],
     # A vanished peer: 100 ms, 200, 400, 400 ms, then the connection is given up (about 1.1 s).
@@ -210,8 +204,8 @@ class Streams(h.EngineTests):
             cap.send(crafted("S", isn))
             got = cap.next(from_engine)
             self.assertIsNotNone(got, "no SYN-ACK")
-            cookie = Ether(got[0])[TCP].seq
-            cap.send(crafted("PA", isn + 1, cookie + 1, b"anyone there?"))
+            iss = Ether(got[0])[TCP].seq
+            cap.send(crafted("PA", isn + 1, iss + 1, b"anyone there?"))
             # The echo answers; we never acknowledge it: retransmissions, then a RST.
             segments = []
             deadline = time.monotonic() + 10

@@ -29,7 +29,8 @@ import rampart_harness as h  # noqa: E402
 import tcp_helpers as t  # noqa: E402
 from test_signals import unacked_bytes  # noqa: E402
 
-TCP_CONFIG = {"tcp": {"mss": 1400, "window_scale": 5}}
+# Cookie handshakes are what this file checks: mode always, not the default auto.
+TCP_CONFIG = {"tcp": {"mss": 1400, "window_scale": 5, "syn_cookies": {"mode": "always"}}}
 SPOOFED_IP = "10.77.0.66"
 LISTEN_PORTS = (80, 7, 9)
 CLOSED_PORT = 81

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <rte_cycles.h>
@@ -21,6 +22,7 @@
 #include "engine/log.hh"
 #include "engine/port.hh"
 #include "engine/worker.hh"
+#include "route/lcore_routes.hh"
 #include "stats/cost.hh"
 
 namespace rampart::engine {
@@ -420,6 +422,139 @@ int handle_connections(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+// How long /rampart/neighbours waits for each worker (see listing_timeout), and how long
+// /rampart/resolve waits for a next hop to answer: the resolver's three requests a second apart,
+// and the last one's second.
+constexpr std::chrono::milliseconds neighbours_timeout{500};
+constexpr std::chrono::milliseconds resolve_timeout{
+    route::neighbour_resolver::max_requests * route::neighbour_resolver::retry_interval_ns / 1'000'000 + 500};
+
+const char* to_string(route::resolution::status s) noexcept {
+  switch (s) {
+    case route::resolution::status::reachable:
+      return "reachable";
+    case route::resolution::status::pending:
+      return "resolving";
+    case route::resolution::status::unreachable:
+      return "failed";
+    case route::resolution::status::no_room:
+      return "no_room";
+  }
+  return "?";
+}
+
+// A row is about 100 bytes of telemetry's 16 KiB reply: past this many, rows are counted in
+// `omitted` instead (a full table is 80 rows per worker).
+constexpr std::uint32_t max_neighbour_rows = 120;
+
+// Every worker's neighbours, as rows {lcore, ip, mac, age_ms, state} numbered from 0 over the
+// workers, each worker's status ("ok", or "timeout" when it did not answer), and how many rows
+// did not fit.
+int handle_neighbours(const char*, const char*, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  rte_tel_data_start_dict(d);
+  rte_tel_data* statuses = rte_tel_data_alloc();
+  rte_tel_data* rows = rte_tel_data_alloc();
+  if (statuses == nullptr || rows == nullptr) {
+    rte_tel_data_free(statuses);
+    rte_tel_data_free(rows);
+    return -ENOMEM;
+  }
+  rte_tel_data_start_dict(statuses);
+  rte_tel_data_start_dict(rows);
+  std::uint32_t shown = 0;
+  std::uint32_t omitted = 0;
+  for (worker* w : guard.get()->workers) {
+    const bool answered = w->neighbour_requests.ask(std::nullopt, neighbours_timeout, [&](const auto& answer) {
+      for (const route::neighbour_row& r : answer.rows) {
+        rte_tel_data* row = shown < max_neighbour_rows ? rte_tel_data_alloc() : nullptr;
+        if (row == nullptr) {
+          ++omitted;
+          continue;
+        }
+        rte_tel_data_start_dict(row);
+        rte_tel_data_add_dict_int(row, "lcore", static_cast<int>(w->lcore_id));
+        rte_tel_data_add_dict_string(row, "ip", r.ip.to_string().c_str());
+        rte_tel_data_add_dict_string(row, "mac", r.mac.to_string().c_str());
+        rte_tel_data_add_dict_u64(row, "age_ms", r.age_ns / 1'000'000);
+        rte_tel_data_add_dict_string(row, "state", route::to_string(r.state));
+        add_container(rows, std::to_string(shown++).c_str(), row);
+      }
+    });
+    rte_tel_data_add_dict_string(statuses, std::to_string(w->lcore_id).c_str(), answered ? "ok" : "timeout");
+  }
+  add_container(d, "lcores", statuses);
+  add_container(d, "neighbours", rows);
+  rte_tel_data_add_dict_u64(d, "omitted", omitted);
+  return 0;
+}
+
+// Asks every worker to resolve the next hop of an address and waits until each knows it, gave
+// up, or resolve_timeout passed: {ip, next_hop, lcores: {id: state[ mac]}}.
+int handle_resolve(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->workers.empty()) {
+    return -ENODEV;
+  }
+  const std::optional<net::ipv4_address> address =
+      net::ipv4_address::parse(params == nullptr ? std::string_view() : std::string_view(params));
+  rte_tel_data_start_dict(d);
+  if (!address) {
+    rte_tel_data_add_dict_string(d, "error", "give an IPv4 address: /rampart/resolve,a.b.c.d");
+    return 0;
+  }
+  rte_tel_data_add_dict_string(d, "ip", address->to_string().c_str());
+  // Route tables are read-only once the workers run, and the same on every worker.
+  const std::optional<net::ipv4_address> next_hop = guard.get()->workers.front()->routes->table().next_hop(*address);
+  if (!next_hop) {
+    rte_tel_data_add_dict_string(d, "next_hop", "none");
+    rte_tel_data_add_dict_string(d, "error", "no route: add one to routes or set port.gateway");
+    return 0;
+  }
+  rte_tel_data_add_dict_string(d, "next_hop", next_hop->to_string().c_str());
+  rte_tel_data* states = rte_tel_data_alloc();
+  if (states == nullptr) {
+    return -ENOMEM;
+  }
+  rte_tel_data_start_dict(states);
+  // Every worker is asked in each round, so each sends its first request at once; a worker's
+  // state is settled once it is anything but resolving.
+  const std::span<worker* const> workers = guard.get()->workers;
+  std::vector<std::string> answers(workers.size(), "timeout");
+  std::vector<bool> settled(workers.size(), false);
+  const auto deadline = std::chrono::steady_clock::now() + resolve_timeout;
+  for (;;) {
+    bool waiting = false;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      if (settled[i]) {
+        continue;
+      }
+      workers[i]->neighbour_requests.ask(*address, neighbours_timeout, [&](const auto& answer) {
+        if (const std::optional<route::resolution>& r = answer.resolved) {
+          answers[i] = to_string(r->what);
+          if (r->what == route::resolution::status::reachable) {
+            answers[i] += " " + r->mac.to_string();
+          }
+          settled[i] = r->what != route::resolution::status::pending;
+        }
+      });
+      waiting = waiting || !settled[i];
+    }
+    if (!waiting || std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    rte_tel_data_add_dict_string(states, std::to_string(workers[i]->lcore_id).c_str(), answers[i].c_str());
+  }
+  add_container(d, "lcores", states);
+  return 0;
+}
+
 }  // namespace
 
 bool register_telemetry() {
@@ -442,6 +577,9 @@ bool register_telemetry() {
        "Per backend of each proxy listener: connects, failures, open, bytes, health. Parameter: a port (none: all)."},
       {"/rampart/connections", handle_connections,
        "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
+      {"/rampart/neighbours", handle_neighbours, "Each worker's next hops: ip, mac, age_ms, state. No parameters."},
+      {"/rampart/resolve", handle_resolve,
+       "Resolve the next hop of an address on every worker (ARP), waiting up to 3.5 s. Parameter: a.b.c.d."},
   };
   bool ok = true;
   for (const command& c : commands) {

@@ -2,8 +2,11 @@
 
 #include <net/if.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -65,6 +68,36 @@ net::mac_address to_mac(const rte_ether_addr& a) {
   net::mac_address mac;
   std::memcpy(mac.bytes.data(), a.addr_bytes, mac.bytes.size());
   return mac;
+}
+
+// The key and redirection table the driver hashes with; what it cannot report stays empty.
+rss_readback read_rss(std::uint16_t id) {
+  rss_readback readback;
+  rte_eth_dev_info dev_info{};
+  if (rte_eth_dev_info_get(id, &dev_info) != 0) {
+    return readback;
+  }
+  std::vector<std::uint8_t> key(dev_info.hash_key_size);
+  rte_eth_rss_conf conf{};
+  conf.rss_key = key.data();
+  conf.rss_key_len = static_cast<std::uint8_t>(key.size());
+  if (!key.empty() && rte_eth_dev_rss_hash_conf_get(id, &conf) == 0) {
+    readback.key = std::move(key);
+  }
+  // The RETA comes in groups of 64 entries, each with a mask of the entries to read.
+  const std::uint16_t entries = dev_info.reta_size;
+  std::vector<rte_eth_rss_reta_entry64> groups((entries + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::size_t in_group = std::min<std::size_t>(RTE_ETH_RETA_GROUP_SIZE, entries - g * RTE_ETH_RETA_GROUP_SIZE);
+    groups[g].mask = in_group == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_group) - 1;
+  }
+  if (entries != 0 && rte_eth_dev_rss_reta_query(id, groups.data(), entries) == 0) {
+    readback.reta.resize(entries);
+    for (std::size_t i = 0; i < entries; ++i) {
+      readback.reta[i] = groups[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    }
+  }
+  return readback;
 }
 
 }  // namespace
@@ -203,6 +236,7 @@ void port::start() {
     fail("cannot start " + _info.name, rc, "see the PMD log lines above");
   }
   _started = true;
+  _info.steering = plan_reply_steering(_info.plan, _info.plan.rss ? read_rss(id) : rss_readback{});
   if (_software_mac) {
     if (const int rc = rte_eth_promiscuous_enable(id); rc != 0 && rc != -ENOTSUP) {
       log_warning("cannot turn promiscuous mode on for " + _info.name + ": " + errno_text(rc));
@@ -279,7 +313,11 @@ void log_port(const port_info& info) {
            "; TX checksum offload: " + describe_tx_offloads(info.plan.tx_offloads) +
            " (other checksums in software); RX TCP checksum: " +
            ((info.plan.rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0 ? "trusted when the NIC marks it good" : "verified in software"));
+  log_info("replies to connections rampart opens: " + describe(info.steering));
   for (const std::string& w : info.plan.warnings) {
+    log_warning(w);
+  }
+  for (const std::string& w : info.steering.warnings) {
     log_warning(w);
   }
 }

@@ -55,6 +55,8 @@ tcp::tcp_settings tcp_settings_of(const config::engine_config& cfg, packet::tx_o
   s.challenge_acks_per_second_lcore = tcp.challenge_acks_per_second_lcore;
   s.offload = offload;
   s.local_ip = cfg.port.ip.address;
+  s.local_port_first = tcp.local_ports.first;
+  s.local_port_last = tcp.local_ports.last;
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include "app/registry.hh"
 #include "engine/log.hh"
 #include "engine/port.hh"
+#include "engine/route_settings.hh"
 #include "engine/startup_error.hh"
 #include "engine/tcp_settings.hh"
 #include "engine/telemetry.hh"
@@ -36,6 +37,7 @@ tcp::tcp_settings tcp_settings_for(const config::engine_config& cfg, const port_
 struct worker_build {
   worker* w;
   const tcp_start* plan;
+  std::uint32_t workers;    // how many the port serves
   std::string app_error;    // an app that could not be built (the listener's message)
   std::string other_error;  // anything else (out of memory)
 };
@@ -44,7 +46,8 @@ int build_worker_tcp(void* arg) {
   auto& b = *static_cast<worker_build*>(arg);
   worker& w = *b.w;
   try {
-    w.tcp.start(*b.plan, w.stats, w.lcore_id, w.clock.now_ns(rte_rdtsc()), w.context);
+    w.tcp.start(*b.plan, w.stats, w.lcore_id, w.clock.now_ns(rte_rdtsc()), w.context,
+                {w.queue_id, b.workers, &*w.next_hops});
   } catch (const app::app_error& e) {
     b.app_error = e.what();
     return -1;
@@ -57,8 +60,8 @@ int build_worker_tcp(void* arg) {
 
 // Runs build_worker_tcp on the worker's lcore and waits for it. Throws app::app_error or
 // startup_error (runtime failure) with the worker's message.
-void build_on_worker_lcore(worker& w, const tcp_start& plan) {
-  worker_build build{&w, &plan, {}, {}};
+void build_on_worker_lcore(worker& w, const tcp_start& plan, std::uint32_t workers) {
+  worker_build build{&w, &plan, workers, {}, {}};
   if (const int rc = rte_eal_remote_launch(build_worker_tcp, &build, w.lcore_id); rc != 0) {
     throw startup_error(exit_code::runtime_failure,
                         "cannot start lcore " + std::to_string(w.lcore_id) + ": " + rte_strerror(-rc));
@@ -76,7 +79,8 @@ void build_on_worker_lcore(worker& w, const tcp_start& plan) {
 std::vector<std::unique_ptr<worker>> make_workers(const config::engine_config& cfg, const port& dev,
                                                   std::span<const unsigned> lcores, const tsc_clock& clock,
                                                   const cookie::key_set& keys, capture_session& capture) {
-  const tcp_start plan{tcp_settings_for(cfg, dev.info()), tcp_listeners_of(cfg.listeners), cfg.listeners, keys};
+  const tcp_start plan{tcp_settings_for(cfg, dev.info()), tcp_listeners_of(cfg.listeners), cfg.listeners, keys,
+                       dev.info().steering};
   std::vector<std::unique_ptr<worker>> workers;
   for (std::size_t i = 0; i < lcores.size(); ++i) {
     auto w = std::make_unique<worker>();
@@ -91,9 +95,23 @@ std::vector<std::unique_ptr<worker>> make_workers(const config::engine_config& c
     w->context.offload_caps = dev.info().plan.offload_caps;
     w->context.stats = &w->stats;
     w->tcp.buffers = mbuf_pool{w->pool};
+    w->routes.emplace(route_table_of(cfg), w->context.neighbours, w->context.identity.mac,
+                      w->context.identity.ip.address, w->tcp.buffers, w->tcp.staging, w->stats);
+    w->context.routes = &*w->routes;
+    w->next_hops.emplace(*w->routes, w->tcp.buffers);
     w->capture = &capture;
-    build_on_worker_lcore(*w, plan);
+    build_on_worker_lcore(*w, plan, static_cast<std::uint32_t>(lcores.size()));
     workers.push_back(std::move(w));
+  }
+  // The port hands every ARP frame to one queue: each worker reads what the others learned.
+  for (const std::unique_ptr<worker>& w : workers) {
+    std::vector<const route::neighbour_table*> peers;
+    for (const std::unique_ptr<worker>& other : workers) {
+      if (other != w) {
+        peers.push_back(&other->context.neighbours);
+      }
+    }
+    w->routes->resolver().set_peers(peers);
   }
   return workers;
 }

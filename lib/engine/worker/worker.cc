@@ -84,6 +84,13 @@ void flush_staged(worker& w, std::uint16_t& captured) noexcept {
   captured = w.tcp.staging.size();
 }
 
+// Every turn, with or without traffic: TCP's deadlines, and the resolver's (ARP requests again,
+// next hops that failed, hold-downs over).
+void poll_timers(worker& w, std::uint64_t now_ns) noexcept {
+  w.tcp.lcore->poll(now_ns);
+  w.routes->resolver().poll(now_ns);
+}
+
 // Returns false when the worker must stop.
 bool handle_control(worker& w) noexcept {
   control_message msg;
@@ -174,9 +181,12 @@ int run_worker(void* arg) {
     if (unlikely(w.listing.pending())) {
       w.listing.serve(*w.tcp.lcore, now_ns);  // a connection listing, one bounded step per turn
     }
+    if (unlikely(w.neighbour_requests.pending())) {
+      w.neighbour_requests.serve(*w.routes, now_ns);
+    }
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
-      w.tcp.lcore->poll(now_ns);
+      poll_timers(w, now_ns);
       flush_staged(w, staged_captured);
       continue;
     }
@@ -261,7 +271,7 @@ int run_worker(void* arg) {
         rte_pktmbuf_free_bulk(tx.data() + sent, n_tx - sent);
       }
     }
-    w.tcp.lcore->poll(now_ns);
+    poll_timers(w, now_ns);
     flush_staged(w, staged_captured);
   }
   reset_connections(w, staged_captured);

@@ -49,6 +49,8 @@ class bench_stream final : public rampart::tcp::stream {
   void* context() const noexcept override { return _context; }
   void set_context(void* context) noexcept override { _context = context; }
   rampart::flow::flow_key key() const noexcept override { return {}; }
+  rampart::tcp::stream_id id() const noexcept override { return {}; }
+  bool outbound() const noexcept override { return false; }
 
  private:
   std::array<std::byte, 65536> _buffer{};

@@ -4,9 +4,10 @@
 // (both checksums) and reads everything rampart emits (both checksums verified, sequence
 // numbers followed). Timers run once per burst (lcore_tcp::poll) as in the worker loop.
 //
-//   BM_short_connection        32 connections in lock-step per iteration, 8 packets each:
-//                              SYN → cookie SYN-ACK → ACK → GET → 200 response → client FIN →
-//                              rampart FIN → final ACK; the table is empty again afterwards
+//   BM_short_connection/MODE   32 connections in lock-step per iteration, 8 packets each:
+//                              SYN → SYN-ACK → ACK → GET → 200 response → client FIN →
+//                              rampart FIN → final ACK; the table is empty again afterwards.
+//                              /always: the SYN-ACK carries a cookie; /auto: a backlog entry
 //   BM_keepalive_requests/N    N open connections; per iteration 32 GETs (each ACKing the
 //                              previous response, as a client sending at once does), 32 responses
 //   BM_bulk_receive            one connection to discard; 32 segments of 1460 bytes per
@@ -183,12 +184,14 @@ struct client_connection {
 
 class bench_node {
  public:
-  explicit bench_node(std::uint32_t connections, std::map<std::string, std::string> bulk_args = {})
+  // cookies: the config's default unless a benchmark measures one mode.
+  explicit bench_node(std::uint32_t connections, std::optional<tcp::cookie_mode> cookies = std::nullopt,
+                      std::map<std::string, std::string> bulk_args = {})
       : _listeners{{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}},
                    {bulk_http_port, "http", {}, std::move(bulk_args)}},
         _pool(16384),
         _sink(_pool, 4096),
-        _tcp(settings(connections), engine::tcp_listeners_of(_listeners), _stats, flow::hash_seed{1, 2},
+        _tcp(settings(connections, cookies), engine::tcp_listeners_of(_listeners), _stats, flow::hash_seed{1, 2},
              cookie::siphash_key{3, 4}, now_ns) {
     _tcp.update_keys(keys());
     _tcp.attach_io(_pool, _sink);
@@ -204,9 +207,11 @@ class bench_node {
   // The config's defaults, as the engine turns them into tcp_settings, but for the send budget:
   // BM_keepalive_requests/4096's client acknowledges each response only with its next request,
   // so all 4096 connections hold one response buffer at once, the whole default budget.
-  static tcp::tcp_settings settings(std::uint32_t connections) {
+  static tcp::tcp_settings settings(std::uint32_t connections,
+                                    std::optional<tcp::cookie_mode> cookies = std::nullopt) {
     tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
     s.connections = connections;
+    s.cookies = cookies.value_or(s.cookies);
     s.send_budget = 8192;
     s.local_mac = server_mac;
     return s;
@@ -355,8 +360,8 @@ void open_all(bench_node& node, client_set& clients, std::uint32_t isn) {
 
 // ---- 1. Short connections ----
 
-void BM_short_connection(benchmark::State& state) {
-  bench_node node(65536);
+void BM_short_connection(benchmark::State& state, tcp::cookie_mode cookies) {
+  bench_node node(65536, cookies);
   client_set clients;
   clients.first_port = 10000;
   clients.connections.resize(burst);
@@ -392,8 +397,11 @@ void BM_short_connection(benchmark::State& state) {
       break;
     }
   }
-  if (node.stats().tcp_closed_normal.read() != completed || node.stats().http_requests.read() != completed) {
-    state.SkipWithError("counters disagree with the connections run");
+  const std::uint64_t handshakes = cookies == tcp::cookie_mode::always ? node.stats().tcp_syncookies_validated.read()
+                                                                     : node.stats().tcp_syn_backlog_used.read();
+  if (node.stats().tcp_closed_normal.read() != completed || node.stats().http_requests.read() != completed ||
+      handshakes != completed) {
+    state.SkipWithError("counters disagree with the connections run (or a handshake took the other mode's path)");
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(completed));
   state.counters["rampart_frames_per_connection"] =
@@ -401,7 +409,8 @@ void BM_short_connection(benchmark::State& state) {
   state.counters["ns_per_connection"] = benchmark::Counter(
       static_cast<double>(completed), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_short_connection);
+BENCHMARK_CAPTURE(BM_short_connection, always, tcp::cookie_mode::always);
+BENCHMARK_CAPTURE(BM_short_connection, auto, tcp::cookie_mode::auto_mode);
 
 // The client's side of a short connection without rampart: build and checksum its 5 frames, and
 // read back (parse, verify both checksums) 3 frames for the 3 rampart sends.
@@ -613,7 +622,7 @@ void BM_receive_order(benchmark::State& state) {
 BENCHMARK(BM_receive_order)->Arg(0)->Arg(1);
 
 void BM_bulk_send(benchmark::State& state) {
-  bench_node node(1024, {{"body_bytes", std::to_string(bulk_body_bytes)}});
+  bench_node node(1024, std::nullopt, {{"body_bytes", std::to_string(bulk_body_bytes)}});
   client_set clients;
   client_connection& c = open_bulk_connection(node, clients, bulk_http_port);
   std::vector<std::uint32_t> ack_points;  // where an ACK is due: the end of every second segment
@@ -771,7 +780,7 @@ class syn_ring {
 };
 
 void BM_syn_flood(benchmark::State& state) {
-  bench_node node(65536);
+  bench_node node(65536, tcp::cookie_mode::always);  // the cookie path, as past auto_threshold
   syn_ring ring(static_cast<std::size_t>(state.range(0)));
   std::uint64_t answered = 0;
   for (auto _ : state) {

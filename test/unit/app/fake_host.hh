@@ -71,6 +71,16 @@ class fake_host final : public tcp::app_host {
     }
     return _streams[id.index].get();
   }
+  // A view retained from a stream that has ended: back to that stream's buffers.
+  void release_buffer(const tcp::data_view& view) noexcept override {
+    for (auto& s : _streams) {
+      if (s->holds(view)) {
+        s->release_buffer(view);
+        return;
+      }
+    }
+    CHECK(false);  // released twice, or never retained
+  }
   void arm(tcp::app_timer& t, std::uint64_t) noexcept override {
     if (std::find(_armed.begin(), _armed.end(), &t) == _armed.end()) {
       _armed.push_back(&t);

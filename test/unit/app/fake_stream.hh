@@ -85,6 +85,7 @@ class fake_stream final : public tcp::stream {
       ++it->second.references;
     }
   }
+  bool holds(const tcp::data_view& view) const { return _buffers.contains(view.buffer); }
   void release_buffer(const tcp::data_view& view) noexcept override {
     auto it = _buffers.find(view.buffer);
     CHECK(it != _buffers.end());

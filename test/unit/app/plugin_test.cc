@@ -44,6 +44,19 @@ TEST_CASE("the sample plugin loads and reports its name", "[unit][app][plugin]")
   CHECK(library->path() == RAMPART_UPPERCASE_PLUGIN);
 }
 
+TEST_CASE("a version 1 plugin still loads and serves", "[unit][app][plugin]") {
+  const auto library = rampart::app::load_plugin(RAMPART_ECHO_V1_PLUGIN);
+  CHECK(library->abi_version() == 1);
+  CHECK(library->plugin().attach == nullptr);
+  CHECK(library->plugin().on_connected == nullptr);
+  app_under_test t(listener("plugin", {}, RAMPART_ECHO_V1_PLUGIN));
+  fake_stream s(*t.app, 1 << 16);
+  s.open();
+  s.deliver("same old ABI\n");
+  CHECK(s.sent == "same old ABI\n");
+  s.end(close_reason::closed);
+}
+
 TEST_CASE("the uppercase plugin serves a stream through the C ABI", "[unit][app][plugin]") {
   app_under_test t(listener("plugin", {{"greeting", "hi\n"}}, RAMPART_UPPERCASE_PLUGIN));
   fake_stream s(*t.app, 1 << 16);
@@ -106,15 +119,16 @@ TEST_CASE("plugin load errors name the file, the cause and the fix", "[unit][app
   SECTION("no entry symbol") {
     const std::string e = load_error(RAMPART_NO_ENTRY_PLUGIN);
     CHECK(e == std::string("plugin ") + RAMPART_NO_ENTRY_PLUGIN +
-                   ": has no symbol rampart_plugin_v1; it is not a rampart plugin, or one for "
-                   "another ABI version (build it against app/rampart_plugin.h, exporting extern "
-                   "\"C\" rampart_plugin_v1)");
+                   ": has no symbol rampart_plugin_v2 (nor rampart_plugin_v1); it is not a rampart "
+                   "plugin, or one for another ABI version (build it against app/rampart_plugin.h, "
+                   "exporting extern \"C\" rampart_plugin_v2)");
   }
   SECTION("wrong ABI version") {
     const std::string e = load_error(RAMPART_BAD_VERSION_PLUGIN);
     CHECK(e == std::string("plugin ") + RAMPART_BAD_VERSION_PLUGIN +
-                   ": plugin ABI version 42, but this rampart speaks version 1; rebuild the plugin "
-                   "against this rampart's app/rampart_plugin.h");
+                   ": plugin ABI version 43 (entry rampart_plugin_v2), but this rampart speaks "
+                   "version 2 (and loads version 1); rebuild the plugin against this rampart's "
+                   "app/rampart_plugin.h");
   }
   SECTION("a required callback missing") {
     CHECK(contains(load_error(RAMPART_NO_ON_DATA_PLUGIN), ": callback on_data is NULL"));
@@ -130,7 +144,7 @@ TEST_CASE("plugin errors through the registry name the listener", "[unit][app][p
         prefix + "args.max_held: \"0\" is not a number in 1..1048576");
   CHECK(error_of(listener("plugin", {}, RAMPART_BAD_VERSION_PLUGIN))
             .rfind(std::string("listener on port 8080 (app plugin, plugin ") + RAMPART_BAD_VERSION_PLUGIN +
-                       "): plugin " + RAMPART_BAD_VERSION_PLUGIN + ": plugin ABI version 42",
+                       "): plugin " + RAMPART_BAD_VERSION_PLUGIN + ": plugin ABI version 43",
                    0) == 0);
   CHECK(contains(error_of(listener("plugin", {}, "")), "no plugin file; add plugin:"));
   CHECK(error_of(listener("plugin", {{"greeting", "hello"}}, RAMPART_UPPERCASE_PLUGIN)).empty());

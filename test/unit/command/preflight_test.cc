@@ -64,6 +64,23 @@ TEST_CASE("lcores: the control lcore alone runs no worker", "[unit][command]") {
   CHECK_FALSE(check_lcores("(0,1)@0", two_cpus, 128));
 }
 
+TEST_CASE("tcp.local_ports: at least 1024 ports per worker lcore, no listener's port", "[unit][command]") {
+  CHECK_FALSE(check_local_ports({32768, 60999}, 27, {}));
+  CHECK_FALSE(check_local_ports({1024, 3071}, 2, {}));
+  const std::vector<rampart::config::listener_config> listeners{{80, "http", {}}, {40000, "echo", {}}};
+  CHECK(check_local_ports({32768, 60999}, 1, listeners) ==
+        "listener port 40000 is inside tcp.local_ports 32768-60999, the ports of connections rampart opens: move the "
+        "listener or the range");
+  CHECK_FALSE(check_local_ports({40001, 60999}, 1, listeners));
+  CHECK(check_local_ports({1024, 3070}, 2, {}) ==
+        "tcp.local_ports 1024-3070 holds 2047 ports, fewer than 1024 per worker lcore (2 workers need 2048): widen "
+        "the range or run fewer workers");
+  const std::string port = "port: {ip: 10.0.0.2/24}\n";
+  CHECK_FALSE(preflight(parse(port + "eal: {lcores: \"0-1\"}\ntcp: {local_ports: \"40000-41023\"}\n")));
+  CHECK(preflight(parse(port + "eal: {lcores: \"0@0,1@1,2@1\"}\ntcp: {local_ports: \"40000-41023\"}\n"))
+            ->starts_with("tcp.local_ports 40000-41023 holds 1024 ports"));
+}
+
 TEST_CASE("MTU against the driver's known limit", "[unit][command]") {
   CHECK(known_max_mtu("net_tap0,iface=x") == 1504);
   CHECK(known_max_mtu("net_af_packet0,iface=veth0") == 1500);

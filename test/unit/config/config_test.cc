@@ -1,4 +1,5 @@
 #include "config/config.hh"
+#include "config/schema.hh"
 
 #include <catch2/catch.hpp>
 
@@ -7,6 +8,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace cfg = rampart::config;
 using rampart::net::ipv4_interface_address;
@@ -34,6 +36,8 @@ std::string error_of(const std::string& yaml) {
 
 // A valid document the error cases below extend (the port section is on lines 1-2).
 const std::string minimal = "port:\n  ip: 10.0.0.2/24\n";
+// The same on a /24 the gateway and route cases below name hosts of.
+const std::string routed_port = "port:\n  ip: 10.77.0.2/24\n";
 
 }  // namespace
 
@@ -67,7 +71,7 @@ TEST_CASE("default.yaml loads with the documented values", "[unit][config]") {
   CHECK(config.tcp.window_scale == 7);
   CHECK(config.tcp.receive_window == 262140);
   CHECK(config.tcp.connections_per_lcore == 65536);
-  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
   CHECK(config.tcp.syn_cookies.rotation_seconds == 64);
   CHECK(config.tcp.syn_cookies.master_secret_file.empty());
   CHECK(config.stats.interval_seconds == 5);
@@ -110,7 +114,7 @@ TEST_CASE("a minimal document takes the struct defaults", "[unit][config]") {
   CHECK(config.port.ip.prefix_length == 24);
   CHECK(config.listeners.empty());
   CHECK(config.tcp.mss == 1460);
-  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::always);
+  CHECK(config.tcp.syn_cookies.mode == cfg::cookie_mode::auto_mode);
   CHECK(config.stats.interval_seconds == 0);
 }
 
@@ -457,6 +461,28 @@ TEST_CASE("stats.metrics_listen takes a.b.c.d:port or nothing", "[unit][config]"
   CHECK(where->port == 9108);
 }
 
+TEST_CASE("tcp.local_ports takes first-last within 1024-65535", "[unit][config]") {
+  const std::string base = "port: {ip: 10.0.0.2/24}\ntcp:\n  local_ports: ";
+  const auto parse = [&](const std::string& value) {
+    std::istringstream in(base + value + "\n");
+    return cfg::parse_config(in, "t.yaml");
+  };
+  std::istringstream minimal("port: {ip: 10.0.0.2/24}\n");
+  CHECK(cfg::parse_config(minimal, "t.yaml").tcp.local_ports == cfg::port_range{32768, 60999});
+  CHECK(parse("\"1024-65535\"").tcp.local_ports == cfg::port_range{1024, 65535});
+  CHECK(parse("40000-40000").tcp.local_ports.size() == 1);
+  for (const char* bad : {"\"1023-2000\"", "\"2000-1999\"", "\"1024-65536\""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: tcp.local_ports: ") &&
+                                      Catch::Contains("is outside 1024-65535 or runs backwards (expected first-last"));
+  }
+  for (const char* bad : {"\"32768\"", "\"a-b\"", "\"1024 - 2047\"", "\"-2047\"", "\"1024-\"", "\"1024-2047-3000\""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: tcp.local_ports: ") &&
+                                      Catch::Contains("is not a port range (expected first-last"));
+  }
+}
+
 TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {
   const auto config = parse(minimal + "listeners:\n  - port: 7000\n    app: plugin\n    plugin: /usr/lib/rampart/uppercase.so\n    args: {greeting: hi}\n  - {port: 7, app: echo}\n");
   REQUIRE(config.listeners.size() == 2);
@@ -464,4 +490,71 @@ TEST_CASE("app: plugin names its shared object in `plugin`", "[unit][config]") {
   CHECK(config.listeners[0].plugin == "/usr/lib/rampart/uppercase.so");
   CHECK(config.listeners[0].args.at("greeting") == "hi");
   CHECK(config.listeners[1].plugin.empty());
+}
+
+TEST_CASE("routes and a gateway parse in order; both are optional", "[unit][config]") {
+  const auto none = parse(routed_port);
+  CHECK_FALSE(none.port.gateway);
+  CHECK(none.routes.empty());
+
+  const auto config = parse(routed_port + R"(  gateway: 10.77.0.1
+routes:
+  - {prefix: 10.1.0.0/16, via: 10.77.0.254}
+  - prefix: 192.0.2.0/24
+    via: 10.77.0.253
+)");
+  REQUIRE(config.port.gateway);
+  CHECK(config.port.gateway->to_string() == "10.77.0.1");
+  REQUIRE(config.routes.size() == 2);
+  CHECK(config.routes[0].prefix.to_string() == "10.1.0.0/16");
+  CHECK(config.routes[0].via.to_string() == "10.77.0.254");
+  CHECK(config.routes[1].prefix.to_string() == "192.0.2.0/24");
+  CHECK(config.routes[1].via.to_string() == "10.77.0.253");
+  // Without a gateway, a default route may come from routes.
+  CHECK(parse(routed_port + "routes:\n  - {prefix: 0.0.0.0/0, via: 10.77.0.1}\n").routes.size() == 1);
+}
+
+TEST_CASE("a gateway must be a router on the port's subnet", "[unit][config]") {
+  CHECK_THAT(error_of(routed_port + "  gateway: 10.78.0.1\n"),
+             Catch::Contains("test.yaml:3: port.gateway: 10.78.0.1 is not on the port's subnet (port.ip is 10.77.0.2/24)"));
+  CHECK_THAT(error_of(routed_port + "  gateway: 10.77.0.2\n"),
+             Catch::Contains("test.yaml:3: port.gateway: 10.77.0.2 is the port's own address"));
+  CHECK_THAT(error_of(routed_port + "  gateway: 224.0.0.1\n"),
+             Catch::Contains("test.yaml:3: port.gateway: \"224.0.0.1\" is not a unicast host address"));
+  CHECK_THAT(error_of(routed_port + "  gateway: 10.77.0.1/24\n"),
+             Catch::Contains("test.yaml:3: port.gateway: \"10.77.0.1/24\" is not an IPv4 address (expected a.b.c.d)"));
+}
+
+TEST_CASE("a route's prefix and via are checked, each prefix once", "[unit][config]") {
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.1.2.3/16, via: 10.77.0.254}\n"),
+             Catch::Contains("test.yaml:4: routes[0].prefix: \"10.1.2.3/16\" has host bits set; write its network, "
+                             "10.1.0.0/16"));
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.1.0.0, via: 10.77.0.254}\n"),
+             Catch::Contains("test.yaml:4: routes[0].prefix: \"10.1.0.0\" is not an IPv4 prefix"));
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.1.0.0/16, via: 10.1.0.1}\n"),
+             Catch::Contains("test.yaml:4: routes[0].via: 10.1.0.1 is not on the port's subnet"));
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.1.0.0/16}\n"),
+             Catch::Contains("test.yaml:4: routes[0].via: missing required key"));
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.1.0.0/16, via: 10.77.0.254}\n"
+                             "  - {prefix: 10.1.0.0/16, via: 10.77.0.253}\n"),
+             Catch::Contains("test.yaml:5: routes[1].prefix: 10.1.0.0/16 already has a route (line 4); keep one"));
+  CHECK_THAT(error_of(routed_port + "routes:\n  - {prefix: 10.77.0.0/24, via: 10.77.0.254}\n"),
+             Catch::Contains("test.yaml:4: routes[0].prefix: 10.77.0.0/24 is the port's own subnet"));
+  CHECK_THAT(error_of(routed_port + "  gateway: 10.77.0.1\nroutes:\n  - {prefix: 0.0.0.0/0, via: 10.77.0.254}\n"),
+             Catch::Contains("test.yaml:5: routes[0].prefix: 0.0.0.0/0 is the default route, which port.gateway "
+                             "(line 3) already sets; keep one"));
+}
+
+TEST_CASE("SIGHUP names a changed gateway and a route by its prefix; both need a restart", "[unit][config]") {
+  const auto running = parse(routed_port + "routes:\n  - {prefix: 10.1.0.0/16, via: 10.77.0.254}\n");
+  const auto next = parse(routed_port + "  gateway: 10.77.0.1\nroutes:\n  - {prefix: 10.1.0.0/16, via: 10.77.0.253}\n"
+                                 "  - {prefix: 10.2.0.0/16, via: 10.77.0.254}\n");
+  std::vector<std::string> changes;
+  for (const cfg::key_change& change : cfg::changed_keys(running, next)) {
+    CHECK(change.reload == cfg::reload_rule::restart);
+    changes.push_back(change.text);
+  }
+  CHECK(changes == std::vector<std::string>{"port.gateway none -> 10.77.0.1",
+                                            "routes[10.1.0.0/16].via 10.77.0.254 -> 10.77.0.253",
+                                            "routes: added 10.2.0.0/16"});
 }

@@ -108,11 +108,12 @@ void collect(const cfg::config_node& node, const std::string& section, std::vect
   }
 }
 
-// The schema with one default listener, so the listener keys appear too.
+// The schema with one default item in each list, so the keys of listeners and routes appear too.
 const cfg::config_node& declared() {
   static const cfg::config_node tree = [] {
     cfg::engine_config defaults;
     defaults.listeners.emplace_back();
+    defaults.routes.emplace_back();
     return cfg::describe(defaults);
   }();
   return tree;

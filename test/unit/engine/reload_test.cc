@@ -68,11 +68,11 @@ TEST_CASE("reload: other keys are reported and keep their running value", "[unit
 TEST_CASE("reload: cookie modes and listeners are named, not summed up", "[unit][engine]") {
   const auto plan = plan_reload(parse(base), parse("port: {ip: 10.0.0.2/24}\n"
                                                    "listeners: [{port: 80, app: echo}, {port: 9090, app: http}]\n"
-                                                   "tcp: {syn_cookies: {mode: auto}}\n"));
+                                                   "tcp: {syn_cookies: {mode: always}}\n"));
   CHECK(plan.applied.empty());
   CHECK(plan.needs_restart == std::vector<std::string>{"listeners[port 80].app \"http\" -> \"echo\"",
                                                        "listeners: added port 9090",
-                                                       "tcp.syn_cookies.mode always -> auto"});
+                                                       "tcp.syn_cookies.mode auto -> always"});
   CHECK(plan.effective == parse(base));
 }
 

@@ -77,7 +77,7 @@ TEST_CASE("pool releases and reacquires in any order", "[unit][flow]") {
 }
 
 TEST_CASE("connection_pool: a slot's generation names one object; a stale one is refused", "[unit][flow]") {
-  flow::connection_pool<int> pool(2);
+  connection_pool<int> pool(2);
   const auto h = pool.acquire(1);
   REQUIRE(h);
   const std::uint32_t first = pool.generation(*h);

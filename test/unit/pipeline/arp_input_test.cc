@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "fake_io.hh"
 #include "pipeline_fixture.hh"
 
 using namespace rampart;
@@ -138,4 +141,26 @@ TEST_CASE("ARP request truncated at every length is never answered", "[unit][pip
     CHECK(fx.drops(v.reason) == 1);
     CHECK(fx.stats->dropped.read() == 1);
   }
+}
+
+TEST_CASE("an ARP reply to our request sends the frames that waited for its sender", "[unit][pipeline]") {
+  test::pipeline_fixture fx;
+  test::heap_buffer_pool pool;
+  test::capture_sink sink{pool};
+  route::lcore_routes routes(route::route_table(fx.ctx->identity.ip, {}, std::nullopt), fx.ctx->neighbours,
+                             fx.ctx->identity.mac, fx.ctx->identity.ip.address, pool, sink, *fx.stats);
+  fx.ctx->routes = &routes;
+  packet::buffer waiting = *pool.allocate();
+  waiting.length = 60;
+  std::fill_n(waiting.data, 60, std::byte{0});
+  REQUIRE(routes.send(other_ip, waiting, {}, 0) == route::send_result::queued);
+  REQUIRE(sink.take().size() == 1);  // the ARP request
+
+  test::test_frame f(arp_frame(2, other_mac, other_ip, test::captured::peer_ip, test::captured::peer_mac));
+  CHECK(fx.run(f).what == action::consume);
+  const auto sent = sink.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(test::to_hex(std::span{sent[0]}.first(6)) == test::to_hex(test::from_hex("02 11 22 33 44 55")));
+  CHECK(fx.stats->neighbour_resolutions.read() == 1);
+  CHECK(pool.in_use() == 0);
 }

@@ -28,9 +28,18 @@ const net::ipv4_address peer_ip{0x0a4d0001};
 constexpr std::uint16_t peer_port = 8080;
 constexpr std::uint16_t first_local_port = 32768;
 
+// test_settings() with one local port, 32768: every connection's port is known. (Which port of
+// a range an lcore takes is flow::local_port_pool's business, tested there.)
+tcp::tcp_settings active_settings() {
+  tcp::tcp_settings s = test_settings();
+  s.local_port_first = s.local_port_last = first_local_port;
+  return s;
+}
+
 struct active_fixture : app_fixture {
-  explicit active_fixture(const tcp::tcp_settings& s = test_settings()) : app_fixture(s) {
+  explicit active_fixture(const tcp::tcp_settings& s = active_settings()) : app_fixture(s) {
     hops.add(peer_ip, client_mac);
+    hops.pool = &buffers;
     tcp.set_next_hop_resolver(&hops);
   }
   ~active_fixture() {
@@ -230,7 +239,7 @@ TEST_CASE("active open: the SYN is retransmitted with back-off, then the connect
 }
 
 TEST_CASE("active open: past the retry limit the SYN gives up with timeout", "[unit][tcp][active]") {
-  tcp::tcp_settings s = test_settings();
+  tcp::tcp_settings s = active_settings();
   s.max_retransmissions = 2;
   active_fixture f{s};
   REQUIRE(f.connect(peer_port, 600'000'000'000ULL));
@@ -386,9 +395,12 @@ TEST_CASE("active open: the next hop pending, the SYN waits for ARP; unreachable
   f.hops.answer(peer_ip, client_mac, f.sink);  // the ARP reply: the SYN leaves
   expect_segment(f.script.expect_sent(1)[0], our_syn(now_ms(f)));
 
+  f.hops.add_pending(peer_ip);
+  f.hops.hold_limit = 0;  // the wait queue is full: the SYN is dropped, and counted
   REQUIRE(f.connect(peer_port + 1));
-  f.script.expect_sent(1);
-  f.hops.give_up(peer_ip, f.buffers);  // the neighbour stopped answering
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_connect_hold_full.read() == 1);
+  f.hops.give_up(peer_ip, f.buffers);  // the neighbour never answered
   f.script.advance_and_poll(1'010'000'000);
   CHECK(f.app.closed.size() == 2);  // both SYNs were due again: both fail
   CHECK(f.app.closed[0] == close_reason::unreachable);
@@ -396,54 +408,57 @@ TEST_CASE("active open: the next hop pending, the SYN waits for ARP; unreachable
 }
 
 TEST_CASE("active open: no route, no local port and outside a callback start nothing", "[unit][tcp][active]") {
-  tcp::tcp_settings s = test_settings();
-  s.local_port_first = 80;  // a listened port, skipped
-  s.local_port_last = 82;
-  active_fixture f{s};
+  active_fixture f;
   tcp::connect_result r;
   f.from_callback([&] { r = f.app.host->connect({net::ipv4_address{0x08080808}, 53, nullptr, 0}); });
   CHECK(r.error == tcp::connect_error::no_route);
   CHECK(f.stats.tcp_connect_no_route.read() == 1);
   REQUIRE(f.connect());
-  CHECK(f.script.expect_sent(1)[0].tcp.source_port == 81);
-  REQUIRE(f.connect());
-  CHECK(f.script.expect_sent(1)[0].tcp.source_port == 82);
-  CHECK(f.connect().error == tcp::connect_error::no_local_port);
+  CHECK(f.script.expect_sent(1)[0].tcp.source_port == first_local_port);
+  CHECK(f.connect().error == tcp::connect_error::no_local_port);  // the one port is taken toward that peer
   CHECK(f.stats.tcp_connect_no_port.read() == 1);
-  CHECK(f.connect(peer_port + 1));  // another peer port: the same local ports serve again
+  CHECK(f.connect(peer_port + 1));  // another peer port: the same local port serves again
   CHECK(f.app.host->connect({peer_ip, peer_port, nullptr, 0}).error == tcp::connect_error::not_in_callback);
   f.sink.take();
 }
 
+TEST_CASE("active open: a closed connection gives its local port back", "[unit][tcp][active]") {
+  active_fixture f;
+  REQUIRE(f.connect());
+  const std::uint32_t iss = f.script.expect_sent(1)[0].tcp.sequence.raw();
+  f.script.send(from_peer(rst | ack, 0, iss + 1));  // refused
+  f.script.expect_consumed();
+  REQUIRE(f.connect());  // the port is free again
+  f.script.expect_sent(1);
+}
+
 TEST_CASE("active open: a TIME-WAIT entry of ours gives its 4-tuple to a new connection after 1 s",
           "[unit][tcp][active]") {
-  tcp::tcp_settings s = test_settings();
-  s.local_port_first = s.local_port_last = 40001;  // one local port
-  active_fixture f{s};
+  active_fixture f;
   const std::uint32_t iss = establish(f);
   f.from_callback([&] { f.app.host->find(tcp::stream_id{0, 0}); });  // nothing (a stale id)
   tcp::stream_id id;
   f.app.on_connected_do = nullptr;
   f.from_callback([&] {
-    tcp::stream* st = f.app.host->find(f.tcp.state().id_of(*f.connection(40001)));
+    tcp::stream* st = f.app.host->find(f.tcp.state().id_of(*f.connection(first_local_port)));
     REQUIRE(st != nullptr);
     id = st->id();
     st->close();  // takes effect at the end of the event: our FIN
   });
   expect_segment(f.script.expect_sent(1)[0],
-                 {.source_port = 40001, .destination_port = peer_port, .sequence = iss + 1, .acknowledgment = 9001,
+                 {.source_port = first_local_port, .destination_port = peer_port, .sequence = iss + 1, .acknowledgment = 9001,
                   .flags = fin | ack, .window = (65535 * 4) >> 7, .options = {option::timestamps(now_ms(f), 7000)}});
-  tcp_segment_spec peer_fin = from_peer(fin | ack, 9001, iss + 2, 40001);
+  tcp_segment_spec peer_fin = from_peer(fin | ack, 9001, iss + 2, first_local_port);
   peer_fin.options.timestamps = net::tcp_timestamps{7001, now_ms(f)};
   f.script.send(peer_fin);
   f.script.expect_consumed();
   f.script.expect_sent(1);
-  REQUIRE(f.connection(40001)->state == tcp_state::time_wait);
+  REQUIRE(f.connection(first_local_port)->state == tcp_state::time_wait);
   CHECK(f.connect().error == tcp::connect_error::no_local_port);  // too young to recycle
   f.script.advance(1'000'000'000);
   REQUIRE(f.connect());
   CHECK(f.stats.tcp_time_wait_recycled.read() == 1);
-  CHECK(f.connection(40001)->state == tcp_state::syn_sent);
+  CHECK(f.connection(first_local_port)->state == tcp_state::syn_sent);
   tcp::stream* old = nullptr;
   f.from_callback([&] { old = f.app.host->find(id); });
   CHECK(old == nullptr);  // the old incarnation's id names nothing now

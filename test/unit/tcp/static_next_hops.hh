@@ -23,6 +23,7 @@ class static_next_hops final : public tcp::next_hop_resolver {
   void add_pending(net::ipv4_address ip) { _entries[ip.value] = {status::pending, {}}; }
   void set_unreachable(net::ipv4_address ip) { _entries[ip.value] = {status::unreachable, {}}; }
   std::size_t hold_limit = 8;
+  packet::buffer_pool* pool = nullptr;  // where frames the queue cannot take go back
 
   result resolve(net::ipv4_address destination, std::uint64_t) noexcept override {
     ++resolutions;
@@ -32,6 +33,7 @@ class static_next_hops final : public tcp::next_hop_resolver {
   bool hold(net::ipv4_address destination, const packet::buffer& frame, const packet::tx_offload_request& offload,
             std::uint64_t) noexcept override {
     if (held.size() >= hold_limit) {
+      pool->release(frame.handle);
       return false;
     }
     held.push_back({destination, frame, offload});

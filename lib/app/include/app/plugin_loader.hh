@@ -20,23 +20,25 @@ class plugin_library {
   plugin_library(const plugin_library&) = delete;
   plugin_library& operator=(const plugin_library&) = delete;
 
-  const rampart_plugin& plugin() const noexcept { return *_plugin; }
+  // The plugin's callbacks; a version 1 plugin's with attach and on_connected null.
+  const rampart_plugin& plugin() const noexcept { return _plugin; }
+  std::uint32_t abi_version() const noexcept { return _plugin.abi_version; }
   const std::string& path() const noexcept { return _path; }
 
  private:
   friend std::shared_ptr<const plugin_library> load_plugin(const std::string& path);
-  plugin_library(void* handle, const rampart_plugin* plugin, std::string path) noexcept
+  plugin_library(void* handle, const rampart_plugin& plugin, std::string path) noexcept
       : _handle(handle), _plugin(plugin), _path(std::move(path)) {}
 
   void* _handle;
-  const rampart_plugin* _plugin;
+  rampart_plugin _plugin;
   std::string _path;
 };
 
 // Loads and checks a plugin. Throws app_error naming the file and the fix when dlopen fails
 // (with dlerror's reason: no such file, wrong architecture, an unresolved symbol), the entry
-// symbol is missing, the entry returns null, the ABI version differs from
-// RAMPART_PLUGIN_ABI_VERSION (both versions named), or a required callback (create, destroy,
+// symbol is missing (RAMPART_PLUGIN_ENTRY, or version 1's), the entry returns null, the ABI
+// version is not the entry's (both versions named), or a required callback (create, destroy,
 // on_open, on_data, on_close) is null.
 std::shared_ptr<const plugin_library> load_plugin(const std::string& path);
 

@@ -1,9 +1,14 @@
-/* rampart plugin ABI, version 1: a third-party app in a shared object, written in C or C++.
+/* rampart plugin ABI, version 2: a third-party app in a shared object, written in C or C++.
  *
  * rampart dlopen()s the file named by a listener's `plugin:` key once, at start-up
  * (RTLD_NOW | RTLD_LOCAL), looks up RAMPART_PLUGIN_ENTRY and calls it. The entry returns a
- * rampart_plugin whose abi_version must equal RAMPART_PLUGIN_ABI_VERSION of the rampart that loads
- * it; otherwise the engine refuses to start and names the file and both versions.
+ * rampart_plugin whose abi_version must equal RAMPART_PLUGIN_ABI_VERSION. A version 1 plugin
+ * (entry RAMPART_PLUGIN_ENTRY_V1, its table laid out as rampart_plugin_abi_v1) still loads and runs as it did; any
+ * other version is refused at start-up with a message naming the file and both versions.
+ *
+ * Version 2 adds what an app in front of other services needs: opening connections
+ * (connect, on_connected, RAMPART_CLOSE_REFUSED / _UNREACHABLE), naming a stream beyond its
+ * callbacks (rampart_stream_id, find) and timers; the host they go through comes to attach().
  *
  * Then, for each worker lcore, `create` makes one instance (never shared between lcores: no
  * locking needed) with the listener's args; every callback of that lcore's connections receives
@@ -15,7 +20,8 @@
  * docs/apps.md, "Plugins", for a complete example and the build commands).
  *
  * Compatibility rule: any change to a struct or a signature below bumps
- * RAMPART_PLUGIN_ABI_VERSION (and the entry symbol's suffix).
+ * RAMPART_PLUGIN_ABI_VERSION (and the entry symbol's suffix); what a new version adds goes at the
+ * end of rampart_stream_api, whose earlier versions' prefix stays as it was.
  */
 #ifndef RAMPART_PLUGIN_H
 #define RAMPART_PLUGIN_H
@@ -27,12 +33,33 @@
 extern "C" {
 #endif
 
-#define RAMPART_PLUGIN_ABI_VERSION 1u
-/* The symbol the loader looks up: a function `const rampart_plugin* rampart_plugin_v1(void)`. */
-#define RAMPART_PLUGIN_ENTRY "rampart_plugin_v1"
+#define RAMPART_PLUGIN_ABI_VERSION 2u
+/* The symbol the loader looks up: a function `const rampart_plugin* rampart_plugin_v2(void)`. */
+#define RAMPART_PLUGIN_ENTRY "rampart_plugin_v2"
+/* A version 1 plugin's entry: `const rampart_plugin_abi_v1* rampart_plugin_v1(void)`. */
+#define RAMPART_PLUGIN_ENTRY_V1 "rampart_plugin_v1"
 
 /* A connection, opaque to the plugin. */
 typedef struct rampart_stream rampart_stream;
+/* The plugin instance's lcore services (attach): connect, find, timers. Opaque. */
+typedef struct rampart_host rampart_host;
+/* A timer of the plugin's (timer_new). Opaque. */
+typedef struct rampart_timer rampart_timer;
+
+/* A stream's name beyond its callbacks: find() returns the stream while it lives, NULL after. */
+typedef struct rampart_stream_id {
+  uint32_t index;
+  uint32_t generation;
+} rampart_stream_id;
+
+/* Why connect() started nothing (0: it did). */
+typedef enum rampart_connect_error {
+  RAMPART_CONNECT_OK = 0,
+  RAMPART_CONNECT_NO_LOCAL_PORT = 1, /* every local port toward that peer is in use */
+  RAMPART_CONNECT_TABLE_FULL = 2,    /* the connection table is full */
+  RAMPART_CONNECT_NO_ROUTE = 3,      /* no route to the peer */
+  RAMPART_CONNECT_NOT_IN_CALLBACK = 4
+} rampart_connect_error;
 
 /* Why a connection ended (on_close); the values of rampart::tcp::close_reason. */
 typedef enum rampart_close_reason {
@@ -41,7 +68,10 @@ typedef enum rampart_close_reason {
   RAMPART_CLOSE_TIMEOUT = 2,      /* retransmissions unanswered past the retry limit */
   RAMPART_CLOSE_IDLE_TIMEOUT = 3, /* nothing received for the listener's idle timeout */
   RAMPART_CLOSE_ABORTED = 4,      /* the plugin called abort() */
-  RAMPART_CLOSE_SHUTDOWN = 5      /* the engine is stopping */
+  RAMPART_CLOSE_SHUTDOWN = 5,     /* the engine is stopping */
+  /* Version 2: a connection the plugin opened that never connected (or RAMPART_CLOSE_TIMEOUT). */
+  RAMPART_CLOSE_REFUSED = 6,      /* the peer answered the SYN with a RST */
+  RAMPART_CLOSE_UNREACHABLE = 7   /* the next hop never answered ARP */
 } rampart_close_reason;
 
 /* What the engine offers a plugin; passed to create(), valid until destroy() returns. */
@@ -60,6 +90,28 @@ typedef struct rampart_stream_api {
   /* The plugin's per-connection pointer (NULL until set). */
   void* (*get_context)(const rampart_stream* stream);
   void (*set_context)(rampart_stream* stream, void* context);
+
+  /* ---- Version 2 (a version 1 plugin sees the table up to here) ---- */
+  rampart_stream_id (*id)(const rampart_stream* stream);
+  /* 1 for a connection the plugin opened (connect), 0 for a client's. */
+  int (*outbound)(const rampart_stream* stream);
+  /* Opens a connection to ipv4:port (host byte order, 10.0.0.5 = 0x0a000005); from a callback
+   * only. On success (0) *id names the new stream, and on_connected or on_close (REFUSED,
+   * TIMEOUT, UNREACHABLE) follows, never before connect returns; `context` is its context from
+   * the start. timeout_ns 0: the engine's default (15 s). Data sent before on_connected waits. */
+  rampart_connect_error (*connect)(rampart_host* host, uint32_t ipv4, uint16_t port, void* context,
+                                   uint64_t timeout_ns, rampart_stream_id* id);
+  /* The stream `id` names while it lives, else NULL; valid until the callback returns. What is
+   * asked of a stream other than the callback's own takes effect when the callback returns. */
+  rampart_stream* (*find)(rampart_host* host, rampart_stream_id id);
+  /* Timers: timer_new allocates (call it from create or attach, not per packet) one that calls
+   * fire(arg) on the lcore, as a callback, once per arming; timer_free one that is not armed. */
+  rampart_timer* (*timer_new)(void (*fire)(void* arg), void* arg);
+  void (*timer_arm)(rampart_host* host, rampart_timer* timer, uint64_t at_ns);
+  void (*timer_cancel)(rampart_host* host, rampart_timer* timer);
+  void (*timer_free)(rampart_timer* timer);
+  /* The lcore's clock, ns since the Unix epoch (the clock timer_arm takes). */
+  uint64_t (*now_ns)(const rampart_host* host);
 } rampart_stream_api;
 
 /* One listener argument (`args:` in the config); both strings are NUL-terminated. */
@@ -94,10 +146,31 @@ typedef struct rampart_plugin {
   void (*on_peer_closed)(void* instance, rampart_stream* stream);
   /* Required: the last call for this connection; free its context here. */
   void (*on_close)(void* instance, rampart_stream* stream, rampart_close_reason reason);
+
+  /* ---- Version 2 ---- */
+  /* Optional: once per instance, after create and before any connection: its host. */
+  void (*attach)(void* instance, rampart_host* host);
+  /* Optional: a connection the plugin opened reached ESTABLISHED. */
+  void (*on_connected)(void* instance, rampart_stream* stream);
 } rampart_plugin;
+
+/* Version 1's plugin struct (version 2's without attach and on_connected), still loaded. */
+typedef struct rampart_plugin_abi_v1 {
+  uint32_t abi_version; /* 1 */
+  const char* name;
+  void* (*create)(const rampart_stream_api* api, uint32_t lcore_id, const rampart_plugin_arg* args,
+                  size_t arg_count, char* error, size_t error_size);
+  void (*destroy)(void* instance);
+  void (*on_open)(void* instance, rampart_stream* stream);
+  void (*on_data)(void* instance, rampart_stream* stream, const void* data, size_t length);
+  void (*on_writable)(void* instance, rampart_stream* stream);
+  void (*on_peer_closed)(void* instance, rampart_stream* stream);
+  void (*on_close)(void* instance, rampart_stream* stream, rampart_close_reason reason);
+} rampart_plugin_abi_v1;
 
 /* The entry point a plugin defines (exported, C linkage). */
 typedef const rampart_plugin* (*rampart_plugin_entry_fn)(void);
+typedef const rampart_plugin_abi_v1* (*rampart_plugin_v1_entry_fn)(void);
 
 #ifdef __cplusplus
 }

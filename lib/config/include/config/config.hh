@@ -45,6 +45,7 @@ struct port_config {
   std::string device;
   net::ipv4_interface_address ip;
   std::optional<net::mac_address> mac;
+  std::optional<net::ipv4_address> gateway;
   std::uint16_t mtu = 1500;
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
@@ -52,6 +53,13 @@ struct port_config {
   std::uint16_t burst_size = 32;
 
   bool operator==(const port_config&) const = default;
+};
+
+// A destination prefix reached through a router on the port's subnet (routes: in the document).
+struct route_config {
+  net::ipv4_interface_address prefix;  // host bits zero
+  net::ipv4_address via;
+  bool operator==(const route_config&) const = default;
 };
 
 // Congestion control of a listener's connections (docs/tcp.md): RFC 5681 Reno or RFC 9438 CUBIC.
@@ -72,13 +80,23 @@ struct listener_config {
 enum class cookie_mode { always, auto_mode, off };
 
 struct syn_cookie_config {
-  cookie_mode mode = cookie_mode::always;
+  cookie_mode mode = cookie_mode::auto_mode;
   std::uint32_t rotation_seconds = 64;
   std::string master_secret_file;
   std::uint32_t backlog_per_lcore = 1024;
   std::uint32_t auto_threshold = 768;
 
   bool operator==(const syn_cookie_config&) const = default;
+};
+
+// An inclusive range of TCP ports, written "first-last" (tcp.local_ports).
+struct port_range {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+
+  std::uint32_t size() const noexcept { return std::uint32_t{last} - first + 1; }
+  std::string to_string() const { return std::to_string(first) + "-" + std::to_string(last); }
+  bool operator==(const port_range&) const = default;
 };
 
 // The defaults computed from other keys when a key is left out are set by the parser
@@ -103,6 +121,7 @@ struct tcp_config {
   std::uint32_t reassembly_budget = port_config{}.mbufs / 8;  // left out: port.mbufs / 8
   std::uint32_t challenge_acks_per_second_lcore = 1000;
   std::uint32_t rst_per_second = 1000;
+  port_range local_ports{32768, 60999};    // Linux's default ip_local_port_range
   syn_cookie_config syn_cookies;
 
   bool operator==(const tcp_config&) const = default;
@@ -119,6 +138,7 @@ struct engine_config {
   eal_config eal;
   port_config port;
   std::vector<listener_config> listeners;
+  std::vector<route_config> routes;
   tcp_config tcp;
   stats_config stats;
 
@@ -128,7 +148,8 @@ struct engine_config {
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
 // Throws config_error naming the key and line for: an empty document or a YAML syntax error,
 // unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
-// bad addresses, duplicate listener ports, an empty app name, `plugin` without `app: plugin` or
+// bad addresses, duplicate listener ports, a gateway or route off the port's subnet, duplicate route
+// prefixes, an empty app name, `plugin` without `app: plugin` or
 // the reverse, a missing `port` section or `port.ip`, an eal.extra_args element that is no
 // option of DPDK 22.11's EAL (or one a key sets), and conflicting keys (mss > mtu - 40,
 // auto_threshold > backlog_per_lcore, ...).

@@ -10,6 +10,7 @@
 
 #include "config/config.hh"
 #include "engine/port_plan.hh"
+#include "engine/reply_steering.hh"
 #include "engine/stats_report.hh"
 #include "net/addresses.hh"
 
@@ -46,6 +47,7 @@ struct port_info {
   int socket_id = 0;               // the port's NUMA socket (-1: unknown)
   std::uint32_t if_index = 0;      // the kernel interface behind the port (net_tap), 0: none
   port_plan plan;
+  reply_steering steering;         // how replies to active opens reach their worker (after start)
 };
 
 class port {
@@ -60,7 +62,8 @@ class port {
   port(const port&) = delete;
   port& operator=(const port&) = delete;
 
-  // rte_eth_dev_start, then reads back the MAC. Throws startup_error.
+  // rte_eth_dev_start, then reads back the MAC and, with RSS, the key and redirection table the
+  // driver uses (info().steering). Throws startup_error.
   void start();
   // rte_eth_dev_stop + rte_eth_dev_close; idempotent. Call after the workers returned.
   void stop_and_close() noexcept;
@@ -81,8 +84,8 @@ class port {
   bool _closed = false;
 };
 
-// Logs what the port ended up with (name, driver, MAC, IP, MTU, queues, RSS, checksum offloads)
-// and the plan's warnings.
+// Logs what the port ended up with (name, driver, MAC, IP, MTU, queues, RSS and its key and
+// RETA sizes, reply steering, checksum offloads) and the plan's and the steering's warnings.
 void log_port(const port_info& info);
 
 }  // namespace rampart::engine

@@ -17,10 +17,15 @@
 //   /rampart/connections[,remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=n]
 //                              the connections, asked of every worker (connection_listing.hh);
 //                              rows and reply limits in connection_query.hh
+//   /rampart/neighbours        every worker's next hops {lcore, ip, mac, age_ms, state}, asked
+//                              of each worker (neighbour_mailbox.hh)
+//   /rampart/resolve,<a.b.c.d> the next hop of an address, resolved on every worker (an ARP
+//                              request when unknown); waits until each knows it or gave up
 //   /rampart/listeners[,<port>] per listening port: {"<port>": {app, accepted, active, refused,
 //                              bytes_in, bytes_out}}, summed over workers
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
-// immutable once the port started; it never touches a worker's other state.
+// immutable once the port started, and the workers' route tables, immutable once built; it never
+// touches a worker's other state (neighbours are asked of the worker).
 #include <cstdint>
 #include <span>
 

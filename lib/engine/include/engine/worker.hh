@@ -3,13 +3,17 @@
 // control queue, in one cache-aligned object that only this lcore writes (counters and the
 // control queue's read side are read/written from the control lcore through atomics only).
 #include <cstdint>
+#include <optional>
 
 #include "engine/connection_listing.hh"
 #include "engine/control_message.hh"
 #include "engine/mbuf_io.hh"
+#include "engine/neighbour_mailbox.hh"
 #include "engine/tsc_clock.hh"
 #include "engine/worker_tcp.hh"
 #include "pipeline/pipeline.hh"
+#include "engine/route_next_hops.hh"
+#include "route/lcore_routes.hh"
 #include "stats/counters.hh"
 
 struct rte_mempool;
@@ -36,6 +40,12 @@ struct alignas(64) worker {
   // lib/tcp built this turn), apps and lcore_tcp, built on this lcore before launch; after
   // `context` and `stats`, which the lcore_tcp refers to until it is destroyed.
   worker_tcp<mbuf_pool, tx_staging> tcp;
+  // The way out for frames this lcore originates: its route table and the resolver of its next
+  // hops, over context.neighbours, tcp.buffers and tcp.staging (context.routes points here).
+  // After `tcp`, so the frames still waiting for ARP go back to the pool before it is gone.
+  std::optional<route::lcore_routes> routes;
+  std::optional<route_next_hops> next_hops;  // lib/tcp's view of `routes`
+  neighbour_mailbox neighbour_requests;  // /rampart/neighbours and /rampart/resolve
   control_queue control;
   listing_channel listing;  // /rampart/connections requests (connection_listing.hh)
   capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch
@@ -43,10 +53,11 @@ struct alignas(64) worker {
 
 // The lcore function (lcore_function_t): runs the loop on `arg` (a worker*) until a
 // control_kind::stop message arrives: each turn reads the clock, receives a burst and runs it
-// through process_burst (replies in place), then polls TCP's timers (even when nothing arrived,
-// so an idle lcore still retransmits and expires) and sends what TCP staged. On stop it resets
-// the remaining connections (tcp::lcore_tcp::shutdown). Returns 0. Never allocates from the
-// heap, locks, makes syscalls or throws.
+// through process_burst (replies in place), then polls TCP's timers and the resolver's (even
+// when nothing arrived, so an idle lcore still retransmits, expires and asks ARP again) and
+// sends what they staged. On stop it resets the remaining connections
+// (tcp::lcore_tcp::shutdown). Returns 0. Never allocates from the heap, locks, makes syscalls
+// or throws.
 int run_worker(void* arg);
 
 }  // namespace rampart::engine

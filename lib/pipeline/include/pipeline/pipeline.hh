@@ -11,7 +11,8 @@
 #include "net/icmp.hh"
 #include "packet/frame.hh"
 #include "packet/tcp_batch.hh"
-#include "pipeline/neighbour_table.hh"
+#include "route/lcore_routes.hh"
+#include "route/neighbour_table.hh"
 #include "stats/counters.hh"
 
 namespace rampart::pipeline {
@@ -46,7 +47,11 @@ struct icmp_error_handler {
 struct lcore_context {
   port_identity identity;
   packet::tx_offload_caps offload_caps;
-  neighbour_table neighbours;
+  route::neighbour_table neighbours;  // learned by arp_input (RFC 826 merge)
+  // The way out for frames this lcore originates (the engine builds it over `neighbours`; lib/tcp
+  // will send active opens through it). ARP input completes its pending resolutions. Null: none
+  // (tests and tools that originate nothing).
+  route::lcore_routes* routes = nullptr;
   stats::lcore_stats* stats = nullptr;
   tcp_handler tcp;
   icmp_error_handler tcp_icmp_error;

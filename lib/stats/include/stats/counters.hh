@@ -21,6 +21,11 @@
   X(arp_requests_answered, "ARP requests for our address that got a reply")                       \
   X(arp_neighbours_learned, "neighbour entries created or refreshed from ARP")                    \
   X(arp_gratuitous_sent, "gratuitous ARP announcements sent")                                      \
+  /* Next hops of the traffic rampart originates (lib/route) */                                    \
+  X(arp_requests_sent, "ARP requests sent to resolve a next hop (RFC 826)")                        \
+  X(neighbour_resolutions, "next hops resolving whose ARP reply was learned (here or by another worker)") \
+  X(neighbour_resolution_failures, "next hops that answered none of the ARP requests (hold-down follows)") \
+  X(neighbour_frames_queued, "frames that waited for their next hop's ARP reply")                  \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
   X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \

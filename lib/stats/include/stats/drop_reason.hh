@@ -62,6 +62,11 @@
   X(tcp_syn_sent_bad_ack, "RST in SYN-SENT whose ACK does not acknowledge our SYN (RFC 9293 3.10.7.3: dropped)") \
   X(tcp_syn_sent_rst_without_ack, "RST without ACK in SYN-SENT (RFC 9293 3.10.7.3 / RFC 5961 3.2: dropped)") \
   X(tcp_syn_sent_no_syn, "segment in SYN-SENT with neither SYN nor RST (RFC 9293 3.10.7.3 fifth: dropped)") \
+  /* Traffic rampart originates (lib/route) */                                                    \
+  X(route_unreachable, "frame rampart built for a destination no route covers")                  \
+  X(neighbour_queue_full, "frame for a next hop still resolving, with its queue, the lcore's queue or the pending next hops full") \
+  X(neighbour_unreachable, "frame for a next hop that answered no ARP request (waiting, or sent in its hold-down)") \
+  X(neighbour_tx_staging_full, "frame that waited for ARP and found the TX staging full when the reply came") \
   /* Engine */                                                                                     \
   X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
   X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \

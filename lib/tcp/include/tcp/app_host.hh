@@ -54,6 +54,9 @@ struct connect_request {
   std::uint16_t port = 0;
   void* context = nullptr;      // the stream's context from the start (stream::context)
   std::uint64_t timeout_ns = 0; // no SYN-ACK by then: on_close(timeout); 0: the lcore's default
+  // Nagle's algorithm (RFC 1122 §4.2.3.4) on this connection; nullopt: as the listener's. A proxy
+  // turns it off, as it relays what it gets when it gets it.
+  std::optional<bool> nagle;
 };
 
 // connect()'s result: the new stream's id, or why nothing was started.
@@ -73,7 +76,13 @@ class app_host {
   // back before connect returns.
   virtual connect_result connect(const connect_request& request) noexcept = 0;
   // The stream named by id while its connection lives; nullptr once it is gone (or never was).
+  // Valid until the callback returns; at most 16 found streams are valid at once (a 17th find in
+  // one callback reuses the first one's slot).
   virtual stream* find(stream_id id) noexcept = 0;
+  // Gives back a received view the app retained (stream::retain_buffer) from a stream that has
+  // ended since: what it held may outlive its stream (a proxy still relaying a closed client's
+  // last bytes to the backend), then returns here.
+  virtual void release_buffer(const data_view& view) noexcept = 0;
 
   // Arms t to fire at at_ns (the lcore's clock: now_ns()), or moves it there.
   virtual void arm(app_timer& t, std::uint64_t at_ns) noexcept = 0;

@@ -15,6 +15,7 @@
 #include "cookie/siphash.hh"
 #include "flow/flow_key.hh"
 #include "flow/flow_table.hh"
+#include "flow/rss_steering.hh"
 #include "net/icmp.hh"
 #include "packet/buffer.hh"
 #include "packet/frame.hh"
@@ -57,6 +58,14 @@ class lcore_tcp {
   // How connections apps open reach their peers (next_hop.hh); without one, connect() finds no
   // route.
   void set_next_hop_resolver(next_hop_resolver* resolver) noexcept;
+  // How replies to connections apps open reach this lcore: with RSS, only local ports whose
+  // replies the NIC hashes to this lcore's queue are used (and connections are inserted under
+  // that hash); without, this lcore's slice (lcore_index of lcore_count) of settings' local port
+  // range. Until called: no RSS, the whole range. Start-up only (allocates); throws as
+  // flow::local_port_pool does. `seed` keys the order ports are tried in (RFC 6056; random
+  // when nullopt).
+  void steer_replies(const flow::rss_steering& steering, std::uint32_t lcore_index, std::uint32_t lcore_count,
+                     std::optional<flow::hash_seed> seed = std::nullopt);
 
   // Replaces the cookie keys by value (the control thread ships a key_set through the worker's
   // queue; the worker calls this between bursts). No lock, no allocation.

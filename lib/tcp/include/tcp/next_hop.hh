@@ -29,9 +29,10 @@ class next_hop_resolver {
 
   // The link-layer destination of frames to `destination` now.
   virtual result resolve(net::ipv4_address destination, std::uint64_t now_ns) noexcept = 0;
-  // Keeps `frame` (everything written but its destination MAC) until `destination` resolves,
-  // then sends it with the MAC written in; or drops it (released and counted by the resolver)
-  // if it never resolves. False when the wait queue is full: the frame stays the caller's.
+  // Takes `frame` (everything written but its destination MAC) in every case: keeps it until
+  // `destination` resolves, then sends it with the MAC written in (or at once, if it resolved
+  // meanwhile), or drops it (released and counted by the resolver) if the wait queue is full or
+  // the next hop never resolves. False when it was dropped now.
   virtual bool hold(net::ipv4_address destination, const packet::buffer& frame,
                     const packet::tx_offload_request& offload, std::uint64_t now_ns) noexcept = 0;
 

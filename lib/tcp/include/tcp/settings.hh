@@ -67,13 +67,14 @@ struct tcp_settings {
   // 12 bytes each: 48 KiB per lcore; docs/syncookies.md "Reordering").
   std::uint32_t recent_cookie_entries = 4096;
   std::uint16_t scoreboards = 4096;         // SACK scoreboards per lcore (at most the connections)
-  // Active opens (app_host::connect): the local ports this lcore may take, and how long a SYN
-  // waits for its SYN-ACK when the app names no timeout (SYNs at 0, 1, 3, 7 s with RFC 6298's
-  // 1 s initial RTO, then give up: an app in front of a service wants an answer sooner than
-  // Linux's two minutes).
-  std::uint16_t local_port_first = 32768;
-  std::uint16_t local_port_last = 60999;
+  // How long an active open's SYN waits for its SYN-ACK when the app names no timeout: SYNs at
+  // 0, 1, 3, 7 s with RFC 6298's 1 s initial RTO, then give up (an app in front of a service
+  // wants an answer sooner than Linux's two minutes).
   std::uint64_t connect_timeout_ns = 15'000'000'000ULL;
+  // Active opens (app_host::connect): the local ports they may take (tcp.local_ports; the
+  // lcore's share of them: lcore_tcp::steer_replies).
+  std::uint16_t local_port_first = 0;
+  std::uint16_t local_port_last = 0;
 };
 
 // One listened port (listener i of the span given to lcore_tcp has listener index i); from the

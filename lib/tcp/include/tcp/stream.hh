@@ -17,7 +17,9 @@
 //                          the app holds the view's buffer (stream::retain_buffer)
 //   on_writable(s)         send space was freed after send() accepted less than asked
 //   on_peer_closed(s)      the peer's FIN: it sends no more. The stream still sends until the
-//                          app calls close() (CLOSE-WAIT, RFC 9293 §3.6); default: close()
+//                          app calls close() (CLOSE-WAIT, RFC 9293 §3.6); default: close(). Not
+//                          called when the app closed first: then the peer's FIN ends the
+//                          stream, and on_close(closed) says so
 //   on_close(s, reason)    the last call for this stream
 #include <cstddef>
 #include <cstdint>
@@ -77,9 +79,9 @@ class stream {
   // A buffer to fill for send_buffer(); nullopt when the lcore's pool is empty.
   virtual std::optional<packet::buffer> allocate_buffer() noexcept = 0;
   // Keeps a received view's buffer past the callback; release_buffer(view) gives it back, in
-  // this stream's callbacks, on_close at the latest. Held bytes count against the receive
-  // window the connection advertises, so an app that holds data slows its peer down (RFC 9293
-  // §3.8.6.2.2) and a release that reopens the window sends a window update.
+  // this stream's callbacks (after its on_close: app_host::release_buffer). Held bytes count
+  // against the receive window the connection advertises, so an app that holds data slows its
+  // peer down (RFC 9293 §3.8.6.2.2) and a release that reopens the window sends a window update.
   virtual void retain_buffer(const data_view& view) noexcept = 0;
   virtual void release_buffer(const data_view& view) noexcept = 0;
 

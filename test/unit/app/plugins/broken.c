@@ -37,6 +37,6 @@ static const rampart_plugin plugin = {
     .on_close = on_close,
 };
 
-__attribute__((visibility("default"))) const rampart_plugin* rampart_plugin_v1(void) {
+__attribute__((visibility("default"))) const rampart_plugin* rampart_plugin_v2(void) {
   return &plugin;
 }
