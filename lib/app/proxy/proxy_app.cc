@@ -256,9 +256,11 @@ class proxy_app final : public tcp::application, public backend_counters {
       counters.connects.add();
       counters.open.set(_backends.state(*b).active);
       const backend_entry& backend = _settings->backends[*b];
+      // Nagle off toward the backend: the proxy relays what it gets when it gets it (as HAProxy
+      // sets TCP_NODELAY); a short request must not wait behind the PROXY header's ACK.
       const tcp::connect_result r = _host->connect(
           {backend.endpoint.address, backend.endpoint.port, static_cast<stream_owner*>(&p),
-           std::uint64_t{_settings->connect_timeout_ms} * ns_per_ms});
+           std::uint64_t{_settings->connect_timeout_ms} * ns_per_ms, false});
       if (r) {
         p.backend = r.id;
         p.backend_index = *b;
