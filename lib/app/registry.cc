@@ -2,12 +2,13 @@
 
 #include "app/plugin_loader.hh"
 #include "builtin_apps.hh"
+#include "proxy/proxy_app.hh"
 
 namespace rampart::app {
 
 namespace {
 
-constexpr std::string_view known_apps = "http, echo, discard or plugin (with plugin: FILE)";
+constexpr std::string_view known_apps = "http, echo, discard, proxy or plugin (with plugin: FILE)";
 
 // Loads a listener's plugin, naming the listener in any error.
 std::shared_ptr<const plugin_library> load_listener_plugin(
@@ -47,6 +48,10 @@ std::unique_ptr<tcp::application> make_application(const config::listener_config
     auto settings = read_http_args(args);
     args.reject_unknown();
     app = make_http(std::move(settings), context);
+  } else if (listener.app == "proxy") {
+    auto settings = std::make_shared<const proxy::proxy_settings>(proxy::read_proxy_args(args));
+    args.reject_unknown();
+    app = proxy::make_proxy(std::move(settings), context, listener.port);
   } else {
     throw app_error(listener_prefix(listener) + "unknown app \"" + listener.app + "\"; use " +
                     std::string(known_apps) + " (docs/apps.md)");

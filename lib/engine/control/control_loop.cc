@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_log.h>
 
+#include "app/backend_counters.hh"
 #include "engine/capture.hh"
 #include "engine/control_message.hh"
 #include "engine/log.hh"
@@ -168,6 +169,16 @@ std::string control_loop::metrics_text() const {
     s.counters.accumulate(w->stats);
     for (std::size_t i = 0; i < _listener_ports.size(); ++i) {
       s.listeners[i].accumulate(w->stats.listeners[i]);
+      if (i >= w->tcp.apps.size()) {
+        continue;
+      }
+      if (const app::backend_counters* b = app::backend_counters_of(*w->tcp.apps[i]); b != nullptr) {
+        for (std::size_t k = 0; k < b->backend_stats().size(); ++k) {
+          backend_sample one{_listener_ports[i], b->backend_names()[k], {}};
+          one.counters.accumulate(b->backend_stats()[k]);
+          s.backends.push_back(std::move(one));
+        }
+      }
     }
     samples.push_back(std::move(s));
   }

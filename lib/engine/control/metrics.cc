@@ -113,6 +113,29 @@ std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_c
   }
   RAMPART_LISTENER_COUNTERS(RAMPART_X)
 #undef RAMPART_X
+  bool any_backend = false;
+  for (const lcore_sample& l : lcores) {
+    any_backend = any_backend || !l.backends.empty();
+  }
+  if (!any_backend) {
+    return out;
+  }
+#define RAMPART_X(counter_name, description)                                                             \
+  {                                                                                                      \
+    const bool gauge = std::string_view(description).starts_with("gauge:");                             \
+    const std::string name = std::string("rampart_backend_") + #counter_name + (gauge ? "" : "_total");  \
+    family(out, name, std::string("per proxy backend: ") + description, gauge ? "gauge" : "counter");   \
+    for (const lcore_sample& l : lcores) {                                                               \
+      for (const backend_sample& b : l.backends) {                                                       \
+        sample(out, name,                                                                                \
+               lcore_label(l.lcore) + ",listener=\"" + std::to_string(b.listener) + "\",backend=\"" +     \
+                   label_value(b.backend) + "\"",                                                        \
+               b.counters.counter_name);                                                                 \
+      }                                                                                                  \
+    }                                                                                                    \
+  }
+  RAMPART_BACKEND_COUNTERS(RAMPART_X)
+#undef RAMPART_X
   return out;
 }
 

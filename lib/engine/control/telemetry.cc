@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <rte_pause.h>
 #include <rte_telemetry.h>
 
+#include "app/backend_counters.hh"
 #include "engine/capture.hh"
 #include "engine/connection_listing.hh"
 #include "engine/connection_query.hh"
@@ -247,6 +249,20 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// The optional port of /rampart/listeners and /rampart/backends: 0 when absent (every port),
+// nullopt when it is not a number.
+std::optional<unsigned> port_parameter(const char* params) noexcept {
+  unsigned port = 0;
+  if (params != nullptr && *params != '\0') {
+    const char* end = params + std::strlen(params);
+    const auto [ptr, ec] = std::from_chars(params, end, port);
+    if (ec != std::errc{} || ptr != end) {
+      return std::nullopt;
+    }
+  }
+  return port;
+}
+
 // A listener is about 120 bytes of the 16 KiB reply: with more than ~120 listeners, ask for one
 // port at a time (the metrics endpoint has them all).
 int handle_listeners(const char*, const char* params, rte_tel_data* d) {
@@ -255,17 +271,13 @@ int handle_listeners(const char*, const char* params, rte_tel_data* d) {
     return -ENODEV;
   }
   const telemetry_source& source = *guard.get();
-  unsigned only = 0;
-  if (params != nullptr && *params != '\0') {
-    const char* end = params + std::strlen(params);
-    const auto [ptr, ec] = std::from_chars(params, end, only);
-    if (ec != std::errc{} || ptr != end) {
-      return -EINVAL;
-    }
+  const std::optional<unsigned> only = port_parameter(params);
+  if (!only) {
+    return -EINVAL;
   }
   rte_tel_data_start_dict(d);
   for (std::size_t i = 0; i < source.listeners.size() && i < stats::max_listeners; ++i) {
-    if (only != 0 && source.listeners[i].port != only) {
+    if (*only != 0 && source.listeners[i].port != *only) {
       continue;
     }
     stats::listener_snapshot total;
@@ -282,6 +294,54 @@ int handle_listeners(const char*, const char* params, rte_tel_data* d) {
     RAMPART_LISTENER_COUNTERS(RAMPART_X)
 #undef RAMPART_X
     add_container(d, std::to_string(source.listeners[i].port).c_str(), one);
+  }
+  return 0;
+}
+
+// Per backend of every proxy listener (or of one port), summed over lcores. Telemetry keys allow
+// only letters, digits, '_' and '/', so each backend is keyed "PORT/INDEX" (its place in the
+// listener's `backends`) and carries its address as "backend":
+// {"8080/0": {"backend": "10.0.0.5:80", "connects": ..., ...}, ...}.
+int handle_backends(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  const std::optional<unsigned> only = port_parameter(params);
+  if (!only) {
+    return -EINVAL;
+  }
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < source.listeners.size(); ++i) {
+    if (*only != 0 && source.listeners[i].port != *only) {
+      continue;
+    }
+    std::vector<stats::backend_snapshot> totals;
+    std::span<const std::string> names;
+    for (const worker* w : source.workers) {
+      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
+      if (b == nullptr) {
+        continue;
+      }
+      names = b->backend_names();
+      totals.resize(names.size());
+      for (std::size_t k = 0; k < totals.size(); ++k) {
+        totals[k].accumulate(b->backend_stats()[k]);
+      }
+    }
+    for (std::size_t k = 0; k < totals.size(); ++k) {
+      rte_tel_data* one = rte_tel_data_alloc();
+      if (one == nullptr) {
+        continue;
+      }
+      rte_tel_data_start_dict(one);
+      rte_tel_data_add_dict_string(one, "backend", names[k].c_str());
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, totals[k].name);
+      RAMPART_BACKEND_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+      add_container(d, (std::to_string(source.listeners[i].port) + "/" + std::to_string(k)).c_str(), one);
+    }
   }
   return 0;
 }
@@ -513,6 +573,8 @@ bool register_telemetry() {
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},
       {"/rampart/listeners", handle_listeners,
        "Per listening port: app, accepted, active, refused, bytes in/out. Parameter: a port (none: all)."},
+      {"/rampart/backends", handle_backends,
+       "Per backend of each proxy listener: connects, failures, open, bytes, health. Parameter: a port (none: all)."},
       {"/rampart/connections", handle_connections,
        "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
       {"/rampart/neighbours", handle_neighbours, "Each worker's next hops: ip, mac, age_ms, state. No parameters."},

@@ -19,6 +19,10 @@ namespace rampart::test {
 class fake_stream final : public tcp::stream {
  public:
   fake_stream(tcp::application& app, std::size_t send_space) : _app(app), _space(send_space) {}
+  // A stream with a name and addresses of its own (fake_host.hh): a client's, or one the app
+  // opened (outbound).
+  fake_stream(tcp::application& app, std::size_t send_space, tcp::stream_id id, flow::flow_key key, bool outbound)
+      : _app(app), _space(send_space), _id(id), _key(key), _outbound(outbound) {}
   // Ends the connection (engine shutdown) if the test did not, then checks that the app released
   // every buffer it retained.
   ~fake_stream() {
@@ -30,6 +34,8 @@ class fake_stream final : public tcp::stream {
 
   // --- What the engine would do ---
   void open() { _app.on_open(*this); }
+  // A connection the app opened reached ESTABLISHED.
+  void connected() { _app.on_connected(*this); }
   // One in-order segment: a fresh receive buffer holding `bytes`, passed to on_data; the
   // engine's own reference goes after the callback.
   void deliver(std::string_view bytes) {
@@ -79,6 +85,7 @@ class fake_stream final : public tcp::stream {
       ++it->second.references;
     }
   }
+  bool holds(const tcp::data_view& view) const { return _buffers.contains(view.buffer); }
   void release_buffer(const tcp::data_view& view) noexcept override {
     auto it = _buffers.find(view.buffer);
     CHECK(it != _buffers.end());
@@ -100,9 +107,9 @@ class fake_stream final : public tcp::stream {
   }
   void* context() const noexcept override { return _context; }
   void set_context(void* context) noexcept override { _context = context; }
-  flow::flow_key key() const noexcept override { return {0x0a000001, 0x0a000002, 40000, 80}; }
-  tcp::stream_id id() const noexcept override { return {0, 1}; }
-  bool outbound() const noexcept override { return false; }
+  flow::flow_key key() const noexcept override { return _key; }
+  tcp::stream_id id() const noexcept override { return _id; }
+  bool outbound() const noexcept override { return _outbound; }
 
   std::size_t retained_buffers() const { return _buffers.size(); }
 
@@ -121,6 +128,9 @@ class fake_stream final : public tcp::stream {
   std::size_t _space;
   void* _context = nullptr;
   std::map<void*, receive_buffer> _buffers;
+  tcp::stream_id _id{0, 1};
+  flow::flow_key _key{0x0a000001, 0x0a000002, 40000, 80};
+  bool _outbound = false;
 };
 
 }  // namespace rampart::test

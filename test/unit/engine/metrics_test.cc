@@ -93,6 +93,24 @@ TEST_CASE("metrics: per-listener families, labelled by lcore and listening port"
   CHECK(prometheus_text(lcores, {}, "p").find("rampart_listener_") == std::string::npos);
 }
 
+TEST_CASE("metrics: per-backend families, labelled by lcore, listener and backend", "[unit][engine]") {
+  lcore_sample a{1, {}, {}, {{8080, "10.0.0.5:80", {}}, {8080, "10.0.0.6:80", {}}}};
+  a.backends[0].counters.connects = 7;
+  a.backends[1].counters.open = 3;
+  const std::vector<lcore_sample> lcores{a, lcore_sample{2, {}, {}, {}}};
+  const std::string text = prometheus_text(lcores, {}, "p", std::vector<std::uint16_t>{8080});
+  CHECK(text.find("# TYPE rampart_backend_connects_total counter\n"
+                  "rampart_backend_connects_total{lcore=\"1\",listener=\"8080\",backend=\"10.0.0.5:80\"} 7\n"
+                  "rampart_backend_connects_total{lcore=\"1\",listener=\"8080\",backend=\"10.0.0.6:80\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("# TYPE rampart_backend_open gauge\n") != std::string::npos);
+  CHECK(text.find("rampart_backend_open{lcore=\"1\",listener=\"8080\",backend=\"10.0.0.6:80\"} 3\n") !=
+        std::string::npos);
+  // No proxy listener, no backend family.
+  CHECK(prometheus_text(std::vector<lcore_sample>{lcore_sample{2, {}, {}, {}}}, {}, "p").find("rampart_backend_") ==
+        std::string::npos);
+}
+
 TEST_CASE("metrics: HTTP answers", "[unit][engine]") {
   const std::string ok = http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
   CHECK(ok == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +

@@ -44,6 +44,16 @@ const std::set<std::string>& listener_counter_names() {
   return names;
 }
 
+// Names of the per-backend counters (RAMPART_BACKEND_COUNTERS).
+const std::set<std::string>& backend_counter_names() {
+  static const std::set<std::string> names = {
+#define RAMPART_X(name, description) #name,
+      RAMPART_BACKEND_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  };
+  return names;
+}
+
 std::string read_doc() {
   std::ifstream in(RAMPART_STATS_DOC);
   REQUIRE(in.good());
@@ -94,9 +104,18 @@ TEST_CASE("docs/stats.md documents every per-listener counter", "[unit][stats][d
   }
 }
 
+TEST_CASE("docs/stats.md documents every per-backend counter", "[unit][stats][docs]") {
+  const auto rows = documented_rows(read_doc());
+  for (const std::string& name : backend_counter_names()) {
+    INFO("backend counter " << name << " needs a row `| `" << name << "` | ... |` in docs/stats.md");
+    CHECK(rows.count(name) == 1);
+  }
+}
+
 TEST_CASE("docs/stats.md has no row for a counter that does not exist", "[unit][stats][docs]") {
   std::set<std::string> known = event_counter_names();
   known.insert(listener_counter_names().begin(), listener_counter_names().end());
+  known.insert(backend_counter_names().begin(), backend_counter_names().end());
   for (std::size_t i = 0; i < drop_reason_count; ++i) {
     known.emplace(drop_reason_names[i]);
   }

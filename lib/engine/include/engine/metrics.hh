@@ -23,10 +23,18 @@
 
 namespace rampart::engine {
 
+// One backend of a proxy listener on one lcore (app::backend_counters).
+struct backend_sample {
+  std::uint16_t listener = 0;  // the listening port
+  std::string backend;         // "ADDRESS:PORT"
+  stats::backend_snapshot counters;
+};
+
 struct lcore_sample {
   unsigned lcore = 0;
   stats::snapshot counters;
   std::vector<stats::listener_snapshot> listeners;  // by listener index, as `listener_ports`
+  std::vector<backend_sample> backends;
 };
 
 // The exposition text: for each event counter `rampart_<name>_total` (TYPE counter; the
@@ -34,7 +42,9 @@ struct lcore_sample {
 // per lcore (label lcore), `rampart_drops_total{lcore,reason}` for every drop reason, and
 // `rampart_port_<name>_total{port}` for each driver counter, and for each per-listener counter
 // `rampart_listener_<name>_total{lcore,listener}` (listener: the listening port; `active` is the
-// gauge `rampart_listener_active`); each family with HELP and TYPE.
+// gauge `rampart_listener_active`), and for each per-backend counter of the lcores' backends
+// `rampart_backend_<name>_total{lcore,listener,backend}` (gauges without `_total`); each family
+// with HELP and TYPE.
 std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_counters& driver,
                             std::string_view port_name, std::span<const std::uint16_t> listener_ports = {});
 

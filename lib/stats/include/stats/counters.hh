@@ -40,6 +40,11 @@
   X(http_responses_501, "HTTP 501 sent (Transfer-Encoding in a request), then close")              \
   X(http_responses_505, "HTTP 505 sent (HTTP major version other than 1), then close")             \
   X(http_aborts, "HTTP connections aborted: max_pipelined responses waiting while the client does not read") \
+  X(proxy_clients_no_backend, "proxy clients refused (RST): no backend up with room (all down or at max_connections)") \
+  X(proxy_clients_connect_failed, "proxy clients reset: every connect to a backend (retries included) failed") \
+  X(proxy_idle_timeouts, "proxy client/backend pairs reset: no byte either way for idle_timeout_seconds") \
+  X(proxy_held_aborts, "proxy pairs reset: one side sent more segments than a direction holds while the other does not read") \
+  X(proxy_relay_cut, "proxy pairs reset: one side closed with bytes still held for the other, which could not take them") \
   /* TCP listener path (lib/tcp) */                                                                \
   X(tcp_syn_received, "SYNs received on a listening port")                                         \
   X(tcp_syncookies_sent, "SYN-ACKs whose ISN is a SYN cookie")                                     \
@@ -132,6 +137,21 @@
   X(bytes_in, "payload bytes delivered in order to the listener's app")                             \
   X(bytes_out, "payload bytes sent, retransmissions included")
 
+// X(name, description). Per backend of a proxy listener, per lcore: /rampart/backends and the
+// metrics' rampart_backend_* families. docs/stats.md documents every one.
+#define RAMPART_BACKEND_COUNTERS(X)                                                                \
+  X(connects, "connections opened to the backend for clients (SYN sent), retries included")       \
+  X(connected, "of those, handshakes completed")                                                   \
+  X(connect_failures, "connects refused (RST), unreachable, or not started (no local port, table full)") \
+  X(connect_timeouts, "connects with no SYN-ACK within connect_timeout_ms")                        \
+  X(open, "gauge: client connections relayed to the backend now (connecting included)")          \
+  X(bytes_to_backend, "client bytes the backend's send buffer took")                              \
+  X(bytes_from_backend, "backend bytes the client's send buffer took")                            \
+  X(health_up, "gauge: 1 while the health checks count the backend up (on the lcore that checks)") \
+  X(went_down, "health transitions up -> down")                                                    \
+  X(went_up, "health transitions down -> up")                                                      \
+  X(checks_failed, "health checks that failed (refused, timed out, wrong status)")
+
 namespace rampart::stats {
 
 // Listener indexes run 0 .. max_listeners - 1 (tcp::listener_table::max_listeners, checked there).
@@ -164,6 +184,26 @@ struct listener_snapshot {
   void accumulate(const listener_stats& s) noexcept {
 #define RAMPART_X(name, description) name += s.name.read();
     RAMPART_LISTENER_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  }
+};
+
+// One backend's counters on one lcore. The proxy app owns an array of them (one per backend),
+// written by its lcore only and read by telemetry like the rest.
+struct backend_stats {
+#define RAMPART_X(name, description) counter name;
+  RAMPART_BACKEND_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+};
+
+// A plain copy of one backend's counters, summed over lcores or taken from one.
+struct backend_snapshot {
+#define RAMPART_X(name, description) std::uint64_t name = 0;
+  RAMPART_BACKEND_COUNTERS(RAMPART_X)
+#undef RAMPART_X
+  void accumulate(const backend_stats& s) noexcept {
+#define RAMPART_X(name, description) name += s.name.read();
+    RAMPART_BACKEND_COUNTERS(RAMPART_X)
 #undef RAMPART_X
   }
 };
