@@ -180,6 +180,9 @@ bool syn_timeout(lcore_state& lcore, connection& c, event_context& ctx) noexcept
   return true;
 }
 
+namespace {
+
+// §3.10.7.3, check by check.
 packet::verdict syn_sent_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
   lcore.stats.tcp_segments_in.add();
   // §3.10.7.3 first, the ACK bit: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless
@@ -259,6 +262,18 @@ packet::verdict simultaneous_syn_ack_input(lcore_state& lcore, connection& c, se
   }
   output(lcore, c, true, ctx);  // the ACK of its SYN (it repeated the SYN: it has not seen ours acknowledged)
   return packet::consumed();
+}
+
+}  // namespace
+
+packet::verdict active_open_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
+  if (c.state == tcp_state::syn_sent) {
+    return syn_sent_input(lcore, c, seg, ctx);
+  }
+  if (seg.has(syn) && seg.has(ack) && !seg.has(rst) && seg.tcp.sequence == c.irs) {
+    return simultaneous_syn_ack_input(lcore, c, seg, ctx);  // the peer's SYN-ACK after its SYN
+  }
+  return connection_input(lcore, c, seg, ctx);
 }
 
 }  // namespace rampart::tcp

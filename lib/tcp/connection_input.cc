@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include "active_open.hh"
 #include "app_calls.hh"
 #include "connection_lifetime.hh"
 #include "connection_output.hh"
@@ -137,19 +136,13 @@ bool take_fin(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
 }
 
 packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
-  if (c.state == tcp_state::syn_sent) {
-    return syn_sent_input(lcore, c, seg, ctx);  // §3.10.7.3 (active_open.cc)
-  }
   const std::uint64_t now_ns = ctx.now_ns;
   const tcp_settings& settings = lcore.settings;
   const control ctl = control_of(seg);
   // SYN-RECEIVED from a passive OPEN (a backlog entry) goes back to LISTEN where §3.10.7.4 says
-  // so; from an active OPEN (a simultaneous open) it is handled as a synchronized state.
+  // so; from an active OPEN (a simultaneous open, active_open.cc) it is handled as a
+  // synchronized state.
   const bool passive_half_open = c.state == tcp_state::syn_received && !c.outbound;
-  if (c.state == tcp_state::syn_received && c.outbound && ctl == control::syn && seg.has(ack) &&
-      seg.tcp.sequence == c.irs) {
-    return simultaneous_syn_ack_input(lcore, c, seg, ctx);  // the peer's SYN-ACK after its SYN
-  }
   lcore.stats.tcp_segments_in.add();
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
