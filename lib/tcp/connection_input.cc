@@ -29,8 +29,6 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
-
 // The control bits in the order §3.10.7.4 checks them: RST (second check), SYN (fourth), then
 // whether ACK is present (fifth). One value per segment, so the state machine is one switch.
 enum class control : std::uint8_t { rst, syn, no_ack, ack };
@@ -74,12 +72,12 @@ packet::verdict challenge_ack(lcore_state& lcore, segment& seg, connection& c, e
     c.challenge_acks = 0;
   }
   if (c.challenge_acks >= lcore.settings.challenge_acks_per_second) {
-    return drop(drop_reason::tcp_challenge_ack_limited);
+    return packet::dropped(drop_reason::tcp_challenge_ack_limited);
   }
   // And per lcore: a storm spread over many connections (each under its own limit) must not
   // turn the lcore into a reflector either (docs/tcp.md, "Replies to unauthenticated segments").
   if (!lcore.challenge_budget.take(ctx.now_ns)) {
-    return drop(drop_reason::tcp_challenge_ack_lcore_limited);
+    return packet::dropped(drop_reason::tcp_challenge_ack_lcore_limited);
   }
   ++c.challenge_acks;
   lcore.stats.tcp_challenge_acks_sent.add();
@@ -188,7 +186,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   const std::uint32_t rcv_wnd = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
   if (!acceptable(seg, c.rcv_nxt, rcv_wnd)) {
     if (ctl == control::rst) {
-      return drop(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
+      return packet::dropped(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
     }
     if (ctl == control::syn && !passive_half_open) {
       // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
@@ -237,7 +235,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
       return challenge_ack(lcore, seg, c, ctx);
     case control::no_ack:
       // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
-      return drop(drop_reason::tcp_ack_missing);
+      return packet::dropped(drop_reason::tcp_ack_missing);
     case control::ack:
       break;
   }
