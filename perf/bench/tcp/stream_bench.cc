@@ -516,7 +516,7 @@ constexpr std::string_view backend_response =
     "Connection: close\r\n\r\nhi";
 
 // A proxy listener to `backends` backends, round robin, TCP health checks hourly (the first
-// round runs at the first poll: answer_syns takes them), no PROXY header.
+// round runs at the first poll: pass_health_checks answers it), no PROXY header.
 config::listener_config proxy_listener(std::uint16_t backends) {
   std::string list = "10.77.0.3:" + std::to_string(first_backend_port);
   for (std::uint16_t b = 1; b < backends; ++b) {
@@ -526,13 +526,13 @@ config::listener_config proxy_listener(std::uint16_t backends) {
 }
 
 // The backends' side: one peer connection per (backend, rampart's local port), found from the
-// destination port of each frame rampart sends them.
+// ports of each frame rampart sends them. In each, `port` is the backend's port and
+// `server_port` rampart's local port (the frames' roles are the client's and the server's).
 struct backend_set {
   explicit backend_set(std::uint16_t backends) : connections(std::size_t{backends} << 16) {}
 
   std::vector<client_connection> connections;  // backend b, local port p: [b << 16 | p]
   std::vector<std::uint32_t> syns;  // connections whose SYN came since the last answer_syns
-  std::uint32_t resets = 0;
   bool failed = false;
   std::uint64_t frames = 0;
 
@@ -546,8 +546,7 @@ struct backend_set {
     const std::uint32_t i = static_cast<std::uint32_t>(b << 16 | s.tcp.source_port);
     client_connection& c = connections[i];
     if (s.tcp.has(net::tcp_flag::rst)) {
-      ++resets;  // the end of a health check
-      return;
+      return;  // the end of a health check (a pair reset never completes, which its benchmark sees)
     }
     if (s.tcp.has(syn)) {
       c = {};
