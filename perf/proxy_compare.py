@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
 import testbed  # noqa: E402
+from compare import fmt  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PROXY_IP = testbed.TARGET_IP
@@ -223,10 +224,6 @@ def measure(bed: ProxyBed, system: str, cost: Any, args: argparse.Namespace) -> 
         print(f"  {workload}: {record['per_second']:,.0f}/s, proxy CPU {proxy_s:.2f} s, "
               f"{record['per_proxy_cpu_second'] or 0:,.0f} per proxy CPU-s, lost {lost}", flush=True)
     return records
-
-
-def fmt(v: Any, digits: int = 0) -> str:
-    return "–" if v is None else f"{v:,.{digits}f}"
 
 
 def table(records: list[dict[str, Any]]) -> str:
