@@ -5,16 +5,7 @@
 # runtime dirs) also on failure or Ctrl-C. Results: perf/results/compare-<time>.{json,md,png}.
 #   sudo perf/compare.sh [--rates 0,20000,max] [--step-seconds 4] [--only rampart-af_packet,...]
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ${EUID} -ne 0 ]]; then
-  echo "compare: must run as root (namespaces, veths, DPDK): sudo $0" >&2
-  exit 1
-fi
-"${repo}/scripts/install-deps.sh" >/dev/null
-if [[ ! -f ${repo}/build/build.ninja ]]; then
-  meson setup "${repo}/build" "${repo}" --buildtype=debugoptimized >/dev/null
-fi
-ninja -C "${repo}/build" -j2 apps/rampart/rampart perf/load/rampart-load >/dev/null
+source "$(dirname "$0")/prepare.sh" compare apps/rampart/rampart perf/load/rampart-load
 
 # rampart-memif-zc needs 512 free 2 MiB hugepages: reserve what is missing for the run and put
 # the reservation back afterwards, also on failure. Without them that system is skipped.

@@ -193,17 +193,18 @@ class Bed(harness.SetUp):
 
     def _start_rampart_process(self, binary: Path | str, vdev: str, device: str, name: str,
                                cookies: dict[str, Any], lcores: str = "0-1", ns: str | None = None,
-                               eal: dict[str, Any] | None = None) -> Path:
-        """One rampart (one worker, by default on CPU 1; http on port 80) in the target
-        namespace (or `ns`), `eal` overriding its eal section's keys; returns its telemetry
-        socket once it answers."""
+                               eal: dict[str, Any] | None = None,
+                               listeners: list[dict[str, Any]] | None = None) -> Path:
+        """One rampart (one worker, by default on CPU 1; http on port 80 unless `listeners`
+        says otherwise) in the target namespace (or `ns`), `eal` overriding its eal section's
+        keys; returns its telemetry socket once it answers."""
         prefix = f"{self.prefix}-{name}"
         config = {
             "eal": {"lcores": lcores, "memory_mb": 512, "no_huge": True, "no_pci": True, "vdevs": [vdev],
                     "file_prefix": prefix, "log_level": "notice", **(eal or {})},
             "port": {"device": device, "ip": f"{TARGET_IP}/24", "mac": RAMPART_MAC, "mtu": 1500,
                      "rx_descriptors": 1024, "tx_descriptors": 1024, "mbufs": 16383, "burst_size": 32},
-            "listeners": [{"port": 80, "app": "http"}],
+            "listeners": listeners or [{"port": 80, "app": "http"}],
             "tcp": {"syn_cookies": cookies},
             "stats": {"interval_seconds": 0},
         }
@@ -223,6 +224,14 @@ class Bed(harness.SetUp):
 
         self.wait(ready, 60, f"rampart's telemetry (/rampart/cost) of {name}")
         return telemetry_path
+
+    def start_rampart_proxy(self, binary: Path | str, port: int, backends: str) -> None:
+        """rampart with one worker (lcore 1) on net_af_packet, the proxy app on `port` relaying
+        to `backends` (docs/proxy.md), SYN cookies in the default mode."""
+        vdev = f"net_af_packet0,iface={self.veth_target},qpairs=1,framecnt=4096"
+        listeners = [{"port": port, "app": "proxy", "args": {"backends": backends}}]
+        self.telemetry_path = self._start_rampart_process(binary, vdev, "net_af_packet0", "rp", {"mode": "auto"},
+                                                          listeners=listeners)
 
     def start_linux(self, syncookies: int, timestamps: int = 1) -> None:
         """The kernel's TCP stack with an HTTP/1.1 server; the flood prefix routed back to the

@@ -8,6 +8,11 @@
 //                              SYN → SYN-ACK → ACK → GET → 200 response → client FIN →
 //                              rampart FIN → final ACK; the table is empty again afterwards.
 //                              /always: the SYN-ACK carries a cookie; /auto: a backlog entry
+//   BM_proxied_short_connection  the same through the proxy app to one backend: 32 pairs in
+//                              lock-step per iteration: the client's cookie handshake, ours to
+//                              the backend, GET relayed, the backend's response + FIN relayed,
+//                              the client's FIN relayed, the backend's last ACK. The clock moves
+//                              100 µs per iteration, TIME-WAIT (the client side's) lasts 1 ms
 //   BM_keepalive_requests/N    N open connections; per iteration 32 GETs (each ACKing the
 //                              previous response, as a client sending at once does), 32 responses
 //   BM_bulk_receive            one connection to discard; 32 segments of 1460 bytes per
@@ -17,6 +22,8 @@
 //   BM_bulk_send               one connection to http with a 64 MiB body; per iteration one turn
 //                              of the client's ACKs (one per two 1460-byte segments received)
 //   BM_idle_connection_memory  bytes per idle established connection (counters, see below)
+//   BM_idle_proxied_pair_memory  RSS per idle proxied pair (client + backend connection and the
+//                              proxy's pair state) against RSS per idle connection, 131,072 each
 //   BM_syn_flood/N             32 SYNs from distinct sources per iteration, answered with cookie
 //                              SYN-ACKs in place, taken in a shuffled order from N frames: /32
 //                              keeps them in L1, /65536 (16 MiB) lets each go cold before it comes
@@ -149,10 +156,10 @@ net::tcp_options linux_syn_options(bool timestamps) {
   return o;
 }
 
-cookie::key_set keys() {
+cookie::key_schedule key_schedule() {
   std::array<std::byte, 32> master{};
   master[0] = std::byte{1};
-  return cookie::key_schedule::derived(master, 64).keys_at(now_ns);
+  return cookie::key_schedule::derived(master, 64);
 }
 
 // ---- One rampart lcore and its in-memory client ----
@@ -182,19 +189,36 @@ struct client_connection {
   }
 };
 
+// The backends' next hop: the router the client sits behind (every address resolves to it).
+class router_next_hop final : public tcp::next_hop_resolver {
+ public:
+  result resolve(net::ipv4_address, std::uint64_t) noexcept override { return {status::resolved, client_mac}; }
+  // Never called: every address resolves.
+  bool hold(net::ipv4_address, const packet::buffer&, const packet::tx_offload_request&,
+            std::uint64_t) noexcept override {
+    return false;
+  }
+};
+
 class bench_node {
  public:
   // cookies: the config's default unless a benchmark measures one mode.
   explicit bench_node(std::uint32_t connections, std::optional<tcp::cookie_mode> cookies = std::nullopt,
                       std::map<std::string, std::string> bulk_args = {})
-      : _listeners{{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}},
-                   {bulk_http_port, "http", {}, std::move(bulk_args)}},
+      : bench_node(settings(connections, cookies),
+                   {{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}},
+                    {bulk_http_port, "http", {}, std::move(bulk_args)}}) {}
+
+  // Any listeners; connections apps open reach their peers through the client's router.
+  bench_node(const tcp::tcp_settings& s, std::vector<config::listener_config> listeners)
+      : _listeners(std::move(listeners)),
         _pool(16384),
         _sink(_pool, 4096),
-        _tcp(settings(connections, cookies), engine::tcp_listeners_of(_listeners), _stats, flow::hash_seed{1, 2},
-             cookie::siphash_key{3, 4}, now_ns) {
-    _tcp.update_keys(keys());
+        _tcp(s, engine::tcp_listeners_of(_listeners), _stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4},
+             now_ns) {
+    _tcp.update_keys(_keys.keys_at(_now));
     _tcp.attach_io(_pool, _sink);
+    _tcp.set_next_hop_resolver(&_router);
     for (std::size_t i = 0; i < _listeners.size(); ++i) {
       _apps.push_back(app::make_application(_listeners[i], {_stats, 0}));
       _tcp.set_application(static_cast<std::uint8_t>(i), _apps.back().get());
@@ -214,6 +238,7 @@ class bench_node {
     s.cookies = cookies.value_or(s.cookies);
     s.send_budget = 8192;
     s.local_mac = server_mac;
+    s.local_ip = server_ip;
     return s;
   }
 
@@ -235,8 +260,8 @@ class bench_node {
   // frame rampart sent (in-place replies, then the sink's), after which the buffers are freed.
   template <class Reader>
   void run(Reader&& read) noexcept {
-    pipeline::process_burst(_context, {_frames.data(), _count}, {_verdicts.data(), _count}, now_ns);
-    _tcp.poll(now_ns);
+    pipeline::process_burst(_context, {_frames.data(), _count}, {_verdicts.data(), _count}, _now);
+    _tcp.poll(_now);
     for (std::size_t i = 0; i < _count; ++i) {
       if (_verdicts[i].what == packet::action::transmit) {
         read(read_server_frame({_frames[i].data, _frames[i].length}));
@@ -259,8 +284,8 @@ class bench_node {
     for (const packet::frame& f : frames) {
       packet::prefetch_headers(f.data);
     }
-    pipeline::process_burst(_context, frames, {_verdicts.data(), frames.size()}, now_ns);
-    _tcp.poll(now_ns);
+    pipeline::process_burst(_context, frames, {_verdicts.data(), frames.size()}, _now);
+    _tcp.poll(_now);
     std::size_t answered = 0;
     for (std::size_t i = 0; i < frames.size(); ++i) {
       answered += _verdicts[i].what == packet::action::transmit ? 1 : 0;
@@ -271,6 +296,16 @@ class bench_node {
     return answered;
   }
 
+  // Moves the lcore's clock on (timers due by then fire at the next run); a new key epoch
+  // brings its cookie keys, as the control thread would ship them.
+  void advance(std::uint64_t ns) noexcept {
+    const std::uint64_t epoch = _keys.epoch_at(_now);
+    _now += ns;
+    if (_keys.epoch_at(_now) != epoch) {
+      _tcp.update_keys(_keys.keys_at(_now));
+    }
+  }
+
   bool failed() const noexcept { return _failed || _pool.bad_releases() != 0; }
   tcp::lcore_tcp& tcp() noexcept { return _tcp; }
   stats::lcore_stats& stats() noexcept { return _stats; }
@@ -278,11 +313,14 @@ class bench_node {
 
  private:
   std::vector<config::listener_config> _listeners;
+  cookie::key_schedule _keys = key_schedule();
+  std::uint64_t _now = now_ns;
   stats::lcore_stats _stats;
   // Declared before the lcore_tcp, which returns its connections' buffers when destroyed.
   perf::block_pool _pool;
   perf::holding_sink _sink;
   std::vector<std::unique_ptr<tcp::application>> _apps;
+  router_next_hop _router;
   tcp::lcore_tcp _tcp;
   pipeline::lcore_context _context;
   std::array<packet::frame, packet::tcp_segment_batch::capacity> _frames{};
@@ -337,8 +375,10 @@ struct client_set {
   }
 };
 
-// The three-way handshake of every connection of `clients`, in bursts of 32 (SYNs, then ACKs).
-void open_all(bench_node& node, client_set& clients, std::uint32_t isn) {
+// The three-way handshake of every connection of `clients`, in bursts of 32 (SYNs, then ACKs);
+// `read` gets every frame rampart sends meanwhile.
+template <class Reader>
+void open_all(bench_node& node, client_set& clients, std::uint32_t isn, Reader& read) {
   for (std::size_t first = 0; first < clients.connections.size(); first += burst) {
     const std::size_t last = std::min(first + burst, clients.connections.size());
     for (std::size_t i = first; i < last; ++i) {
@@ -348,15 +388,17 @@ void open_all(bench_node& node, client_set& clients, std::uint32_t isn) {
       node.add({c.port, c.server_port, c.snd_nxt, 0, syn, 64240, o, {}, c.ip});
       c.snd_nxt += 1;
     }
-    node.run(clients);
+    node.run(read);
     for (std::size_t i = first; i < last; ++i) {
       client_connection& c = clients.connections[i];
       node.add({c.port, c.server_port, c.snd_nxt, c.rcv_nxt, ack, 502, c.options(), {}, c.ip});
       c.established = true;
     }
-    node.run(clients);
+    node.run(read);
   }
 }
+
+void open_all(bench_node& node, client_set& clients, std::uint32_t isn) { open_all(node, clients, isn, clients); }
 
 // ---- 1. Short connections ----
 
@@ -412,36 +454,28 @@ void BM_short_connection(benchmark::State& state, tcp::cookie_mode cookies) {
 BENCHMARK_CAPTURE(BM_short_connection, always, tcp::cookie_mode::always);
 BENCHMARK_CAPTURE(BM_short_connection, auto, tcp::cookie_mode::auto_mode);
 
-// The client's side of a short connection without rampart: build and checksum its 5 frames, and
-// read back (parse, verify both checksums) 3 frames for the 3 rampart sends.
-void BM_baseline_short_connection_client(benchmark::State& state) {
+// The peers' side of a short connection without rampart, 32 times per iteration: build and
+// checksum `specs`, then read back (parse, verify both checksums) `reads` frames, as many as
+// rampart sends them. The frames read are the ones built after the first (the SYN), in turn.
+void peers_without_rampart(benchmark::State& state, std::span<const client_segment> specs, std::size_t reads) {
   perf::block_pool pool(64);
   std::uint64_t n = 0;
-  std::array<packet::buffer, 5> frames;
-  std::array<std::uint16_t, 5> lengths{};
+  std::array<packet::buffer, 8> frames;
+  std::array<std::uint16_t, 8> lengths{};
   for (auto _ : state) {
     for (std::size_t i = 0; i < burst; ++i) {
-      const auto port = static_cast<std::uint16_t>(10000 + i);
-      client_connection c;
-      c.ts_recent = 12345;
-      const std::array<client_segment, 5> specs{{
-          {port, http_port, 1, 0, syn, 64240, linux_syn_options(true), {}},
-          {port, http_port, 2, 3, ack, 502, c.options(), {}},
-          {port, http_port, 2, 3, psh | ack, 502, c.options(), bytes_of(http_request)},
-          {port, http_port, 80, 3, fin | ack, 502, c.options(), {}},
-          {port, http_port, 81, 4, ack, 502, c.options(), {}},
-      }};
       for (std::size_t k = 0; k < specs.size(); ++k) {
         frames[k] = *pool.allocate();
         lengths[k] = write_client_frame(frames[k].data, frames[k].capacity, specs[k]);
       }
       // Reads "as if from rampart": the frames are addressed to the server, so parse them as the
       // client would parse its own direction (same work: two parses, two checksums).
-      for (std::size_t k = 0; k < 3; ++k) {
-        benchmark::DoNotOptimize(verify_frame(frames[k + 1].data, lengths[k + 1]));
+      for (std::size_t k = 0; k < reads; ++k) {
+        const std::size_t f = 1 + k % (specs.size() - 1);
+        benchmark::DoNotOptimize(verify_frame(frames[f].data, lengths[f]));
       }
-      for (const packet::buffer& f : frames) {
-        pool.release(f.handle);
+      for (std::size_t k = 0; k < specs.size(); ++k) {
+        pool.release(frames[k].handle);
       }
       ++n;
     }
@@ -450,7 +484,223 @@ void BM_baseline_short_connection_client(benchmark::State& state) {
   state.counters["ns_per_connection"] =
       benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
+
+// BM_short_connection's client: its 5 frames, and 3 read for the 3 rampart sends.
+void BM_baseline_short_connection_client(benchmark::State& state) {
+  client_connection c;
+  c.ts_recent = 12345;
+  constexpr std::uint16_t port = 10000;
+  const std::array<client_segment, 5> specs{{
+      {port, http_port, 1, 0, syn, 64240, linux_syn_options(true), {}},
+      {port, http_port, 2, 3, ack, 502, c.options(), {}},
+      {port, http_port, 2, 3, psh | ack, 502, c.options(), bytes_of(http_request)},
+      {port, http_port, 80, 3, fin | ack, 502, c.options(), {}},
+      {port, http_port, 81, 4, ack, 502, c.options(), {}},
+  }};
+  peers_without_rampart(state, specs, 3);
+}
 BENCHMARK(BM_baseline_short_connection_client);
+
+// ---- 1b. Proxied short connections ----
+
+// The proxy listener relays to backends 10.77.0.3:8080, :8081, ... (one address, so the pairs'
+// tuples differ by the backend's port and rampart's local port).
+constexpr std::uint16_t proxy_port = 8000;
+constexpr std::uint16_t first_backend_port = 8080;
+constexpr net::ipv4_address backend_ip{0x0a4d0003};  // 10.77.0.3
+
+// What nginx answers to curl's GET of a 2-byte file, closing after it (HTTP/1.1
+// "Connection: close").
+constexpr std::string_view backend_response =
+    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+    "Connection: close\r\n\r\nhi";
+
+// A proxy listener to `backends` backends, round robin, TCP health checks hourly (the first
+// round runs at the first poll: pass_health_checks answers it), no PROXY header.
+config::listener_config proxy_listener(std::uint16_t backends) {
+  std::string list = "10.77.0.3:" + std::to_string(first_backend_port);
+  for (std::uint16_t b = 1; b < backends; ++b) {
+    list.append(",10.77.0.3:").append(std::to_string(first_backend_port + b));
+  }
+  return {proxy_port, "proxy", {}, {{"backends", list}, {"health_interval_ms", "3600000"}}};
+}
+
+// The backends' side: one peer connection per (backend, rampart's local port), found from the
+// ports of each frame rampart sends them. In each, `port` is the backend's port and
+// `server_port` rampart's local port (the frames' roles are the client's and the server's).
+struct backend_set {
+  explicit backend_set(std::uint16_t backends) : connections(std::size_t{backends} << 16) {}
+
+  std::vector<client_connection> connections;  // backend b, local port p: [b << 16 | p]
+  std::vector<std::uint32_t> syns;  // connections whose SYN came since the last answer_syns
+  bool failed = false;
+  std::uint64_t frames = 0;
+
+  void operator()(const server_segment& s) noexcept {
+    ++frames;
+    const std::size_t b = static_cast<std::size_t>(s.tcp.destination_port - first_backend_port);
+    if (!s.ok || b >= (connections.size() >> 16)) {
+      failed = true;
+      return;
+    }
+    const std::uint32_t i = static_cast<std::uint32_t>(b << 16 | s.tcp.source_port);
+    client_connection& c = connections[i];
+    if (s.tcp.has(net::tcp_flag::rst)) {
+      return;  // the end of a health check (a pair reset never completes, which its benchmark sees)
+    }
+    if (s.tcp.has(syn)) {
+      c = {};
+      c.port = s.tcp.destination_port;
+      c.server_port = s.tcp.source_port;
+      c.ip = backend_ip;
+      syns.push_back(i);
+    }
+    if (!follow(c, s)) {
+      failed = true;
+    }
+  }
+
+  // Each SYN since the last call gets its SYN-ACK (Linux's options, ISN 5000).
+  void answer_syns(bench_node& node) noexcept {
+    for (const std::uint32_t i : syns) {
+      client_connection& c = connections[i];
+      net::tcp_options o = linux_syn_options(true);
+      o.timestamps->echo_reply = c.ts_recent;
+      c.snd_nxt = 5000;
+      node.add({c.port, c.server_port, c.snd_nxt, c.rcv_nxt, syn | ack, 64240, o, {}, c.ip});
+      c.snd_nxt += 1;
+      c.established = true;
+    }
+  }
+};
+
+// Everything rampart sends, to the client or the backend it is addressed to.
+struct proxy_peers {
+  explicit proxy_peers(std::uint16_t backends) : backends(backends) {}
+  client_set clients;
+  backend_set backends;
+
+  void operator()(const server_segment& s) noexcept {
+    if (s.ok && s.tcp.source_port == proxy_port) {
+      clients(s);
+    } else {
+      backends(s);
+    }
+  }
+  bool failed() const noexcept { return clients.failed || backends.failed; }
+};
+
+// The first round of health checks (one connect per backend): answered, so every backend is up.
+void pass_health_checks(bench_node& node, proxy_peers& peers) {
+  node.run(peers);
+  peers.backends.answer_syns(node);
+  peers.backends.syns.clear();
+  node.run(peers);  // our ACK, then the check's RST
+}
+
+// A TIME-WAIT short enough for the closed pairs' client side to leave the table while the
+// benchmark runs: the clock moves on by clock_step per iteration.
+constexpr std::uint64_t bench_time_wait_ns = 1'000'000;
+constexpr std::uint64_t clock_step_ns = 100'000;
+
+void BM_proxied_short_connection(benchmark::State& state) {
+  tcp::tcp_settings settings = bench_node::settings(65536, tcp::cookie_mode::always);
+  settings.time_wait_ns = bench_time_wait_ns;
+  bench_node node(settings, {proxy_listener(1)});
+  proxy_peers peers(1);
+  pass_health_checks(node, peers);
+  // The checks' connections, reset once they pass.
+  const std::uint64_t check_connects = node.stats().tcp_connects_established.read();
+  const std::uint64_t check_aborts = node.stats().tcp_closed_aborted.read();
+  client_set& clients = peers.clients;
+  backend_set& backends = peers.backends;
+  clients.connections.resize(burst);
+  std::uint32_t isn = 7;
+  std::uint64_t completed = 0;
+  std::uint32_t round = 0;
+  for (auto _ : state) {
+    // Client ports go round 32,000 of them, so a tuple comes back long after its TIME-WAIT.
+    clients.first_port = static_cast<std::uint16_t>(10000 + (round++ % 1000) * burst);
+    for (std::size_t i = 0; i < burst; ++i) {
+      clients.connections[i] = {};
+      clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
+      clients.connections[i].server_port = proxy_port;
+    }
+    isn += 100'003;
+    open_all(node, clients, isn, peers);  // the cookie handshakes; their ACKs open the backends'
+    backends.answer_syns(node);
+    node.run(peers);  // our ACKs of the backends' SYN-ACKs
+    for (client_connection& c : clients.connections) {  // the request, relayed to the backend
+      node.add({c.port, proxy_port, c.snd_nxt, c.rcv_nxt, psh | ack, 502, c.options(), bytes_of(http_request)});
+      c.snd_nxt += static_cast<std::uint32_t>(http_request.size());
+    }
+    node.run(peers);
+    for (const std::uint32_t i : backends.syns) {  // the response and the backend's FIN
+      client_connection& b = backends.connections[i];
+      node.add({b.port, b.server_port, b.snd_nxt, b.rcv_nxt, psh | fin | ack, 502, b.options(),
+                bytes_of(backend_response), backend_ip});
+      b.snd_nxt += static_cast<std::uint32_t>(backend_response.size()) + 1;
+    }
+    node.run(peers);  // our ACK to the backend; the response and our FIN to the client
+    for (client_connection& c : clients.connections) {  // the client's FIN, ACKing all
+      node.add({c.port, proxy_port, c.snd_nxt, c.rcv_nxt, fin | ack, 502, c.options(), {}});
+      c.snd_nxt += 1;
+    }
+    node.run(peers);  // our ACK to the client (TIME-WAIT), our FIN to the backend
+    for (const std::uint32_t i : backends.syns) {  // the backend ACKs our FIN
+      client_connection& b = backends.connections[i];
+      if (b.received != http_request.size() || !b.fin_received) {
+        backends.failed = true;
+      }
+      node.add({b.port, b.server_port, b.snd_nxt, b.rcv_nxt, ack, 502, b.options(), {}, backend_ip});
+    }
+    for (const client_connection& c : clients.connections) {
+      if (c.received != backend_response.size() || !c.fin_received) {
+        clients.failed = true;
+      }
+    }
+    node.run(peers);
+    node.advance(clock_step_ns);
+    completed += backends.syns.size();
+    if (backends.syns.size() != burst || peers.failed() || node.failed()) {
+      state.SkipWithError("a proxied connection did not complete its exchange");
+      break;
+    }
+    backends.syns.clear();
+  }
+  if (node.stats().tcp_syncookies_validated.read() != completed ||
+      node.stats().tcp_connects_established.read() != completed + check_connects ||
+      node.stats().tcp_closed_aborted.read() != check_aborts || node.stats().proxy_relay_cut.read() != 0) {
+    state.SkipWithError("counters disagree with the connections run");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(completed));
+  state.counters["rampart_frames_per_connection"] =
+      static_cast<double>(clients.frames + backends.frames) / static_cast<double>(std::max<std::uint64_t>(completed, 1));
+  state.counters["ns_per_connection"] = benchmark::Counter(
+      static_cast<double>(completed), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_proxied_short_connection);
+
+// BM_proxied_short_connection's client and backend: their 4 + 3 frames, and 9 read for the 9
+// rampart sends them.
+void BM_baseline_proxied_peers(benchmark::State& state) {
+  client_connection c;
+  c.ts_recent = 12345;
+  constexpr std::uint16_t port = 10000;
+  constexpr std::uint16_t local_port = 40000;
+  const std::array<client_segment, 7> specs{{
+      {port, proxy_port, 1, 0, syn, 64240, linux_syn_options(true), {}},
+      {port, proxy_port, 2, 3, ack, 502, c.options(), {}},
+      {port, proxy_port, 2, 3, psh | ack, 502, c.options(), bytes_of(http_request)},
+      {first_backend_port, local_port, 5000, 9, syn | ack, 64240, linux_syn_options(true), {}, backend_ip},
+      {first_backend_port, local_port, 5001, 82, psh | fin | ack, 502, c.options(), bytes_of(backend_response),
+       backend_ip},
+      {port, proxy_port, 80, 120, fin | ack, 502, c.options(), {}},
+      {first_backend_port, local_port, 5120, 83, ack, 502, c.options(), {}, backend_ip},
+  }};
+  peers_without_rampart(state, specs, 9);
+}
+BENCHMARK(BM_baseline_proxied_peers);
 
 // ---- 2. Keep-alive requests ----
 
@@ -863,9 +1113,11 @@ std::size_t constructed_bytes(std::uint32_t connections) {
   return allocated_bytes - before;
 }
 
-// Opens `n` idle connections to `port` (client addresses 10.77.0.10 on, 50000 ports each).
-void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, bool& failed) {
-  client_set clients;
+// Opens `n` idle connections to `port` (client addresses 10.77.0.10 on, 50000 ports each) in
+// bursts of 32 handshakes; `read` gets what rampart sends, and after_burst() runs after each.
+template <class Reader, class AfterBurst>
+void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, client_set& clients, Reader& read,
+               AfterBurst after_burst) {
   clients.connections.resize(burst);
   for (std::uint32_t first = 0; first < n; first += burst) {
     const auto ip = net::ipv4_address{client_ip.value + 9 + first / 50000};
@@ -876,9 +1128,9 @@ void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, bool& fail
       clients.connections[i].server_port = port;
       clients.connections[i].ip = ip;
     }
-    open_all(node, clients, 7);
+    open_all(node, clients, 7, read);
+    after_burst();
   }
-  failed = failed || clients.failed || node.failed();
 }
 
 // Per connection opened by open_many on a fresh lcore of n connections: CPU time, heap bytes,
@@ -894,7 +1146,9 @@ open_cost open_idle(std::uint32_t n, std::uint16_t port, bool& failed) {
   bench_node node(n);
   const std::size_t heap_before = allocated_bytes;
   const double start = thread_cpu_ns();
-  open_many(node, n, port, failed);
+  client_set clients;
+  open_many(node, n, port, clients, clients, [] {});
+  failed = failed || clients.failed || node.failed();
   open_cost cost;
   cost.cpu_ns = (thread_cpu_ns() - start) / n;
   cost.heap_bytes = static_cast<double>(allocated_bytes - heap_before) / n;
@@ -942,6 +1196,53 @@ void BM_idle_connection_memory(benchmark::State& state) {
   state.counters["linux_tcp_slab_object_bytes"] = linux_tcp_socket_bytes();
 }
 BENCHMARK(BM_idle_connection_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// Per pair opened through the proxy on a fresh lcore: `pairs` clients to the proxy listener, each
+// relayed to one of `backends` (which answer its SYN), all left idle. The lcore has room for
+// exactly 2 x pairs connections, so the RSS counted from before it exists holds both
+// connections' share of the table, as open_idle's does for one.
+open_cost open_idle_pairs(std::uint32_t pairs, std::uint16_t backends, bool& failed) {
+  proxy_peers peers(backends);  // the peers' own state, before the count starts
+  const std::uint64_t rss_before = rss_bytes();
+  bench_node node(bench_node::settings(2 * pairs), {proxy_listener(backends)});
+  pass_health_checks(node, peers);
+  const std::size_t heap_before = allocated_bytes;
+  const double start = thread_cpu_ns();
+  open_many(node, pairs, proxy_port, peers.clients, peers, [&] {
+    peers.backends.answer_syns(node);
+    node.run(peers);  // our ACKs of the backends' SYN-ACKs
+    peers.backends.syns.clear();
+  });
+  open_cost cost;
+  cost.cpu_ns = (thread_cpu_ns() - start) / pairs;
+  cost.heap_bytes = static_cast<double>(allocated_bytes - heap_before) / pairs;
+  cost.rss_bytes = static_cast<double>(rss_bytes() - rss_before) / pairs;
+  failed = failed || peers.failed() || node.failed() || node.tcp().connection_count() != 2 * pairs ||
+           node.stats().tcp_connects_established.read() != pairs + backends;
+  return cost;
+}
+
+void BM_idle_proxied_pair_memory(benchmark::State& state) {
+  constexpr std::uint32_t n = 1 << 17;
+  constexpr std::uint16_t backends = 5;  // 28,232 local ports each (tcp.local_ports' default)
+  open_cost plain;
+  open_cost proxied;
+  bool failed = false;
+  for (auto _ : state) {
+    plain = open_idle(n, discard_port, failed);  // n idle connections, no app state
+    proxied = open_idle_pairs(n, backends, failed);
+  }
+  if (failed) {
+    state.SkipWithError("not every pair opened");
+  }
+  state.counters["rss_bytes_per_idle_connection"] = plain.rss_bytes;
+  state.counters["rss_bytes_per_idle_pair"] = proxied.rss_bytes;
+  state.counters["heap_bytes_per_pair_opened"] = proxied.heap_bytes;  // the proxy's pair state
+  state.counters["pair_over_2_connections_plus_pair_state"] =
+      proxied.rss_bytes / (2 * plain.rss_bytes + proxied.heap_bytes);
+  state.counters["open_ns_per_pair"] = proxied.cpu_ns;
+}
+BENCHMARK(BM_idle_proxied_pair_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
