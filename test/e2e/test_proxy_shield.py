@@ -16,6 +16,7 @@ Slow suite: about a minute.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -89,8 +90,11 @@ class Shield(p.ProxyTests):
                 time.sleep(2)  # ARP for the target, then full rate
                 self.assertIsNone(generator.poll(), f"rampart-load exited: {generator.stderr.read()}")
                 flooded.append(p.wrk(self.engine, p.WEB_PORT, PHASE_SECONDS)[0])
-                _, stderr = generator.communicate(timeout=60)
+                stdout, stderr = generator.communicate(timeout=60)
                 self.assertEqual(generator.returncode, 0, stderr)
+                traffic = json.loads(stdout.splitlines()[-1])["traffic"]
+                h.log(f"flood: {traffic['syn_offered_per_s']} SYN/s offered, "
+                      f"{traffic['syn_acks_per_s']} SYN-ACK/s answered")
             finally:
                 h.end_process(generator)
         syns = self.engine.counters()["tcp_syn_received"] - syns_before
