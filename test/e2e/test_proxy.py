@@ -12,14 +12,13 @@ engine's namespace (clients, 10.77.0.1 on br0)
 
 The bridge joins the tap (moved into the namespace once the port started, by the harness) and
 the backends' veths, so rampart reaches every backend on its own subnet through ARP. nginx logs
-`$proxy_protocol_addr:$proxy_protocol_port` and `$connection` for each request: the PROXY header
-rampart sent and the connection it came on. Each test says what would break it.
+`$proxy_protocol_addr:$proxy_protocol_port` for each request: the client's address and port
+from the PROXY header rampart sent. Each test says what would break it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import shutil
 import socket
@@ -51,7 +50,6 @@ NGINX_A, NGINX_B, LINUX_BACKEND = "10.77.0.3", "10.77.0.4", "10.77.0.5"
 BACKEND_ECHO, BACKEND_BANNER = 9000, 9001
 BANNER = b"220 backend ready\r\n"
 STALL = b"STALL"                  # the echo backend never reads a connection that starts so
-HEALTH = {"health_interval_ms": 200, "health_fall": 2, "health_rise": 2}
 
 
 def proxy_listeners() -> list[dict[str, Any]]:
@@ -67,7 +65,7 @@ def proxy_listeners() -> list[dict[str, Any]]:
 
 def nginx_config(prefix: Path, listen: str, name: str) -> str:
     """nginx as a backend behind a PROXY-protocol proxy: `/` answers its name, `/healthz` (not
-    logged) the health checks; each logged line is `CLIENT_ADDR:CLIENT_PORT CONNECTION "REQUEST"`.
+    logged) the health checks; each logged line is `CLIENT_ADDR:CLIENT_PORT "REQUEST" STATUS`.
     stub_status on 127.0.0.1:8081 (inside its namespace) counts the connections it accepted."""
     temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in
                     ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -77,7 +75,7 @@ pid {prefix}/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{
   {temp}
-  log_format pp '$proxy_protocol_addr:$proxy_protocol_port $connection "$request" $status';
+  log_format pp '$proxy_protocol_addr:$proxy_protocol_port "$request" $status';
   access_log {prefix}/access.log pp;
   keepalive_requests 1000000;
   server {{
@@ -142,15 +140,10 @@ class Nginx(h.SetUp):
                         "http://127.0.0.1:8081/status"]).stdout
         return int(status.splitlines()[2].split()[0])  # "server accepts handled requests" / numbers
 
-    def requests(self) -> list[tuple[str, int, str]]:
-        """(client address:port from the PROXY header, connection number, request line) per
-        logged request."""
-        rows = []
-        for line in self.access_log.read_text().splitlines() if self.access_log.exists() else []:
-            match = re.match(r'(\S+) (\d+) "([^"]*)"', line)
-            if match:
-                rows.append((match.group(1), int(match.group(2)), match.group(3)))
-        return rows
+    def requests(self) -> list[tuple[str, str]]:
+        """(client address:port from the PROXY header, request line) per logged request."""
+        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+        return [(m.group(1), m.group(2)) for m in (re.match(r'(\S+) "([^"]*)"', line) for line in lines) if m]
 
 
 class ProxyBed(h.SetUp):
@@ -163,6 +156,7 @@ class ProxyBed(h.SetUp):
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
+        h._active.append(self)  # the harness closes it at exit and on SIGTERM/SIGINT
         e = self.engine
         # The client address moves from the tap to the bridge; the bridge keeps the tap's MAC, so
         # the engine's neighbour entry for 10.77.0.1 stays right.
@@ -214,6 +208,8 @@ class ProxyBed(h.SetUp):
         for ns in self.namespaces:
             h.run(["ip", "netns", "delete", ns], check=False)
         self.namespaces.clear()
+        if self in h._active:
+            h._active.remove(self)
 
 
 def curl(netns: str, address: str, port: int) -> tuple[str, int]:
@@ -244,17 +240,20 @@ class ProxyTests(h.EngineTests):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
+        cls.bed = ProxyBed(cls.engine)
         try:
-            cls.bed = ProxyBed(cls.engine)
-            cls.bed.__enter__()
+            cls.bed.start()
             h.wait_for(lambda: all(b["health_up"] == 1 for b in cls.backends().values()), 10,
                        "every backend up")
-            # The health checks' first SYNs waited for ARP before the backends existed; what is
-            # idle is the pool now.
-            h.wait_for(lambda: cls.mbufs_in_use() < cls.mbufs_idle, 10, "the first checks' mbufs freed")
-            cls.mbufs_idle = cls.mbufs_in_use()
+            # The first health checks' SYNs waited for ARP in mbufs before the backends existed,
+            # and a check in flight holds a few: idle is the least in use over a second now.
+            samples = []
+            for _ in range(10):
+                samples.append(cls.mbufs_in_use())
+                time.sleep(0.1)
+            cls.mbufs_idle = min(samples)
         except BaseException:
-            cls.engine.close()
+            cls.tearDownClass()
             raise
 
     @classmethod
@@ -294,13 +293,12 @@ class Proxy(ProxyTests):
         for port in (WEB_PORT, WEB_V2_PORT):
             bodies = set()
             for _ in range(2):  # round robin: both nginx behind 8080
-                before = len(self.bed.nginx_a.requests()) + len(self.bed.nginx_b.requests())
                 body, local_port = self.curl(port)
                 bodies.add(body)
-                logged = [r for n in (self.bed.nginx_a, self.bed.nginx_b) for r in n.requests()]
-                self.assertEqual(len(logged), before + 1)
-                self.assertIn((f"{self.engine.peer_ip}:{local_port}", 'GET / HTTP/1.1'),
-                              [(addr, req) for addr, _, req in logged])
+                # nginx writes the line once it has sent the response: it may come after curl's end.
+                entry = (f"{self.engine.peer_ip}:{local_port}", "GET / HTTP/1.1")
+                h.wait_for(lambda: entry in self.bed.nginx_a.requests() + self.bed.nginx_b.requests(), 2,
+                           f"nginx to log {entry}")
             self.assertEqual(bodies, {"nginx a\n", "nginx b\n"} if port == WEB_PORT else {"nginx a\n"})
         self.assert_pairs_closed("curl")
 
@@ -347,10 +345,10 @@ class Proxy(ProxyTests):
         self.assert_pairs_closed("failover")
 
     def test_6_a_backend_that_stops_reading_holds_bounded_buffers(self) -> None:
-        """A client writes 16 MiB to a backend that never reads: rampart's share stays within
-        the pair's bound (two receive windows plus two send buffers, in mbufs), and a second
-        client is served meanwhile. Breaks when the relay buffers without limit or the stalled
-        pair blocks the lcore."""
+        """A client writes to a backend that never reads until its writes block for 2 s:
+        rampart's share stays within the pair's bound (two receive windows plus two send
+        buffers, in mbufs), and a second client is served meanwhile. Breaks when the relay
+        buffers without limit or the stalled pair blocks the lcore."""
         with h.in_netns(self.engine.netns):
             stalled = socket.create_connection((self.engine.engine_ip, ECHO_PORT), timeout=10)
         sent = 0
@@ -367,12 +365,16 @@ class Proxy(ProxyTests):
                     last_progress = time.monotonic()
                     continue
                 time.sleep(0.05)
-            held = self.mbufs_in_use() - self.mbufs_idle
-            time.sleep(1)
-            self.assertEqual(self.mbufs_in_use() - self.mbufs_idle, held, "the pair kept growing")
+            # The most held over a second once the client is blocked (health checks add a few
+            # mbufs for a moment now and then).
+            held = 0
+            for _ in range(10):
+                held = max(held, self.mbufs_in_use() - self.mbufs_idle)
+                time.sleep(0.1)
             h.log(f"client wrote {sent} bytes before its window closed; {held} mbufs held by the pair")
             # At most 2 x 256 KiB receive windows + 2 x 256 KiB send buffers, at >= 1 KiB per mbuf
-            # (Linux fills segments to the MSS), and well under the client's 16 MiB.
+            # (Linux fills segments to the MSS); the client blocked after a few MiB where an
+            # unbounded relay would have taken all it wrote in 30 s.
             self.assertLess(held, 1024)
             self.assertLess(sent, 8 << 20)
             results = t.parallel_echo(self.engine, ECHO_PORT, 1 << 20, 1)
@@ -399,7 +401,8 @@ class Proxy(ProxyTests):
                     if not chunk:
                         break
                     received += chunk
-        return received, t.delta(self.engine.counters(), before, "tcp_syn_ack_retransmits")["tcp_syn_ack_retransmits"]
+        after = self.engine.counters()
+        return received, after["tcp_syn_ack_retransmits"] - before["tcp_syn_ack_retransmits"]
 
     def test_7_a_banner_arrives_also_after_a_lost_final_ack(self) -> None:
         """A backend that speaks first: its banner reaches a client that sends nothing, also when
@@ -431,8 +434,8 @@ class ProxyOverAfPacket(unittest.TestCase):
             with Nginx(bed.peer_ns, nginx_ip, "a") as nginx:
                 body, local_port = curl(bed.peer_ns, afp.ENGINE_IP, WEB_PORT)
                 self.assertEqual(body, "nginx a\n")
-                self.assertEqual([(addr, req) for addr, _, req in nginx.requests()],
-                                 [(f"{afp.PEER_IP}:{local_port}", "GET / HTTP/1.1")])
+                logged = [(f"{afp.PEER_IP}:{local_port}", "GET / HTTP/1.1")]
+                h.wait_for(lambda: nginx.requests() == logged, 2, f"nginx to log {logged}")
             self.assertEqual(bed.counters()["tcp_bad_checksum"], 0)
 
 
