@@ -24,8 +24,6 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
-
 // A TIME-WAIT entry of ours may give its 4-tuple to a new connection once this long has passed
 // since it began (as Linux's tcp_tw_reuse): every segment of the new incarnation then carries a
 // later timestamp than the old one's, so the peer's PAWS (RFC 7323 §5) and RFC 6191 tell them
@@ -180,6 +178,9 @@ bool syn_timeout(lcore_state& lcore, connection& c, event_context& ctx) noexcept
   return true;
 }
 
+namespace {
+
+// §3.10.7.3, check by check.
 packet::verdict syn_sent_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
   lcore.stats.tcp_segments_in.add();
   // §3.10.7.3 first, the ACK bit: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless
@@ -187,7 +188,7 @@ packet::verdict syn_sent_input(lcore_state& lcore, connection& c, segment& seg, 
   const bool acknowledges = seg.has(ack);
   if (acknowledges && (seg.tcp.acknowledgment <= c.iss || seg.tcp.acknowledgment > c.snd_nxt)) {
     if (seg.has(rst)) {
-      return drop(drop_reason::tcp_syn_sent_bad_ack);
+      return packet::dropped(drop_reason::tcp_syn_sent_bad_ack);
     }
     return answer_with_reset(lcore, seg, ctx);
   }
@@ -196,14 +197,14 @@ packet::verdict syn_sent_input(lcore_state& lcore, connection& c, segment& seg, 
   // RFC 5961 §3.2 keeps: a blind RST cannot refuse our connection).
   if (seg.has(rst)) {
     if (!acknowledges) {
-      return drop(drop_reason::tcp_syn_sent_rst_without_ack);
+      return packet::dropped(drop_reason::tcp_syn_sent_rst_without_ack);
     }
     erase(lcore, c, close_reason::refused, ctx);
     return packet::consumed();
   }
   // Fifth: "If neither of the SYN or RST bits is set, then drop the segment and return."
   if (!seg.has(syn)) {
-    return drop(drop_reason::tcp_syn_sent_no_syn);
+    return packet::dropped(drop_reason::tcp_syn_sent_no_syn);
   }
   // Fourth, the SYN bit: "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ. SND.UNA should be
   // advanced to equal SEG.ACK (if there is an ACK)".
@@ -259,6 +260,18 @@ packet::verdict simultaneous_syn_ack_input(lcore_state& lcore, connection& c, se
   }
   output(lcore, c, true, ctx);  // the ACK of its SYN (it repeated the SYN: it has not seen ours acknowledged)
   return packet::consumed();
+}
+
+}  // namespace
+
+packet::verdict active_open_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
+  if (c.state == tcp_state::syn_sent) {
+    return syn_sent_input(lcore, c, seg, ctx);
+  }
+  if (seg.has(syn) && seg.has(ack) && !seg.has(rst) && seg.tcp.sequence == c.irs) {
+    return simultaneous_syn_ack_input(lcore, c, seg, ctx);  // the peer's SYN-ACK after its SYN
+  }
+  return connection_input(lcore, c, seg, ctx);
 }
 
 }  // namespace rampart::tcp

@@ -17,15 +17,12 @@ namespace rampart::tcp {
 connect_result open_connection(lcore_state& lcore, std::uint8_t listener, const connect_request& request,
                                event_context& ctx) noexcept;
 
-// A segment for a connection in SYN-SENT (§3.10.7.3): our SYN acknowledged by the peer's SYN
-// completes the handshake (on_connected); a SYN alone is a simultaneous open (SYN-RECEIVED); an
-// acceptable RST refuses the connection.
-packet::verdict syn_sent_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept;
-
-// The SYN-ACK of a simultaneous open's peer, in SYN-RECEIVED: its SYN repeats the one we have
-// (SEG.SEQ = IRS) and its ACK may complete our side of the handshake.
-packet::verdict simultaneous_syn_ack_input(lcore_state& lcore, connection& c, segment& seg,
-                                           event_context& ctx) noexcept;
+// A segment for a connection an app opened that is not synchronized yet (tcp_input.cc sends it
+// here, every other one to connection_input). In SYN-SENT (§3.10.7.3): our SYN acknowledged by
+// the peer's SYN completes the handshake (on_connected); a SYN alone is a simultaneous open
+// (SYN-RECEIVED); an acceptable RST refuses the connection. In SYN-RECEIVED: the peer's SYN-ACK
+// (its SYN again, SEG.SEQ = IRS) may complete our side; anything else is connection_input's.
+packet::verdict active_open_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept;
 
 // The SYN went unanswered for an RTO (connection_timers.cc): send it again, or fail the
 // connection (timeout past the retry limit, unreachable when the next hop never answered).

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include "active_open.hh"
 #include "app_calls.hh"
 #include "connection_lifetime.hh"
 #include "connection_output.hh"
@@ -29,8 +28,6 @@ using net::tcp_flag::fin;
 using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
-
-constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
 
 // The control bits in the order §3.10.7.4 checks them: RST (second check), SYN (fourth), then
 // whether ACK is present (fifth). One value per segment, so the state machine is one switch.
@@ -75,12 +72,12 @@ packet::verdict challenge_ack(lcore_state& lcore, segment& seg, connection& c, e
     c.challenge_acks = 0;
   }
   if (c.challenge_acks >= lcore.settings.challenge_acks_per_second) {
-    return drop(drop_reason::tcp_challenge_ack_limited);
+    return packet::dropped(drop_reason::tcp_challenge_ack_limited);
   }
   // And per lcore: a storm spread over many connections (each under its own limit) must not
   // turn the lcore into a reflector either (docs/tcp.md, "Replies to unauthenticated segments").
   if (!lcore.challenge_budget.take(ctx.now_ns)) {
-    return drop(drop_reason::tcp_challenge_ack_lcore_limited);
+    return packet::dropped(drop_reason::tcp_challenge_ack_lcore_limited);
   }
   ++c.challenge_acks;
   lcore.stats.tcp_challenge_acks_sent.add();
@@ -137,19 +134,13 @@ bool take_fin(lcore_state& lcore, connection& c, event_context& ctx) noexcept {
 }
 
 packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg, event_context& ctx) noexcept {
-  if (c.state == tcp_state::syn_sent) {
-    return syn_sent_input(lcore, c, seg, ctx);  // §3.10.7.3 (active_open.cc)
-  }
   const std::uint64_t now_ns = ctx.now_ns;
   const tcp_settings& settings = lcore.settings;
   const control ctl = control_of(seg);
   // SYN-RECEIVED from a passive OPEN (a backlog entry) goes back to LISTEN where §3.10.7.4 says
-  // so; from an active OPEN (a simultaneous open) it is handled as a synchronized state.
+  // so; from an active OPEN (a simultaneous open, active_open.cc) it is handled as a
+  // synchronized state.
   const bool passive_half_open = c.state == tcp_state::syn_received && !c.outbound;
-  if (c.state == tcp_state::syn_received && c.outbound && ctl == control::syn && seg.has(ack) &&
-      seg.tcp.sequence == c.irs) {
-    return simultaneous_syn_ack_input(lcore, c, seg, ctx);  // the peer's SYN-ACK after its SYN
-  }
   lcore.stats.tcp_segments_in.add();
 
   if (c.state == tcp_state::syn_received && ctl == control::syn && !seg.has(ack)) {
@@ -195,7 +186,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   const std::uint32_t rcv_wnd = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
   if (!acceptable(seg, c.rcv_nxt, rcv_wnd)) {
     if (ctl == control::rst) {
-      return drop(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
+      return packet::dropped(drop_reason::tcp_rst_out_of_window);  // "If the RST bit is set, drop the segment"
     }
     if (ctl == control::syn && !passive_half_open) {
       // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
@@ -244,7 +235,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
       return challenge_ack(lcore, seg, c, ctx);
     case control::no_ack:
       // §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and return".
-      return drop(drop_reason::tcp_ack_missing);
+      return packet::dropped(drop_reason::tcp_ack_missing);
     case control::ack:
       break;
   }

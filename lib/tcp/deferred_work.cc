@@ -10,7 +10,7 @@ void defer_work(lcore_state& lcore, connection& c) noexcept {
     return;
   }
   c.deferred = true;
-  lcore.deferred.push(lcore.id_of(c));  // never full: one place per connection of the table
+  lcore.deferred.push(lcore.id_of(c));  // never full: sized in lcore_state's constructor
 }
 
 void run_deferred_work(lcore_state& lcore, event_context& ctx) noexcept {

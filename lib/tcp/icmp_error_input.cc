@@ -18,14 +18,12 @@ namespace {
 
 using stats::drop_reason;
 
-constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
-
 }  // namespace
 
 packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept {
   lcore_state& lcore = *_state;
   if (quote.type != net::icmp_type::destination_unreachable || quote.code != net::icmp_code_fragmentation_needed) {
-    return drop(drop_reason::icmp_error_ignored);
+    return packet::dropped(drop_reason::icmp_error_ignored);
   }
   // The quoted segment went from us (local) to the peer (remote).
   const flow::flow_key key{quote.destination.value, quote.source.value, quote.destination_port, quote.source_port};
@@ -34,24 +32,24 @@ packet::verdict lcore_tcp::icmp_error_input(const net::icmp_quoted_tcp& quote, s
   // connection's; both end as icmp_frag_needed_no_connection (docs/tcp.md, "Path MTU").
   const auto handle = lcore.table.lookup(key, lcore.table.hash(key));
   if (!handle) {
-    return drop(drop_reason::icmp_frag_needed_no_connection);
+    return packet::dropped(drop_reason::icmp_frag_needed_no_connection);
   }
   connection& c = lcore.pool[*handle];
   // RFC 5927 §4.1: SND.UNA <= SEG.SEQ < SND.NXT, with SND.MAX for SND.NXT (after a timeout
   // SND.NXT went back, and the segments beyond it are still on the path).
   if (!(c.snd_una <= quote.sequence && quote.sequence < c.snd_max)) {
-    return drop(drop_reason::icmp_frag_needed_not_in_flight);
+    return packet::dropped(drop_reason::icmp_frag_needed_not_in_flight);
   }
   // RFC 1191 §4: 0 comes from routers that predate it (no plateau search here: ignored).
   if (quote.next_hop_mtu < rfc791_min_mtu) {
-    return drop(drop_reason::icmp_frag_needed_bad_mtu);
+    return packet::dropped(drop_reason::icmp_frag_needed_bad_mtu);
   }
   // RFC 1191 §3: the MSS follows the path MTU (MTU - 40: IPv4 and TCP headers without options,
   // the same base as the MSS option; effective_mss takes the options off), never up here.
   const std::uint16_t mtu = std::max(quote.next_hop_mtu, min_path_mtu);
   const auto mss = static_cast<std::uint16_t>(mtu - 40);
   if (mss >= std::min(c.peer_mss, lcore.settings.mss)) {
-    return drop(drop_reason::icmp_frag_needed_not_smaller);
+    return packet::dropped(drop_reason::icmp_frag_needed_not_smaller);
   }
   c.peer_mss = mss;
   lcore.stats.icmp_frag_needed_applied.add();

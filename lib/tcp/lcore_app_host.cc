@@ -23,7 +23,8 @@ connect_result lcore_app_host::connect(const connect_request& request) noexcept 
 
 stream* lcore_app_host::find(stream_id id) noexcept {
   connection* c = _lcore.find(id);
-  if (c == nullptr || _lcore.turn == nullptr || !c->app_open) {
+  // Only this app's streams: an id of another listener's names nothing here.
+  if (c == nullptr || _lcore.turn == nullptr || !c->app_open || c->listener != _listener) {
     return nullptr;
   }
   std::optional<tcp_stream>& slot = _found[_next_found];

@@ -50,7 +50,10 @@ lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stat
       scoreboards(static_cast<std::uint16_t>(
           std::min<std::uint32_t>({settings_.scoreboards, settings_.connections, no_scoreboard - 1}))),
       waiters(settings_.connections),
-      deferred(settings_.connections),
+      // One place per live connection (its `deferred` flag), plus the stale ids of connections
+      // erased before their turn: the queue drains at the end of every event, and within one
+      // event only its own connection or a recycled TIME-WAIT entry can go, so a few suffice.
+      deferred(settings_.connections + 64),
       app_timers(now_ns),
       local_ports(std::in_place, steering, local_port_options(settings_, 0, 1, seed)),
       rst_budget(settings_.rst_per_second, now_ns),

@@ -21,8 +21,6 @@ using net::tcp_flag::rst;
 using net::tcp_flag::syn;
 using stats::drop_reason;
 
-constexpr packet::verdict drop(drop_reason reason) noexcept { return {packet::action::drop, reason}; }
-
 cookie::four_tuple tuple_of(const segment& seg) noexcept {
   return {seg.key.remote_ip, seg.key.local_ip, seg.key.remote_port, seg.key.local_port};
 }
@@ -47,7 +45,7 @@ packet::verdict listen_input(lcore_state& lcore, segment& seg, event_context& ct
 
   // §3.10.7.1/2 "first, check for a RST": an incoming RST is never answered (no RST storms).
   if ((control & rst) != 0) {
-    return drop(drop_reason::tcp_rst_no_connection);
+    return packet::dropped(drop_reason::tcp_rst_no_connection);
   }
   if (!listened) {
     // §3.10.7.1 CLOSED: "a reset is sent in response to any incoming segment except another reset".
@@ -57,7 +55,7 @@ packet::verdict listen_input(lcore_state& lcore, segment& seg, event_context& ct
     case syn:
       if (lcore.draining) {
         counters_of(lcore, seg).refused.add();
-        return drop(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
+        return packet::dropped(drop_reason::tcp_draining);  // the engine is stopping (set_draining)
       }
       // §3.10.7.2 "third, check for a SYN": answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
       return answer_syn(lcore, seg, ctx);
@@ -73,7 +71,7 @@ packet::verdict listen_input(lcore_state& lcore, segment& seg, event_context& ct
     default:
       // §3.10.7.2 "fourth, other data or control": "drop the segment and return" (FIN, URG,
       // PSH or no flag at all: scans).
-      return drop(drop_reason::tcp_no_syn_or_ack);
+      return packet::dropped(drop_reason::tcp_no_syn_or_ack);
   }
 }
 
@@ -83,7 +81,7 @@ packet::verdict answer_with_reset(lcore_state& lcore, segment& seg, event_contex
   // budget bounds that; a peer whose connection we lost then waits for its own timeout instead
   // of learning at once (docs/tcp.md, "Replies to unauthenticated segments").
   if (!lcore.rst_budget.take(ctx.now_ns)) {
-    return drop(drop_reason::tcp_rst_rate_limited);
+    return packet::dropped(drop_reason::tcp_rst_rate_limited);
   }
   const packet::verdict v = write_reply(seg, reset_for(seg), lcore.ip_id(), lcore.settings.offload);
   if (v.what == packet::action::transmit) {
@@ -153,7 +151,7 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   // to a cookie (whose ACK meets a full table too, unless a connection closes meanwhile).
   if (settings.cookies == cookie_mode::off) {
     counters_of(lcore, seg).refused.add();
-    return drop(drop_reason::tcp_syn_backlog_full);
+    return packet::dropped(drop_reason::tcp_syn_backlog_full);
   }
 
   // Stateless: the ISN is the cookie. Without Timestamps the cookie has no room for window scale
@@ -167,7 +165,7 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), ts_options};
   const auto isn = cookie::make_syn_cookie(fields, now_ns, lcore.keys);
   if (!isn) {
-    return drop(drop_reason::tcp_syn_no_cookie_key);
+    return packet::dropped(drop_reason::tcp_syn_no_cookie_key);
   }
   syn_ack_offer offer;  // not stored: the cookie carries what the ACK needs back
   offer.iss = net::seq32{*isn};

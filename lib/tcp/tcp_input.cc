@@ -6,6 +6,7 @@
 
 #include "net/checksum.hh"
 #include "tcp/lcore_tcp.hh"
+#include "active_open.hh"
 #include "connection_input.hh"
 #include "deferred_work.hh"
 #include "event_context.hh"
@@ -94,8 +95,14 @@ void input_burst(lcore_state& lcore, std::span<packet::frame> frames, std::span<
       // its first data in one burst): the bulk result may be stale, ask again.
       handle = lcore.table.lookup(s.key, s.hash);
     }
-    const packet::verdict v =
-        handle ? connection_input(lcore, lcore.pool[*handle], s, ctx) : listen_input(lcore, s, ctx);
+    packet::verdict v;
+    if (!handle) {
+      v = listen_input(lcore, s, ctx);
+    } else if (connection& c = lcore.pool[*handle]; c.outbound && (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_received)) {
+      v = active_open_input(lcore, c, s, ctx);  // SYN-SENT, or a simultaneous open's SYN-RECEIVED
+    } else {
+      v = connection_input(lcore, c, s, ctx);
+    }
     verdicts[frame_of[i]] = v;
     if (v.what == packet::action::drop) {
       lcore.stats.count_drop(v.reason);

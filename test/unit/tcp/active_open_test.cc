@@ -545,3 +545,32 @@ TEST_CASE("app timers fire once per arming, in order, and a cancelled one does n
   f.script.advance_and_poll(100'000'000);
   CHECK(fired == std::vector{1, 2});
 }
+
+TEST_CASE("active open: once ESTABLISHED, retransmission and SACK work as on a client's connection",
+          "[unit][tcp][active]") {
+  active_fixture f;
+  const std::uint32_t iss = establish(f);
+  const tcp::stream_id id = f.tcp.state().id_of(*f.connection());
+  f.from_callback([&] { CHECK(f.app.host->find(id)->send(bytes_of("abc")) == 3); });
+  const decoded_frame first = f.script.expect_sent(1)[0];
+  CHECK(first.tcp.sequence.raw() == iss + 1);
+  CHECK(text_of(first.payload) == "abc");
+  // Unacknowledged: sent again from SND.UNA (a tail loss probe or the RTO, RFC 8985 / RFC 6298).
+  f.script.advance_and_poll(1'100'000'000);
+  const auto again = f.script.sent();
+  REQUIRE_FALSE(again.empty());
+  CHECK(again[0].tcp.sequence.raw() == iss + 1);
+  CHECK(text_of(again[0].payload) == "abc");
+  CHECK(f.stats.tcp_retransmitted_segments.read() >= 1);
+  // Data beyond a hole: a duplicate ACK with the SACK block (RFC 2018, negotiated on our SYN).
+  tcp_segment_spec beyond = from_peer(ack, 9001 + 10, iss + 4);
+  beyond.options.timestamps = net::tcp_timestamps{7002, now_ms(f)};
+  beyond.payload = bytes_of("later");
+  f.script.send(beyond);
+  f.script.expect_consumed();  // queued; the duplicate ACK leaves in a fresh buffer
+  expect_segment(f.script.expect_sent(1)[0],
+                 {.source_port = first_local_port, .destination_port = peer_port, .sequence = iss + 4,
+                  .acknowledgment = 9001, .flags = ack, .window = (65535 * 4) >> 7,
+                  // TSecr stays 7000: a segment beyond RCV.NXT does not update TS.Recent (RFC 7323 §4.3).
+                  .options = {option::timestamps(now_ms(f), 7000), option::sack({{net::seq32{9011}, net::seq32{9016}}})}});
+}

@@ -53,6 +53,7 @@ struct verdict {
 };
 
 constexpr verdict consumed() noexcept { return {action::consume, {}}; }
+constexpr verdict dropped(stats::drop_reason reason) noexcept { return {action::drop, reason}; }
 
 // Asks the CPU for the two cache lines that hold a received frame's headers (Ethernet, IPv4 and
 // TCP with a Linux SYN's options: 74 bytes). A frame a NIC or another core has just written is
