@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rampart in two minutes: builds the engine, starts it on config/default.yaml (a DPDK TAP port,
-# no NIC, no hugepages), gives its kernel-side interface a network namespace of its own
-# ("rampart-demo", 10.77.0.1/24) and talks to it from there with Linux's own tools.
+# no NIC, no hugepages) plus a `proxy` listener, gives its kernel-side interface a network
+# namespace of its own ("rampart-demo", 10.77.0.1/24) and talks to it from there with Linux's
+# own tools, then relays curl through the proxy to a small web server in that namespace.
 #
 #   sudo scripts/demo.sh
 #
@@ -14,12 +15,13 @@ cd "${repo}"
 
 build_dir=${RAMPART_BUILD_DIR:-build}
 binary=${build_dir}/apps/rampart/rampart
-config=config/default.yaml
 netns=rampart-demo
 tap=rampart0            # eal.vdevs in config/default.yaml: net_tap0,iface=rampart0
 prefix=rampart          # eal.file_prefix in config/default.yaml
 engine_ip=10.77.0.2
 peer_ip=10.77.0.1
+proxy_port=8080         # the demo's proxy listener, relaying to the backend below
+backend_port=8000       # python3 -m http.server in the namespace, at ${peer_ip}
 python=/usr/bin/python3
 
 if [[ -t 1 ]]; then
@@ -40,7 +42,9 @@ in_ns() { ip netns exec "${netns}" "$@"; }
 
 workdir=$(mktemp -d /tmp/rampart-demo.XXXXXX)
 log=${workdir}/rampart.log
+config=${workdir}/rampart.yaml  # config/default.yaml plus the proxy listener
 engine_pid=
+backend_pid=
 ns_created=0
 
 cleanup() {
@@ -53,6 +57,9 @@ cleanup() {
       sleep 0.1
     done
     kill -KILL "${engine_pid}" 2>/dev/null || true
+  fi
+  if [[ -n ${backend_pid} ]]; then
+    kill "${backend_pid}" 2>/dev/null || true
   fi
   if [[ ${ns_created} -eq 1 ]]; then
     ip netns delete "${netns}" 2>/dev/null || true
@@ -107,7 +114,17 @@ if [[ -e /sys/class/net/${tap} ]] || ip netns list | grep -qw "${netns}"; then
   die "${tap} or the namespace ${netns} already exists: is another rampart (or demo) running? Stop it first."
 fi
 
-step "Starting the engine: ${binary} --config ${config}"
+"${python}" - config/default.yaml "${config}" "${proxy_port}" "${peer_ip}:${backend_port}" <<'PY'
+import sys, yaml
+source, target, port, backend = sys.argv[1:]
+with open(source) as f:
+    config = yaml.safe_load(f)
+config["listeners"].append({"port": int(port), "app": "proxy", "args": {"backends": backend}})
+with open(target, "w") as f:
+    yaml.safe_dump(config, f, sort_keys=False)
+PY
+
+step "Starting the engine: ${binary} --config ${config} (config/default.yaml plus a proxy listener on ${proxy_port})"
 "${binary}" --config "${config}" >"${log}" 2>&1 </dev/null &
 engine_pid=$!
 for _ in $(seq 300); do
@@ -170,6 +187,24 @@ in_ns curl -sS -i -m 5 "http://${engine_ip}/" | sed 's/^/    /' || die "curl got
 echoed=$(printf 'hello, rampart\n' | in_ns nc -N -w 3 "${engine_ip}" 7) || die "no echo on port 7"
 [[ ${echoed} == "hello, rampart" ]] || die "echo sent back '${echoed}'"
 ok "nc ${engine_ip} 7: \"hello, rampart\" came back"
+
+step "proxy: curl to ${engine_ip}:${proxy_port} is relayed to ${peer_ip}:${backend_port} (docs/proxy.md)"
+mkdir -p "${workdir}/www"
+echo "hello from the backend" >"${workdir}/www/index.html"
+in_ns "${python}" -m http.server "${backend_port}" --bind "${peer_ip}" --directory "${workdir}/www" \
+  >"${workdir}/backend.log" 2>&1 &
+backend_pid=$!
+for _ in $(seq 50); do
+  in_ns ss -Htln "sport = :${backend_port}" | grep -q . && break
+  sleep 0.1
+done
+body=$(in_ns curl -sS -m 5 "http://${engine_ip}:${proxy_port}/") || die "curl through the proxy failed"
+[[ ${body} == "hello from the backend" ]] || die "curl through the proxy got '${body}'"
+ok "curl http://${engine_ip}:${proxy_port}/: \"${body}\" (rampart completed the handshake, then connected to the backend)"
+echo "    the backend's log: the connection came from rampart (with proxy_protocol: v1 it learns the client's address)"
+sed 's/^/    /' "${workdir}/backend.log"
+echo "    /rampart/backends:"
+telemetry "${prefix}" /rampart/backends | sed 's/^/    /'
 
 step "Telemetry: /rampart/port, and the counters of /rampart/stats that are not zero"
 echo "    (every counter: echo /rampart/stats | dpdk-telemetry.py -f ${prefix}; meanings: docs/stats.md)"

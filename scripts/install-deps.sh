@@ -16,6 +16,7 @@ build_packages=(
 # test parses the engine's /metrics with prometheus_client's parser.
 test_packages=(
   iproute2 iputils-ping hping3 wrk curl netcat-openbsd tcpdump procps ethtool
+  nginx  # test_proxy.py: the backends behind the proxy app (PROXY protocol, stub_status)
   nftables  # test_lost_ack.py: drops one handshake ACK inside the test's namespace
   python3 python3-scapy python3-yaml
   python3-prometheus-client  # an independent parser of the /metrics exposition text

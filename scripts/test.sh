@@ -6,7 +6,8 @@
 #   sudo scripts/test.sh unit asan    ... and in the sanitizer build
 #   sudo scripts/test.sh e2e          end-to-end tests only (the binary on a tap, Linux as the peer)
 #   sudo scripts/test.sh slow         the long end-to-end tests only (a lossy link against Linux,
-#                                     hostile peers beside wrk: about 3 minutes, test/e2e/README.md)
+#                                     hostile peers beside wrk, the proxy under a SYN flood: about
+#                                     4 minutes, test/e2e/README.md)
 #
 # Stages: unit (build/, debugoptimized), asan (build-asan/: unit suites under ASan+UBSan), e2e
 # (build/, serially: they need root, taps and namespaces), fuzz (bounded libFuzzer runs when

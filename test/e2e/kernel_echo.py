@@ -8,7 +8,10 @@ with: one thread per connection sends back every byte it reads and closes after 
 the kernel gets the per-connection buffers rampart has (tcp.receive_window, tcp.send_buffer)
 instead of autotuning up to tcp_rmem/tcp_wmem's maxima; --mss sets TCP_MAXSEG the same way.
 --corrupt-at N flips one bit at offset N of every connection's echo: the tests use it to prove
-that they notice a corrupted byte. Prints "listening" once it accepts connections; runs until SIGTERM.
+that they notice a corrupted byte. --banner TEXT is sent on every connection before anything is
+read (a server that speaks first, as SMTP or SSH). --stall-on PREFIX: a connection whose first
+bytes are PREFIX is never read again (a backend that stops reading, for the proxy tests). Prints
+"listening" once it accepts connections; runs until SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import sys
 import threading
 
 
-def serve(conn: socket.socket, corrupt_at: int) -> None:
+def serve(conn: socket.socket, corrupt_at: int, banner: bytes, stall_on: bytes) -> None:
     buffer = bytearray(1 << 16)
     view = memoryview(buffer)
     offset = 0
     with conn:
+        if banner:
+            conn.sendall(banner)
         while True:
             try:
                 n = conn.recv_into(buffer)
@@ -32,6 +37,8 @@ def serve(conn: socket.socket, corrupt_at: int) -> None:
                 return
             if n == 0:
                 return
+            if offset == 0 and stall_on and view[:n].tobytes().startswith(stall_on):
+                threading.Event().wait()  # holds the connection open, unread, until SIGTERM
             if offset <= corrupt_at < offset + n:
                 buffer[corrupt_at - offset] ^= 0x01
             offset += n
@@ -53,6 +60,8 @@ def main() -> int:
     parser.add_argument("--corrupt-at", type=int, default=-1,
                         help="flip one bit of the byte at this offset of every connection (the loss "
                              "tests' check that a corrupted echo fails them)")
+    parser.add_argument("--banner", default="", help="sent on every connection before the echo")
+    parser.add_argument("--stall-on", default="", help="a connection starting with these bytes is never read")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -70,7 +79,8 @@ def main() -> int:
     print("listening", flush=True)
     while True:
         conn, _ = listener.accept()
-        threading.Thread(target=serve, args=(conn, args.corrupt_at), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, args.corrupt_at, args.banner.encode(), args.stall_on.encode()),
+                         daemon=True).start()
 
 
 if __name__ == "__main__":

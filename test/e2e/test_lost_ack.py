@@ -46,11 +46,11 @@ def config(mode: str) -> dict[str, object]:
     }
 
 
-def drop_first_ack_rules(engine_ip: str) -> str:
+def drop_first_ack_rules(engine_ip: str, port: int = PORT) -> str:
     """An nftables table for the namespace: the first segment carrying ACK alone (no SYN, FIN, RST
-    or PSH) of each client address and port towards rampart's PORT is dropped, the rest pass. The
+    or PSH) of each client address and port towards rampart's `port` is dropped, the rest pass. The
     set remembers the flows already hit, so exactly one segment per connection is lost."""
-    match = f"ip daddr {engine_ip} tcp dport {PORT} tcp flags == ack"
+    match = f"ip daddr {engine_ip} tcp dport {port} tcp flags == ack"
     return f"""table inet lost_ack {{
   set hit {{
     type ipv4_addr . inet_service

@@ -29,9 +29,11 @@ PEER_IP = "10.79.0.1"
 
 
 class VethBed(h.SetUp):
-    """rampart on net_af_packet in namespace `engine_ns`, clients in `peer_ns`."""
+    """rampart on net_af_packet in namespace `engine_ns`, clients in `peer_ns`; `config` is
+    deep-merged over the engine's config (the proxy test's listeners)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: dict | None = None) -> None:
+        self.config = config or {}
         tag = f"{os.getpid() % 100000}"
         self.engine_ns, self.peer_ns = f"ra-{tag}-e", f"ra-{tag}-p"
         self.engine_if, self.peer_if = f"ra{tag}e", f"ra{tag}p"
@@ -55,12 +57,12 @@ class VethBed(h.SetUp):
         self.ns(self.peer_ns, ["ip", "addr", "add", f"{PEER_IP}/24", "dev", self.peer_if])
         self.ns(self.peer_ns, ["ip", "link", "set", self.peer_if, "up"])
         self.ns(self.peer_ns, ["ethtool", "-K", self.peer_if, "tx", "off"])
-        config = h._deep_merge(h.base_config(), {
+        config = h._deep_merge(h._deep_merge(h.base_config(), {
             "eal": {"lcores": "0-1", "vdevs": [f"net_af_packet0,iface={self.engine_if},qpairs=1"],
                     "file_prefix": self.prefix},
             "port": {"device": "net_af_packet0", "ip": f"{ENGINE_IP}/24", "mac": "02:00:00:79:00:02"},
             "stats": {"interval_seconds": 0},
-        })
+        }), self.config)
         path = self.workdir / "rampart.yaml"
         path.write_text(json.dumps(config))  # JSON is YAML
         log = (self.workdir / "rampart.out").open("wb")
