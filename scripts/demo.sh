@@ -62,6 +62,9 @@ cleanup() {
     kill "${backend_pid}" 2>/dev/null || true
   fi
   if [[ ${ns_created} -eq 1 ]]; then
+    # Nothing started in the namespace outlives the demo (a leftover would also hold whatever
+    # file descriptors it inherited, such as a caller's lock).
+    ip netns pids "${netns}" 2>/dev/null | xargs -r kill 2>/dev/null || true
     ip netns delete "${netns}" 2>/dev/null || true
   fi
   if [[ ${status} -ne 0 && -s ${log} ]]; then
@@ -191,8 +194,9 @@ ok "nc ${engine_ip} 7: \"hello, rampart\" came back"
 step "proxy: curl to ${engine_ip}:${proxy_port} is relayed to ${peer_ip}:${backend_port} (docs/proxy.md)"
 mkdir -p "${workdir}/www"
 echo "hello from the backend" >"${workdir}/www/index.html"
-in_ns "${python}" -m http.server "${backend_port}" --bind "${peer_ip}" --directory "${workdir}/www" \
-  >"${workdir}/backend.log" 2>&1 &
+# Started by ip itself (no shell function in between), so $! is the server's own pid.
+ip netns exec "${netns}" "${python}" -m http.server "${backend_port}" --bind "${peer_ip}" \
+  --directory "${workdir}/www" >"${workdir}/backend.log" 2>&1 &
 backend_pid=$!
 for _ in $(seq 50); do
   in_ns ss -Htln "sport = :${backend_port}" | grep -q . && break
