@@ -23,7 +23,7 @@ test_packages=(
   systemd  # systemd-analyze verify checks the installed units (test_service.py)
   ethtool python3-matplotlib    # perf/compare.sh: veth offloads, the PNG plots
   valgrind  # callgrind: the instruction counts of docs/performance.md
-  nginx haproxy  # perf/proxy_compare.sh: the backend, and the proxy rampart's is compared with
+  haproxy  # perf/proxy_compare.sh: the proxy rampart's is compared with (nginx, above, is the backend)
   libbpf-dev linux-libc-dev bpftool  # perf/compare.sh's XDP SYN-cookie system: build (clang -target bpf), run-time stats
 )
 
