@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "app/backend_counters.hh"
+#include "app/backend_drain.hh"
 #include "backend_pool.hh"
 #include "health_board.hh"
 #include "health_checker.hh"
@@ -78,7 +79,7 @@ struct pair : stream_owner {
   tcp::app_timer idle;
 };
 
-class proxy_app final : public tcp::application, public backend_counters {
+class proxy_app final : public tcp::application, public backend_counters, public backend_drain {
  public:
   proxy_app(std::shared_ptr<const proxy_settings> settings, const app_context& context,
             std::uint16_t listener_port)
@@ -101,6 +102,16 @@ class proxy_app final : public tcp::application, public backend_counters {
   // --- backend_counters ---
   std::span<const stats::backend_stats> backend_stats() const noexcept override { return _backend_stats; }
   std::span<const std::string> backend_names() const noexcept override { return _backend_names; }
+
+  // --- backend_drain ---
+  bool set_backend_draining(std::uint16_t backend, bool draining) noexcept override {
+    if (backend >= _backends.size()) {
+      return false;
+    }
+    _backends.set_draining(backend, draining);
+    _backend_stats[backend].draining.set(draining ? 1 : 0);
+    return true;
+  }
 
   // --- tcp::application ---
   void attach(tcp::app_host& host) noexcept override {

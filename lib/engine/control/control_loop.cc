@@ -128,6 +128,7 @@ void control_loop::run() {
     }
     watch_link();
     rotate_cookie_keys();
+    forward_backend_drains();
     print_stats_line();
   }
   log_info(stop_reason + "; stopping workers");
@@ -256,6 +257,14 @@ void control_loop::rotate_cookie_keys() {
   }
   _key_epoch = _keys.epoch_at(now_ns);
   _workers.send_to_all(control_message::cookie_keys(_keys.keys_at(now_ns)));
+}
+
+void control_loop::forward_backend_drains() {
+  for (const backend_drain_request& r : _backend_drains.take()) {
+    _workers.send_to_all(control_message::drain_backend(r));
+    log_info("backend " + std::to_string(_listener_ports[r.listener]) + "/" + std::to_string(r.backend) +
+             (r.draining ? " draining: no new client, open connections finish on it" : " back in rotation"));
+  }
 }
 
 void control_loop::print_stats_line() {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include <rte_telemetry.h>
 
 #include "app/backend_counters.hh"
+#include "engine/backend_drain_mailbox.hh"
 #include "engine/capture.hh"
 #include "engine/connection_listing.hh"
 #include "engine/connection_query.hh"
@@ -346,6 +348,73 @@ int handle_backends(const char*, const char* params, rte_tel_data* d) {
   return 0;
 }
 
+// "PORT,INDEX,on|off": the request, or why not (one line naming the fix). Workers build their
+// apps alike, so the first worker's app tells how many backends the listener has.
+std::optional<backend_drain_request> parse_backend_drain(const telemetry_source& source, std::string_view params,
+                                                         std::string& error) {
+  constexpr std::string_view usage = "give PORT,INDEX,on|off: /rampart/backend_drain,8080,0,on";
+  const std::size_t first = params.find(',');
+  const std::size_t second = first == std::string_view::npos ? first : params.find(',', first + 1);
+  unsigned port = 0;
+  unsigned index = 0;
+  const auto number = [](std::string_view text, unsigned& value) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc{} && ptr == text.data() + text.size() && !text.empty();
+  };
+  const std::string_view state = second == std::string_view::npos ? std::string_view() : params.substr(second + 1);
+  if (second == std::string_view::npos || !number(params.substr(0, first), port) ||
+      !number(params.substr(first + 1, second - first - 1), index) || (state != "on" && state != "off")) {
+    error = usage;
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < source.listeners.size(); ++i) {
+    if (source.listeners[i].port != port) {
+      continue;
+    }
+    const worker* w = source.workers.front();
+    const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
+    if (b == nullptr) {
+      error = "listener on port " + std::to_string(port) + " has no backends: drain a backend of a proxy listener";
+      return std::nullopt;
+    }
+    if (index >= b->backend_names().size()) {
+      error = "listener on port " + std::to_string(port) + " has backends 0.." +
+              std::to_string(b->backend_names().size() - 1) + ": see /rampart/backends," + std::to_string(port);
+      return std::nullopt;
+    }
+    return backend_drain_request{static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(index), state == "on"};
+  }
+  error = "no listener on port " + std::to_string(port) + ": see /rampart/listeners";
+  return std::nullopt;
+}
+
+// Posts the request for the control lcore, which sends it to every worker at its next tick
+// (within control_loop::tick): {"backend": "PORT/INDEX", "address", "draining": "on"|"off"};
+// then /rampart/backends shows `draining` 1 per worker.
+int handle_backend_drain(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->workers.empty() || guard.get()->backend_drains == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  rte_tel_data_start_dict(d);
+  std::string error;
+  const std::optional<backend_drain_request> request =
+      parse_backend_drain(source, params == nullptr ? std::string_view() : std::string_view(params), error);
+  if (!request) {
+    rte_tel_data_add_dict_string(d, "error", error.c_str());
+    return 0;
+  }
+  source.backend_drains->post(*request);
+  const app::backend_counters& b = *app::backend_counters_of(*source.workers.front()->tcp.apps[request->listener]);
+  const std::string key =
+      std::to_string(source.listeners[request->listener].port) + "/" + std::to_string(request->backend);
+  rte_tel_data_add_dict_string(d, "backend", key.c_str());
+  rte_tel_data_add_dict_string(d, "address", b.backend_names()[request->backend].c_str());
+  rte_tel_data_add_dict_string(d, "draining", request->draining ? "on" : "off");
+  return 0;
+}
+
 // How long /rampart/connections waits for the workers: a worker answers within a few loop turns
 // (microseconds each), so only a stuck or preempted one takes this long.
 constexpr std::chrono::milliseconds listing_timeout{500};
@@ -575,6 +644,8 @@ bool register_telemetry() {
        "Per listening port: app, accepted, active, refused, bytes in/out. Parameter: a port (none: all)."},
       {"/rampart/backends", handle_backends,
        "Per backend of each proxy listener: connects, failures, open, bytes, health. Parameter: a port (none: all)."},
+      {"/rampart/backend_drain", handle_backend_drain,
+       "Drain a proxy backend (no new client, open ones finish) or put it back. Parameters: port,index,on|off."},
       {"/rampart/connections", handle_connections,
        "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
       {"/rampart/neighbours", handle_neighbours, "Each worker's next hops: ip, mac, age_ms, state. No parameters."},
