@@ -8,6 +8,8 @@ namespace, 10.77.0.1:9001 and :9002, small Linux servers that answer each line w
 - round_robin: new clients reach both backends;
 - /rampart/backend_drain,8080,0,on: /rampart/backends shows draining 1; a connection already
   open to A keeps working, and every new client reaches B; the periodic line says `draining`;
+- rampart-ss shows the open client connection with its backend connection (Relay), and the
+  backend connection with its client;
 - /rampart/backend_drain,8080,0,off: new clients reach A again;
 - a port without a proxy and an index past the last backend get an error, and change nothing.
 """
@@ -15,6 +17,7 @@ namespace, 10.77.0.1:9001 and :9002, small Linux servers that answer each line w
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import unittest
 from pathlib import Path
@@ -23,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rampart_harness as h  # noqa: E402
 
+SS = Path(__file__).resolve().parents[2] / "scripts" / "rampart-ss"
 PROXY_PORT = 8080
 BACKEND_PORTS = {"A": 9001, "B": 9002}
 
@@ -103,6 +107,21 @@ class ProxyOperations(h.EngineTests):
     def drain(self, state: str) -> dict:
         return self.engine.telemetry(f"/rampart/backend_drain,{PROXY_PORT},0,{state}")
 
+    def check_relay_listed(self, client: socket.socket) -> None:
+        """rampart-ss: the client's row names its connection to A, whose row names the client."""
+        client_end = "{}:{}".format(*client.getsockname())
+        out = subprocess.run([str(SS), "--prefix", self.engine.file_prefix], capture_output=True, text=True,
+                             timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = [line.split() for line in out.stdout.splitlines() if line.startswith("ESTABLISHED")]
+        listed = {(row[4], row[-1]) for row in rows}  # (peer address, Relay)
+        relays = [relay for peer, relay in listed if peer == client_end]
+        self.assertEqual(len(relays), 1, out.stdout)
+        local, _, backend = relays[0].partition(">")
+        self.assertEqual(backend, f"10.77.0.1:{BACKEND_PORTS['A']}", out.stdout)
+        self.assertTrue(local.startswith(self.engine.engine_ip + ":"), out.stdout)
+        self.assertIn((backend, f"{self.engine.engine_ip}:{PROXY_PORT}>{client_end}"), listed, out.stdout)
+
     def test_1_round_robin_reaches_both(self) -> None:
         h.wait_for(lambda: self.backend("8080/1")["health_up"] == 1, 10, "backend B up")
         self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])
@@ -125,6 +144,7 @@ class ProxyOperations(h.EngineTests):
             self.assertEqual(self.backends_reached(4), ["B"] * 4)
             self.assertEqual(self.ask(kept, "during"), "A", "the open connection moved or broke")
             self.assertEqual(self.backend("8080/0")["open"], 1)
+            self.check_relay_listed(kept)
             h.wait_for(lambda: "8080/0 10.77.0.1:9001 open 1 connects +0 failed +0 draining" in self.engine.output(),
                        5, "the periodic line shows the drain")
         finally:

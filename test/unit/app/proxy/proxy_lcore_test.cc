@@ -3,6 +3,7 @@
 // every segment rampart sends compared whole (test/support/expect_segment.hh).
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <map>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "expect_segment.hh"
 #include "fixture.hh"
 #include "static_next_hops.hh"
+#include "tcp/connection_summary.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -257,4 +259,27 @@ TEST_CASE("proxy on lcore_tcp: a drained backend keeps its pair and takes no new
   CHECK(third_syn.tcp.flags == syn);
   CHECK(third_syn.tcp.source_port != first_port);
   CHECK(f.backend().connects.read() == 2);
+}
+
+TEST_CASE("proxy on lcore_tcp: the connection listing names each side's relay", "[unit][app][proxy]") {
+  proxy_fixture f(std::map<std::string, std::string>{{"health_interval_ms", "3600000"}});
+  tcp_client client;
+  client.base.options.mss = 1400;
+  open_connection(f, client);
+  const std::uint16_t local_port = f.script.expect_sent(1)[0].tcp.source_port;  // the SYN to the backend
+
+  std::array<tcp::connection_summary, 4> rows{};
+  tcp::snapshot_scan scan;
+  REQUIRE(tcp::snapshot_step(f.tcp, {}, scan, rows, f.tcp.settings().connections, f.script.now()));
+  REQUIRE(scan.written == 2);
+  const flow::flow_key client_key = key_of(client);
+  const tcp::connection_summary& client_row = rows[0].key == client_key ? rows[0] : rows[1];
+  const tcp::connection_summary& backend_row = rows[0].key == client_key ? rows[1] : rows[0];
+  REQUIRE(client_row.relay);
+  CHECK(*client_row.relay == backend_row.key);
+  CHECK(backend_row.key.remote_ip == backend_ip.value);
+  CHECK(backend_row.key.remote_port == backend_port);
+  CHECK(backend_row.key.local_port == local_port);
+  REQUIRE(backend_row.relay);
+  CHECK(*backend_row.relay == client_key);
 }
