@@ -16,6 +16,7 @@
 #include "engine/log.hh"
 #include "engine/reload.hh"
 #include "engine/signals.hh"
+#include "engine/telemetry.hh"
 #include "engine/worker.hh"
 #include "engine/worker_set.hh"
 
@@ -153,7 +154,7 @@ void control_loop::announce() {
   _last_stats = steady::now();
   _stats_before = _workers.total();
   _driver_before = _port.driver_stats();
-  _backends_before = backend_totals();
+  _backends_before = backend_totals(_workers.all(), _listener_ports);
 }
 
 void control_loop::serve_metrics_for_a_tick() {
@@ -185,26 +186,6 @@ std::string control_loop::metrics_text() const {
     samples.push_back(std::move(s));
   }
   return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports);
-}
-
-std::vector<backend_total> control_loop::backend_totals() const {
-  std::vector<backend_total> totals;
-  for (std::size_t i = 0; i < _listener_ports.size(); ++i) {
-    const std::size_t first = totals.size();
-    for (const worker* w : _workers.all()) {
-      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
-      if (b == nullptr) {
-        continue;
-      }
-      for (std::size_t k = 0; k < b->backend_names().size(); ++k) {
-        if (first + k == totals.size()) {
-          totals.push_back({std::to_string(_listener_ports[i]) + "/" + std::to_string(k), b->backend_names()[k], {}});
-        }
-        totals[first + k].counters.accumulate(b->backend_stats()[k]);
-      }
-    }
-  }
-  return totals;
 }
 
 std::optional<std::string> control_loop::drain() {
@@ -301,7 +282,7 @@ void control_loop::print_stats_line() {
   const driver_counters current_driver = _port.driver_stats();
   const auto unix_now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  std::vector<backend_total> backends = backend_totals();
+  std::vector<backend_total> backends = backend_totals(_workers.all(), _listener_ports);
   log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count(),
                          utc_timestamp(unix_now.count())) +
            backends_part(backends, _backends_before));

@@ -315,35 +315,24 @@ int handle_backends(const char*, const char* params, rte_tel_data* d) {
     return -EINVAL;
   }
   rte_tel_data_start_dict(d);
-  for (std::size_t i = 0; i < source.listeners.size(); ++i) {
-    if (*only != 0 && source.listeners[i].port != *only) {
+  std::vector<std::uint16_t> ports;
+  for (const config::listener_config& l : source.listeners) {
+    ports.push_back(l.port);
+  }
+  for (const backend_total& total : backend_totals(source.workers, ports)) {
+    if (*only != 0 && total.port != *only) {
       continue;
     }
-    std::vector<stats::backend_snapshot> totals;
-    std::span<const std::string> names;
-    for (const worker* w : source.workers) {
-      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
-      if (b == nullptr) {
-        continue;
-      }
-      names = b->backend_names();
-      totals.resize(names.size());
-      for (std::size_t k = 0; k < totals.size(); ++k) {
-        totals[k].accumulate(b->backend_stats()[k]);
-      }
+    rte_tel_data* one = rte_tel_data_alloc();
+    if (one == nullptr) {
+      continue;
     }
-    for (std::size_t k = 0; k < totals.size(); ++k) {
-      rte_tel_data* one = rte_tel_data_alloc();
-      if (one == nullptr) {
-        continue;
-      }
-      rte_tel_data_start_dict(one);
-      rte_tel_data_add_dict_string(one, "backend", names[k].c_str());
-#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, totals[k].name);
-      RAMPART_BACKEND_COUNTERS(RAMPART_X)
+    rte_tel_data_start_dict(one);
+    rte_tel_data_add_dict_string(one, "backend", total.address.c_str());
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, total.counters.name);
+    RAMPART_BACKEND_COUNTERS(RAMPART_X)
 #undef RAMPART_X
-      add_container(d, (std::to_string(source.listeners[i].port) + "/" + std::to_string(k)).c_str(), one);
-    }
+    add_container(d, total.key.c_str(), one);
   }
   return 0;
 }
@@ -669,6 +658,26 @@ void detach_telemetry() noexcept {
   while (g_readers.load() != 0) {
     rte_pause();
   }
+}
+
+std::vector<backend_total> backend_totals(std::span<worker* const> workers, std::span<const std::uint16_t> ports) {
+  std::vector<backend_total> totals;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const std::size_t first = totals.size();
+    for (const worker* w : workers) {
+      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
+      if (b == nullptr) {
+        continue;
+      }
+      for (std::size_t k = 0; k < b->backend_names().size(); ++k) {
+        if (first + k == totals.size()) {
+          totals.push_back({ports[i], std::to_string(ports[i]) + "/" + std::to_string(k), b->backend_names()[k], {}});
+        }
+        totals[first + k].counters.accumulate(b->backend_stats()[k]);
+      }
+    }
+  }
+  return totals;
 }
 
 stats::snapshot total_of(std::span<worker* const> workers) noexcept {

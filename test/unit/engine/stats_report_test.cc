@@ -89,11 +89,11 @@ TEST_CASE("a drain waits for every connection but those in TIME-WAIT", "[unit][e
 TEST_CASE("periodic line: the backends' part", "[unit][engine]") {
   CHECK(engine::backends_part({}, {}).empty());  // no proxy listener: the line is unchanged
   std::vector<engine::backend_total> before(2);
-  before[0] = {"8080/0", "10.0.0.5:80", {}};
+  before[0] = {8080, "8080/0", "10.0.0.5:80", {}};
   before[0].counters.connects = 10;
   before[0].counters.connect_failures = 1;
   before[0].counters.health_up = 1;
-  before[1] = {"8080/1", "10.0.0.6:80", {}};
+  before[1] = {8080, "8080/1", "10.0.0.6:80", {}};
   std::vector<engine::backend_total> after = before;
   after[0].counters.connects = 15;
   after[0].counters.connect_timeouts = 2;

@@ -52,8 +52,6 @@ class control_loop {
   void serve_metrics_for_a_tick();
   // The scrape's body: every worker's counters and the driver's (prometheus_text).
   std::string metrics_text() const;
-  // Every proxy backend's counters summed over the workers, in /rampart/backends' order.
-  std::vector<backend_total> backend_totals() const;
   // SIGTERM: starts the drain, then returns why to stop once it is over.
   std::optional<std::string> drain();
   // SIGHUP: re-reads the config file and applies what may change live (reload.hh).

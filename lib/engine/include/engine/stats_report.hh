@@ -49,6 +49,7 @@ std::string periodic_line(const stats::snapshot& current, const stats::snapshot&
 
 // One backend of a proxy listener with its counters summed over the workers.
 struct backend_total {
+  std::uint16_t port = 0;  // the listener's
   std::string key;      // "8080/0": the listener's port and the backend's place in its `backends`
   std::string address;  // "10.0.0.5:80"
   stats::backend_snapshot counters;

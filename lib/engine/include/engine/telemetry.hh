@@ -34,7 +34,10 @@
 #include <cstdint>
 #include <span>
 
+#include <vector>
+
 #include "config/config.hh"
+#include "engine/stats_report.hh"
 #include "stats/counters.hh"
 
 namespace rampart::engine {
@@ -68,5 +71,9 @@ void detach_telemetry() noexcept;
 
 // Counters summed over the workers.
 stats::snapshot total_of(std::span<worker* const> workers) noexcept;
+
+// Every proxy backend's counters summed over the workers, by listener (`ports`: each listener's
+// port, by index) then by its place in `backends`: /rampart/backends and the periodic line.
+std::vector<backend_total> backend_totals(std::span<worker* const> workers, std::span<const std::uint16_t> ports);
 
 }  // namespace rampart::engine
