@@ -99,7 +99,8 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
 
   // Launch: the workers, then the telemetry endpoints that read them.
   register_telemetry();
-  const telemetry_source source{&dev, workers.all(), &capture, rte_rdtsc(), &workers.lister(), cfg.listeners};
+  const telemetry_source source{&dev,          workers.all(), &capture, rte_rdtsc(), &workers.lister(),
+                                cfg.listeners, &control.backend_drains()};
   workers.launch();
   attach_telemetry(&source);
 

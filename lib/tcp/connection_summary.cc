@@ -2,6 +2,7 @@
 
 #include "tcp/lcore_tcp.hh"
 #include "connection.hh"
+#include "lcore_state.hh"
 
 namespace rampart::tcp {
 
@@ -40,7 +41,11 @@ bool snapshot_step(const lcore_tcp& tcp, const connection_filter& filter, snapsh
     }
     ++scan.matched;
     if (scan.written < out.size()) {
-      out[scan.written++] = summarize(*c, now_ns);
+      connection_summary& s = out[scan.written++];
+      s = summarize(*c, now_ns);
+      if (const application* app = tcp.state().app_of(*c); app != nullptr && c->app_context != nullptr) {
+        s.relay = app->relay_of(c->app_context, c->outbound);
+      }
     }
   }
   scan.next = end;

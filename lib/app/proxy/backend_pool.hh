@@ -25,7 +25,7 @@ struct backend_state {
   backend_entry entry;
   std::uint32_t active = 0;  // connections opened to it by this lcore and not yet released
   bool up = true;            // its health (health_state.hh)
-  bool draining = false;     // keeps its connections, takes no new one (leaving at a reload)
+  bool draining = false;     // keeps its connections, takes no new one (/rampart/backend_drain)
 };
 
 class backend_pool {

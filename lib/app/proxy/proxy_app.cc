@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "app/backend_counters.hh"
+#include "app/backend_drain.hh"
 #include "backend_pool.hh"
 #include "health_board.hh"
 #include "health_checker.hh"
@@ -50,6 +51,8 @@ struct pair : stream_owner {
   void reset() noexcept {
     client = {};
     backend = {};
+    client_key = {};
+    backend_key = {};
     backend_index = 0;
     attempts = 0;
     backend_connected = false;
@@ -65,6 +68,8 @@ struct pair : stream_owner {
   proxy_app* app;
   tcp::stream_id client;   // invalid once the client's on_close ran
   tcp::stream_id backend;  // invalid while none is open (between attempts) and once it ended
+  flow::flow_key client_key;   // the connections' 4-tuples, for the listing (relay_of)
+  flow::flow_key backend_key;
   std::uint16_t backend_index = 0;
   std::uint32_t attempts = 0;     // connects started for this client
   bool backend_connected = false;
@@ -78,7 +83,7 @@ struct pair : stream_owner {
   tcp::app_timer idle;
 };
 
-class proxy_app final : public tcp::application, public backend_counters {
+class proxy_app final : public tcp::application, public backend_counters, public backend_drain {
  public:
   proxy_app(std::shared_ptr<const proxy_settings> settings, const app_context& context,
             std::uint16_t listener_port)
@@ -102,6 +107,16 @@ class proxy_app final : public tcp::application, public backend_counters {
   std::span<const stats::backend_stats> backend_stats() const noexcept override { return _backend_stats; }
   std::span<const std::string> backend_names() const noexcept override { return _backend_names; }
 
+  // --- backend_drain ---
+  bool set_backend_draining(std::uint16_t backend, bool draining) noexcept override {
+    if (backend >= _backends.size()) {
+      return false;
+    }
+    _backends.set_draining(backend, draining);
+    _backend_stats[backend].draining.set(draining ? 1 : 0);
+    return true;
+  }
+
   // --- tcp::application ---
   void attach(tcp::app_host& host) noexcept override {
     _host = &host;
@@ -119,6 +134,7 @@ class proxy_app final : public tcp::application, public backend_counters {
       return;
     }
     p->client = s.id();
+    p->client_key = s.key();
     s.set_context(static_cast<stream_owner*>(p));
     touch(*p);
     if (_idle_ns != 0) {
@@ -219,6 +235,18 @@ class proxy_app final : public tcp::application, public backend_counters {
     }
   }
 
+  std::optional<flow::flow_key> relay_of(const void* context, bool outbound) const noexcept override {
+    const auto* owner = static_cast<const stream_owner*>(context);
+    if (owner->role != stream_owner::kind::pair) {
+      return std::nullopt;  // a health check relays nothing
+    }
+    const auto& p = static_cast<const pair&>(*owner);
+    if (outbound) {
+      return p.client.valid() ? std::optional(p.client_key) : std::nullopt;
+    }
+    return p.backend.valid() ? std::optional(p.backend_key) : std::nullopt;
+  }
+
   void idle_check(pair& p) noexcept {
     const std::uint64_t deadline = p.last_activity_ns + _idle_ns;
     if (_host->now_ns() < deadline) {
@@ -264,6 +292,9 @@ class proxy_app final : public tcp::application, public backend_counters {
       if (r) {
         p.backend = r.id;
         p.backend_index = *b;
+        if (const tcp::stream* backend_stream = _host->find(r.id); backend_stream != nullptr) {
+          p.backend_key = backend_stream->key();
+        }
         send_proxy_header(p, key);
         return;
       }

@@ -16,6 +16,7 @@
 #include "engine/log.hh"
 #include "engine/reload.hh"
 #include "engine/signals.hh"
+#include "engine/telemetry.hh"
 #include "engine/worker.hh"
 #include "engine/worker_set.hh"
 
@@ -128,6 +129,7 @@ void control_loop::run() {
     }
     watch_link();
     rotate_cookie_keys();
+    forward_backend_drains();
     print_stats_line();
   }
   log_info(stop_reason + "; stopping workers");
@@ -152,6 +154,7 @@ void control_loop::announce() {
   _last_stats = steady::now();
   _stats_before = _workers.total();
   _driver_before = _port.driver_stats();
+  _backends_before = backend_totals(_workers.all(), _listener_ports);
 }
 
 void control_loop::serve_metrics_for_a_tick() {
@@ -258,6 +261,14 @@ void control_loop::rotate_cookie_keys() {
   _workers.send_to_all(control_message::cookie_keys(_keys.keys_at(now_ns)));
 }
 
+void control_loop::forward_backend_drains() {
+  for (const backend_drain_request& r : _backend_drains.take()) {
+    _workers.send_to_all(control_message::drain_backend(r));
+    log_info("backend " + std::to_string(_listener_ports[r.listener]) + "/" + std::to_string(r.backend) +
+             (r.draining ? " draining: no new client, open connections finish on it" : " back in rotation"));
+  }
+}
+
 void control_loop::print_stats_line() {
   if (_running.stats.interval_seconds == 0) {
     return;
@@ -271,8 +282,11 @@ void control_loop::print_stats_line() {
   const driver_counters current_driver = _port.driver_stats();
   const auto unix_now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  std::vector<backend_total> backends = backend_totals(_workers.all(), _listener_ports);
   log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count(),
-                         utc_timestamp(unix_now.count())));
+                         utc_timestamp(unix_now.count())) +
+           backends_part(backends, _backends_before));
+  _backends_before = std::move(backends);
   _stats_before = current;
   _driver_before = current_driver;
   _last_stats = now;

@@ -62,6 +62,23 @@ std::string periodic_line(const stats::snapshot& current, const stats::snapshot&
   return line;
 }
 
+std::string backends_part(std::span<const backend_total> current, std::span<const backend_total> previous) {
+  if (current.empty()) {
+    return {};
+  }
+  std::string part = "; backends [";
+  for (std::size_t k = 0; k < current.size(); ++k) {
+    const stats::backend_snapshot& now = current[k].counters;
+    const stats::backend_snapshot before = k < previous.size() ? previous[k].counters : stats::backend_snapshot{};
+    const std::uint64_t failed = now.connect_failures + now.connect_timeouts;
+    part += (k == 0 ? "" : ", ") + current[k].key + " " + current[k].address + " open " + std::to_string(now.open) +
+            " connects +" + std::to_string(now.connects - before.connects) + " failed +" +
+            std::to_string(failed - before.connect_failures - before.connect_timeouts) +
+            (now.health_up == 0 ? " down" : "") + (now.draining != 0 ? " draining" : "");
+  }
+  return part + "]";
+}
+
 std::string utc_timestamp(std::int64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include <rte_telemetry.h>
 
 #include "app/backend_counters.hh"
+#include "engine/backend_drain_mailbox.hh"
 #include "engine/capture.hh"
 #include "engine/connection_listing.hh"
 #include "engine/connection_query.hh"
@@ -313,36 +315,92 @@ int handle_backends(const char*, const char* params, rte_tel_data* d) {
     return -EINVAL;
   }
   rte_tel_data_start_dict(d);
-  for (std::size_t i = 0; i < source.listeners.size(); ++i) {
-    if (*only != 0 && source.listeners[i].port != *only) {
+  std::vector<std::uint16_t> ports;
+  for (const config::listener_config& l : source.listeners) {
+    ports.push_back(l.port);
+  }
+  for (const backend_total& total : backend_totals(source.workers, ports)) {
+    if (*only != 0 && total.port != *only) {
       continue;
     }
-    std::vector<stats::backend_snapshot> totals;
-    std::span<const std::string> names;
-    for (const worker* w : source.workers) {
-      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
-      if (b == nullptr) {
-        continue;
-      }
-      names = b->backend_names();
-      totals.resize(names.size());
-      for (std::size_t k = 0; k < totals.size(); ++k) {
-        totals[k].accumulate(b->backend_stats()[k]);
-      }
+    rte_tel_data* one = rte_tel_data_alloc();
+    if (one == nullptr) {
+      continue;
     }
-    for (std::size_t k = 0; k < totals.size(); ++k) {
-      rte_tel_data* one = rte_tel_data_alloc();
-      if (one == nullptr) {
-        continue;
-      }
-      rte_tel_data_start_dict(one);
-      rte_tel_data_add_dict_string(one, "backend", names[k].c_str());
-#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, totals[k].name);
-      RAMPART_BACKEND_COUNTERS(RAMPART_X)
+    rte_tel_data_start_dict(one);
+    rte_tel_data_add_dict_string(one, "backend", total.address.c_str());
+#define RAMPART_X(name, description) rte_tel_data_add_dict_u64(one, #name, total.counters.name);
+    RAMPART_BACKEND_COUNTERS(RAMPART_X)
 #undef RAMPART_X
-      add_container(d, (std::to_string(source.listeners[i].port) + "/" + std::to_string(k)).c_str(), one);
-    }
+    add_container(d, total.key.c_str(), one);
   }
+  return 0;
+}
+
+// "PORT,INDEX,on|off": the request, or why not (one line naming the fix). Workers build their
+// apps alike, so the first worker's app tells how many backends the listener has.
+std::optional<backend_drain_request> parse_backend_drain(const telemetry_source& source, std::string_view params,
+                                                         std::string& error) {
+  constexpr std::string_view usage = "give PORT,INDEX,on|off: /rampart/backend_drain,8080,0,on";
+  const std::size_t first = params.find(',');
+  const std::size_t second = first == std::string_view::npos ? first : params.find(',', first + 1);
+  unsigned port = 0;
+  unsigned index = 0;
+  const auto number = [](std::string_view text, unsigned& value) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc{} && ptr == text.data() + text.size() && !text.empty();
+  };
+  const std::string_view state = second == std::string_view::npos ? std::string_view() : params.substr(second + 1);
+  if (second == std::string_view::npos || !number(params.substr(0, first), port) ||
+      !number(params.substr(first + 1, second - first - 1), index) || (state != "on" && state != "off")) {
+    error = usage;
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < source.listeners.size(); ++i) {
+    if (source.listeners[i].port != port) {
+      continue;
+    }
+    const worker* w = source.workers.front();
+    const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
+    if (b == nullptr) {
+      error = "listener on port " + std::to_string(port) + " has no backends: drain a backend of a proxy listener";
+      return std::nullopt;
+    }
+    if (index >= b->backend_names().size()) {
+      error = "listener on port " + std::to_string(port) + " has backends 0.." +
+              std::to_string(b->backend_names().size() - 1) + ": see /rampart/backends," + std::to_string(port);
+      return std::nullopt;
+    }
+    return backend_drain_request{static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(index), state == "on"};
+  }
+  error = "no listener on port " + std::to_string(port) + ": see /rampart/listeners";
+  return std::nullopt;
+}
+
+// Posts the request for the control lcore, which sends it to every worker at its next tick
+// (within control_loop::tick): {"backend": "PORT/INDEX", "address", "draining": "on"|"off"};
+// then /rampart/backends shows `draining` 1 per worker.
+int handle_backend_drain(const char*, const char* params, rte_tel_data* d) {
+  const source_guard guard;
+  if (guard.get() == nullptr || guard.get()->workers.empty() || guard.get()->backend_drains == nullptr) {
+    return -ENODEV;
+  }
+  const telemetry_source& source = *guard.get();
+  rte_tel_data_start_dict(d);
+  std::string error;
+  const std::optional<backend_drain_request> request =
+      parse_backend_drain(source, params == nullptr ? std::string_view() : std::string_view(params), error);
+  if (!request) {
+    rte_tel_data_add_dict_string(d, "error", error.c_str());
+    return 0;
+  }
+  source.backend_drains->post(*request);
+  const app::backend_counters& b = *app::backend_counters_of(*source.workers.front()->tcp.apps[request->listener]);
+  const std::string key =
+      std::to_string(source.listeners[request->listener].port) + "/" + std::to_string(request->backend);
+  rte_tel_data_add_dict_string(d, "backend", key.c_str());
+  rte_tel_data_add_dict_string(d, "address", b.backend_names()[request->backend].c_str());
+  rte_tel_data_add_dict_string(d, "draining", request->draining ? "on" : "off");
   return 0;
 }
 
@@ -575,6 +633,8 @@ bool register_telemetry() {
        "Per listening port: app, accepted, active, refused, bytes in/out. Parameter: a port (none: all)."},
       {"/rampart/backends", handle_backends,
        "Per backend of each proxy listener: connects, failures, open, bytes, health. Parameter: a port (none: all)."},
+      {"/rampart/backend_drain", handle_backend_drain,
+       "Drain a proxy backend (no new client, open ones finish) or put it back. Parameters: port,index,on|off."},
       {"/rampart/connections", handle_connections,
        "Connections. Parameters: [remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=1..50]."},
       {"/rampart/neighbours", handle_neighbours, "Each worker's next hops: ip, mac, age_ms, state. No parameters."},
@@ -598,6 +658,26 @@ void detach_telemetry() noexcept {
   while (g_readers.load() != 0) {
     rte_pause();
   }
+}
+
+std::vector<backend_total> backend_totals(std::span<worker* const> workers, std::span<const std::uint16_t> ports) {
+  std::vector<backend_total> totals;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const std::size_t first = totals.size();
+    for (const worker* w : workers) {
+      const app::backend_counters* b = i < w->tcp.apps.size() ? app::backend_counters_of(*w->tcp.apps[i]) : nullptr;
+      if (b == nullptr) {
+        continue;
+      }
+      for (std::size_t k = 0; k < b->backend_names().size(); ++k) {
+        if (first + k == totals.size()) {
+          totals.push_back({ports[i], std::to_string(ports[i]) + "/" + std::to_string(k), b->backend_names()[k], {}});
+        }
+        totals[first + k].counters.accumulate(b->backend_stats()[k]);
+      }
+    }
+  }
+  return totals;
 }
 
 stats::snapshot total_of(std::span<worker* const> workers) noexcept {

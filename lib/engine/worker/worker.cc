@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "app/backend_drain.hh"
 #include "engine/capture.hh"
 
 namespace rampart::engine {
@@ -91,6 +92,16 @@ void poll_timers(worker& w, std::uint64_t now_ns) noexcept {
   w.routes->resolver().poll(now_ns);
 }
 
+// The telemetry handler checked the listener and the backend against this worker's apps, which
+// never change while it runs.
+void drain_backend(worker& w, const backend_drain_request& request) noexcept {
+  if (request.listener < w.tcp.apps.size()) {
+    if (app::backend_drain* app = app::backend_drain_of(*w.tcp.apps[request.listener]); app != nullptr) {
+      app->set_backend_draining(request.backend, request.draining);
+    }
+  }
+}
+
 // Returns false when the worker must stop.
 bool handle_control(worker& w) noexcept {
   control_message msg;
@@ -106,6 +117,9 @@ bool handle_control(worker& w) noexcept {
         break;
       case control_kind::set_draining:
         w.tcp.lcore->set_draining(msg.payload.draining);
+        break;
+      case control_kind::drain_backend:
+        drain_backend(w, msg.payload.backend);
         break;
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "engine/stats_report.hh"
 
@@ -83,4 +84,25 @@ TEST_CASE("a drain waits for every connection but those in TIME-WAIT", "[unit][e
   CHECK(engine::connections_to_drain(s) == 0);
   s.tcp_time_wait_active = 6;  // gauges read a moment apart
   CHECK(engine::connections_to_drain(s) == 0);
+}
+
+TEST_CASE("periodic line: the backends' part", "[unit][engine]") {
+  CHECK(engine::backends_part({}, {}).empty());  // no proxy listener: the line is unchanged
+  std::vector<engine::backend_total> before(2);
+  before[0] = {8080, "8080/0", "10.0.0.5:80", {}};
+  before[0].counters.connects = 10;
+  before[0].counters.connect_failures = 1;
+  before[0].counters.health_up = 1;
+  before[1] = {8080, "8080/1", "10.0.0.6:80", {}};
+  std::vector<engine::backend_total> after = before;
+  after[0].counters.connects = 15;
+  after[0].counters.connect_timeouts = 2;
+  after[0].counters.open = 3;
+  after[1].counters.draining = 1;
+  CHECK(engine::backends_part(after, before) ==
+        "; backends [8080/0 10.0.0.5:80 open 3 connects +5 failed +2, 8080/1 10.0.0.6:80 open 0 connects +0 failed +0 "
+        "down draining]");
+  CHECK(engine::backends_part(after, {}) ==
+        "; backends [8080/0 10.0.0.5:80 open 3 connects +15 failed +3, 8080/1 10.0.0.6:80 open 0 connects +0 failed +0 "
+        "down draining]");
 }

@@ -77,6 +77,10 @@ void describe_row(const tcp::connection_summary& s, unsigned lcore, Out& out) {
   if (s.cwnd) {
     out.number("cwnd", *s.cwnd);
   }
+  if (s.relay) {
+    out.text("relay_local", endpoint_text(s.relay->local_ip, s.relay->local_port));
+    out.text("relay_remote", endpoint_text(s.relay->remote_ip, s.relay->remote_port));
+  }
 }
 
 }  // namespace rampart::engine

@@ -11,6 +11,7 @@
 
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
+#include "engine/backend_drain_mailbox.hh"
 #include "engine/metrics.hh"
 #include "engine/port.hh"
 #include "engine/service_notify.hh"
@@ -38,6 +39,9 @@ class control_loop {
   // until the engine must stop, and returns once it has logged why and told the service manager.
   void run();
 
+  // Where /rampart/backend_drain posts its requests; each tick forwards them to every worker.
+  backend_drain_mailbox& backend_drains() noexcept { return _backend_drains; }
+
  private:
   using steady = std::chrono::steady_clock;
 
@@ -60,6 +64,8 @@ class control_loop {
   void watch_link();
   // A fresh key set to every worker when the key epoch changes.
   void rotate_cookie_keys();
+  // /rampart/backend_drain's requests, to every worker's queue.
+  void forward_backend_drains();
   // One `stats:` line per stats.interval_seconds.
   void print_stats_line();
 
@@ -70,6 +76,7 @@ class control_loop {
   cookie::key_schedule& _keys;
   const tsc_clock& _clock;
   capture_session& _capture;
+  backend_drain_mailbox _backend_drains;
   std::optional<metrics_server> _metrics;
   std::vector<std::uint16_t> _listener_ports;  // by listener index: the metrics' listener label
   service_notifier _service;
@@ -78,6 +85,7 @@ class control_loop {
   std::optional<steady::time_point> _drain_deadline;  // set while draining
   steady::time_point _last_stats;
   stats::snapshot _stats_before;
+  std::vector<backend_total> _backends_before;
   driver_counters _driver_before;
 };
 

@@ -20,6 +20,14 @@ enum class control_kind : std::uint8_t {
   stop,                 // leave the loop; the worker returns from its lcore function
   install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
   set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
+  drain_backend,        // payload.backend: drain one backend of a listener's app, or put it back
+};
+
+// /rampart/backend_drain (app/backend_drain.hh): which backend of which listener's app.
+struct backend_drain_request {
+  std::uint16_t listener = 0;  // the listener's index in the config
+  std::uint16_t backend = 0;   // the backend's place in its `backends`
+  bool draining = false;
 };
 
 struct control_message {
@@ -29,6 +37,7 @@ struct control_message {
     std::uint64_t reserved = 0;
     cookie::key_set keys;  // install_cookie_keys
     bool draining;         // set_draining
+    backend_drain_request backend;  // drain_backend
   } payload{};
 
   static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
@@ -41,6 +50,11 @@ struct control_message {
   static control_message drain(bool draining) noexcept {
     control_message m{control_kind::set_draining, {}};
     m.payload.draining = draining;
+    return m;
+  }
+  static control_message drain_backend(const backend_drain_request& request) noexcept {
+    control_message m{control_kind::drain_backend, {}};
+    m.payload.backend = request;
     return m;
   }
 };

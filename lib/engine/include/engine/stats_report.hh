@@ -4,6 +4,7 @@
 // prefixed "drop."), the same keys telemetry uses, so logs and /rampart/stats grep alike; the
 // driver's own counters (rte_eth_stats) are prefixed "port.".
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,22 @@ void log_counters(std::string_view heading, const stats::snapshot& total, const 
 std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,
                           const driver_counters& driver_now, const driver_counters& driver_before,
                           double seconds, const std::string& utc_time);
+
+// One backend of a proxy listener with its counters summed over the workers.
+struct backend_total {
+  std::uint16_t port = 0;  // the listener's
+  std::string key;      // "8080/0": the listener's port and the backend's place in its `backends`
+  std::string address;  // "10.0.0.5:80"
+  stats::backend_snapshot counters;
+};
+
+// The backends' part of the periodic line, appended to it; empty without backends:
+// "; backends [8080/0 10.0.0.5:80 open 2 connects +5 failed +1, 8080/1 10.0.0.6:80 open 0
+//  connects +0 failed +0 down draining]"
+// open is the gauge now; connects and failed (connect_failures + connect_timeouts) are deltas;
+// "down" when no lcore's checks count the backend up, "draining" while it drains. `previous`
+// lists the same backends (the list is fixed at start-up); where it has none, from zero.
+std::string backends_part(std::span<const backend_total> current, std::span<const backend_total> previous);
 
 // What a SIGTERM drain waits for: the connections in the tables that are not in TIME-WAIT
 // (tcp_connections_active - tcp_time_wait_active, never below 0: the two gauges of a sum are

@@ -23,13 +23,21 @@
 //                              request when unknown); waits until each knows it or gave up
 //   /rampart/listeners[,<port>] per listening port: {"<port>": {app, accepted, active, refused,
 //                              bytes_in, bytes_out}}, summed over workers
+//   /rampart/backends[,<port>] per backend of each proxy listener: {"<port>/<index>": {backend,
+//                              connects, ..., draining}}, summed over workers
+//   /rampart/backend_drain,<port>,<index>,on|off
+//                              drains one backend (no new client; its connections finish on
+//                              it) or puts it back, on every worker within a control tick
 // The telemetry thread reads per-lcore counters (relaxed atomics) and the port_info, which is
 // immutable once the port started, and the workers' route tables, immutable once built; it never
 // touches a worker's other state (neighbours are asked of the worker).
 #include <cstdint>
 #include <span>
 
+#include <vector>
+
 #include "config/config.hh"
+#include "engine/stats_report.hh"
 #include "stats/counters.hh"
 
 namespace rampart::engine {
@@ -37,6 +45,7 @@ namespace rampart::engine {
 class port;
 struct worker;
 
+class backend_drain_mailbox;
 class capture_session;
 class connection_lister;
 
@@ -47,6 +56,7 @@ struct telemetry_source {
   std::uint64_t started_tsc = 0;  // rte_rdtsc() just before the workers launch: /rampart/cost
   connection_lister* lister = nullptr;  // /rampart/connections
   std::span<const config::listener_config> listeners;  // /rampart/listeners: index → port, app
+  backend_drain_mailbox* backend_drains = nullptr;      // /rampart/backend_drain
 };
 
 // Registers the commands with rte_telemetry; call once, after rte_eal_init. Until attach, the
@@ -61,5 +71,9 @@ void detach_telemetry() noexcept;
 
 // Counters summed over the workers.
 stats::snapshot total_of(std::span<worker* const> workers) noexcept;
+
+// Every proxy backend's counters summed over the workers, by listener (`ports`: each listener's
+// port, by index) then by its place in `backends`: /rampart/backends and the periodic line.
+std::vector<backend_total> backend_totals(std::span<worker* const> workers, std::span<const std::uint16_t> ports);
 
 }  // namespace rampart::engine

@@ -150,7 +150,8 @@
   X(health_up, "gauge: 1 while the health checks count the backend up (on the lcore that checks)") \
   X(went_down, "health transitions up -> down")                                                    \
   X(went_up, "health transitions down -> up")                                                      \
-  X(checks_failed, "health checks that failed (refused, timed out, wrong status)")
+  X(checks_failed, "health checks that failed (refused, timed out, wrong status)")                 \
+  X(draining, "gauge: 1 while /rampart/backend_drain keeps new clients off the backend (on every worker)")
 
 namespace rampart::stats {
 

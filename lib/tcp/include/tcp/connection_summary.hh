@@ -31,6 +31,9 @@ struct connection_summary {
   // Congestion window in bytes (congestion_control.hh); nullopt for a SYN-RECEIVED entry, whose
   // congestion control starts when it opens.
   std::optional<std::uint32_t> cwnd;
+  // The connection the app relays this one to (application::relay_of): the proxy's backend
+  // connection of a client, and the client of a backend connection.
+  std::optional<flow::flow_key> relay;
 };
 
 // Everything the listing shows about `c` at now_ns. The one place that maps the control block to

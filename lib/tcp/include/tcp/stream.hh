@@ -121,6 +121,15 @@ class application {
   virtual void on_writable(stream& s) noexcept { static_cast<void>(s); }
   virtual void on_peer_closed(stream& s) noexcept { s.close(); }
   virtual void on_close(stream& s, close_reason reason) noexcept = 0;
+  // For the connection listing (connection_summary::relay): the other connection this app
+  // relays a stream's bytes to and from (the proxy's backend side of a client, and the reverse),
+  // told by the stream's context (set_context) and direction; nullopt when there is none.
+  // Called on the owner lcore between events: it reads the app's state and touches no stream.
+  virtual std::optional<flow::flow_key> relay_of(const void* context, bool outbound) const noexcept {
+    static_cast<void>(context);
+    static_cast<void>(outbound);
+    return std::nullopt;
+  }
 };
 
 }  // namespace rampart::tcp

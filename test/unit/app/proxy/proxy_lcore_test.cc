@@ -3,14 +3,17 @@
 // every segment rampart sends compared whole (test/support/expect_segment.hh).
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <map>
 #include <string>
 
 #include "app/backend_counters.hh"
+#include "app/backend_drain.hh"
 #include "app/registry.hh"
 #include "expect_segment.hh"
 #include "fixture.hh"
 #include "static_next_hops.hh"
+#include "tcp/connection_summary.hh"
 
 using namespace rampart;
 using namespace rampart::test;
@@ -214,4 +217,69 @@ TEST_CASE("proxy on lcore_tcp: a pair idle for idle_timeout_seconds is reset on 
   CHECK(f.stats.proxy_idle_timeouts.read() == 1);
   CHECK(f.backend().open.read() == 0);
   CHECK(f.tcp.find(key_of(client)) == nullptr);
+}
+
+TEST_CASE("proxy on lcore_tcp: a drained backend keeps its pair and takes no new client until put back",
+          "[unit][app][proxy]") {
+  proxy_fixture f(std::map<std::string, std::string>{{"health_interval_ms", "3600000"}});
+  app::backend_drain& drain = *app::backend_drain_of(*f.proxy);
+  tcp_client first;
+  first.base.options.mss = 1400;
+  open_connection(f, first);
+  const std::uint16_t first_port = f.script.expect_sent(1)[0].tcp.source_port;  // its SYN to the backend
+
+  REQUIRE(drain.set_backend_draining(0, true));
+  CHECK_FALSE(drain.set_backend_draining(1, true));  // no second backend
+  CHECK(f.backend().draining.read() == 1);
+
+  // A new client while the only backend drains: reset, no SYN; the first pair stays.
+  tcp_client second;
+  second.base.options.mss = 1400;
+  second.base.source_port = 40001;
+  f.script.send(second.syn());
+  const decoded_frame second_syn_ack = f.script.expect_reply();
+  const std::uint32_t second_isn = second_syn_ack.tcp.sequence.raw();
+  f.script.send(second.ack_of(second_syn_ack));
+  f.script.expect_consumed();
+  expect_segment(f.script.expect_sent(1)[0],
+                 {.destination_port = 40001, .sequence = second_isn + 1, .acknowledgment = 0, .flags = rst,
+                  .window = 65535});
+  CHECK(f.stats.proxy_clients_no_backend.read() == 1);
+  CHECK(f.backend().open.read() == 1);
+  CHECK(f.tcp.find(key_of(first)) != nullptr);
+
+  // Put back: the next client gets its own connect to the backend.
+  REQUIRE(drain.set_backend_draining(0, false));
+  CHECK(f.backend().draining.read() == 0);
+  tcp_client third;
+  third.base.options.mss = 1400;
+  third.base.source_port = 40002;
+  open_connection(f, third);
+  const decoded_frame third_syn = f.script.expect_sent(1)[0];
+  CHECK(third_syn.tcp.flags == syn);
+  CHECK(third_syn.tcp.source_port != first_port);
+  CHECK(f.backend().connects.read() == 2);
+}
+
+TEST_CASE("proxy on lcore_tcp: the connection listing names each side's relay", "[unit][app][proxy]") {
+  proxy_fixture f(std::map<std::string, std::string>{{"health_interval_ms", "3600000"}});
+  tcp_client client;
+  client.base.options.mss = 1400;
+  open_connection(f, client);
+  const std::uint16_t local_port = f.script.expect_sent(1)[0].tcp.source_port;  // the SYN to the backend
+
+  std::array<tcp::connection_summary, 4> rows{};
+  tcp::snapshot_scan scan;
+  REQUIRE(tcp::snapshot_step(f.tcp, {}, scan, rows, f.tcp.settings().connections, f.script.now()));
+  REQUIRE(scan.written == 2);
+  const flow::flow_key client_key = key_of(client);
+  const tcp::connection_summary& client_row = rows[0].key == client_key ? rows[0] : rows[1];
+  const tcp::connection_summary& backend_row = rows[0].key == client_key ? rows[1] : rows[0];
+  REQUIRE(client_row.relay);
+  CHECK(*client_row.relay == backend_row.key);
+  CHECK(backend_row.key.remote_ip == backend_ip.value);
+  CHECK(backend_row.key.remote_port == backend_port);
+  CHECK(backend_row.key.local_port == local_port);
+  REQUIRE(backend_row.relay);
+  CHECK(*backend_row.relay == client_key);
 }
