@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "config/config.hh"
+#include "engine/tcp_settings.hh"
 #include "fake_io.hh"
 #include "fuzz_check.hh"
 #include "net/byte_order.hh"
@@ -18,6 +20,7 @@
 #include "net/seq32.hh"
 #include "net/tcp_header.hh"
 #include "packet/tcp_batch.hh"
+#include "tcp/connection.hh"  // private to lib/tcp: the invariants read control blocks
 #include "tcp/lcore_tcp.hh"
 #include "tcp/tcp_input.hh"
 
@@ -51,6 +54,27 @@ struct endpoint {
   net::ipv4_address ip;
   std::uint16_t port = 0;
 };
+
+// The config's defaults (as the engine turns them into tcp_settings) for an lcore at `self` with
+// a table of `connections` that opens connections from local ports first_port .. last_port.
+inline tcp::tcp_settings settings_at(const endpoint& self, std::uint32_t connections, std::uint16_t first_port,
+                                     std::uint16_t last_port) {
+  tcp::tcp_settings s = engine::tcp_settings_of(config::engine_config{}, {});
+  s.mss = 1460;
+  s.window_scale = 7;
+  s.connections = connections;
+  s.local_mac = self.mac;
+  s.local_ip = self.ip;
+  s.local_port_first = first_port;
+  s.local_port_last = last_port;
+  return s;
+}
+
+// RFC 9293 §3.3.1: SND.UNA <= SND.NXT <= SND.MAX (seq32 order), whatever arrived.
+inline void check_send_sequence(const tcp::connection& conn) {
+  FUZZ_CHECK(conn.snd_una <= conn.snd_nxt, "SND.UNA > SND.NXT");
+  FUZZ_CHECK(conn.snd_nxt <= conn.snd_max, "SND.NXT > SND.MAX");
+}
 
 // The sequence number of a segment's first data byte: a SYN occupies the one before it (RFC 9293
 // §3.4).
@@ -91,9 +115,10 @@ inline bytes build_segment(const endpoint& from, const endpoint& to, std::uint8_
 }
 
 // One burst through tcp_input_burst, each frame in a pool buffer (as an mbuf) when the pool has
-// one, released after the burst as the worker does. Appends the in-place replies to `replies`.
-inline void run_burst(tcp::lcore_tcp& tcp, test::heap_buffer_pool& pool, std::span<const bytes> inputs,
-                      std::uint64_t now, std::vector<bytes>& replies) {
+// one, released after the burst as the worker does. Returns what rampart emitted: the in-place
+// replies, then what went to the sink.
+inline std::vector<bytes> run_burst(tcp::lcore_tcp& tcp, test::heap_buffer_pool& pool, test::capture_sink& sink,
+                                    std::span<const bytes> inputs, std::uint64_t now) {
   tcp.update_keys(test_key_schedule().keys_at(now));
   const std::size_t n = inputs.size();
   std::vector<bytes> local(n);
@@ -118,15 +143,27 @@ inline void run_burst(tcp::lcore_tcp& tcp, test::heap_buffer_pool& pool, std::sp
     batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
   }
   tcp::tcp_input_burst(tcp, frames, verdicts, batch.view(), now);
+  std::vector<bytes> emitted;
   for (std::size_t i = 0; i < n; ++i) {
     if (verdicts[i].what == packet::action::transmit) {
       FUZZ_CHECK(frames[i].length <= frames[i].capacity, "reply longer than its frame");
-      replies.emplace_back(frames[i].data, frames[i].data + frames[i].length);
+      emitted.emplace_back(frames[i].data, frames[i].data + frames[i].length);
     }
     if (frames[i].buffer != nullptr) {
       pool.release(frames[i].buffer);
     }
   }
+  for (bytes& f : sink.take()) {
+    emitted.push_back(std::move(f));
+  }
+  return emitted;
+}
+
+// lcore_tcp::poll at `now` (with that instant's cookie keys); returns what went to the sink.
+inline std::vector<bytes> poll_lcore(tcp::lcore_tcp& tcp, test::capture_sink& sink, std::uint64_t now) {
+  tcp.update_keys(test_key_schedule().keys_at(now));
+  tcp.poll(now);
+  return sink.take();
 }
 
 // A segment rampart emitted, parsed and verified as the receiving stack would.

@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/registry.hh"
@@ -40,8 +41,7 @@
 #include "engine/tcp_settings.hh"
 #include "fuzz_check.hh"
 #include "fuzz_wire.hh"
-#include "static_next_hops.hh"
-#include "stats/counters.hh"
+#include "lcore_rig.hh"
 #include "tcp/connection.hh"  // private to lib/tcp: the fuzzer reads RCV.NXT and SND.NXT
 #include "tcp/lcore_tcp.hh"
 
@@ -89,6 +89,8 @@ struct received_stream {
   bytes data;
   std::vector<bool> have;
   void put(std::uint32_t offset, std::byte b) {
+    // No input reaches 16 MiB of stream: further means below the sender's ISS + 1.
+    FUZZ_CHECK(offset < (1U << 24), "data sent at a sequence number before the stream's first byte");
     if (offset >= data.size()) {
       data.resize(offset + 1);
       have.resize(offset + 1);
@@ -106,7 +108,6 @@ struct backend_conn;
 
 // One client connection (one incarnation per slot at a time; a fresh port each).
 struct client {
-  bool used = false;
   std::uint16_t port = 0;
   std::uint32_t isn = 0;
   seq32 server_iss{0};
@@ -132,22 +133,17 @@ struct backend_conn {
   seq32 sent_end{0};
   received_stream received;
   const client* paired = nullptr;  // whose PROXY header it received
-  std::uint16_t paired_port = 0;   // that client's port then (its slot may have moved on)
 };
 
-struct harness {
-  harness(std::uint8_t setup, std::uint8_t more)
-      : settings(engine::tcp_settings_of(config::engine_config{}, {})),  // the config's defaults
-        pool(1 << 20, fuzz::frame_capacity), sink(pool), v2((setup & 4) != 0) {
-    static constexpr std::array<std::uint16_t, 4> port_counts = {2, 4, 16, 64};
+// Holds the proxy so that it outlives the lcore's shutdown, which closes its streams.
+struct proxy_holder {
+  std::unique_ptr<tcp::application> proxy;
+};
+
+struct harness : proxy_holder, fuzz::lcore_rig {
+  harness(std::uint8_t setup, std::uint8_t more) : v2((setup & 4) != 0) {
     static constexpr std::array<std::uint32_t, 4> send_buffers = {1024, 4096, 16384, 262144};
-    settings.mss = 1460;
-    settings.window_scale = 7;
-    settings.connections = 12;
-    settings.local_mac = us.mac;
-    settings.local_ip = us.ip;
-    settings.local_port_first = first_local_port;
-    settings.local_port_last = static_cast<std::uint16_t>(first_local_port + port_counts[more & 3] - 1);
+    settings = fuzz::settings_at(us, 12, first_local_port, last_local_port(more));
     settings.send_buffer = send_buffers[(more >> 4) & 3];
     settings.receive_window = (more & 0x40) != 0 ? 4096 : 65535 * 4;
 
@@ -170,14 +166,15 @@ struct harness {
     const std::vector<config::listener_config> configs{l};
     listeners = engine::tcp_listeners_of(configs);
     proxy = app::make_application(l, {stats, 0});
-    tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4}, now);
-    tcp->attach_io(pool, sink);
+    start();
     hops.add(backend_ip, backend_mac);
-    hops.pool = &pool;
-    tcp->set_next_hop_resolver(&hops);
     tcp->set_application(0, proxy.get());
   }
 
+  static std::uint16_t last_local_port(std::uint8_t more) {
+    static constexpr std::array<std::uint16_t, 4> port_counts = {2, 4, 16, 64};
+    return static_cast<std::uint16_t>(first_local_port + port_counts[more & 3] - 1);
+  }
   fuzz::endpoint client_end(const client& c) const { return {client_mac, client_ip, c.port}; }
   flow::flow_key key_of(const client& c) const { return {client_ip.value, us.ip.value, c.port, listen_port}; }
   flow::flow_key key_of(const backend_conn& b) const {
@@ -185,29 +182,19 @@ struct harness {
   }
 
   client* client_by_port(std::uint16_t p) {
-    for (client& c : clients) {
-      if (c.used && c.port == p) {
-        return &c;
+    for (const auto& c : all_clients) {
+      if (c->port == p) {
+        return c.get();
       }
     }
     return nullptr;
   }
 
-  void run(const std::vector<bytes>& inputs) {
-    fuzz::run_burst(*tcp, pool, inputs, now, replies);
-    collect();
-  }
-  void poll() {
-    tcp->update_keys(fuzz::test_key_schedule().keys_at(now));
-    tcp->poll(now);
-    collect();
-  }
-  void collect() {
-    for (bytes& f : sink.take()) {
-      replies.push_back(std::move(f));
-    }
+  void run(const std::vector<bytes>& inputs) { check_all(input(inputs)); }
+  void poll() { check_all(poll_now()); }
+  void check_all(const std::vector<bytes>& emitted) {
     learn_irs();
-    for (const bytes& f : replies) {
+    for (const bytes& f : emitted) {
       check_emitted(f);
     }
   }
@@ -215,7 +202,7 @@ struct harness {
   // The backend's IRS of every synchronized backend connection, before the segments it relayed
   // are checked against it.
   void learn_irs() {
-    for (auto& [local_port, b] : backends) {
+    for (auto& [ports, b] : backends) {
       const tcp::connection* conn = tcp->find(key_of(*b));
       if (!b->irs && conn != nullptr && conn->state != tcp::tcp_state::syn_sent) {
         b->irs = conn->irs;
@@ -250,8 +237,8 @@ struct harness {
       return;
     }
     if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
-      const auto it = backends.find(th.source_port);
-      if (it == backends.end() || it->second->iss != th.sequence || it->second->backend_port != th.destination_port) {
+      const auto it = backends.find({th.source_port, th.destination_port});
+      if (it == backends.end() || it->second->iss != th.sequence) {
         // A new connection from this port; the one before stays, as a client may still get
         // its data.
         auto b = std::make_unique<backend_conn>();
@@ -259,12 +246,12 @@ struct harness {
         b->backend_port = th.destination_port;
         b->iss = th.sequence;
         b->peer_isn = 0x20000000U + th.source_port * 0x01000193U;
-        backends[th.source_port] = b.get();
+        backends[{th.source_port, th.destination_port}] = b.get();
         all_backends.push_back(std::move(b));
       }
     }
-    const auto it = backends.find(th.source_port);
-    FUZZ_CHECK(it != backends.end(), "segment to the backend from a local port that sent no SYN");
+    const auto it = backends.find({th.source_port, th.destination_port});
+    FUZZ_CHECK(it != backends.end(), "segment to the backend from a local port that sent it no SYN");
     backend_conn& b = *it->second;
     if (e.options.timestamps) {
       b.their_tsval = e.options.timestamps->value;
@@ -286,20 +273,19 @@ struct harness {
     std::size_t to = offset + payload.size();
     const std::size_t header_length = expected_header(v2, 40000).size();  // the same for every port
     if (b.paired == nullptr && b.received.has_prefix(header_length)) {
-      for (client& c : clients) {
-        const bytes header = expected_header(v2, c.port);
-        if (c.used && std::equal(header.begin(), header.end(), b.received.data.begin())) {
-          b.paired = &c;
-          b.paired_port = c.port;
-          c.backend = &b;
+      for (const auto& c : all_clients) {
+        const bytes header = expected_header(v2, c->port);
+        if (std::equal(header.begin(), header.end(), b.received.data.begin())) {
+          b.paired = c.get();
+          c->backend = &b;
         }
       }
       FUZZ_CHECK(b.paired != nullptr, "a backend connection's first bytes are not the PROXY header of any client");
       from = 0;
       to = b.received.data.size();
     }
-    if (b.paired == nullptr || b.paired->port != b.paired_port) {
-      return;  // not paired yet, or that client's slot has a new incarnation since
+    if (b.paired == nullptr) {
+      return;
     }
     const client& c = *b.paired;
     const bytes header = expected_header(v2, c.port);
@@ -340,13 +326,19 @@ struct harness {
     }
   }
 
+  // A new client incarnation on slot i, with a fresh port.
+  client& new_client(std::size_t i) {
+    auto c = std::make_unique<client>();
+    c->port = static_cast<std::uint16_t>(40000 + i * 1000 + incarnations++ % 1000);
+    slots[i] = c.get();
+    all_clients.push_back(std::move(c));
+    return *slots[i];
+  }
+
   // A client's handshake on a slot with a fresh port: SYN, the cookie SYN-ACK, ACK (which opens
   // the proxy's connection to a backend).
   void open(std::size_t i, std::uint8_t options_bits) {
-    client& c = clients[i];
-    c = client{};
-    c.used = true;
-    c.port = static_cast<std::uint16_t>(40000 + i * 1000 + incarnations++ % 1000);
+    client& c = new_client(i);
     c.isn = 0x10000000U * static_cast<std::uint32_t>(i + 1) + options_bits * 0x01000193U;
     net::tcp_options syn_options;
     syn_options.mss = (options_bits & 1) != 0 ? std::uint16_t{536} : std::uint16_t{1460};
@@ -358,7 +350,6 @@ struct harness {
       syn_options.timestamps = net::tcp_timestamps{c.tsval, 0};
     }
     run({fuzz::build_segment(client_end(c), us, net::tcp_flag::syn, seq32{c.isn}, seq32{0}, 65535, syn_options, 0, c.port)});
-    replies.clear();
     net::tcp_options ack_options;
     if ((options_bits & 8) != 0) {
       c.tsval += 1;
@@ -367,7 +358,6 @@ struct harness {
     }
     run({fuzz::build_segment(client_end(c), us, net::tcp_flag::ack, seq32{c.isn} + 1, c.server_iss + 1, 65535,
                              ack_options, 0, c.port)});
-    replies.clear();
   }
 
   // Segment fields from the input: flags (bits 0-5; bit 6: ACK offset from SND.UNA), seq offset
@@ -414,13 +404,12 @@ struct harness {
 
   // A client's segment against slot i's current state.
   bytes client_segment(fuzz::reader& r) {
-    client& c = clients[r.u8() % client_slots];
+    const std::size_t i = r.u8() % client_slots;
     const segment_fields f = read_fields(r);
-    if (!c.used) {
-      c.used = true;  // a flow nobody opened: the listener answers it
-      c.port = static_cast<std::uint16_t>(40000 + (&c - clients.data()) * 1000 + incarnations++ % 1000);
-      c.isn = 0x10000000U;
+    if (slots[i] == nullptr) {
+      new_client(i).isn = 0x10000000U;  // a flow nobody opened: the listener answers it
     }
+    client& c = *slots[i];
     const tcp::connection* conn = tcp->find(key_of(c));
     const seq32 rcv_nxt = conn != nullptr ? conn->rcv_nxt : seq32{c.isn} + 1;
     const seq32 ack_base = conn == nullptr ? c.server_iss + 1 : (f.flags & 0x40) != 0 ? conn->snd_una : conn->snd_nxt;
@@ -457,21 +446,12 @@ struct harness {
                                seq, ack, f.window, options_of(f, b.tsval, b.their_tsval), f.length, b.local_port);
   }
 
-  // Held by the proxy beyond the lcore's shutdown (which closes its streams): declared first.
-  std::unique_ptr<tcp::application> proxy;
-  tcp::tcp_settings settings;
-  std::vector<tcp::listener_settings> listeners;
-  stats::lcore_stats stats;
-  test::heap_buffer_pool pool;
-  test::capture_sink sink;
-  test::static_next_hops hops;
-  std::uint64_t now = fuzz::t0_ns;
-  std::optional<tcp::lcore_tcp> tcp;
   bool v2;
-  std::array<client, client_slots> clients{};
+  std::vector<std::unique_ptr<client>> all_clients;  // every incarnation: the proxy may still relay
+  std::array<client*, client_slots> slots{};         // the latest of each slot
   std::vector<std::unique_ptr<backend_conn>> all_backends;  // every one the proxy opened
-  std::map<std::uint16_t, backend_conn*> backends;        // the latest by our local port
-  std::vector<bytes> replies;
+  // The latest by our local port and the backend's port (one local port may reach both).
+  std::map<std::pair<std::uint16_t, std::uint16_t>, backend_conn*> backends;
   std::uint32_t incarnations = 0;
 };
 
@@ -534,16 +514,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.poll();
         break;
     }
-    h.replies.clear();
     if (verbose) {
       std::fprintf(stderr, "step %u op %u: table %u, pool %zu; clients (port: bytes received)", steps, (op & 0x0f) % 8,
                    h.tcp->connection_count(), h.pool.in_use());
-      for (const client& c : h.clients) {
-        std::fprintf(stderr, " %u: %zu", c.port, c.received.data.size());
+      for (const auto& c : h.all_clients) {
+        std::fprintf(stderr, " %u: %zu", c->port, c->received.data.size());
       }
       std::fprintf(stderr, "; backend connections (local port, client port: bytes received)");
       for (const auto& b : h.all_backends) {
-        std::fprintf(stderr, " %u, %u: %zu", b->local_port, b->paired_port, b->received.data.size());
+        std::fprintf(stderr, " %u, %u: %zu", b->local_port, b->paired != nullptr ? b->paired->port : 0,
+                     b->received.data.size());
       }
       std::fprintf(stderr, "\n");
     }
@@ -551,7 +531,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   h.pool.set_limit(std::size_t{1} << 20);
   h.sink.refuse(false);
   h.tcp->shutdown(h.now);
-  h.collect();
+  h.check_all(h.sink.take());
   FUZZ_CHECK(h.tcp->connection_count() == 0, "connections left after shutdown");
   FUZZ_CHECK(h.hops.held.empty(), "frames waiting for a next hop that is resolved");
   FUZZ_CHECK(h.pool.bad_releases() == 0, "a buffer released twice (or never allocated)");
