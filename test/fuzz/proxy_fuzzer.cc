@@ -238,9 +238,10 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     }
     if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
       const auto it = backends.find({th.source_port, th.destination_port});
-      if (it == backends.end() || it->second->iss != th.sequence) {
-        // A new connection from this port; the one before stays, as a client may still get
-        // its data.
+      // A new connection from this port, unless it is the last one's SYN again (a synchronized
+      // connection sends none). Its ISS may equal the last one's: RFC 6528's clock stood still.
+      if (it == backends.end() || it->second->iss != th.sequence || it->second->irs) {
+        // The one before stays, as a client may still get its data.
         auto b = std::make_unique<backend_conn>();
         b->local_port = th.source_port;
         b->backend_port = th.destination_port;
@@ -432,10 +433,13 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     auto it = backends.begin();
     std::advance(it, pick % backends.size());
     backend_conn& b = *it->second;
-    if (b.paired == nullptr) {
+    const tcp::connection* conn = tcp->find(key_of(b));
+    // The port's connection may be a newer one whose SYN the sink refused (the same ISS, too,
+    // while the clock stands still): it gets no data either.
+    const bool newer = conn != nullptr && (conn->iss != b.iss || (b.irs && conn->state == tcp::tcp_state::syn_sent));
+    if (b.paired == nullptr || newer) {
       f.length = 0;
     }
-    const tcp::connection* conn = tcp->find(key_of(b));
     const bool synchronized = conn != nullptr && conn->state != tcp::tcp_state::syn_sent;
     const seq32 seq_base = synchronized ? conn->rcv_nxt : seq32{b.peer_isn};
     const seq32 ack_base = conn == nullptr ? b.iss + 1 : (f.flags & 0x40) != 0 ? conn->snd_una : conn->snd_nxt;
