@@ -114,37 +114,45 @@ inline bytes build_segment(const endpoint& from, const endpoint& to, std::uint8_
   return frame;
 }
 
+// What a received frame does when the pool has no buffer for it.
+enum class without_buffer : std::uint8_t {
+  local_copy,  // it runs from the fuzzer's memory (frame::buffer null): an app cannot hold it
+  dropped,     // it is lost, as a NIC drops a frame it has no mbuf for
+};
+
 // One burst through tcp_input_burst, each frame in a pool buffer (as an mbuf) when the pool has
 // one, released after the burst as the worker does. Returns what rampart emitted: the in-place
 // replies, then what went to the sink.
 inline std::vector<bytes> run_burst(tcp::lcore_tcp& tcp, test::heap_buffer_pool& pool, test::capture_sink& sink,
-                                    std::span<const bytes> inputs, std::uint64_t now) {
+                                    std::span<const bytes> inputs, std::uint64_t now, without_buffer when_empty) {
   tcp.update_keys(test_key_schedule().keys_at(now));
-  const std::size_t n = inputs.size();
-  std::vector<bytes> local(n);
-  std::vector<packet::frame> frames(n);
-  std::vector<packet::verdict> verdicts(n);
+  std::vector<bytes> local;
+  local.reserve(inputs.size());
+  std::vector<packet::frame> frames;
   packet::tcp_segment_batch batch;
-  for (std::size_t i = 0; i < n; ++i) {
-    packet::frame& f = frames[i];
+  for (const bytes& input : inputs) {
+    packet::frame f;
     if (const auto b = pool.allocate()) {
       f.data = b->data;
       f.buffer = b->handle;
       f.capacity = b->capacity;
-    } else {
-      local[i].resize(frame_capacity);
-      f.data = local[i].data();
+    } else if (when_empty == without_buffer::local_copy) {
+      f.data = local.emplace_back(frame_capacity).data();
       f.capacity = frame_capacity;
+    } else {
+      continue;
     }
-    std::copy(inputs[i].begin(), inputs[i].end(), f.data);
-    f.length = static_cast<std::uint16_t>(inputs[i].size());
+    std::copy(input.begin(), input.end(), f.data);
+    f.length = static_cast<std::uint16_t>(input.size());
     const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length, f.length - net::ethernet_header_length});
     FUZZ_CHECK(ip.ok(), "the fuzzer built a bad IPv4 header");
-    batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
+    batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(frames.size()), *ip);
+    frames.push_back(f);
   }
+  std::vector<packet::verdict> verdicts(frames.size());
   tcp::tcp_input_burst(tcp, frames, verdicts, batch.view(), now);
   std::vector<bytes> emitted;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
     if (verdicts[i].what == packet::action::transmit) {
       FUZZ_CHECK(frames[i].length <= frames[i].capacity, "reply longer than its frame");
       emitted.emplace_back(frames[i].data, frames[i].data + frames[i].length);

@@ -25,8 +25,12 @@ struct lcore_rig {
     tcp->attach_io(pool, sink);
     tcp->set_next_hop_resolver(&hops);
   }
-  // A burst of received frames; returns what rampart emitted (run_burst).
-  std::vector<bytes> input(std::span<const bytes> frames) { return run_burst(*tcp, pool, sink, frames, now); }
+  // A burst of received frames; returns what rampart emitted (run_burst). A frame the pool has
+  // no buffer for is dropped, as by the NIC: apps hold received views by their buffers (the
+  // proxy relays from them), and in the engine every frame has one.
+  std::vector<bytes> input(std::span<const bytes> frames) {
+    return run_burst(*tcp, pool, sink, frames, now, without_buffer::dropped);
+  }
   // lcore_tcp::poll at `now`; returns what went to the sink.
   std::vector<bytes> poll_now() { return poll_lcore(*tcp, sink, now); }
 
