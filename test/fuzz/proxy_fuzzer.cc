@@ -204,10 +204,45 @@ struct harness : proxy_holder, fuzz::lcore_rig {
   void learn_irs() {
     for (auto& [ports, b] : backends) {
       const tcp::connection* conn = tcp->find(key_of(*b));
-      if (!b->irs && conn != nullptr && conn->state != tcp::tcp_state::syn_sent) {
+      if (!b->irs && conn != nullptr && conn->iss == b->iss && conn->state != tcp::tcp_state::syn_sent) {
         b->irs = conn->irs;
       }
     }
+  }
+
+  // The model of the backend connection a segment we sent belongs to: a new one for a SYN unless
+  // it is the last one's SYN again (a synchronized connection sends none; the ISS may repeat, as
+  // RFC 6528's clock stands still here), and for a connection the table has under another ISS or
+  // IRS (its SYN was refused by the sink, unseen). The ones before stay: a client may still get
+  // their data.
+  backend_conn* current_backend(const net::tcp_header& th) {
+    const std::pair ports{th.source_port, th.destination_port};
+    const auto it = backends.find(ports);
+    backend_conn* b = it != backends.end() ? it->second : nullptr;
+    const tcp::connection* conn =
+        tcp->find(flow::flow_key{backend_ip.value, us.ip.value, th.destination_port, th.source_port});
+    bool fresh = b == nullptr;
+    if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
+      fresh = fresh || b->iss != th.sequence || b->irs.has_value();
+    } else if (conn != nullptr && b != nullptr) {
+      fresh = conn->iss != b->iss ||
+              (b->irs && (conn->state == tcp::tcp_state::syn_sent || conn->irs != *b->irs));
+    }
+    if (!fresh) {
+      return b;
+    }
+    const bool syn = th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack);
+    if (!syn && conn == nullptr) {
+      return nullptr;
+    }
+    auto next = std::make_unique<backend_conn>();
+    next->local_port = th.source_port;
+    next->backend_port = th.destination_port;
+    next->iss = syn ? th.sequence : conn->iss;
+    next->peer_isn = 0x20000000U + th.source_port * 0x01000193U;
+    backends[ports] = next.get();
+    all_backends.push_back(std::move(next));
+    return all_backends.back().get();
   }
 
   // Invariant (3), then (1) or (2) for the segment's payload.
@@ -236,24 +271,11 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     if (th.has(net::tcp_flag::rst)) {
       return;
     }
-    if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
-      const auto it = backends.find({th.source_port, th.destination_port});
-      // A new connection from this port, unless it is the last one's SYN again (a synchronized
-      // connection sends none). Its ISS may equal the last one's: RFC 6528's clock stood still.
-      if (it == backends.end() || it->second->iss != th.sequence || it->second->irs) {
-        // The one before stays, as a client may still get its data.
-        auto b = std::make_unique<backend_conn>();
-        b->local_port = th.source_port;
-        b->backend_port = th.destination_port;
-        b->iss = th.sequence;
-        b->peer_isn = 0x20000000U + th.source_port * 0x01000193U;
-        backends[{th.source_port, th.destination_port}] = b.get();
-        all_backends.push_back(std::move(b));
-      }
+    backend_conn* model = current_backend(th);
+    if (model == nullptr) {
+      return;  // a connection that came and went unseen (its SYN refused by the sink)
     }
-    const auto it = backends.find({th.source_port, th.destination_port});
-    FUZZ_CHECK(it != backends.end(), "segment to the backend from a local port that sent it no SYN");
-    backend_conn& b = *it->second;
+    backend_conn& b = *model;
     if (e.options.timestamps) {
       b.their_tsval = e.options.timestamps->value;
     }
