@@ -100,7 +100,8 @@ struct received_stream {
     have[offset] = true;
   }
   bool has_prefix(std::size_t n) const {
-    return have.size() >= n && std::all_of(have.begin(), have.begin() + static_cast<std::ptrdiff_t>(n), [](bool b) { return b; });
+    return have.size() >= n &&
+           std::all_of(have.begin(), have.begin() + static_cast<std::ptrdiff_t>(n), [](bool b) { return b; });
   }
 };
 
@@ -111,7 +112,6 @@ struct client {
   std::uint16_t port = 0;
   std::uint32_t isn = 0;
   seq32 server_iss{0};
-  bool timestamps = false;
   std::uint32_t tsval = 1000;
   std::uint32_t their_tsval = 0;
   bool have_sent = false;
@@ -372,12 +372,12 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     if ((options_bits & 8) != 0) {
       syn_options.timestamps = net::tcp_timestamps{c.tsval, 0};
     }
-    run({fuzz::build_segment(client_end(c), us, net::tcp_flag::syn, seq32{c.isn}, seq32{0}, 65535, syn_options, 0, c.port)});
+    run({fuzz::build_segment(client_end(c), us, net::tcp_flag::syn, seq32{c.isn}, seq32{0}, 65535, syn_options, 0,
+                             c.port)});
     net::tcp_options ack_options;
     if ((options_bits & 8) != 0) {
       c.tsval += 1;
       ack_options.timestamps = net::tcp_timestamps{c.tsval, c.their_tsval};
-      c.timestamps = true;
     }
     run({fuzz::build_segment(client_end(c), us, net::tcp_flag::ack, seq32{c.isn} + 1, c.server_iss + 1, 65535,
                              ack_options, 0, c.port)});

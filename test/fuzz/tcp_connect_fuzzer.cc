@@ -18,8 +18,8 @@
 //      beyond what the fuzzer sent;
 //  (4) every segment rampart emits parses, both checksums verify, it goes from our MAC, address
 //      and a port of the local range to the peer's MAC, address and port 8080; a SYN carries the
-//      connection's ISS; its payload is what the app queued at that sequence number, within the
-//      peer's MSS; a FIN only after the app closed, right after its last byte.
+//      ISS of a connect from its port; its payload is what the app queued at that sequence
+//      number, within the peer's MSS; a FIN only after the app closed, right after its last byte.
 // At the end, after lcore_tcp::shutdown: every stream closed, the table empty,
 //  (5) heap_buffer_pool::in_use() == 0 and bad_releases() == 0.
 // A violation prints `fuzz invariant violated at tcp_connect_fuzzer.cc:LINE: why` and aborts.
@@ -193,7 +193,8 @@ struct harness : fuzz::lcore_rig {
     }
     const std::uint32_t offset = static_cast<std::uint32_t>(th.sequence - (c->iss + 1));
     if (!e.payload.empty()) {
-      FUZZ_CHECK(std::uint64_t{offset} + e.payload.size() <= c->app_sent.size(), "emitted data beyond what the app queued");
+      FUZZ_CHECK(std::uint64_t{offset} + e.payload.size() <= c->app_sent.size(),
+                 "emitted data beyond what the app queued");
       FUZZ_CHECK(std::equal(e.payload.begin(), e.payload.end(), c->app_sent.begin() + offset),
                  "emitted data differs from what the app queued at that sequence number");
       if (conn != nullptr) {
@@ -466,7 +467,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    h.pool.in_use());
       for (const slot& c : h.slots_) {
         const tcp::connection* conn = c.used ? h.find(c) : nullptr;
-        std::fprintf(stderr, " [%u %s in %llu out %zu]", c.local_port, conn != nullptr ? tcp::to_string(conn->state) : "-",
+        std::fprintf(stderr, " [%u %s in %llu out %zu]", c.local_port,
+                     conn != nullptr ? tcp::to_string(conn->state) : "-",
                      static_cast<unsigned long long>(c.delivered), c.app_sent.size());
       }
       std::fprintf(stderr, "\n");
