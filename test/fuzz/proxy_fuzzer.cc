@@ -52,6 +52,7 @@ using fuzz::bytes;
 using net::seq32;
 
 constexpr std::size_t client_slots = 3;
+constexpr std::uint32_t stream_limit = 1U << 24;  // no input sends 16 MiB on one connection
 constexpr std::uint16_t listen_port = 80;
 constexpr std::uint16_t first_local_port = 32768;
 const fuzz::endpoint us{{{0x02, 0, 0, 0, 0, 0x02}}, net::ipv4_address{0x0a4d0002}, listen_port};
@@ -89,8 +90,8 @@ struct received_stream {
   bytes data;
   std::vector<bool> have;
   void put(std::uint32_t offset, std::byte b) {
-    // No input reaches 16 MiB of stream: further means below the sender's ISS + 1.
-    FUZZ_CHECK(offset < (1U << 24), "data sent at a sequence number before the stream's first byte");
+    // Further than any input reaches means below the sender's ISS + 1.
+    FUZZ_CHECK(offset < stream_limit, "data sent at a sequence number before the stream's first byte");
     if (offset >= data.size()) {
       data.resize(offset + 1);
       have.resize(offset + 1);
@@ -210,38 +211,45 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     }
   }
 
-  // The model of the backend connection a segment we sent belongs to: a new one for a SYN unless
-  // it is the last one's SYN again (a synchronized connection sends none; the ISS may repeat, as
-  // RFC 6528's clock stands still here), and for a connection the table has under another ISS or
-  // IRS (its SYN was refused by the sink, unseen). The ones before stay: a client may still get
-  // their data.
+  // Sequence numbers a connection with this ISS sends from (no input reaches 16 MiB of stream).
+  static bool sent_by(seq32 iss, seq32 sequence) {
+    return static_cast<std::uint32_t>(sequence - iss) <= stream_limit;
+  }
+
+  // The model of the backend connection a segment we sent belongs to. A SYN starts a new one
+  // unless it is the last one's SYN again (a synchronized connection sends none; the ISS may
+  // repeat, as RFC 6528's clock stands still here). Any other segment belongs to the latest model
+  // of its ports whose sequence space it is in (an older connection's last segments may leave
+  // after a newer one took the port), else to the connection in the table under those ports whose
+  // SYN the fuzzer never saw (the sink refused it): a new model then. Models stay, as a client may
+  // still get an older connection's data.
   backend_conn* current_backend(const net::tcp_header& th) {
     const std::pair ports{th.source_port, th.destination_port};
-    const auto it = backends.find(ports);
-    backend_conn* b = it != backends.end() ? it->second : nullptr;
+    if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
+      const auto it = backends.find(ports);
+      if (it != backends.end() && it->second->iss == th.sequence && !it->second->irs) {
+        return it->second;
+      }
+      return new_backend(ports, th.sequence);
+    }
+    for (auto it = all_backends.rbegin(); it != all_backends.rend(); ++it) {
+      backend_conn& b = **it;
+      if (b.local_port == ports.first && b.backend_port == ports.second && sent_by(b.iss, th.sequence)) {
+        return &b;
+      }
+    }
     const tcp::connection* conn =
         tcp->find(flow::flow_key{backend_ip.value, us.ip.value, th.destination_port, th.source_port});
-    bool fresh = b == nullptr;
-    if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
-      fresh = fresh || b->iss != th.sequence || b->irs.has_value();
-    } else if (conn != nullptr && b != nullptr) {
-      fresh = conn->iss != b->iss ||
-              (b->irs && (conn->state == tcp::tcp_state::syn_sent || conn->irs != *b->irs));
-    }
-    if (!fresh) {
-      return b;
-    }
-    const bool syn = th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack);
-    if (!syn && conn == nullptr) {
-      return nullptr;
-    }
-    auto next = std::make_unique<backend_conn>();
-    next->local_port = th.source_port;
-    next->backend_port = th.destination_port;
-    next->iss = syn ? th.sequence : conn->iss;
-    next->peer_isn = 0x20000000U + th.source_port * 0x01000193U;
-    backends[ports] = next.get();
-    all_backends.push_back(std::move(next));
+    return conn != nullptr && sent_by(conn->iss, th.sequence) ? new_backend(ports, conn->iss) : nullptr;
+  }
+  backend_conn* new_backend(std::pair<std::uint16_t, std::uint16_t> ports, seq32 iss) {
+    auto b = std::make_unique<backend_conn>();
+    b->local_port = ports.first;
+    b->backend_port = ports.second;
+    b->iss = iss;
+    b->peer_isn = 0x20000000U + ports.first * 0x01000193U;
+    backends[ports] = b.get();
+    all_backends.push_back(std::move(b));
     return all_backends.back().get();
   }
 
