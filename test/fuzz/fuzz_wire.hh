@@ -76,6 +76,15 @@ inline void check_send_sequence(const tcp::connection& conn) {
   FUZZ_CHECK(conn.snd_nxt <= conn.snd_max, "SND.NXT > SND.MAX");
 }
 
+// RCV.NXT = IRS + 1 + the bytes the app got, + 1 once the peer's FIN is in (RFC 9293 §3.4): a
+// byte delivered twice, skipped or not counted shows here.
+inline void check_receive_sequence(const tcp::connection& conn, net::seq32 rcv_base, std::uint64_t delivered) {
+  const bool fin_in = conn.state == tcp::tcp_state::close_wait || conn.state == tcp::tcp_state::closing ||
+                      conn.state == tcp::tcp_state::last_ack || conn.state == tcp::tcp_state::time_wait;
+  FUZZ_CHECK(static_cast<std::uint32_t>(conn.rcv_nxt - rcv_base) == delivered + (fin_in ? 1 : 0),
+             "RCV.NXT differs from IRS + 1 + bytes delivered (+ FIN)");
+}
+
 // The sequence number of a segment's first data byte: a SYN occupies the one before it (RFC 9293
 // §3.4).
 inline net::seq32 first_data_sequence(std::uint8_t flags, net::seq32 seq) {
