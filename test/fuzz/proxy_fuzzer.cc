@@ -112,6 +112,7 @@ struct backend_conn;
 struct client {
   std::uint16_t port = 0;
   std::uint32_t isn = 0;
+  std::optional<seq32> irs;  // as the table has it (a SYN's sequence number need not be isn)
   seq32 server_iss{0};
   std::uint32_t tsval = 1000;
   std::uint32_t their_tsval = 0;
@@ -134,6 +135,7 @@ struct backend_conn {
   seq32 sent_end{0};
   received_stream received;
   const client* paired = nullptr;  // whose PROXY header it received
+  seq32 client_first{0};           // the sequence number of that client's first byte
 };
 
 // Holds the proxy so that it outlives the lcore's shutdown, which closes its streams.
@@ -200,9 +202,15 @@ struct harness : proxy_holder, fuzz::lcore_rig {
     }
   }
 
-  // The backend's IRS of every synchronized backend connection, before the segments it relayed
-  // are checked against it.
+  // The IRS of every client connection and synchronized backend connection, before the segments
+  // relayed from them are checked.
   void learn_irs() {
+    for (const auto& c : all_clients) {
+      const tcp::connection* conn = tcp->find(key_of(*c));
+      if (conn != nullptr && conn->state != tcp::tcp_state::syn_received) {
+        c->irs = conn->irs;
+      }
+    }
     for (auto& [ports, b] : backends) {
       const tcp::connection* conn = tcp->find(key_of(*b));
       if (!b->irs && conn != nullptr && conn->iss == b->iss && conn->state != tcp::tcp_state::syn_sent) {
@@ -308,6 +316,7 @@ struct harness : proxy_holder, fuzz::lcore_rig {
         const bytes header = expected_header(v2, c->port);
         if (std::equal(header.begin(), header.end(), b.received.data.begin())) {
           b.paired = c.get();
+          b.client_first = c->irs.value_or(seq32{c->isn}) + 1;
           c->backend = &b;
         }
       }
@@ -328,7 +337,7 @@ struct harness : proxy_holder, fuzz::lcore_rig {
         FUZZ_CHECK(b.received.data[k] == header[k], "the PROXY header differs from the spec's for its client");
         continue;
       }
-      const seq32 s = seq32{c.isn} + 1 + static_cast<std::uint32_t>(k - header.size());
+      const seq32 s = b.client_first + static_cast<std::uint32_t>(k - header.size());
       FUZZ_CHECK(c.have_sent && s < c.sent_end, "the backend got a byte the client never sent");
       FUZZ_CHECK(b.received.data[k] == fuzz::pattern(c.port, s.raw()),
                  "the backend got a client byte out of order, twice or altered");
