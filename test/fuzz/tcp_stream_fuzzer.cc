@@ -47,30 +47,26 @@
 #include "cookie/key_schedule.hh"
 #include "engine/tcp_settings.hh"
 #include "fuzz_check.hh"
+#include "fuzz_wire.hh"
 #include "fake_io.hh"
 #include "flow/flow_key.hh"
-#include "net/byte_order.hh"
-#include "net/checksum.hh"
-#include "net/ethernet.hh"
-#include "net/ipv4.hh"
 #include "net/seq32.hh"
 #include "net/tcp_header.hh"
-#include "packet/tcp_batch.hh"
 #include "stats/counters.hh"
 #include "tcp/connection.hh"   // private to lib/tcp: the invariants read control blocks
 #include "tcp/send_budget.hh"
 #include "tcp/lcore_tcp.hh"
 #include "tcp/stream.hh"
-#include "tcp/tcp_input.hh"
 
 namespace {
 
 using namespace rampart;
-using bytes = std::vector<std::byte>;
+using fuzz::bytes;
+using fuzz::pattern;  // the client's byte at sequence number k, salted by its port
+using fuzz::reader;
 using net::seq32;
 
 using fuzz::t0_ns;  // the unit tests' instant (fuzz_check.hh)
-constexpr std::uint16_t frame_capacity = 2048;
 constexpr std::uint16_t port = 7;
 constexpr std::size_t slots = 3;
 constexpr std::size_t max_held = 64;
@@ -78,25 +74,6 @@ const net::mac_address our_mac{{0x02, 0, 0, 0, 0, 0x02}};
 const net::mac_address client_mac{{0x02, 0, 0, 0, 0, 0x01}};
 const net::ipv4_address our_ip{0x0a4d0002};
 const net::ipv4_address client_ip{0x0a4d0001};
-
-// The client's byte at sequence number k (salted by its port): a hash, so a repeated or shifted
-// run of bytes does not match by accident.
-std::byte pattern(std::uint16_t salt, std::uint32_t k) {
-  std::uint32_t x = k * 0x9e3779b1U ^ (std::uint32_t{salt} * 0x85ebca6bU);
-  x ^= x >> 15;
-  x *= 0x2c1b3c6dU;
-  x ^= x >> 12;
-  return static_cast<std::byte>(x >> 24);
-}
-
-// Reads the input front to back; past the end everything is 0.
-struct reader {
-  std::span<const std::uint8_t> in;
-  std::size_t at = 0;
-  bool done() const { return at >= in.size(); }
-  std::uint8_t u8() { return at < in.size() ? in[at++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
-};
 
 // The app's pending actions (opcode 2), carried out in the slot's next callback.
 namespace act {
@@ -158,7 +135,7 @@ struct fuzz_app final : tcp::application {
 struct harness {
   explicit harness(std::uint8_t setup, std::uint8_t app_defaults)
       : settings(engine::tcp_settings_of(config::engine_config{}, {})),  // the config's defaults
-        pool(1 << 20, frame_capacity), sink(pool), defaults(app_defaults) {
+        pool(1 << 20, fuzz::frame_capacity), sink(pool), defaults(app_defaults) {
     static constexpr std::array<std::uint32_t, 4> send_buffers = {1024, 4096, 16384, 262144};
     static constexpr std::array<std::uint32_t, 4> receive_windows = {2048, 8192, 65535, 262140};
     settings.mss = 1460;
@@ -186,85 +163,22 @@ struct harness {
 
   bytes build(const client& c, std::uint8_t flags, seq32 seq, seq32 ack, std::uint16_t window,
               const net::tcp_options& options, std::uint16_t length) const {
-    const std::size_t tcp_length = net::tcp_min_header_length + net::tcp_options_length(options) + length;
-    bytes frame(net::ethernet_header_length + net::ipv4_min_header_length + tcp_length);
-    const std::span<std::byte> out{frame};
-    net::write_ethernet_header(out, {our_mac, client_mac, net::ether_type::ipv4});
-    net::ipv4_header ih;
-    ih.total_length = static_cast<std::uint16_t>(net::ipv4_min_header_length + tcp_length);
-    ih.dont_fragment = true;
-    ih.protocol = net::ip_protocol::tcp;
-    ih.source = client_ip;
-    ih.destination = our_ip;
-    net::write_ipv4_header(out.subspan(net::ethernet_header_length), ih, true);
-    const std::span<std::byte> l4 = out.subspan(net::ethernet_header_length + net::ipv4_min_header_length);
-    net::tcp_header th;
-    th.source_port = c.port;
-    th.destination_port = port;
-    th.sequence = seq;
-    th.acknowledgment = ack;
-    th.flags = flags;
-    th.window = window;
-    const std::size_t header = net::write_tcp_header(l4, th, options);
-    for (std::uint16_t i = 0; i < length; ++i) {
-      l4[header + i] = pattern(c.port, seq.raw() + i);
-    }
-    net::store_be16(l4.data() + 16, net::ipv4_l4_checksum(ih.source, ih.destination, net::ip_protocol::tcp, l4));
-    return frame;
+    return fuzz::build_segment({client_mac, client_ip, c.port}, {our_mac, our_ip, port}, flags, seq, ack, window,
+                               options, length, c.port);
   }
 
-  // One burst through tcp_input_burst, each frame in a pool buffer (as an mbuf) when the pool
-  // has one, released after the burst as the worker does; then every emitted segment checked.
+  // A frame the pool has no buffer for runs from local memory: the app holds only views with a
+  // buffer (on_data), and the connections' paths without one get fuzzed too.
   void run(const std::vector<bytes>& inputs) {
-    tcp->update_keys(fuzz::test_key_schedule().keys_at(now));
-    const std::size_t n = inputs.size();
-    std::vector<bytes> local(n);
-    std::vector<packet::frame> frames(n);
-    std::vector<packet::verdict> verdicts(n);
-    packet::tcp_segment_batch batch;
-    for (std::size_t i = 0; i < n; ++i) {
-      packet::frame& f = frames[i];
-      if (const auto b = pool.allocate()) {
-        f.data = b->data;
-        f.buffer = b->handle;
-        f.capacity = b->capacity;
-      } else {
-        local[i].resize(frame_capacity);
-        f.data = local[i].data();
-        f.capacity = frame_capacity;
-      }
-      std::copy(inputs[i].begin(), inputs[i].end(), f.data);
-      f.length = static_cast<std::uint16_t>(inputs[i].size());
-      const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length, f.length - net::ethernet_header_length});
-      FUZZ_CHECK(ip.ok(), "the fuzzer built a bad IPv4 header");
-      batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
-    }
-    tcp::tcp_input_burst(*tcp, frames, verdicts, batch.view(), now);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (verdicts[i].what == packet::action::transmit) {
-        FUZZ_CHECK(frames[i].length <= frames[i].capacity, "reply longer than its frame");
-        replies.emplace_back(frames[i].data, frames[i].data + frames[i].length);
-      }
-      if (frames[i].buffer != nullptr) {
-        pool.release(frames[i].buffer);
-      }
-    }
-    collect();
+    take(fuzz::run_burst(*tcp, pool, sink, inputs, now, fuzz::without_buffer::local_copy));
   }
+  void poll() { take(fuzz::poll_lcore(*tcp, sink, now)); }
 
-  void poll() {
-    tcp->update_keys(fuzz::test_key_schedule().keys_at(now));
-    tcp->poll(now);
-    collect();
-  }
-
-  // Checks every segment emitted since the last call; keeps them in `replies` for the handshake.
-  void collect() {
-    for (bytes& f : sink.take()) {
-      replies.push_back(std::move(f));
-    }
-    for (const bytes& f : replies) {
+  // Checks the segments rampart emitted; keeps them in `replies` for the handshake.
+  void take(std::vector<bytes> emitted) {
+    for (bytes& f : emitted) {
       check_emitted(f);
+      replies.push_back(std::move(f));
     }
   }
 
@@ -279,24 +193,14 @@ struct harness {
 
   // Invariant (3).
   void check_emitted(std::span<const std::byte> frame) {
-    const auto eth = net::ethernet_view::parse(frame);
-    FUZZ_CHECK(eth.ok(), "emitted frame shorter than an Ethernet header");
-    FUZZ_CHECK(eth->source() == our_mac && eth->destination() == client_mac, "emitted frame: wrong MACs");
-    FUZZ_CHECK(eth->ether_type() == net::ether_type::ipv4, "emitted frame is not IPv4");
-    const auto ip = net::ipv4_view::parse(eth->payload());
-    FUZZ_CHECK(ip.ok(), "emitted IPv4 header does not parse (lengths or header checksum)");
-    FUZZ_CHECK(ip->source() == our_ip && ip->destination() == client_ip, "emitted IPv4: wrong addresses");
-    FUZZ_CHECK(ip->protocol() == net::ip_protocol::tcp && !ip->is_fragment(), "emitted IPv4 is not a whole TCP segment");
-    const auto seg = net::tcp_view::parse(ip->payload());
-    FUZZ_CHECK(seg.ok(), "emitted TCP segment does not parse");
-    FUZZ_CHECK(net::ipv4_l4_checksum_verifies(ip->source(), ip->destination(), net::ip_protocol::tcp, ip->payload()),
-               "emitted TCP checksum does not verify");
-    const net::tcp_header& th = seg->header();
+    const fuzz::emitted_segment e = fuzz::parse_emitted(frame, our_mac, our_ip);
+    FUZZ_CHECK(e.eth_destination == client_mac && e.destination == client_ip, "emitted segment not to the client");
+    const net::tcp_header& th = e.header;
     FUZZ_CHECK(th.source_port == port, "emitted TCP segment not from the listened port");
     client* c = slot_by_port(th.destination_port);
     FUZZ_CHECK(c != nullptr, "emitted TCP segment to a port the fuzzer never used");
-    if (seg->options().timestamps) {
-      c->their_tsval = seg->options().timestamps->value;
+    if (e.options.timestamps) {
+      c->their_tsval = e.options.timestamps->value;
     }
     if (th.has(net::tcp_flag::syn) && !c->open) {
       // A new incarnation (handshake, backlog, TIME-WAIT reuse). When the stream is open, on_open
@@ -304,13 +208,11 @@ struct harness {
       c->server_iss = th.sequence;
     }
     if (th.has(net::tcp_flag::syn) || th.has(net::tcp_flag::rst)) {
-      FUZZ_CHECK(seg->payload().empty(), "emitted SYN or RST carries data");
-      FUZZ_CHECK(seg->options().sack_block_count == 0, "emitted SYN or RST carries SACK blocks");
-      return;
+      return;  // without data or SACK blocks (parse_emitted)
     }
-    check_sack_blocks(*c, th, seg->options());
+    check_sack_blocks(*c, th, e.options);
     const std::uint32_t offset = static_cast<std::uint32_t>(th.sequence - (c->server_iss + 1));
-    const std::span<const std::byte> payload = seg->payload();
+    const std::span<const std::byte> payload = e.payload;
     if (const tcp::connection* conn = find(*c); conn != nullptr && !payload.empty()) {
       // RFC 9293 §3.7.1: no segment beyond the peer's MSS (less the 12 bytes of TSopt, RFC 7323
       // §3.2); a peer below 536 gets 536, as the cookie path does (syn_cookie.hh, RFC 1122 §3.3.3).
@@ -379,8 +281,7 @@ struct harness {
         FUZZ_CHECK(!c.open, "a connection left the table without on_close");
         continue;
       }
-      FUZZ_CHECK(conn->snd_una <= conn->snd_nxt, "SND.UNA > SND.NXT");
-      FUZZ_CHECK(conn->snd_nxt <= conn->snd_max, "SND.NXT > SND.MAX");
+      fuzz::check_send_sequence(*conn);
       if (const tcp::sack_scoreboard* board = tcp->scoreboard_of(*conn)) {
         FUZZ_CHECK(board->size() <= tcp::sack_scoreboard::max_ranges, "scoreboard beyond its bound");
         for (std::size_t k = 0; k < board->size(); ++k) {
@@ -393,11 +294,8 @@ struct harness {
         continue;
       }
       FUZZ_CHECK(conn->cc.cwnd >= 1, "a synchronized connection without a congestion window");
-      const bool fin_in = conn->state == tcp::tcp_state::close_wait || conn->state == tcp::tcp_state::closing ||
-                          conn->state == tcp::tcp_state::last_ack || conn->state == tcp::tcp_state::time_wait;
       FUZZ_CHECK(c.open || conn->state == tcp::tcp_state::time_wait, "a synchronized connection without an open stream");
-      FUZZ_CHECK(static_cast<std::uint32_t>(conn->rcv_nxt - c.rcv_base) == c.delivered + (fin_in ? 1 : 0),
-                 "RCV.NXT differs from IRS + 1 + bytes delivered (+ FIN)");
+      fuzz::check_receive_sequence(*conn, c.rcv_base, c.delivered);
       FUZZ_CHECK(conn->sendq.size() <= settings.send_buffer, "send queue beyond the send buffer");
     }
     // Invariant (4): the reassembly budgets.
@@ -452,12 +350,10 @@ struct harness {
     std::optional<net::tcp_header> syn_ack;
     std::optional<net::tcp_options> syn_ack_options;
     for (const bytes& f : replies) {
-      const auto eth = net::ethernet_view::parse(f);
-      const auto ip = net::ipv4_view::parse(eth->payload());
-      const auto seg = net::tcp_view::parse(ip->payload());
-      if (seg->header().flags == (net::tcp_flag::syn | net::tcp_flag::ack) && seg->header().destination_port == c.port) {
-        syn_ack = seg->header();
-        syn_ack_options = seg->options();
+      const fuzz::emitted_segment e = fuzz::parse_emitted(f, our_mac, our_ip);
+      if (e.header.flags == (net::tcp_flag::syn | net::tcp_flag::ack) && e.header.destination_port == c.port) {
+        syn_ack = e.header;
+        syn_ack_options = e.options;
       }
     }
     replies.clear();
@@ -524,9 +420,10 @@ struct harness {
       c.used = true;  // a segment of a flow nobody opened: the listener path answers it
       c.port = static_cast<std::uint16_t>(40000 + (&c - clients.data()) * 1000 + incarnations++);
     }
-    if (length > 0 && (!c.have_sent || c.sent_end < seq + length)) {
+    const seq32 data_end = fuzz::first_data_sequence(flags, seq) + length;
+    if (length > 0 && (!c.have_sent || c.sent_end < data_end)) {
       c.have_sent = true;
-      c.sent_end = seq + length;
+      c.sent_end = data_end;
     }
     return build(c, flags, seq, ack, window, options, length);
   }
@@ -807,7 +704,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   h.pool.set_limit(std::size_t{1} << 20);
   h.sink.refuse(false);
   h.tcp->shutdown(h.now);
-  h.collect();
+  h.take(h.sink.take());
   for (const client& c : h.clients) {
     FUZZ_CHECK(!c.open, "a stream still open after shutdown");
     FUZZ_CHECK(c.held.empty(), "the app still holds buffers after on_close");
