@@ -9,7 +9,6 @@
 // A backend that cannot take the connection (down, draining, full) is skipped without rebuilding
 // the table: the client walks its own probe sequence of slots (a step derived from its hash) to
 // the next available backend. Only that backend's clients move, and back when it returns.
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
