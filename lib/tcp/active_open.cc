@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "cookie/syn_cookie.hh"
 #include "connection_input.hh"
 #include "connection_lifetime.hh"
 #include "connection_output.hh"
@@ -76,8 +75,7 @@ std::optional<flow::flow_key> choose_local_port(lcore_state& lcore, net::ipv4_ad
 // The peer's SYN (or SYN-ACK): its sequence space, and its options against what our SYN offered
 // (compose_syn): each is on when both sides sent it.
 void take_peer_options(lcore_state& lcore, connection& c, const segment& seg) noexcept {
-  // Below 536 counts as 536, as for a client's SYN (listen_input.cc).
-  c.peer_mss = std::max(seg.options.mss.value_or(cookie::mss_table.front()), cookie::mss_table.front());
+  c.peer_mss = seg.announced_mss();
   if (seg.options.window_scale) {
     c.window_scaling = true;
     c.snd_wscale = *seg.options.window_scale;

@@ -110,10 +110,7 @@ connection* enter_backlog(lcore_state& lcore, const segment& seg, event_context&
   c.irs = seg.tcp.sequence;
   c.rcv_nxt = c.irs + 1;  // SYN data is not acknowledged: see the comment on cookies in answer_syn
   c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(settings.receive_window, 65535);
-  // As a cookie would (syn_cookie.hh): below 536 counts as 536. An MSS of 0 stalled the
-  // connection (no segment could carry data), one under 12 with Timestamps wrapped
-  // effective_mss to ~64 KiB (fuzz_tcp_stream).
-  c.peer_mss = std::max(seg.options.mss.value_or(cookie::mss_table.front()), cookie::mss_table.front());
+  c.peer_mss = seg.announced_mss();
   if (seg.options.window_scale) {
     c.window_scaling = true;
     c.snd_wscale = *seg.options.window_scale;
