@@ -57,19 +57,25 @@ class tuple_free final : public flow::tuple_check {
 };
 
 // A 4-tuple toward remote:port from a local port of this lcore whose replies land on its queue
-// (flow::local_port_pool), its TIME-WAIT holder retired if it had one.
-std::optional<flow::flow_key> choose_local_port(lcore_state& lcore, net::ipv4_address remote, std::uint16_t port,
-                                                event_context& ctx) noexcept {
+// (flow::local_port_pool), with the hash its connection goes into the table under; its
+// TIME-WAIT holder is retired if it had one.
+struct chosen_tuple {
+  flow::flow_key key;
+  std::uint32_t hash = 0;
+};
+std::optional<chosen_tuple> choose_local_port(lcore_state& lcore, net::ipv4_address remote, std::uint16_t port,
+                                              event_context& ctx) noexcept {
   const flow::flow_key wanted{remote.value, lcore.settings.local_ip.value, port, 0};
   const auto key = lcore.local_ports->acquire(wanted, tuple_free{lcore, ctx.now_ns});
   if (!key) {
     return std::nullopt;
   }
-  if (const auto holder = lcore.table.lookup(*key, lcore.steering.table_hash(*key, lcore.table))) {
+  const chosen_tuple chosen{*key, lcore.steering.table_hash(*key, lcore.table)};
+  if (const auto holder = lcore.table.lookup(chosen.key, chosen.hash)) {
     erase(lcore, lcore.pool[*holder], close_reason::closed, ctx);  // its port user goes with it
     lcore.stats.tcp_time_wait_recycled.add();
   }
-  return key;
+  return chosen;
 }
 
 // The peer's SYN (or SYN-ACK): its sequence space, and its options against what our SYN offered
@@ -128,14 +134,14 @@ connect_result open_connection(lcore_state& lcore, std::uint8_t listener, const 
     lcore.stats.tcp_connect_no_route.add();
     return {{}, connect_error::no_route};
   }
-  const auto key = choose_local_port(lcore, request.remote, request.port, ctx);
-  if (!key) {
+  const auto tuple = choose_local_port(lcore, request.remote, request.port, ctx);
+  if (!tuple) {
     lcore.stats.tcp_connect_no_port.add();
     return {{}, connect_error::no_local_port};
   }
-  connection* opened = insert(lcore, *key, lcore.steering.table_hash(*key, lcore.table), listener, now_ns);
+  connection* opened = insert(lcore, tuple->key, tuple->hash, listener, now_ns);
   if (opened == nullptr) {
-    lcore.local_ports->release(key->local_port);
+    lcore.local_ports->release(tuple->key.local_port);
     lcore.stats.tcp_table_full_refusals.add();
     return {{}, connect_error::table_full};
   }
