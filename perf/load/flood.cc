@@ -57,4 +57,17 @@ std::size_t build_ack_flood_frame(std::span<std::byte> out, const flood_target& 
   return build_tcp_frame(out, s);
 }
 
+std::size_t build_ping_flood_frame(std::span<std::byte> out, const flood_target& target, xorshift64& rng) noexcept {
+  const std::uint64_t r = rng.next();
+  icmp_echo_spec s;
+  s.link = target.link;
+  s.source_ip = random_source(target.sources, rng);
+  s.destination_ip = target.destination_ip;
+  s.identifier = static_cast<std::uint16_t>(r);
+  s.sequence = static_cast<std::uint16_t>(r >> 16);
+  s.ip_id = static_cast<std::uint16_t>(r >> 32);
+  s.data_length = 32;
+  return build_icmp_echo_frame(out, s);
+}
+
 }  // namespace rampart::load

@@ -1,7 +1,8 @@
 #pragma once
 // Spoofed flood frames: SYNs from random sources (address in a prefix, port, ISN, TSval all
-// random), and ACKs that carry a forged cookie (random SEG.ACK) from random sources, so each
-// costs the target a full cookie check. A cheap PRNG (xorshift64*) keeps frame building, not
+// random), ACKs that carry a forged cookie (random SEG.ACK) from random sources, so each
+// costs the target a full cookie check, and ICMP echo requests the size of the SYN, which a
+// target answers one for one as it answers SYNs but without any TCP work (a baseline). A cheap PRNG (xorshift64*) keeps frame building, not
 // randomness, the cost.
 #include <cstddef>
 #include <cstdint>
@@ -50,5 +51,9 @@ std::size_t build_syn_flood_frame(std::span<std::byte> out, const flood_target& 
 // An ACK with random SEQ and a forged cookie in SEG.ACK (cookie + 1: current tick in the top 6
 // bits when target.cookie_tick is set, the rest random), with a TS option. Returns the length.
 std::size_t build_ack_flood_frame(std::span<std::byte> out, const flood_target& target, xorshift64& rng) noexcept;
+
+// An ICMP echo request from a random source of the prefix, random identifier and sequence,
+// 32 bytes of data: 74 bytes on the wire, as the SYN above. Returns the length.
+std::size_t build_ping_flood_frame(std::span<std::byte> out, const flood_target& target, xorshift64& rng) noexcept;
 
 }  // namespace rampart::load

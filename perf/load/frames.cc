@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
+#include "net/icmp.hh"
 #include "net/ipv4.hh"
 
 namespace rampart::load {
@@ -38,6 +40,33 @@ std::size_t build_tcp_frame(std::span<std::byte> out, const tcp_segment_spec& sp
   if (padded != length) {
     std::memset(out.data() + length, 0, padded - length);
   }
+  return padded;
+}
+
+std::size_t build_icmp_echo_frame(std::span<std::byte> out, const icmp_echo_spec& spec) noexcept {
+  const std::size_t icmp_length = net::icmp_header_length + spec.data_length;
+  const std::size_t ip_length = net::ipv4_min_header_length + icmp_length;
+  const std::size_t length = net::ethernet_header_length + ip_length;
+  const std::size_t padded = length < net::ethernet_min_frame_length ? net::ethernet_min_frame_length : length;
+  if (out.size() < padded || ip_length > 0xffff) {
+    return 0;
+  }
+  std::memset(out.data(), 0, padded);
+  net::write_ethernet_header(out, {spec.link.destination, spec.link.source, net::ether_type::ipv4});
+  net::ipv4_header ip;
+  ip.total_length = static_cast<std::uint16_t>(ip_length);
+  ip.identification = spec.ip_id;
+  ip.dont_fragment = true;
+  ip.protocol = net::ip_protocol::icmp;
+  ip.source = spec.source_ip;
+  ip.destination = spec.destination_ip;
+  net::write_ipv4_header(out.subspan(net::ethernet_header_length), ip, true);
+  // RFC 792: type, code 0, checksum, identifier, sequence number, data.
+  const std::span<std::byte> icmp = out.subspan(net::ethernet_header_length + net::ipv4_min_header_length, icmp_length);
+  icmp[0] = static_cast<std::byte>(spec.type);
+  net::store_be16(icmp.data() + 4, spec.identifier);
+  net::store_be16(icmp.data() + 6, spec.sequence);
+  net::store_be16(icmp.data() + 2, net::internet_checksum(icmp));
   return padded;
 }
 
@@ -76,7 +105,20 @@ rx_frame parse_frame(std::span<const std::byte> frame) noexcept {
     result.what = rx_frame::kind::malformed;
     return result;
   }
-  if (ip->protocol() != net::ip_protocol::tcp || ip->is_fragment()) {
+  if (ip->is_fragment()) {
+    return result;  // other
+  }
+  if (ip->protocol() == net::ip_protocol::icmp) {
+    const auto icmp = net::icmp_view::parse(ip->payload());
+    if (!icmp) {
+      result.what = rx_frame::kind::malformed;
+    } else if (icmp->type() == net::icmp_type::echo_reply) {
+      result.what = rx_frame::kind::echo_reply;
+      result.echo_reply = {ip->source(), ip->destination()};
+    }
+    return result;
+  }
+  if (ip->protocol() != net::ip_protocol::tcp) {
     return result;  // other
   }
   const std::span<const std::byte> segment = ip->payload();

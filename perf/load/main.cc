@@ -333,6 +333,8 @@ int main(int argc, char** argv) {
                              backlog(o.syn_rate));
   load::rate_pacer ack_pacer(o.ack_rate == load::rate_max ? 1 : std::max<std::uint64_t>(o.ack_rate, 1), hz, start,
                              backlog(o.ack_rate));
+  load::rate_pacer ping_pacer(o.ping_rate == load::rate_max ? 1 : std::max<std::uint64_t>(o.ping_rate, 1), hz, start,
+                              backlog(o.ping_rate));
   load::rate_pacer legit_pacer(std::max<std::uint64_t>(o.legit_rate, 1), hz, start, o.legit_concurrency);
 
   std::vector<load::second_sample> seconds;
@@ -345,7 +347,8 @@ int main(int argc, char** argv) {
   std::uint64_t drain_end = 0;
   bool interrupted = false;
 
-  const auto flood_burst = [&](load::rate_pacer& pacer, std::uint64_t rate, std::uint64_t now, bool syn,
+  using flood_builder = std::size_t (*)(std::span<std::byte>, const load::flood_target&, load::xorshift64&) noexcept;
+  const auto flood_burst = [&](load::rate_pacer& pacer, std::uint64_t rate, std::uint64_t now, flood_builder build,
                                std::uint64_t& offered) {
     if (rate == 0) {
       return;
@@ -362,8 +365,7 @@ int main(int argc, char** argv) {
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = flood_frames[i];
       const std::span<std::byte> out(rte_pktmbuf_mtod(m, std::byte*), rte_pktmbuf_tailroom(m));
-      const std::size_t length =
-          syn ? load::build_syn_flood_frame(out, flood, rng) : load::build_ack_flood_frame(out, flood, rng);
+      const std::size_t length = build(out, flood, rng);
       m->data_len = static_cast<std::uint16_t>(length);
       m->pkt_len = static_cast<std::uint32_t>(length);
     }
@@ -427,8 +429,9 @@ int main(int argc, char** argv) {
     const std::uint64_t now_ns = ns_since(start, now);
     io.flush();  // last turn's client frames first, then the flood
     if (traffic_on) {
-      flood_burst(syn_pacer, o.syn_rate, now, true, traffic.syn_offered);
-      flood_burst(ack_pacer, o.ack_rate, now, false, traffic.ack_offered);
+      flood_burst(syn_pacer, o.syn_rate, now, load::build_syn_flood_frame, traffic.syn_offered);
+      flood_burst(ack_pacer, o.ack_rate, now, load::build_ack_flood_frame, traffic.ack_offered);
+      flood_burst(ping_pacer, o.ping_rate, now, load::build_ping_flood_frame, traffic.ping_offered);
       if (o.legit_rate != 0) {
         std::uint64_t due = legit_pacer.due(now);
         std::uint64_t started = 0;
@@ -479,6 +482,11 @@ int main(int argc, char** argv) {
           }
           break;
         }
+        case load::rx_frame::kind::echo_reply:
+          if (load::in_prefix(f.echo_reply.destination_ip, o.flood_prefix)) {
+            ++traffic.echo_replies;
+          }
+          break;
         case load::rx_frame::kind::arp:
           if (f.arp.operation == net::arp_op::request &&
               (f.arp.target_ip == o.local_ip || load::in_prefix(f.arp.target_ip, o.flood_prefix))) {
@@ -536,6 +544,7 @@ int main(int argc, char** argv) {
   r.drain_s = finished > end ? static_cast<double>(finished - end) / static_cast<double>(hz) : 0;
   r.syn_rate = o.syn_rate;
   r.ack_rate = o.ack_rate;
+  r.ping_rate = o.ping_rate;
   r.legit_rate = o.legit_rate;
   r.requests = o.requests;
   r.traffic = traffic;

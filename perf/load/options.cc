@@ -128,6 +128,8 @@ load_options parse_options(const std::vector<std::string>& args) {
       o.syn_rate = parse_rate(a, value());
     } else if (a == "--ack-rate") {
       o.ack_rate = parse_rate(a, value());
+    } else if (a == "--ping-rate") {
+      o.ping_rate = parse_rate(a, value());
     } else if (a == "--flood-prefix") {
       const auto p = net::ipv4_interface_address::parse(value());
       if (!p || p->prefix_length < 8) {
@@ -177,8 +179,8 @@ load_options parse_options(const std::vector<std::string>& args) {
     throw usage_error("--http-close with --requests " + std::to_string(o.requests) +
                       ": a closed connection carries one request; drop --http-close or use --requests 1");
   }
-  if (o.syn_rate == 0 && o.ack_rate == 0 && o.legit_rate == 0) {
-    throw usage_error("no traffic: give --syn-rate, --ack-rate and/or --legit-rate");
+  if (o.syn_rate == 0 && o.ack_rate == 0 && o.ping_rate == 0 && o.legit_rate == 0) {
+    throw usage_error("no traffic: give --syn-rate, --ack-rate, --ping-rate and/or --legit-rate");
   }
   if ((o.local_ip.value & o.flood_prefix.netmask()) == (o.flood_prefix.address.value & o.flood_prefix.netmask())) {
     throw usage_error("--local-ip " + o.local_ip.to_string() + " lies inside --flood-prefix " +
@@ -196,6 +198,8 @@ std::string usage_text() {
 Traffic (combinable; at least one):
   --syn-rate N|max        spoofed SYN flood, packets/s (sources random in --flood-prefix)
   --ack-rate N|max        ACK flood with forged cookies, packets/s
+  --ping-rate N|max       ICMP echo flood from the same sources, packets/s: the frames in and
+                          out of a SYN flood without its TCP work, to measure against
   --legit-rate N          legitimate connections started per second
 Target and link:
   --target-ip IP          the system under test (required)

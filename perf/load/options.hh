@@ -29,6 +29,7 @@ struct load_options {
   double drain_s = 3;
   std::uint64_t syn_rate = 0;  // per second; 0: no SYN flood; rate_max: as fast as possible
   std::uint64_t ack_rate = 0;
+  std::uint64_t ping_rate = 0;  // ICMP echo requests from the flood prefix (a baseline for the SYN flood)
   net::ipv4_interface_address flood_prefix{{0x0a630000U}, 16};  // 10.99.0.0/16
   std::uint64_t legit_rate = 0;  // connections started per second
   unsigned legit_concurrency = 64;

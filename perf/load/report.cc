@@ -153,6 +153,8 @@ std::string traffic_json(const traffic_counters& t, double seconds) {
          ",\"syn_acks\":" + u(t.syn_acks) + ",\"rsts\":" + u(t.rsts) + ",\"flood_other\":" + u(t.flood_other) +
          ",\"syn_offered_per_s\":" + per_s(t.syn_offered) + ",\"ack_offered_per_s\":" + per_s(t.ack_offered) +
          ",\"syn_acks_per_s\":" + per_s(t.syn_acks) + ",\"rsts_per_s\":" + per_s(t.rsts) +
+         ",\"ping_offered\":" + u(t.ping_offered) + ",\"echo_replies\":" + u(t.echo_replies) +
+         ",\"ping_offered_per_s\":" + per_s(t.ping_offered) + ",\"echo_replies_per_s\":" + per_s(t.echo_replies) +
          ",\"tx_full\":" + u(t.tx_full) + ",\"client_tx_dropped\":" + u(t.client_tx_dropped) + ",\"rx_frames\":" + u(t.rx_frames) +
          ",\"rx_malformed\":" + u(t.rx_malformed) + ",\"rx_unmatched\":" + u(t.rx_unmatched) +
          ",\"arp_answered\":" + u(t.arp_answered) + ",\"mbuf_exhausted\":" + u(t.mbuf_exhausted) +
@@ -292,10 +294,12 @@ std::string final_json(const run_summary& r) {
   }
   return "{\"final\":true,\"tool\":\"rampart-load\",\"target\":\"" + r.target + "\",\"duration_s\":" +
          number(r.duration_s, 3) + ",\"drain_s\":" + number(r.drain_s, 3) + ",\"config\":{\"syn_rate\":" +
-         rate_text(r.syn_rate) + ",\"ack_rate\":" + rate_text(r.ack_rate) + ",\"legit_rate\":" + u(r.legit_rate) +
+         rate_text(r.syn_rate) + ",\"ack_rate\":" + rate_text(r.ack_rate) +
+         ",\"ping_rate\":" + rate_text(r.ping_rate) + ",\"legit_rate\":" + u(r.legit_rate) +
          ",\"requests\":" + u(r.requests) + "},\"traffic\":" + traffic_json(r.traffic, r.duration_s) +
          ",\"syn_rate_check\":" + rate_check_json(r.syn_rate, r.seconds, &traffic_counters::syn_offered) +
          ",\"ack_rate_check\":" + rate_check_json(r.ack_rate, r.seconds, &traffic_counters::ack_offered) +
+         ",\"ping_rate_check\":" + rate_check_json(r.ping_rate, r.seconds, &traffic_counters::ping_offered) +
          ",\"legit\":{\"attempted\":" + u(attempted) + ",\"completed\":" + u(l.completed) + ",\"failed\":" +
          u(failed) + ",\"success_rate\":" + success + ",\"failures\":{" + failures + "},\"handshakes\":" +
          u(l.handshakes) + ",\"requests_sent\":" + u(l.requests_sent) + ",\"responses\":" + u(l.responses) +
@@ -308,7 +312,8 @@ std::string final_json(const run_summary& r) {
 
 traffic_counters traffic_minus(const traffic_counters& a, const traffic_counters& b) {
   return {a.syn_offered - b.syn_offered, a.ack_offered - b.ack_offered, a.syn_acks - b.syn_acks,
-          a.rsts - b.rsts,               a.flood_other - b.flood_other, a.tx_full - b.tx_full,
+          a.rsts - b.rsts,               a.flood_other - b.flood_other,
+          a.ping_offered - b.ping_offered, a.echo_replies - b.echo_replies, a.tx_full - b.tx_full,
           a.client_tx_dropped - b.client_tx_dropped,
           a.rx_frames - b.rx_frames,     a.rx_malformed - b.rx_malformed, a.rx_unmatched - b.rx_unmatched,
           a.arp_answered - b.arp_answered, a.mbuf_exhausted - b.mbuf_exhausted, a.rx_missed - b.rx_missed};

@@ -21,6 +21,8 @@ struct traffic_counters {
   std::uint64_t syn_acks = 0;       // SYN-ACKs to a flood source (answers to the SYN flood)
   std::uint64_t rsts = 0;           // RSTs to a flood source (answers to the ACK flood, mostly)
   std::uint64_t flood_other = 0;    // other TCP segments to a flood source
+  std::uint64_t ping_offered = 0;   // flood echo requests accepted by the TX queue
+  std::uint64_t echo_replies = 0;   // echo replies to a flood source (answers to the ping flood)
   std::uint64_t tx_full = 0;        // flood frames the TX queue refused (not counted as offered)
   std::uint64_t client_tx_dropped = 0;  // client frames dropped after waiting for a full queue
   std::uint64_t rx_frames = 0;
@@ -85,6 +87,7 @@ struct run_summary {
   double drain_s = 0;           // time spent after it waiting for open connections
   std::uint64_t syn_rate = 0;   // 0 none; rate_max as fast as possible
   std::uint64_t ack_rate = 0;
+  std::uint64_t ping_rate = 0;
   std::uint64_t legit_rate = 0;
   unsigned requests = 0;
   traffic_counters traffic;

@@ -6,6 +6,7 @@
 
 #include "flood.hh"
 #include "frames.hh"
+#include "net/byte_order.hh"
 #include "net/checksum.hh"
 
 using namespace rampart;
@@ -111,6 +112,49 @@ TEST_CASE("ACK flood frames carry a random acknowledgment and no SYN", "[unit][l
     const rx_frame f = load::parse_frame(std::span(buf.data(), load::build_ack_flood_frame(buf, t, rng)));
     REQUIRE(((f.tcp.header.acknowledgment.raw() - 1) >> 26) == 0x37);
   }
+}
+
+TEST_CASE("ping flood frames: echo requests the SYN's size from the prefix, valid checksums", "[unit][load]") {
+  load::flood_target t{{mac_a, mac_b}, ip_b, 80, {{0x0a630000U}, 24}};
+  load::xorshift64 rng(11);
+  std::array<std::byte, 128> syn{};
+  std::array<std::byte, 128> ping{};
+  std::set<std::uint32_t> identifiers;
+  for (int i = 0; i < 100; ++i) {
+    const std::size_t length = load::build_ping_flood_frame(ping, t, rng);
+    REQUIRE(length == load::build_syn_flood_frame(syn, t, rng));  // 74 bytes: the same I/O per frame
+    const std::span<const std::byte> ip = std::span(ping).subspan(14, length - 14);
+    REQUIRE(ip[9] == std::byte{1});                                    // ICMP
+    REQUIRE(net::internet_checksum(ip.first(20)) == 0);                 // IPv4 header checksum verifies
+    REQUIRE(net::internet_checksum(ip.subspan(20)) == 0);               // ICMP checksum verifies
+    REQUIRE(ip[20] == std::byte{8});                                    // echo request
+    REQUIRE(load::in_prefix(net::ipv4_address{net::load_be32(ip.data() + 12)}, t.sources));
+    REQUIRE(net::load_be32(ip.data() + 16) == ip_b.value);
+    identifiers.insert(net::load_be16(ip.data() + 24));
+    // A request is not an answer: the generator counts only echo replies.
+    REQUIRE(load::parse_frame(std::span(ping.data(), length)).what == rx_frame::kind::other);
+  }
+  CHECK(identifiers.size() > 95);
+}
+
+TEST_CASE("an echo reply parses with its addresses; a bad ICMP checksum is malformed", "[unit][load]") {
+  load::icmp_echo_spec s;
+  s.link = {mac_b, mac_a};
+  s.source_ip = ip_b;
+  s.destination_ip = ip_a;
+  s.type = 0;  // echo reply
+  s.identifier = 7;
+  s.data_length = 32;
+  std::array<std::byte, 128> buf{};
+  const std::size_t length = load::build_icmp_echo_frame(buf, s);
+  REQUIRE(length == 74);
+  const rx_frame f = load::parse_frame(std::span(buf.data(), length));
+  REQUIRE(f.what == rx_frame::kind::echo_reply);
+  CHECK(f.echo_reply.source_ip == ip_b);
+  CHECK(f.echo_reply.destination_ip == ip_a);
+  buf[14 + 20 + 8] ^= std::byte{1};  // one data bit
+  CHECK(load::parse_frame(std::span(buf.data(), length)).what == rx_frame::kind::malformed);
+  CHECK(load::build_icmp_echo_frame(std::span(buf.data(), 60), s) == 0);  // too short
 }
 
 TEST_CASE("ARP frames round-trip; non-TCP IPv4 is other", "[unit][load]") {

@@ -20,13 +20,14 @@ std::vector<std::string> with(std::vector<std::string> extra) {
 
 TEST_CASE("options: a full command line", "[unit][load]") {
   const load::load_options o =
-      parse_options(with({"--syn-rate", "max", "--ack-rate", "5000", "--legit-rate", "200", "--requests", "3",
+      parse_options(with({"--syn-rate", "max", "--ack-rate", "5000", "--ping-rate", "max", "--legit-rate", "200", "--requests", "3",
                           "--duration", "2.5", "--flood-prefix", "10.200.0.0/16", "--client-options",
                           "mss=1460,ts,ws=7,sack;mss=536,nots,nows,nosack", "--telemetry", "/tmp/t.sock",
                           "--target-mac", "02:00:00:00:00:01", "--no-progress"}));
   CHECK(o.target_ip.to_string() == "10.78.0.2");
   CHECK(o.syn_rate == load::rate_max);
   CHECK(o.ack_rate == 5000);
+  CHECK(o.ping_rate == load::rate_max);
   CHECK(o.legit_rate == 200);
   CHECK(o.requests == 3);
   CHECK(o.duration_s == 2.5);
@@ -52,6 +53,7 @@ TEST_CASE("options: each user error names the option and the fix", "[unit][load]
   CHECK_THAT(message({"--target-ip", "10.0.0.1", "--syn-rate", "1"}), Catch::Contains("--local-ip is required"));
   CHECK_THAT(message(base()), Catch::Contains("no traffic"));
   CHECK_THAT(message(with({"--syn-rate", "fast"})), Catch::Contains("--syn-rate fast"));
+  CHECK_THAT(message(with({"--ping-rate", "-1"})), Catch::Contains("--ping-rate -1"));
   CHECK_THAT(message(with({"--syn-rate"})), Catch::Contains("--syn-rate needs a value"));
   CHECK_THAT(message(with({"--frobnicate"})), Catch::Contains("unknown option \"--frobnicate\""));
   CHECK_THAT(message(with({"--legit-rate", "1", "--requests", "2", "--http-close"})),

@@ -88,12 +88,16 @@ TEST_CASE("per-second JSON and progress line", "[unit][load]") {
   s.seconds = 1;
   s.traffic.syn_offered = 50000;
   s.traffic.syn_acks = 49000;
+  s.traffic.ping_offered = 30000;
+  s.traffic.echo_replies = 29000;
   s.completed = 100;
   s.connect.record(250'000);
   s.engine = load::engine_cost_delta{412.0, 0.125, 50000};
   const auto flat = load::flatten_json_numbers(load::second_json(s));
   REQUIRE(flat.has_value());
   CHECK(flat->at("traffic.syn_acks") == 49000);
+  CHECK(flat->at("traffic.ping_offered_per_s") == 30000);
+  CHECK(flat->at("traffic.echo_replies_per_s") == 29000);
   CHECK(flat->at("engine.cycles_per_packet") == 412);
   const std::string line = load::progress_line(s);
   CHECK_THAT(line, Catch::Contains("offered syn 50000/s"));
