@@ -50,6 +50,9 @@ NGINX_A, NGINX_B, LINUX_BACKEND = "10.77.0.3", "10.77.0.4", "10.77.0.5"
 BACKEND_ECHO, BACKEND_BANNER = 9000, 9001
 BANNER = b"220 backend ready\r\n"
 STALL = b"STALL"                  # the echo backend never reads a connection that starts so
+UNREACHABLE_PORT = 9100           # a backend behind the engine's namespace, on an `unreachable` route
+UNREACHABLE_BACKEND = "10.66.0.5"
+CONNECT_TIMEOUT_MS = 5000
 
 
 def proxy_listeners() -> list[dict[str, Any]]:
@@ -60,7 +63,10 @@ def proxy_listeners() -> list[dict[str, Any]]:
              "args": {"backends": f"{NGINX_A}:8080", "proxy_protocol": "v2",
                       "health_check": "http GET /healthz 200"}},
             {"port": ECHO_PORT, "app": "proxy", "args": {"backends": f"{LINUX_BACKEND}:{BACKEND_ECHO}"}},
-            {"port": BANNER_PORT, "app": "proxy", "args": {"backends": f"{LINUX_BACKEND}:{BACKEND_BANNER}"}}]
+            {"port": BANNER_PORT, "app": "proxy", "args": {"backends": f"{LINUX_BACKEND}:{BACKEND_BANNER}"}},
+            {"port": UNREACHABLE_PORT, "app": "proxy",
+             "args": {"backends": f"{UNREACHABLE_BACKEND}:80", "retries": 0, "connect_timeout_ms": CONNECT_TIMEOUT_MS,
+                      "health_interval_ms": 3600000, "health_fall": 100}}]
 
 
 def nginx_config(prefix: Path, listen: str, name: str) -> str:
@@ -234,7 +240,8 @@ def wrk(engine: h.Engine, port: int, seconds: int) -> float:
 class ProxyTests(h.EngineTests):
     """One engine with the proxy listeners and the bed behind it, per class."""
 
-    ENGINE_CONFIG = {"listeners": proxy_listeners()}
+    # UNREACHABLE_BACKEND's route: through the engine's namespace (the clients' bridge address).
+    ENGINE_CONFIG = {"listeners": proxy_listeners(), "routes": [{"prefix": "10.66.0.0/16", "via": "10.77.0.1"}]}
     bed: ProxyBed
 
     @classmethod
@@ -418,6 +425,34 @@ class Proxy(ProxyTests):
         finally:
             self.engine.ns_run(["nft", "delete", "table", "inet", "lost_ack"], check=False)
         self.assert_pairs_closed("banner")
+
+
+    def test_8_an_icmp_unreachable_fails_the_backend_connect_at_once(self) -> None:
+        """The engine's namespace routes, with an `unreachable` route to the backend: its ICMP
+        host unreachable about rampart's SYN fails the connect (RFC 1122 §4.2.3.9, RFC 5461
+        §4.1) and the client is reset at once. Breaks when rampart ignores the error and waits
+        for the connect timeout (5 s)."""
+        self.engine.ns_run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+        self.engine.ns_run(["ip", "route", "add", "unreachable", f"{UNREACHABLE_BACKEND}/32"])
+        try:
+            before = self.engine.counters()
+            failures_before = self.backends(UNREACHABLE_PORT)[f"{UNREACHABLE_BACKEND}:80"]
+            started = time.monotonic()
+            result = self.engine.ns_run(["curl", "-sS", "-m", "10",
+                                         f"http://{self.engine.engine_ip}:{UNREACHABLE_PORT}/"], check=False)
+            elapsed = time.monotonic() - started
+        finally:
+            self.engine.ns_run(["ip", "route", "del", "unreachable", f"{UNREACHABLE_BACKEND}/32"])
+            self.engine.ns_run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"])
+        # Reset at once: before curl's request (7, "couldn't connect") or after it (56).
+        self.assertIn(result.returncode, (7, 56), result.stderr)
+        self.assertLess(elapsed, CONNECT_TIMEOUT_MS / 1000 / 2, "the connect waited for its timeout")
+        after = self.engine.counters()
+        self.assertEqual(after["icmp_unreachable_applied"] - before["icmp_unreachable_applied"], 1)
+        self.assertEqual(after["tcp_connects_unreachable"] - before["tcp_connects_unreachable"], 1)
+        backend = self.backends(UNREACHABLE_PORT)[f"{UNREACHABLE_BACKEND}:80"]
+        self.assertEqual(backend["connect_failures"] - failures_before["connect_failures"], 1, backend)
+        self.assertEqual(backend["connect_timeouts"], failures_before["connect_timeouts"], backend)
 
 
 class ProxyOverAfPacket(unittest.TestCase):

@@ -277,6 +277,112 @@ TEST_CASE("SYN-SENT: an acceptable RST refuses the connection", "[unit][tcp][act
   CHECK(f.stats.tcp_connects_refused.read() == 1);
 }
 
+// The quote of our SYN (sequence `sequence`) in an ICMP error of `type` and `code`, as the peer's
+// host or a router on the way sends it.
+net::icmp_quoted_tcp quote_of_our_syn(std::uint32_t sequence, std::uint8_t code, std::uint8_t type = 3) {
+  net::icmp_quoted_tcp q;
+  q.type = type;
+  q.code = code;
+  q.source = net::ipv4_address{0x0a4d0002};
+  q.destination = peer_ip;
+  q.source_port = first_local_port;
+  q.destination_port = peer_port;
+  q.sequence = net::seq32{sequence};
+  return q;
+}
+
+TEST_CASE("SYN-SENT: ICMP port or protocol unreachable about our SYN refuses the connect at once",
+          "[unit][tcp][active]") {
+  for (const std::uint8_t code : {std::uint8_t{3}, std::uint8_t{2}}) {  // RFC 1122 §4.2.3.9's hard errors
+    active_fixture f;
+    REQUIRE(f.connect());
+    const std::uint32_t iss = f.script.expect_sent(1)[0].tcp.sequence.raw();
+    CHECK(f.tcp.icmp_error_input(quote_of_our_syn(iss, code), f.script.now()).what == packet::action::consume);
+    f.script.expect_sent_nothing();
+    CHECK(f.app.closed == std::vector{close_reason::refused});
+    CHECK(f.connection() == nullptr);
+    CHECK(f.stats.tcp_connects_refused.read() == 1);
+    CHECK(f.stats.icmp_unreachable_applied.read() == 1);
+  }
+}
+
+TEST_CASE("SYN-SENT: after an ICMP unreachable, the app's on_close connects again and aborts another stream",
+          "[unit][tcp][active]") {
+  // What a proxy does when a backend connect fails: the next backend, or a RST to its client.
+  active_fixture f;
+  tcp::stream_id established_id;
+  f.app.on_connected_do = [&](tcp::stream& s) { established_id = s.id(); };
+  const std::uint32_t iss = establish(f);  // the stream the app will abort
+  tcp::connect_result second;
+  f.app.on_close_do = [&](tcp::stream&, close_reason reason) {
+    if (reason != close_reason::refused) {
+      return;  // the aborted stream's own on_close
+    }
+    f.app.host->find(established_id)->abort();
+    second = f.app.host->connect({peer_ip, peer_port + 2, nullptr, 0});
+  };
+  REQUIRE(f.connect(peer_port + 1));
+  const decoded_frame syn = f.script.expect_sent(1)[0];
+  net::icmp_quoted_tcp q = quote_of_our_syn(syn.tcp.sequence.raw(), 3);
+  q.source_port = syn.tcp.source_port;
+  q.destination_port = peer_port + 1;
+  CHECK(f.tcp.icmp_error_input(q, f.script.now()).what == packet::action::consume);
+  CHECK(second);
+  // The new SYN leaves from on_close; the abort, asked of another connection, at the event's end.
+  const auto out = f.script.expect_sent(2);
+  expected_segment syn_again = our_syn(now_ms(f));
+  syn_again.destination_port = peer_port + 2;
+  expect_segment(out[0], syn_again);
+  expect_segment(out[1], {.source_port = first_local_port,
+                          .destination_port = peer_port,
+                          .sequence = iss + 1,
+                          .acknowledgment = 0,
+                          .flags = rst,  // RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>
+                          .window = any});
+  CHECK(f.app.closed == std::vector{close_reason::refused, close_reason::aborted});
+}
+
+TEST_CASE("SYN-SENT: ICMP host, network unreachable or prohibited fails the connect as unreachable",
+          "[unit][tcp][active]") {
+  for (const std::uint8_t code : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{13}}) {  // RFC 5461 §4.1
+    active_fixture f;
+    REQUIRE(f.connect());
+    const std::uint32_t iss = f.script.expect_sent(1)[0].tcp.sequence.raw();
+    CHECK(f.tcp.icmp_error_input(quote_of_our_syn(iss, code), f.script.now()).what == packet::action::consume);
+    CHECK(f.app.closed == std::vector{close_reason::unreachable});
+    CHECK(f.connection() == nullptr);
+    CHECK(f.stats.tcp_connects_unreachable.read() == 1);
+  }
+}
+
+TEST_CASE("ICMP unreachable: not our ISS, another error, or past SYN-SENT changes nothing", "[unit][tcp][active]") {
+  active_fixture f;
+  REQUIRE(f.connect());
+  const std::uint32_t iss = f.script.expect_sent(1)[0].tcp.sequence.raw();
+  const auto verdict = [&f](const net::icmp_quoted_tcp& q) { return f.tcp.icmp_error_input(q, f.script.now()); };
+  // RFC 5927 §4.1: a blind attacker must guess the ISS.
+  for (const std::uint32_t guess : {iss - 1, iss + 1, iss + 1000}) {
+    const packet::verdict v = verdict(quote_of_our_syn(guess, 3));
+    CHECK(v.what == packet::action::drop);
+    CHECK(v.reason == drop_reason::icmp_unreachable_not_in_flight);
+  }
+  CHECK(verdict(quote_of_our_syn(iss, 0, 11)).reason == drop_reason::icmp_error_ignored);  // time exceeded
+  net::icmp_quoted_tcp other_port = quote_of_our_syn(iss, 3);
+  other_port.destination_port = peer_port + 1;  // no such connection
+  CHECK(verdict(other_port).reason == drop_reason::icmp_error_ignored);
+  CHECK(f.connection()->state == tcp_state::syn_sent);
+  CHECK(f.app.closed.empty());
+
+  // ESTABLISHED: a soft error (RFC 5461 §4); retransmissions and their timeout decide.
+  tcp_segment_spec syn_ack = syn_ack_from_peer(iss, now_ms(f));
+  f.script.send(syn_ack);
+  f.script.expect_consumed();
+  f.script.expect_sent(1);
+  CHECK(verdict(quote_of_our_syn(iss + 1, 3)).reason == drop_reason::icmp_error_ignored);
+  CHECK(f.connection()->state == tcp_state::established);
+  CHECK(f.stats.icmp_unreachable_applied.read() == 0);
+}
+
 TEST_CASE("SYN-SENT: RSTs that do not acknowledge our SYN are dropped", "[unit][tcp][active]") {
   active_fixture f;
   REQUIRE(f.connect());

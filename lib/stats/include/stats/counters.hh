@@ -28,6 +28,7 @@
   X(neighbour_frames_queued, "frames that waited for their next hop's ARP reply")                  \
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
   X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
+  X(icmp_unreachable_applied, "ICMP destination unreachable that failed an active open in SYN-SENT (RFC 1122 4.2.3.9, RFC 5461)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
   X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
   X(echo_bytes, "bytes the echo app sent back")                                                    \

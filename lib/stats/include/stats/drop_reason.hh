@@ -36,9 +36,10 @@
   X(icmp_error_bad_quote, "ICMP error whose quoted header is not IPv4, has IHL below 5, or is a later fragment") \
   X(icmp_error_not_tcp, "ICMP error about a datagram other than TCP (e.g. our echo replies)")     \
   X(icmp_error_not_ours, "ICMP error quoting a datagram whose source is not our address")        \
-  X(icmp_error_ignored, "ICMP error other than fragmentation needed: soft error, affects nothing (RFC 5927 4.2)") \
+  X(icmp_error_ignored, "ICMP error that affects nothing: a soft error (RFC 5927 4.2), an unreachable outside SYN-SENT or for no connection") \
   X(icmp_frag_needed_no_connection, "fragmentation needed quoting a segment of no connection of this lcore") \
   X(icmp_frag_needed_not_in_flight, "fragmentation needed whose quoted sequence is not in flight (RFC 5927 4.1)") \
+  X(icmp_unreachable_not_in_flight, "destination unreachable whose quoted sequence is not our SYN in flight (RFC 5927 4.1)") \
   X(icmp_frag_needed_bad_mtu, "fragmentation needed with a next-hop MTU below 68 (0: a pre-RFC 1191 router)") \
   X(icmp_frag_needed_not_smaller, "fragmentation needed whose MTU would not lower the connection's MSS") \
   /* TCP: the listener path replaces this with precise reasons */                                  \

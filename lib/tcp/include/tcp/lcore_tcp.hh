@@ -90,10 +90,12 @@ class lcore_tcp {
   // An ICMP error quoting one of our TCP segments (the pipeline parsed and checked the quote:
   // net::parse_icmp_quoted_tcp, source our address). Fragmentation needed (RFC 1191) for a
   // sequence number in flight (RFC 5927 §4.1) lowers the connection's MSS and sends what is in
-  // flight again at the new size (icmp_error_input.cc). Returns consume (counted
-  // icmp_frag_needed_applied) or a drop: icmp_error_ignored (every other error: RFC 5927 §4.2
-  // soft errors, source quench), icmp_frag_needed_no_connection, icmp_frag_needed_not_in_flight,
-  // icmp_frag_needed_bad_mtu, icmp_frag_needed_not_smaller. The caller counts the verdict.
+  // flight again at the new size; another destination unreachable about the SYN of an active
+  // open in SYN-SENT fails it (icmp_error_input.cc). Returns consume (counted
+  // icmp_frag_needed_applied, icmp_unreachable_applied) or a drop: icmp_error_ignored (every
+  // other error: RFC 5927 §4.2 soft errors, source quench), icmp_frag_needed_no_connection,
+  // icmp_frag_needed_not_in_flight, icmp_unreachable_not_in_flight, icmp_frag_needed_bad_mtu,
+  // icmp_frag_needed_not_smaller. The caller counts the verdict.
   packet::verdict icmp_error_input(const net::icmp_quoted_tcp& quote, std::uint64_t now_ns) noexcept;
 
   // The state the datapath functions run on (tcp_input_burst, the pipeline's handlers).
