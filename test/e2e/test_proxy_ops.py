@@ -109,6 +109,19 @@ class ProxyOperations(h.EngineTests):
                 names.append(self.ask(client, f"client {i}"))
         return names
 
+    def connect_to(self, name: str) -> tuple[socket.socket, list[socket.socket]]:
+        """Opens connections until one reaches backend `name` (round_robin: the first or the
+        second); returns it and the others, still open."""
+        others = []
+        for _ in range(2):
+            client = self.connect()
+            if self.ask(client, "before") == name:
+                return client, others
+            others.append(client)
+        for client in others:
+            client.close()
+        self.fail(f"no client reached backend {name}")
+
     def backend(self, key: str) -> dict:
         return self.engine.telemetry(f"/rampart/backends,{PROXY_PORT}")[key]
 
@@ -135,16 +148,7 @@ class ProxyOperations(h.EngineTests):
         self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])
 
     def test_2_drain_keeps_open_connections_and_moves_new_ones(self) -> None:
-        # Open connections until one reaches A (round_robin: the first or the second).
-        kept = None
-        others = []
-        for _ in range(2):
-            client = self.connect()
-            if self.ask(client, "before") == "A":
-                kept = client
-                break
-            others.append(client)
-        self.assertIsNotNone(kept, "no client reached backend A")
+        kept, others = self.connect_to("A")
         try:
             reply = self.drain("on")
             self.assertEqual(reply, {"backend": "8080/0", "address": "10.77.0.1:9001", "draining": "on"})
@@ -184,15 +188,7 @@ class ProxyOperations(h.EngineTests):
         h.wait_for(lambda: self.engine.output().count(logged) > logged_before, 10, f"the log line {logged!r}")
 
     def test_5_sighup_removes_a_backend_whose_connection_finishes_on_it(self) -> None:
-        kept = None
-        others = []
-        for _ in range(2):
-            client = self.connect()
-            if self.ask(client, "before") == "B":
-                kept = client
-                break
-            others.append(client)
-        self.assertIsNotNone(kept, "no client reached backend B")
+        kept, others = self.connect_to("B")
         try:
             self.reload_backends("10.77.0.1:9001", 'SIGHUP: applied listeners[port 8080].args.backends '
                                  f'"{BOTH}" -> "10.77.0.1:9001"')
