@@ -204,6 +204,8 @@ class ProxyOperations(h.EngineTests):
         h.wait_for(lambda: self.backend("8080/1")["open"] == 0, 10, "B's connection finished")
 
     def test_6_sighup_adds_it_back(self) -> None:
+        if self.backend("8080/1")["removed"] == 0:  # run alone: take it out first
+            self.reload_backends("10.77.0.1:9001", f'args.backends "{BOTH}" -> "10.77.0.1:9001"')
         self.reload_backends(BOTH, f'SIGHUP: applied listeners[port 8080].args.backends "10.77.0.1:9001" -> "{BOTH}"')
         h.wait_for(lambda: self.backend("8080/1")["removed"] == 0, 5, "B listed again")
         self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])

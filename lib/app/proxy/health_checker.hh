@@ -80,7 +80,7 @@ class health_checker {
   health_board& _board;
   std::span<stats::backend_stats> _stats;
   std::vector<check> _checks;           // by slot; capacity max_backends
-  std::vector<std::string> _requests;   // by backend, without the PROXY header; empty for tcp checks
+  std::vector<std::string> _requests;   // by slot, without the PROXY header; empty for tcp checks
   std::uint64_t _connect_timeout_ns;
   tcp::app_host* _host = nullptr;
   tcp::app_timer _timer;

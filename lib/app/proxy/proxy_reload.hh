@@ -1,7 +1,7 @@
 #pragma once
 // SIGHUP for the proxy (app/live_args.hh): every arg applies live. The reloader keeps the
-// listener's running settings and backend slots (backend_slots.hh); for a change it builds, per
-// worker, the whole new state an instance swaps in: the settings, a backend pool with its
+// listener's backend slots as they run (backend_slots.hh); for a change it builds, per worker,
+// the whole new state an instance swaps in: the settings, the slots, a backend pool with its
 // balancer already filled (a source_hash table takes milliseconds), the slots' names and the
 // health checks' requests.
 #include <memory>
