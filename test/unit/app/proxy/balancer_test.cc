@@ -312,3 +312,19 @@ TEST_CASE("reload pool: new weights move the traffic", "[unit][app][proxy]") {
   }
   CHECK(counts == std::vector{7, 1});  // 9 and 3 open: loads 9/3 and 3/1
 }
+
+TEST_CASE("reload pool: taking over the running state and swapping in allocate nothing",
+          "[unit][app][proxy]") {
+  const auto start = initial_slots(parse_backend_list("10.0.0.5:80, 10.0.0.6:80"));
+  const auto slots = merge_slots(start, parse_backend_list("10.0.0.6:80*2, 10.0.0.7:80"));
+  for (const balance_method method :
+       {balance_method::round_robin, balance_method::least_connections, balance_method::source_hash}) {
+    backend_pool running(start, method, 0);
+    backend_pool next(slots, method, 0);
+    const std::uint64_t before = rampart::flow::test::allocations();
+    next.take_state_from(running);
+    std::swap(running, next);  // as the worker does; `next` now holds the old pool
+    CHECK(rampart::flow::test::allocations() == before);
+    CHECK(running.size() == 3);
+  }
+}
