@@ -1,8 +1,10 @@
 #include "app/registry.hh"
 
+#include "app/live_args.hh"
 #include "app/plugin_loader.hh"
 #include "builtin_apps.hh"
 #include "proxy/proxy_app.hh"
+#include "proxy/proxy_reload.hh"
 
 namespace rampart::app {
 
@@ -49,8 +51,7 @@ std::unique_ptr<tcp::application> make_application(const config::listener_config
     args.reject_unknown();
     app = make_http(std::move(settings), context);
   } else if (listener.app == "proxy") {
-    auto settings = std::make_shared<const proxy::proxy_settings>(proxy::read_proxy_args(args));
-    args.reject_unknown();
+    auto settings = std::make_shared<const proxy::proxy_settings>(proxy::read_listener_settings(listener));
     app = proxy::make_proxy(std::move(settings), context, listener.port);
   } else {
     throw app_error(listener_prefix(listener) + "unknown app \"" + listener.app + "\"; use " +
@@ -65,6 +66,17 @@ void check_listener(const config::listener_config& listener) {
   stats::lcore_stats scratch;
   const app_context context{scratch, 0};
   static_cast<void>(make_application(listener, context));
+}
+
+bool takes_args_live(const config::listener_config& listener) {
+  return listener.app == "proxy" && listener.plugin.empty();
+}
+
+std::unique_ptr<args_reloader> make_args_reloader(const config::listener_config& running) {
+  if (!takes_args_live(running)) {
+    return nullptr;
+  }
+  return std::make_unique<proxy::proxy_reloader>(running);
 }
 
 }  // namespace rampart::app

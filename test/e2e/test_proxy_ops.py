@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The proxy's operations in the real engine: draining a backend by telemetry.
+"""The proxy's operations in the real engine: draining a backend by telemetry, changing the
+backends by SIGHUP.
 
 The engine (one worker) serves port 8080 with the proxy app in front of two backends in its
 namespace, 10.77.0.1:9001 and :9002, small Linux servers that answer each line with their name
@@ -11,11 +12,16 @@ namespace, 10.77.0.1:9001 and :9002, small Linux servers that answer each line w
 - rampart-ss shows the open client connection with its backend connection (Relay), and the
   backend connection with its client;
 - /rampart/backend_drain,8080,0,off: new clients reach A again;
-- a port without a proxy and an index past the last backend get an error, and change nothing.
+- a port without a proxy and an index past the last backend get an error, and change nothing;
+- SIGHUP with B removed from `backends`: a connection open to B keeps working and finishes on it,
+  every new client reaches A, /rampart/backends keeps B (its key and counters) with removed 1;
+- SIGHUP with B listed again: it is back in its place and gets clients again;
+- SIGHUP with an invalid `backends`: refused with start-up's message, and the running set serves.
 """
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -25,10 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rampart_harness as h  # noqa: E402
+import yaml  # noqa: E402
 
 SS = Path(__file__).resolve().parents[2] / "scripts" / "rampart-ss"
 PROXY_PORT = 8080
 BACKEND_PORTS = {"A": 9001, "B": 9002}
+BOTH = ", ".join(f"10.77.0.1:{port}" for port in BACKEND_PORTS.values())
 
 # One server per backend: a thread per connection, each line answered "NAME: line".
 SERVER = r"""
@@ -50,7 +58,7 @@ class ProxyOperations(h.EngineTests):
     ENGINE_CONFIG = {
         "stats": {"interval_seconds": 1},
         "listeners": [{"port": PROXY_PORT, "app": "proxy", "args": {
-            "backends": ", ".join(f"10.77.0.1:{port}" for port in BACKEND_PORTS.values()),
+            "backends": BOTH,
             "balance": "round_robin",
             "health_interval_ms": "500",
         }}],
@@ -101,6 +109,19 @@ class ProxyOperations(h.EngineTests):
                 names.append(self.ask(client, f"client {i}"))
         return names
 
+    def connect_to(self, name: str) -> tuple[socket.socket, list[socket.socket]]:
+        """Opens connections until one reaches backend `name` (round_robin: the first or the
+        second); returns it and the others, still open."""
+        others = []
+        for _ in range(2):
+            client = self.connect()
+            if self.ask(client, "before") == name:
+                return client, others
+            others.append(client)
+        for client in others:
+            client.close()
+        self.fail(f"no client reached backend {name}")
+
     def backend(self, key: str) -> dict:
         return self.engine.telemetry(f"/rampart/backends,{PROXY_PORT}")[key]
 
@@ -127,16 +148,7 @@ class ProxyOperations(h.EngineTests):
         self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])
 
     def test_2_drain_keeps_open_connections_and_moves_new_ones(self) -> None:
-        # Open connections until one reaches A (round_robin: the first or the second).
-        kept = None
-        others = []
-        for _ in range(2):
-            client = self.connect()
-            if self.ask(client, "before") == "A":
-                kept = client
-                break
-            others.append(client)
-        self.assertIsNotNone(kept, "no client reached backend A")
+        kept, others = self.connect_to("A")
         try:
             reply = self.drain("on")
             self.assertEqual(reply, {"backend": "8080/0", "address": "10.77.0.1:9001", "draining": "on"})
@@ -164,6 +176,48 @@ class ProxyOperations(h.EngineTests):
             reply = self.engine.telemetry(f"/rampart/backend_drain,{params}")
             self.assertIn(error, reply.get("error", ""), reply)
         self.assertEqual(self.backend("8080/0")["draining"], 0)
+
+    def reload_backends(self, backends: str, logged: str) -> None:
+        """Rewrites the config file with `backends`, sends SIGHUP, waits for the line `logged`."""
+        config = yaml.safe_load(self.engine.config_path.read_text())
+        config["listeners"][0]["args"]["backends"] = backends
+        self.engine.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        logged_before = self.engine.output().count(logged)
+        assert self.engine.process is not None
+        self.engine.process.send_signal(signal.SIGHUP)
+        h.wait_for(lambda: self.engine.output().count(logged) > logged_before, 10, f"the log line {logged!r}")
+
+    def test_5_sighup_removes_a_backend_whose_connection_finishes_on_it(self) -> None:
+        kept, others = self.connect_to("B")
+        try:
+            self.reload_backends("10.77.0.1:9001", 'SIGHUP: applied listeners[port 8080].args.backends '
+                                 f'"{BOTH}" -> "10.77.0.1:9001"')
+            h.wait_for(lambda: self.backend("8080/1")["removed"] == 1, 5, "the removal applied")
+            self.assertEqual(self.backends_reached(4), ["A"] * 4)
+            self.assertEqual(self.ask(kept, "after the reload"), "B", "the open connection moved or broke")
+            self.assertEqual(self.backend("8080/1")["open"], 1)
+            self.assertEqual(self.backend("8080/1")["backend"], "10.77.0.1:9002")
+        finally:
+            kept.close()
+            for client in others:
+                client.close()
+        h.wait_for(lambda: self.backend("8080/1")["open"] == 0, 10, "B's connection finished")
+
+    def test_6_sighup_adds_it_back(self) -> None:
+        if self.backend("8080/1")["removed"] == 0:  # run alone: take it out first
+            self.reload_backends("10.77.0.1:9001", f'args.backends "{BOTH}" -> "10.77.0.1:9001"')
+        self.reload_backends(BOTH, f'SIGHUP: applied listeners[port 8080].args.backends "10.77.0.1:9001" -> "{BOTH}"')
+        h.wait_for(lambda: self.backend("8080/1")["removed"] == 0, 5, "B listed again")
+        self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])
+
+    def test_7_sighup_with_invalid_backends_keeps_the_running_set(self) -> None:
+        self.reload_backends("10.77.0.1:9001, 10.77.0.1:0",
+                             "SIGHUP: not applied, the listener keeps its running args: listener on port 8080 "
+                             '(app proxy): args.backends: entry 2 "10.77.0.1:0": port 0 is out of range')
+        self.assertNotIn('args.backends "10.77.0.1:9001, 10.77.0.1:9002" -> "10.77.0.1:9001, 10.77.0.1:0"',
+                         self.engine.output())
+        self.assertEqual(sorted(set(self.backends_reached(4))), ["A", "B"])
+        self.assertEqual(self.backend("8080/1")["removed"], 0)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,10 @@ class entry_parser {
 
 }  // namespace
 
+std::string backend_name(const backend_address& backend) {
+  return backend.address.to_string() + ":" + std::to_string(backend.port);
+}
+
 std::vector<backend_entry> parse_backend_list(std::string_view text) {
   if (trimmed(text).empty()) {
     throw app_error("the list is empty; write at least one ADDRESS:PORT, e.g. \"10.0.0.5:80\"");

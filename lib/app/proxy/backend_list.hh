@@ -3,6 +3,7 @@
 // weight 3 (it gets three times the new connections of a weight-1 backend), the second with the
 // default weight 1. Start-up and reload only.
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct backend_address {
 
   bool operator==(const backend_address&) const = default;
 };
+
+// "ADDRESS:PORT": the backend's name in telemetry, metrics and logs, and an HTTP check's Host.
+std::string backend_name(const backend_address& backend);
 
 struct backend_entry {
   backend_address endpoint;

@@ -1,16 +1,32 @@
 #include "backend_pool.hh"
 
+#include <algorithm>
+
 namespace rampart::app::proxy {
+
+namespace {
+
+std::vector<backend_entry> entries_of(std::span<const backend_slot> slots) {
+  std::vector<backend_entry> entries;
+  entries.reserve(slots.size());
+  for (const backend_slot& s : slots) {
+    entries.push_back(s.entry);
+  }
+  return entries;
+}
+
+}  // namespace
 
 backend_pool::backend_pool(std::span<const backend_entry> backends, balance_method method,
                            std::uint32_t max_connections)
-    : _available(backends.size(), 1),
-      _available_count(backends.size()),
-      _method(method),
-      _max_connections(max_connections) {
-  _states.reserve(backends.size());
-  for (const backend_entry& b : backends) {
-    _states.push_back({b});
+    : backend_pool(initial_slots(backends), method, max_connections) {}
+
+backend_pool::backend_pool(std::span<const backend_slot> slots, balance_method method, std::uint32_t max_connections)
+    : _available(slots.size(), 0), _method(method), _max_connections(max_connections) {
+  const std::vector<backend_entry> backends = entries_of(slots);
+  _states.reserve(slots.size());
+  for (const backend_slot& s : slots) {
+    _states.push_back({.entry = s.entry, .removed = s.removed});
   }
   switch (method) {
     case balance_method::round_robin:
@@ -22,6 +38,29 @@ backend_pool::backend_pool(std::span<const backend_entry> backends, balance_meth
     case balance_method::source_hash:
       _source_hash = maglev_table(backends);
       break;
+  }
+  refresh_all();
+}
+
+void backend_pool::take_state_from(const backend_pool& running) noexcept {
+  const std::size_t kept = std::min(running.size(), size());
+  for (std::size_t b = 0; b < kept; ++b) {
+    const backend_state& was = running._states[b];
+    _states[b].active = was.active;
+    _states[b].up = was.up;
+    _states[b].draining = was.draining;
+  }
+  refresh_all();
+}
+
+void backend_pool::refresh_all() noexcept {
+  _available_count = 0;
+  for (std::size_t b = 0; b < _states.size(); ++b) {
+    _available[b] = can_take(_states[b]) ? 1 : 0;
+    _available_count += _available[b];
+    if (_method == balance_method::least_connections) {
+      _least_connections.update(static_cast<std::uint16_t>(b), _states[b].active, _available[b] != 0);
+    }
   }
 }
 

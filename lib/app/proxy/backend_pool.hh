@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend_list.hh"
+#include "backend_slots.hh"
 #include "least_connections.hh"
 #include "maglev_table.hh"
 #include "smooth_round_robin.hh"
@@ -26,6 +27,7 @@ struct backend_state {
   std::uint32_t active = 0;  // connections opened to it by this lcore and not yet released
   bool up = true;            // its health (health_state.hh)
   bool draining = false;     // keeps its connections, takes no new one (/rampart/backend_drain)
+  bool removed = false;      // the same, until a SIGHUP lists it again (backend_slots.hh)
 };
 
 class backend_pool {
@@ -34,6 +36,13 @@ class backend_pool {
   // this lcore; 0: no limit. Start-up and reload only.
   backend_pool(std::span<const backend_entry> backends, balance_method method,
                std::uint32_t max_connections);
+  // A reload's pool, built off the lcore: the balancers include removed slots, which are never
+  // available, so a removal moves no other backend's source_hash clients.
+  backend_pool(std::span<const backend_slot> slots, balance_method method, std::uint32_t max_connections);
+
+  // On the lcore, before this pool replaces `running`: each backend `running` has keeps its
+  // connections, health and drain flag. Does not allocate.
+  void take_state_from(const backend_pool& running) noexcept;
 
   // Chooses the backend of a new connection from `client` and counts the connection on it;
   // release() it when the connection ends or its connect fails. nullopt when no backend can take
@@ -56,11 +65,13 @@ class backend_pool {
 
  private:
   bool can_take(const backend_state& s) const noexcept {
-    return s.up && !s.draining && (_max_connections == 0 || s.active < _max_connections);
+    return s.up && !s.draining && !s.removed && (_max_connections == 0 || s.active < _max_connections);
   }
   // Recomputes the backend's availability after any change and tells the balancer (`picked`:
   // the change is acquire()'s choice of it).
   void refresh(std::uint16_t backend, bool picked = false) noexcept;
+  // The same for every backend at once (construction, take_state_from).
+  void refresh_all() noexcept;
 
   std::vector<backend_state> _states;
   std::vector<std::uint8_t> _available;  // can_take() of each backend, as the balancers read it

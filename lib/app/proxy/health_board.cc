@@ -10,7 +10,7 @@ std::shared_ptr<health_board> board_for_listener(std::uint16_t port, std::size_t
   static std::map<std::uint16_t, std::weak_ptr<health_board>> boards;
   const std::lock_guard lock(mutex);
   std::weak_ptr<health_board>& slot = boards[port];
-  if (auto board = slot.lock(); board != nullptr && board->size() == backends) {
+  if (auto board = slot.lock(); board != nullptr && board->initial_backends() == backends) {
     writer = false;
     return board;
   }

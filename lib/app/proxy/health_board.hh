@@ -10,11 +10,15 @@
 #include <memory>
 #include <vector>
 
+#include "backend_list.hh"
+
 namespace rampart::app::proxy {
 
 class health_board {
  public:
-  explicit health_board(std::size_t backends) : _up(backends) {
+  // One flag per possible slot (backend_slots.hh), so a SIGHUP that adds backends finds theirs;
+  // `backends`: the listener's backends at start-up (board_for_listener matches on it).
+  explicit health_board(std::size_t backends) : _up(max_backends), _initial_backends(backends) {
     for (auto& up : _up) {
       up.store(1, std::memory_order_relaxed);  // health_state.hh: a backend starts up
     }
@@ -29,16 +33,17 @@ class health_board {
   // Readers: the generation first (acquire), then the flags it covers.
   std::uint64_t generation() const noexcept { return _generation.load(std::memory_order_acquire); }
   bool up(std::uint16_t backend) const noexcept { return _up[backend].load(std::memory_order_relaxed) != 0; }
-  std::size_t size() const noexcept { return _up.size(); }
+  std::size_t initial_backends() const noexcept { return _initial_backends; }
 
  private:
   std::vector<std::atomic<std::uint8_t>> _up;
+  std::size_t _initial_backends;
   std::atomic<std::uint64_t> _generation{0};
 };
 
 // The board of the proxy listener on `port`, shared by every instance built for it while one of
 // them lives. `writer` is set for the instance that created it: that one runs the checks. Start-up
-// only (a mutex guards the process's boards). A listener whose backend count differs from the
+// only (a mutex guards the process's boards). A listener whose start-up backend count differs from the
 // board's (a listener built again with other args) gets a board of its own.
 std::shared_ptr<health_board> board_for_listener(std::uint16_t port, std::size_t backends, bool& writer);
 

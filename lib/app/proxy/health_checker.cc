@@ -13,8 +13,8 @@ constexpr std::uint64_t ns_per_ms = 1'000'000;
 
 std::string http_check_request(const proxy_settings& settings, const backend_entry& backend) {
   const health_check_settings& check = settings.health_check;
-  return check.method + " " + check.path + " HTTP/1.1\r\nHost: " + backend.endpoint.address.to_string() + ":" +
-         std::to_string(backend.endpoint.port) + "\r\nConnection: close\r\nUser-Agent: rampart-health-check\r\n\r\n";
+  return check.method + " " + check.path + " HTTP/1.1\r\nHost: " + backend_name(backend.endpoint) +
+         "\r\nConnection: close\r\nUser-Agent: rampart-health-check\r\n\r\n";
 }
 
 // The PROXY header of a check, the proxy's own connection: v2's LOCAL (§2.2), or a v1 line with
@@ -35,20 +35,45 @@ std::size_t check_proxy_header(proxy_protocol_version version, const flow::flow_
 
 }  // namespace
 
+std::vector<std::string> health_check_requests(const proxy_settings& settings, std::span<const backend_slot> slots) {
+  std::vector<std::string> requests;
+  for (const backend_slot& s : slots) {
+    requests.push_back(settings.health_check.type == health_check_settings::kind::http
+                           ? http_check_request(settings, s.entry)
+                           : std::string());
+  }
+  return requests;
+}
+
 health_checker::health_checker(const proxy_settings& settings, health_board& board,
                                std::span<stats::backend_stats> stats)
-    : _settings(settings),
+    : _settings(&settings),
       _board(board),
       _stats(stats),
+      _requests(health_check_requests(settings, initial_slots(settings.backends))),
       _connect_timeout_ns(std::min(settings.connect_timeout_ms, settings.health_interval_ms) * ns_per_ms),
       _timer(&on_round, this) {
-  _checks.reserve(settings.backends.size());
+  _checks.reserve(max_backends);
   for (std::size_t b = 0; b < settings.backends.size(); ++b) {
-    _checks.emplace_back(static_cast<std::uint16_t>(b), settings.health_rise, settings.health_fall);
-    _requests.push_back(settings.health_check.type == health_check_settings::kind::http
-                            ? http_check_request(settings, settings.backends[b])
-                            : std::string());
+    _checks.emplace_back(static_cast<std::uint16_t>(b), settings.backends[b].endpoint, settings.health_rise,
+                         settings.health_fall);
     _stats[b].health_up.set(1);  // health_state.hh: a backend starts up
+  }
+}
+
+void health_checker::apply(const proxy_settings& settings, std::span<const backend_slot> slots,
+                           std::vector<std::string>& requests) noexcept {
+  _settings = &settings;
+  _connect_timeout_ns = std::min(settings.connect_timeout_ms, settings.health_interval_ms) * ns_per_ms;
+  _requests.swap(requests);
+  for (std::size_t b = 0; b < slots.size(); ++b) {
+    if (b == _checks.size()) {
+      _checks.emplace_back(static_cast<std::uint16_t>(b), slots[b].entry.endpoint, settings.health_rise,
+                           settings.health_fall);
+      _stats[b].health_up.set(1);  // as at start-up; the board's flag starts up too
+    }
+    _checks[b].removed = slots[b].removed;
+    _checks[b].health.set_thresholds(settings.health_rise, settings.health_fall);
   }
 }
 
@@ -64,15 +89,16 @@ void health_checker::round() noexcept {
     if (c.stream.valid()) {
       finish(c, false, _host->find(c.stream));  // no verdict within a whole interval
     }
-    begin(c);
+    if (!c.removed) {
+      begin(c);
+    }
   }
-  _host->arm(_timer, _host->now_ns() + _settings.health_interval_ms * ns_per_ms);
+  _host->arm(_timer, _host->now_ns() + _settings->health_interval_ms * ns_per_ms);
 }
 
 void health_checker::begin(check& c) noexcept {
-  const backend_entry& backend = _settings.backends[c.backend];
   const tcp::connect_result r =
-      _host->connect({backend.endpoint.address, backend.endpoint.port, static_cast<stream_owner*>(&c), _connect_timeout_ns});
+      _host->connect({c.address.address, c.address.port, static_cast<stream_owner*>(&c), _connect_timeout_ns});
   if (!r) {
     finish(c, false, nullptr);
     return;
@@ -84,7 +110,7 @@ void health_checker::begin(check& c) noexcept {
   if (s != nullptr) {
     // Queued until ESTABLISHED (stream.hh).
     std::array<std::byte, proxy_v1_max_length> header{};
-    s->send(std::span(header.data(), check_proxy_header(_settings.proxy_protocol, s->key(), header)));
+    s->send(std::span(header.data(), check_proxy_header(_settings->proxy_protocol, s->key(), header)));
     s->send(std::as_bytes(std::span(request)));
   }
 }
@@ -102,7 +128,7 @@ void health_checker::on_data(tcp::stream& s, tcp::data_view data) noexcept {
     return;  // a check already decided, whose reset is under way
   }
   if (c.reader.feed(data.bytes()) != http_status_reader::result::need_more) {
-    finish(c, http_check_passed(c.reader, _settings.health_check.expected_status), &s);
+    finish(c, http_check_passed(c.reader, _settings->health_check.expected_status), &s);
   }
 }
 

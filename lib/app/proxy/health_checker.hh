@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_slots.hh"
 #include "health_board.hh"
 #include "health_state.hh"
 #include "http_status_reader.hh"
@@ -28,12 +29,24 @@
 
 namespace rampart::app::proxy {
 
+// Each slot's check request: "" for tcp checks, else the HTTP request (without the PROXY header).
+std::vector<std::string> health_check_requests(const proxy_settings& settings, std::span<const backend_slot> slots);
+
 class health_checker {
  public:
-  // Start-up only (builds each backend's request). `board` and `stats` outlive the checker.
+  // Start-up only (builds each backend's request). `settings`, `board` and `stats` (max_backends
+  // entries, by slot) outlive the checker, or until apply() replaces `settings`.
   health_checker(const proxy_settings& settings, health_board& board, std::span<stats::backend_stats> stats);
   health_checker(const health_checker&) = delete;
   health_checker& operator=(const health_checker&) = delete;
+
+  // A SIGHUP's settings and slots (proxy_reload.hh), from the next round on: a removed slot is
+  // no longer checked (its health stays as it was, and is where it resumes if it comes back), an
+  // added one starts up, as at start-up. `requests` (health_check_requests of them) is swapped
+  // in, and holds the previous requests on return. Does not allocate: the checks were reserved
+  // for max_backends slots.
+  void apply(const proxy_settings& settings, std::span<const backend_slot> slots,
+             std::vector<std::string>& requests) noexcept;
 
   // Arms the first round, at once.
   void start(tcp::app_host& host) noexcept;
@@ -48,9 +61,11 @@ class health_checker {
 
  private:
   struct check : stream_owner {
-    explicit check(std::uint16_t b, std::uint32_t rise, std::uint32_t fall)
-        : stream_owner{kind::check}, backend(b), health(rise, fall) {}
-    std::uint16_t backend;
+    check(std::uint16_t b, backend_address a, std::uint32_t rise, std::uint32_t fall)
+        : stream_owner{kind::check}, backend(b), address(a), health(rise, fall) {}
+    std::uint16_t backend;   // its slot
+    backend_address address;
+    bool removed = false;   // not checked (backend_slots.hh)
     tcp::stream_id stream;  // the running check's connection; invalid when none runs
     http_status_reader reader;
     health_state health;
@@ -61,11 +76,11 @@ class health_checker {
   // Ends the running check with its verdict; `s` (its stream, when the caller has it) is reset.
   void finish(check& c, bool passed, tcp::stream* s) noexcept;
 
-  const proxy_settings& _settings;
+  const proxy_settings* _settings;
   health_board& _board;
   std::span<stats::backend_stats> _stats;
-  std::vector<check> _checks;           // by backend
-  std::vector<std::string> _requests;   // by backend, without the PROXY header; empty for tcp checks
+  std::vector<check> _checks;           // by slot; capacity max_backends
+  std::vector<std::string> _requests;   // by slot, without the PROXY header; empty for tcp checks
   std::uint64_t _connect_timeout_ns;
   tcp::app_host* _host = nullptr;
   tcp::app_timer _timer;

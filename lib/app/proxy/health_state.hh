@@ -17,6 +17,12 @@ class health_state {
   health_state(std::uint32_t rise, std::uint32_t fall, bool up = true) noexcept
       : _rise(rise), _fall(fall), _up(up) {}
 
+  // New counts (a SIGHUP); the current streak counts towards them from the next result on.
+  void set_thresholds(std::uint32_t rise, std::uint32_t fall) noexcept {
+    _rise = rise;
+    _fall = fall;
+  }
+
   // Records one check's result; says whether the backend changed state.
   change record(bool passed) noexcept;
 

@@ -20,17 +20,20 @@
 #include "proxy_app.hh"
 
 #include <array>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/backend_counters.hh"
 #include "app/backend_drain.hh"
+#include "app/live_args.hh"
 #include "backend_pool.hh"
 #include "health_board.hh"
 #include "health_checker.hh"
 #include "held_views.hh"
 #include "proxy_header.hh"
+#include "proxy_reload.hh"
 #include "state_pool.hh"
 #include "stream_owner.hh"
 #include "tcp/app_host.hh"
@@ -83,18 +86,26 @@ struct pair : stream_owner {
   tcp::app_timer idle;
 };
 
-class proxy_app final : public tcp::application, public backend_counters, public backend_drain {
+// The longest "ADDRESS:PORT": "255.255.255.255:65535".
+constexpr std::size_t max_backend_name = 21;
+
+class proxy_app final : public tcp::application, public backend_counters, public backend_drain, public live_args {
  public:
   proxy_app(std::shared_ptr<const proxy_settings> settings, const app_context& context,
             std::uint16_t listener_port)
       : _settings(std::move(settings)),
         _stats(context.stats),
-        _backend_stats(_settings->backends.size()),
+        _backend_stats(max_backends),
+        _backend_names(max_backends),
+        _listed(_settings->backends.size()),
         _backends(_settings->backends, _settings->balance, _settings->max_connections),
         _pairs([this] { return std::make_unique<pair>(*this); }),
         _idle_ns(std::uint64_t{_settings->idle_timeout_seconds} * ns_per_second) {
-    for (const backend_entry& b : _settings->backends) {
-      _backend_names.push_back(b.endpoint.address.to_string() + ":" + std::to_string(b.endpoint.port));
+    for (std::string& name : _backend_names) {
+      name.reserve(max_backend_name);  // so apply_args writes a new slot's name without allocating
+    }
+    for (std::size_t b = 0; b < _settings->backends.size(); ++b) {
+      _backend_names[b] = backend_name(_settings->backends[b].endpoint);
     }
     bool writer = false;
     _board = board_for_listener(listener_port, _settings->backends.size(), writer);
@@ -104,8 +115,36 @@ class proxy_app final : public tcp::application, public backend_counters, public
   }
 
   // --- backend_counters ---
-  std::span<const stats::backend_stats> backend_stats() const noexcept override { return _backend_stats; }
-  std::span<const std::string> backend_names() const noexcept override { return _backend_names; }
+  // Slots only grow, and a slot's name is written before _listed covers it (backend_slots.hh).
+  std::span<const stats::backend_stats> backend_stats() const noexcept override {
+    return std::span(_backend_stats).first(_listed.load(std::memory_order_acquire));
+  }
+  std::span<const std::string> backend_names() const noexcept override {
+    return std::span(_backend_names).first(_listed.load(std::memory_order_acquire));
+  }
+
+  // --- live_args ---
+  // Between bursts: the new pool takes over each kept backend's connections, health and drain
+  // flag; pairs keep their slot index, so connections to a removed backend finish on it.
+  void apply_args(args_update& u) noexcept override {
+    auto& update = static_cast<proxy_update&>(u);
+    follow_board();
+    update.pool.take_state_from(_backends);
+    std::swap(_backends, update.pool);
+    std::swap(_settings, update.settings);
+    const std::size_t listed = _listed.load(std::memory_order_relaxed);
+    for (std::size_t b = listed; b < _backends.size(); ++b) {
+      _backend_names[b].assign(update.names[b]);  // fits the reserved capacity: no allocation
+    }
+    _listed.store(_backends.size(), std::memory_order_release);
+    for (std::uint16_t b = 0; b < _backends.size(); ++b) {
+      _backend_stats[b].removed.set(_backends.state(b).removed ? 1 : 0);
+    }
+    _idle_ns = std::uint64_t{_settings->idle_timeout_seconds} * ns_per_second;
+    if (_checker) {
+      _checker->apply(*_settings, update.slots, update.check_requests);
+    }
+  }
 
   // --- backend_drain ---
   bool set_backend_draining(std::uint16_t backend, bool draining) noexcept override {
@@ -248,6 +287,9 @@ class proxy_app final : public tcp::application, public backend_counters, public
   }
 
   void idle_check(pair& p) noexcept {
+    if (_idle_ns == 0) {
+      return;  // a SIGHUP turned the timeout off
+    }
     const std::uint64_t deadline = p.last_activity_ns + _idle_ns;
     if (_host->now_ns() < deadline) {
       _host->arm(p.idle, deadline);
@@ -283,7 +325,7 @@ class proxy_app final : public tcp::application, public backend_counters, public
       stats::backend_stats& counters = _backend_stats[*b];
       counters.connects.add();
       counters.open.set(_backends.state(*b).active);
-      const backend_entry& backend = _settings->backends[*b];
+      const backend_entry& backend = _backends.state(*b).entry;
       // Nagle off toward the backend: the proxy relays what it gets when it gets it (as HAProxy
       // sets TCP_NODELAY); a short request must not wait behind the PROXY header's ACK.
       const tcp::connect_result r = _host->connect(
@@ -334,7 +376,7 @@ class proxy_app final : public tcp::application, public backend_counters, public
       return;
     }
     _board_generation = generation;
-    for (std::uint16_t b = 0; b < _board->size(); ++b) {
+    for (std::uint16_t b = 0; b < _backends.size(); ++b) {
       if (_backends.state(b).up != _board->up(b)) {
         _backends.set_up(b, _board->up(b));
       }
@@ -442,16 +484,15 @@ class proxy_app final : public tcp::application, public backend_counters, public
   }
 
   void free_pair(pair& p) noexcept {
-    if (_idle_ns != 0) {
-      _host->cancel(p.idle);  // a no-op when it is not armed
-    }
+    _host->cancel(p.idle);  // a no-op when it is not armed (a SIGHUP may have changed _idle_ns since)
     _pairs.release(&p);
   }
 
   std::shared_ptr<const proxy_settings> _settings;
   stats::lcore_stats& _stats;
-  std::vector<stats::backend_stats> _backend_stats;  // by backend, never resized (read by telemetry)
-  std::vector<std::string> _backend_names;
+  std::vector<stats::backend_stats> _backend_stats;  // by slot, max_backends, never resized (read by telemetry)
+  std::vector<std::string> _backend_names;           // by slot, the same
+  std::atomic<std::size_t> _listed;                  // slots in use: the prefix telemetry reads
   backend_pool _backends;
   held_view_pool _held;
   state_pool<pair> _pairs;

@@ -11,6 +11,7 @@
 #include <rte_log.h>
 
 #include "app/backend_counters.hh"
+#include "app/registry.hh"
 #include "engine/capture.hh"
 #include "engine/control_message.hh"
 #include "engine/log.hh"
@@ -57,33 +58,6 @@ void apply_log_level(const std::string& text) {
   }
 }
 
-// Re-reads the file; applies the live keys to `running`, reports the rest. A file that does not
-// parse changes nothing.
-void reload_config(const std::string& config_path, config::engine_config& running) {
-  config::engine_config next;
-  try {
-    next = config::load_config_file(config_path);
-  } catch (const config::config_error& e) {
-    log_warning(std::string("SIGHUP: configuration not reloaded, still running the previous one: ") + e.what());
-    return;
-  }
-  const reload_plan plan = plan_reload(running, next);
-  if (plan.effective.eal.log_level != running.eal.log_level) {
-    apply_log_level(plan.effective.eal.log_level);
-  }
-  running = plan.effective;
-  if (plan.applied.empty() && plan.needs_restart.empty()) {
-    log_info("SIGHUP: " + config_path + " re-read; nothing changed");
-    return;
-  }
-  for (const std::string& change : plan.applied) {
-    log_info("SIGHUP: applied " + change);
-  }
-  for (const std::string& change : plan.needs_restart) {
-    log_warning("SIGHUP: not applied, needs a restart: " + change);
-  }
-}
-
 }  // namespace
 
 control_loop::control_loop(const config::engine_config& cfg, std::string config_path, const port& dev,
@@ -103,6 +77,7 @@ control_loop::control_loop(const config::engine_config& cfg, std::string config_
   }
   for (const config::listener_config& l : cfg.listeners) {
     _listener_ports.push_back(l.port);
+    _args_reloaders.push_back(app::make_args_reloader(l));  // start-up checked the args
   }
 }
 
@@ -130,6 +105,7 @@ void control_loop::run() {
     watch_link();
     rotate_cookie_keys();
     forward_backend_drains();
+    free_applied_args();
     print_stats_line();
   }
   log_info(stop_reason + "; stopping workers");
@@ -226,8 +202,62 @@ std::optional<std::string> control_loop::drain() {
 
 void control_loop::reload() {
   _service.notify("RELOADING=1\nSTATUS=reloading " + _config_path);
-  reload_config(_config_path, _running);
+  reload_config();
   _service.notify("READY=1\nSTATUS=serving; configuration re-read");
+}
+
+void control_loop::reload_config() {
+  config::engine_config next;
+  try {
+    next = config::load_config_file(_config_path);
+  } catch (const config::config_error& e) {
+    log_warning(std::string("SIGHUP: configuration not reloaded, still running the previous one: ") + e.what());
+    return;
+  }
+  const reload_plan plan = plan_reload(_running, next);
+  if (plan.effective.eal.log_level != _running.eal.log_level) {
+    apply_log_level(plan.effective.eal.log_level);
+  }
+  _running = plan.effective;
+  if (plan.applied.empty() && plan.needs_restart.empty() && plan.live_args.empty()) {
+    log_info("SIGHUP: " + _config_path + " re-read; nothing changed");
+    return;
+  }
+  for (const std::string& change : plan.applied) {
+    log_info("SIGHUP: applied " + change);
+  }
+  for (const reload_plan::args_change& change : plan.live_args) {
+    apply_listener_args(change);
+  }
+  for (const std::string& change : plan.needs_restart) {
+    log_warning("SIGHUP: not applied, needs a restart: " + change);
+  }
+}
+
+void control_loop::apply_listener_args(const reload_plan::args_change& change) {
+  std::vector<std::unique_ptr<app::args_update>> updates;
+  try {
+    updates = _args_reloaders[change.listener]->prepare(change.next, _workers.all().size());
+  } catch (const app::app_error& e) {
+    log_warning(std::string("SIGHUP: not applied, the listener keeps its running args: ") + e.what());
+    return;
+  }
+  for (std::size_t k = 0; k < updates.size(); ++k) {
+    // A worker stuck for a second keeps its old args (send() logs it); its update is freed at exit.
+    _workers.send(*_workers.all()[k],
+                  control_message::apply_args({static_cast<std::uint16_t>(change.listener), updates[k].get()}));
+    _args_in_flight.push_back(std::move(updates[k]));
+  }
+  _running.listeners[change.listener].args = change.next.args;
+  for (const std::string& line : change.changes) {
+    log_info("SIGHUP: applied " + line);
+  }
+}
+
+void control_loop::free_applied_args() {
+  std::erase_if(_args_in_flight, [](const std::unique_ptr<app::args_update>& u) {
+    return u->applied.load(std::memory_order_acquire);
+  });
 }
 
 void control_loop::write_capture() {

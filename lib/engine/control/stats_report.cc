@@ -1,5 +1,6 @@
 #include "engine/stats_report.hh"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -69,12 +70,16 @@ std::string backends_part(std::span<const backend_total> current, std::span<cons
   std::string part = "; backends [";
   for (std::size_t k = 0; k < current.size(); ++k) {
     const stats::backend_snapshot& now = current[k].counters;
-    const stats::backend_snapshot before = k < previous.size() ? previous[k].counters : stats::backend_snapshot{};
+    // By key: a SIGHUP that adds backends to one listener shifts the places of the next ones.
+    const auto was = std::find_if(previous.begin(), previous.end(),
+                                  [&](const backend_total& b) { return b.key == current[k].key; });
+    const stats::backend_snapshot before = was != previous.end() ? was->counters : stats::backend_snapshot{};
     const std::uint64_t failed = now.connect_failures + now.connect_timeouts;
     part += (k == 0 ? "" : ", ") + current[k].key + " " + current[k].address + " open " + std::to_string(now.open) +
             " connects +" + std::to_string(now.connects - before.connects) + " failed +" +
             std::to_string(failed - before.connect_failures - before.connect_timeouts) +
-            (now.health_up == 0 ? " down" : "") + (now.draining != 0 ? " draining" : "");
+            (now.health_up == 0 ? " down" : "") + (now.draining != 0 ? " draining" : "") +
+            (now.removed != 0 ? " removed" : "");
   }
   return part + "]";
 }

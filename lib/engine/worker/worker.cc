@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "app/backend_drain.hh"
+#include "app/live_args.hh"
 #include "engine/capture.hh"
 
 namespace rampart::engine {
@@ -102,6 +103,16 @@ void drain_backend(worker& w, const backend_drain_request& request) noexcept {
   }
 }
 
+// The control lcore built the update for this listener's app, which takes args live.
+void apply_args(worker& w, const args_request& request) noexcept {
+  if (request.listener < w.tcp.apps.size()) {
+    if (app::live_args* app = app::live_args_of(*w.tcp.apps[request.listener]); app != nullptr) {
+      app->apply_args(*request.update);
+    }
+  }
+  request.update->applied.store(true, std::memory_order_release);  // the control lcore frees it now
+}
+
 // Returns false when the worker must stop.
 bool handle_control(worker& w) noexcept {
   control_message msg;
@@ -120,6 +131,9 @@ bool handle_control(worker& w) noexcept {
         break;
       case control_kind::drain_backend:
         drain_backend(w, msg.payload.backend);
+        break;
+      case control_kind::apply_args:
+        apply_args(w, msg.payload.args);
         break;
     }
   }

@@ -76,6 +76,38 @@ TEST_CASE("reload: cookie modes and listeners are named, not summed up", "[unit]
   CHECK(plan.effective == parse(base));
 }
 
+TEST_CASE("reload: a proxy's args go to the app, one line per changed arg", "[unit][engine]") {
+  const std::string listeners = "port: {ip: 10.0.0.2/24}\nlisteners: [{port: 80, app: http}, ";
+  const engine_config running = parse(listeners + "{port: 8080, app: proxy, args: {backends: \"10.0.0.5:80, "
+                                                   "10.0.0.6:80\", retries: \"2\"}}]\n");
+  const engine_config next = parse(listeners + "{port: 8080, app: proxy, nagle: false, args: {backends: "
+                                               "\"10.0.0.5:80\", balance: least_connections}}]\n");
+  const auto plan = plan_reload(running, next);
+  CHECK(plan.applied.empty());
+  CHECK(plan.needs_restart == std::vector<std::string>{"listeners[port 8080].nagle true -> false"});
+  REQUIRE(plan.live_args.size() == 1);
+  CHECK(plan.live_args[0].listener == 1);
+  CHECK(plan.live_args[0].next == next.listeners[1]);
+  CHECK(plan.live_args[0].changes ==
+        std::vector<std::string>{"listeners[port 8080].args.backends \"10.0.0.5:80, 10.0.0.6:80\" -> \"10.0.0.5:80\"",
+                                 "listeners[port 8080].args.balance unset -> \"least_connections\"",
+                                 "listeners[port 8080].args.retries \"2\" -> unset"});
+  // Not applied before the app took them: the running args stay in `effective`.
+  CHECK(plan.effective == running);
+}
+
+TEST_CASE("reload: a listener that changes app keeps its args for the restart", "[unit][engine]") {
+  const engine_config running = parse("port: {ip: 10.0.0.2/24}\nlisteners: [{port: 8080, app: proxy, "
+                                      "args: {backends: \"10.0.0.5:80\"}}]\n");
+  const engine_config next = parse("port: {ip: 10.0.0.2/24}\nlisteners: [{port: 8080, app: http, "
+                                   "args: {status: \"204\"}}]\n");
+  const auto plan = plan_reload(running, next);
+  CHECK(plan.live_args.empty());
+  REQUIRE(plan.needs_restart.size() == 2);
+  CHECK(plan.needs_restart[0] == "listeners[port 8080].app \"proxy\" -> \"http\"");
+  CHECK(plan.needs_restart[1].starts_with("listeners[port 8080].args "));
+}
+
 TEST_CASE("reload: log levels as rte_log numbers", "[unit][engine]") {
   CHECK(parse_log_level("notice").level == 6);
   CHECK(parse_log_level("notice").type_pattern.empty());

@@ -105,4 +105,13 @@ TEST_CASE("periodic line: the backends' part", "[unit][engine]") {
   CHECK(engine::backends_part(after, {}) ==
         "; backends [8080/0 10.0.0.5:80 open 3 connects +15 failed +3, 8080/1 10.0.0.6:80 open 0 connects +0 failed +0 "
         "down draining]");
+  // A SIGHUP added 8080/2 and took 8080/1 out: each is compared with itself.
+  std::vector<engine::backend_total> reloaded = after;
+  reloaded[1].counters.removed = 1;
+  reloaded.insert(reloaded.begin() + 1, {8080, "8080/2", "10.0.0.7:80", {}});
+  reloaded[1].counters.connects = 4;
+  reloaded[1].counters.health_up = 1;
+  CHECK(engine::backends_part(reloaded, after) ==
+        "; backends [8080/0 10.0.0.5:80 open 3 connects +0 failed +0, 8080/2 10.0.0.7:80 open 0 connects +4 failed +0, "
+        "8080/1 10.0.0.6:80 open 0 connects +0 failed +0 down draining removed]");
 }

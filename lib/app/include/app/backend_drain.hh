@@ -11,8 +11,8 @@ namespace rampart::app {
 
 class backend_drain {
  public:
-  // backend: its place in the listener's `backends`. Returns false when there is no such
-  // backend (nothing changes).
+  // backend: its key in /rampart/backends (its place at start-up; a backend a SIGHUP added has
+  // the next one). Returns false when there is no such backend (nothing changes).
   virtual bool set_backend_draining(std::uint16_t backend, bool draining) noexcept = 0;
 
  protected:

@@ -5,15 +5,18 @@
 // counters; nothing of theirs is written here.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "app/live_args.hh"
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
 #include "engine/backend_drain_mailbox.hh"
 #include "engine/metrics.hh"
 #include "engine/port.hh"
+#include "engine/reload.hh"
 #include "engine/service_notify.hh"
 #include "engine/stats_report.hh"
 #include "engine/tsc_clock.hh"
@@ -56,6 +59,14 @@ class control_loop {
   std::optional<std::string> drain();
   // SIGHUP: re-reads the config file and applies what may change live (reload.hh).
   void reload();
+  // The file re-read: applies the live keys to _running and reports the rest. A file that does
+  // not parse changes nothing.
+  void reload_config();
+  // One listener's new args: its app checks them and builds each worker's update, sent through
+  // the control queues. Refused args are logged and the running ones stay.
+  void apply_listener_args(const reload_plan::args_change& change);
+  // Frees the updates the workers have taken, with what they replaced (app/live_args.hh).
+  void free_applied_args();
   // Writes what the workers copied for /rampart/capture.
   void write_capture();
   // SIGUSR1: every counter, as at the end.
@@ -79,6 +90,9 @@ class control_loop {
   backend_drain_mailbox _backend_drains;
   std::optional<metrics_server> _metrics;
   std::vector<std::uint16_t> _listener_ports;  // by listener index: the metrics' listener label
+  // By listener index; nullptr for an app whose args need a restart.
+  std::vector<std::unique_ptr<app::args_reloader>> _args_reloaders;
+  std::vector<std::unique_ptr<app::args_update>> _args_in_flight;  // sent, not yet applied
   service_notifier _service;
   link_state _link;
   std::uint64_t _key_epoch = 0;

@@ -13,6 +13,10 @@
 
 #include "cookie/key_set.hh"
 
+namespace rampart::app {
+class args_update;
+}
+
 namespace rampart::engine {
 
 enum class control_kind : std::uint8_t {
@@ -21,13 +25,21 @@ enum class control_kind : std::uint8_t {
   install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
   set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
   drain_backend,        // payload.backend: drain one backend of a listener's app, or put it back
+  apply_args,           // payload.args: a listener's app takes new args (SIGHUP, app/live_args.hh)
 };
 
 // /rampart/backend_drain (app/backend_drain.hh): which backend of which listener's app.
 struct backend_drain_request {
   std::uint16_t listener = 0;  // the listener's index in the config
-  std::uint16_t backend = 0;   // the backend's place in its `backends`
+  std::uint16_t backend = 0;   // the backend's index (its key in /rampart/backends)
   bool draining = false;
+};
+
+// SIGHUP's new args for one listener's app on this worker. The control lcore owns the update; the
+// worker flags it applied, and the control lcore frees it then.
+struct args_request {
+  std::uint16_t listener = 0;  // the listener's index in the config
+  app::args_update* update = nullptr;
 };
 
 struct control_message {
@@ -38,6 +50,7 @@ struct control_message {
     cookie::key_set keys;  // install_cookie_keys
     bool draining;         // set_draining
     backend_drain_request backend;  // drain_backend
+    args_request args;              // apply_args
   } payload{};
 
   static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
@@ -55,6 +68,11 @@ struct control_message {
   static control_message drain_backend(const backend_drain_request& request) noexcept {
     control_message m{control_kind::drain_backend, {}};
     m.payload.backend = request;
+    return m;
+  }
+  static control_message apply_args(const args_request& request) noexcept {
+    control_message m{control_kind::apply_args, {}};
+    m.payload.args = request;
     return m;
   }
 };

@@ -59,8 +59,9 @@ struct backend_total {
 // "; backends [8080/0 10.0.0.5:80 open 2 connects +5 failed +1, 8080/1 10.0.0.6:80 open 0
 //  connects +0 failed +0 down draining]"
 // open is the gauge now; connects and failed (connect_failures + connect_timeouts) are deltas;
-// "down" when no lcore's checks count the backend up, "draining" while it drains. `previous`
-// lists the same backends (the list is fixed at start-up); where it has none, from zero.
+// "down" when no lcore's checks count the backend up, "draining" while it drains, "removed" once
+// a SIGHUP took it out of `backends`. `previous` is matched by key (a SIGHUP may have added
+// backends since); a backend it lacks counts from zero.
 std::string backends_part(std::span<const backend_total> current, std::span<const backend_total> previous);
 
 // What a SIGTERM drain waits for: the connections in the tables that are not in TIME-WAIT

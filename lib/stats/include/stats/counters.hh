@@ -152,7 +152,8 @@
   X(went_down, "health transitions up -> down")                                                    \
   X(went_up, "health transitions down -> up")                                                      \
   X(checks_failed, "health checks that failed (refused, timed out, wrong status)")                 \
-  X(draining, "gauge: 1 while /rampart/backend_drain keeps new clients off the backend (on every worker)")
+  X(draining, "gauge: 1 while /rampart/backend_drain keeps new clients off the backend (on every worker)") \
+  X(removed, "gauge: 1 once a SIGHUP took the backend out of `backends`: its connections finish, it takes no new one")
 
 namespace rampart::stats {
 

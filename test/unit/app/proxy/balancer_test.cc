@@ -1,8 +1,8 @@
 // The balancers through backend_pool: smooth weighted round robin (exact shares, nginx's order),
 // weighted least connections with rotation among equals, Maglev source hashing (shares, a client
 // keeps its backend, few clients move when the set changes), and what all of them share: down,
-// draining and full backends skipped, "no backend" when none can take a connection, and no
-// allocation per pick.
+// draining and full backends skipped, "no backend" when none can take a connection, no
+// allocation per pick, and a SIGHUP's pool taking over the running one's state.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -10,6 +10,7 @@
 
 #include "../../flow/allocation_counter.hh"
 #include "app/proxy/backend_pool.hh"
+#include "app/proxy/backend_slots.hh"
 
 using namespace rampart::app::proxy;
 using rampart::net::ipv4_address;
@@ -261,5 +262,69 @@ TEST_CASE("no method allocates per pick", "[unit][app][proxy]") {
       }
     }
     CHECK(rampart::flow::test::allocations() == before);
+  }
+}
+
+TEST_CASE("reload pool: kept backends keep connections, health and drain; removed ones take no client",
+          "[unit][app][proxy]") {
+  const auto start = initial_slots(parse_backend_list("10.0.0.5:80, 10.0.0.6:80, 10.0.0.7:80"));
+  backend_pool running(start, balance_method::least_connections, 0);
+  const auto first = running.acquire(any_client);
+  const auto second = running.acquire(any_client);
+  REQUIRE((first && second && *first == 0 && *second == 1));
+  running.set_draining(2, true);
+
+  // 10.0.0.6 removed, 10.0.0.8 added.
+  const auto slots = merge_slots(start, parse_backend_list("10.0.0.5:80, 10.0.0.7:80, 10.0.0.8:80"));
+  backend_pool next(slots, balance_method::least_connections, 0);
+  next.take_state_from(running);
+  CHECK(next.state(0).active == 1);
+  CHECK(next.state(1).active == 1);  // its pair finishes on it
+  CHECK(next.state(1).removed);
+  CHECK(next.state(2).draining);
+  CHECK(next.available_count() == 2);  // 10.0.0.5 and the new 10.0.0.8
+  const auto picked = next.acquire(any_client);
+  CHECK((picked && *picked == 3));  // the least loaded available one
+  next.release(1);
+  CHECK(next.state(1).active == 0);
+  CHECK(next.available_count() == 2);  // the removed one stays out, with no connection too
+}
+
+TEST_CASE("reload pool: new weights move the traffic", "[unit][app][proxy]") {
+  const auto start = initial_slots(parse_backend_list("10.0.0.5:80, 10.0.0.6:80"));
+  const auto weighted = merge_slots(start, parse_backend_list("10.0.0.5:80*3, 10.0.0.6:80"));
+  backend_pool running(start, balance_method::round_robin, 0);
+  CHECK(pick_counts(running, 400) == std::vector{200, 200});
+  backend_pool next(weighted, balance_method::round_robin, 0);
+  next.take_state_from(running);
+  CHECK(pick_counts(next, 400) == std::vector{300, 100});
+
+  // least_connections: the connections carried over count against the new weights.
+  backend_pool busy(start, balance_method::least_connections, 0);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(busy.acquire(any_client));  // two each
+  }
+  backend_pool reweighted(weighted, balance_method::least_connections, 0);
+  reweighted.take_state_from(busy);
+  std::vector<int> counts(2, 0);
+  for (int i = 0; i < 8; ++i) {
+    ++counts[*reweighted.acquire(any_client)];
+  }
+  CHECK(counts == std::vector{7, 1});  // 9 and 3 open: loads 9/3 and 3/1
+}
+
+TEST_CASE("reload pool: taking over the running state and swapping in allocate nothing",
+          "[unit][app][proxy]") {
+  const auto start = initial_slots(parse_backend_list("10.0.0.5:80, 10.0.0.6:80"));
+  const auto slots = merge_slots(start, parse_backend_list("10.0.0.6:80*2, 10.0.0.7:80"));
+  for (const balance_method method :
+       {balance_method::round_robin, balance_method::least_connections, balance_method::source_hash}) {
+    backend_pool running(start, method, 0);
+    backend_pool next(slots, method, 0);
+    const std::uint64_t before = rampart::flow::test::allocations();
+    next.take_state_from(running);
+    std::swap(running, next);  // as the worker does; `next` now holds the old pool
+    CHECK(rampart::flow::test::allocations() == before);
+    CHECK(running.size() == 3);
   }
 }

@@ -1,5 +1,6 @@
 // The proxy's health checks over a fake host: a round per call of round(), TCP and HTTP checks,
-// their verdicts through rise/fall onto the board and the per-backend counters.
+// their verdicts through rise/fall onto the board and the per-backend counters, and a SIGHUP's
+// new backends and settings.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -26,7 +27,7 @@ class checker_app final : public rampart::tcp::application {
 
 struct checks {
   explicit checks(proxy_settings s)
-      : settings(std::move(s)), board(settings.backends.size()), stats(settings.backends.size()),
+      : settings(std::move(s)), board(settings.backends.size()), stats(max_backends),
         checker(settings, board, stats), host(app, 1 << 20) {
     app.checker = &checker;
     checker.start(host);
@@ -128,4 +129,28 @@ TEST_CASE("health checks: a check without a verdict by the next round fails", "[
   CHECK_FALSE(c.board.up(0));
   CHECK(c.board.up(1));
   CHECK(c.host.outbound_count() == 4);
+}
+
+TEST_CASE("health checks: after a SIGHUP, removed backends are not checked, added ones are, with the new settings",
+          "[unit][app][proxy]") {
+  proxy_settings next = two_backends();
+  next.backends = parse_backend_list("10.0.0.5:80, 10.0.0.7:80");
+  next.health_check = {health_check_settings::kind::http, "GET", "/healthz", 200};
+  next.health_fall = 1;
+  checks c(two_backends());
+  const auto slots = merge_slots(initial_slots(c.settings.backends), next.backends);
+  auto requests = health_check_requests(next, slots);
+  c.checker.apply(next, slots, requests);
+  CHECK(requests == std::vector<std::string>{"", ""});  // the previous TCP checks', to be freed by the caller
+  CHECK(c.stats[2].health_up.read() == 1);              // added: up, as at start-up
+
+  c.checker.round();
+  REQUIRE(c.host.outbound_count() == 2);
+  CHECK(c.host.outbound(0).key().remote_ip == 0x0a000005);
+  CHECK(c.host.outbound(1).key().remote_ip == 0x0a000007);
+  CHECK(c.host.outbound(1).sent.starts_with("GET /healthz HTTP/1.1\r\nHost: 10.0.0.7:80\r\n"));
+  c.host.outbound(1).end(close_reason::refused);
+  CHECK_FALSE(c.board.up(2));  // health_fall 1
+  CHECK(c.stats[2].went_down.read() == 1);
+  CHECK(c.board.up(1));  // the removed one keeps the health it had
 }

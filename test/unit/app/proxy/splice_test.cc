@@ -1,12 +1,13 @@
 // The proxy app's splice over fake streams and a fake host: the PROXY header and held client
 // bytes on connect, back-pressure both ways, half-close both ways, RST propagation, connect
 // failures and retries, refusals (no backend, max_connections, a full table), health published
-// on the board steering new clients, and the per-backend counters.
+// on the board steering new clients, the per-backend counters, and new args from a SIGHUP.
 #include <catch2/catch.hpp>
 
 #include <string>
 
 #include "app/backend_counters.hh"
+#include "app/live_args.hh"
 #include "app/proxy/health_board.hh"
 #include "app_test_support.hh"
 #include "fake_host.hh"
@@ -14,6 +15,7 @@
 using rampart::tcp::close_reason;
 using rampart::tcp::connect_error;
 using rampart::test::app_under_test;
+using rampart::test::error_of;
 using rampart::test::fake_host;
 using rampart::test::fake_stream;
 using rampart::test::listener;
@@ -353,4 +355,97 @@ TEST_CASE("proxy: each client gets an idle timer, cancelled when the pair ends",
   CHECK(host.armed_timers() == before + 1);
   client.end(close_reason::reset);
   CHECK(host.armed_timers() == before);
+}
+
+namespace {
+
+// What the control lcore does on SIGHUP for one worker: the listener's reloader checks the new
+// args and builds the update, which the app takes.
+void reload(rampart::app::args_reloader& reloader, app_under_test& t, std::map<std::string, std::string> args) {
+  auto updates = reloader.prepare(listener("proxy", proxy_args(std::move(args))), 1);
+  REQUIRE(updates.size() == 1);
+  rampart::app::live_args_of(*t.app)->apply_args(*updates[0]);
+}
+
+std::string names_of(const app_under_test& t) {
+  std::string names;
+  for (const std::string& name : rampart::app::backend_counters_of(*t.app)->backend_names()) {
+    names += name + " ";
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("proxy reload: a removed backend's pair finishes on it; new clients go to the others; it comes back",
+          "[unit][app][proxy]") {
+  const auto config = listener("proxy", proxy_args());
+  app_under_test t(config);
+  const auto reloader = rampart::app::make_args_reloader(config);
+  REQUIRE(reloader != nullptr);
+  fake_host host(*t.app, 1 << 20);
+  host.open_client(40000);  // to 10.0.0.5
+  fake_stream& client_b = host.open_client(40001);
+  fake_stream& server_b = host.outbound(1);
+  REQUIRE(server_b.key().remote_ip == backend_b);
+  server_b.connected();
+
+  reload(*reloader, t, {{"backends", "10.0.0.5:80"}});
+  client_b.deliver("still here");
+  CHECK(server_b.sent == "still here");
+  server_b.deliver("reply");
+  CHECK(client_b.sent == "reply");
+  for (std::uint16_t port = 40002; port < 40006; ++port) {
+    host.open_client(port);
+  }
+  for (std::size_t i = 2; i < 6; ++i) {
+    CHECK(host.outbound(i).key().remote_ip == backend_a);
+  }
+  CHECK(names_of(t) == "10.0.0.5:80 10.0.0.6:81 ");  // names and counters stay by place
+  CHECK(backend(t, 1).removed.read() == 1);
+  CHECK(backend(t, 1).open.read() == 1);
+  client_b.end(close_reason::reset);
+  CHECK(backend(t, 1).open.read() == 0);
+
+  // Back, behind a new backend: it keeps its place and counters, and gets clients again.
+  reload(*reloader, t, {{"backends", "10.0.0.7:80, 10.0.0.6:81"}});
+  CHECK(names_of(t) == "10.0.0.5:80 10.0.0.6:81 10.0.0.7:80 ");
+  CHECK(backend(t, 0).removed.read() == 1);
+  CHECK(backend(t, 1).removed.read() == 0);
+  CHECK(backend(t, 1).connects.read() == 1);
+  host.open_client(40010);
+  host.open_client(40011);
+  CHECK(host.outbound(6).key().remote_ip != host.outbound(7).key().remote_ip);
+  CHECK(host.outbound(6).key().remote_ip != backend_a);
+  CHECK(host.outbound(7).key().remote_ip != backend_a);
+}
+
+TEST_CASE("proxy reload: invalid args are refused with start-up's message, and nothing changes", "[unit][app][proxy]") {
+  const auto config = listener("proxy", proxy_args());
+  app_under_test t(config);
+  const auto reloader = rampart::app::make_args_reloader(config);
+  auto bad = listener("proxy", proxy_args({{"backends", "10.0.0.5:80, 10.0.0.6:0"}}));
+  CHECK_THROWS_WITH(reloader->prepare(bad, 1), error_of(bad));
+  CHECK_FALSE(error_of(bad).empty());
+  // The reloader still runs the start-up set: a later valid change merges against it.
+  reload(*reloader, t, {{"backends", "10.0.0.6:81"}});
+  CHECK(names_of(t) == "10.0.0.5:80 10.0.0.6:81 ");
+  CHECK(backend(t, 0).removed.read() == 1);
+}
+
+TEST_CASE("proxy reload: new settings apply to the next connections", "[unit][app][proxy]") {
+  const auto config = listener("proxy", proxy_args());
+  app_under_test t(config);
+  const auto reloader = rampart::app::make_args_reloader(config);
+  fake_host host(*t.app, 1 << 20);
+  reload(*reloader, t, {{"proxy_protocol", "v1"}, {"connect_timeout_ms", "1500"}});
+  host.open_client(40000);
+  CHECK(host.connect_timeouts[0] == 1'500'000'000);
+  CHECK(host.outbound(0).sent.starts_with("PROXY TCP4 "));
+}
+
+TEST_CASE("proxy reload: apps other than proxy take their args at start-up only", "[unit][app]") {
+  CHECK(rampart::app::make_args_reloader(listener("echo")) == nullptr);
+  CHECK_FALSE(rampart::app::takes_args_live(listener("http")));
+  CHECK(rampart::app::takes_args_live(listener("proxy", proxy_args())));
 }
