@@ -56,6 +56,16 @@ bool acceptable(const segment& seg, seq32 rcv_nxt, std::uint32_t rcv_wnd) noexce
   return seg.tcp.sequence.in_half_open(rcv_nxt, end) || (seg.tcp.sequence + (len - 1)).in_half_open(rcv_nxt, end);
 }
 
+// on_writable for an app whose send was cut short (stream.hh), once an ACK of this segment freed
+// send space, whatever else the segment carries. False: the app aborted the connection.
+bool wake_writer(lcore_state& lcore, connection& c, bool space_freed, event_context& ctx) noexcept {
+  if (!space_freed || !c.app_open || c.fin_queued) {
+    return true;
+  }
+  c.writable_wanted = false;
+  return call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_writable(s); });
+}
+
 // RFC 7323 §5.3 R1 compares timestamps as 32-bit serial numbers.
 bool timestamp_before(std::uint32_t a, std::uint32_t b) noexcept { return static_cast<std::int32_t>(a - b) < 0; }
 
@@ -351,7 +361,12 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   const bool takes_text = c.state == tcp_state::established || c.state == tcp_state::fin_wait_1 ||
                           c.state == tcp_state::fin_wait_2;
   if (takes_text && seg.tcp.sequence > c.rcv_nxt && (seg.payload_length > 0 || seg.has(fin))) {
-    return queue_out_of_order(lcore, seg, c, ctx);  // a hole before it (connection_reassembly.cc)
+    // A hole before it (connection_reassembly.cc). Its ACK may be the last one owed: the app
+    // hears about the space it freed now, or never (a proxy holding bytes for this side stalls).
+    if (!wake_writer(lcore, c, writable, ctx)) {
+      return packet::consumed();
+    }
+    return queue_out_of_order(lcore, seg, c, ctx);
   }
   if (seg.payload_length > 0 && takes_text) {
     const auto skip = static_cast<std::uint32_t>(c.rcv_nxt - seg.tcp.sequence);
@@ -402,11 +417,8 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     }
   }
 
-  if (writable && c.app_open && !c.fin_queued) {
-    c.writable_wanted = false;
-    if (!call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
-      return packet::consumed();
-    }
+  if (!wake_writer(lcore, c, writable, ctx)) {
+    return packet::consumed();
   }
   if (c.window_update_due) {
     c.window_update_due = false;

@@ -227,6 +227,28 @@ TEST_CASE("send buffer: bounded by tcp.send_buffer; on_writable once the peer ac
   f.script.expect_sent_nothing();  // 1300 bytes still in flight: Nagle holds the tail
 }
 
+TEST_CASE("on_writable: the ACK that frees the send buffer wakes the app also on out-of-order data",
+          "[unit][tcp]") {
+  // The client acknowledges everything in flight on a segment whose text goes to the
+  // out-of-order queue (one before it was lost): that was the last ACK owed, so unless the app
+  // hears on_writable now it never does, and what it holds back (a proxy's relayed bytes)
+  // stays held while its peer waits.
+  tcp::tcp_settings settings = test_settings();
+  settings.send_buffer = 3900;
+  app_fixture f{settings};
+  const std::string text = pattern(10000);
+  std::size_t accepted = 0;
+  f.app.on_open_do = [&](tcp::stream& s) { accepted = s.send(as_span(text)); };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  REQUIRE(accepted == 3900);
+  f.script.expect_sent(3);  // 3 x 1300: the whole send buffer in flight
+  f.script.send(with(ack_at(client, iss, 100, 3900, 60000), "after a hole"));
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 3901, client.isn + 1, ack));  // the duplicate ACK
+  CHECK(f.app.writable == 1);
+  CHECK(f.stats.tcp_out_of_order.read() == 1);
+}
+
 TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later turn", "[unit][tcp]") {
   app_fixture f;
   const std::string text = pattern(2600);
