@@ -91,7 +91,7 @@ packet::verdict challenge_ack(lcore_state& lcore, segment& seg, connection& c, e
   }
   ++c.challenge_acks;
   lcore.stats.tcp_challenge_acks_sent.add();
-  return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+  return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
 }
 
 // Both directions closed after we closed first: TIME-WAIT for time_wait_ns (RFC 9293 §3.6).
@@ -189,7 +189,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   if (c.timestamps && seg.options.timestamps && ctl != control::rst &&
       timestamp_before(seg.options.timestamps->value, c.ts_recent)) {
     lcore.stats.tcp_paws_rejected.add();
-    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+    return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
 
   // §3.10.7.4 first check: sequence number acceptability against the window we advertised.
@@ -214,7 +214,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     if (seg.payload_length > 0 && seg.tcp.sequence + seg.payload_length <= c.rcv_nxt) {
       note_duplicate(lcore, c, {seg.tcp.sequence, seg.tcp.sequence + seg.payload_length}, ctx);  // all received before
     }
-    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+    return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
   // RFC 7323 §4.3: TS.Recent follows the TSval of a segment that covers RCV.NXT.
   if (c.timestamps && seg.options.timestamps && seg.tcp.sequence <= c.rcv_nxt) {
@@ -274,7 +274,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     // segment, and return" (SND.MAX: after a timeout SND.NXT moved back).
     if (seg_ack > c.snd_max) {
       lcore.stats.tcp_out_of_window_acks.add();
-      return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+      return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
     }
     const seq32 prior_una = c.snd_una;  // for loss recovery (loss_recovery_ack below)
     const std::uint32_t prior_wnd = c.snd_wnd;
