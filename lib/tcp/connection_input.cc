@@ -56,6 +56,16 @@ bool acceptable(const segment& seg, seq32 rcv_nxt, std::uint32_t rcv_wnd) noexce
   return seg.tcp.sequence.in_half_open(rcv_nxt, end) || (seg.tcp.sequence + (len - 1)).in_half_open(rcv_nxt, end);
 }
 
+// on_writable for an app whose send was cut short (stream.hh), once an ACK of this segment freed
+// send space, whatever else the segment carries. False: the app aborted the connection.
+bool wake_writer(lcore_state& lcore, connection& c, bool space_freed, event_context& ctx) noexcept {
+  if (!space_freed || !c.app_open || c.fin_queued) {
+    return true;
+  }
+  c.writable_wanted = false;
+  return call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_writable(s); });
+}
+
 // RFC 7323 §5.3 R1 compares timestamps as 32-bit serial numbers.
 bool timestamp_before(std::uint32_t a, std::uint32_t b) noexcept { return static_cast<std::int32_t>(a - b) < 0; }
 
@@ -81,7 +91,7 @@ packet::verdict challenge_ack(lcore_state& lcore, segment& seg, connection& c, e
   }
   ++c.challenge_acks;
   lcore.stats.tcp_challenge_acks_sent.add();
-  return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+  return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
 }
 
 // Both directions closed after we closed first: TIME-WAIT for time_wait_ns (RFC 9293 §3.6).
@@ -179,7 +189,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   if (c.timestamps && seg.options.timestamps && ctl != control::rst &&
       timestamp_before(seg.options.timestamps->value, c.ts_recent)) {
     lcore.stats.tcp_paws_rejected.add();
-    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+    return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
 
   // §3.10.7.4 first check: sequence number acceptability against the window we advertised.
@@ -204,7 +214,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     if (seg.payload_length > 0 && seg.tcp.sequence + seg.payload_length <= c.rcv_nxt) {
       note_duplicate(lcore, c, {seg.tcp.sequence, seg.tcp.sequence + seg.payload_length}, ctx);  // all received before
     }
-    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+    return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
   // RFC 7323 §4.3: TS.Recent follows the TSval of a segment that covers RCV.NXT.
   if (c.timestamps && seg.options.timestamps && seg.tcp.sequence <= c.rcv_nxt) {
@@ -264,7 +274,7 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     // segment, and return" (SND.MAX: after a timeout SND.NXT moved back).
     if (seg_ack > c.snd_max) {
       lcore.stats.tcp_out_of_window_acks.add();
-      return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+      return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
     }
     const seq32 prior_una = c.snd_una;  // for loss recovery (loss_recovery_ack below)
     const std::uint32_t prior_wnd = c.snd_wnd;
@@ -351,7 +361,12 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
   const bool takes_text = c.state == tcp_state::established || c.state == tcp_state::fin_wait_1 ||
                           c.state == tcp_state::fin_wait_2;
   if (takes_text && seg.tcp.sequence > c.rcv_nxt && (seg.payload_length > 0 || seg.has(fin))) {
-    return queue_out_of_order(lcore, seg, c, ctx);  // a hole before it (connection_reassembly.cc)
+    // A hole before it (connection_reassembly.cc). Its ACK may be the last one owed: the app
+    // hears about the space it freed now, or never (a proxy holding bytes for this side stalls).
+    if (!wake_writer(lcore, c, writable, ctx)) {
+      return packet::consumed();
+    }
+    return queue_out_of_order(lcore, seg, c, ctx);
   }
   if (seg.payload_length > 0 && takes_text) {
     const auto skip = static_cast<std::uint32_t>(c.rcv_nxt - seg.tcp.sequence);
@@ -402,11 +417,8 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     }
   }
 
-  if (writable && c.app_open && !c.fin_queued) {
-    c.writable_wanted = false;
-    if (!call_app(lcore, c, ctx, [](application& app, stream& s) noexcept { app.on_writable(s); })) {
-      return packet::consumed();
-    }
+  if (!wake_writer(lcore, c, writable, ctx)) {
+    return packet::consumed();
   }
   if (c.window_update_due) {
     c.window_update_due = false;

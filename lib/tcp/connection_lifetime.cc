@@ -65,7 +65,8 @@ void erase(lcore_state& lcore, connection& c, close_reason reason, event_context
 
 void reset_and_erase(lcore_state& lcore, connection& c, close_reason reason, event_context& ctx) noexcept {
   // RFC 9293 §3.10.5 ABORT in SYN-SENT: no RST (the peer has not synchronized with us).
-  if (c.state != tcp_state::syn_sent && send_segment(lcore, c, c.snd_nxt, net::tcp_flag::rst, 0, 0, ctx)) {
+  if (c.state != tcp_state::syn_sent &&
+      send_segment(lcore, c, control_sequence(c), net::tcp_flag::rst, 0, 0, ctx)) {
     lcore.stats.tcp_rst_sent.add();
   }
   erase(lcore, c, reason, ctx);

@@ -138,7 +138,7 @@ void output(lcore_state& lcore, connection& c, bool ack_now, event_context& ctx)
     }
   }
   // An owed ACK whose SACK blocks did not fit beside the data it rode on goes again alone.
-  if (ack_now && (!sent || ctx.sack_cut_for == &c) && !send_segment(lcore, c, c.snd_nxt, ack, 0, 0, ctx)) {
+  if (ack_now && (!sent || ctx.sack_cut_for == &c) && !send_segment(lcore, c, control_sequence(c), ack, 0, 0, ctx)) {
     blocked = true;
   }
   if (blocked && (c.output_timer_kind == output_timer::off || c.output_timer_at > now_ns + 1'000'000)) {

@@ -37,7 +37,7 @@ packet::verdict queue_out_of_order(lcore_state& lcore, segment& seg, connection&
     // Nothing to hold the bytes by (no pool attached, as in some tests): a budget of zero.
     lcore.stats.tcp_ooo_lcore_budget_refused.add();
     output(lcore, c, false, ctx);
-    return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+    return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
   const auto result = lcore.reassembly.insert(c.ooo, piece, lcore.reassembly_cap, *lcore.buffers);
   if (result.duplicate) {
@@ -60,7 +60,7 @@ packet::verdict queue_out_of_order(lcore_state& lcore, segment& seg, connection&
       break;
   }
   output(lcore, c, false, ctx);
-  return reply_in_place(lcore, seg, c, ack, c.snd_nxt, ctx);
+  return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
 }
 
 bool deliver_queued(lcore_state& lcore, connection& c, event_context& ctx) noexcept {

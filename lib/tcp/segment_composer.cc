@@ -127,6 +127,13 @@ reply_fields compose(lcore_state& lcore, connection& c, seq32 seq, std::uint8_t 
   return r;
 }
 
+net::seq32 control_sequence(const connection& c) noexcept {
+  // Before the handshake completes, SND.WND is not the peer's window yet.
+  const bool synchronized = c.state != tcp_state::syn_sent && c.state != tcp_state::syn_received;
+  const net::seq32 window_end = c.snd_una + c.snd_wnd;
+  return synchronized && c.snd_nxt > window_end ? window_end : c.snd_nxt;
+}
+
 std::uint16_t advertised_window(const lcore_state& lcore, connection& c) noexcept {
   // What the app holds back closes the window (stream::retain_buffer); the right edge never
   // moves left (RFC 9293 §3.8.6.2.2: "shrinking the window" is strongly discouraged).

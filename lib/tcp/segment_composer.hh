@@ -62,6 +62,16 @@ reply_fields compose_syn(const tcp_settings& settings, const connection& c, std:
 reply_fields compose(lcore_state& lcore, connection& c, net::seq32 seq, std::uint8_t flags,
                      std::uint32_t payload_length, event_context& ctx) noexcept;
 
+// The sequence number of a segment that carries no data (an ACK, a RST): SND.NXT, unless that
+// lies beyond the peer's window, as it does once a zero-window probe's byte went out (RFC 9293
+// §3.8.6.1): then the window's right edge, SND.UNA + SND.WND. A peer whose window is zero accepts
+// a segment only at RCV.NXT (§3.10.7.4, acceptability with RCV.WND = 0) and drops the rest with
+// the ACK and window they carry (Linux 6.18, its receive queue not empty, drops the probe whole
+// too: its byte lies beyond the window). At SND.NXT, nothing we sent would tell such a peer that
+// its data arrived: it retransmits for ever while its own window stays shut, as a Linux echo
+// server blocked in send() does (Linux's own ACKs use tcp_acceptable_seq, this rule).
+net::seq32 control_sequence(const connection& c) noexcept;
+
 // The window field for c (RFC 9293 §3.8.6.2.2: its right edge never moves left), raising
 // RCV.ADV to what it advertises.
 std::uint16_t advertised_window(const lcore_state& lcore, connection& c) noexcept;

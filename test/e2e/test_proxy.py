@@ -26,6 +26,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -53,6 +54,70 @@ STALL = b"STALL"                  # the echo backend never reads a connection th
 UNREACHABLE_PORT = 9100           # a backend behind the engine's namespace, on an `unreachable` route
 UNREACHABLE_BACKEND = "10.66.0.5"
 CONNECT_TIMEOUT_MS = 5000
+
+
+# What says why a relay stopped moving, beside the pairs' connections: the counters of the proxy,
+# flow control, loss recovery and drops, and the port's driver counters.
+DIAGNOSTIC_COUNTERS = ("proxy_", "tcp_zero_window", "tcp_persist", "tcp_window_updates", "tcp_send_",
+                       "tcp_tx_no_buffer", "tcp_out_of_order", "tcp_out_of_window", "tcp_ooo_", "tcp_paws",
+                       "tcp_rto_", "tcp_retransmitted", "tcp_dup_acks", "tcp_delayed_acks", "dropped", "drops.",
+                       "port.")
+CONNECTION_FIELDS = ("state", "local", "remote", "relay_remote", "bytes_in", "bytes_out", "send_q", "recv_q",
+                     "peer_wnd", "cwnd", "srtt_us", "rto_us", "age_ms")
+
+
+class RelayWatch:
+    """Watches the pairs of one proxy listener while a transfer runs: once no byte has moved on
+    them for `quiet` seconds, and again when the transfer fails, it logs their connections (both
+    sides: send queue, bytes the app holds, the peer's window, cwnd, RTO with its back-off) and
+    the counters of DIAGNOSTIC_COUNTERS, so a stall in CI says where it stopped."""
+
+    def __init__(self, engine: h.Engine, listener_port: int, backend_port: int, quiet: float = 10) -> None:
+        self.engine = engine
+        self.filters = (f"lport={listener_port}", f"rport={backend_port}")
+        self.quiet = quiet
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.watch)
+
+    def __enter__(self) -> "RelayWatch":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def connections(self) -> list[dict[str, Any]]:
+        rows = []
+        for f in self.filters:
+            rows += self.engine.telemetry(f"/rampart/connections,{f}")["connections"].values()
+        return rows
+
+    def dump(self, why: str) -> None:
+        h.log(f"relay state ({why}):")
+        try:
+            for row in self.connections():
+                h.log("  " + " ".join(f"{k}={row[k]}" for k in CONNECTION_FIELDS if k in row))
+            counters = self.engine.counters()
+        except Exception as error:  # noqa: BLE001 - a dead engine must not hide the test's own error
+            h.log(f"  telemetry failed: {error!r}")
+            return
+        h.log("  " + " ".join(f"{k}={v}" for k, v in sorted(counters.items())
+                              if k.startswith(DIAGNOSTIC_COUNTERS) and v != 0))
+
+    def watch(self) -> None:
+        moved, last = time.monotonic(), None
+        while not self.done.wait(1):
+            try:
+                progress = sum(row["bytes_in"] + row["bytes_out"] for row in self.connections())
+            except Exception as error:  # noqa: BLE001 - the test itself reports a dead engine
+                h.log(f"relay watch stopped: telemetry failed: {error!r}")
+                return
+            if progress != last:
+                moved, last = time.monotonic(), progress
+            elif time.monotonic() - moved >= self.quiet:
+                self.dump(f"no byte moved for {self.quiet:.0f} s")
+                moved = float("inf")  # once per stall
 
 
 def proxy_listeners() -> list[dict[str, Any]]:
@@ -322,7 +387,12 @@ class Proxy(ProxyTests):
         """16 MiB sent on each of 4 connections to an echo backend and echoed back through the
         proxy: 64 MiB uploaded, 64 MiB downloaded, SHA-256 equal. Breaks on a lost, duplicated or
         reordered byte in either direction, or a stall (the clients' timeouts)."""
-        results = t.parallel_echo(self.engine, ECHO_PORT, 16 << 20, 4, timeout=300)
+        with RelayWatch(self.engine, ECHO_PORT, BACKEND_ECHO) as watch:
+            try:
+                results = t.parallel_echo(self.engine, ECHO_PORT, 16 << 20, 4, timeout=300)
+            except BaseException:
+                watch.dump("the transfer failed")
+                raise
         for sent, echoed in results:
             self.assertEqual(sent, echoed)
         self.assertGreaterEqual(self.backends(ECHO_PORT)[f"{LINUX_BACKEND}:{BACKEND_ECHO}"]["bytes_to_backend"],

@@ -226,11 +226,14 @@ struct harness : proxy_holder, fuzz::lcore_rig {
 
   // The model of the backend connection a segment we sent belongs to. A SYN starts a new one
   // unless it is the last one's SYN again (a synchronized connection sends none; the ISS may
-  // repeat, as RFC 6528's clock stands still here). Any other segment belongs to the latest model
-  // of its ports whose sequence space it is in (an older connection's last segments may leave
-  // after a newer one took the port), else to the connection in the table under those ports whose
-  // SYN the fuzzer never saw (the sink refused it): a new model then. Models stay, as a client may
-  // still get an older connection's data.
+  // repeat, as RFC 6528's clock stands still here). Any other segment belongs to the connection
+  // of its ports whose ISS is the nearest at or below its sequence number: a model (the latest of
+  // equal ones; an older connection's last segments may leave after a newer one took the port),
+  // or the connection in the table under those ports whose SYN the fuzzer never saw (the sink
+  // refused it): a new model then. Nearest, not merely within stream_limit: RFC 6528's clock
+  // moves a port's next ISS up by 250,000 a second, so after seconds a newer connection's whole
+  // space lies within stream_limit above an older one's ISS. Models stay, as a client may still
+  // get an older connection's data.
   backend_conn* current_backend(const net::tcp_header& th) {
     const std::pair ports{th.source_port, th.destination_port};
     if (th.has(net::tcp_flag::syn) && !th.has(net::tcp_flag::ack)) {
@@ -240,15 +243,21 @@ struct harness : proxy_holder, fuzz::lcore_rig {
       }
       return new_backend(ports, th.sequence);
     }
-    for (auto it = all_backends.rbegin(); it != all_backends.rend(); ++it) {
-      backend_conn& b = **it;
-      if (b.local_port == ports.first && b.backend_port == ports.second && sent_by(b.iss, th.sequence)) {
-        return &b;
+    const auto distance = [&](seq32 iss) { return static_cast<std::uint32_t>(th.sequence - iss); };
+    backend_conn* nearest = nullptr;
+    for (const auto& b : all_backends) {
+      if (b->local_port == ports.first && b->backend_port == ports.second && sent_by(b->iss, th.sequence) &&
+          (nearest == nullptr || distance(b->iss) <= distance(nearest->iss))) {
+        nearest = b.get();
       }
     }
     const tcp::connection* conn =
         tcp->find(flow::flow_key{backend_ip.value, us.ip.value, th.destination_port, th.source_port});
-    return conn != nullptr && sent_by(conn->iss, th.sequence) ? new_backend(ports, conn->iss) : nullptr;
+    if (conn != nullptr && sent_by(conn->iss, th.sequence) &&
+        (nearest == nullptr || distance(conn->iss) < distance(nearest->iss))) {
+      return new_backend(ports, conn->iss);
+    }
+    return nearest;
   }
   backend_conn* new_backend(std::pair<std::uint16_t, std::uint16_t> ports, seq32 iss) {
     auto b = std::make_unique<backend_conn>();

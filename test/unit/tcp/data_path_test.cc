@@ -55,7 +55,8 @@ expected_segment ours(std::uint32_t seq, std::uint32_t ack_number, std::uint8_t 
   return {.sequence = seq, .acknowledgment = ack_number, .flags = flags, .window = window, .payload = payload};
 }
 
-// The RST of an abort, a timeout or the engine's stop: <SEQ=SND.NXT><CTL=RST>, no option.
+// The RST of an abort, a timeout or the engine's stop: <SEQ=SND.NXT><CTL=RST> (at most the edge of
+// the peer's window: control_sequence), no option.
 expected_segment reset(std::uint32_t snd_nxt, std::uint16_t destination_port = 40000) {
   return {.destination_port = destination_port,
           .sequence = snd_nxt,
@@ -70,6 +71,23 @@ tcp_segment_spec ack_at(const tcp_client& c, std::uint32_t iss, std::uint32_t se
   tcp_segment_spec s = c.segment(ack, iss, sent, acked);
   s.window = window;
   return s;
+}
+
+// The client's "go" with a zero window makes the app send `text`: nothing fits, "go" is
+// acknowledged after the delayed-ACK time, and the first probe, one byte beyond the window,
+// leaves after the initial RTO. Returns our ISS.
+std::uint32_t probe_a_zero_window(app_fixture& f, const tcp_client& client, const std::string& text) {
+  f.app.on_data_do = [&text](tcp::stream& s, tcp::data_view) { s.send(as_span(text)); };
+  const std::uint32_t iss = open(f, client);
+  tcp_segment_spec closed = with(client.segment(ack, iss), "go");
+  closed.window = 0;
+  f.script.send(closed);
+  f.script.expect_sent_nothing();  // nothing fits a zero window; the ACK is delayed
+  f.script.advance_and_poll(50'000'000);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 3, ack));  // the delayed ACK of "go"
+  f.script.advance_and_poll(954'000'000);  // the initial RTO after the window closed
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 3, ack, text.substr(0, 1)));
+  return iss;
 }
 
 }  // namespace
@@ -178,19 +196,10 @@ TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment
 TEST_CASE("persist: a zero window is probed with one byte, with back-off, until it opens", "[unit][tcp]") {
   app_fixture f;
   const std::string text = pattern(1500);
-  f.app.on_data_do = [&](tcp::stream& s, tcp::data_view) { s.send(as_span(text)); };
   const tcp_client client = sized_client(1300, 60000);
-  const std::uint32_t iss = open(f, client);
-  tcp_segment_spec closed = with(client.segment(ack, iss), "go");
-  closed.window = 0;
-  f.script.send(closed);
-  f.script.expect_sent_nothing();  // nothing fits a zero window; the ACK is delayed
+  const std::uint32_t iss = probe_a_zero_window(f, client, text);
   CHECK(f.stats.tcp_zero_window_received.read() == 1);
-  f.script.advance_and_poll(50'000'000);
-  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 3, ack));  // the delayed ACK of "go"
-  f.script.advance_and_poll(954'000'000);  // the initial RTO after the window closed
-  const expected_segment probe = ours(iss + 1, client.isn + 3, ack, text.substr(0, 1));  // one byte beyond it
-  expect_segment(f.script.expect_sent(1)[0], probe);
+  const expected_segment probe = ours(iss + 1, client.isn + 3, ack, text.substr(0, 1));
   CHECK(f.stats.tcp_zero_window_probes.read() == 1);
   f.script.advance_and_poll(1'996'000'000);
   f.script.expect_sent_nothing();  // backed off to 2 s
@@ -202,6 +211,30 @@ TEST_CASE("persist: a zero window is probed with one byte, with back-off, until 
   f.script.send(ack_at(client, iss, 2, 1301, 60000));  // Nagle held the 199-byte tail until now
   expect_segment(f.script.expect_sent(1)[0], ours(iss + 1302, client.isn + 3, ack | psh, text.substr(1301)));
   CHECK(f.stats.tcp_retransmitted_segments.read() == 1);  // the second probe
+}
+
+TEST_CASE("persist: our ACKs stay at the edge of a zero window while the probe's byte is out",
+          "[unit][tcp]") {
+  // The probe's byte went beyond the client's zero window (SND.NXT = SND.UNA + 1). A receiver
+  // with RCV.WND = 0 accepts only SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4), so an ACK at SND.NXT
+  // would be dropped unread: the client would never learn that its data arrived, and would
+  // retransmit it while its own window stays shut (a Linux echo server blocked in send).
+  app_fixture f;
+  const std::string text = pattern(1500);
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = probe_a_zero_window(f, client, text);
+
+  // Its "go" again (an out-of-window duplicate), then new data: both ACKs at SND.UNA.
+  tcp_segment_spec again = with(ack_at(client, iss, 0, 0, 0), "go");
+  f.script.send(again);
+  expect_segment(f.script.expect_reply(), ours(iss + 1, client.isn + 3, ack));
+  f.script.send(with(ack_at(client, iss, 2, 0, 0), "more"));
+  f.script.advance_and_poll(50'000'000);
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 1, client.isn + 7, ack));
+  // An abort's RST, too: RFC 5961 §3.2 peers take a RST only at RCV.NXT.
+  f.app.on_data_do = [](tcp::stream& s, tcp::data_view) { s.abort(); };
+  f.script.send(with(ack_at(client, iss, 6, 0, 0), "!"));
+  expect_segment(f.script.expect_sent(1)[0], reset(iss + 1));
 }
 
 TEST_CASE("send buffer: bounded by tcp.send_buffer; on_writable once the peer acknowledges", "[unit][tcp]") {
@@ -225,6 +258,28 @@ TEST_CASE("send buffer: bounded by tcp.send_buffer; on_writable once the peer ac
   f.script.send(ack_at(client, iss, 0, 2600, 60000));
   CHECK(f.app.writable == 1);
   f.script.expect_sent_nothing();  // 1300 bytes still in flight: Nagle holds the tail
+}
+
+TEST_CASE("on_writable: the ACK that frees the send buffer wakes the app also on out-of-order data",
+          "[unit][tcp]") {
+  // The client acknowledges everything in flight on a segment whose text goes to the
+  // out-of-order queue (one before it was lost): that was the last ACK owed, so unless the app
+  // hears on_writable now it never does, and what it holds back (a proxy's relayed bytes)
+  // stays held while its peer waits.
+  tcp::tcp_settings settings = test_settings();
+  settings.send_buffer = 3900;
+  app_fixture f{settings};
+  const std::string text = pattern(10000);
+  std::size_t accepted = 0;
+  f.app.on_open_do = [&](tcp::stream& s) { accepted = s.send(as_span(text)); };
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  REQUIRE(accepted == 3900);
+  f.script.expect_sent(3);  // 3 x 1300: the whole send buffer in flight
+  f.script.send(with(ack_at(client, iss, 100, 3900, 60000), "after a hole"));
+  expect_segment(f.script.expect_sent(1)[0], ours(iss + 3901, client.isn + 1, ack));  // the duplicate ACK
+  CHECK(f.app.writable == 1);
+  CHECK(f.stats.tcp_out_of_order.read() == 1);
 }
 
 TEST_CASE("a full pool or TX staging loses nothing: the data leaves on a later turn", "[unit][tcp]") {

@@ -131,9 +131,10 @@ TEST_CASE("persist limit: a peer holding a zero window through the probes is res
   }
   CHECK(f.stats.tcp_zero_window_probes.read() == 3);
   f.script.advance_and_poll(61'000'000'000ULL);
-  // <SEQ=SND.NXT><CTL=RST>: SND.NXT is past the probe byte.
+  // The RST at the edge of the zero window, SND.UNA, not at SND.NXT past the probe byte: the
+  // peer takes a RST only at its RCV.NXT (RFC 5961 §3.2; control_sequence).
   expect_segment(f.script.expect_sent(1)[0], {.destination_port = client.base.source_port,
-                                              .sequence = iss + 2,
+                                              .sequence = iss + 1,
                                               .acknowledgment = 0,
                                               .flags = rst,
                                               .window = 65535});

@@ -39,7 +39,9 @@ struct proxy_holder {
 // lcore_tcp's listener 0 (port 80) served by a proxy to 10.77.0.3:8080 with PROXY v1, in place of
 // app_fixture's recording app (whose end-of-test checks stay: no buffer left in use).
 struct proxy_fixture : proxy_holder, app_fixture {
-  explicit proxy_fixture(std::map<std::string, std::string> args = {}) {
+  explicit proxy_fixture(std::map<std::string, std::string> args = {},
+                         const tcp::tcp_settings& settings = test_settings())
+      : app_fixture(settings) {
     proxy = make_proxy(stats, std::move(args));
     hops.add(backend_ip, backend_mac);
     tcp.set_next_hop_resolver(&hops);
@@ -81,6 +83,17 @@ expected_segment to_backend(std::uint16_t local_port, std::uint32_t seq, std::ui
   return {.eth_destination = backend_mac, .destination = backend_ip, .source_port = local_port,
           .destination_port = backend_port, .sequence = seq, .acknowledgment = ack_number, .flags = flags,
           .window = 65535, .payload = payload};
+}
+
+// The payload of the segments among `frames` that go to `destination`, in order.
+std::string payload_to(const std::vector<decoded_frame>& frames, net::ipv4_address destination) {
+  std::string out;
+  for (const decoded_frame& d : frames) {
+    if (d.ip.destination == destination) {
+      out.append(reinterpret_cast<const char*>(d.payload.data()), d.payload.size());
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -282,4 +295,39 @@ TEST_CASE("proxy on lcore_tcp: the connection listing names each side's relay", 
   CHECK(backend_row.key.local_port == local_port);
   REQUIRE(backend_row.relay);
   CHECK(*backend_row.relay == client_key);
+}
+
+TEST_CASE("proxy on lcore_tcp: bytes held for the client leave on its last ACK, also when that ACK rides on "
+          "out-of-order data",
+          "[unit][app][proxy]") {
+  // The client's send buffer takes one of the backend's two segments; the other waits in the
+  // backend's receive buffer for the client's on_writable. The client acknowledges the first on
+  // a segment that arrives after one of its own was lost: nothing else is in flight, so no later
+  // ACK would wake the relay, and the held bytes (and the backend, its window closing) would
+  // wait for good.
+  constexpr std::uint32_t mss = 1300;  // a cookie's MSS table value: the client's MSS as we keep it
+  tcp::tcp_settings settings = test_settings();
+  settings.send_buffer = mss;
+  proxy_fixture f(std::map<std::string, std::string>{{"health_interval_ms", "3600000"}}, settings);
+  tcp_client client;
+  client.base.options.mss = mss;
+  const std::uint32_t server_isn = open_connection(f, client);
+  const decoded_frame our_syn = f.script.expect_sent(1)[0];
+  const std::uint16_t local_port = our_syn.tcp.source_port;
+  const std::uint32_t backend_next = our_syn.tcp.sequence.raw() + 1 + 41;  // past the 41-byte PROXY v1 header
+  f.script.send(from_backend(local_port, syn | ack, 9000, our_syn.tcp.sequence.raw() + 1));
+  f.script.expect_sent(1);  // the header
+  f.script.send(from_backend(local_port, ack, 9001, backend_next));
+
+  const std::string first(mss, 'a');
+  const std::string second(mss, 'b');
+  f.script.send_burst({from_backend(local_port, ack, 9001, backend_next, first),
+                       from_backend(local_port, ack, 9001 + mss, backend_next, second)});
+  CHECK(payload_to(f.script.sent(), client.base.source) == first);
+
+  tcp_segment_spec after_a_hole = client.segment(ack, server_isn, 100, mss);
+  after_a_hole.payload = bytes_of("after a hole");
+  f.script.send(after_a_hole);
+  CHECK(payload_to(f.script.sent(), client.base.source) == second);
+  CHECK(f.backend().bytes_from_backend.read() == 2 * mss);
 }
