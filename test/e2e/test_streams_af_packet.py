@@ -18,6 +18,7 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,10 +31,13 @@ PEER_IP = "10.79.0.1"
 
 class VethBed(h.SetUp):
     """rampart on net_af_packet in namespace `engine_ns`, clients in `peer_ns`; `config` is
-    deep-merged over the engine's config (the proxy test's listeners)."""
+    deep-merged over the engine's config (the proxy test's listeners); `before_engine(bed)` runs
+    once the namespaces and the veth are up and before rampart starts (backends it will check)."""
 
-    def __init__(self, config: dict | None = None) -> None:
+    def __init__(self, config: dict | None = None,
+                 before_engine: Callable[[VethBed], None] | None = None) -> None:
         self.config = config or {}
+        self.before_engine = before_engine
         tag = f"{os.getpid() % 100000}"
         self.engine_ns, self.peer_ns = f"ra-{tag}-e", f"ra-{tag}-p"
         self.engine_if, self.peer_if = f"ra{tag}e", f"ra{tag}p"
@@ -57,6 +61,8 @@ class VethBed(h.SetUp):
         self.ns(self.peer_ns, ["ip", "addr", "add", f"{PEER_IP}/24", "dev", self.peer_if])
         self.ns(self.peer_ns, ["ip", "link", "set", self.peer_if, "up"])
         self.ns(self.peer_ns, ["ethtool", "-K", self.peer_if, "tx", "off"])
+        if self.before_engine is not None:
+            self.before_engine(self)
         config = h._deep_merge(h._deep_merge(h.base_config(), {
             "eal": {"lcores": "0-1", "vdevs": [f"net_af_packet0,iface={self.engine_if},qpairs=1"],
                     "file_prefix": self.prefix},
