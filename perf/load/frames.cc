@@ -10,24 +10,48 @@
 
 namespace rampart::load {
 
-std::size_t build_tcp_frame(std::span<std::byte> out, const tcp_segment_spec& spec) noexcept {
-  const std::size_t tcp_length = net::tcp_min_header_length + net::tcp_options_length(spec.options) + spec.payload.size();
-  const std::size_t ip_length = net::ipv4_min_header_length + tcp_length;
+namespace {
+
+// Ethernet and IPv4 (DF, no options, checksum computed) for an IPv4 datagram carrying
+// `l4_length` bytes of `protocol`, at the start of out, zero-padded to the Ethernet minimum.
+// Returns the L4 part to fill and the frame's length; an empty part and 0 when out is too short.
+struct ipv4_frame {
+  std::span<std::byte> l4;
+  std::size_t length = 0;
+};
+
+ipv4_frame write_ipv4_frame(std::span<std::byte> out, const link_pair& link, net::ipv4_address source,
+                            net::ipv4_address destination, std::uint8_t protocol, std::uint16_t ip_id,
+                            std::size_t l4_length) noexcept {
+  const std::size_t ip_length = net::ipv4_min_header_length + l4_length;
   const std::size_t length = net::ethernet_header_length + ip_length;
   const std::size_t padded = length < net::ethernet_min_frame_length ? net::ethernet_min_frame_length : length;
   if (out.size() < padded || ip_length > 0xffff) {
-    return 0;
+    return {};
   }
-  net::write_ethernet_header(out, {spec.link.destination, spec.link.source, net::ether_type::ipv4});
+  std::memset(out.data() + length, 0, padded - length);
+  net::write_ethernet_header(out, {link.destination, link.source, net::ether_type::ipv4});
   net::ipv4_header ip;
   ip.total_length = static_cast<std::uint16_t>(ip_length);
-  ip.identification = spec.ip_id;
+  ip.identification = ip_id;
   ip.dont_fragment = true;
-  ip.protocol = net::ip_protocol::tcp;
-  ip.source = spec.source_ip;
-  ip.destination = spec.destination_ip;
+  ip.protocol = protocol;
+  ip.source = source;
+  ip.destination = destination;
   net::write_ipv4_header(out.subspan(net::ethernet_header_length), ip, true);
-  const std::span<std::byte> tcp = out.subspan(net::ethernet_header_length + net::ipv4_min_header_length, tcp_length);
+  return {out.subspan(net::ethernet_header_length + net::ipv4_min_header_length, l4_length), padded};
+}
+
+}  // namespace
+
+std::size_t build_tcp_frame(std::span<std::byte> out, const tcp_segment_spec& spec) noexcept {
+  const std::size_t tcp_length = net::tcp_min_header_length + net::tcp_options_length(spec.options) + spec.payload.size();
+  const ipv4_frame frame = write_ipv4_frame(out, spec.link, spec.source_ip, spec.destination_ip, net::ip_protocol::tcp,
+                                            spec.ip_id, tcp_length);
+  if (frame.length == 0) {
+    return 0;
+  }
+  const std::span<std::byte> tcp = frame.l4;
   net::tcp_header header = spec.header;
   header.checksum = 0;
   const std::size_t header_length = net::write_tcp_header(tcp, header, spec.options);
@@ -37,37 +61,23 @@ std::size_t build_tcp_frame(std::span<std::byte> out, const tcp_segment_spec& sp
   const std::uint16_t sum = net::ipv4_l4_checksum(spec.source_ip, spec.destination_ip, net::ip_protocol::tcp, tcp);
   tcp[16] = static_cast<std::byte>(sum >> 8);
   tcp[17] = static_cast<std::byte>(sum & 0xff);
-  if (padded != length) {
-    std::memset(out.data() + length, 0, padded - length);
-  }
-  return padded;
+  return frame.length;
 }
 
 std::size_t build_icmp_echo_frame(std::span<std::byte> out, const icmp_echo_spec& spec) noexcept {
-  const std::size_t icmp_length = net::icmp_header_length + spec.data_length;
-  const std::size_t ip_length = net::ipv4_min_header_length + icmp_length;
-  const std::size_t length = net::ethernet_header_length + ip_length;
-  const std::size_t padded = length < net::ethernet_min_frame_length ? net::ethernet_min_frame_length : length;
-  if (out.size() < padded || ip_length > 0xffff) {
+  const ipv4_frame frame = write_ipv4_frame(out, spec.link, spec.source_ip, spec.destination_ip, net::ip_protocol::icmp,
+                                            spec.ip_id, net::icmp_header_length + spec.data_length);
+  if (frame.length == 0) {
     return 0;
   }
-  std::memset(out.data(), 0, padded);
-  net::write_ethernet_header(out, {spec.link.destination, spec.link.source, net::ether_type::ipv4});
-  net::ipv4_header ip;
-  ip.total_length = static_cast<std::uint16_t>(ip_length);
-  ip.identification = spec.ip_id;
-  ip.dont_fragment = true;
-  ip.protocol = net::ip_protocol::icmp;
-  ip.source = spec.source_ip;
-  ip.destination = spec.destination_ip;
-  net::write_ipv4_header(out.subspan(net::ethernet_header_length), ip, true);
-  // RFC 792: type, code 0, checksum, identifier, sequence number, data.
-  const std::span<std::byte> icmp = out.subspan(net::ethernet_header_length + net::ipv4_min_header_length, icmp_length);
+  // RFC 792: type, code 0, checksum, identifier, sequence number, data (zeros).
+  const std::span<std::byte> icmp = frame.l4;
+  std::memset(icmp.data(), 0, icmp.size());
   icmp[0] = static_cast<std::byte>(spec.type);
   net::store_be16(icmp.data() + 4, spec.identifier);
   net::store_be16(icmp.data() + 6, spec.sequence);
   net::store_be16(icmp.data() + 2, net::internet_checksum(icmp));
-  return padded;
+  return frame.length;
 }
 
 std::size_t build_arp_frame(std::span<std::byte> out, const net::mac_address& ethernet_destination,
