@@ -153,6 +153,8 @@ const section_schema<stats_config> stats_keys = {
             &stats_config::interval_seconds, 0, 86400),
     text({"metrics_listen", "a.b.c.d:port of the Prometheus endpoint (GET /metrics); empty: off"},
          &stats_config::metrics_listen, listen_address_problem),
+    text({"capture_directory", "the directory /rampart/capture writes its files in, and nowhere else"},
+         &stats_config::capture_directory, absolute_path_problem),
 };
 
 const section_schema<engine_config> document_keys = {

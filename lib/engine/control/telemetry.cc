@@ -210,7 +210,7 @@ int handle_capture(const char*, const char* params, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   if (params != nullptr && *params != '\0') {
     std::string error;
-    const std::optional<capture_request> request = parse_capture_request(params, error);
+    const std::optional<capture_request> request = parse_capture_request(params, capture.directory(), error);
     if (request) {
       error = capture.start(*request);
     }
