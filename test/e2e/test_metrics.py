@@ -5,13 +5,18 @@ Two worker lcores; curl scrapes http://127.0.0.1:<port>/metrics on loopback. Deb
 prometheus_client parser reads the text, so it is checked against an independent reader of the
 exposition format. Every event counter, every drop reason and every driver counter must be there,
 with HELP and TYPE, one sample per worker lcore, and the values must agree with telemetry.
+Clients trickling their requests hold up neither scrapes nor the control thread's duties.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import socket
 import sys
+import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -169,6 +174,49 @@ class Metrics(unittest.TestCase):
                              {(lcore, port) for lcore in WORKERS for port in ("80", "7", "9")})
             scraped = int(sum(s.value for s in family.samples if s.labels["listener"] == "7"))
             self.assertEqual(scraped, echo[name], name)
+
+    def test_6_trickling_clients_delay_no_control_duty(self) -> None:
+        """Clients that send their request one byte a second, more of them than the endpoint
+        serves at once: a scrape, telemetry, SIGHUP and the stop are still answered promptly.
+        (Served one at a time on the control thread, each trickler would hold it for its whole
+        request budget, 500 ms of every 100 ms tick, and a scrape would wait behind all of them.)"""
+        request = b"GET /metrics HTTP/1.1\r\n\r\n"
+        stop = threading.Event()
+
+        def trickle() -> None:
+            with socket.create_connection(("127.0.0.1", self.port)) as sock:
+                for byte in request:
+                    if stop.wait(1.0):
+                        return
+                    with contextlib.suppress(OSError):  # closed once its budget is spent: fine
+                        sock.send(bytes([byte]))
+
+        threads = [threading.Thread(target=trickle) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(1.5)  # every trickler connected and into its request
+            started = time.monotonic()
+            self.assertTrue(self.scrape())
+            self.assertLess(time.monotonic() - started, 1.0, "a scrape waited behind the tricklers")
+
+            started = time.monotonic()
+            self.engine.telemetry("/rampart/stats")
+            self.assertLess(time.monotonic() - started, 1.0, "telemetry waited behind the tricklers")
+
+            for reload in range(1, 4):  # a tick is 100 ms: each reload is seen within about that
+                started = time.monotonic()
+                self.engine.process.send_signal(signal.SIGHUP)
+                h.wait_for(lambda: self.engine.output().count("SIGHUP: ") >= reload, 5, "the SIGHUP line", 0.01)
+                self.assertLess(time.monotonic() - started, 0.4, f"SIGHUP {reload} waited behind the tricklers")
+
+            started = time.monotonic()
+            self.assertEqual(self.engine.stop(), 0)  # the drain (drain_timeout_seconds 0: at once)
+            self.assertLess(time.monotonic() - started, 3.0, "the stop waited behind the tricklers")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
 
 
 if __name__ == "__main__":
