@@ -169,7 +169,7 @@ const section_schema<engine_config> document_keys = {
     list({"routes", "destination prefixes reached through a router on the port's subnet"}, &engine_config::routes,
          route_keys, route_label, check_route),
     section({"tcp", "TCP behaviour, the same on every worker lcore"}, &engine_config::tcp, tcp_keys),
-    section({"stats", "the periodic stats line and the Prometheus endpoint"}, &engine_config::stats, stats_keys),
+    section({"stats", "the periodic stats line, the Prometheus endpoint, where captures go"}, &engine_config::stats, stats_keys),
 };
 
 }  // namespace
