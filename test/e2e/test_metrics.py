@@ -175,7 +175,26 @@ class Metrics(unittest.TestCase):
             scraped = int(sum(s.value for s in family.samples if s.labels["listener"] == "7"))
             self.assertEqual(scraped, echo[name], name)
 
-    def test_6_trickling_clients_delay_no_control_duty(self) -> None:
+    def test_6_engine_families_and_version(self) -> None:
+        families = self.scrape()
+        build = families["rampart_build_info"].samples
+        self.assertEqual(len(build), 1)
+        version = h.run_binary(["--version"]).stdout.strip()
+        labels = build[0].labels
+        self.assertEqual(version, f"rampart {labels['version']} (commit {labels['commit']}) {labels['dpdk']}")
+        self.assertRegex(version, r"^rampart \d+\.\d+\.\d+ \(commit \S+\) DPDK \d+\.\d+")
+        self.assertEqual(build[0].value, 1)
+        uptime = families["rampart_uptime_seconds"].samples[0].value
+        self.assertGreaterEqual(uptime, 1)
+        link = self.engine.telemetry("/rampart/port")["link"]  # what telemetry says, metrics say
+        self.assertEqual([(s.labels["port"], s.value) for s in families["rampart_link_up"].samples],
+                         {"up": [("net_tap0", 1)], "down": [("net_tap0", 0)], "unknown": []}[link])
+        self.assertEqual(families["rampart_draining"].samples[0].value, 0)
+        for name in ("rampart_build_info", "rampart_uptime_seconds", "rampart_link_up", "rampart_draining"):
+            self.assertEqual(families[name].type, "gauge", name)
+            self.assertTrue(families[name].documentation, name)
+
+    def test_7_trickling_clients_delay_no_control_duty(self) -> None:
         """Clients that send their request one byte a second, more of them than the endpoint
         serves at once: a scrape, telemetry, SIGHUP and the stop are still answered promptly.
         (Served one at a time on the control thread, each trickler would hold it for its whole

@@ -140,6 +140,26 @@ std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_c
   return out;
 }
 
+std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name) {
+  std::string out;
+  family(out, "rampart_build_info", "rampart's version, the commit it was built from and the DPDK it runs on (value 1)",
+         "gauge");
+  sample(out, "rampart_build_info",
+         "version=\"" + label_value(engine.version) + "\",commit=\"" + label_value(engine.commit) + "\",dpdk=\"" +
+             label_value(engine.dpdk) + "\"",
+         1);
+  family(out, "rampart_uptime_seconds", "seconds since the engine started", "gauge");
+  out += "rampart_uptime_seconds " + std::to_string(engine.uptime_seconds) + "\n";
+  family(out, "rampart_link_up", "1 while the port's link is up, 0 while down; no sample when the driver cannot tell",
+         "gauge");
+  if (engine.link_up) {
+    sample(out, "rampart_link_up", "port=\"" + label_value(port_name) + "\"", *engine.link_up ? 1 : 0);
+  }
+  family(out, "rampart_draining", "1 while a SIGTERM drain runs (new SYNs are dropped)", "gauge");
+  out += std::string("rampart_draining ") + (engine.draining ? "1" : "0") + "\n";
+  return out;
+}
+
 std::string http_response(std::string_view head, const std::function<std::string()>& body) {
   const std::size_t line_end = head.find("\r\n");
   const std::string_view line = head.substr(0, line_end);

@@ -112,6 +112,30 @@ TEST_CASE("metrics: per-backend families, labelled by lcore, listener and backen
         std::string::npos);
 }
 
+TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
+  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false};
+  CHECK(prometheus_engine_text(engine, "net_tap0") ==
+        "# HELP rampart_build_info rampart's version, the commit it was built from and the DPDK it runs on (value 1)\n"
+        "# TYPE rampart_build_info gauge\n"
+        "rampart_build_info{version=\"0.1.0\",commit=\"994d2f1abcde\",dpdk=\"DPDK 22.11.4\"} 1\n"
+        "# HELP rampart_uptime_seconds seconds since the engine started\n"
+        "# TYPE rampart_uptime_seconds gauge\n"
+        "rampart_uptime_seconds 75\n"
+        "# HELP rampart_link_up 1 while the port's link is up, 0 while down; no sample when the driver cannot tell\n"
+        "# TYPE rampart_link_up gauge\n"
+        "rampart_link_up{port=\"net_tap0\"} 1\n"
+        "# HELP rampart_draining 1 while a SIGTERM drain runs (new SYNs are dropped)\n"
+        "# TYPE rampart_draining gauge\n"
+        "rampart_draining 0\n");
+  engine.link_up = false;
+  engine.draining = true;
+  const std::string down = prometheus_engine_text(engine, "net_tap0");
+  CHECK(down.find("rampart_link_up{port=\"net_tap0\"} 0\n") != std::string::npos);
+  CHECK(down.find("rampart_draining 1\n") != std::string::npos);
+  engine.link_up.reset();
+  CHECK(prometheus_engine_text(engine, "net_tap0").find("rampart_link_up{") == std::string::npos);
+}
+
 TEST_CASE("metrics: HTTP answers", "[unit][engine]") {
   const std::string ok = http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
   CHECK(ok == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,21 @@ struct lcore_sample {
 // with HELP and TYPE.
 std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_counters& driver,
                             std::string_view port_name, std::span<const std::uint16_t> listener_ports = {});
+
+// What the engine as a whole reports beside the counters.
+struct engine_sample {
+  std::string version;  // build_info (build_info.hh)
+  std::string commit;
+  std::string dpdk;
+  std::uint64_t uptime_seconds = 0;
+  std::optional<bool> link_up;  // nullopt: the driver cannot tell
+  bool draining = false;        // a SIGTERM drain runs
+};
+
+// The engine's own families: `rampart_build_info{version,commit,dpdk} 1`,
+// `rampart_uptime_seconds`, `rampart_link_up{port}` (1 up, 0 down; no sample when the driver
+// cannot tell) and `rampart_draining` (1 while a drain runs), each a gauge with HELP and TYPE.
+std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name);
 
 // What one request gets, from its head ("GET /metrics HTTP/1.1\r\n...\r\n\r\n"): status line,
 // headers and body, Connection: close. GET/HEAD /metrics → 200 with body(); other paths → 404;
