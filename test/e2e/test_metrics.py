@@ -134,7 +134,7 @@ class Metrics(unittest.TestCase):
         self.assertRegex(head, r"Content-Length: [1-9]")
 
     def test_4_periodic_line_has_a_timestamp_and_deltas(self) -> None:
-        line = re.compile(r"rampart: stats \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \+\d+\.\ds: rx \+(\d+) pkt "
+        line = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ rampart: stats \+\d+\.\ds: rx \+(\d+) pkt "
                           r"\(\d+ pps\) tx \+\d+ pkt \(\d+ pps\) consumed \+\d+ dropped \+\d+ .*"
                           r"port: imissed \+\d+ ierrors \+\d+ rx_nombuf \+\d+ oerrors \+\d+; connections 0")
         self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))

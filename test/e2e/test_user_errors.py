@@ -6,6 +6,7 @@ message that names the key (or the file), before any EAL start-up (so nothing is
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rampart_harness as h  # noqa: E402
 
 EXIT_USAGE = 2
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "  # every log line's UTC time (engine/log.hh)
 
 
 class UserErrors(unittest.TestCase):
@@ -170,7 +172,7 @@ class UserErrors(unittest.TestCase):
                 result = self.run_merged(["--config", str(path), *extra])
                 self.assertEqual(result.returncode, EXIT_USAGE, result.stdout)
                 last = result.stdout.strip().splitlines()[-1]
-                self.assertTrue(last.startswith(f"rampart: error: {path}:"), result.stdout)
+                self.assertRegex(last, "^" + STAMP + re.escape(f"rampart: error: {path}:"))
                 for needle in needles:
                     self.assertIn(needle, last)
 
@@ -196,7 +198,7 @@ class UserErrors(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("Usage:", result.stdout)  # EAL's usage text was printed, and before:
         self.assertRegex(result.stdout.strip().splitlines()[-1],
-                         r"^rampart: error: EAL init failed: .*eal\.extra_args")
+                         "^" + STAMP + r"rampart: error: EAL init failed: .*eal\.extra_args")
         self.assertFalse(Path("/sys/class/net/rtusage0").exists())
 
     def test_check_config_reads_the_master_secret(self) -> None:

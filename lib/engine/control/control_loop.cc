@@ -289,11 +289,8 @@ void control_loop::print_stats_line() {
   }
   const stats::snapshot current = _workers.total();
   const driver_counters current_driver = _port.driver_stats();
-  const auto unix_now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   std::vector<backend_total> backends = backend_totals(_workers.all(), _listener_ports);
-  log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count(),
-                         utc_timestamp(unix_now.count())) +
+  log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count()) +
            backends_part(backends, _backends_before));
   _backends_before = std::move(backends);
   _stats_before = current;

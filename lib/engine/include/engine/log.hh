@@ -1,11 +1,15 @@
 #pragma once
-// Console output of the control lcore: "rampart: ..." lines, flushed one by one so scripts that
-// wait for "rampart: ready" on a pipe see it at once. Never called from a worker loop.
+// Console output of the control lcore: "<UTC time> rampart: ..." lines, flushed one by one so
+// scripts that wait for "rampart: ready" on a pipe see it at once. Never called from a worker loop.
 //
-// Every call prints exactly one line: the text goes through one_line, so a value that came from
-// a config file or a plugin (a plugin arg holding a newline) can neither split its line nor
-// forge another.
+// Every call prints exactly one line, stamped with the wall clock (utc_timestamp) so lines that
+// reach a file or a pipe rather than the journal still say when: the text goes through one_line,
+// so a value that came from a config file or a plugin (a plugin arg holding a newline) can
+// neither split its line nor forge another.
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -38,9 +42,21 @@ inline std::string one_line(std::string_view text) {
   return out;
 }
 
+// "2026-11-30T03:50:00Z" for a Unix time in seconds.
+inline std::string utc_timestamp(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
 inline void log_line(std::FILE* to, const char* kind, std::string_view line) {
   const std::string text = one_line(line);
-  std::fprintf(to, "rampart: %s%s\n", kind, text.c_str());
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string time = utc_timestamp(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  std::fprintf(to, "%s rampart: %s%s\n", time.c_str(), kind, text.c_str());
   std::fflush(to);
 }
 
