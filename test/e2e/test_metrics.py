@@ -190,7 +190,11 @@ class Metrics(unittest.TestCase):
         self.assertEqual([(s.labels["port"], s.value) for s in families["rampart_link_up"].samples],
                          {"up": [("net_tap0", 1)], "down": [("net_tap0", 0)], "unknown": []}[link])
         self.assertEqual(families["rampart_draining"].samples[0].value, 0)
-        for name in ("rampart_build_info", "rampart_uptime_seconds", "rampart_link_up", "rampart_draining"):
+        port = self.engine.telemetry("/rampart/port")
+        self.assertEqual(families["rampart_mbufs_total"].samples[0].value, port["mbufs_total"])
+        self.assertGreater(families["rampart_mbufs_in_use"].samples[0].value, 0)  # the RX rings' at least
+        for name in ("rampart_build_info", "rampart_uptime_seconds", "rampart_link_up", "rampart_draining",
+                     "rampart_mbufs_in_use", "rampart_mbufs_total"):
             self.assertEqual(families[name].type, "gauge", name)
             self.assertTrue(families[name].documentation, name)
 

@@ -186,13 +186,16 @@ std::string control_loop::metrics_text() const {
     samples.push_back(std::move(s));
   }
   const link_state link = _port.link();
+  const mbuf_usage mbufs = mbufs_of(_workers.all());
   const engine_sample engine{
       _build.version,
       _build.commit,
       _build.dpdk,
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(steady::now() - _started).count()),
       link.unknown ? std::nullopt : std::optional<bool>(link.up),
-      _drain_deadline.has_value()};
+      _drain_deadline.has_value(),
+      mbufs.in_use,
+      mbufs.total};
   return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports) +
          prometheus_engine_text(engine, _port.info().name);
 }

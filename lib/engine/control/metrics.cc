@@ -157,6 +157,12 @@ std::string prometheus_engine_text(const engine_sample& engine, std::string_view
   }
   family(out, "rampart_draining", "1 while a SIGTERM drain runs (new SYNs are dropped)", "gauge");
   out += std::string("rampart_draining ") + (engine.draining ? "1" : "0") + "\n";
+  family(out, "rampart_mbufs_in_use",
+         "mbufs of the workers' pools held anywhere; back at its idle value once every connection is closed",
+         "gauge");
+  out += "rampart_mbufs_in_use " + std::to_string(engine.mbufs_in_use) + "\n";
+  family(out, "rampart_mbufs_total", "mbufs in the workers' pools", "gauge");
+  out += "rampart_mbufs_total " + std::to_string(engine.mbufs_total) + "\n";
   return out;
 }
 

@@ -113,7 +113,7 @@ TEST_CASE("metrics: per-backend families, labelled by lcore, listener and backen
 }
 
 TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
-  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false};
+  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false, 300, 16383};
   CHECK(prometheus_engine_text(engine, "net_tap0") ==
         "# HELP rampart_build_info rampart's version, the commit it was built from and the DPDK it runs on (value 1)\n"
         "# TYPE rampart_build_info gauge\n"
@@ -126,7 +126,14 @@ TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
         "rampart_link_up{port=\"net_tap0\"} 1\n"
         "# HELP rampart_draining 1 while a SIGTERM drain runs (new SYNs are dropped)\n"
         "# TYPE rampart_draining gauge\n"
-        "rampart_draining 0\n");
+        "rampart_draining 0\n"
+        "# HELP rampart_mbufs_in_use mbufs of the workers' pools held anywhere; back at its idle value once every "
+        "connection is closed\n"
+        "# TYPE rampart_mbufs_in_use gauge\n"
+        "rampart_mbufs_in_use 300\n"
+        "# HELP rampart_mbufs_total mbufs in the workers' pools\n"
+        "# TYPE rampart_mbufs_total gauge\n"
+        "rampart_mbufs_total 16383\n");
   engine.link_up = false;
   engine.draining = true;
   const std::string down = prometheus_engine_text(engine, "net_tap0");

@@ -60,11 +60,14 @@ struct engine_sample {
   std::uint64_t uptime_seconds = 0;
   std::optional<bool> link_up;  // nullopt: the driver cannot tell
   bool draining = false;        // a SIGTERM drain runs
+  std::uint64_t mbufs_in_use = 0;  // mbufs_of (telemetry.hh)
+  std::uint64_t mbufs_total = 0;
 };
 
 // The engine's own families: `rampart_build_info{version,commit,dpdk} 1`,
 // `rampart_uptime_seconds`, `rampart_link_up{port}` (1 up, 0 down; no sample when the driver
-// cannot tell) and `rampart_draining` (1 while a drain runs), each a gauge with HELP and TYPE.
+// cannot tell), `rampart_draining` (1 while a drain runs), `rampart_mbufs_in_use` and
+// `rampart_mbufs_total`, each a gauge with HELP and TYPE.
 std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name);
 
 // What one request gets, from its head ("GET /metrics HTTP/1.1\r\n...\r\n\r\n"): status line,
