@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (test/fuzz/) and runs each for a bounded time.
 #
 #   scripts/fuzz.sh                 60 s in total: fuzz_frame 21 s, fuzz_tcp_stream 15 s, fuzz_tcp_connect 6 s,
-#                                   fuzz_proxy 9 s, fuzz_config 6 s, fuzz_http 3 s
+#                                   fuzz_proxy 9 s, fuzz_config 6 s, fuzz_http 1 s, fuzz_metrics 1 s
 #   scripts/fuzz.sh 600             a longer campaign, same split
 #   scripts/fuzz.sh --no-build ...  use the executables as they are (meson test does this)
 #   scripts/fuzz.sh --build-dir DIR (default: build-fuzz, or RAMPART_FUZZ_BUILD_DIR)
@@ -44,7 +44,7 @@ done
 
 # target:share of the time in percent. The datapath targets (frames and the listener; established
 # connections; connections apps open; the proxy's splice) get most of it.
-targets=(fuzz_frame:35 fuzz_tcp_stream:25 fuzz_tcp_connect:10 fuzz_proxy:15 fuzz_config:10 fuzz_http:5)
+targets=(fuzz_frame:35 fuzz_tcp_stream:25 fuzz_tcp_connect:10 fuzz_proxy:15 fuzz_config:10 fuzz_http:3 fuzz_metrics:2)
 
 if [[ ${do_build} -eq 1 ]]; then
   if [[ ! -f ${build_dir}/build.ninja ]]; then
@@ -52,7 +52,7 @@ if [[ ${do_build} -eq 1 ]]; then
       -Dfuzzers=true -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false)
   fi
   ninja -C "${build_dir}" -j "${RAMPART_JOBS:-2}" test/fuzz/fuzz_frame test/fuzz/fuzz_tcp_stream test/fuzz/fuzz_config \
-    test/fuzz/fuzz_http test/fuzz/fuzz_tcp_connect test/fuzz/fuzz_proxy
+    test/fuzz/fuzz_http test/fuzz/fuzz_metrics test/fuzz/fuzz_tcp_connect test/fuzz/fuzz_proxy
 fi
 
 # UBSan reports are warnings unless halt_on_error: make them crashes libFuzzer saves.

@@ -72,7 +72,7 @@ std::string usage_text(std::string_view program_name) {
          "      --check-config  validate FILE, print the effective configuration and exit\n"
          "                      (does not start EAL; needs no privileges)\n"
          "  -h, --help          this text\n"
-         "  -V, --version       print the version\n"
+         "  -V, --version       print the version, the commit built from and the DPDK version\n"
          "\n"
          "exit status: 0 ok, 1 runtime failure (EAL, port, permissions), 2 usage or config error\n"
          "signals: SIGTERM drains (tcp.drain_timeout_seconds), a second SIGTERM or SIGINT stops at once,\n"

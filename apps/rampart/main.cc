@@ -11,14 +11,11 @@
 #include "command_line.hh"
 #include "config/config.hh"
 #include "config_dump.hh"
+#include "engine/build_info.hh"
 #include "engine/engine.hh"
 #include "engine/log.hh"
 #include "engine/startup_error.hh"
 #include "preflight.hh"
-
-#ifndef RAMPART_VERSION
-#define RAMPART_VERSION "unknown"
-#endif
 
 namespace {
 
@@ -43,7 +40,7 @@ int run_main(int argc, char** argv) {
       std::fputs(rampart::command::usage_text(program).c_str(), stdout);
       return code_of(exit_code::ok);
     case rampart::command::cli_mode::version:
-      std::printf("rampart %s\n", RAMPART_VERSION);
+      std::printf("%s\n", rampart::engine::describe(rampart::engine::this_build()).c_str());
       return code_of(exit_code::ok);
     case rampart::command::cli_mode::check_config:
     case rampart::command::cli_mode::run:

@@ -4,9 +4,11 @@
 
 #include <array>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include "tcp/app_host.hh"
+#include "trust/file_trust.hh"
 
 #include "args.hh"
 
@@ -150,6 +152,15 @@ plugin_library::~plugin_library() { dlclose(_handle); }
 
 std::shared_ptr<const plugin_library> load_plugin(const std::string& path) {
   const std::string file = "plugin " + path + ": ";
+  // dlopen runs the library's constructors in this process, with its privileges: a file that
+  // someone else could replace would run their code (docs/operations.md, "The local attack
+  // surface"). A bare name is searched for by the dynamic loader in the system's directories.
+  if (path.find('/') != std::string::npos) {
+    if (const std::optional<std::string> problem = trust::check_writable_path(path)) {
+      throw app_error(file + "refused: " + *problem +
+                      " (a plugin and the directories above it must be writable only by root or rampart's user)");
+    }
+  }
   // dlopen searches LD_LIBRARY_PATH and the system directories for a bare name; a path with a
   // slash is taken as it is, which is what a config should say.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

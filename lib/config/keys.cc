@@ -153,6 +153,8 @@ const section_schema<stats_config> stats_keys = {
             &stats_config::interval_seconds, 0, 86400),
     text({"metrics_listen", "a.b.c.d:port of the Prometheus endpoint (GET /metrics); empty: off"},
          &stats_config::metrics_listen, listen_address_problem),
+    text({"capture_directory", "the directory /rampart/capture writes its files in, and nowhere else"},
+         &stats_config::capture_directory, absolute_path_problem),
 };
 
 const section_schema<engine_config> document_keys = {
@@ -167,7 +169,7 @@ const section_schema<engine_config> document_keys = {
     list({"routes", "destination prefixes reached through a router on the port's subnet"}, &engine_config::routes,
          route_keys, route_label, check_route),
     section({"tcp", "TCP behaviour, the same on every worker lcore"}, &engine_config::tcp, tcp_keys),
-    section({"stats", "the periodic stats line and the Prometheus endpoint"}, &engine_config::stats, stats_keys),
+    section({"stats", "the periodic stats line, the Prometheus endpoint, where captures go"}, &engine_config::stats, stats_keys),
 };
 
 }  // namespace

@@ -199,6 +199,13 @@ std::optional<std::string> plugin_path_problem(const std::string& path) {
   return std::nullopt;
 }
 
+std::optional<std::string> absolute_path_problem(const std::string& path) {
+  if (!path.starts_with('/') || path.find_first_not_of('/') == std::string::npos) {
+    return "\"" + path + "\" must be an absolute path to a directory of its own, e.g. /var/lib/rampart/capture";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> rotation_problem(const std::uint64_t& seconds) {
   // A cookie carries its time as 16-second ticks and stays valid for 4 ticks (docs/syncookies.md):
   // a key period must be whole ticks and outlive one cookie, or valid cookies would lose their key.

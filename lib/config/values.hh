@@ -42,4 +42,7 @@ std::optional<std::string> rotation_problem(const std::uint64_t& seconds);
 
 std::optional<std::string> listen_address_problem(const std::string& address);
 
+// An absolute path other than "/" (a directory rampart writes into).
+std::optional<std::string> absolute_path_problem(const std::string& path);
+
 }  // namespace rampart::config

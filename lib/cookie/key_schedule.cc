@@ -1,14 +1,16 @@
 #include "cookie/key_schedule.hh"
 
 #include "net/hex.hh"
+#include "trust/file_trust.hh"
 
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 namespace rampart::cookie {
@@ -27,6 +29,12 @@ void validate_rotation(std::uint32_t rotation_seconds) {
                     std::to_string(min_rotation_seconds) + " s (the cookie validity window)");
   }
 }
+
+// Appended to every refusal of a file's contents, so the message that refuses one says what to
+// write instead.
+constexpr const char* expected_format =
+    " (expected: at least 16 bytes of random secret, raw or as hex digits, e.g. made with "
+    "`head -c 32 /dev/urandom | xxd -p -c 64 > FILE; chmod 600 FILE`)";
 
 bool is_trailing_space(std::byte b) noexcept {
   const auto c = static_cast<unsigned char>(b);
@@ -127,19 +135,37 @@ key_schedule key_schedule::derived(std::span<const std::byte> master, std::uint3
 
 key_schedule key_schedule::from_master_file(const std::filesystem::path& path, std::uint32_t rotation_seconds) {
   validate_rotation(rotation_seconds);
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    throw key_error("master secret file " + path.string() + ": not a regular file");
+  const std::string file = "master secret file " + path.string() + ": ";
+  // O_NONBLOCK: a FIFO given by mistake is refused below instead of blocking the start.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    throw key_error(file + "cannot open: " + std::strerror(errno));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw key_error("master secret file " + path.string() + ": cannot open: " + std::strerror(errno));
+  // The file's facts come from the descriptor that is read, so it cannot be swapped in between.
+  struct stat st {};
+  std::optional<std::string> problem =
+      fstat(fd, &st) != 0 ? std::optional<std::string>(std::string("stat failed: ") + std::strerror(errno))
+                          : trust::secret_problem(path.string(), trust::file_facts::of(st), geteuid());
+  std::vector<char> raw;
+  if (!problem) {
+    raw.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t filled = 0;
+    while (filled < raw.size()) {
+      const ssize_t n = read(fd, raw.data() + filled, raw.size() - filled);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        problem = std::string("read failed: ") + (n < 0 ? std::strerror(errno) : "file shrank while read");
+        break;
+      }
+      filled += static_cast<std::size_t>(n);
+    }
   }
-  std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    const int err = errno;
+  close(fd);
+  if (problem) {
     scrub(raw.data(), raw.size());
-    throw key_error("master secret file " + path.string() + ": read failed: " + std::strerror(err));
+    throw key_error(file + *problem);
   }
   try {
     std::vector<std::byte> master = decode_master_secret(std::as_bytes(std::span(raw)));
@@ -149,7 +175,7 @@ key_schedule key_schedule::from_master_file(const std::filesystem::path& path, s
     return schedule;
   } catch (const key_error& e) {
     scrub(raw.data(), raw.size());
-    throw key_error("master secret file " + path.string() + ": " + e.what());
+    throw key_error(file + e.what() + expected_format);
   }
 }
 

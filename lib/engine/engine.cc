@@ -88,7 +88,7 @@ exit_code run(const config::engine_config& cfg, const std::string& config_path, 
     throw startup_error(exit_code::usage, *problem);
   }
   const tsc_clock clock = calibrate_tsc_clock();
-  capture_session capture;  // built-in capture (capture.hh): ring and pool allocated now
+  capture_session capture(cfg.stats.capture_directory);  // built-in capture (capture.hh): ring and pool allocated now
   if (const std::string problem = capture.prepare(dev.info().socket_id < 0 ? SOCKET_ID_ANY : dev.info().socket_id);
       !problem.empty()) {
     log_warning(problem);

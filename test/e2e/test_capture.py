@@ -4,7 +4,8 @@ and out, to a pcapng file that tcpdump reads), and DPDK's own dpdk-dumpcap attac
 engine that has hugepages.
 
 Pings give a known sequence: each echo request in, each reply out. A second capture filtered
-on a TCP port keeps only that port's segments. Errors (an existing file, a relative path, a
+on a TCP port keeps only that port's segments. Errors (an existing file, a path outside
+stats.capture_directory, a symlink planted there, a
 capture while one runs) are answered in the reply, and the engine keeps running.
 
 dpdk-dumpcap is a DPDK secondary process and needs the engine's memory in hugepages: the test
@@ -51,7 +52,7 @@ class Capture(unittest.TestCase):
         if shutil.which("tcpdump") is None:
             raise unittest.SkipTest("tcpdump is not installed")
         cls.dir = Path(tempfile.mkdtemp(prefix="rampart-e2e-capture-"))
-        cls.engine = h.Engine(config={"stats": {"interval_seconds": 0}})
+        cls.engine = h.Engine(config={"stats": {"interval_seconds": 0, "capture_directory": str(cls.dir)}})
         cls.engine.__enter__()
 
     @classmethod
@@ -124,13 +125,22 @@ class Capture(unittest.TestCase):
         existing = self.dir / "exists.pcapng"
         existing.write_bytes(b"keep me")
         reply = self.engine.telemetry(f"/rampart/capture,5,{existing}")
-        self.assertIn("File exists (captures never overwrite a file", reply["error"])
+        self.assertIn("File exists (a capture never overwrites a file", reply["error"])
         self.assertEqual(existing.read_bytes(), b"keep me")
-        self.assertIn("absolute path", self.engine.telemetry("/rampart/capture,5,relative.pcapng")["error"])
+        # Only files directly in stats.capture_directory, never through a symlink.
+        for outside in ("/tmp/x.pcapng", f"{self.dir}/../x.pcapng", "sub/x.pcapng"):
+            self.assertEqual(f"\"{outside}\" is not a file directly in stats.capture_directory",
+                             self.engine.telemetry(f"/rampart/capture,5,{outside}")["error"])
+        target = Path(tempfile.mkdtemp(prefix="rampart-e2e-capture-target-")) / "planted"
+        (self.dir / "link.pcapng").symlink_to(target)
+        self.assertEqual("cannot create link.pcapng: File exists (a capture never overwrites a file or "
+                         "follows a symlink)", self.engine.telemetry("/rampart/capture,5,link.pcapng")["error"])
+        self.assertFalse(target.exists())
+        shutil.rmtree(target.parent)
         self.assertIn("number of frames", self.engine.telemetry("/rampart/capture,0,/tmp/x.pcapng")["error"])
         self.assertIn("unknown parameter", self.engine.telemetry(f"/rampart/capture,5,{self.dir}/y,vlan=3")["error"])
         running = self.dir / "long.pcapng"
-        self.assertEqual(self.engine.telemetry(f"/rampart/capture,1000,{running}")["state"], "capturing")
+        self.assertEqual(self.engine.telemetry("/rampart/capture,1000,long.pcapng")["state"], "capturing")
         self.assertIn("is running", self.engine.telemetry(f"/rampart/capture,5,{self.dir}/z.pcapng")["error"])
         self.engine.ns_run(h.ping_command(self.engine.engine_ip, 2))
         # Stopping the engine closes the unfinished capture and the file stays readable.

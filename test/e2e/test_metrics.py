@@ -5,13 +5,18 @@ Two worker lcores; curl scrapes http://127.0.0.1:<port>/metrics on loopback. Deb
 prometheus_client parser reads the text, so it is checked against an independent reader of the
 exposition format. Every event counter, every drop reason and every driver counter must be there,
 with HELP and TYPE, one sample per worker lcore, and the values must agree with telemetry.
+Clients trickling their requests hold up neither scrapes nor the control thread's duties.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import socket
 import sys
+import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -129,7 +134,7 @@ class Metrics(unittest.TestCase):
         self.assertRegex(head, r"Content-Length: [1-9]")
 
     def test_4_periodic_line_has_a_timestamp_and_deltas(self) -> None:
-        line = re.compile(r"rampart: stats \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \+\d+\.\ds: rx \+(\d+) pkt "
+        line = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ rampart: stats \+\d+\.\ds: rx \+(\d+) pkt "
                           r"\(\d+ pps\) tx \+\d+ pkt \(\d+ pps\) consumed \+\d+ dropped \+\d+ .*"
                           r"port: imissed \+\d+ ierrors \+\d+ rx_nombuf \+\d+ oerrors \+\d+; connections 0")
         self.engine.ns_run(h.ping_command(self.engine.engine_ip, 3))
@@ -169,6 +174,73 @@ class Metrics(unittest.TestCase):
                              {(lcore, port) for lcore in WORKERS for port in ("80", "7", "9")})
             scraped = int(sum(s.value for s in family.samples if s.labels["listener"] == "7"))
             self.assertEqual(scraped, echo[name], name)
+
+    def test_6_engine_families_and_version(self) -> None:
+        families = self.scrape()
+        build = families["rampart_build_info"].samples
+        self.assertEqual(len(build), 1)
+        version = h.run_binary(["--version"]).stdout.strip()
+        labels = build[0].labels
+        self.assertEqual(version, f"rampart {labels['version']} (commit {labels['commit']}) {labels['dpdk']}")
+        self.assertRegex(version, r"^rampart \d+\.\d+\.\d+ \(commit \S+\) DPDK \d+\.\d+")
+        self.assertEqual(build[0].value, 1)
+        uptime = families["rampart_uptime_seconds"].samples[0].value
+        time.sleep(1.1)
+        self.assertGreaterEqual(self.scrape()["rampart_uptime_seconds"].samples[0].value, uptime + 1)
+        link = self.engine.telemetry("/rampart/port")["link"]  # what telemetry says, metrics say
+        self.assertEqual([(s.labels["port"], s.value) for s in families["rampart_link_up"].samples],
+                         {"up": [("net_tap0", 1)], "down": [("net_tap0", 0)], "unknown": []}[link])
+        self.assertEqual(families["rampart_draining"].samples[0].value, 0)
+        port = self.engine.telemetry("/rampart/port")
+        self.assertEqual(families["rampart_mbufs_total"].samples[0].value, port["mbufs_total"])
+        self.assertGreater(families["rampart_mbufs_in_use"].samples[0].value, 0)  # the RX rings' at least
+        for name in ("rampart_build_info", "rampart_uptime_seconds", "rampart_link_up", "rampart_draining",
+                     "rampart_mbufs_in_use", "rampart_mbufs_total"):
+            self.assertEqual(families[name].type, "gauge", name)
+            self.assertTrue(families[name].documentation, name)
+
+    def test_7_trickling_clients_delay_no_control_duty(self) -> None:
+        """Clients that send their request one byte a second, more of them than the endpoint
+        serves at once: a scrape, telemetry, SIGHUP and the stop are still answered promptly.
+        (Served one at a time on the control thread, each trickler would hold it for its whole
+        request budget, 500 ms of every 100 ms tick, and a scrape would wait behind all of them.)"""
+        request = b"GET /metrics HTTP/1.1\r\n\r\n"
+        stop = threading.Event()
+
+        def trickle() -> None:
+            with socket.create_connection(("127.0.0.1", self.port)) as sock:
+                for byte in request:
+                    if stop.wait(1.0):
+                        return
+                    with contextlib.suppress(OSError):  # closed once its budget is spent: fine
+                        sock.send(bytes([byte]))
+
+        threads = [threading.Thread(target=trickle) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(1.5)  # every trickler connected and into its request
+            started = time.monotonic()
+            self.assertTrue(self.scrape())
+            self.assertLess(time.monotonic() - started, 1.0, "a scrape waited behind the tricklers")
+
+            started = time.monotonic()
+            self.engine.telemetry("/rampart/stats")
+            self.assertLess(time.monotonic() - started, 1.0, "telemetry waited behind the tricklers")
+
+            for reload in range(1, 4):  # a tick is 100 ms: each reload is seen within about that
+                started = time.monotonic()
+                self.engine.process.send_signal(signal.SIGHUP)
+                h.wait_for(lambda: self.engine.output().count("SIGHUP: ") >= reload, 5, "the SIGHUP line", 0.01)
+                self.assertLess(time.monotonic() - started, 0.4, f"SIGHUP {reload} waited behind the tricklers")
+
+            started = time.monotonic()
+            self.assertEqual(self.engine.stop(), 0)  # the drain (drain_timeout_seconds 0: at once)
+            self.assertLess(time.monotonic() - started, 3.0, "the stop waited behind the tricklers")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
 
 
 if __name__ == "__main__":

@@ -132,6 +132,7 @@ class AsTheUnitRunsIt(unittest.TestCase):
         runtime = Path(tempfile.mkdtemp(prefix="rampart-e2e-xdg-"))
         self.addCleanup(shutil.rmtree, runtime, True)
         os.chown(runtime, NOBODY, NOBODY)
+        runtime.chmod(0o750)  # the unit's RuntimeDirectoryMode
         notify = NotifyListener(runtime / "notify")
         self.addCleanup(notify.close)
         wrapper = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
@@ -145,6 +146,7 @@ class AsTheUnitRunsIt(unittest.TestCase):
             self.assertIn("STATUS=serving on 10.77.0.2/24, 1 worker(s)", messages[0])
             self.assertIn("rampart: ready", engine.output(), "READY=1 only after the port is up")
             self.assertTrue(engine.telemetry_path.exists(), "runtime dir under XDG_RUNTIME_DIR")
+            self.assert_only_the_service_user_reaches_telemetry(engine)
             engine.ns_run(h.ping_command(engine.engine_ip, 2))
 
             engine.process.send_signal(signal.SIGHUP)
@@ -156,6 +158,22 @@ class AsTheUnitRunsIt(unittest.TestCase):
             notify.wait_for("STOPPING=1")
             self.assertEqual(engine.stop(), 0, engine.output())
             self.assertFalse(engine.runtime_dir.exists(), "runtime files left behind")
+
+    def assert_only_the_service_user_reaches_telemetry(self, engine: h.Engine) -> None:
+        """The telemetry socket (which can start captures and list connections) and the runtime
+        files around it belong to the service's user, and the directories above it let no
+        other user in (docs/operations.md, "The local attack surface")."""
+        for directory in (engine.runtime_dir.parent, engine.runtime_dir):
+            st = directory.stat()
+            self.assertEqual(st.st_uid, NOBODY, directory)
+            self.assertEqual(st.st_mode & 0o077, 0, f"{directory}: mode {st.st_mode & 0o7777:o}")
+        self.assertEqual(engine.telemetry_path.stat().st_uid, NOBODY)
+        other = h.run(["setpriv", "--reuid=1", "--regid=1", "--clear-groups", "/usr/bin/python3", "-c",
+                       "import socket, sys\n"
+                       "socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).connect(sys.argv[1])",
+                       str(engine.telemetry_path)], check=False)
+        self.assertIn("PermissionError", other.stderr, "another user reached the telemetry socket")
+        self.assertTrue(engine.telemetry("/rampart/stats"), "root still does")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,23 @@ class Streams(h.EngineTests):
         self.assertGreaterEqual(after["tcp_rto_expiries"] - before["tcp_rto_expiries"], 3)
 
 
+class StartupLog(unittest.TestCase):
+    def test_a_plugin_arg_with_a_newline_stays_on_its_line(self) -> None:
+        """A value from the config is escaped in the log: it cannot split its line, nor forge
+        "rampart: ready" before the engine is."""
+        greeting = "hi\nrampart: ready"
+        listeners = [{"port": PLUGIN_PORT, "app": "plugin", "plugin": str(h.sample_plugin_path()),
+                      "args": {"greeting": greeting}}]
+        with h.Engine(config={"listeners": listeners, "stats": {"interval_seconds": 0}}) as engine:
+            sock, _ = t.timed_connect(engine.netns, engine.engine_ip, PLUGIN_PORT)
+            with sock:
+                self.assertEqual(sock.recv(64), greeting.encode(), "the plugin itself gets the real value")
+            lines = engine.output().splitlines()
+            listener = f" rampart: listener: tcp port {PLUGIN_PORT} → app plugin (greeting=hi\\nrampart: ready)"
+            self.assertEqual(sum(line.endswith(listener) for line in lines), 1, "\n".join(lines))
+            self.assertEqual(sum(line.endswith(" rampart: ready") for line in lines), 1, "\n".join(lines))
+
+
 if __name__ == "__main__":
     h.require_environment()
     unittest.main(verbosity=2)

@@ -6,6 +6,7 @@ message that names the key (or the file), before any EAL start-up (so nothing is
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rampart_harness as h  # noqa: E402
 
 EXIT_USAGE = 2
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "  # every log line's UTC time (engine/log.hh)
 
 
 class UserErrors(unittest.TestCase):
@@ -170,7 +172,7 @@ class UserErrors(unittest.TestCase):
                 result = self.run_merged(["--config", str(path), *extra])
                 self.assertEqual(result.returncode, EXIT_USAGE, result.stdout)
                 last = result.stdout.strip().splitlines()[-1]
-                self.assertTrue(last.startswith(f"rampart: error: {path}:"), result.stdout)
+                self.assertRegex(last, "^" + STAMP + re.escape(f"rampart: error: {path}:"))
                 for needle in needles:
                     self.assertIn(needle, last)
 
@@ -196,7 +198,7 @@ class UserErrors(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("Usage:", result.stdout)  # EAL's usage text was printed, and before:
         self.assertRegex(result.stdout.strip().splitlines()[-1],
-                         r"^rampart: error: EAL init failed: .*eal\.extra_args")
+                         "^" + STAMP + r"rampart: error: EAL init failed: .*eal\.extra_args")
         self.assertFalse(Path("/sys/class/net/rtusage0").exists())
 
     def test_check_config_reads_the_master_secret(self) -> None:
@@ -207,11 +209,87 @@ class UserErrors(unittest.TestCase):
         self.assert_refused(["--config", str(path), "--check-config"],
                             f"tcp.syn_cookies: master secret file {secret}: cannot open")
         secret.write_bytes(b"short")
+        secret.chmod(0o600)
         self.assert_refused(["--config", str(path), "--check-config"],
-                            f"master secret file {secret}: ", "need at least")
+                            f"master secret file {secret}: ", "need at least",
+                            "(expected: at least 16 bytes of random secret, raw or as hex digits, e.g. made with "
+                            "`head -c 32 /dev/urandom | xxd -p -c 64 > FILE; chmod 600 FILE`)")
         secret.write_bytes(os.urandom(32))
         result = h.run_binary(["--config", str(path), "--check-config"])
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def secret_config(self) -> tuple[Path, Path]:
+        """(config, secret): a valid hex secret, mode 0600, owned by root."""
+        config = self.valid_config()
+        secret = self.dir / "secret"
+        secret.write_text(os.urandom(32).hex() + "\n")
+        secret.chmod(0o600)
+        config.setdefault("tcp", {}).setdefault("syn_cookies", {})["master_secret_file"] = str(secret)
+        return self.write_config(config), secret
+
+    def test_master_secret_others_can_read_is_refused(self) -> None:
+        path, secret = self.secret_config()
+        secret.chmod(0o640)
+        for mode in (["--check-config"], []):  # the check and the start say the same
+            output = self.assert_refused(
+                ["--config", str(path), *mode],
+                f"rampart: error: {path}: tcp.syn_cookies: master secret file {secret}: mode 0640 gives group or others "
+                f"access to the secret: chmod 600 {secret}")
+            self.assertEqual(len(output.strip().splitlines()), 1, output)
+        secret.chmod(0o600)
+        self.assertEqual(h.run_binary(["--config", str(path), "--check-config"]).returncode, 0)
+
+    def test_master_secret_of_another_user_is_refused(self) -> None:
+        path, secret = self.secret_config()
+        os.chown(secret, 65534, 65534)
+        for mode in (["--check-config"], []):
+            output = self.assert_refused(
+                ["--config", str(path), *mode],
+                f"rampart: error: {path}: tcp.syn_cookies: master secret file {secret}: owned by uid 65534, not root "
+                f"(rampart runs as root): chown 0 {secret}")
+            self.assertEqual(len(output.strip().splitlines()), 1, output)
+
+    def test_master_secret_of_the_service_user_is_taken(self) -> None:
+        """As the unprivileged service user (setpriv, as test_service.py runs the unit's set-up),
+        the user's own secret file is taken, and another user's is not, even one it can read."""
+        path, secret = self.secret_config()
+        self.dir.chmod(0o755)
+        path.chmod(0o644)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(h.rampart_bin())]
+        os.chown(secret, 65534, 65534)
+        result = h.run([*as_nobody, "--config", str(path), "--check-config"], check=False)
+        if "Permission denied" in result.stderr and str(path) not in result.stderr:
+            self.skipTest(f"nobody cannot run {h.rampart_bin()} here: {result.stderr.strip()}")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        os.chown(secret, 1, 1)  # daemon's: readable by nobody only through its mode
+        secret.chmod(0o644)
+        result = h.run([*as_nobody, "--config", str(path), "--check-config"], check=False)
+        self.assertEqual(result.returncode, EXIT_USAGE, result.stdout + result.stderr)
+        self.assertIn(f"master secret file {secret}: owned by uid 1, not root or rampart's user (uid 65534): "
+                      f"chown 65534 {secret}", result.stderr)
+
+    def test_plugin_others_can_write_is_refused(self) -> None:
+        config = self.valid_config()
+        shared = self.dir / "shared"
+        shared.mkdir()
+        plugin = shared / "uppercase.so"
+        shutil.copy(h.sample_plugin_path(), plugin)
+        config["listeners"] = [{"port": 7000, "app": "plugin", "plugin": str(plugin)}]
+        path = self.write_config(config)
+        self.assertEqual(h.run_binary(["--config", str(path), "--check-config"]).returncode, 0)
+        shared.chmod(0o777)
+        for mode in (["--check-config"], []):
+            output = self.assert_refused(
+                ["--config", str(path), *mode],
+                f"plugin {plugin}: refused: directory {shared} is "
+                f"writable by group or others (mode 0777): chmod go-w {shared} (a plugin and the directories above "
+                "it must be writable only by root or rampart's user)")
+            self.assertEqual(len(output.strip().splitlines()), 1, output)
+        shared.chmod(0o755)
+        os.chown(plugin, 65534, 65534)
+        self.assert_refused(["--config", str(path)],
+                            f"plugin {plugin}: refused: {plugin} is owned by uid 65534, not root (rampart runs as "
+                            f"root): chown 0 {plugin}")
 
 
 class VdevErrors(unittest.TestCase):

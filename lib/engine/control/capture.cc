@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -121,10 +122,16 @@ std::string capture_session::start(const capture_request& request) {
   if (!available()) {
     return "capture is unavailable: its ring and pool could not be allocated at start (raise eal.memory_mb)";
   }
-  const int fd = open(request.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  // O_EXCL | O_NOFOLLOW: never through a symlink someone left in the directory, never over a file.
+  const int fd = open(request.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
-    return "cannot create " + request.path + ": " + std::strerror(errno) +
-           (errno == EEXIST ? " (captures never overwrite a file: remove it or choose another name)" : "");
+    const int err = errno;
+    // Short: a telemetry reply's strings hold 128 bytes (RTE_TEL_MAX_STRING_LEN), so the file's
+    // name only; it is always in stats.capture_directory.
+    return "cannot create " + std::filesystem::path(request.path).filename().string() + ": " + std::strerror(err) +
+           (err == EEXIST   ? " (a capture never overwrites a file or follows a symlink)"
+            : err == ENOENT ? " (create stats.capture_directory first)"
+                            : "");
   }
   rte_pcapng_t* writer = rte_pcapng_fdopen(fd, nullptr, nullptr, "rampart", "rampart /rampart/capture");
   if (writer == nullptr) {

@@ -1,4 +1,5 @@
 #include <charconv>
+#include <filesystem>
 
 #include "engine/capture.hh"
 
@@ -35,7 +36,25 @@ bool capture_filter::matches(const std::uint8_t* frame, std::uint32_t length) co
   return load16(ip + ihl) == *port || load16(ip + ihl + 2) == *port;
 }
 
-std::optional<capture_request> parse_capture_request(std::string_view params, std::string& error) {
+std::optional<std::string> capture_file_path(std::string_view requested, const std::string& directory,
+                                             std::string& error) {
+  std::filesystem::path dir = std::filesystem::path(directory).lexically_normal();
+  if (!dir.has_filename()) {
+    dir = dir.parent_path();  // "/srv/captures/" names the same directory
+  }
+  const std::filesystem::path file = (dir / requested).lexically_normal();  // an absolute one replaces dir
+  // Only a file directly in the directory: a subdirectory could be a symlink out of it. ".." is
+  // gone after lexically_normal, so where it climbed to is what is compared.
+  if (!file.has_filename() || file.parent_path() != dir) {
+    // Short: a telemetry reply's strings hold 128 bytes (RTE_TEL_MAX_STRING_LEN).
+    error = "\"" + std::string(requested) + "\" is not a file directly in stats.capture_directory";
+    return std::nullopt;
+  }
+  return file.string();
+}
+
+std::optional<capture_request> parse_capture_request(std::string_view params, const std::string& directory,
+                                                     std::string& error) {
   capture_request r;
   std::size_t field = 0;
   while (!params.empty()) {
@@ -52,11 +71,11 @@ std::optional<capture_request> parse_capture_request(std::string_view params, st
         return std::nullopt;
       }
     } else if (field == 1) {
-      if (!part.starts_with("/")) {
-        error = "the second parameter is the pcapng file to create, an absolute path";
+      std::optional<std::string> path = capture_file_path(part, directory, error);
+      if (!path) {
         return std::nullopt;
       }
-      r.path = std::string(part);
+      r.path = std::move(*path);
     } else if (part.starts_with("host=")) {
       r.filter.address = net::ipv4_address::parse(part.substr(5));
       if (!r.filter.address) {

@@ -161,7 +161,19 @@ std::string control_loop::metrics_text() const {
     }
     samples.push_back(std::move(s));
   }
-  return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports);
+  const link_state link = _port.link();
+  const mbuf_usage mbufs = mbufs_of(_workers.all());
+  const engine_sample engine{
+      _build.version,
+      _build.commit,
+      _build.dpdk,
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(steady::now() - _started).count()),
+      link.unknown ? std::nullopt : std::optional<bool>(link.up),
+      _drain_deadline.has_value(),
+      mbufs.in_use,
+      mbufs.total};
+  return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports) +
+         prometheus_engine_text(engine, _port.info().name);
 }
 
 std::optional<std::string> control_loop::drain() {
@@ -310,11 +322,8 @@ void control_loop::print_stats_line() {
   }
   const stats::snapshot current = _workers.total();
   const driver_counters current_driver = _port.driver_stats();
-  const auto unix_now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   std::vector<backend_total> backends = backend_totals(_workers.all(), _listener_ports);
-  log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count(),
-                         utc_timestamp(unix_now.count())) +
+  log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count()) +
            backends_part(backends, _backends_before));
   _backends_before = std::move(backends);
   _stats_before = current;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -139,6 +140,32 @@ std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_c
   return out;
 }
 
+std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name) {
+  std::string out;
+  family(out, "rampart_build_info", "rampart's version, the commit it was built from and the DPDK it runs on (value 1)",
+         "gauge");
+  sample(out, "rampart_build_info",
+         "version=\"" + label_value(engine.version) + "\",commit=\"" + label_value(engine.commit) + "\",dpdk=\"" +
+             label_value(engine.dpdk) + "\"",
+         1);
+  family(out, "rampart_uptime_seconds", "seconds since the engine started", "gauge");
+  out += "rampart_uptime_seconds " + std::to_string(engine.uptime_seconds) + "\n";
+  family(out, "rampart_link_up", "1 while the port's link is up, 0 while down; no sample when the driver cannot tell",
+         "gauge");
+  if (engine.link_up) {
+    sample(out, "rampart_link_up", "port=\"" + label_value(port_name) + "\"", *engine.link_up ? 1 : 0);
+  }
+  family(out, "rampart_draining", "1 while a SIGTERM drain runs (new SYNs are dropped)", "gauge");
+  out += std::string("rampart_draining ") + (engine.draining ? "1" : "0") + "\n";
+  family(out, "rampart_mbufs_in_use",
+         "mbufs of the workers' pools held anywhere; back at its idle value once every connection is closed",
+         "gauge");
+  out += "rampart_mbufs_in_use " + std::to_string(engine.mbufs_in_use) + "\n";
+  family(out, "rampart_mbufs_total", "mbufs in the workers' pools", "gauge");
+  out += "rampart_mbufs_total " + std::to_string(engine.mbufs_total) + "\n";
+  return out;
+}
+
 std::string http_response(std::string_view head, const std::function<std::string()>& body) {
   const std::size_t line_end = head.find("\r\n");
   const std::string_view line = head.substr(0, line_end);
@@ -194,6 +221,9 @@ metrics_server::metrics_server(const config::listen_address& where) {
 }
 
 metrics_server::~metrics_server() {
+  for (const client& c : _clients) {
+    close(c.fd);
+  }
   if (_fd >= 0) {
     close(_fd);
   }
@@ -202,73 +232,80 @@ metrics_server::~metrics_server() {
 void metrics_server::serve_for(std::chrono::milliseconds wait, const std::function<std::string()>& body) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + wait;
+  std::vector<pollfd> fds;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() <= 0) {
+    const auto now = clock::now();
+    std::erase_if(_clients, [&](const client& c) {
+      if (now >= c.give_up) {
+        close(c.fd);  // a client that does not send its request, or read the answer, in time gets no more
+        return true;
+      }
+      return false;
+    });
+    if (now >= deadline) {
       return;
     }
-    pollfd p{_fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      continue;  // timeout (loop ends) or EINTR (a signal: go on waiting)
+    auto wake = deadline;
+    fds.clear();
+    // Full: new connections wait in the listen backlog until a client is done with.
+    fds.push_back({_fd, static_cast<short>(_clients.size() < max_clients ? POLLIN : 0), 0});
+    for (const client& c : _clients) {
+      fds.push_back({c.fd, static_cast<short>(c.response.empty() ? POLLIN : POLLOUT), 0});
+      wake = std::min(wake, c.give_up);
     }
-    const int client = accept4(_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (client >= 0) {
-      answer(client, body);
-      close(client);
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - now);
+    if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) {
+      continue;  // timeout (deadlines are checked above) or EINTR (a signal: go on)
+    }
+    // Clients first, while they match fds (accepting appends to _clients). remove_if tests each
+    // client in its original place before moving it, so its index there is its fds slot - 1.
+    std::erase_if(_clients, [&](client& c) {
+      const short revents = fds[static_cast<std::size_t>(&c - _clients.data()) + 1].revents;
+      if (revents == 0 || progress(c, revents, body)) {
+        return false;
+      }
+      close(c.fd);
+      return true;
+    });
+    while ((fds[0].revents & POLLIN) != 0 && _clients.size() < max_clients) {
+      const int fd = accept4(_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        break;  // EAGAIN: no more waiting; anything else: the next poll says
+      }
+      _clients.push_back({fd, clock::now() + request_budget, {}, {}, 0});
     }
   }
 }
 
-void metrics_server::answer(int client, const std::function<std::string()>& body) {
-  using clock = std::chrono::steady_clock;
-  const auto give_up = clock::now() + request_budget;
-  std::string head;
-  char buffer[2048];
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    if (head.size() > max_request_head) {
-      break;  // answered as whatever its first line says; the rest is ignored
+bool metrics_server::progress(client& c, short revents, const std::function<std::string()>& body) {
+  if (c.response.empty()) {
+    char buffer[2048];
+    const ssize_t n = recv(c.fd, buffer, sizeof buffer, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      return false;  // closed, or failed, before a whole head
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock::now());
-    if (left.count() <= 0) {
-      return;  // a client that does not send its request in time gets nothing
+    if (n > 0) {
+      c.head.append(buffer, static_cast<std::size_t>(n));
     }
-    pollfd p{client, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      continue;
+    // A head past max_request_head is answered as whatever its first line says.
+    if (c.head.find("\r\n\r\n") == std::string::npos && c.head.size() <= max_request_head) {
+      return true;
     }
-    const ssize_t n = recv(client, buffer, sizeof buffer, 0);
-    if (n == 0) {
-      return;  // closed before a whole head
-    }
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        continue;
-      }
-      return;
-    }
-    head.append(buffer, static_cast<std::size_t>(n));
+    c.response = http_response(c.head, body);
+    c.head = {};
+  } else if ((revents & (POLLOUT | POLLERR | POLLHUP)) == 0) {
+    return true;
   }
-  const std::string response = http_response(head, body);
-  std::size_t sent = 0;
-  while (sent < response.size()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock::now());
-    if (left.count() <= 0) {
-      return;  // a client that does not read in time is cut off
-    }
-    pollfd p{client, POLLOUT, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      continue;
-    }
-    const ssize_t n = send(client, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        continue;
-      }
-      return;
-    }
-    sent += static_cast<std::size_t>(n);
+  const ssize_t n = send(c.fd, c.response.data() + c.sent, c.response.size() - c.sent, MSG_NOSIGNAL);
+  if (n < 0) {
+    return errno == EAGAIN || errno == EINTR;
   }
-  shutdown(client, SHUT_WR);
+  c.sent += static_cast<std::size_t>(n);
+  if (c.sent < c.response.size()) {
+    return true;
+  }
+  shutdown(c.fd, SHUT_WR);
+  return false;
 }
 
 }  // namespace rampart::engine

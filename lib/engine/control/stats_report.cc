@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 #include "engine/log.hh"
 
@@ -33,14 +32,14 @@ void log_counters(std::string_view heading, const stats::snapshot& total, const 
 
 std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,
                           const driver_counters& driver_now, const driver_counters& driver_before,
-                          double seconds, const std::string& utc_time) {
+                          double seconds) {
   const auto plus = [](std::uint64_t now, std::uint64_t before) { return "+" + std::to_string(now - before); };
   const auto rate = [seconds](std::uint64_t now, std::uint64_t before) {
     return std::to_string(static_cast<std::uint64_t>(static_cast<double>(now - before) / seconds));
   };
   char interval[32];
   std::snprintf(interval, sizeof interval, "+%.1fs", seconds);
-  std::string line = "stats " + utc_time + " " + interval + ": rx " + plus(current.rx_packets, previous.rx_packets) +
+  std::string line = std::string("stats ") + interval + ": rx " + plus(current.rx_packets, previous.rx_packets) +
                      " pkt (" + rate(current.rx_packets, previous.rx_packets) + " pps) tx " +
                      plus(current.tx_packets, previous.tx_packets) + " pkt (" +
                      rate(current.tx_packets, previous.tx_packets) + " pps) consumed " +
@@ -82,15 +81,6 @@ std::string backends_part(std::span<const backend_total> current, std::span<cons
             (now.removed != 0 ? " removed" : "");
   }
   return part + "]";
-}
-
-std::string utc_timestamp(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 std::uint64_t connections_to_drain(const stats::snapshot& total) noexcept {

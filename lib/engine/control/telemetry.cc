@@ -184,20 +184,9 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "tx_offloads", describe_tx_offloads(info.plan.tx_offloads).c_str());
   rte_tel_data_add_dict_string(d, "link", link.unknown ? "unknown" : (link.up ? "up" : "down"));
   rte_tel_data_add_dict_u64(d, "link_speed_mbps", link.speed_mbps);
-  // mbufs of the workers' pools held anywhere (queues, send queues, apps, caches): back at its
-  // idle value once every connection is closed, so a leak shows as a climbing floor.
-  std::vector<const rte_mempool*> pools;
-  std::uint64_t in_use = 0;
-  std::uint64_t total = 0;
-  for (const worker* w : guard.get()->workers) {
-    if (std::find(pools.begin(), pools.end(), w->pool) == pools.end()) {
-      pools.push_back(w->pool);
-      in_use += rte_mempool_in_use_count(w->pool);
-      total += w->pool->size;
-    }
-  }
-  rte_tel_data_add_dict_u64(d, "mbufs_in_use", in_use);
-  rte_tel_data_add_dict_u64(d, "mbufs_total", total);
+  const mbuf_usage mbufs = mbufs_of(guard.get()->workers);
+  rte_tel_data_add_dict_u64(d, "mbufs_in_use", mbufs.in_use);
+  rte_tel_data_add_dict_u64(d, "mbufs_total", mbufs.total);
   return 0;
 }
 
@@ -210,7 +199,7 @@ int handle_capture(const char*, const char* params, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   if (params != nullptr && *params != '\0') {
     std::string error;
-    const std::optional<capture_request> request = parse_capture_request(params, error);
+    const std::optional<capture_request> request = parse_capture_request(params, capture.directory(), error);
     if (request) {
       error = capture.start(*request);
     }
@@ -686,6 +675,20 @@ stats::snapshot total_of(std::span<worker* const> workers) noexcept {
     total.accumulate(w->stats);
   }
   return total;
+}
+
+mbuf_usage mbufs_of(std::span<worker* const> workers) noexcept {
+  mbuf_usage usage;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    const rte_mempool* pool = workers[i]->pool;
+    const bool counted = std::any_of(workers.begin(), workers.begin() + static_cast<std::ptrdiff_t>(i),
+                                     [pool](const worker* w) { return w->pool == pool; });
+    if (!counted) {
+      usage.in_use += rte_mempool_in_use_count(pool);
+      usage.total += pool->size;
+    }
+  }
+  return usage;
 }
 
 }  // namespace rampart::engine

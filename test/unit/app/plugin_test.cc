@@ -1,8 +1,9 @@
 // The plugin loader with real shared objects built by meson: the sample uppercase plugin driven
 // through the C ABI over a fake stream, and every load error (no file, not a shared object, no
-// entry symbol, wrong ABI version, a missing callback, refused args).
+// entry symbol, wrong ABI version, a missing callback, refused args, a file others can write).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 #include "app/plugin_loader.hh"
@@ -132,6 +133,18 @@ TEST_CASE("plugin load errors name the file, the cause and the fix", "[unit][app
   }
   SECTION("a required callback missing") {
     CHECK(contains(load_error(RAMPART_NO_ON_DATA_PLUGIN), ": callback on_data is NULL"));
+  }
+  SECTION("a file others can write is refused before it is opened") {
+    const std::string path = "rampart_app_test_writable.so";
+    std::filesystem::copy_file(RAMPART_UPPERCASE_PLUGIN, path, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::permissions(path, std::filesystem::perms::group_write, std::filesystem::perm_options::add);
+    const std::string e = load_error("./" + path);
+    CHECK(e.rfind("plugin ./" + path + ": refused: ", 0) == 0);
+    CHECK(contains(e, "is writable by group or others"));
+    CHECK(contains(e, "chmod go-w "));
+    std::filesystem::permissions(path, std::filesystem::perms::group_write, std::filesystem::perm_options::remove);
+    CHECK(load_error("./" + path).empty());
+    std::remove(path.c_str());
   }
 }
 

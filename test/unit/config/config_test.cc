@@ -461,6 +461,20 @@ TEST_CASE("stats.metrics_listen takes a.b.c.d:port or nothing", "[unit][config]"
   CHECK(where->port == 9108);
 }
 
+TEST_CASE("stats.capture_directory takes an absolute path", "[unit][config]") {
+  const auto parse = [](const std::string& value) {
+    std::istringstream in("port: {ip: 10.0.0.2/24}\nstats:\n  capture_directory: " + value + "\n");
+    return cfg::parse_config(in, "t.yaml");
+  };
+  CHECK(cfg::engine_config{}.stats.capture_directory == "/var/lib/rampart/capture");
+  CHECK(parse("/srv/captures").stats.capture_directory == "/srv/captures");
+  for (const char* bad : {"captures", "\"\"", "/", "//"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::Contains("t.yaml:3: stats.capture_directory: ") &&
+                                      Catch::Contains("must be an absolute path to a directory of its own"));
+  }
+}
+
 TEST_CASE("tcp.local_ports takes first-last within 1024-65535", "[unit][config]") {
   const std::string base = "port: {ip: 10.0.0.2/24}\ntcp:\n  local_ports: ";
   const auto parse = [&](const std::string& value) {

@@ -34,6 +34,7 @@ class scratch_dir {
   fs::path write(const std::string& name, const std::string& contents) const {
     const fs::path p = _path / name;
     std::ofstream(p, std::ios::binary) << contents;
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);  // as a secret must be
     return p;
   }
   const fs::path& path() const { return _path; }
@@ -201,6 +202,25 @@ TEST_CASE("master secret files", "[unit][cookie]") {
     const std::string msg = message_of([&] { key_schedule::from_master_file(p, 64); });
     CHECK_THAT(msg, Catch::Contains(p.string()) && Catch::Contains("need at least 16"));
     CHECK_THAT(msg, !Catch::Contains("tooshort"));  // the secret itself never appears
+    CHECK_THAT(msg, Catch::Contains("expected: at least 16 bytes of random secret, raw or as hex digits"));
+  }
+  SECTION("readable by group or others") {
+    const fs::path p = dir.write("open", hex);
+    fs::permissions(p, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+    CHECK(message_of([&] { key_schedule::from_master_file(p, 64); }) ==
+          "master secret file " + p.string() + ": mode 0644 gives group or others access to the secret: chmod 600 " +
+              p.string());
+  }
+  SECTION("owned by another user") {
+    if (geteuid() != 0) {
+      WARN("not run: only root can give a file away");
+      return;
+    }
+    const fs::path p = dir.write("foreign", hex);
+    REQUIRE(chown(p.c_str(), 65534, 65534) == 0);
+    CHECK_THAT(message_of([&] { key_schedule::from_master_file(p, 64); }),
+               Catch::StartsWith("master secret file " + p.string() + ": owned by uid 65534, not root") &&
+                   Catch::EndsWith(": chown 0 " + p.string()));
   }
   SECTION("empty") {
     const fs::path p = dir.write("empty", "");

@@ -59,10 +59,10 @@ TEST_CASE("capture filter: host and port", "[unit][engine]") {
 
 TEST_CASE("capture request parameters", "[unit][engine]") {
   std::string error;
-  const auto r = parse_capture_request("100,/tmp/a.pcapng,host=10.0.0.1,port=443", error);
+  const auto r = parse_capture_request("100,/srv/cap/a.pcapng,host=10.0.0.1,port=443", "/srv/cap", error);
   REQUIRE(r);
   CHECK(r->frames == 100);
-  CHECK(r->path == "/tmp/a.pcapng");
+  CHECK(r->path == "/srv/cap/a.pcapng");
   CHECK(r->filter.address->value == 0x0a000001);
   CHECK(r->filter.port == 443);
   for (const auto& [params, message] : std::vector<std::pair<const char*, const char*>>{
@@ -71,13 +71,29 @@ TEST_CASE("capture request parameters", "[unit][engine]") {
            {"0,/tmp/a", "number of frames, 1..1000000"},
            {"1000001,/tmp/a", "number of frames"},
            {"x,/tmp/a", "number of frames"},
-           {"5,a.pcapng", "absolute path"},
-           {"5,/tmp/a,host=1.2.3", "host= takes an IPv4 address"},
-           {"5,/tmp/a,port=0", "port= takes a port number"},
-           {"5,/tmp/a,vlan=3", "unknown parameter \"vlan=3\""}}) {
+           {"5,/tmp/a.pcapng", "\"/tmp/a.pcapng\" is not a file directly in stats.capture_directory"},
+           {"5,a,host=1.2.3", "host= takes an IPv4 address"},
+           {"5,a,port=0", "port= takes a port number"},
+           {"5,a,vlan=3", "unknown parameter \"vlan=3\""}}) {
     INFO(params);
     error.clear();
-    CHECK_FALSE(parse_capture_request(params, error));
+    CHECK_FALSE(parse_capture_request(params, "/srv/cap", error));
     CHECK(error.find(message) != std::string::npos);
+  }
+}
+
+TEST_CASE("a capture file is a name directly in the capture directory", "[unit][engine]") {
+  std::string error;
+  CHECK(capture_file_path("a.pcapng", "/srv/cap", error) == "/srv/cap/a.pcapng");
+  CHECK(capture_file_path("/srv/cap/a.pcapng", "/srv/cap", error) == "/srv/cap/a.pcapng");
+  CHECK(capture_file_path("/srv//cap/./a.pcapng", "/srv/cap/", error) == "/srv/cap/a.pcapng");
+  CHECK(capture_file_path("sub/../a.pcapng", "/srv/cap", error) == "/srv/cap/a.pcapng");
+  CHECK(error.empty());
+  for (const char* refused : {"/tmp/a.pcapng", "../a.pcapng", "/srv/cap/../etc/passwd", "/srv/capture/a",
+                              "sub/a.pcapng", "/srv/cap/sub/a.pcapng", "", ".", "..", "/srv/cap", "/srv/cap/"}) {
+    INFO(refused);
+    error.clear();
+    CHECK_FALSE(capture_file_path(refused, "/srv/cap", error));
+    CHECK(error == "\"" + std::string(refused) + "\" is not a file directly in stats.capture_directory");
   }
 }

@@ -35,7 +35,9 @@ class plugin_library {
   std::string _path;
 };
 
-// Loads and checks a plugin. Throws app_error naming the file and the fix when dlopen fails
+// Loads and checks a plugin. Throws app_error naming the file and the fix when the file or a
+// directory above it is writable by anyone but root or this process's user (before it is opened:
+// trust::check_writable_path; a bare name, which dlopen looks up itself, is not checked), dlopen fails
 // (with dlerror's reason: no such file, wrong architecture, an unresolved symbol), the entry
 // symbol is missing (RAMPART_PLUGIN_ENTRY, or version 1's), the entry returns null, the ABI
 // version is not the entry's (both versions named), or a required callback (create, destroy,

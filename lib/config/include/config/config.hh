@@ -130,6 +130,7 @@ struct tcp_config {
 struct stats_config {
   std::uint32_t interval_seconds = 0;
   std::string metrics_listen;
+  std::string capture_directory = "/var/lib/rampart/capture";
 
   bool operator==(const stats_config&) const = default;
 };

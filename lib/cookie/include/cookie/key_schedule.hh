@@ -65,7 +65,9 @@ class key_schedule {
   // Keys derived from `master` (decoded bytes, >= 16). key_error on a bad period or short master.
   static key_schedule derived(std::span<const std::byte> master, std::uint32_t rotation_seconds);
   // Reads and decodes `path` (decode_master_secret), then as derived(). key_error naming the path
-  // when it cannot be read, is too short or is malformed hex.
+  // when it cannot be read, is not a regular file owned by root or this process's user with no
+  // access for group or others (trust::secret_problem, with the chown / chmod that fixes it), is
+  // too short or is malformed hex (with the expected format).
   static key_schedule from_master_file(const std::filesystem::path& path, std::uint32_t rotation_seconds);
 
   std::uint32_t rotation_seconds() const noexcept { return _rotation_seconds; }

@@ -40,8 +40,17 @@ struct capture_request {
   std::string path;
   capture_filter filter;
 };
-// Parses the parameters after the command name; nullopt and `error` set when they are wrong.
-std::optional<capture_request> parse_capture_request(std::string_view params, std::string& error);
+// Parses the parameters after the command name, the file resolved by capture_file_path; nullopt
+// and `error` set when they are wrong.
+std::optional<capture_request> parse_capture_request(std::string_view params, const std::string& directory,
+                                                     std::string& error);
+
+// Where a capture may write (stats.capture_directory, docs/operations.md "Capture"): `requested`,
+// a name or an absolute path, as a path directly in `directory`. nullopt and `error` set for a
+// path anywhere else, in a subdirectory, or "..". The file itself is created with O_EXCL and
+// O_NOFOLLOW (capture_session::start), so an existing file or symlink there is refused too.
+std::optional<std::string> capture_file_path(std::string_view requested, const std::string& directory,
+                                             std::string& error);
 
 // rte_pcapng_direction's values (checked in capture.cc), so the worker loop needs no pcapng header.
 inline constexpr int capture_in = 1;
@@ -64,7 +73,8 @@ class capture_session {
   static constexpr std::uint32_t snap_length = 2048;
   static constexpr std::uint32_t max_seconds = 600;
 
-  capture_session() = default;
+  // Captures are written only in `directory` (stats.capture_directory).
+  explicit capture_session(std::string directory) : _directory(std::move(directory)) {}
   ~capture_session();
   capture_session(const capture_session&) = delete;
   capture_session& operator=(const capture_session&) = delete;
@@ -80,7 +90,7 @@ class capture_session {
   // Allocates the ring and the copy pool (at start, so a capture never fails for memory later);
   // returns an error text or empty.
   std::string prepare(int socket_id);
-  // Starts a capture into request.path (created; an existing file is refused). Returns an error
+  // Starts a capture into request.path (created; an existing file or a symlink is refused). Returns an error
   // text, or empty on success. Called by the telemetry thread; poll and finish by the control
   // lcore (start only acts when no capture is active, finish clears `active` last).
   std::string start(const capture_request& request);
@@ -91,6 +101,7 @@ class capture_session {
   std::string finish(const char* why);
 
   capture_status status() const;
+  const std::string& directory() const noexcept { return _directory; }
 
   // ---- Any thread (telemetry) ----
   bool active() const noexcept { return _active.load(std::memory_order_acquire); }
@@ -116,6 +127,7 @@ class capture_session {
   void* _writer = nullptr;                   // rte_pcapng_t*
   int _fd = -1;
   std::string _path;
+  const std::string _directory;
   std::uint64_t _deadline_ns = 0;
   // The wall clock at the capture's start and the TSC then: frames are stamped from these
   // (capture.cc, stamp_frame), written before arming like _filter.

@@ -14,6 +14,7 @@
 #include "config/config.hh"
 #include "cookie/key_schedule.hh"
 #include "engine/backend_drain_mailbox.hh"
+#include "engine/build_info.hh"
 #include "engine/metrics.hh"
 #include "engine/port.hh"
 #include "engine/reload.hh"
@@ -97,6 +98,8 @@ class control_loop {
   link_state _link;
   std::uint64_t _key_epoch = 0;
   std::optional<steady::time_point> _drain_deadline;  // set while draining
+  const steady::time_point _started = steady::now();
+  const build_info _build = this_build();
   steady::time_point _last_stats;
   stats::snapshot _stats_before;
   std::vector<backend_total> _backends_before;

@@ -6,12 +6,16 @@
 // Why a small hand-written responder and not Boost.Beast: the endpoint answers one GET, from the
 // control lcore's loop, which must never block for long (it runs the drain, the key rotation and
 // the signals). Beast's synchronous calls block on a slow client; its asynchronous ones need an
-// io_context driven from that loop. Here a poll(2) with the tick's remaining time waits for a
-// connection, each connection gets a bounded budget (request_budget) for its request head, and
-// the response is written with a send timeout. No DPDK: unit-tested over loopback.
+// io_context driven from that loop. Here every socket is non-blocking and one poll(2), bounded
+// by the tick's remaining time, waits on the listening socket and every client at once: a
+// client that trickles its request costs the loop nothing while it waits. At most max_clients
+// are served at a time (the others wait in the kernel's backlog), and each gets request_budget
+// from its accept to send its request head and read the answer. No DPDK: unit-tested over
+// loopback.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +52,24 @@ struct lcore_sample {
 std::string prometheus_text(std::span<const lcore_sample> lcores, const driver_counters& driver,
                             std::string_view port_name, std::span<const std::uint16_t> listener_ports = {});
 
+// What the engine as a whole reports beside the counters.
+struct engine_sample {
+  std::string version;  // build_info (build_info.hh)
+  std::string commit;
+  std::string dpdk;
+  std::uint64_t uptime_seconds = 0;
+  std::optional<bool> link_up;  // nullopt: the driver cannot tell
+  bool draining = false;        // a SIGTERM drain runs
+  std::uint64_t mbufs_in_use = 0;  // mbufs_of (telemetry.hh)
+  std::uint64_t mbufs_total = 0;
+};
+
+// The engine's own families: `rampart_build_info{version,commit,dpdk} 1`,
+// `rampart_uptime_seconds`, `rampart_link_up{port}` (1 up, 0 down; no sample when the driver
+// cannot tell), `rampart_draining` (1 while a drain runs), `rampart_mbufs_in_use` and
+// `rampart_mbufs_total`, each a gauge with HELP and TYPE.
+std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name);
+
 // What one request gets, from its head ("GET /metrics HTTP/1.1\r\n...\r\n\r\n"): status line,
 // headers and body, Connection: close. GET/HEAD /metrics → 200 with body(); other paths → 404;
 // other methods → 405; a head that is not HTTP/1.x → 400.
@@ -62,20 +84,33 @@ class metrics_server {
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;
 
-  // Waits up to `wait` for connections and answers each (one request per connection); returns
-  // once `wait` has passed. A connection that has not sent its request head within
-  // request_budget is closed unanswered.
+  // Serves for `wait`, then returns: accepts connections while fewer than max_clients are open,
+  // reads each one's request head, answers it (one request per connection) and closes it. A
+  // client still open when `wait` ends is carried on by the next call; one whose request_budget
+  // has passed is closed, answered or not.
   void serve_for(std::chrono::milliseconds wait, const std::function<std::string()>& body);
 
   std::uint16_t port() const noexcept { return _port; }  // the bound port (tests bind port 0)
+  std::size_t clients() const noexcept { return _clients.size(); }
 
   static constexpr std::chrono::milliseconds request_budget{500};
+  static constexpr std::size_t max_clients = 8;
 
  private:
-  void answer(int client, const std::function<std::string()>& body);
+  struct client {
+    int fd;
+    std::chrono::steady_clock::time_point give_up;
+    std::string head;      // what it sent, until the blank line ends the head
+    std::string response;  // empty while the head is incomplete
+    std::size_t sent = 0;
+  };
+  // Moves the client on by what its socket allows now; false once it is done with (answered,
+  // gone, or out of time).
+  bool progress(client& c, short revents, const std::function<std::string()>& body);
 
   int _fd = -1;
   std::uint16_t _port = 0;
+  std::vector<client> _clients;
 };
 
 }  // namespace rampart::engine

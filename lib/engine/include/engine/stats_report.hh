@@ -36,16 +36,16 @@ std::vector<std::string> final_report_lines(const stats::snapshot& total, const 
 // Logs `heading` ("final counters:"), then each of final_report_lines indented.
 void log_counters(std::string_view heading, const stats::snapshot& total, const driver_counters& driver);
 
-// The change over one interval [previous, current] of `seconds` (> 0), stamped with `utc_time`
-// (ISO 8601, e.g. "2026-11-30T03:50:00Z"):
-// "stats 2026-11-30T03:50:00Z +5.0s: rx +1200 pkt (240 pps) tx +1100 pkt (220 pps) consumed +90
+// The change over one interval [previous, current] of `seconds` (> 0); the log line's own time
+// stamp (log.hh) says when it ended:
+// "stats +5.0s: rx +1200 pkt (240 pps) tx +1100 pkt (220 pps) consumed +90
 //  dropped +10 [drop.eth_not_for_us +10] port: imissed +0 ierrors +0 rx_nombuf +0 oerrors +0;
 //  connections 3"
 // Deltas, not totals; drops only those that moved; rates are integers (floor); connections is
 // the tcp_connections_active gauge now.
 std::string periodic_line(const stats::snapshot& current, const stats::snapshot& previous,
                           const driver_counters& driver_now, const driver_counters& driver_before,
-                          double seconds, const std::string& utc_time);
+                          double seconds);
 
 // One backend of a proxy listener with its counters summed over the workers.
 struct backend_total {
@@ -68,8 +68,5 @@ std::string backends_part(std::span<const backend_total> current, std::span<cons
 // (tcp_connections_active - tcp_time_wait_active, never below 0: the two gauges of a sum are
 // read at slightly different instants). TIME-WAIT entries need no app and no peer any more.
 std::uint64_t connections_to_drain(const stats::snapshot& total) noexcept;
-
-// "2026-11-30T03:50:00Z" for a Unix time in seconds.
-std::string utc_timestamp(std::int64_t unix_seconds);
 
 }  // namespace rampart::engine

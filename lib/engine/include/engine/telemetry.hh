@@ -72,6 +72,15 @@ void detach_telemetry() noexcept;
 // Counters summed over the workers.
 stats::snapshot total_of(std::span<worker* const> workers) noexcept;
 
+// The mbufs of the workers' pools (each pool once): how many are held anywhere (queues, send
+// queues, apps, caches), and how many there are. In use returns to its idle value once every
+// connection is closed, so a leak shows as a climbing floor. /rampart/port and /metrics.
+struct mbuf_usage {
+  std::uint64_t in_use = 0;
+  std::uint64_t total = 0;
+};
+mbuf_usage mbufs_of(std::span<worker* const> workers) noexcept;
+
 // Every proxy backend's counters summed over the workers, by listener (`ports`: each listener's
 // port, by index) then by its place in `backends`: /rampart/backends and the periodic line.
 std::vector<backend_total> backend_totals(std::span<worker* const> workers, std::span<const std::uint16_t> ports);
