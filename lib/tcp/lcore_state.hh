@@ -130,4 +130,19 @@ struct lcore_state {
   std::uint16_t ip_id() noexcept { return next_ip_id++; }
 };
 
+// Whether a SYN to a listener gets a cookie rather than a backlog entry now: always in mode
+// always, in auto once the backlog holds auto_threshold entries, never in off. (A full backlog
+// also ends in a cookie in auto mode: listen_input.cc's answer_syn.)
+inline bool syncookies_in_force(const lcore_state& lcore) noexcept {
+  switch (lcore.settings.cookies) {
+    case cookie_mode::always:
+      return true;
+    case cookie_mode::auto_mode:
+      return lcore.backlog_size >= lcore.settings.auto_threshold;
+    case cookie_mode::off:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace rampart::tcp

@@ -57,7 +57,9 @@ lcore_state::lcore_state(const tcp_settings& settings_, stats::lcore_stats& stat
       app_timers(now_ns),
       local_ports(std::in_place, steering, local_port_options(settings_, 0, 1, seed)),
       rst_budget(settings_.rst_per_second, now_ns),
-      challenge_budget(settings_.challenge_acks_per_second_lcore, now_ns) {}
+      challenge_budget(settings_.challenge_acks_per_second_lcore, now_ns) {
+  stats.tcp_syncookies_in_force.set(syncookies_in_force(*this) ? 1 : 0);  // mode always, or auto_threshold 0
+}
 
 lcore_tcp::lcore_tcp(const tcp_settings& settings, std::span<const listener_settings> listeners,
                      stats::lcore_stats& stats, std::optional<flow::hash_seed> seed,

@@ -135,9 +135,7 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   const tcp_settings& settings = lcore.settings;
   const std::uint64_t now_ns = ctx.now_ns;
   lcore.stats.tcp_syn_received.add();
-  const bool use_backlog = settings.cookies == cookie_mode::off ||
-                           (settings.cookies == cookie_mode::auto_mode && lcore.backlog_size < settings.auto_threshold);
-  if (use_backlog && lcore.backlog_size < settings.backlog_capacity) {
+  if (!syncookies_in_force(lcore) && lcore.backlog_size < settings.backlog_capacity) {
     if (const connection* entry = enter_backlog(lcore, seg, ctx)) {
       lcore.stats.tcp_syn_backlog_used.add();
       return write_syn_ack(lcore, seg, offer_of(*entry, now_ns));

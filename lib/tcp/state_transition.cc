@@ -51,6 +51,17 @@ void count_failed_connect(stats::lcore_stats& stats, close_reason reason) noexce
   }
 }
 
+// The backlog's gauges, and in auto mode whether SYNs get cookies now (listen_input.cc's
+// answer_syn decides by the same comparison): a switch to cookies is counted.
+void backlog_changed(lcore_state& lcore) noexcept {
+  lcore.stats.tcp_syn_backlog_active.set(lcore.backlog_size);
+  const bool cookies = syncookies_in_force(lcore);
+  if (cookies && lcore.stats.tcp_syncookies_in_force.read() == 0) {
+    lcore.stats.tcp_syncookies_switched_on.add();
+  }
+  lcore.stats.tcp_syncookies_in_force.set(cookies ? 1 : 0);
+}
+
 bool handshaking(tcp_state state) noexcept { return state == tcp_state::syn_sent || state == tcp_state::syn_received; }
 
 // A gauge whose only writer is this lcore.
@@ -94,6 +105,7 @@ bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context&
     case tcp_state::syn_received:
       if (!c.outbound) {
         --lcore.backlog_size;
+        backlog_changed(lcore);
       }
       break;
     case tcp_state::time_wait:
@@ -108,6 +120,7 @@ bool set_state(lcore_state& lcore, connection& c, tcp_state next, event_context&
     case tcp_state::syn_received:
       if (!c.outbound) {
         ++lcore.backlog_size;
+        backlog_changed(lcore);
       }
       return true;
     case tcp_state::established:

@@ -194,8 +194,12 @@ class Metrics(unittest.TestCase):
         port = self.engine.telemetry("/rampart/port")
         self.assertEqual(families["rampart_mbufs_total"].samples[0].value, port["mbufs_total"])
         self.assertGreater(families["rampart_mbufs_in_use"].samples[0].value, 0)  # the RX rings' at least
+        self.assertEqual([(s.labels["mode"], s.value) for s in families["rampart_syn_cookie_mode"].samples],
+                         [("auto", 1)])  # the default mode
+        self.assertEqual(families["rampart_syn_cookie_auto_threshold"].samples[0].value, 768)
         for name in ("rampart_build_info", "rampart_uptime_seconds", "rampart_link_up", "rampart_draining",
-                     "rampart_mbufs_in_use", "rampart_mbufs_total"):
+                     "rampart_mbufs_in_use", "rampart_mbufs_total", "rampart_syn_cookie_mode",
+                     "rampart_syn_cookie_auto_threshold"):
             self.assertEqual(families[name].type, "gauge", name)
             self.assertTrue(families[name].documentation, name)
 
@@ -241,6 +245,46 @@ class Metrics(unittest.TestCase):
             stop.set()
             for thread in threads:
                 thread.join()
+
+
+class SynCookieSwitch(h.EngineTests):
+    """auto mode with a threshold of 2: crafted SYNs from an address nobody answers for (so no
+    RST clears their entries) fill one worker's backlog, which switches it to cookies; RSTs at
+    RCV.NXT clear the entries, which switches it back. Each switch is a log line; the gauges and
+    the counter follow."""
+
+    ENGINE_CONFIG = {"tcp": {"syn_cookies": {"mode": "auto", "auto_threshold": 2, "backlog_per_lcore": 8}}}
+    SOURCE = "10.77.0.50"
+
+    def segment(self, sport: int, flags: str, seq: int) -> bytes:
+        from scapy.layers.inet import IP, TCP
+        from scapy.layers.l2 import Ether
+        return bytes(Ether(src=self.peer_mac, dst=self.engine_mac) / IP(src=self.SOURCE, dst=self.engine.engine_ip) /
+                     TCP(sport=sport, dport=80, flags=flags, seq=seq, window=64240))
+
+    def test_the_switch_to_cookies_and_back_is_logged_and_counted(self) -> None:
+        switch_on = "SYN cookies on for 1 of 1 worker(s): their SYN backlog reached tcp.syn_cookies.auto_threshold"
+        switch_off = "SYN cookies off: every worker's SYN backlog is below tcp.syn_cookies.auto_threshold"
+        self.assertNotIn(switch_on, self.engine.output())
+        before = self.engine.counters()
+        self.assertEqual((before["tcp_syncookies_in_force"], before["tcp_syn_backlog_active"]), (0, 0))
+        with t.Capture(self.engine) as capture:
+            for sport in (41000, 41001):
+                capture.send(self.segment(sport, "S", 1000))
+            t.wait_counters(self.engine, lambda c: c["tcp_syncookies_in_force"] == 1, 5, "cookies in force")
+            h.wait_for(lambda: switch_on in self.engine.output(), 5, "the switch-on line")
+            capture.send(self.segment(41002, "S", 1000))  # past the threshold: a cookie
+            t.wait_counters(self.engine, lambda c: c["tcp_syncookies_sent"] == before["tcp_syncookies_sent"] + 1, 5,
+                            "a cookie for the third SYN")
+            after_on = self.engine.counters()
+            self.assertEqual(after_on["tcp_syn_backlog_active"], 2)
+            self.assertEqual(after_on["tcp_syncookies_switched_on"] - before["tcp_syncookies_switched_on"], 1)
+            self.assertNotIn(switch_off, self.engine.output())
+            for sport in (41000, 41001):  # RFC 9293 §3.10.7.4: a RST at RCV.NXT ends SYN-RECEIVED
+                capture.send(self.segment(sport, "R", 1001))
+            t.wait_counters(self.engine, lambda c: c["tcp_syn_backlog_active"] == 0, 5, "the backlog emptied")
+        self.assertEqual(self.engine.counters()["tcp_syncookies_in_force"], 0)
+        h.wait_for(lambda: switch_off in self.engine.output(), 5, "the switch-off line")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ void control_loop::run() {
       print_counters();
     }
     watch_link();
+    watch_syncookies();
     rotate_cookie_keys();
     forward_backend_drains();
     free_applied_args();
@@ -171,7 +172,9 @@ std::string control_loop::metrics_text() const {
       link.unknown ? std::nullopt : std::optional<bool>(link.up),
       _drain_deadline.has_value(),
       mbufs.in_use,
-      mbufs.total};
+      mbufs.total,
+      std::string(config::to_string(_running.tcp.syn_cookies.mode)),
+      _running.tcp.syn_cookies.auto_threshold};
   return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports) +
          prometheus_engine_text(engine, _port.info().name);
 }
@@ -290,6 +293,26 @@ void control_loop::watch_link() {
     _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
   }
   _link = now;
+}
+
+void control_loop::watch_syncookies() {
+  if (_running.tcp.syn_cookies.mode != config::cookie_mode::auto_mode) {
+    return;  // always or never: nothing switches
+  }
+  std::uint64_t in_force = 0;
+  for (const worker* w : _workers.all()) {
+    in_force += w->stats.tcp_syncookies_in_force.read();
+  }
+  if (in_force == _syncookie_workers) {
+    return;
+  }
+  const std::string threshold = "tcp.syn_cookies.auto_threshold (" +
+                                std::to_string(_running.tcp.syn_cookies.auto_threshold) + " half-open entries)";
+  log_info(in_force == 0 ? "SYN cookies off: every worker's SYN backlog is below " + threshold + " again"
+                         : "SYN cookies on for " + std::to_string(in_force) + " of " +
+                               std::to_string(_workers.all().size()) + " worker(s): their SYN backlog reached " +
+                               threshold);
+  _syncookie_workers = in_force;
 }
 
 void control_loop::rotate_cookie_keys() {

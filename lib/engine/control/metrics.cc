@@ -157,6 +157,13 @@ std::string prometheus_engine_text(const engine_sample& engine, std::string_view
   }
   family(out, "rampart_draining", "1 while a SIGTERM drain runs (new SYNs are dropped)", "gauge");
   out += std::string("rampart_draining ") + (engine.draining ? "1" : "0") + "\n";
+  family(out, "rampart_syn_cookie_mode",
+         "tcp.syn_cookies.mode as a label; whether cookies are in force now: rampart_tcp_syncookies_in_force",
+         "gauge");
+  sample(out, "rampart_syn_cookie_mode", "mode=\"" + label_value(engine.cookie_mode) + "\"", 1);
+  family(out, "rampart_syn_cookie_auto_threshold",
+         "auto mode: half-open entries of a worker's backlog past which its SYNs get cookies", "gauge");
+  out += "rampart_syn_cookie_auto_threshold " + std::to_string(engine.cookie_auto_threshold) + "\n";
   family(out, "rampart_mbufs_in_use",
          "mbufs of the workers' pools held anywhere; back at its idle value once every connection is closed",
          "gauge");

@@ -113,7 +113,7 @@ TEST_CASE("metrics: per-backend families, labelled by lcore, listener and backen
 }
 
 TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
-  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false, 300, 16383};
+  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false, 300, 16383, "auto", 768};
   CHECK(prometheus_engine_text(engine, "net_tap0") ==
         "# HELP rampart_build_info rampart's version, the commit it was built from and the DPDK it runs on (value 1)\n"
         "# TYPE rampart_build_info gauge\n"
@@ -127,6 +127,14 @@ TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
         "# HELP rampart_draining 1 while a SIGTERM drain runs (new SYNs are dropped)\n"
         "# TYPE rampart_draining gauge\n"
         "rampart_draining 0\n"
+        "# HELP rampart_syn_cookie_mode tcp.syn_cookies.mode as a label; whether cookies are in force now: "
+        "rampart_tcp_syncookies_in_force\n"
+        "# TYPE rampart_syn_cookie_mode gauge\n"
+        "rampart_syn_cookie_mode{mode=\"auto\"} 1\n"
+        "# HELP rampart_syn_cookie_auto_threshold auto mode: half-open entries of a worker's backlog past which its "
+        "SYNs get cookies\n"
+        "# TYPE rampart_syn_cookie_auto_threshold gauge\n"
+        "rampart_syn_cookie_auto_threshold 768\n"
         "# HELP rampart_mbufs_in_use mbufs of the workers' pools held anywhere; back at its idle value once every "
         "connection is closed\n"
         "# TYPE rampart_mbufs_in_use gauge\n"

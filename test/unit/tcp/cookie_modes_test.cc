@@ -38,6 +38,10 @@ TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once
   CHECK(f.stats.tcp_syn_backlog_used.read() == 4);
   CHECK(f.stats.tcp_syncookies_sent.read() == 0);
   CHECK(f.tcp.half_open_count() == 4);
+  // The fourth entry reached the threshold: from now on SYNs get cookies, and the gauges say so.
+  CHECK(f.stats.tcp_syn_backlog_active.read() == 4);
+  CHECK(f.stats.tcp_syncookies_in_force.read() == 1);
+  CHECK(f.stats.tcp_syncookies_switched_on.read() == 1);
   const tcp::connection* half = f.tcp.find(key_of(full_client(40000)));
   REQUIRE(half != nullptr);
   CHECK(half->state == tcp::tcp_state::syn_received);
@@ -65,12 +69,30 @@ TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once
   CHECK(f.tcp.find(key_of(first))->state == tcp::tcp_state::established);
   CHECK(f.tcp.half_open_count() == 3);
   CHECK(f.stats.tcp_connections_opened.read() == 2);
+  CHECK(f.stats.tcp_syn_backlog_active.read() == 3);
+  CHECK(f.stats.tcp_syncookies_in_force.read() == 0);
 
   // Drained below the threshold: the next SYN goes to the backlog again.
   f.script.send(full_client(40010).syn());
   f.script.expect_reply();
   CHECK(f.stats.tcp_syn_backlog_used.read() == 6);  // 4 + the retransmission + this one
   CHECK(f.stats.tcp_syncookies_sent.read() == 1);
+  // ... which fills it to the threshold again: a second switch.
+  CHECK(f.stats.tcp_syncookies_in_force.read() == 1);
+  CHECK(f.stats.tcp_syncookies_switched_on.read() == 2);
+}
+
+TEST_CASE("cookies in force: always from the start in mode always, never in off", "[unit][tcp]") {
+  tcp_fixture always{test_settings(tcp::cookie_mode::always)};
+  CHECK(always.stats.tcp_syncookies_in_force.read() == 1);
+  tcp_fixture off{test_settings(tcp::cookie_mode::off)};
+  for (std::uint16_t i = 0; i < 6; ++i) {
+    off.script.send(full_client(40000 + i).syn());
+  }
+  CHECK(off.stats.tcp_syn_backlog_active.read() == 6);
+  CHECK(off.stats.tcp_syncookies_in_force.read() == 0);
+  CHECK(off.stats.tcp_syncookies_switched_on.read() == 0);
+  CHECK(always.stats.tcp_syncookies_switched_on.read() == 0);
 }
 
 TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {

@@ -74,6 +74,9 @@ class control_loop {
   void print_counters();
   // Link changes, logged; a gratuitous ARP on every down→up.
   void watch_link();
+  // auto mode: a line when the workers whose SYNs get cookies (backlog at auto_threshold) change
+  // in number, so an operator sees a flood begin and end.
+  void watch_syncookies();
   // A fresh key set to every worker when the key epoch changes.
   void rotate_cookie_keys();
   // /rampart/backend_drain's requests, to every worker's queue.
@@ -96,6 +99,7 @@ class control_loop {
   std::vector<std::unique_ptr<app::args_update>> _args_in_flight;  // sent, not yet applied
   service_notifier _service;
   link_state _link;
+  std::uint64_t _syncookie_workers = 0;  // watch_syncookies: workers answering with cookies
   std::uint64_t _key_epoch = 0;
   std::optional<steady::time_point> _drain_deadline;  // set while draining
   const steady::time_point _started = steady::now();

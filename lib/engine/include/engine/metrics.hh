@@ -62,12 +62,16 @@ struct engine_sample {
   bool draining = false;        // a SIGTERM drain runs
   std::uint64_t mbufs_in_use = 0;  // mbufs_of (telemetry.hh)
   std::uint64_t mbufs_total = 0;
+  std::string cookie_mode;  // tcp.syn_cookies.mode: always, auto or off
+  std::uint64_t cookie_auto_threshold = 0;
 };
 
 // The engine's own families: `rampart_build_info{version,commit,dpdk} 1`,
 // `rampart_uptime_seconds`, `rampart_link_up{port}` (1 up, 0 down; no sample when the driver
 // cannot tell), `rampart_draining` (1 while a drain runs), `rampart_mbufs_in_use` and
-// `rampart_mbufs_total`, each a gauge with HELP and TYPE.
+// `rampart_mbufs_total`, `rampart_syn_cookie_mode{mode} 1` and `rampart_syn_cookie_auto_threshold`
+// (which, with each lcore's tcp_syn_backlog_active and tcp_syncookies_in_force, says whether
+// SYNs get cookies now and how close the backlog is), each a gauge with HELP and TYPE.
 std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name);
 
 // What one request gets, from its head ("GET /metrics HTTP/1.1\r\n...\r\n\r\n"): status line,

@@ -64,6 +64,9 @@
   X(tcp_out_of_window_acks, "segments outside the receive window answered with an ACK (RFC 9293 3.10.7.4)") \
   X(tcp_connections_active, "gauge: connections in this lcore's table")                           \
   X(tcp_time_wait_active, "gauge: connections of this lcore's table in TIME-WAIT")                 \
+  X(tcp_syn_backlog_active, "gauge: half-open entries of this lcore's SYN backlog (cookie modes auto/off)") \
+  X(tcp_syncookies_in_force, "gauge: 1 while this lcore answers SYNs with cookies (always; auto past auto_threshold)") \
+  X(tcp_syncookies_switched_on, "auto mode: times this lcore's backlog reached auto_threshold, so SYNs got cookies") \
   /* TCP data path */                                                                             \
   X(tcp_segments_in, "segments of known connections processed")                                   \
   X(tcp_segments_out, "segments built from scratch and handed to the port (data, ACK, FIN, RST)") \
