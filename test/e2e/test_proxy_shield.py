@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,6 +86,7 @@ class Shield(unittest.TestCase):
         for nginx in cls.nginx:
             nginx.close()
         cls.bed.close()
+        shutil.rmtree(h.TELEMETRY_DIR / f"{cls.bed.prefix}-ld", ignore_errors=True)  # rampart-load's runtime files
 
     def flood(self, rate: list[str]) -> subprocess.Popen[str]:
         """rampart-load flooding the proxy listener (`rate`: --syn-rate or --ping-rate and its
