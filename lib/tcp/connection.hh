@@ -72,8 +72,9 @@ struct connection {
   bool deferred : 1 = false;          // in the lcore's deferred work (an app acted on it from
                                       // another stream's callback: lcore_state::deferred)
   bool abort_due : 1 = false;         // that work includes an abort
-  bool iss_is_cookie : 1 = false;     // a backlog entry whose ISS is a SYN cookie (listen_input.cc,
-                                      // choose_backlog_iss): its ACK opens the connection without it
+  bool iss_is_cookie : 1 = false;     // a backlog entry's ISS is a SYN cookie (listen_input.cc,
+                                      // choose_backlog_iss): in SYN-RECEIVED, its ACK would open
+                                      // the connection without the entry
   // What the deadlines below stand for, in bit-fields: the three share the one byte left beside
   // these flags.
   send_timer send_timer_kind : 2 = send_timer::off;
