@@ -7,9 +7,9 @@ SYN below the threshold takes a backlog entry whose ISS is a SYN cookie (docs/sy
 Crafted clients (scapy on an AF_PACKET socket in the engine's namespace, from an address the
 namespace's kernel does not own, so that it stays out of the handshakes) send their SYNs; the
 engine answers from its backlog. The test stops the engine with SIGTERM -- what a service
-manager's restart sends, and the harder case: SIGKILL sends nothing at all, while SIGTERM resets
-every connection left in the table -- and starts it again with the same config. Then each client
-sends its ACK with an HTTP request:
+manager's restart sends, and the harder case: SIGKILL sends nothing at all, while the stop after
+SIGTERM resets what is left in the table but the backlog entries whose ISS is a cookie -- and
+starts it again with the same config. Then each client sends its ACK with an HTTP request:
 
   * same secret, a client with Timestamps (window scale and SACK too) and one with only an MSS:
     the engine sent them no RST at its stop, and after it their ACKs open connections from the
