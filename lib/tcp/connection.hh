@@ -63,7 +63,7 @@ struct connection {
   bool timestamps = false;        // RFC 7323: both sides sent TS
   bool nagle = true;              // RFC 1122 §4.2.3.4; the listener can turn it off
   bool timing_rtt = false;        // rtt_sequence/rtt_start_us time one segment (no timestamps)
-  // The app's view, in bit-fields (the block has no byte to spare).
+  // The app's view and the ISS's kind, in bit-fields (the block has no byte to spare).
   bool app_open : 1 = false;          // the app knows the stream (on_open, or connect()) and on_close not yet
   bool fin_queued : 1 = false;        // the app closed: FIN after the queued data
   bool writable_wanted : 1 = false;   // a send was cut short: on_writable once space frees
@@ -72,6 +72,9 @@ struct connection {
   bool deferred : 1 = false;          // in the lcore's deferred work (an app acted on it from
                                       // another stream's callback: lcore_state::deferred)
   bool abort_due : 1 = false;         // that work includes an abort
+  bool iss_is_cookie : 1 = false;     // a backlog entry's ISS is a SYN cookie (listen_input.cc,
+                                      // choose_backlog_iss): in SYN-RECEIVED, its ACK would open
+                                      // the connection without the entry
   // What the deadlines below stand for, in bit-fields: the three share the one byte left beside
   // these flags.
   send_timer send_timer_kind : 2 = send_timer::off;

@@ -149,6 +149,11 @@ std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noe
       // Both sides closed already and the app was told: the entry only guards against old
       // duplicates, so it goes silently (no RST, counted as the normal close it was).
       erase(lcore, c, close_reason::closed, ctx);
+    } else if (c.state == tcp_state::syn_received && c.iss_is_cookie) {
+      // A backlog entry whose ISS is a cookie: its client's ACK can still open the connection
+      // with the next engine (or a node sharing the master secret), which a RST would prevent.
+      // Gone as silently as when it expires.
+      erase(lcore, c, close_reason::closed, ctx);
     } else {
       reset_and_erase(lcore, c, close_reason::shutdown, ctx);
       --limit;

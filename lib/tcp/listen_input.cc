@@ -29,6 +29,55 @@ stats::listener_stats& counters_of(lcore_state& lcore, const segment& seg) noexc
   return lcore.stats.listeners[*lcore.listeners.listener_of(seg.tcp.destination_port)];
 }
 
+// The SYN options a cookie keeps: set iff the SYN carried Timestamps, whose TSecr brings them
+// back (syn_cookie.hh); without Timestamps a cookie keeps only the MSS.
+std::optional<cookie::cookie_options> cookie_options_of(const segment& seg) noexcept {
+  if (!seg.options.timestamps) {
+    return std::nullopt;
+  }
+  // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
+  return cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false};
+}
+
+// seg's SYN cookie (RFC 4987 §3.6); nullopt when the current epoch's key is missing.
+std::optional<std::uint32_t> cookie_for(const lcore_state& lcore, const segment& seg,
+                                        const std::optional<cookie::cookie_options>& options,
+                                        std::uint64_t now_ns) noexcept {
+  const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), options};
+  return cookie::make_syn_cookie(fields, now_ns, lcore.keys);
+}
+
+// A backlog entry's ISS: the cookie the stateless path would have sent, so that the client's ACK
+// still opens the connection when it finds no entry -- rampart restarted in between (with cookie
+// keys derived from the same master secret), or the entry expired -- as FreeBSD's syncache does
+// with syncookies on. Its SYN-ACK then carries the cookie's TSval too (offer_of), and the
+// engine's stop drops the entry without a RST (lcore_tcp::shutdown).
+// RFC 6528 asks of an ISN that nobody off the path can predict it, so it cannot be used for blind
+// injection: its §3 F() is a keyed hash of the 4-tuple, which the cookie is too (SipHash-2-4
+// under a secret key, over the 4-tuple, the client's ISN and a clock). 24 of the cookie's 32 bits
+// are unpredictable, against 32 for the RFC 6528 ISN: the compromise every cookie SYN-ACK makes
+// already (docs/syncookies.md, "Bit layout"), with RFC 5961's challenge ACKs beside it. The
+// cookie's clock is coarser than §3's timer M (its top 6 bits count 16 s ticks and wrap every 17
+// minutes); RFC 6191 makes that harmless for a TIME-WAIT's new incarnation when the client sends
+// Timestamps, as nearly all clients that get a cookie ISS do.
+// The RFC 6528 ISN stays where a cookie cannot stand for the entry: in mode off (no ACK is ever
+// checked as a cookie), without the epoch's key, and for a SYN without Timestamps offering window
+// scale or SACK-permitted, which the backlog grants and such a cookie cannot carry: opened from
+// it, the connection would disagree with the client on every window (that client's handshake
+// does not survive a restart: docs/operations.md, "rampart itself restarts").
+void choose_backlog_iss(const lcore_state& lcore, const segment& seg, connection& c, std::uint64_t now_ns) noexcept {
+  const auto options = cookie_options_of(seg);
+  const bool cookie_holds_all = options || (!seg.options.window_scale && !seg.options.sack_permitted);
+  if (lcore.settings.cookies != cookie_mode::off && cookie_holds_all) {
+    if (const auto isn = cookie_for(lcore, seg, options, now_ns)) {
+      c.iss = net::seq32{*isn};
+      c.iss_is_cookie = true;
+      return;
+    }
+  }
+  c.iss = net::seq32{initial_sequence(lcore, seg.key, now_ns)};
+}
+
 packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx) noexcept;
 packet::verdict open_from_cookie(lcore_state& lcore, segment& seg, event_context& ctx) noexcept;
 // The connection of a verified cookie: IRS = irs (RCV.NXT = irs + 1), the options the cookie
@@ -103,7 +152,7 @@ connection* enter_backlog(lcore_state& lcore, const segment& seg, event_context&
     return nullptr;
   }
   connection& c = *entry;
-  c.iss = net::seq32{initial_sequence(lcore, seg.key, now_ns)};
+  choose_backlog_iss(lcore, seg, c, now_ns);
   c.snd_una = c.iss;
   c.snd_nxt = c.iss + 1;
   c.snd_max = c.snd_nxt;
@@ -152,13 +201,8 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   // Stateless: the ISN is the cookie. Without Timestamps the cookie has no room for window scale
   // and SACK-permitted, so the SYN-ACK offers neither (as Linux does): offering them and then
   // forgetting the client's shift would make the two ends disagree on every window.
-  std::optional<cookie::cookie_options> ts_options;
-  if (seg.options.timestamps) {
-    // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
-    ts_options = cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false};
-  }
-  const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), ts_options};
-  const auto isn = cookie::make_syn_cookie(fields, now_ns, lcore.keys);
+  const auto ts_options = cookie_options_of(seg);
+  const auto isn = cookie_for(lcore, seg, ts_options, now_ns);
   if (!isn) {
     return packet::dropped(drop_reason::tcp_syn_no_cookie_key);
   }
@@ -195,9 +239,17 @@ packet::verdict open_from_cookie(lcore_state& lcore, segment& seg, event_context
   if (seg.options.timestamps) {
     fields.tsecr = seg.options.timestamps->echo_reply;
   }
+  // Counted once per verified cookie. A cookie verified while auto mode answers SYNs from the
+  // backlog was most likely a backlog entry's ISS (choose_backlog_iss) whose entry is gone.
+  const auto count_validated = [&]() noexcept {
+    lcore.stats.tcp_syncookies_validated.add();
+    if (lcore.settings.cookies == cookie_mode::auto_mode && !syncookies_in_force(lcore)) {
+      lcore.stats.tcp_syncookies_entry_lost.add();
+    }
+  };
   const cookie::check_result checked = cookie::check_syn_cookie(fields, now_ns, lcore.keys);
   if (checked) {
-    lcore.stats.tcp_syncookies_validated.add();
+    count_validated();
     // RFC 7323 §4.3: this segment is at RCV.NXT, so its TSval is TS.Recent.
     return open_accepted_cookie(lcore, seg, checked.value(), seg.tcp.sequence - 1,
                                 seg.options.timestamps ? seg.options.timestamps->value : 0, ctx);
@@ -215,7 +267,7 @@ packet::verdict open_from_cookie(lcore_state& lcore, segment& seg, event_context
         fields.client_isn = syn->client_isn;
         const cookie::check_result again = cookie::check_syn_cookie(fields, now_ns, lcore.keys);
         if (again) {
-          lcore.stats.tcp_syncookies_validated.add();
+          count_validated();
           lcore.stats.tcp_syncookies_reordered.add();
           // RFC 7323 §4.3: TS.Recent comes only from a segment at or below Last.ACK.sent, which
           // this one is not; it is the SYN's TSval until the ACK or first segment arrives, so

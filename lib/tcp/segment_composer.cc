@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cookie/syn_cookie.hh"
 #include "connection_reassembly.hh"
 #include "connection_timers.hh"
 
@@ -105,7 +106,17 @@ reply_fields compose_syn(const tcp_settings& settings, const connection& c, std:
 }
 
 syn_ack_offer offer_of(const connection& c, std::uint64_t now_ns) noexcept {
-  return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps, now_ms(now_ns), c.ts_recent};
+  std::uint32_t tsval = now_ms(now_ns);
+  if (c.iss_is_cookie && c.timestamps) {
+    // The TSval carries the options the cookie's ACK needs back, as a cookie SYN-ACK's does
+    // (listen_input.cc, choose_backlog_iss). encode_tsval stays at or below the clock and never
+    // decreases with it, so retransmissions and the connection's later TSvals are monotonic
+    // (RFC 7323 §5.4).
+    const cookie::cookie_options options{c.window_scaling ? std::optional<std::uint8_t>{c.snd_wscale} : std::nullopt,
+                                         c.sack_permitted, false};
+    tsval = cookie::encode_tsval(tsval, options);
+  }
+  return syn_ack_offer{c.iss, c.rcv_nxt, c.window_scaling, c.sack_permitted, c.timestamps, tsval, c.ts_recent};
 }
 
 reply_fields compose(lcore_state& lcore, connection& c, seq32 seq, std::uint8_t flags, std::uint32_t payload_length,

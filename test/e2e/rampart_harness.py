@@ -413,12 +413,23 @@ class Engine(SetUp):
         _active.append(self)
         self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
         self._create_namespace()
-        self._output_file = self.output_path.open("wb")
-        log(f"starting {rampart_bin()} (tap {self.tap}, namespace {self.netns}, "
-            f"prefix {self.file_prefix})")
         if self.wrapper:
             self.workdir.chmod(0o755)  # the wrapped (non-root) engine reads its config here
             self.config_path.chmod(0o644)
+        self._launch("wb")
+
+    def restart(self) -> None:
+        """Stops the engine (stop(): SIGTERM) and starts a new process with the same config, in
+        the same namespace: its new tap is moved in as the first one was. Its output follows the
+        first process's in output()."""
+        self.stop()
+        self.returncode = None
+        self._launch("ab")
+
+    def _launch(self, output_mode: str) -> None:
+        self._output_file = self.output_path.open(output_mode)
+        log(f"starting {rampart_bin()} (tap {self.tap}, namespace {self.netns}, "
+            f"prefix {self.file_prefix})")
         self.process = subprocess.Popen([*self.wrapper, str(rampart_bin()), "--config", str(self.config_path)],
                                         stdin=subprocess.DEVNULL, stdout=self._output_file,
                                         stderr=subprocess.STDOUT, env={**os.environ, **self.extra_env})

@@ -1,6 +1,7 @@
 // Cookie modes auto and off: the stateful SYN backlog, its threshold, expiry and limits.
 #include <catch2/catch.hpp>
 
+#include "cookie/syn_cookie.hh"
 #include "expect_segment.hh"
 #include "fixture.hh"
 
@@ -13,17 +14,24 @@ using stats::drop_reason;
 namespace {
 
 // A backlog entry's SYN-ACK to full_client(port): the entry's ISS, the SYN acknowledged, the
-// window unscaled (RFC 7323 §2.2), our MSS, SACK-permitted, Timestamps (TSval our clock in ms:
-// no cookie to carry; TSecr the SYN's 5000), our window scale.
-expected_segment backlog_syn_ack(std::uint16_t port, std::uint32_t iss, std::uint64_t now_ns) {
+// window unscaled (RFC 7323 §2.2), our MSS, SACK-permitted, Timestamps (TSecr the SYN's 5000),
+// our window scale. TSval: our clock in ms, with the client's options in its low 6 bits when the
+// ISS is a cookie (mode auto), as a cookie SYN-ACK's; the clock alone in mode off.
+expected_segment backlog_syn_ack(std::uint16_t port, std::uint32_t iss, std::uint64_t now_ns, bool iss_is_cookie) {
+  const auto now_ms = static_cast<std::uint32_t>(now_ns / 1'000'000);
+  const std::uint32_t tsval = iss_is_cookie ? cookie::encode_tsval(now_ms, {8, true, false}) : now_ms;
   return {.destination_port = port,
           .sequence = iss,
           .acknowledgment = full_client(port).isn + 1,
           .flags = syn | ack,
           .window = 65535,
-          .options = {option::mss(1460), option::sack_permitted(),
-                      option::timestamps(static_cast<std::uint32_t>(now_ns / 1'000'000), 5000),
+          .options = {option::mss(1460), option::sack_permitted(), option::timestamps(tsval, 5000),
                       option::window_scale(7)}};
+}
+
+// <SEQ=SEG.ACK><CTL=RST>: an ACK to the listener whose cookie does not verify (RFC 9293 §3.10.7.2).
+expected_segment listener_reset(std::uint16_t port, std::uint32_t seg_ack) {
+  return {.destination_port = port, .sequence = seg_ack, .acknowledgment = 0, .flags = net::tcp_flag::rst, .window = 0};
 }
 
 }  // namespace
@@ -63,7 +71,7 @@ TEST_CASE("auto: backlog below the threshold, cookies beyond, backlog again once
   const tcp_client first = full_client(40000);
   f.script.send(first.syn());  // retransmitted: same SYN-ACK from the entry
   const auto answer = f.script.expect_reply();
-  expect_segment(answer, backlog_syn_ack(40000, half->iss.raw(), f.script.now()));
+  expect_segment(answer, backlog_syn_ack(40000, half->iss.raw(), f.script.now(), true));
   f.script.send(first.ack_of(answer));
   f.script.expect_consumed();
   CHECK(f.tcp.find(key_of(first))->state == tcp::tcp_state::established);
@@ -101,14 +109,15 @@ TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
   f.script.send(client.syn());
   const auto syn_ack = f.script.expect_reply();
   const std::uint32_t iss = f.tcp.find(key_of(client))->iss.raw();
-  expect_segment(syn_ack, backlog_syn_ack(40000, iss, f.script.now()));
+  CHECK_FALSE(f.tcp.find(key_of(client))->iss_is_cookie);  // mode off checks no ACK as a cookie
+  expect_segment(syn_ack, backlog_syn_ack(40000, iss, f.script.now(), false));
   CHECK(f.tcp.half_open_count() == 1);
   // Meanwhile the SYN-ACK is retransmitted with RFC 6298 back-off from the initial RTO: 1, 3, 7 s.
   for (const std::uint64_t interval_ms : {1000, 2000, 4000}) {
     f.script.advance_and_poll(interval_ms * 1'000'000 - 2'000'000);
     f.script.expect_sent_nothing();
     f.script.advance_and_poll(4'000'000);
-    expect_segment(f.script.expect_sent(1)[0], backlog_syn_ack(40000, iss, f.script.now()));
+    expect_segment(f.script.expect_sent(1)[0], backlog_syn_ack(40000, iss, f.script.now(), false));
   }
   CHECK(f.stats.tcp_syn_ack_retransmits.read() == 3);
   f.script.advance_and_poll(12'002'000'000ULL - (f.script.now() - t0_ns));
@@ -116,11 +125,82 @@ TEST_CASE("backlog entries expire after the timeout", "[unit][tcp]") {
   f.script.send(client.ack_of(syn_ack));
   // Expired before this burst: the ACK meets the listener, and in mode off nothing validates it:
   // <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.2).
-  expect_segment(f.script.expect_reply(),
-                 {.sequence = iss + 1, .acknowledgment = 0, .flags = net::tcp_flag::rst, .window = 0});
+  expect_segment(f.script.expect_reply(), listener_reset(40000, iss + 1));
   CHECK(f.tcp.half_open_count() == 0);
   CHECK(f.tcp.connection_count() == 0);
   CHECK(f.stats.tcp_connections_closed.read() == 0);  // never opened
+}
+
+// A restart with the same master secret, as the engine sees it: a second lcore_tcp with the
+// fixture's keys and no entry.
+TEST_CASE("auto: a backlog entry's ISS is a cookie, so its ACK opens the connection without the entry",
+          "[unit][tcp]") {
+  tcp_fixture before{test_settings(tcp::cookie_mode::auto_mode)};
+  const tcp_client client = full_client();
+  before.script.send(client.syn());
+  const auto syn_ack = before.script.expect_reply();
+  const tcp::connection* entry = before.tcp.find(key_of(client));
+  REQUIRE(entry != nullptr);
+  CHECK(entry->iss_is_cookie);
+  expect_segment(syn_ack, backlog_syn_ack(40000, entry->iss.raw(), before.script.now(), true));
+  CHECK(before.stats.tcp_syncookies_sent.read() == 0);  // a backlog entry, not a cookie SYN-ACK
+
+  // The SYN-ACK retransmitted later carries the same ISS and a TSval with the same options.
+  before.script.advance_and_poll(1'001'000'000);
+  const auto again = before.script.expect_sent(1)[0];
+  expect_segment(again, backlog_syn_ack(40000, entry->iss.raw(), before.script.now(), true));
+  CHECK(again.options.timestamps->value > syn_ack.options.timestamps->value);  // RFC 7323 §5.4
+
+  tcp_fixture after{test_settings(tcp::cookie_mode::auto_mode)};
+  after.script.advance_and_poll(before.script.now() - t0_ns);
+  after.script.send(client.ack_of(again));
+  after.script.expect_consumed();
+  const tcp::connection* c = after.tcp.find(key_of(client));
+  REQUIRE(c != nullptr);
+  CHECK(c->state == tcp::tcp_state::established);
+  // What the cookie kept agrees with what the entry granted: window scale, SACK, timestamps.
+  CHECK(c->window_scaling);
+  CHECK(c->snd_wscale == 8);
+  CHECK(c->rcv_wscale == 7);
+  CHECK(c->sack_permitted);
+  CHECK(c->timestamps);
+  CHECK(c->peer_mss == 1300);  // the cookie's MSS table entry at or below the client's 1400
+  CHECK(after.stats.tcp_syncookies_validated.read() == 1);
+  CHECK(after.stats.tcp_syncookies_entry_lost.read() == 1);
+  CHECK(after.stats.tcp_connections_opened.read() == 1);
+}
+
+TEST_CASE("auto: a SYN without timestamps keeps a cookie ISS only when it offers no window scale or SACK",
+          "[unit][tcp]") {
+  tcp_client client = full_client();
+  client.base.options.timestamps.reset();
+  const bool offers_options = GENERATE(true, false);
+  if (!offers_options) {
+    client.base.options.window_scale.reset();
+    client.base.options.sack_permitted = false;
+  }
+  tcp_fixture before{test_settings(tcp::cookie_mode::auto_mode)};
+  before.script.send(client.syn());
+  const auto syn_ack = before.script.expect_reply();
+  CHECK(syn_ack.options.window_scale.has_value() == offers_options);  // the backlog grants what was offered
+  CHECK(before.tcp.find(key_of(client))->iss_is_cookie == !offers_options);
+
+  tcp_fixture after{test_settings(tcp::cookie_mode::auto_mode)};
+  after.script.send(client.ack_of(syn_ack));
+  if (offers_options) {
+    // The RFC 6528 ISN: opened from a cookie, the connection would not know the client's window
+    // scale; the ACK is refused as any ACK without a cookie.
+    expect_segment(after.script.expect_reply(), listener_reset(40000, syn_ack.tcp.sequence.raw() + 1));
+    CHECK(after.stats.tcp_syncookies_validated.read() == 0);
+    CHECK(after.tcp.connection_count() == 0);
+  } else {
+    after.script.expect_consumed();
+    const tcp::connection* c = after.tcp.find(key_of(client));
+    REQUIRE(c != nullptr);
+    CHECK_FALSE(c->window_scaling);
+    CHECK_FALSE(c->sack_permitted);
+    CHECK(after.stats.tcp_syncookies_entry_lost.read() == 1);
+  }
 }
 
 TEST_CASE("off: a full backlog drops SYNs; a wrong ACK to an entry gets RST", "[unit][tcp]") {

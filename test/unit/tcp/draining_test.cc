@@ -1,6 +1,7 @@
 // SIGTERM drain (lcore_tcp::set_draining): new SYNs are dropped as tcp_draining, established
 // connections (their app included) and cookie ACKs of handshakes already answered continue; the
-// engine's stop (lcore_tcp::shutdown) resets what is left.
+// engine's stop (lcore_tcp::shutdown) resets what is left, but TIME-WAIT entries and backlog
+// entries whose ISS is a cookie.
 #include <catch2/catch.hpp>
 
 #include "expect_segment.hh"
@@ -136,4 +137,32 @@ TEST_CASE("draining: the stop drops TIME-WAIT entries silently and resets the re
   CHECK(f.stats.tcp_closed_shutdown.read() == 1);
   CHECK(f.stats.tcp_closed_normal.read() == 1);  // the TIME-WAIT entry: the normal close it was
   CHECK(f.stats.tcp_rst_sent.read() == 1);
+}
+
+TEST_CASE("draining: the stop drops a backlog entry whose ISS is a cookie silently and resets the rest",
+          "[unit][tcp]") {
+  // In mode auto a client with Timestamps gets a cookie ISS: its ACK may still open the connection
+  // on the next engine, which a RST would prevent. One without Timestamps offering window scale
+  // gets an RFC 6528 ISN: nothing can open its connection any more, so it learns at once.
+  tcp_fixture f{test_settings(tcp::cookie_mode::auto_mode)};
+  const tcp_client with_timestamps = full_client(40000, 1000);
+  f.script.send(with_timestamps.syn());
+  f.script.expect_reply();
+  tcp_client without_timestamps = full_client(40001, 2000);
+  without_timestamps.base.options.timestamps.reset();
+  f.script.send(without_timestamps.syn());
+  const std::uint32_t iss = f.script.expect_reply().tcp.sequence.raw();
+  // Opened from a backlog entry with a cookie ISS: an open connection like any other.
+  const tcp_client established = full_client(40002, 3000);
+  const std::uint32_t established_iss = open_connection(f, established);
+  REQUIRE(f.tcp.half_open_count() == 2);
+
+  f.tcp.shutdown(f.script.now());
+  const auto sent = f.script.expect_sent(2);
+  expect_segment(sent[0], shutdown_reset(without_timestamps, iss + 1));
+  expect_segment(sent[1], shutdown_reset(established, established_iss + 1));
+  CHECK(f.tcp.connection_count() == 0);
+  CHECK(f.tcp.half_open_count() == 0);
+  CHECK(f.stats.tcp_rst_sent.read() == 2);
+  CHECK(f.stats.tcp_closed_shutdown.read() == 1);  // the open connection (half-open entries are not counted)
 }

@@ -51,6 +51,7 @@
   X(tcp_syncookies_sent, "SYN-ACKs whose ISN is a SYN cookie")                                     \
   X(tcp_syncookies_validated, "ACKs whose cookie verified (a connection was then opened or refused)") \
   X(tcp_syncookies_reordered, "of those, segments that overtook the handshake's ACK, checked with the ISN remembered from their SYN") \
+  X(tcp_syncookies_entry_lost, "of those, cookies verified while auto mode answered SYNs from the backlog: a backlog entry's ISS, its entry lost (restart, expiry)") \
   X(tcp_syn_backlog_used, "SYN-ACKs answered from the stateful SYN backlog (cookie modes auto/off)") \
   X(tcp_connections_opened, "connections that reached ESTABLISHED")                                \
   X(tcp_connections_closed, "connections removed from the table (FIN close or RST)")              \

@@ -82,9 +82,10 @@ class lcore_tcp {
 
   // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
   // their apps told close_reason::shutdown, their buffers released (TIME-WAIT entries, closed on
-  // both sides already, are erased without a RST and counted as closed); at most `limit` resets per
-  // call, so the caller can send each batch of RSTs before the frame sink fills. Returns how
-  // many connections remain; the table is empty once it returns 0.
+  // both sides already, and backlog entries whose ISS is a SYN cookie, which their client's ACK
+  // may still open on the next engine, are erased without a RST and counted as closed); at most
+  // `limit` resets per call, so the caller can send each batch of RSTs before the frame sink
+  // fills. Returns how many connections remain; the table is empty once it returns 0.
   std::uint32_t shutdown(std::uint64_t now_ns, std::uint32_t limit = UINT32_MAX) noexcept;
 
   // An ICMP error quoting one of our TCP segments (the pipeline parsed and checked the quote:
