@@ -84,7 +84,7 @@ void flush_staged(worker& w, std::uint16_t& captured) noexcept {
                     w.port_id, w.queue_id, capture_out);
   }
   w.tcp.staging.flush(w.port_id, w.queue_id, w.stats);
-  if (unlikely(!w.link_up)) {
+  if (!w.link_up) {
     // A down link refuses every frame (net_tap: the kernel's write fails; net_memif: not
     // connected). Kept, they would be offered again every turn and fill the staging; freed,
     // TCP's retransmission timer decides when to try again.
