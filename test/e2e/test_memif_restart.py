@@ -14,9 +14,10 @@ come back whole (same SHA-256), the reconnect must be counted and logged, and a 
 must be served after.
 
 TODO(memif resume): not in the CI list yet. The reconnect passes (link up again, reconnects 1,
-the lines logged, ping answered through the new server), but the transfer does not finish: after
-the restart rampart's pure ACKs reach Linux while its echoed data does not, and its
-retransmission timer backs off to tens of seconds. Run it by hand:
+the lines logged; pings of 56 to 1472 bytes are answered through the new server), but the
+transfer does not finish within the client's 60 s socket timeout: after the restart rampart
+ACKs what Linux retransmits yet sends no data for long stretches, its retransmission timer
+backed off during the outage (RTO 12.8 s seen after a few seconds down). Run it by hand:
 `/usr/bin/python3 test/e2e/test_memif_restart.py` (root, dpdk-testpmd).
 """
 
