@@ -60,17 +60,19 @@ void apply_log_level(const std::string& text) {
 
 }  // namespace
 
-control_loop::control_loop(const config::engine_config& cfg, std::string config_path, const port& dev,
+control_loop::control_loop(const config::engine_config& cfg, std::string config_path, port& dev,
                            worker_set& workers, cookie::key_schedule& keys, const tsc_clock& clock,
                            capture_session& capture)
     : _running(cfg),
       _config_path(std::move(config_path)),
       _port(dev),
+      _recovery(dev, workers, reconnects_only_on_restart(dev.info().driver, dev.info().name, cfg.eal.vdevs)),
       _workers(workers),
       _keys(keys),
       _clock(clock),
       _capture(capture),
       _key_epoch(keys.epoch_at(clock.now_ns(rte_rdtsc()))) {
+  _port_events.emplace(dev);
   if (!cfg.stats.metrics_listen.empty()) {
     _metrics.emplace(*config::parse_listen_address(cfg.stats.metrics_listen));
     log_info("metrics: http://" + cfg.stats.metrics_listen + "/metrics (Prometheus text format)");
@@ -109,6 +111,7 @@ void control_loop::run() {
     free_applied_args();
     print_stats_line();
   }
+  _port_events.reset();
   log_info(stop_reason + "; stopping workers");
   _service.notify("STOPPING=1\nSTATUS=stopping: " + stop_reason);
 }
@@ -118,8 +121,14 @@ void control_loop::announce() {
   // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved
   // into another namespace may never report a link change to the PMD.
   _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
-  _link = _port.link();
-  log_info("link " + _link.text());
+  _port_events->observe_link();
+  const link_state link = _port.health().read().link;
+  log_info("link " + link.text() + (_port.lsc_interrupt() ? "; changes reported by the driver (LSC interrupt)"
+                                                          : "; changes polled every " +
+                                                                std::to_string(tick.count()) + " ms"));
+  if (!link.up && !link.unknown) {
+    _workers.send_to_all(control_message::link(false));
+  }
   log_info("ready");
   _service.notify("READY=1\nSTATUS=serving on " + _port.info().ip.to_string() + ", " +
                   std::to_string(_workers.all().size()) + " worker(s)\nMAINPID=" + std::to_string(getpid()));
@@ -162,7 +171,8 @@ std::string control_loop::metrics_text() const {
     }
     samples.push_back(std::move(s));
   }
-  const link_state link = _port.link();
+  const port_health_snapshot health = _port.health().read();
+  const link_state& link = health.link;
   const mbuf_usage mbufs = mbufs_of(_workers.all());
   const engine_sample engine{
       _build.version,
@@ -174,7 +184,8 @@ std::string control_loop::metrics_text() const {
       mbufs.in_use,
       mbufs.total,
       std::string(config::to_string(_running.tcp.syn_cookies.mode)),
-      _running.tcp.syn_cookies.auto_threshold};
+      _running.tcp.syn_cookies.auto_threshold,
+      health};
   return prometheus_text(samples, _port.driver_stats(), _port.info().name, _listener_ports) +
          prometheus_engine_text(engine, _port.info().name);
 }
@@ -284,15 +295,17 @@ void control_loop::write_capture() {
 void control_loop::print_counters() { log_counters("counters (SIGUSR1):", _workers.total(), _port.driver_stats()); }
 
 void control_loop::watch_link() {
-  const link_state now = _port.link();
-  if (now.up == _link.up && now.unknown == _link.unknown) {
-    return;
+  _port_events->observe_link();
+  const port_health_snapshot health = _port.health().read();
+  if (health.link_changes != _link_changes_told) {
+    _link_changes_told = health.link_changes;
+    // Unknown (net_tap moved to another namespace) still carries frames.
+    _workers.send_to_all(control_message::link(health.link.up || health.link.unknown));
+    if (health.link.up) {
+      _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
+    }
   }
-  log_info("link " + now.text());
-  if (now.up) {
-    _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
-  }
-  _link = now;
+  _recovery.tick(_port_events->take_reset_request(), steady::now());
 }
 
 void control_loop::watch_syncookies() {
@@ -346,8 +359,9 @@ void control_loop::print_stats_line() {
   const stats::snapshot current = _workers.total();
   const driver_counters current_driver = _port.driver_stats();
   std::vector<backend_total> backends = backend_totals(_workers.all(), _listener_ports);
+  const port_health_snapshot health = _port.health().read();
   log_info(periodic_line(current, _stats_before, current_driver, _driver_before, elapsed.count()) +
-           backends_part(backends, _backends_before));
+           backends_part(backends, _backends_before) + link_part(health.link, health.link_changes));
   _backends_before = std::move(backends);
   _stats_before = current;
   _driver_before = current_driver;

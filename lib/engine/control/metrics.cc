@@ -155,6 +155,27 @@ std::string prometheus_engine_text(const engine_sample& engine, std::string_view
   if (engine.link_up) {
     sample(out, "rampart_link_up", "port=\"" + label_value(port_name) + "\"", *engine.link_up ? 1 : 0);
   }
+  const std::string port_label = "port=\"" + label_value(port_name) + "\"";
+  family(out, "rampart_link_changes_total", "changes of the port's link between up, down and unknown since start",
+         "counter");
+  sample(out, "rampart_link_changes_total", port_label, engine.port.link_changes);
+  family(out, "rampart_link_last_change_timestamp_seconds",
+         "Unix time of the last link change; no sample before the first", "gauge");
+  if (engine.port.last_link_change) {
+    sample(out, "rampart_link_last_change_timestamp_seconds", port_label,
+           static_cast<std::uint64_t>(
+               std::chrono::duration_cast<std::chrono::seconds>(engine.port.last_link_change->time_since_epoch()).count()));
+  }
+  family(out, "rampart_port_reconnect_attempts_total",
+         "port restarts made to reconnect a memif client whose link is down", "counter");
+  sample(out, "rampart_port_reconnect_attempts_total", port_label, engine.port.reconnect_attempts);
+  family(out, "rampart_port_reconnects_total", "outages of a memif client's link ended by a reconnect attempt",
+         "counter");
+  sample(out, "rampart_port_reconnects_total", port_label, engine.port.reconnects);
+  family(out, "rampart_port_resets_total", "port resets the driver asked for (RTE_ETH_EVENT_INTR_RESET), by outcome",
+         "counter");
+  sample(out, "rampart_port_resets_total", port_label + ",outcome=\"done\"", engine.port.device_resets);
+  sample(out, "rampart_port_resets_total", port_label + ",outcome=\"failed\"", engine.port.device_reset_failures);
   family(out, "rampart_draining", "1 while a SIGTERM drain runs (new SYNs are dropped)", "gauge");
   out += std::string("rampart_draining ") + (engine.draining ? "1" : "0") + "\n";
   family(out, "rampart_syn_cookie_mode",

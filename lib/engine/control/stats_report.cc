@@ -83,6 +83,11 @@ std::string backends_part(std::span<const backend_total> current, std::span<cons
   return part + "]";
 }
 
+std::string link_part(const link_state& link, std::uint64_t changes) {
+  return std::string("; link ") + link.word() + ", " +
+         std::to_string(changes) + (changes == 1 ? " change" : " changes");
+}
+
 std::uint64_t connections_to_drain(const stats::snapshot& total) noexcept {
   return total.tcp_connections_active > total.tcp_time_wait_active
              ? total.tcp_connections_active - total.tcp_time_wait_active

@@ -167,7 +167,8 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   }
   const port& p = *guard.get()->served_port;
   const port_info& info = p.info();
-  const link_state link = p.link();
+  const port_health_snapshot health = p.health().read();
+  const link_state& link = health.link;
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_string(d, "name", info.name.c_str());
   rte_tel_data_add_dict_string(d, "driver", info.driver.c_str());
@@ -182,8 +183,19 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "rss", info.plan.rss ? "on" : "off");
   rte_tel_data_add_dict_string(d, "rss_hf", describe_rss_hf(info.plan.rss_hf).c_str());
   rte_tel_data_add_dict_string(d, "tx_offloads", describe_tx_offloads(info.plan.tx_offloads).c_str());
-  rte_tel_data_add_dict_string(d, "link", link.unknown ? "unknown" : (link.up ? "up" : "down"));
+  rte_tel_data_add_dict_string(d, "link", link.word());
   rte_tel_data_add_dict_u64(d, "link_speed_mbps", link.speed_mbps);
+  rte_tel_data_add_dict_u64(d, "link_changes", health.link_changes);
+  rte_tel_data_add_dict_u64(
+      d, "link_last_change_unix",
+      health.last_link_change
+          ? static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(health.last_link_change->time_since_epoch()).count())
+          : 0);
+  rte_tel_data_add_dict_u64(d, "reconnect_attempts", health.reconnect_attempts);
+  rte_tel_data_add_dict_u64(d, "reconnects", health.reconnects);
+  rte_tel_data_add_dict_u64(d, "resets", health.device_resets);
+  rte_tel_data_add_dict_u64(d, "reset_failures", health.device_reset_failures);
   const mbuf_usage mbufs = mbufs_of(guard.get()->workers);
   rte_tel_data_add_dict_u64(d, "mbufs_in_use", mbufs.in_use);
   rte_tel_data_add_dict_u64(d, "mbufs_total", mbufs.total);
@@ -614,7 +626,7 @@ bool register_telemetry() {
       {"/rampart/stats", handle_stats, "Counters summed over workers, with drops. Takes no parameters."},
       {"/rampart/lcore_stats", handle_lcore_stats, "Counters of one worker. Parameter: lcore id (none: list)."},
       {"/rampart/drops", handle_drops, "Drop reasons: nonzero and all. Takes no parameters."},
-      {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link."},
+      {"/rampart/port", handle_port, "Port name, driver, MAC, IP, queues, RSS, offloads, link and its changes, restarts."},
       {"/rampart/capture", handle_capture,
        "Write the next frames to pcapng. Parameters: frames,/abs/file.pcapng[,host=a.b.c.d][,port=n]; none: state."},
       {"/rampart/cost", handle_cost, "Cost accounting since start: busy cycles, cycles/packet, busy ppm."},

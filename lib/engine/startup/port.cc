@@ -127,25 +127,14 @@ port::port(const config::port_config& cfg, std::span<const unsigned> worker_lcor
   caps.min_mtu = dev_info.min_mtu;
   caps.max_mtu = dev_info.max_mtu;
   _info.plan = plan_port(caps, cfg, static_cast<unsigned>(worker_lcores.size()));
-  const port_plan& plan = _info.plan;
 
-  rte_eth_conf conf{};
-  conf.rxmode.mtu = cfg.mtu;
-  conf.rxmode.offloads = plan.rx_offloads;
-  conf.txmode.mq_mode = RTE_ETH_MQ_TX_NONE;
-  conf.txmode.offloads = plan.tx_offloads;
-  if (plan.rss) {
-    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the driver's default Toeplitz key
-    conf.rx_adv_conf.rss_conf.rss_hf = plan.rss_hf;
-  } else {
-    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
-  }
-  if (const int rc = rte_eth_dev_configure(id, plan.queues, plan.queues, &conf); rc != 0) {
-    fail("cannot configure " + _info.name + " (" + _info.driver + ") with " + std::to_string(plan.queues) +
-             " queue pair(s), MTU " + std::to_string(cfg.mtu),
-         rc, "check port.mtu and the worker count in eal.lcores");
-  }
+  // Where the driver raises link status change interrupts, ask for them: the link's record
+  // (port_health) then changes the moment the driver learns of it, not at the control loop's
+  // next poll, and an outage shorter than a poll is still counted.
+  _lsc_interrupt = dev_info.dev_flags != nullptr && (*dev_info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
+  _cfg = cfg;
+  _worker_lcores.assign(worker_lcores.begin(), worker_lcores.end());
+  configure_device();
 
   _info.rx_descriptors = cfg.rx_descriptors;
   _info.tx_descriptors = cfg.tx_descriptors;
@@ -177,22 +166,58 @@ port::port(const config::port_config& cfg, std::span<const unsigned> worker_lcor
     _pools.emplace(socket, pool);
   }
 
+  setup_queues();
+  apply_mac();
+}
+
+void port::configure_device() {
+  const port_plan& plan = _info.plan;
+  rte_eth_conf conf{};
+  conf.rxmode.mtu = _cfg.mtu;
+  conf.rxmode.offloads = plan.rx_offloads;
+  conf.txmode.mq_mode = RTE_ETH_MQ_TX_NONE;
+  conf.txmode.offloads = plan.tx_offloads;
+  if (plan.rss) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the driver's default Toeplitz key
+    conf.rx_adv_conf.rss_conf.rss_hf = plan.rss_hf;
+  } else {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+  }
+  conf.intr_conf.lsc = _lsc_interrupt ? 1 : 0;
+  if (const int rc = rte_eth_dev_configure(_info.port_id, plan.queues, plan.queues, &conf); rc != 0) {
+    fail("cannot configure " + _info.name + " (" + _info.driver + ") with " + std::to_string(plan.queues) +
+             " queue pair(s), MTU " + std::to_string(_cfg.mtu),
+         rc, "check port.mtu and the worker count in eal.lcores");
+  }
+}
+
+void port::setup_queues() {
+  const std::uint16_t id = _info.port_id;
+  const port_plan& plan = _info.plan;
+  rte_eth_dev_info dev_info{};
+  if (const int rc = rte_eth_dev_info_get(id, &dev_info); rc != 0) {
+    fail("cannot read the device info of " + _info.name, rc, "");
+  }
   for (std::uint16_t q = 0; q < plan.queues; ++q) {
-    const unsigned lcore = worker_lcores[q];
+    const unsigned lcore = _worker_lcores[q];
     const auto socket = rte_lcore_to_socket_id(lcore);
     rte_eth_rxconf rxconf = dev_info.default_rxconf;
-    rxconf.offloads = conf.rxmode.offloads;
+    rxconf.offloads = plan.rx_offloads;
     if (const int rc = rte_eth_rx_queue_setup(id, q, _info.rx_descriptors, socket, &rxconf, pool_for_lcore(lcore));
         rc != 0) {
       fail("cannot set up RX queue " + std::to_string(q) + " of " + _info.name, rc, "lower port.rx_descriptors");
     }
     rte_eth_txconf txconf = dev_info.default_txconf;
-    txconf.offloads = conf.txmode.offloads;
+    txconf.offloads = plan.tx_offloads;
     if (const int rc = rte_eth_tx_queue_setup(id, q, _info.tx_descriptors, socket, &txconf); rc != 0) {
       fail("cannot set up TX queue " + std::to_string(q) + " of " + _info.name, rc, "lower port.tx_descriptors");
     }
   }
+}
 
+void port::apply_mac() {
+  const std::uint16_t id = _info.port_id;
   if (_info.driver == "net_tap") {
     // The tap PMD gives its kernel interface (the other end of the link) the port's own MAC and
     // mirrors every MAC change onto it, so both ends would share one address and the kernel would
@@ -204,20 +229,20 @@ port::port(const config::port_config& cfg, std::span<const unsigned> worker_lcor
     }
     net::mac_address distinct = to_mac(own);
     distinct.bytes[5] ^= 0x01;
-    _software_mac = cfg.mac.value_or(distinct);
-  } else if (cfg.mac) {
+    _software_mac = _cfg.mac.value_or(distinct);
+  } else if (_cfg.mac) {
     rte_ether_addr addr{};
-    std::memcpy(addr.addr_bytes, cfg.mac->bytes.data(), cfg.mac->bytes.size());
+    std::memcpy(addr.addr_bytes, _cfg.mac->bytes.data(), _cfg.mac->bytes.size());
     const int rc = rte_eth_dev_default_mac_addr_set(id, &addr);
     if (rc == -ENOTSUP) {
       // net_memif and some virtual NICs have no settable MAC. The pipeline matches the
       // destination MAC in software, so rampart can still answer as the configured address;
       // start() turns promiscuous mode on so hardware filtering (if any) does not hide it.
-      _software_mac = *cfg.mac;
+      _software_mac = *_cfg.mac;
       log_warning(_info.name + " (" + _info.driver + ") cannot change its MAC; answering as " +
-                  cfg.mac->to_string() + " in software, with promiscuous mode on");
+                  _cfg.mac->to_string() + " in software, with promiscuous mode on");
     } else if (rc != 0) {
-      fail("cannot set the MAC of " + _info.name + " to " + cfg.mac->to_string(), rc,
+      fail("cannot set the MAC of " + _info.name + " to " + _cfg.mac->to_string(), rc,
            "remove port.mac to use the port's own address");
     }
   }
@@ -231,17 +256,31 @@ port::~port() {
 }
 
 void port::start() {
+  start_device();
+  const std::uint16_t id = _info.port_id;
+  _rss_at_start = _info.plan.rss ? read_rss(id) : rss_readback{};
+  _info.steering = plan_reply_steering(_info.plan, _rss_at_start);
+  if (_software_mac) {
+    _info.mac = *_software_mac;
+    return;
+  }
+  rte_ether_addr addr{};
+  if (const int rc = rte_eth_macaddr_get(id, &addr); rc != 0) {
+    fail("cannot read the MAC of " + _info.name, rc, "");
+  }
+  _info.mac = to_mac(addr);
+}
+
+void port::start_device() {
   const std::uint16_t id = _info.port_id;
   if (const int rc = rte_eth_dev_start(id); rc != 0) {
     fail("cannot start " + _info.name, rc, "see the PMD log lines above");
   }
   _started = true;
-  _info.steering = plan_reply_steering(_info.plan, _info.plan.rss ? read_rss(id) : rss_readback{});
   if (_software_mac) {
     if (const int rc = rte_eth_promiscuous_enable(id); rc != 0 && rc != -ENOTSUP) {
       log_warning("cannot turn promiscuous mode on for " + _info.name + ": " + errno_text(rc));
     }
-    _info.mac = *_software_mac;
     return;
   }
   // The pipeline filters by destination MAC anyway; promiscuous mode would only add work.
@@ -249,11 +288,46 @@ void port::start() {
   if (const int rc = rte_eth_promiscuous_disable(id); rc != 0 && rc != -ENOTSUP) {
     log_warning("cannot turn promiscuous mode off on " + _info.name + ": " + errno_text(rc));
   }
-  rte_ether_addr addr{};
-  if (const int rc = rte_eth_macaddr_get(id, &addr); rc != 0) {
-    fail("cannot read the MAC of " + _info.name, rc, "");
+}
+
+std::optional<std::string> port::restart() noexcept {
+  if (_started) {
+    rte_eth_dev_stop(_info.port_id);
+    _started = false;
   }
-  _info.mac = to_mac(addr);
+  try {
+    start_device();
+  } catch (const startup_error& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> port::reset() noexcept {
+  // rte_eth_dev_reset stops the port and returns it to its state after probing, no queue set up
+  // (rte_ethdev.h); everything start-up applied is applied again, from the same plan and pools.
+  _started = false;
+  if (const int rc = rte_eth_dev_reset(_info.port_id); rc != 0) {
+    return "rte_eth_dev_reset: " + errno_text(rc);
+  }
+  try {
+    configure_device();
+    setup_queues();
+    apply_mac();
+    start_device();
+  } catch (const startup_error& e) {
+    return e.what();
+  }
+  // Replies to connections rampart opened reach their worker through the RSS key and RETA read
+  // at start (reply_steering.hh); a driver that came back with others would send them elsewhere.
+  if (_info.plan.rss) {
+    const rss_readback now = read_rss(_info.port_id);
+    if (now.key != _rss_at_start.key || now.reta != _rss_at_start.reta) {
+      log_warning(_info.name + " came back from its reset with another RSS key or redirection table: replies to "
+                  "connections rampart opens may reach the wrong worker; restart rampart to plan them again");
+    }
+  }
+  return std::nullopt;
 }
 
 void port::stop_and_close() noexcept {

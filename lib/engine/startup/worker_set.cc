@@ -202,6 +202,31 @@ void worker_set::send_to_all(const control_message& msg) {
   }
 }
 
+bool worker_set::pause() {
+  _gate.open.store(false, std::memory_order_release);
+  send_to_all(control_message::pause(_gate));
+  // A worker takes its control messages at the start of every turn: microseconds, or a burst's
+  // processing. A second means it is stuck.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (_gate.waiting.load(std::memory_order_acquire) != _workers.size()) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      log_warning("workers not paused within 1 s (" + std::to_string(_gate.waiting.load()) + " of " +
+                  std::to_string(_workers.size()) + "); the port is left as it is");
+      resume();
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+void worker_set::resume() {
+  _gate.open.store(true, std::memory_order_release);
+  while (_gate.waiting.load(std::memory_order_acquire) != 0) {
+    std::this_thread::yield();
+  }
+}
+
 void worker_set::stop() {
   send_to_all(control_message::stop());
   rte_eal_mp_wait_lcore();

@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "app/backend_drain.hh"
 #include "app/live_args.hh"
@@ -83,6 +84,14 @@ void flush_staged(worker& w, std::uint16_t& captured) noexcept {
                     w.port_id, w.queue_id, capture_out);
   }
   w.tcp.staging.flush(w.port_id, w.queue_id, w.stats);
+  if (!w.link_up) {
+    // A down link refuses every frame (net_tap: the kernel's write fails; net_memif: not
+    // connected). Kept, they would be offered again every turn and fill the staging; freed,
+    // TCP's retransmission timer decides when to try again.
+    for (std::uint16_t i = w.tcp.staging.discard(); i != 0; --i) {
+      w.stats.count_drop(stats::drop_reason::tx_link_down);
+    }
+  }
   captured = w.tcp.staging.size();
 }
 
@@ -113,6 +122,17 @@ void apply_args(worker& w, const args_request& request) noexcept {
   request.update->applied.store(true, std::memory_order_release);  // the control lcore frees it now
 }
 
+// The control lcore is stopping and starting the port (worker_set::pause): neither poll nor send
+// until it is done. Staged frames are mbufs of this lcore's pool, not of a queue, so they wait
+// for the first flush after.
+[[gnu::cold]] void wait_at_gate(pause_gate& gate) noexcept {
+  gate.waiting.fetch_add(1, std::memory_order_acq_rel);
+  while (!gate.open.load(std::memory_order_acquire)) {
+    rte_pause();
+  }
+  gate.waiting.fetch_sub(1, std::memory_order_acq_rel);
+}
+
 // Returns false when the worker must stop.
 bool handle_control(worker& w) noexcept {
   control_message msg;
@@ -134,6 +154,12 @@ bool handle_control(worker& w) noexcept {
         break;
       case control_kind::apply_args:
         apply_args(w, msg.payload.args);
+        break;
+      case control_kind::pause:
+        wait_at_gate(*msg.payload.gate);
+        break;
+      case control_kind::set_link:
+        w.link_up = msg.payload.link_up;
         break;
     }
   }

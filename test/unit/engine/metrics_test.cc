@@ -113,7 +113,7 @@ TEST_CASE("metrics: per-backend families, labelled by lcore, listener and backen
 }
 
 TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
-  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false, 300, 16383, "auto", 768};
+  engine_sample engine{"0.1.0", "994d2f1abcde", "DPDK 22.11.4", 75, true, false, 300, 16383, "auto", 768, {}};
   CHECK(prometheus_engine_text(engine, "net_tap0") ==
         "# HELP rampart_build_info rampart's version, the commit it was built from and the DPDK it runs on (value 1)\n"
         "# TYPE rampart_build_info gauge\n"
@@ -124,6 +124,23 @@ TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
         "# HELP rampart_link_up 1 while the port's link is up, 0 while down; no sample when the driver cannot tell\n"
         "# TYPE rampart_link_up gauge\n"
         "rampart_link_up{port=\"net_tap0\"} 1\n"
+        "# HELP rampart_link_changes_total changes of the port's link between up, down and unknown since start\n"
+        "# TYPE rampart_link_changes_total counter\n"
+        "rampart_link_changes_total{port=\"net_tap0\"} 0\n"
+        "# HELP rampart_link_last_change_timestamp_seconds Unix time of the last link change; no sample before the "
+        "first\n"
+        "# TYPE rampart_link_last_change_timestamp_seconds gauge\n"
+        "# HELP rampart_port_reconnect_attempts_total port restarts made to reconnect a memif client whose link is "
+        "down\n"
+        "# TYPE rampart_port_reconnect_attempts_total counter\n"
+        "rampart_port_reconnect_attempts_total{port=\"net_tap0\"} 0\n"
+        "# HELP rampart_port_reconnects_total outages of a memif client's link ended by a reconnect attempt\n"
+        "# TYPE rampart_port_reconnects_total counter\n"
+        "rampart_port_reconnects_total{port=\"net_tap0\"} 0\n"
+        "# HELP rampart_port_resets_total port resets the driver asked for (RTE_ETH_EVENT_INTR_RESET), by outcome\n"
+        "# TYPE rampart_port_resets_total counter\n"
+        "rampart_port_resets_total{port=\"net_tap0\",outcome=\"done\"} 0\n"
+        "rampart_port_resets_total{port=\"net_tap0\",outcome=\"failed\"} 0\n"
         "# HELP rampart_draining 1 while a SIGTERM drain runs (new SYNs are dropped)\n"
         "# TYPE rampart_draining gauge\n"
         "rampart_draining 0\n"
@@ -149,6 +166,22 @@ TEST_CASE("metrics: the engine's own families", "[unit][engine]") {
   CHECK(down.find("rampart_draining 1\n") != std::string::npos);
   engine.link_up.reset();
   CHECK(prometheus_engine_text(engine, "net_tap0").find("rampart_link_up{") == std::string::npos);
+
+  engine.port.link_changes = 3;
+  engine.port.last_link_change = std::chrono::system_clock::time_point{} + std::chrono::seconds(1765000000);
+  engine.port.reconnect_attempts = 7;
+  engine.port.reconnects = 2;
+  engine.port.device_resets = 1;
+  engine.port.device_reset_failures = 4;
+  const std::string changed = prometheus_engine_text(engine, "net_memif0");
+  for (const char* line : {"rampart_link_changes_total{port=\"net_memif0\"} 3\n",
+                           "rampart_link_last_change_timestamp_seconds{port=\"net_memif0\"} 1765000000\n",
+                           "rampart_port_reconnect_attempts_total{port=\"net_memif0\"} 7\n",
+                           "rampart_port_reconnects_total{port=\"net_memif0\"} 2\n",
+                           "rampart_port_resets_total{port=\"net_memif0\",outcome=\"done\"} 1\n",
+                           "rampart_port_resets_total{port=\"net_memif0\",outcome=\"failed\"} 4\n"}) {
+    CHECK(changed.find(line) != std::string::npos);
+  }
 }
 
 TEST_CASE("metrics: HTTP answers", "[unit][engine]") {

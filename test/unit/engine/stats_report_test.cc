@@ -110,3 +110,13 @@ TEST_CASE("periodic line: the backends' part", "[unit][engine]") {
         "; backends [8080/0 10.0.0.5:80 open 3 connects +0 failed +0, 8080/2 10.0.0.7:80 open 0 connects +4 failed +0, "
         "8080/1 10.0.0.6:80 open 0 connects +0 failed +0 down draining removed]");
 }
+
+TEST_CASE("periodic line: the link's part", "[unit][engine]") {
+  engine::link_state link;
+  CHECK(engine::link_part(link, 0) == "; link down, 0 changes");
+  link.up = true;
+  CHECK(engine::link_part(link, 1) == "; link up, 1 change");
+  link = {};
+  link.unknown = true;
+  CHECK(engine::link_part(link, 4) == "; link unknown, 4 changes");
+}

@@ -17,6 +17,8 @@
 #include "engine/build_info.hh"
 #include "engine/metrics.hh"
 #include "engine/port.hh"
+#include "engine/port_events.hh"
+#include "engine/port_recovery.hh"
 #include "engine/reload.hh"
 #include "engine/service_notify.hh"
 #include "engine/stats_report.hh"
@@ -36,11 +38,13 @@ class control_loop {
 
   // Binds stats.metrics_listen when it is set, so construct it before the workers launch: an
   // address that cannot be bound is a start-up error (startup_error, exit 1).
-  control_loop(const config::engine_config& cfg, std::string config_path, const port& dev, worker_set& workers,
+  // Registers for the port's events (port_events.hh) until run() returns.
+  control_loop(const config::engine_config& cfg, std::string config_path, port& dev, worker_set& workers,
                cookie::key_schedule& keys, const tsc_clock& clock, capture_session& capture);
 
   // Announces the engine (gratuitous ARP, "ready", READY=1 to the service manager), then ticks
-  // until the engine must stop, and returns once it has logged why and told the service manager.
+  // until the engine must stop, and returns once it has logged why and told the service manager,
+  // no longer registered for the port's events.
   void run();
 
   // Where /rampart/backend_drain posts its requests; each tick forwards them to every worker.
@@ -72,7 +76,9 @@ class control_loop {
   void write_capture();
   // SIGUSR1: every counter, as at the end.
   void print_counters();
-  // Link changes, logged; a gratuitous ARP on every down→up.
+  // Link changes (polled here, and recorded at once by the LSC callback where the driver raises
+  // it), logged and counted; each one told to the workers, a gratuitous ARP on every down→up;
+  // then the port's recovery (port_recovery.hh): a reset the driver asked for, a memif reconnect.
   void watch_link();
   // auto mode: a line when the workers whose SYNs get cookies (backlog at auto_threshold) change
   // in number, so an operator sees a flood begin and end.
@@ -86,7 +92,9 @@ class control_loop {
 
   config::engine_config _running;  // as the last SIGHUP left it
   std::string _config_path;
-  const port& _port;
+  port& _port;
+  std::optional<port_events> _port_events;  // registered until run() returns: the port closes after
+  port_recovery _recovery;
   worker_set& _workers;
   cookie::key_schedule& _keys;
   const tsc_clock& _clock;
@@ -98,7 +106,7 @@ class control_loop {
   std::vector<std::unique_ptr<app::args_reloader>> _args_reloaders;
   std::vector<std::unique_ptr<app::args_update>> _args_in_flight;  // sent, not yet applied
   service_notifier _service;
-  link_state _link;
+  std::uint64_t _link_changes_told = 0;  // watch_link: the port_health link changes the workers know of
   std::uint64_t _syncookie_workers = 0;  // watch_syncookies: workers answering with cookies
   std::uint64_t _key_epoch = 0;
   std::optional<steady::time_point> _drain_deadline;  // set while draining

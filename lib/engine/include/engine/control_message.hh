@@ -6,6 +6,7 @@
 //
 // Extending: add a kind, and if it carries data, a member of the payload union that is trivially
 // copyable (the queue copies messages by value).
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 
@@ -26,6 +27,17 @@ enum class control_kind : std::uint8_t {
   set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
   drain_backend,        // payload.backend: drain one backend of a listener's app, or put it back
   apply_args,           // payload.args: a listener's app takes new args (SIGHUP, app/live_args.hh)
+  pause,                // payload.gate: wait at the gate, touching no queue, until it opens
+  set_link,             // payload.link_up: the port's link changed (what TCP builds while down is freed)
+};
+
+// The control lcore's hold on every worker while it stops and starts the port
+// (worker_set::pause). Each worker takes its `pause` message between two turns, with no burst in
+// hand, counts itself in and spins until the gate opens, then counts itself out; the control
+// lcore owns the gate and waits for the count to reach zero before it is reused.
+struct pause_gate {
+  std::atomic<std::uint32_t> waiting{0};
+  std::atomic<bool> open{true};
 };
 
 // /rampart/backend_drain (app/backend_drain.hh): which backend of which listener's app.
@@ -51,6 +63,8 @@ struct control_message {
     bool draining;         // set_draining
     backend_drain_request backend;  // drain_backend
     args_request args;              // apply_args
+    pause_gate* gate;               // pause
+    bool link_up;                   // set_link
   } payload{};
 
   static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
@@ -68,6 +82,16 @@ struct control_message {
   static control_message drain_backend(const backend_drain_request& request) noexcept {
     control_message m{control_kind::drain_backend, {}};
     m.payload.backend = request;
+    return m;
+  }
+  static control_message pause(pause_gate& gate) noexcept {
+    control_message m{control_kind::pause, {}};
+    m.payload.gate = &gate;
+    return m;
+  }
+  static control_message link(bool up) noexcept {
+    control_message m{control_kind::set_link, {}};
+    m.payload.link_up = up;
     return m;
   }
   static control_message apply_args(const args_request& request) noexcept {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/config.hh"
+#include "engine/port_health.hh"
 #include "engine/stats_report.hh"
 #include "stats/counters.hh"
 
@@ -64,12 +65,16 @@ struct engine_sample {
   std::uint64_t mbufs_total = 0;
   std::string cookie_mode;  // tcp.syn_cookies.mode: always, auto or off
   std::uint64_t cookie_auto_threshold = 0;
+  port_health_snapshot port;  // link changes and the port's restarts (port_health.hh)
 };
 
 // The engine's own families: `rampart_build_info{version,commit,dpdk} 1`,
 // `rampart_uptime_seconds`, `rampart_link_up{port}` (1 up, 0 down; no sample when the driver
 // cannot tell), `rampart_draining` (1 while a drain runs), `rampart_mbufs_in_use` and
-// `rampart_mbufs_total`, `rampart_syn_cookie_mode{mode} 1` and `rampart_syn_cookie_auto_threshold`
+// `rampart_mbufs_total`, `rampart_link_changes_total{port}`,
+// `rampart_link_last_change_timestamp_seconds{port}` (no sample before the first change),
+// `rampart_port_reconnect_attempts_total{port}`, `rampart_port_reconnects_total{port}`,
+// `rampart_port_resets_total{port,outcome}` (done, failed), `rampart_syn_cookie_mode{mode} 1` and `rampart_syn_cookie_auto_threshold`
 // (which, with each lcore's tcp_syn_backlog_active and tcp_syncookies_in_force, says whether
 // SYNs get cookies now and how close the backlog is), each a gauge with HELP and TYPE.
 std::string prometheus_engine_text(const engine_sample& engine, std::string_view port_name);

@@ -7,8 +7,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config/config.hh"
+#include "engine/link_state.hh"
+#include "engine/port_health.hh"
 #include "engine/port_plan.hh"
 #include "engine/reply_steering.hh"
 #include "engine/stats_report.hh"
@@ -17,22 +20,6 @@
 struct rte_mempool;
 
 namespace rampart::engine {
-
-struct link_state {
-  bool up = false;
-  std::uint32_t speed_mbps = 0;  // 0 when unknown
-  bool full_duplex = false;
-  // The driver cannot tell: its kernel interface is not in this network namespace (net_tap
-  // moved with `ip link set ... netns`). `up` is then false and means nothing.
-  bool unknown = false;
-
-  // "up", "down" or "unknown (...)", for logs and telemetry.
-  std::string text() const {
-    return unknown ? "unknown (the kernel interface is in another network namespace; the driver cannot read its "
-                     "state, frames still flow)"
-                   : (up ? "up" : "down");
-  }
-};
 
 // What the port ended up with; read-only once the port started (telemetry reads it).
 struct port_info {
@@ -65,6 +52,14 @@ class port {
   // rte_eth_dev_start, then reads back the MAC and, with RSS, the key and redirection table the
   // driver uses (info().steering). Throws startup_error.
   void start();
+  // With the workers paused (port_restart.hh): rte_eth_dev_stop (when started) and
+  // rte_eth_dev_start, which is where a net_memif client connects to its server. Returns the
+  // error, nullopt when the port started.
+  std::optional<std::string> restart() noexcept;
+  // With the workers paused: rte_eth_dev_reset, then what the constructor and start() applied
+  // (configuration, queues on the same pools, MAC, promiscuous mode) and a start. Returns the
+  // error, nullopt when the port started.
+  std::optional<std::string> reset() noexcept;
   // rte_eth_dev_stop + rte_eth_dev_close; idempotent. Call after the workers returned.
   void stop_and_close() noexcept;
 
@@ -72,12 +67,28 @@ class port {
   // The pool worker_lcores[i] draws from.
   rte_mempool* pool_for_lcore(unsigned lcore_id) const;
   link_state link() const noexcept;
+  // Whether the driver raises link status change interrupts (intr_conf.lsc was set).
+  bool lsc_interrupt() const noexcept { return _lsc_interrupt; }
+  // The link's and the restarts' record (port_events.hh writes it).
+  port_health& health() noexcept { return _health; }
+  const port_health& health() const noexcept { return _health; }
   // rte_eth_stats_get; all zero when the driver cannot tell. Any thread (the control lcore and
   // telemetry read it while the workers run, as DPDK's own /ethdev/stats does).
   driver_counters driver_stats() const noexcept;
 
  private:
+  // The steps of the constructor and start() that a reset repeats. Each throws startup_error.
+  void configure_device();
+  void setup_queues();
+  void apply_mac();
+  void start_device();
+
   port_info _info;
+  config::port_config _cfg;
+  std::vector<unsigned> _worker_lcores;  // queue i is polled by _worker_lcores[i]
+  bool _lsc_interrupt = false;
+  rss_readback _rss_at_start;  // what the reply steering was planned with
+  port_health _health;
   std::map<int, rte_mempool*> _pools;  // by NUMA socket
   std::optional<net::mac_address> _software_mac;  // port.mac the driver could not apply
   bool _started = false;

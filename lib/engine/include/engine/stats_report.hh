@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/link_state.hh"
 #include "stats/counters.hh"
 
 namespace rampart::engine {
@@ -63,6 +64,10 @@ struct backend_total {
 // a SIGHUP took it out of `backends`. `previous` is matched by key (a SIGHUP may have added
 // backends since); a backend it lacks counts from zero.
 std::string backends_part(std::span<const backend_total> current, std::span<const backend_total> previous);
+
+// The stats line's link part: "; link up, 0 changes" ("down", "unknown"): the state last
+// observed and the changes since start (port_health.hh).
+std::string link_part(const link_state& link, std::uint64_t changes);
 
 // What a SIGTERM drain waits for: the connections in the tables that are not in TIME-WAIT
 // (tcp_connections_active - tcp_time_wait_active, never below 0: the two gauges of a sum are

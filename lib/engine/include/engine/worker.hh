@@ -49,6 +49,9 @@ struct alignas(64) worker {
   control_queue control;
   listing_channel listing;  // /rampart/connections requests (connection_listing.hh)
   capture_session* capture = nullptr;  // /rampart/capture (capture.hh); set before launch
+  // As the control lcore last said (control_kind::set_link): while false, what lib/tcp staged and
+  // the driver refused is freed (drop.tx_link_down) instead of being offered again every turn.
+  bool link_up = true;
 };
 
 // The lcore function (lcore_function_t): runs the loop on `arg` (a worker*) until a

@@ -44,6 +44,13 @@ class worker_set {
   bool send(worker& w, const control_message& msg);
   void send_to_all(const control_message& msg);
 
+  // Holds every worker between two turns, touching no queue, so the control lcore may stop and
+  // start the port (port_restart.hh). Returns false, with every worker running again, when one
+  // did not stop within a second (a worker stuck, or its control queue full).
+  bool pause();
+  // Lets the workers paused by pause() go on, and returns once each has left the gate.
+  void resume();
+
   // Sends `stop` to every worker and waits until every lcore has returned from its loop.
   void stop();
 
@@ -59,6 +66,7 @@ class worker_set {
   std::vector<std::unique_ptr<worker>> _owned;
   std::vector<worker*> _workers;  // the same workers, as telemetry reads them
   connection_lister _lister;
+  pause_gate _gate;
 };
 
 }  // namespace rampart::engine

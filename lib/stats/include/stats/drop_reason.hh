@@ -71,6 +71,7 @@
   /* Engine */                                                                                     \
   X(tx_ring_full, "reply built but the TX queue was full (the driver reports its ring full)")      \
   X(tx_refused, "reply built but the driver did not take it and does not report a full ring")     \
+  X(tx_link_down, "segment lib/tcp built while the link was down, which the driver did not take") \
   X(rx_multi_segment, "frame received in a chain of mbufs; the datapath handles single-segment frames") \
   X(rx_oversized, "frame longer than port.mtu + 14 (Ethernet header) in one mbuf")
 
