@@ -10,16 +10,18 @@ never resets them), speaking raw frames on an AF_PACKET socket whose BPF filter 
 frames to that /27. Frames are packed with struct and built once where they repeat: the engine's
 rate, not this process's, should set the pace.
 
-Set-up: `--holes`, `--silent` and `--zero` peers open (SYN, the engine's cookie SYN-ACK, ACK):
+Set-up: `--holes`, `--silent` and `--zero` peers open (SYN, the engine's cookie SYN-ACK, ACK)
+and act by kind:
 - a hole peer sends every segment of the engine's receive window but the first, and never the
-  first (the data waits in the engine's out-of-order queue);
+  first (the data waits in the engine's out-of-order queue); the segments go out at the hole
+  rate below, since a burst of them would overflow the tap's queue;
 - a silent peer asks for the listener's response with a window of 8 and never acknowledges
   anything (the response waits in the engine's send queue and is retransmitted until the retry
   limit);
 - a zero peer asks with a window of 0 and answers every persist probe with an ACK of nothing and
   a zero window, for as long as the engine probes.
-Once every one of them is open, a report with "ready": true follows; a handshake without its
-SYN-ACK after SETUP_SECONDS ends the process with status 1.
+Once every handshake is done and every hole segment was sent, a report with "ready": true
+follows; a handshake without its SYN-ACK after SETUP_SECONDS ends the process with status 1.
 
 Then, until SIGTERM, the attack keeps sending at the stated rates:
 - the hole segments again, round robin over every hole peer, `--hole-rate` frames per second;
@@ -28,11 +30,11 @@ Then, until SIGTERM, the attack keeps sending at the stated rates:
 - the zero peers' answers to every probe, and nothing to the silent peers' retransmissions.
 A schedule that falls behind (SIGSTOP, or no CPU) restarts rather than catching up in a burst.
 
-Every REPORT_SECONDS it prints one JSON line of running totals (`time` is CLOCK_MONOTONIC, the
-clock of every process on the machine), `cpu` (its own CPU seconds), frames `sent` and `received` (those to its peers),
-`hole_segments` sent, `probes_answered`, `connects` (SYNs, one per peer), `peers` open by kind,
-`fed` (peers of each kind the engine sent data to: those it must eventually drop) and `resets`
-(RSTs the engine sent them). A last line follows SIGTERM.
+Every REPORT_SECONDS it prints one JSON line of running totals: `time` (CLOCK_MONOTONIC, the
+clock of every process on the machine), `cpu` (its own CPU seconds), frames `sent` and `received`
+(those to its peers), `hole_segments` sent, `probes_answered`, `connects` (SYNs, one per peer),
+`peers` open by kind, `fed` (peers of each kind the engine sent data to: those it must
+eventually drop) and `resets` (RSTs the engine sent them). A last line follows SIGTERM.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from scapy.utils import checksum
 
@@ -62,7 +65,7 @@ SETUP_SECONDS = 20
 REPORT_SECONDS = 0.25
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26    # asm-generic/socket.h (Python's socket module lacks it)
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+SYN, RST, PSH, ACK = 0x02, 0x04, 0x08, 0x10
 
 
 def attack_filter() -> bytes:
@@ -199,17 +202,16 @@ class Attack:
         return peer
 
     def opened(self, peer: Peer, syn_ack: Segment) -> None:
-        """The handshake's ACK and what the peer's kind does next."""
+        """The handshake's ACK and what the peer's kind does next (a hole peer's segments wait
+        for the hole schedule: sent at once, they would overflow the tap's queue)."""
         peer.cookie = syn_ack.seq
         seq, ack = peer.isn + 1, peer.cookie + 1
         if peer.kind == "hole":
             self.wire.send(self.wire.frame(peer.source, peer.sport, ACK, seq, ack, peer.window))
             offered = syn_ack.window << syn_ack.window_scale
-            for offset in range(MSS, offered - MSS + 1, MSS):
-                self.hole_frames.append(self.wire.frame(peer.source, peer.sport, ACK, seq + offset, ack,
-                                                        peer.window, payload=bytes(MSS)))
-                self.wire.send(self.hole_frames[-1])
-                self.counts["hole_segments"] += 1
+            self.hole_frames += [self.wire.frame(peer.source, peer.sport, ACK, seq + offset, ack, peer.window,
+                                                 payload=bytes(MSS))
+                                 for offset in range(MSS, offered - MSS + 1, MSS)]
         else:
             self.wire.send(self.wire.frame(peer.source, peer.sport, PSH | ACK, seq, ack, peer.window,
                                            payload=self.request))
@@ -245,7 +247,8 @@ class Attack:
     def report(self, **extra: object) -> None:
         peers = list(self.peers.values())
         print(json.dumps({
-            "time": time.monotonic(), "cpu": time.process_time(), "sent": self.wire.sent, "received": self.wire.received, **self.counts,
+            "time": time.monotonic(), "cpu": time.process_time(), "sent": self.wire.sent,
+            "received": self.wire.received, **self.counts,
             "peers": {kind: sum(1 for p in peers if p.kind == kind and p.cookie is not None) for kind in SOURCES},
             "fed": {kind: sum(1 for p in peers if p.kind == kind and p.fed) for kind in SOURCES},
             "resets": sum(1 for p in peers if p.reset), **extra}), flush=True)
@@ -274,6 +277,7 @@ class Pacer:
 
 
 def set_up(attack: Attack, args: argparse.Namespace) -> None:
+    """Every peer's handshake, then every hole segment once at the hole rate."""
     initial = [attack.connect(kind) for kind, count in (("hole", args.holes), ("silent", args.silent),
                                                         ("zero", args.zero)) for _ in range(count)]
     deadline = time.monotonic() + SETUP_SECONDS
@@ -284,24 +288,32 @@ def set_up(attack: Attack, args: argparse.Namespace) -> None:
                              f"within {SETUP_SECONDS} s")
         select.select([attack.wire.sock], [], [], 0.1)
         attack.receive_all()
+    pace(attack, Pacer(args.hole_rate), Pacer(0), lambda: attack.next_hole >= len(attack.hole_frames))
 
 
-def run(attack: Attack, args: argparse.Namespace) -> None:
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    holes, connects = Pacer(args.hole_rate if attack.hole_frames else 0), Pacer(args.connect_rate)
+def pace(attack: Attack, holes: Pacer, connects: Pacer, done: Callable[[], bool],
+         report: Callable[[], None] = lambda: None) -> None:
+    """Sends what the schedules make due and answers what the engine sends, until done();
+    report() every REPORT_SECONDS."""
     next_report = time.monotonic()
-    while not stop:
+    while not done():
         now = time.monotonic()
-        for _ in range(holes.due(now)):
+        for _ in range(holes.due(now) if attack.hole_frames else 0):
             attack.send_hole()
         for _ in range(connects.due(now)):
             attack.connect(NEW_KINDS[attack.counts["connects"] % len(NEW_KINDS)])
         if now >= next_report:
-            attack.report()
+            report()
             next_report = now + REPORT_SECONDS
         select.select([attack.wire.sock], [], [], 0.002)
         attack.receive_all()
+
+
+def run(attack: Attack, args: argparse.Namespace) -> None:
+    """The attack, until SIGTERM."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    pace(attack, Pacer(args.hole_rate), Pacer(args.connect_rate), lambda: bool(stop), attack.report)
     attack.report(final=True)
 
 
