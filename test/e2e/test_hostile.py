@@ -187,6 +187,7 @@ class HostilePeers(unittest.TestCase):
               + f" | tap queue drops +{tap_queue_drops(engine) - drops}")
         match = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
         self.assertIsNotNone(match, out.stdout)
+        self.assertGreater(float(match.group(1)), 0, f"wrk completed no request:\n{out.stdout}")
         return float(match.group(1))
 
     def test_legitimate_client_keeps_its_rate_while_the_attack_sends(self) -> None:
