@@ -6,8 +6,8 @@
 #   sudo scripts/test.sh unit asan    ... and in the sanitizer build
 #   sudo scripts/test.sh e2e          end-to-end tests only (the binary on a tap, Linux as the peer)
 #   sudo scripts/test.sh slow         the long end-to-end tests only (a lossy link against Linux,
-#                                     hostile peers beside wrk, the proxy under a SYN flood: about
-#                                     6 minutes, test/e2e/README.md)
+#                                     hostile peers beside wrk, the proxy under a SYN flood, a
+#                                     2-minute soak: about 9 minutes, test/e2e/README.md)
 #   sudo scripts/test.sh soak         the soak run alone for 30 minutes (test/e2e/test_soak.py;
 #                                     the slow suite runs it for 2): samples in build/soak/
 #
