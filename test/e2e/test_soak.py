@@ -31,9 +31,10 @@ connection gauges and every counter (/rampart/stats, /rampart/listeners). Assert
 - every frame accounted for over the whole run, once the link is quiet again
   (rampart_harness.accounting_gaps, docs/stats.md "Every frame accounted for");
 - every legitimate client served (no failure among the HTTP and echo connections, and some of
-  each made), and the engine still answering both afterwards.
+  each made), and the engine still answering both afterwards;
+- the attacks took hold: zero-window probes sent, SYN cookies sent, hostile peers replaced.
 
-RAMPART_SOAK_OUT=DIR writes the samples to DIR/soak.csv and, when gnuplot is installed, the
+RAMPART_SOAK_FLOOD_RATE sets the flood's rates (2000 each). RAMPART_SOAK_OUT=DIR writes the samples to DIR/soak.csv and, when gnuplot is installed, the
 plot of mbufs in use and connections over time to DIR/soak.png.
 """
 
@@ -49,6 +50,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -229,8 +231,7 @@ class HostilePeers:
 
 class Soak(unittest.TestCase):
     def test_mixed_load_stays_flat(self) -> None:
-        capture_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"rampart-soak-capture-{os.getpid()}"
-        capture_dir.mkdir(mode=0o750)
+        capture_dir = Path(tempfile.mkdtemp(prefix="rampart-soak-capture-"))
         self.addCleanup(shutil.rmtree, capture_dir, ignore_errors=True)
         listeners = [{"port": HTTP_PORT, "app": "http", "args": {}},
                      {"port": ECHO_PORT, "app": "echo"},
@@ -275,6 +276,10 @@ class Soak(unittest.TestCase):
                 self.assertGreater(clients.served, SECONDS * CLIENT_RATE // 10, f"{clients.name} clients ran")
             h.log(f"hostile peers: {hostile.opened} opened, {hostile.open_failures} could not connect")
             self.assertGreater(hostile.opened, 2 * HOSTILE_PEERS, "the hostile peers were replaced as they expired")
+            # The attacks took hold: the never-reading peers' zero window probed, the SYN flood
+            # answered with cookies.
+            for name in ("tcp_zero_window_probes", "tcp_syncookies_sent"):
+                self.assertGreater(after[name], before[name], name)
             with h.in_netns(bed.peer_ns):
                 http_once()
                 echo_once()
