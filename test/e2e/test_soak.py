@@ -264,6 +264,10 @@ class Soak(unittest.TestCase):
 
             if OUT_DIR:
                 write_samples(samples, Path(OUT_DIR))
+            # How connections ended and what was dropped: the first clue when a client failed.
+            h.log("over the run: " + ", ".join(f"{name} {after[name] - before[name]}" for name in sorted(after)
+                                                if (name.startswith(("tcp_closed_", "drops.", "port.i")))
+                                                and after[name] != before[name]))
             self.assert_memory_flat(samples)
             self.assert_counters_never_go_back(samples)
             self.assertEqual(h.accounting_gaps(before, after), {},
@@ -398,7 +402,8 @@ def take_sample(bed: afp.VethBed, elapsed: float, clients: list[Clients],
 
 
 def write_samples(samples: list[dict[str, Any]], out: Path) -> None:
-    """soak.csv (one row a second), and soak.png from it when gnuplot is there."""
+    """soak.csv (one row a second), every counter of every sample in soak-counters.jsonl, and
+    soak.png from the CSV when gnuplot is there."""
     out.mkdir(parents=True, exist_ok=True)
     columns = [k for k in samples[0] if k != "counters"] + ["rx_packets", "tx_packets", "dropped"]
     with (out / "soak.csv").open("w", newline="") as f:
@@ -407,7 +412,10 @@ def write_samples(samples: list[dict[str, Any]], out: Path) -> None:
         for s in samples:
             writer.writerow([round(s["t"], 1) if k == "t" else s[k] if k in s else s["counters"][k]
                              for k in columns])
-    h.log(f"samples: {out / 'soak.csv'}")
+    with (out / "soak-counters.jsonl").open("w") as f:
+        for s in samples:
+            f.write(json.dumps({"t": round(s["t"], 1), **s["counters"]}) + "\n")
+    h.log(f"samples: {out / 'soak.csv'}, {out / 'soak-counters.jsonl'}")
     if shutil.which("gnuplot") is None:
         h.log("no plot: gnuplot is not installed (apt-get install gnuplot-nox)")
         return
