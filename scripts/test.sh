@@ -6,18 +6,22 @@
 #   sudo scripts/test.sh unit asan    ... and in the sanitizer build
 #   sudo scripts/test.sh e2e          end-to-end tests only (the binary on a tap, Linux as the peer)
 #   sudo scripts/test.sh slow         the long end-to-end tests only (a lossy link against Linux,
-#                                     hostile peers beside wrk, the proxy under a SYN flood: about
-#                                     4 minutes, test/e2e/README.md)
+#                                     hostile peers beside wrk, the proxy under a SYN flood, a
+#                                     2-minute soak: about 9 minutes, test/e2e/README.md)
+#   sudo scripts/test.sh soak         the soak run alone for 30 minutes (test/e2e/test_soak.py;
+#                                     the slow suite runs it for 2): samples in build/soak/
 #
 # Stages: unit (build/, debugoptimized), asan (build-asan/: unit suites under ASan+UBSan), e2e
 # (build/, serially: they need root, taps and namespaces), fuzz (bounded libFuzzer runs when
-# test/fuzz/meson.build exists); slow (build/, serially: meson suite "slow").
+# test/fuzz/meson.build exists); slow (build/, serially: meson suite "slow"); soak (build/: the
+# slow suite's soak test for RAMPART_SOAK_SECONDS, not part of "everything").
 # The last line is "N passed, N failed[, N skipped]", summed over every test run from meson's
 # JSON logs; the exit status is non-zero when anything failed, including a build.
 #
 # Environment: RAMPART_BUILD_DIR (build), RAMPART_ASAN_BUILD_DIR (build-asan),
 # RAMPART_FUZZ_BUILD_DIR (build-fuzz), RAMPART_JOBS (nproc), RAMPART_SKIP_DEPS=1 (do not run
-# install-deps.sh), RAMPART_FUZZ_SECONDS (60, all fuzz targets together).
+# install-deps.sh), RAMPART_FUZZ_SECONDS (60, all fuzz targets together), RAMPART_SOAK_SECONDS
+# (1800, the soak stage).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,13 +40,13 @@ if [[ ${#stages[@]} -eq 0 || ${stages[0]} == all ]]; then
 fi
 for stage in "${stages[@]}"; do
   case ${stage} in
-    unit | asan | e2e | fuzz | slow) ;;
+    unit | asan | e2e | fuzz | slow | soak) ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
-      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]}, or all)" >&2
+      echo "test.sh: unknown stage '${stage}' (stages: ${all_stages[*]} soak, or all)" >&2
       exit 2
       ;;
   esac
@@ -117,7 +121,7 @@ sanitizer_env=(
   UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
 )
 
-if wants unit || wants e2e || wants slow; then
+if wants unit || wants e2e || wants slow || wants soak; then
   section "configure ${build_dir} (debugoptimized)"
   setup_build "${build_dir}" --buildtype=debugoptimized
   if build "${build_dir}" "main build"; then
@@ -136,6 +140,14 @@ if wants unit || wants e2e || wants slow; then
         stage_notes+=("slow: not root, the tests report SKIP")
       fi
       run_suite "${build_dir}" slow slow --num-processes 1
+    fi
+    if wants soak; then
+      if [[ ${EUID} -ne 0 ]]; then
+        stage_notes+=("soak: not root, the test reports SKIP")
+      fi
+      # No meson timeout (multiplier 0): the run's length is the variable's.
+      RAMPART_SOAK_SECONDS=${RAMPART_SOAK_SECONDS:-1800} RAMPART_SOAK_OUT=$(realpath -m "${build_dir}/soak") \
+        run_suite "${build_dir}" slow soak --num-processes 1 --timeout-multiplier 0 soak
     fi
   fi
 fi

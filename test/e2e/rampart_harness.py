@@ -657,15 +657,16 @@ class EngineTests(unittest.TestCase):
 
 def frame_outcomes(counters: dict[str, int]) -> int:
     """Received frames that ended as a reply, consumed or dropped (docs/stats.md, "Every frame
-    accounted for"): gratuitous ARPs are the only frames sent without one received."""
-    return (counters["tx_packets"] - counters["arp_gratuitous_sent"] + counters["consumed"]
-            + counters["dropped"])
+    accounted for"): the frames rampart originates (gratuitous ARPs, ARP requests, TCP segments
+    built in fresh mbufs) are sent without one received."""
+    originated = counters["arp_gratuitous_sent"] + counters["arp_requests_sent"] + counters["tcp_segments_out"]
+    return counters["tx_packets"] - originated + counters["consumed"] + counters["dropped"]
 
 
 def accounting_gaps(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """Between two /rampart/stats readings of a quiet link: frames received that did not end as
-    exactly one outcome, and frames the driver delivered that rampart did not count. {} when
-    every frame is accounted for."""
+    """Between two /rampart/stats readings of a quiet link (no frame waiting to leave): frames
+    received that did not end as exactly one outcome, and frames the driver delivered that
+    rampart did not count. {} when every frame is accounted for."""
     received = after["rx_packets"] - before["rx_packets"]
     gaps = {"received - outcomes": received - (frame_outcomes(after) - frame_outcomes(before)),
             "port.ipackets - rx_packets": after["port.ipackets"] - before["port.ipackets"] - received}

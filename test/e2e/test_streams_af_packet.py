@@ -71,10 +71,10 @@ class VethBed(h.SetUp):
         }), self.config)
         path = self.workdir / "rampart.yaml"
         path.write_text(json.dumps(config))  # JSON is YAML
-        log = (self.workdir / "rampart.out").open("wb")
-        self.process = subprocess.Popen(["ip", "netns", "exec", self.engine_ns, str(h.rampart_bin()),
-                                         "--config", str(path)], stdin=subprocess.DEVNULL,
-                                        stdout=log, stderr=subprocess.STDOUT)
+        with (self.workdir / "rampart.out").open("wb") as log:  # the engine keeps its own copy
+            self.process = subprocess.Popen(["ip", "netns", "exec", self.engine_ns, str(h.rampart_bin()),
+                                             "--config", str(path)], stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT)
 
         def ready() -> bool:
             if self.process.poll() is not None:
