@@ -111,6 +111,23 @@ void arm_persist_timer(connection& c, std::uint64_t now_ns) noexcept {
   arm_send_timer(c, send_timer::persist, now_ns + std::uint64_t{c.rtt.rto_us()} * 1000);
 }
 
+void retry_after_link_outage(lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept {
+  // A loss probe is due within 2 SRTT anyway, and before its first RTO nothing backed off.
+  if (c.send_timer_kind != send_timer::retransmission && c.send_timer_kind != send_timer::persist) {
+    return;
+  }
+  // RFC 6298 §5.5 doubles the RTO because a timeout may mean congestion on the path. These
+  // timeouts were our own link refusing frames (the worker freed them: tx_link_down), which the
+  // port saw and reported, so they say nothing about the path: undo the doublings and send now
+  // instead of at a deadline that may be a minute away. Linux has no such step (it waits for the
+  // backed-off RTO: its sockets do not follow one device's carrier), but there the outage is
+  // rarely the host's own; here the link is rampart's. The timer fires once, as an ordinary
+  // timeout: one segment (cwnd 1 SMSS), one back-off, then the usual schedule.
+  c.rtt.forget_back_off(lcore.settings.rto);
+  arm_send_timer(c, c.send_timer_kind, now_ns);
+  rearm(lcore, c);
+}
+
 void touch_idle(const lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept {
   const std::uint64_t idle = lcore.listener_of(c).idle_timeout_ns;
   if (idle != 0 && c.lifetime_kind != lifetime_timer::syn_backlog && c.lifetime_kind != lifetime_timer::time_wait &&

@@ -36,6 +36,10 @@ void start_retransmit_timer(lcore_state& lcore, connection& c, std::uint64_t now
 void arm_retransmission_timeout(connection& c, std::uint64_t now_ns) noexcept;
 // The persist timer at now + RTO (RFC 9293 §3.8.6.1: the RTO's back-off paces the probes).
 void arm_persist_timer(connection& c, std::uint64_t now_ns) noexcept;
+// The port's link came back after an outage (lcore_tcp::link_restored): a retransmission or
+// persist timer that backed off while every frame was refused fires at now, with the RTO its
+// samples give. The retry and probe counts stay: they bound how long a connection waits.
+void retry_after_link_outage(lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept;
 // Something arrived: the listener's idle timeout starts over (none in SYN-RECEIVED and
 // TIME-WAIT, whose lifetime deadlines are their own).
 void touch_idle(const lcore_state& lcore, connection& c, std::uint64_t now_ns) noexcept;

@@ -136,6 +136,15 @@ void lcore_tcp::poll(std::uint64_t now_ns) noexcept {
   }
 }
 
+void lcore_tcp::link_restored(std::uint64_t now_ns) noexcept {
+  lcore_state& lcore = *_state;
+  for (flow::connection_handle h = 0; h < lcore.settings.connections; ++h) {
+    if (lcore.pool.is_live(h)) {
+      retry_after_link_outage(lcore, lcore.pool[h], now_ns);
+    }
+  }
+}
+
 std::uint32_t lcore_tcp::shutdown(std::uint64_t now_ns, std::uint32_t limit) noexcept {
   lcore_state& lcore = *_state;
   turn_scope turn{lcore, now_ns};

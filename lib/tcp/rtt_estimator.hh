@@ -24,8 +24,7 @@ class rtt_estimator {
       _rttvar_us = _rttvar_us - _rttvar_us / 4 + delta / 4;
       _srtt_us = std::max<std::uint32_t>(_srtt_us - _srtt_us / 8 + rtt_us / 8, 1);
     }
-    const std::uint64_t rto = std::uint64_t{_srtt_us} + std::max<std::uint64_t>(1000, 4ULL * _rttvar_us);
-    _rto_us = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rto, limits.min_us, limits.max_us));
+    _rto_us = computed_rto_us(limits);
   }
 
   // §5.5: "set RTO <- RTO * 2" on each expiry, up to the maximum.
@@ -33,11 +32,22 @@ class rtt_estimator {
     _rto_us = static_cast<std::uint32_t>(std::min<std::uint64_t>(2ULL * _rto_us, limits.max_us));
   }
 
+  // Undoes §5.5's doublings: RTO as the samples say (§2.3), or the initial RTO without one
+  // (§2.1). For losses known not to be the path's (a local link outage: lcore_tcp::link_restored).
+  void forget_back_off(const rto_limits& limits) noexcept {
+    _rto_us = _srtt_us == 0 ? limits.initial_us : computed_rto_us(limits);
+  }
+
   std::uint32_t rto_us() const noexcept { return _rto_us; }
   std::uint32_t srtt_us() const noexcept { return _srtt_us; }     // 0: no sample yet
   std::uint32_t rttvar_us() const noexcept { return _rttvar_us; }
 
  private:
+  std::uint32_t computed_rto_us(const rto_limits& limits) const noexcept {
+    const std::uint64_t rto = std::uint64_t{_srtt_us} + std::max<std::uint64_t>(1000, 4ULL * _rttvar_us);
+    return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rto, limits.min_us, limits.max_us));
+  }
+
   std::uint32_t _srtt_us = 0;
   std::uint32_t _rttvar_us = 0;
   std::uint32_t _rto_us;

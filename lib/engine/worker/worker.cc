@@ -159,6 +159,11 @@ bool handle_control(worker& w) noexcept {
         wait_at_gate(*msg.payload.gate);
         break;
       case control_kind::set_link:
+        if (msg.payload.link_up && !w.link_up) {
+          // What TCP sent while the link was down was freed (flush_staged): send again now,
+          // not at the backed-off deadlines (lcore_tcp::link_restored says why).
+          w.tcp.lcore->link_restored(w.clock.now_ns(rte_rdtsc()));
+        }
         w.link_up = msg.payload.link_up;
         break;
     }

@@ -1,8 +1,8 @@
 // The send side and flow control as scripted exchanges: segmentation to the peer's MSS and
 // window, Nagle on and off, the RFC 6298 retransmission timer with back-off, the persist timer
-// and zero-window probes, the send buffer's bound and on_writable, a full mbuf pool or TX ring
-// (nothing lost: sent on a later turn), window updates when the app releases held data, app
-// abort, the idle timeout. Every segment rampart sends is compared whole (expect_segment), and
+// and zero-window probes, both sent at once when the link comes back (lcore_tcp::link_restored),
+// the send buffer's bound and on_writable, a full mbuf pool or TX ring (nothing lost: sent on a
+// later turn), window updates when the app releases held data, app abort, the idle timeout. Every segment rampart sends is compared whole (expect_segment), and
 // every test ends with no buffer left in use (app_fixture).
 #include <catch2/catch.hpp>
 
@@ -191,6 +191,71 @@ TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment
   CHECK(c->rtt.srtt_us() == 50'000);
   CHECK(f.stats.tcp_rto_expiries.read() == 2);
   CHECK(f.stats.tcp_retransmitted_segments.read() == 2);
+}
+
+TEST_CASE("link restored: a backed-off retransmission goes at once, once, then the RTO of the samples",
+          "[unit][tcp]") {
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  f.script.send(with(client.segment(ack | psh, iss), "abc"));
+  f.script.expect_sent(1);
+  f.script.advance_and_poll(50'000'000);
+  f.script.send(ack_at(client, iss, 3, 3, 60000));  // SRTT 50 ms: RTO 200 ms (the floor)
+  f.tcp.link_restored(f.script.now());
+  f.script.advance_and_poll(0);
+  f.script.expect_sent_nothing();  // nothing in flight: nothing to send again
+
+  // The link goes down: "def" is lost at 0.2, 0.6, 1.4 and 3 s; the next try would be 3.2 s later.
+  f.script.send(with(client.segment(ack | psh, iss, 3, 3), "def"));
+  const expected_segment def = ours(iss + 4, client.isn + 7, ack | psh, "def");
+  expect_segment(f.script.expect_sent(1)[0], def);
+  for (const std::uint64_t rto_ms : {200, 400, 800, 1600}) {
+    f.script.advance_and_poll((rto_ms + 2) * 1'000'000);  // + 2 ms: deadlines round up to a wheel tick
+    expect_segment(f.script.expect_sent(1)[0], def);
+  }
+  const tcp::connection* c = f.tcp.find(key_of(client));
+  REQUIRE(c != nullptr);
+  CHECK(c->rtt.rto_us() == 3'200'000);
+
+  // Up again 1 s later: sent at the next poll, with the RTO of the samples, backed off once.
+  f.script.advance_and_poll(1'000'000'000);
+  f.script.expect_sent_nothing();
+  f.tcp.link_restored(f.script.now());
+  f.script.advance_and_poll(0);
+  expect_segment(f.script.expect_sent(1)[0], def);
+  CHECK(c->rtt.rto_us() == 400'000);
+  CHECK(f.stats.tcp_rto_expiries.read() == 5);
+  // No storm: the next try follows that RTO (a peer still silent), not the poll.
+  f.script.advance_and_poll(398'000'000);
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(4'000'000);
+  expect_segment(f.script.expect_sent(1)[0], def);
+  f.script.send(ack_at(client, iss, 6, 6, 60000));
+  f.script.advance_and_poll(4'000'000'000);
+  f.script.expect_sent_nothing();
+  CHECK(f.stats.tcp_rto_expiries.read() == 6);
+}
+
+TEST_CASE("link restored: a backed-off zero-window probe goes at once, then the usual schedule", "[unit][tcp]") {
+  app_fixture f;
+  const std::string text = pattern(1500);
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = probe_a_zero_window(f, client, text);
+  const expected_segment probe = ours(iss + 1, client.isn + 3, ack, text.substr(0, 1));
+  f.script.advance_and_poll(2'002'000'000);
+  expect_segment(f.script.expect_sent(1)[0], probe);  // backed off: the next in 4 s
+  f.script.advance_and_poll(1'000'000'000);
+  f.tcp.link_restored(f.script.now());
+  f.script.advance_and_poll(0);
+  expect_segment(f.script.expect_sent(1)[0], probe);
+  // Without an RTT sample, the initial RTO (1 s), backed off once by that probe.
+  f.script.advance_and_poll(1'996'000'000);
+  f.script.expect_sent_nothing();
+  f.script.advance_and_poll(8'000'000);
+  expect_segment(f.script.expect_sent(1)[0], probe);
+  CHECK(f.stats.tcp_zero_window_probes.read() == 4);
 }
 
 TEST_CASE("persist: a zero window is probed with one byte, with back-off, until it opens", "[unit][tcp]") {

@@ -80,6 +80,13 @@ class lcore_tcp {
   // apps' timers) and wakes connections waiting for the send budget.
   void poll(std::uint64_t now_ns) noexcept;
 
+  // The port's link is up again after being down (the engine learns it from the port): every
+  // connection whose retransmission or persist timer backed off while the link refused its
+  // frames sends at the next poll(now_ns or later), then follows its normal timers
+  // (connection_timers.hh, retry_after_link_outage). Touches every connection slot: call it on a
+  // link change, not per turn.
+  void link_restored(std::uint64_t now_ns) noexcept;
+
   // Engine stop: connections are reset (RST to the peer, so it does not wait for a timeout),
   // their apps told close_reason::shutdown, their buffers released (TIME-WAIT entries, closed on
   // both sides already, and backlog entries whose ISS is a SYN cookie, which their client's ACK
