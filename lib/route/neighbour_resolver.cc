@@ -214,6 +214,22 @@ void neighbour_resolver::poll(std::uint64_t now_ns) noexcept {
   }
 }
 
+void neighbour_resolver::link_restored(std::uint64_t now_ns) noexcept {
+  _table.forget_all();
+  for (pending& p : _pending) {
+    if (!p.used) {
+      continue;
+    }
+    if (p.state == neighbour_state::failed) {
+      p.used = false;
+      --_in_use;
+    } else {
+      p.requests_sent = 0;
+      p.next_ns = now_ns;  // the next poll asks
+    }
+  }
+}
+
 std::size_t neighbour_resolver::list_pending(std::span<neighbour_row> out, std::uint64_t now_ns) const noexcept {
   std::size_t n = 0;
   for (const pending& p : _pending) {

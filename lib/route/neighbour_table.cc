@@ -84,6 +84,14 @@ bool neighbour_table::refresh(net::ipv4_address ip, net::mac_address mac, std::u
   return false;
 }
 
+void neighbour_table::forget_all() noexcept {
+  for (slot& s : _slots) {
+    if (s.ip.load(relaxed) != 0) {
+      write(s, net::ipv4_address{}, net::mac_address{}, 0);  // ip 0: a free slot
+    }
+  }
+}
+
 std::optional<net::mac_address> neighbour_table::lookup(net::ipv4_address ip) const noexcept {
   if (ip.is_zero()) {
     return std::nullopt;

@@ -192,6 +192,16 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     return reply_in_place(lcore, seg, c, ack, control_sequence(c), ctx);
   }
 
+  // A segment whose ACK is acceptable names the neighbour the peer now sends through: a peer (or
+  // the router before it) that came back with another MAC, a failover, is followed from its first
+  // such segment on, where the MAC learned at the handshake would send every later segment to
+  // nobody. Before the sequence check: a peer facing our closed window sends only probes below
+  // RCV.NXT, and what would open the window is our data, sent to that MAC. (Only a host on our
+  // own link can set the source MAC, and such a host can answer our ARP requests anyway.)
+  if (ctl == control::ack && c.snd_una <= seg.tcp.acknowledgment && seg.tcp.acknowledgment <= c.snd_max) {
+    answer_sender(c, seg);
+  }
+
   // §3.10.7.4 first check: sequence number acceptability against the window we advertised.
   const std::uint32_t rcv_wnd = c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
   if (!acceptable(seg, c.rcv_nxt, rcv_wnd)) {
@@ -249,7 +259,6 @@ packet::verdict connection_input(lcore_state& lcore, connection& c, segment& seg
     case control::ack:
       break;
   }
-
   // §3.10.7.4 fifth check, the ACK field.
   const seq32 seg_ack = seg.tcp.acknowledgment;
   if (c.state == tcp_state::syn_received) {

@@ -15,9 +15,10 @@ must be served after. The time from the reconnect to the transfer's end is print
 had in flight goes again as soon as the link is up (lcore_tcp::link_restored), not at the RTO it
 backed off to while the server was away.
 
-testpmd's tap gets a fixed MAC (`mac=` of net_tap, which sets the kernel side too): a new random
-one at each start would leave rampart's neighbour entry pointing at the old server, which no
-reconnect refreshes (see docs/operations.md).
+Each testpmd start gives its tap another MAC (`mac=` of net_tap, which sets the kernel side too),
+as a restarted peer may: rampart must ask ARP again when the link comes back
+(neighbour_resolver::link_restored), or what it sends after the reconnect goes to the old MAC and
+the Linux host drops it, and the transfer does not finish.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ import tcp_helpers  # noqa: E402
 
 RAMPART_IP = "10.78.0.2"
 PEER_IP = "10.78.0.1"
-PEER_MAC = "02:00:00:78:00:01"  # the same at each server start: rampart's neighbour entry stays right
 ECHO_PORT = 7
 SIZE = 1 << 20
 SERVER_AWAY_SECONDS = 0.5
@@ -81,9 +81,9 @@ class MemifBed(h.SetUp):
 
     def start_peer(self) -> None:
         """testpmd as the memif server (copy mode, no hugepages), forwarding every frame between
-        its two ports; its tap's kernel side gets the peer's MAC from net_tap's `mac=` (an `ip link
-        set address` here did not last: testpmd's port start put net_tap's random MAC back) and
-        the peer's address."""
+        its two ports; its tap's kernel side gets a MAC of its own at each start from net_tap's
+        `mac=` (an `ip link set address` here would not last: testpmd's port start puts net_tap's
+        MAC back) and the peer's address."""
         self.socket_path.unlink(missing_ok=True)  # left by a killed server: bind would fail
         self.peer_starts += 1
         log = (self.workdir / f"testpmd-{self.peer_starts}.out").open("wb")
@@ -91,7 +91,7 @@ class MemifBed(h.SetUp):
             ["ip", "netns", "exec", self.netns, "dpdk-testpmd", "-l", "0-1", "--no-huge", "-m", "256", "--no-pci",
              "--file-prefix", self.peer_prefix, "--log-level", "notice",
              "--vdev", f"net_memif0,role=server,id=0,socket={self.socket_path},socket-abstract=no",
-             "--vdev", f"net_tap0,iface={self.tap},mac={PEER_MAC}",
+             "--vdev", f"net_tap0,iface={self.tap},mac=02:00:00:78:00:{self.peer_starts:02x}",
              "--", "--forward-mode=io", "--auto-start", "--stats-period", "0", "--total-num-mbufs", "4096"],
             stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
         log.close()

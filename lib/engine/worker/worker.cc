@@ -162,7 +162,11 @@ bool handle_control(worker& w) noexcept {
         if (msg.payload.link_up && !w.link_up) {
           // What TCP sent while the link was down was freed (flush_staged): send again now,
           // not at the backed-off deadlines (lcore_tcp::link_restored says why).
-          w.tcp.lcore->link_restored(w.clock.now_ns(rte_rdtsc()));
+          const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
+          if (w.routes) {
+            w.routes->resolver().link_restored(now_ns);  // first: TCP's resends find no stale MAC
+          }
+          w.tcp.lcore->link_restored(now_ns);
         }
         w.link_up = msg.payload.link_up;
         break;

@@ -123,6 +123,46 @@ TEST_CASE("resolver: requests again each second, then fails and holds down", "[u
   CHECK(fx.pool.in_use() == 0);
 }
 
+TEST_CASE("resolver: when the link comes back, learned MACs are asked for again", "[unit][route]") {
+  resolver_fixture fx;
+  fx.router_answers();
+  REQUIRE(fx.resolver.resolve(router_ip, second).what == resolution::status::reachable);
+  fx.resolver.link_restored(2 * second);
+  CHECK(fx.table.size() == 0);
+  // The router may have another MAC now: the next frame waits for a fresh ARP reply.
+  CHECK(fx.resolver.send(router_ip, fx.frame(1), {}, 2 * second) == send_result::queued);
+  REQUIRE(fx.sink.take().size() == 1);  // the request
+  const auto new_mac = mac(0x02, 0, 0, 0, 0, 0x11);
+  REQUIRE(fx.table.learn(router_ip, new_mac, 2 * second));
+  fx.resolver.resolved(router_ip, new_mac);
+  const auto sent = fx.sink.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(destination_of(sent[0]) == new_mac);
+  CHECK(fx.pool.in_use() == 0);
+}
+
+TEST_CASE("resolver: when the link comes back, a hold-down ends and a resolving next hop asks at once",
+          "[unit][route]") {
+  resolver_fixture fx;
+  const auto other_ip = ipv4(10, 77, 0, 9);
+  // The router fails while the link is down (three requests, no reply): held down for 20 s.
+  REQUIRE(fx.resolver.send(router_ip, fx.frame(1), {}, 0) == send_result::queued);
+  fx.resolver.poll(1 * second);
+  fx.resolver.poll(2 * second);
+  fx.resolver.poll(3 * second);
+  REQUIRE(fx.resolver.resolve(router_ip, 3 * second).what == resolution::status::unreachable);
+  // Another next hop has just been asked for; its next request is a second away.
+  REQUIRE(fx.resolver.resolve(other_ip, 3 * second).what == resolution::status::pending);
+  fx.sink.take();
+  const std::uint64_t up = 3 * second + 100'000'000;
+  fx.resolver.link_restored(up);
+  fx.resolver.poll(up);
+  CHECK(fx.sink.take().size() == 1);  // other_ip asked again now, not at 4 s
+  CHECK(fx.resolver.resolve(router_ip, up).what == resolution::status::pending);  // no hold-down
+  CHECK(fx.sink.take().size() == 1);
+  CHECK(fx.pool.in_use() == 0);
+}
+
 TEST_CASE("resolver: waiting frames leave in order with the learned MAC", "[unit][route]") {
   resolver_fixture fx;
   for (std::uint8_t tag = 1; tag <= 3; ++tag) {

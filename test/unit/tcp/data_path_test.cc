@@ -193,6 +193,39 @@ TEST_CASE("retransmission: RFC 6298 timer, back-off, SRTT from the timed segment
   CHECK(f.stats.tcp_retransmitted_segments.read() == 2);
 }
 
+TEST_CASE("a peer that comes back with another MAC: segments follow its first segment with an acceptable ACK",
+          "[unit][tcp]") {
+  app_fixture f;
+  f.app.echo = true;
+  const tcp_client client = sized_client(1300, 60000);
+  const std::uint32_t iss = open(f, client);
+  const auto from = [](const tcp_segment_spec& spec, const net::mac_address& mac) {
+    std::vector<std::byte> frame = build_tcp_frame(spec);
+    std::memcpy(frame.data() + 6, mac.bytes.data(), 6);  // the Ethernet source
+    return frame;
+  };
+  f.script.send(with(client.segment(ack | psh, iss), "abc"));
+  const expected_segment abc = ours(iss + 1, client.isn + 4, ack | psh, "abc");
+  expect_segment(f.script.expect_sent(1)[0], abc);
+  // An ACK of what was never sent, from a third MAC: answered where it came from, not followed.
+  const net::mac_address stranger{{0x02, 0, 0, 0, 0, 0x33}};
+  f.script.send_frame(from(client.segment(ack, iss, 3, 1'000'000), stranger));
+  CHECK(f.stats.tcp_out_of_window_acks.read() == 1);
+  // The peer restarted behind another MAC (a memif server, a VF, a router's failover) and, facing
+  // a closed window, probes below RCV.NXT: out of the window, yet its ACK is acceptable.
+  const net::mac_address moved{{0x02, 0, 0, 0, 0, 0x11}};
+  f.script.send_frame(from(client.segment(ack, iss, 2, 0), moved));
+  CHECK(f.stats.tcp_out_of_window_acks.read() == 2);
+  // The retransmission of "abc" goes to the MAC the peer sends from now.
+  f.script.advance_and_poll(1'100'000'000);
+  const auto out = f.sink.take();
+  REQUIRE(out.size() == 1);
+  const decoded_frame again = decode_tcp_frame(out[0]);
+  CHECK(again.eth_destination == moved);
+  CHECK(again.tcp.sequence.raw() == iss + 1);
+  CHECK(again.payload_length == 3);
+}
+
 TEST_CASE("link restored: a backed-off retransmission goes at once, once, then the RTO of the samples",
           "[unit][tcp]") {
   app_fixture f;

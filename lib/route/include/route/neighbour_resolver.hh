@@ -121,6 +121,14 @@ class neighbour_resolver {
   // next hop is pending.
   void poll(std::uint64_t now_ns) noexcept;
 
+  // The port's link came back up: what was learned before may be wrong now (the peer behind a
+  // memif or a VF restarted with another MAC, a failover moved an address), and a next hop
+  // that failed while the link was down failed for that reason alone. So the lcore's table
+  // forgets every entry, failed next hops leave their hold-down, and those resolving ask again
+  // now: each next hop costs one ARP exchange, its frames waiting meanwhile (Linux flushes a
+  // device's neighbours on carrier loss for the same reason: neigh_carrier_down).
+  void link_restored(std::uint64_t now_ns) noexcept;
+
   // Writes the pending next hops (resolving and failed) to `out`; returns how many fit.
   std::size_t list_pending(std::span<neighbour_row> out, std::uint64_t now_ns) const noexcept;
   std::size_t frames_waiting() const noexcept { return _queued_total; }

@@ -36,6 +36,8 @@ class neighbour_table {
   bool learn(net::ipv4_address ip, net::mac_address mac, std::uint64_t now_ns) noexcept;
   // Owner: refreshes ip only if already present (RFC 826 merge flag); returns whether it was.
   bool refresh(net::ipv4_address ip, net::mac_address mac, std::uint64_t now_ns) noexcept;
+  // Owner: forgets every entry (the link came back: a neighbour may have another MAC now).
+  void forget_all() noexcept;
   // Owner.
   std::optional<net::mac_address> lookup(net::ipv4_address ip) const noexcept;
   std::size_t size() const noexcept;
