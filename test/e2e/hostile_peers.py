@@ -8,8 +8,8 @@ namespace):
 
 Every peer is a spoofed source in the /27 at ATTACK_HOSTS of the engine's /24, which the
 namespace's kernel does not own (so it never resets them), speaking raw frames on an AF_PACKET
-socket whose BPF filter passes only frames to that /27. Frames are packed with struct and built once where they repeat: the engine's
-rate, not this process's, should set the pace.
+socket whose BPF filter passes only frames to that /27. Frames are packed with struct and built
+once where they repeat: the engine's rate, not this process's, should set the pace.
 
 Set-up: `--holes`, `--silent` and `--zero` peers open (SYN, the engine's cookie SYN-ACK, ACK)
 and act by kind:

@@ -11,9 +11,9 @@ one. On net_af_packet the kernel copies received frames into the engine's ring i
 time, as a NIC's DMA would.
 
 The attacker is hostile_peers.py, a process of its own on the clients' end of the veth (its
-docstring says what each kind of peer does): HOLE_PEERS connections hold holes in their receive windows,
-SILENT_PEERS never read a large response (the http app on BIG_PORT, body BIG_BODY bytes),
-ZERO_PEERS hold a zero window and answer every persist probe. Once they are in place it keeps
+docstring says what each kind of peer does): HOLE_PEERS connections hold holes in their receive
+windows, SILENT_PEERS never read a large response (the http app on BIG_PORT, body BIG_BODY
+bytes), ZERO_PEERS hold a zero window and answer every persist probe. Once they are in place it keeps
 sending: the hole segments again at HOLE_RATE frames per second, CONNECT_RATE new never-reading
 connections per second, an answer to every probe. It runs at nice 19: it stands in for attackers
 elsewhere, so on this machine's two cores it takes the CPU wrk leaves rather than measure who wins
@@ -191,7 +191,8 @@ def ring_drops(bed: afp.VethBed) -> int:
 class HostilePeers(unittest.TestCase):
     def wrk(self, bed: afp.VethBed, seconds: int) -> float:
         drops = ring_drops(bed)
-        out = bed.ns(bed.peer_ns, [*WRK, "-d", str(seconds), f"http://{afp.ENGINE_IP}/"])
+        out = h.run(["ip", "netns", "exec", bed.peer_ns, *WRK, "-d", str(seconds), f"http://{afp.ENGINE_IP}/"],
+                    timeout=seconds + 60)
         h.log("wrk: " + " | ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
               + f" | receive ring drops +{ring_drops(bed) - drops}")
         match = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
