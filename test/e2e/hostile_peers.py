@@ -1,20 +1,21 @@
 #!/usr/bin/python3
 """Hostile TCP peers against one rampart listener, in a process of their own: test_hostile.py's
-attacker (slow suite). Run inside the engine's namespace, on the kernel side of its tap:
+attacker (slow suite). Run on the far end of the engine's link (the veth end in the clients'
+namespace):
 
-    hostile_peers.py --iface TAP --engine-ip 10.77.0.2 --engine-mac M --peer-mac M --port 8080 \
+    hostile_peers.py --iface VETH --engine-ip 10.79.0.2 --engine-mac M --peer-mac M --port 8080 \
                      --hole-rate 2000 --connect-rate 10
 
-Every peer is a spoofed source in ATTACK_NET/27, which the namespace's kernel does not own (so it
-never resets them), speaking raw frames on an AF_PACKET socket whose BPF filter passes only
-frames to that /27. Frames are packed with struct and built once where they repeat: the engine's
-rate, not this process's, should set the pace.
+Every peer is a spoofed source in the /27 at ATTACK_HOSTS of the engine's /24, which the
+namespace's kernel does not own (so it never resets them), speaking raw frames on an AF_PACKET
+socket whose BPF filter passes only frames to that /27. Frames are packed with struct and built
+once where they repeat: the engine's rate, not this process's, should set the pace.
 
 Set-up: `--holes`, `--silent` and `--zero` peers open (SYN, the engine's cookie SYN-ACK, ACK)
 and act by kind:
 - a hole peer sends every segment of the engine's receive window but the first, and never the
   first (the data waits in the engine's out-of-order queue); the segments go out at the hole
-  rate below, since a burst of them would overflow the tap's queue;
+  rate below, since a burst of them would overflow the engine's receive ring;
 - a silent peer asks for the listener's response with a window of 8 and never acknowledges
   anything (the response waits in the engine's send queue and is retransmitted until the retry
   limit);
@@ -54,9 +55,8 @@ from typing import Callable
 
 from scapy.utils import checksum
 
-ATTACK_NET = "10.77.0.96"
-ATTACK_MASK = 0xFFFFFFE0
-SOURCES = {"hole": "10.77.0.100", "silent": "10.77.0.101", "zero": "10.77.0.102"}
+ATTACK_HOSTS = {"hole": 100, "silent": 101, "zero": 102}  # each kind's source, last byte in the engine's /24
+ATTACK_MASK = 0xFFFFFFE0  # their /27 (.96 to .127)
 WINDOWS = {"hole": 512, "silent": 8, "zero": 0}  # the window field each kind advertises
 NEW_KINDS = ("silent", "zero")  # the never-reading peers that keep opening during the attack
 MSS = 1460
@@ -68,11 +68,16 @@ SO_ATTACH_FILTER = 26    # asm-generic/socket.h (Python's socket module lacks it
 SYN, RST, PSH, ACK = 0x02, 0x04, 0x08, 0x10
 
 
-def attack_filter() -> bytes:
-    """A classic BPF program for SO_ATTACH_FILTER: IPv4 frames to ATTACK_NET/27 only, so the
-    socket never sees the legitimate client's traffic (hand-assembled: ldh [12]; jeq 0x800;
+def sources(engine_ip: str) -> dict[str, bytes]:
+    """Each kind's spoofed source: ATTACK_HOSTS in the engine's /24, so it answers them on the link."""
+    return {kind: socket.inet_aton(engine_ip)[:3] + bytes([host]) for kind, host in ATTACK_HOSTS.items()}
+
+
+def attack_filter(source: bytes) -> bytes:
+    """A classic BPF program for SO_ATTACH_FILTER: IPv4 frames to the /27 of `source` only, so
+    the socket never sees the legitimate client's traffic (hand-assembled: ldh [12]; jeq 0x800;
     ld [30]; and mask; jeq net; ret all / ret 0)."""
-    net = struct.unpack("!I", socket.inet_aton(ATTACK_NET))[0]
+    net = struct.unpack("!I", source)[0] & ATTACK_MASK
     code = [(0x28, 0, 0, 12), (0x15, 0, 4, 0x0800), (0x20, 0, 0, 30), (0x54, 0, 0, ATTACK_MASK),
             (0x15, 0, 1, net), (0x06, 0, 0, 0x40000), (0x06, 0, 0, 0)]
     return b"".join(struct.pack("HBBI", *insn) for insn in code)  # struct sock_filter
@@ -127,10 +132,11 @@ class Wire:
         self.engine_mac = bytes.fromhex(args.engine_mac.replace(":", ""))
         self.peer_mac = bytes.fromhex(args.peer_mac.replace(":", ""))
         self.engine_ip = socket.inet_aton(args.engine_ip)
+        self.sources = sources(args.engine_ip)
         self.port = args.port
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        code = attack_filter()
+        code = attack_filter(self.sources["hole"])
         program = ctypes.create_string_buffer(code, len(code))
         self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
                              struct.pack("HL", len(code) // 8, ctypes.addressof(program)))
@@ -155,7 +161,7 @@ class Wire:
             self.sock.send(frame)
             self.sent += 1
         except BlockingIOError:
-            pass  # the tap's queue is full: the engine is behind; the schedule goes on
+            pass  # the socket's send queue is full: the frame is lost, the schedule goes on
 
     def receive(self) -> bytes | None:
         try:
@@ -186,13 +192,13 @@ class Attack:
         self.hole_frames: list[bytes] = []  # every hole peer's segments, refreshed round robin
         self.next_hole = 0
         self.zero_answers: dict[int, bytes] = {}  # id(peer): its pre-built zero-window ACK
-        self.next_sport = {kind: 1024 for kind in SOURCES}
+        self.next_sport = {kind: 1024 for kind in ATTACK_HOSTS}
         self.counts = dict.fromkeys(("hole_segments", "probes_answered", "connects"), 0)
 
     def connect(self, kind: str) -> Peer:
         """A new peer of `kind` sends its SYN (MSS, SACK permitted, window scale; no
         Timestamps, so the engine's cookie carries no window scale and neither side scales)."""
-        source = socket.inet_aton(SOURCES[kind])
+        source = self.wire.sources[kind]
         peer = Peer(kind, source, self.next_sport[kind], random.getrandbits(32), WINDOWS[kind])
         self.next_sport[kind] += 1
         self.peers[(source, peer.sport)] = peer
@@ -203,7 +209,7 @@ class Attack:
 
     def opened(self, peer: Peer, syn_ack: Segment) -> None:
         """The handshake's ACK and what the peer's kind does next (a hole peer's segments wait
-        for the hole schedule: sent at once, they would overflow the tap's queue)."""
+        for the hole schedule: sent at once, they would overflow the engine's receive ring)."""
         peer.cookie = syn_ack.seq
         seq, ack = peer.isn + 1, peer.cookie + 1
         if peer.kind == "hole":
@@ -249,8 +255,8 @@ class Attack:
         print(json.dumps({
             "time": time.monotonic(), "cpu": time.process_time(), "sent": self.wire.sent,
             "received": self.wire.received, **self.counts,
-            "peers": {kind: sum(1 for p in peers if p.kind == kind and p.cookie is not None) for kind in SOURCES},
-            "fed": {kind: sum(1 for p in peers if p.kind == kind and p.fed) for kind in SOURCES},
+            "peers": {kind: sum(1 for p in peers if p.kind == kind and p.cookie is not None) for kind in ATTACK_HOSTS},
+            "fed": {kind: sum(1 for p in peers if p.kind == kind and p.fed) for kind in ATTACK_HOSTS},
             "resets": sum(1 for p in peers if p.reset), **extra}), flush=True)
 
 
@@ -319,10 +325,10 @@ def run(attack: Attack, args: argparse.Namespace) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iface", required=True, help="the tap's kernel side, in this namespace")
+    parser.add_argument("--iface", required=True, help="the far end of the engine's link, in this namespace")
     parser.add_argument("--engine-ip", required=True)
     parser.add_argument("--engine-mac", required=True)
-    parser.add_argument("--peer-mac", required=True, help="the source MAC of every frame (the tap's own)")
+    parser.add_argument("--peer-mac", required=True, help="the source MAC of every frame (the iface's own)")
     parser.add_argument("--port", type=int, required=True, help="the listener under attack")
     parser.add_argument("--holes", type=int, default=60)
     parser.add_argument("--silent", type=int, default=80)

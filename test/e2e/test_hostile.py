@@ -2,17 +2,25 @@
 """Hostile peers against one worker while they keep sending, beside a legitimate client running
 wrk (slow suite).
 
-The attacker is hostile_peers.py, a process of its own in the engine's namespace (its docstring
-says what each kind of peer does): HOLE_PEERS connections hold holes in their receive windows,
-SILENT_PEERS never read a large response (the http app on BIG_PORT, body BIG_BODY bytes),
-ZERO_PEERS hold a zero window and answer every persist probe. Once they are in place it keeps
+The bed is test_streams_af_packet.py's: rampart on net_af_packet on a veth, Linux on the other
+end in a namespace of the test's own holding wrk and the attacker. On net_tap the attack measured
+the bed instead of rampart: the PMD arms SIGIO on its queues, so each of the attacker's evenly
+paced frames cost the busy-polling worker an interrupt and a signal (about a quarter of its time
+while the attack sent, in a system-wide profile), where wrk's back-to-back frames mostly share
+one. On net_af_packet the kernel copies received frames into the engine's ring in the sender's
+time, as a NIC's DMA would.
+
+The attacker is hostile_peers.py, a process of its own on the clients' end of the veth (its
+docstring says what each kind of peer does): HOLE_PEERS connections hold holes in their receive
+windows, SILENT_PEERS never read a large response (the http app on BIG_PORT, body BIG_BODY
+bytes), ZERO_PEERS hold a zero window and answer every persist probe. Once they are in place it keeps
 sending: the hole segments again at HOLE_RATE frames per second, CONNECT_RATE new never-reading
 connections per second, an answer to every probe. It runs at nice 19: it stands in for attackers
 elsewhere, so on this machine's two cores it takes the CPU wrk leaves rather than measure who wins
 the CPU (test_proxy_shield.py's rampart-load runs so too), and the rate it reached is logged and
 held to a floor, so a starved attacker fails the test instead of flattering it.
 
-The legitimate client is wrk on the namespace's own TCP stack against the http app (port 80):
+The legitimate client is wrk on the clients' namespace's TCP stack against the http app (port 80):
 once unloaded before any attack (the ratio to it is logged), then ROUNDS rounds of two phases of
 PHASE_SECONDS each: the attacker paused (SIGSTOP: its connections stay in the engine, which keeps
 probing and retransmitting to them) and the attacker sending. The ratio of the two phases of a
@@ -56,6 +64,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rampart_harness as h  # noqa: E402
+import test_streams_af_packet as afp  # noqa: E402
 
 BIG_PORT = 8080
 BIG_BODY = 1 << 20
@@ -94,22 +103,22 @@ PERSIST_WAIT_SECONDS = 60
 
 
 class Attacker(h.SetUp):
-    """hostile_peers.py in the engine's namespace at nice 19, its JSON reports collected as they
-    come. pause() and resume() stop and continue it (SIGSTOP, SIGCONT); its connections stay."""
+    """hostile_peers.py on the clients' end of the veth at nice 19, its JSON reports collected as
+    they come. pause() and resume() stop and continue it (SIGSTOP, SIGCONT); its connections stay."""
 
-    def __init__(self, engine: h.Engine, engine_mac: str):
-        self.command = ["nice", "-n", "19", sys.executable, str(GENERATOR), "--iface", engine.tap,
-                        "--engine-ip", engine.engine_ip, "--engine-mac", engine_mac,
-                        "--peer-mac", engine.peer_mac(), "--port", str(BIG_PORT),
+    def __init__(self, bed: afp.VethBed, engine_mac: str):
+        peer_mac = bed.ns(bed.peer_ns, ["cat", f"/sys/class/net/{bed.peer_if}/address"]).stdout.strip()
+        self.command = ["ip", "netns", "exec", bed.peer_ns, "nice", "-n", "19", sys.executable, str(GENERATOR),
+                        "--iface", bed.peer_if, "--engine-ip", afp.ENGINE_IP, "--engine-mac", engine_mac,
+                        "--peer-mac", peer_mac, "--port", str(BIG_PORT),
                         "--holes", str(HOLE_PEERS), "--silent", str(SILENT_PEERS), "--zero", str(ZERO_PEERS),
                         "--hole-rate", str(HOLE_RATE), "--connect-rate", str(CONNECT_RATE)]
-        self.engine = engine
         self.process: subprocess.Popen[str] | None = None
         self.reports: list[dict] = []
         self.reader: threading.Thread | None = None
 
     def start(self) -> None:
-        self.process = self.engine.ns_popen(self.command)
+        self.process = subprocess.Popen(self.command, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         h.wait_for(lambda: self._alive("during its set-up") and self.reports, 60, "the hostile peers' set-up")
@@ -172,19 +181,20 @@ def per_second(rates: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:.2f}" if name == "cpu" else f"{name} {value:.0f}" for name, value in rates.items())
 
 
-def tap_queue_drops(engine: h.Engine) -> int:
-    """Frames the namespace's kernel dropped on their way to the engine, the tap's queue full: the
-    worker fell behind (other processes took its CPU). Each of wrk's costs it a retransmission
+def ring_drops(bed: afp.VethBed) -> int:
+    """Frames the kernel dropped on their way to the engine, its receive ring full (port.imissed):
+    the worker fell behind (other processes took its CPU). Each of wrk's costs it a retransmission
     timeout, so a collapsed wrk run with drops here measured the machine rather than the engine."""
-    return int(engine.ns_run(["cat", f"/sys/class/net/{engine.tap}/statistics/tx_dropped"]).stdout)
+    return bed.counters()["port.imissed"]
 
 
 class HostilePeers(unittest.TestCase):
-    def wrk(self, engine: h.Engine, seconds: int) -> float:
-        drops = tap_queue_drops(engine)
-        out = engine.ns_run([*WRK, "-d", str(seconds), f"http://{engine.engine_ip}/"], timeout=seconds + 60)
+    def wrk(self, bed: afp.VethBed, seconds: int) -> float:
+        drops = ring_drops(bed)
+        out = h.run(["ip", "netns", "exec", bed.peer_ns, *WRK, "-d", str(seconds), f"http://{afp.ENGINE_IP}/"],
+                    timeout=seconds + 60)
         h.log("wrk: " + " | ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
-              + f" | tap queue drops +{tap_queue_drops(engine) - drops}")
+              + f" | receive ring drops +{ring_drops(bed) - drops}")
         match = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
         self.assertIsNotNone(match, out.stdout)
         self.assertGreater(float(match.group(1)), 0, f"wrk completed no request:\n{out.stdout}")
@@ -194,15 +204,15 @@ class HostilePeers(unittest.TestCase):
         """Breaks when the attack's traffic slows wrk by more than 10%, when the attacker cannot
         send at half its stated rate, when a stalled peer outlives the engine's limits, when the
         pool empties or a budget never acts."""
-        with h.Engine(config=CONFIG) as engine:
-            engine_mac = engine.telemetry("/rampart/port")["mac"]
+        with afp.VethBed(config=CONFIG) as bed:
+            engine_mac = bed.telemetry("/rampart/port")["mac"]
             samples: list[tuple[float, int, int]] = []
             sampling = threading.Event()
 
             def sample() -> None:
                 while not sampling.is_set():
                     try:
-                        port = engine.telemetry("/rampart/port")
+                        port = bed.telemetry("/rampart/port")
                         samples.append((time.monotonic(), int(port["mbufs_in_use"]), int(port["mbufs_total"])))
                     except Exception as error:  # noqa: BLE001 - reported: a gap in the samples fails the test
                         h.log(f"pool sample failed: {error}")
@@ -218,18 +228,18 @@ class HostilePeers(unittest.TestCase):
             attacked: list[float] = []
             attack_rates: list[dict[str, float]] = []
             try:
-                self.wrk(engine, 2)  # warm-up: ARP, caches
-                unloaded = self.wrk(engine, PHASE_SECONDS)
-                before = engine.counters()
-                with Attacker(engine, engine_mac) as attacker:
+                self.wrk(bed, 2)  # warm-up: ARP, caches
+                unloaded = self.wrk(bed, PHASE_SECONDS)
+                before = bed.counters()
+                with Attacker(bed, engine_mac) as attacker:
                     ready = attacker.reports[0]
                     time.sleep(2)  # the responses queue up, the last handshakes' ACKs arrive
-                    during = engine.counters()
+                    during = bed.counters()
                     for _ in range(ROUNDS):
                         attacker.pause()
-                        paused.append(self.wrk(engine, PHASE_SECONDS))
+                        paused.append(self.wrk(bed, PHASE_SECONDS))
                         first = attacker.resume()
-                        attacked.append(self.wrk(engine, PHASE_SECONDS))
+                        attacked.append(self.wrk(bed, PHASE_SECONDS))
                         attack_rates.append(rates(first, attacker.next_report()))
                         attacker.pause()
                         h.log(f"round {len(paused)}: wrk {paused[-1]:.0f} req/s beside the paused attack, "
@@ -242,9 +252,9 @@ class HostilePeers(unittest.TestCase):
                 # its response) holds nothing and is not stalled.
                 stalled = final["fed"]["silent"] + final["fed"]["zero"]
                 with contextlib.suppress(TimeoutError):
-                    h.wait_for(lambda: dropped(engine.counters()) >= stalled, PERSIST_WAIT_SECONDS,
+                    h.wait_for(lambda: dropped(bed.counters()) >= stalled, PERSIST_WAIT_SECONDS,
                                "every stalled hostile peer dropped")
-                after = engine.counters()
+                after = bed.counters()
             finally:
                 sampling.set()
                 sampler.join(5)
