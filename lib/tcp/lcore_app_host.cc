@@ -5,15 +5,6 @@
 
 namespace rampart::tcp {
 
-// app_timer's node and callback, for the lcore's app timer wheel.
-struct app_timer_access {
-  static timer::timer_node& node(app_timer& t) noexcept { return t._node; }
-  static app_timer& owner(timer::timer_node& node) noexcept {
-    return timer::owner_of<app_timer, &app_timer::_node>(node);
-  }
-  static void fire(app_timer& t) noexcept { t._fire(t._arg); }
-};
-
 connect_result lcore_app_host::connect(const connect_request& request) noexcept {
   if (_lcore.turn == nullptr) {
     return {{}, connect_error::not_in_callback};
@@ -39,10 +30,10 @@ void lcore_app_host::release_buffer(const data_view& view) noexcept {
 }
 
 void lcore_app_host::arm(app_timer& t, std::uint64_t at_ns) noexcept {
-  _lcore.app_timers.arm(app_timer_access::node(t), at_ns);
+  _lcore.app_timers.arm(t.wheel_node(), at_ns);
 }
 
-void lcore_app_host::cancel(app_timer& t) noexcept { _lcore.app_timers.cancel(app_timer_access::node(t)); }
+void lcore_app_host::cancel(app_timer& t) noexcept { _lcore.app_timers.cancel(t.wheel_node()); }
 
 std::uint64_t lcore_app_host::now_ns() const noexcept {
   // Between turns (attach, at start-up): the clock as the lcore's last poll saw it.
@@ -52,7 +43,7 @@ std::uint64_t lcore_app_host::now_ns() const noexcept {
 void fire_app_timers(lcore_state& lcore, event_context& ctx) noexcept {
   lcore.app_timers.advance(ctx.now_ns, [&](timer::timer_node& node) noexcept {
     ctx.next_event();
-    app_timer_access::fire(app_timer_access::owner(node));
+    app_timer::of_wheel_node(node).fire();
     finish_event(lcore, ctx);
   });
 }

@@ -32,8 +32,15 @@ class app_timer {
 
   bool armed() const noexcept { return _node.armed(); }
 
+  // The host's side (lcore_app_host), not the app's: the node the lcore's timer wheel links,
+  // the timer a fired node belongs to, and the call the app asked for.
+  timer::timer_node& wheel_node() noexcept { return _node; }
+  static app_timer& of_wheel_node(timer::timer_node& node) noexcept {
+    return timer::owner_of<app_timer, &app_timer::_node>(node);
+  }
+  void fire() noexcept { _fire(_arg); }
+
  private:
-  friend struct app_timer_access;
   timer::timer_node _node;
   callback _fire;
   void* _arg;

@@ -52,7 +52,7 @@ struct stream_id {
   std::uint32_t generation = 0;
 
   bool valid() const noexcept { return index != UINT32_MAX; }
-  friend bool operator==(const stream_id&, const stream_id&) = default;
+  bool operator==(const stream_id&) const noexcept = default;
 };
 
 // In-order received bytes, zero-copy over the receive buffer they arrived in.
