@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """perf/compare.sh's driver: one generator (rampart-load), the same traffic, several systems on
 the same kind of link (a veth pair between two namespaces, perf/load/testbed.py), flood rates
-stepped from none to as fast as the generator goes. Writes perf/results/compare-<time>.json,
+stepped from none to as fast as the generator goes. Writes perf/runs/compare-<time>.json,
 .md (the table) and .png (the plots), and prints the table.
 
 Systems (each skipped with the reason when it cannot run here):
@@ -285,7 +285,7 @@ def plots(records: list[dict[str, Any]], path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", type=Path, default=REPO / "build")
-    parser.add_argument("--out", type=Path, default=REPO / "perf" / "results")
+    parser.add_argument("--out", type=Path, default=REPO / "perf" / "runs")
     parser.add_argument("--rates", default="0,20000,50000,100000,max",
                         help="flood steps, SYN/s or max (default %(default)s)")
     parser.add_argument("--step-seconds", type=float, default=4)

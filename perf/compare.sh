@@ -2,7 +2,7 @@
 # One command: the same generator (rampart-load) and the same traffic against rampart and the
 # kernel's TCP stack (and dpdk-testpmd as the link's ceiling) on a veth pair, flood stepped
 # from none to the generator's maximum. A few minutes; cleans up (namespaces, processes, DPDK
-# runtime dirs) also on failure or Ctrl-C. Results: perf/results/compare-<time>.{json,md,png}.
+# runtime dirs) also on failure or Ctrl-C. Results: perf/runs/compare-<time>.{json,md,png}.
 #   sudo perf/compare.sh [--rates 0,20000,max] [--step-seconds 4] [--only rampart-af_packet,...]
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh" compare apps/rampart/rampart perf/load/rampart-load

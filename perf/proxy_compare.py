@@ -19,7 +19,7 @@ The proxies' cost is the CPU time each used for the requests it relayed: HAProxy
 time (user + system, /proc/<pid>/stat), rampart's worker's busy time (the engine's cycles in
 loop turns that received packets, /rampart/cost) plus its process's system time (the
 AF_PACKET sends). Requests per proxy CPU-second compare the two whatever else shares the
-machine. Results: perf/results/proxy-compare-<time>.{json,md}.
+machine. Results: perf/runs/proxy-compare-<time>.{json,md}.
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def ratios(records: list[dict[str, Any]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", type=Path, default=REPO / "build")
-    parser.add_argument("--out", type=Path, default=REPO / "perf" / "results")
+    parser.add_argument("--out", type=Path, default=REPO / "perf" / "runs")
     parser.add_argument("--seconds", type=float, default=10, help="per workload and proxy (default %(default)s)")
     parser.add_argument("--connections", type=int, default=64, help="wrk's connections (default %(default)s)")
     args = parser.parse_args()

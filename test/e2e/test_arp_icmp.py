@@ -253,6 +253,27 @@ class ArpIcmp(unittest.TestCase):
         self.assertLess(cost["busy_ppm"], 100_000)
         self.assertLessEqual(cost["busy_cycles"], cost["uptime_cycles"])
 
+    def test_8_worker_cycles_cover_whole_turns(self) -> None:
+        """Each echo is a turn that received and sent: it is in worker_cycles, whose turns hold
+        the engine's part (busy_cycles) and the driver's calls around it, so they cost more."""
+        before = self.stats()
+        sent, received, out = self.ping(5)
+        self.assertGreaterEqual(received, 5, out)
+        after = self.stats()
+        whole_turns = (after["worker_turns"] + after["worker_turns_interrupted"]
+                       - before["worker_turns"] - before["worker_turns_interrupted"])
+        busy_turns = (after["busy_turns"] + after["busy_turns_interrupted"]
+                      - before["busy_turns"] - before["busy_turns_interrupted"])
+        self.assertGreaterEqual(whole_turns, busy_turns)  # every receiving turn, and sending-only ones
+        self.assertGreaterEqual(busy_turns, sent)
+        whole = after["worker_cycles"] - before["worker_cycles"]
+        engine = after["busy_cycles"] - before["busy_cycles"]
+        self.assertGreater(whole, engine)  # net_tap's read() and write() are in it
+        cost = self.engine.telemetry("/rampart/cost")
+        self.assertGreaterEqual(cost["worker_cycles"], after["worker_cycles"])
+        self.assertGreaterEqual(cost["worker_busy_ppm"], cost["busy_ppm"])
+        self.assertLess(cost["worker_busy_ppm"], 200_000)  # empty polls are not counted
+
 
 class Shutdown(unittest.TestCase):
     def test_sigterm_exits_zero_and_prints_final_counters(self) -> None:

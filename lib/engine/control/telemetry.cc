@@ -238,6 +238,7 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   const stats::snapshot total = total_of(source.workers);
   const std::uint64_t uptime = rte_rdtsc() - source.started_tsc;
   const stats::cost_figures cost = stats::cost_of(total.busy_cycles, total.busy_packets, uptime, source.workers.size());
+  const stats::cost_figures whole = stats::cost_of(total.worker_cycles, total.rx_packets, uptime, source.workers.size());
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
   rte_tel_data_add_dict_u64(d, "uptime_cycles", uptime);
@@ -246,9 +247,13 @@ int handle_cost(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "busy_packets", total.busy_packets);
   rte_tel_data_add_dict_u64(d, "busy_turns", total.busy_turns);
   rte_tel_data_add_dict_u64(d, "busy_turns_interrupted", total.busy_turns_interrupted);
+  rte_tel_data_add_dict_u64(d, "worker_cycles", total.worker_cycles);
+  rte_tel_data_add_dict_u64(d, "worker_turns", total.worker_turns);
+  rte_tel_data_add_dict_u64(d, "worker_turns_interrupted", total.worker_turns_interrupted);
   // rte_telemetry 22.11 has no floating-point values: rounded cycles, busy in parts per million.
   rte_tel_data_add_dict_u64(d, "cycles_per_packet", static_cast<std::uint64_t>(cost.cycles_per_packet + 0.5));
   rte_tel_data_add_dict_u64(d, "busy_ppm", static_cast<std::uint64_t>(cost.busy_fraction * 1e6 + 0.5));
+  rte_tel_data_add_dict_u64(d, "worker_busy_ppm", static_cast<std::uint64_t>(whole.busy_fraction * 1e6 + 0.5));
   return 0;
 }
 

@@ -189,6 +189,19 @@ void count_busy_turn(worker& w, std::uint64_t cycles, std::uint16_t packets, std
   w.stats.busy_turns.add();
 }
 
+// The worker's whole cost: a turn that received or sent a packet, from its first TSC reading to
+// the end of its TX flush, driver calls and timers included. It is what a core running rampart
+// spends per answer; an empty poll (nothing in, nothing out) is idle time, not cost. Preempted
+// turns are set apart as above.
+void count_worker_turn(worker& w, std::uint64_t cycles, std::uint64_t interrupted_after) noexcept {
+  if (unlikely(cycles > interrupted_after)) {
+    w.stats.worker_turns_interrupted.add();
+    return;
+  }
+  w.stats.worker_cycles.add(cycles);
+  w.stats.worker_turns.add();
+}
+
 // Stopping: the peers of open connections get a RST rather than a silent timeout, reset in
 // batches that fit the TX staging, each sent before the next; a full ring gets a pause to
 // drain. Once the attempts are used up, what is still staged was not sent and counts as a
@@ -240,7 +253,8 @@ int run_worker(void* arg) {
     if (unlikely(w.control.read_available() != 0) && !handle_control(w)) {
       break;
     }
-    const std::uint64_t now_ns = w.clock.now_ns(rte_rdtsc());
+    const std::uint64_t turn_begin = rte_rdtsc();
+    const std::uint64_t now_ns = w.clock.now_ns(turn_begin);
     if (unlikely(w.listing.pending())) {
       w.listing.serve(*w.tcp.lcore, now_ns);  // a connection listing, one bounded step per turn
     }
@@ -250,7 +264,11 @@ int run_worker(void* arg) {
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
       poll_timers(w, now_ns);
+      const std::uint64_t sent_before = w.stats.tx_packets.read();
       flush_staged(w, staged_captured);
+      if (w.stats.tx_packets.read() != sent_before) {
+        count_worker_turn(w, rte_rdtsc() - turn_begin, interrupted_after);
+      }
       continue;
     }
     if (unlikely(w.capture->armed())) {
@@ -336,6 +354,7 @@ int run_worker(void* arg) {
     }
     poll_timers(w, now_ns);
     flush_staged(w, staged_captured);
+    count_worker_turn(w, rte_rdtsc() - turn_begin, interrupted_after);
   }
   reset_connections(w, staged_captured);
   return 0;

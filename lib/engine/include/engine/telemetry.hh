@@ -13,7 +13,8 @@
 //                              (capture.hh); without parameters: the current capture's state
 //   /rampart/cost              cost accounting since start: tsc_hz, uptime_cycles, workers,
 //                              busy_cycles, busy_packets, busy_turns, busy_turns_interrupted,
-//                              cycles_per_packet, busy_ppm
+//                              worker_cycles, worker_turns, worker_turns_interrupted,
+//                              cycles_per_packet, busy_ppm, worker_busy_ppm
 //   /rampart/connections[,remote=a.b.c.d][,rport=n][,lport=n][,state=name][,limit=n]
 //                              the connections, asked of every worker (connection_listing.hh);
 //                              rows and reply limits in connection_query.hh

@@ -131,7 +131,10 @@
   X(busy_cycles, "TSC cycles of the engine's work in loop turns that received packets (driver calls excluded)") \
   X(busy_packets, "packets received in the turns busy_cycles covers")                             \
   X(busy_turns, "loop turns that received packets and are in busy_cycles")                         \
-  X(busy_turns_interrupted, "busy turns over 1 ms (preempted), left out of busy_cycles")
+  X(busy_turns_interrupted, "busy turns over 1 ms (preempted), left out of busy_cycles")           \
+  X(worker_cycles, "TSC cycles of whole loop turns that received or sent packets: driver RX and TX, engine, timers, TX flush") \
+  X(worker_turns, "loop turns that received or sent packets and are in worker_cycles")             \
+  X(worker_turns_interrupted, "such turns over 1 ms (preempted), left out of worker_cycles")
 
 // X(name, description). Per listener (listening port), per lcore: /rampart/listeners and the
 // metrics' rampart_listener_* families. docs/stats.md documents every one.
