@@ -59,7 +59,9 @@ class Ratios(unittest.TestCase):
         notes = comparison.generator_limited_notes(steps)
         self.assertEqual(len(notes), 1)
         self.assertIn("testpmd-memif-macswap: generator-limited", notes[0])
-        self.assertIn("cost per answer at equal offered rates", notes[0])
+        self.assertIn("it has no cost figure either", notes[0])  # testpmd: nothing to compare instead
+        steps[1]["cycles_per_answer"] = 200
+        self.assertIn("cost per answer at equal offered rates", comparison.generator_limited_notes(steps)[0])
 
     def test_two_saturated_systems_at_max_compare_at_each_ones_limit(self):
         steps = [step("rampart-memif", "max", 4e6, 4e6, 3.6e6, busy=0.99, cost=300),
