@@ -37,6 +37,7 @@ import argparse
 import json
 import secrets
 import shutil
+import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -134,7 +135,9 @@ def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, floa
         "connect_p999_us": lat["connect"]["p99_9_us"],
         "request_p99_us": lat["request"]["p99_us"], "responses": lg["responses"],
         "engine_cycles_per_packet": engine["cycles_per_packet"] if engine else None,
-        "worker_busy": engine["worker_busy_fraction"] if engine else None,
+        "worker_busy": steady_worker_busy(run["seconds"]) if engine else None,
+        "worker_turns_preempted_per_s": (f["engine_counters"]["worker_turns_interrupted"] / seconds
+                                         if engine else None),
         "port_imissed": (f["engine_counters"] or {}).get("port.imissed"),
         "generator_rx_missed": t["rx_missed"], "generator_rx_missed_per_s": t["rx_missed"] / seconds,
         "host_cpu_s": cpu,
@@ -143,6 +146,13 @@ def step_record(system: str, rate: str, run: dict[str, Any], cpu: dict[str, floa
         "report": f,
     }
     return record
+
+
+def steady_worker_busy(seconds: list[dict[str, Any]]) -> float | None:
+    """The worker's busy share while the traffic ran: the median over the whole seconds (the
+    run's own figure also spans the drain, when nothing is sent)."""
+    busy = [s["engine"]["worker_busy_fraction"] for s in seconds[:-1] if s["engine"]]
+    return statistics.median(busy) if busy else None
 
 
 def host_cycles_per_answer(rec: dict[str, Any], target_cpu_s: float) -> float | None:
@@ -244,8 +254,9 @@ COST_TAGS = {"worker": "worker", "xdp": "XDP program", "host": "host kernel", No
 def table(records: list[dict[str, Any]]) -> str:
     lines = ["| system | flood asked (SYN/s) | flood attempted/s | accepted by the link/s | answered/s | lost/s "
              "| legit attempted / completed / failed (SYNs refused) | connect p50 / p99 ms | cycles per answer (scope) "
-             "| worker busy | engine (XDP: program) cycles/pkt | target ring drops | generator rx_missed | at max |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| worker busy | worker turns preempted/s | engine (XDP: program) cycles/pkt | target ring drops "
+             "| generator rx_missed | at max |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         legit = (f"{r['legit_attempted']} / {r['legit_completed']} / {r['legit_failed']} ({r['legit_syn_refused']})"
                  if r["legit_attempted"] else "–")
@@ -256,7 +267,8 @@ def table(records: list[dict[str, Any]]) -> str:
         verdict = f"**{limit.verdict}**: {limit.why}" if limit else ""
         lines.append(f"| {r['system']} | {r['flood_rate']} | {fmt(r['flood_attempted_per_s'])} | "
                      f"{fmt(r['flood_accepted_per_s'])} | {fmt(r['flood_answered_per_s'])} | {fmt(r['flood_lost_per_s'])} | "
-                     f"{legit} | {connect} | {cost} | {fmt(r['worker_busy'], 2)} | {fmt(r['engine_cycles_per_packet'])} | "
+                     f"{legit} | {connect} | {cost} | {fmt(r['worker_busy'], 2)} | {fmt(r['worker_turns_preempted_per_s'])} | "
+                     f"{fmt(r['engine_cycles_per_packet'])} | "
                      f"{fmt(r['ring_drops'])} | {fmt(r['generator_rx_missed'])} | {verdict} |")
     return "\n".join(lines)
 
@@ -389,7 +401,9 @@ def main() -> int:
              if not args.retry_refused else "frames the link refused were retried (--retry-refused)."), "",
           "Attempted: frames the generator built; accepted: those the link (its TX queue) took; lost: attempted "
           "− answered. A system is saturated at max when it answered clearly less than the link accepted, its "
-          "worker was busy ≥ 0.95, or (memif) the link refused frames because its ring was full.", "",
+          "worker was busy ≥ 0.95, or (memif) the link refused frames because its ring was full. Worker busy: "
+          "the median over the step's whole seconds; turns preempted (over 1 ms) are left out of it, so many "
+          "of them mean the worker's core was shared and its busy share understates what it had to do.", "",
           table(records), "", "Cycles per answer, by scope:", ""]
     md += [f"- {COST_SCOPES[c]}" for c in dict.fromkeys(r["cost"] for r in records) if c]
     md += ["", *ratio_lines(records, order), ""]
