@@ -166,13 +166,11 @@ std::string traffic_json(const traffic_counters& t, double seconds) {
          ",\"rx_missed\":" + u(t.rx_missed) + "}";
 }
 
-std::string signed_number(std::int64_t v) { return std::to_string(v); }
-
 std::string fate_json(const flow_fate& f, double seconds) {
   const auto per_s = [seconds](double n) { return number(seconds > 0 ? n / seconds : 0); };
   return "{\"attempted\":" + u(f.attempted()) + ",\"accepted\":" + u(f.accepted) + ",\"answered\":" +
-         u(f.answered) + ",\"lost\":" + signed_number(f.lost()) + ",\"refused\":" + u(f.refused) +
-         ",\"unanswered\":" + signed_number(f.unanswered()) + ",\"attempted_per_s\":" +
+         u(f.answered) + ",\"lost\":" + std::to_string(f.lost()) + ",\"refused\":" + u(f.refused) +
+         ",\"unanswered\":" + std::to_string(f.unanswered()) + ",\"attempted_per_s\":" +
          per_s(static_cast<double>(f.attempted())) + ",\"accepted_per_s\":" + per_s(static_cast<double>(f.accepted)) +
          ",\"answered_per_s\":" + per_s(static_cast<double>(f.answered)) +
          ",\"lost_per_s\":" + per_s(static_cast<double>(f.lost())) + "}";
@@ -273,8 +271,8 @@ std::string latency_json(const histogram& h) {
 std::string second_json(const second_sample& s) {
   return "{\"t\":" + number(s.t, 3) + ",\"seconds\":" + number(s.seconds, 3) + ",\"traffic\":" +
          traffic_json(s.traffic, s.seconds) + ",\"flows\":" +
-         flows_json(s.traffic, s.attempted, s.completed, s.failed, s.seconds) + ",\"legit\":{\"attempted\":" + u(s.attempted) + ",\"completed\":" +
-         u(s.completed) + ",\"failed\":" + u(s.failed) + ",\"open\":" + u(s.open) +
+         flows_json(s.traffic, s.attempted, s.completed, s.failed, s.seconds) + ",\"legit\":{\"attempted\":" +
+         u(s.attempted) + ",\"completed\":" + u(s.completed) + ",\"failed\":" + u(s.failed) + ",\"open\":" + u(s.open) +
          ",\"connect_p50_us\":" + number(us(s.connect.percentile(0.5))) + ",\"connect_p99_us\":" +
          number(us(s.connect.percentile(0.99))) + "},\"engine\":" + engine_json(s.engine) + "}";
 }
