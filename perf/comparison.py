@@ -111,14 +111,16 @@ def ratios(steps: list[dict[str, Any]], order: list[str]) -> list[Ratio]:
 def generator_limited_notes(steps: list[dict[str, Any]]) -> list[str]:
     """One sentence per system the generator could not outrun, naming what to compare instead."""
     notes = []
-    costed = {s["system"] for s in steps if s.get("cycles_per_answer")}
     for s in steps:
         if s["flood_rate"] != "max":
             continue
         limit = classify(s)
         if limit.verdict == GENERATOR_LIMITED:
-            instead = ("compare its cost per answer at equal offered rates" if s["system"] in costed
-                       else "it has no cost figure either, so no ratio with it holds from this run")
+            costs = [f"{o['cycles_per_answer']:,.0f} cycles at {rate:,} SYN/s offered" for o in steps
+                     if o["system"] == s["system"] and o.get("cycles_per_answer")
+                     and (rate := offered_at(o)) is not None]
+            instead = (f"compare its cost per answer at equal offered rates: {', '.join(costs)}" if costs
+                       else "it has no cost figure at an offered rate either, so no ratio with it holds from this run")
             notes.append(f"{s['system']}: generator-limited ({limit.why}: attempted {s['flood_attempted_per_s']:,.0f}/s, "
                          f"accepted {s['flood_accepted_per_s']:,.0f}/s, answered {s['flood_answered_per_s']:,.0f}/s). "
                          f"The generator cannot outrun it on this machine: no ratio at max; {instead}.")

@@ -59,9 +59,13 @@ class Ratios(unittest.TestCase):
         notes = comparison.generator_limited_notes(steps)
         self.assertEqual(len(notes), 1)
         self.assertIn("testpmd-memif-macswap: generator-limited", notes[0])
-        self.assertIn("it has no cost figure either", notes[0])  # testpmd: nothing to compare instead
+        self.assertIn("it has no cost figure at an offered rate either", notes[0])  # testpmd: nothing instead
+        # A system with costs gets them named, at each rate it reached.
         steps[1]["cycles_per_answer"] = 200
-        self.assertIn("cost per answer at equal offered rates", comparison.generator_limited_notes(steps)[0])
+        steps.append(step("testpmd-memif-macswap", "20000", 20_000, 20_000, 20_000, cost=550, memif=True))
+        steps.append(step("testpmd-memif-macswap", "100000", 80_000, 80_000, 80_000, cost=510, memif=True))
+        self.assertIn("compare its cost per answer at equal offered rates: 550 cycles at 20,000 SYN/s offered.",
+                      comparison.generator_limited_notes(steps)[0])
 
     def test_two_saturated_systems_at_max_compare_at_each_ones_limit(self):
         steps = [step("rampart-memif", "max", 4e6, 4e6, 3.6e6, busy=0.99, cost=300),
