@@ -3,6 +3,9 @@
 # kernel's TCP stack (and dpdk-testpmd as the link's ceiling) on a veth pair, flood stepped
 # from none to the generator's maximum. A few minutes; cleans up (namespaces, processes, DPDK
 # runtime dirs) also on failure or Ctrl-C. Results: perf/runs/compare-<time>.{json,md,png}.
+# Frames the link refuses are dropped and counted (rampart-load --drop-on-full) unless
+# --retry-refused; at max each system is classified saturated or generator-limited, and ratios
+# are printed only between two saturated systems or at one offered rate (perf/comparison.py).
 #   sudo perf/compare.sh [--rates 0,20000,max] [--step-seconds 4] [--only rampart-af_packet,...]
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh" compare apps/rampart/rampart perf/load/rampart-load

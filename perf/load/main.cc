@@ -44,15 +44,18 @@ constexpr std::uint16_t last_client_port = 60999;
   std::exit(1);
 }
 
-// Client frames and ARP replies go out before the flood in every loop turn, and what the TX
-// queue refuses waits for the next turn: a legitimate segment lost in the generator's own full
-// queue would be charged to the target as a retransmission timeout.
+// Client frames and ARP replies go out before the flood in every loop turn. What the TX queue
+// refuses waits for the next turn by default: a legitimate segment lost in the generator's own
+// full queue would be charged to the target as a retransmission timeout. With --drop-on-full
+// (drop_refused) it is freed and counted instead, as a wire would lose it, and the client's own
+// retransmission timer recovers it.
 struct port_io {
   static constexpr std::size_t max_pending = 4096;
   std::uint16_t port = 0;
   rte_mempool* pool = nullptr;
   std::vector<rte_mbuf*> pending;
-  std::uint64_t* dropped = nullptr;  // beyond max_pending (traffic.client_tx_dropped)
+  bool drop_refused = false;
+  load::traffic_counters* traffic = nullptr;
 
   rte_mbuf* frame() { return rte_pktmbuf_alloc(pool); }
   void queue(rte_mbuf* m, std::size_t length) {
@@ -67,7 +70,11 @@ struct port_io {
       const std::uint16_t sent = rte_eth_tx_burst(port, 0, pending.data() + done, n);
       done += sent;
       if (sent < n) {
-        break;  // the queue is full: the rest waits for the next turn
+        if (drop_refused) {
+          drop(done, pending.size());
+          done = pending.size();
+        }
+        break;  // the queue is full: the rest waits for the next turn, or was dropped
       }
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
@@ -76,8 +83,22 @@ struct port_io {
       const std::size_t excess = pending.size() - max_pending;
       rte_pktmbuf_free_bulk(pending.data(), static_cast<unsigned>(excess));
       pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(excess));
-      *dropped += excess;
+      traffic->client_tx_dropped += excess;
     }
+  }
+
+ private:
+  // Frees pending[from, to), counting the refused frames and, among them, the clients' SYNs.
+  void drop(std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      const load::rx_frame f = load::parse_frame(
+          std::span(rte_pktmbuf_mtod(pending[i], const std::byte*), rte_pktmbuf_data_len(pending[i])));
+      if (f.what == load::rx_frame::kind::tcp && f.tcp.header.has(net::tcp_flag::syn)) {
+        ++traffic->legit_syn_refused;
+      }
+    }
+    traffic->client_tx_refused += to - from;
+    rte_pktmbuf_free_bulk(pending.data() + from, static_cast<unsigned>(to - from));
   }
 };
 
@@ -117,14 +138,20 @@ class client_sink final : public load::segment_sink {
   std::uint16_t _id = 1;
 };
 
+// /rampart/cost and the frames the engine sent (tx_packets of /rampart/stats), read together:
+// the worker's cycles are divided by its answers over the same interval.
 std::optional<load::engine_cost_reading> read_cost(const std::string& path) {
-  std::string error;
-  const auto text = load::telemetry_query(path, "/rampart/cost", error);
-  if (!text) {
-    return std::nullopt;
+  std::map<std::string, std::uint64_t> both;
+  for (const char* command : {"/rampart/cost", "/rampart/stats"}) {
+    std::string error;
+    const auto text = load::telemetry_query(path, command, error);
+    const auto flat = text ? load::flatten_json_numbers(*text) : std::nullopt;
+    if (!flat) {
+      return std::nullopt;
+    }
+    both.insert(flat->begin(), flat->end());
   }
-  const auto flat = load::flatten_json_numbers(*text);
-  return flat ? load::cost_from_reply(*flat) : std::nullopt;
+  return load::cost_from_reply(both);
 }
 
 // rampart's counters (/rampart/stats) and its port's (DPDK's /ethdev/stats of port 0, rampart's
@@ -237,7 +264,7 @@ int main(int argc, char** argv) {
     our_mac = *o.local_mac;
   }
   load::traffic_counters traffic;
-  io.dropped = &traffic.client_tx_dropped;
+  io.traffic = &traffic;
 
   const std::uint64_t hz = rte_get_tsc_hz();
   const auto ns_since = [hz](std::uint64_t from, std::uint64_t to) {
@@ -348,8 +375,10 @@ int main(int argc, char** argv) {
   bool interrupted = false;
 
   using flood_builder = std::size_t (*)(std::span<std::byte>, const load::flood_target&, load::xorshift64&) noexcept;
+  // Without --drop-on-full the pacer is told only of the frames the queue took, so it sends the
+  // refused ones again; with it, every frame built counts as sent, refused or not.
   const auto flood_burst = [&](load::rate_pacer& pacer, std::uint64_t rate, std::uint64_t now, flood_builder build,
-                               std::uint64_t& offered) {
+                               std::uint64_t& accepted, std::uint64_t& refused) {
     if (rate == 0) {
       return;
     }
@@ -371,11 +400,11 @@ int main(int argc, char** argv) {
     }
     const std::uint16_t sent = rte_eth_tx_burst(io.port, 0, flood_frames.data(), static_cast<std::uint16_t>(n));
     if (sent < n) {
-      traffic.tx_full += n - sent;
+      refused += n - sent;
       rte_pktmbuf_free_bulk(flood_frames.data() + sent, n - sent);
     }
-    pacer.sent(sent);
-    offered += sent;
+    pacer.sent(o.drop_on_full ? n : sent);
+    accepted += sent;
   };
 
   const auto read_rx_missed = [&] {
@@ -427,11 +456,16 @@ int main(int argc, char** argv) {
       break;
     }
     const std::uint64_t now_ns = ns_since(start, now);
+    // Once the traffic time is over the flood has stopped: the clients' last frames (the final
+    // ACKs of their FIN exchanges) wait for the queue again, whatever the mode, so the target
+    // is not left holding connections the next run's clients would collide with.
+    io.drop_refused = o.drop_on_full && traffic_on;
     io.flush();  // last turn's client frames first, then the flood
     if (traffic_on) {
-      flood_burst(syn_pacer, o.syn_rate, now, load::build_syn_flood_frame, traffic.syn_offered);
-      flood_burst(ack_pacer, o.ack_rate, now, load::build_ack_flood_frame, traffic.ack_offered);
-      flood_burst(ping_pacer, o.ping_rate, now, load::build_ping_flood_frame, traffic.ping_offered);
+      flood_burst(syn_pacer, o.syn_rate, now, load::build_syn_flood_frame, traffic.syn_offered, traffic.syn_refused);
+      flood_burst(ack_pacer, o.ack_rate, now, load::build_ack_flood_frame, traffic.ack_offered, traffic.ack_refused);
+      flood_burst(ping_pacer, o.ping_rate, now, load::build_ping_flood_frame, traffic.ping_offered,
+                  traffic.ping_refused);
       if (o.legit_rate != 0) {
         std::uint64_t due = legit_pacer.due(now);
         std::uint64_t started = 0;
@@ -525,6 +559,7 @@ int main(int argc, char** argv) {
   // FIN exchanges. Lost, they would leave the target holding those connections in LAST-ACK,
   // and the next run's clients, which start on the same ports, would collide with them. The
   // flood has stopped, so the queue drains; give it up to 100 ms.
+  io.drop_refused = false;
   for (const std::uint64_t give_up = rte_rdtsc() + hz / 10; !io.pending.empty() && rte_rdtsc() < give_up;) {
     io.flush();
   }
@@ -547,6 +582,8 @@ int main(int argc, char** argv) {
   r.ping_rate = o.ping_rate;
   r.legit_rate = o.legit_rate;
   r.requests = o.requests;
+  r.drop_on_full = o.drop_on_full;
+  r.tsc_hz = hz;
   r.traffic = traffic;
   r.legit = &total;
   r.open_at_end = o.legit_concurrency - free_slots.size();

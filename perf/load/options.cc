@@ -159,6 +159,8 @@ load_options parse_options(const std::vector<std::string>& args) {
       o.telemetry = value();
     } else if (a == "--report") {
       o.report = value();
+    } else if (a == "--drop-on-full") {
+      o.drop_on_full = true;
     } else if (a == "--no-progress") {
       o.progress = false;
     } else if (a == "--burst") {
@@ -220,6 +222,8 @@ Run:
   --drain S               after it, time left for open connections to finish (3)
   --telemetry PATH        rampart's telemetry socket: engine counters and cycles/packet
   --report FILE           write the final JSON report there too
+  --drop-on-full          frames the TX queue refuses are dropped and counted, never retried
+                          (clients recover by their own retransmission, as on a wire)
   --no-progress           no progress line on stderr
   --burst N               TX burst (32); --seed N: PRNG seed (1)
 Output: a progress line per second on stderr; one JSON object per second on stdout, then the

@@ -42,6 +42,11 @@ struct load_options {
   std::string telemetry;         // rampart's telemetry socket; empty: no engine figures
   std::string report;            // final JSON report file; empty: stdout only
   bool progress = true;          // the per-second progress line on stderr
+  // Frames the TX queue refuses are freed and counted, never retried (flood, pings, clients'
+  // segments alike), as a wire would lose them: legitimate clients then recover only by their
+  // own retransmission, so they compete with the flood honestly. Off: client frames wait for
+  // the next turn and the pacers send refused flood frames again.
+  bool drop_on_full = false;
   std::uint16_t burst = 32;
   std::uint64_t seed = 1;
 };

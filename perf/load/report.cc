@@ -10,10 +10,14 @@
 namespace rampart::load {
 
 engine_cost_delta cost_between(const engine_cost_reading& before, const engine_cost_reading& after) noexcept {
+  const std::uint64_t elapsed = after.uptime_cycles - before.uptime_cycles;
   const std::uint64_t packets = after.busy_packets - before.busy_packets;
-  const stats::cost_figures c = stats::cost_of(after.busy_cycles - before.busy_cycles, packets,
-                                               after.uptime_cycles - before.uptime_cycles, after.workers);
-  return {c.cycles_per_packet, c.busy_fraction, packets};
+  const std::uint64_t answers = after.tx_packets - before.tx_packets;
+  const stats::cost_figures engine = stats::cost_of(after.busy_cycles - before.busy_cycles, packets, elapsed, after.workers);
+  const stats::cost_figures worker =
+      stats::cost_of(after.worker_cycles - before.worker_cycles, answers, elapsed, after.workers);
+  return {engine.cycles_per_packet, engine.busy_fraction, packets,
+          worker.cycles_per_packet, worker.busy_fraction, answers};
 }
 
 namespace {
@@ -155,10 +159,31 @@ std::string traffic_json(const traffic_counters& t, double seconds) {
          ",\"syn_acks_per_s\":" + per_s(t.syn_acks) + ",\"rsts_per_s\":" + per_s(t.rsts) +
          ",\"ping_offered\":" + u(t.ping_offered) + ",\"echo_replies\":" + u(t.echo_replies) +
          ",\"ping_offered_per_s\":" + per_s(t.ping_offered) + ",\"echo_replies_per_s\":" + per_s(t.echo_replies) +
-         ",\"tx_full\":" + u(t.tx_full) + ",\"client_tx_dropped\":" + u(t.client_tx_dropped) + ",\"rx_frames\":" + u(t.rx_frames) +
+         ",\"client_tx_refused\":" + u(t.client_tx_refused) + ",\"legit_syn_refused\":" + u(t.legit_syn_refused) +
+         ",\"client_tx_dropped\":" + u(t.client_tx_dropped) + ",\"rx_frames\":" + u(t.rx_frames) +
          ",\"rx_malformed\":" + u(t.rx_malformed) + ",\"rx_unmatched\":" + u(t.rx_unmatched) +
          ",\"arp_answered\":" + u(t.arp_answered) + ",\"mbuf_exhausted\":" + u(t.mbuf_exhausted) +
          ",\"rx_missed\":" + u(t.rx_missed) + "}";
+}
+
+std::string fate_json(const flow_fate& f, double seconds) {
+  const auto per_s = [seconds](double n) { return number(seconds > 0 ? n / seconds : 0); };
+  return "{\"attempted\":" + u(f.attempted()) + ",\"accepted\":" + u(f.accepted) + ",\"answered\":" +
+         u(f.answered) + ",\"lost\":" + std::to_string(f.lost()) + ",\"refused\":" + u(f.refused) +
+         ",\"unanswered\":" + std::to_string(f.unanswered()) + ",\"attempted_per_s\":" +
+         per_s(static_cast<double>(f.attempted())) + ",\"accepted_per_s\":" + per_s(static_cast<double>(f.accepted)) +
+         ",\"answered_per_s\":" + per_s(static_cast<double>(f.answered)) +
+         ",\"lost_per_s\":" + per_s(static_cast<double>(f.lost())) + "}";
+}
+
+// Attempted, accepted by the link, answered and lost for each kind of traffic (README, Output).
+std::string flows_json(const traffic_counters& t, std::uint64_t legit_attempted, std::uint64_t legit_completed,
+                       std::uint64_t legit_failed, double seconds) {
+  return "{\"syn_flood\":" + fate_json(syn_flood_fate(t), seconds) + ",\"ack_flood\":" +
+         fate_json(ack_flood_fate(t), seconds) + ",\"ping_flood\":" + fate_json(ping_flood_fate(t), seconds) +
+         ",\"legit\":{\"attempted\":" + u(legit_attempted) + ",\"completed\":" + u(legit_completed) +
+         ",\"failed\":" + u(legit_failed) + ",\"syn_refused\":" + u(t.legit_syn_refused) +
+         ",\"frames_refused\":" + u(t.client_tx_refused) + "}}";
 }
 
 std::string engine_json(const std::optional<engine_cost_delta>& e) {
@@ -166,7 +191,9 @@ std::string engine_json(const std::optional<engine_cost_delta>& e) {
     return "null";
   }
   return "{\"cycles_per_packet\":" + number(e->cycles_per_packet) + ",\"busy_fraction\":" +
-         number(e->busy_fraction, 4) + ",\"packets\":" + u(e->packets) + "}";
+         number(e->busy_fraction, 4) + ",\"packets\":" + u(e->packets) + ",\"worker_cycles_per_answer\":" +
+         number(e->worker_cycles_per_answer) + ",\"worker_busy_fraction\":" + number(e->worker_busy_fraction, 4) +
+         ",\"answers\":" + u(e->answers) + "}";
 }
 
 
@@ -210,6 +237,7 @@ std::optional<engine_cost_reading> cost_from_reply(const std::map<std::string, s
       {"/rampart/cost.tsc_hz", &c.tsc_hz},           {"/rampart/cost.uptime_cycles", &c.uptime_cycles},
       {"/rampart/cost.workers", &c.workers},         {"/rampart/cost.busy_cycles", &c.busy_cycles},
       {"/rampart/cost.busy_packets", &c.busy_packets},
+      {"/rampart/cost.worker_cycles", &c.worker_cycles}, {"/rampart/stats.tx_packets", &c.tx_packets},
   };
   for (const auto& [name, field] : fields) {
     const auto it = reply.find(name);
@@ -242,27 +270,39 @@ std::string latency_json(const histogram& h) {
 
 std::string second_json(const second_sample& s) {
   return "{\"t\":" + number(s.t, 3) + ",\"seconds\":" + number(s.seconds, 3) + ",\"traffic\":" +
-         traffic_json(s.traffic, s.seconds) + ",\"legit\":{\"attempted\":" + u(s.attempted) + ",\"completed\":" +
-         u(s.completed) + ",\"failed\":" + u(s.failed) + ",\"open\":" + u(s.open) +
+         traffic_json(s.traffic, s.seconds) + ",\"flows\":" +
+         flows_json(s.traffic, s.attempted, s.completed, s.failed, s.seconds) + ",\"legit\":{\"attempted\":" +
+         u(s.attempted) + ",\"completed\":" + u(s.completed) + ",\"failed\":" + u(s.failed) + ",\"open\":" + u(s.open) +
          ",\"connect_p50_us\":" + number(us(s.connect.percentile(0.5))) + ",\"connect_p99_us\":" +
          number(us(s.connect.percentile(0.99))) + "},\"engine\":" + engine_json(s.engine) + "}";
 }
 
 std::string progress_line(const second_sample& s) {
   const double sec = s.seconds > 0 ? s.seconds : 1;
+  const auto per_s = [sec](double n) { return n / sec; };
   char buf[320];
-  std::snprintf(buf, sizeof buf,
-                "[%6.1fs] offered syn %.0f/s ack %.0f/s | answered syn-ack %.0f/s rst %.0f/s | legit %llu ok %llu "
-                "failed %llu open | connect p50 %.2f ms p99 %.2f ms",
-                s.t, static_cast<double>(s.traffic.syn_offered) / sec, static_cast<double>(s.traffic.ack_offered) / sec,
-                static_cast<double>(s.traffic.syn_acks) / sec, static_cast<double>(s.traffic.rsts) / sec,
-                static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(s.failed),
-                static_cast<unsigned long long>(s.open), us(s.connect.percentile(0.5)) / 1000.0,
-                us(s.connect.percentile(0.99)) / 1000.0);
+  std::snprintf(buf, sizeof buf, "[%6.1fs]", s.t);
   std::string line = buf;
+  const std::pair<const char*, flow_fate> kinds[] = {
+      {"syn", syn_flood_fate(s.traffic)}, {"ack", ack_flood_fate(s.traffic)}, {"ping", ping_flood_fate(s.traffic)}};
+  for (const auto& [name, f] : kinds) {
+    if (f.attempted() != 0) {
+      std::snprintf(buf, sizeof buf, " %s/s attempted %.0f accepted %.0f answered %.0f lost %.0f |", name,
+                    per_s(static_cast<double>(f.attempted())), per_s(static_cast<double>(f.accepted)),
+                    per_s(static_cast<double>(f.answered)), per_s(static_cast<double>(f.lost())));
+      line += buf;
+    }
+  }
+  std::snprintf(buf, sizeof buf,
+                " legit %llu ok %llu failed %llu open %llu syn refused | connect p50 %.2f ms p99 %.2f ms",
+                static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(s.failed),
+                static_cast<unsigned long long>(s.open), static_cast<unsigned long long>(s.traffic.legit_syn_refused),
+                us(s.connect.percentile(0.5)) / 1000.0, us(s.connect.percentile(0.99)) / 1000.0);
+  line += buf;
   if (s.engine) {
-    std::snprintf(buf, sizeof buf, " | engine %.0f cyc/pkt busy %.1f%%", s.engine->cycles_per_packet,
-                  s.engine->busy_fraction * 100.0);
+    std::snprintf(buf, sizeof buf, " | engine %.0f cyc/pkt busy %.1f%% | worker %.0f cyc/answer busy %.1f%%",
+                  s.engine->cycles_per_packet, s.engine->busy_fraction * 100.0, s.engine->worker_cycles_per_answer,
+                  s.engine->worker_busy_fraction * 100.0);
     line += buf;
   }
   return line;
@@ -296,7 +336,9 @@ std::string final_json(const run_summary& r) {
          number(r.duration_s, 3) + ",\"drain_s\":" + number(r.drain_s, 3) + ",\"config\":{\"syn_rate\":" +
          rate_text(r.syn_rate) + ",\"ack_rate\":" + rate_text(r.ack_rate) +
          ",\"ping_rate\":" + rate_text(r.ping_rate) + ",\"legit_rate\":" + u(r.legit_rate) +
-         ",\"requests\":" + u(r.requests) + "},\"traffic\":" + traffic_json(r.traffic, r.duration_s) +
+         ",\"requests\":" + u(r.requests) + ",\"drop_on_full\":" + (r.drop_on_full ? "true" : "false") +
+         "},\"tsc_hz\":" + u(r.tsc_hz) + ",\"traffic\":" + traffic_json(r.traffic, r.duration_s) +
+         ",\"flows\":" + flows_json(r.traffic, attempted, l.completed, failed, r.duration_s) +
          ",\"syn_rate_check\":" + rate_check_json(r.syn_rate, r.seconds, &traffic_counters::syn_offered) +
          ",\"ack_rate_check\":" + rate_check_json(r.ack_rate, r.seconds, &traffic_counters::ack_offered) +
          ",\"ping_rate_check\":" + rate_check_json(r.ping_rate, r.seconds, &traffic_counters::ping_offered) +
@@ -311,12 +353,25 @@ std::string final_json(const run_summary& r) {
 }
 
 traffic_counters traffic_minus(const traffic_counters& a, const traffic_counters& b) {
-  return {a.syn_offered - b.syn_offered, a.ack_offered - b.ack_offered, a.syn_acks - b.syn_acks,
-          a.rsts - b.rsts,               a.flood_other - b.flood_other,
-          a.ping_offered - b.ping_offered, a.echo_replies - b.echo_replies, a.tx_full - b.tx_full,
+  return {a.syn_offered - b.syn_offered,
+          a.syn_refused - b.syn_refused,
+          a.ack_offered - b.ack_offered,
+          a.ack_refused - b.ack_refused,
+          a.syn_acks - b.syn_acks,
+          a.rsts - b.rsts,
+          a.flood_other - b.flood_other,
+          a.ping_offered - b.ping_offered,
+          a.ping_refused - b.ping_refused,
+          a.echo_replies - b.echo_replies,
+          a.client_tx_refused - b.client_tx_refused,
+          a.legit_syn_refused - b.legit_syn_refused,
           a.client_tx_dropped - b.client_tx_dropped,
-          a.rx_frames - b.rx_frames,     a.rx_malformed - b.rx_malformed, a.rx_unmatched - b.rx_unmatched,
-          a.arp_answered - b.arp_answered, a.mbuf_exhausted - b.mbuf_exhausted, a.rx_missed - b.rx_missed};
+          a.rx_frames - b.rx_frames,
+          a.rx_malformed - b.rx_malformed,
+          a.rx_unmatched - b.rx_unmatched,
+          a.arp_answered - b.arp_answered,
+          a.mbuf_exhausted - b.mbuf_exhausted,
+          a.rx_missed - b.rx_missed};
 }
 
 }  // namespace rampart::load

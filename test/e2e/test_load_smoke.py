@@ -73,9 +73,10 @@ class LoadSmoke(unittest.TestCase):
         requests = 2 if HTTP_ON_RAMPART else 0
         with testbed.Bed("sm") as bed:
             bed.start_rampart(h.rampart_bin())
+            # As perf/compare.sh runs it: what the link refuses is dropped, never retried.
             run = bed.run_load(LOAD_BIN, ["--syn-rate", str(SYN_RATE), "--ack-rate", str(ACK_RATE),
                                           "--legit-rate", str(LEGIT_RATE), "--requests", str(requests),
-                                          "--client-options", OPTIONS], SECONDS)
+                                          "--client-options", OPTIONS, "--drop-on-full"], SECONDS)
         final = self.check_report(run, requests)
         traffic, engine = final["traffic"], final["engine_counters"]
         # rampart answers every flood SYN with a cookie SYN-ACK and every forged ACK with RST (its
@@ -94,8 +95,23 @@ class LoadSmoke(unittest.TestCase):
         self.assertGreater(final["engine"]["cycles_per_packet"], 0)
         self.assertGreater(final["engine"]["busy_fraction"], 0)
         self.assertLessEqual(final["engine"]["busy_fraction"], 1)
+        # The whole worker (driver, timers, flush) costs more per answer than the engine alone
+        # per packet, and is busier.
+        self.assertGreater(final["engine"]["worker_cycles_per_answer"], final["engine"]["cycles_per_packet"])
+        self.assertGreaterEqual(final["engine"]["worker_busy_fraction"], final["engine"]["busy_fraction"])
+        self.assertGreaterEqual(final["engine"]["answers"], traffic["syn_acks"] + traffic["rsts"])
         for second in run["seconds"]:
             self.assertIsNotNone(second["engine"])
+        # At this rate the link refuses nothing: every attempt was accepted, and the flows add up.
+        self.assertTrue(final["config"]["drop_on_full"])
+        flows = final["flows"]
+        for kind, answered in (("syn_flood", "syn_acks"), ("ack_flood", "rsts")):
+            self.assertEqual(flows[kind]["refused"], 0, flows)
+            self.assertEqual(flows[kind]["attempted"], flows[kind]["accepted"], flows)
+            self.assertEqual(flows[kind]["answered"], traffic[answered], flows)
+            self.assertEqual(flows[kind]["lost"], flows[kind]["attempted"] - flows[kind]["answered"], flows)
+        self.assertEqual(flows["legit"]["syn_refused"], 0, flows)
+        self.assertGreater(final["tsc_hz"], 0)
 
     def test_kernel_stack_http_keep_alive(self) -> None:
         with testbed.Bed("sk") as bed:

@@ -23,7 +23,7 @@ TEST_CASE("options: a full command line", "[unit][load]") {
       parse_options(with({"--syn-rate", "max", "--ack-rate", "5000", "--ping-rate", "max", "--legit-rate", "200", "--requests", "3",
                           "--duration", "2.5", "--flood-prefix", "10.200.0.0/16", "--client-options",
                           "mss=1460,ts,ws=7,sack;mss=536,nots,nows,nosack", "--telemetry", "/tmp/t.sock",
-                          "--target-mac", "02:00:00:00:00:01", "--no-progress"}));
+                          "--target-mac", "02:00:00:00:00:01", "--no-progress", "--drop-on-full"}));
   CHECK(o.target_ip.to_string() == "10.78.0.2");
   CHECK(o.syn_rate == load::rate_max);
   CHECK(o.ack_rate == 5000);
@@ -37,6 +37,8 @@ TEST_CASE("options: a full command line", "[unit][load]") {
   CHECK(o.profiles[1] == load::option_profile{536, false, -1, false});
   CHECK(o.target_mac.has_value());
   CHECK_FALSE(o.progress);
+  CHECK(o.drop_on_full);
+  CHECK_FALSE(parse_options(with({"--syn-rate", "1"})).drop_on_full);  // retrying stays the default
   CHECK(o.host == "10.78.0.2");
 }
 
