@@ -47,28 +47,7 @@ BACKEND_PORT = 8080
 LOAD_CPU = "0"   # wrk and nginx
 PROXY_CPU = "1"  # the proxy under test (rampart's worker lcore 1 is pinned there by EAL)
 WORKLOADS = {"keepalive": [], "connections": ["-H", "Connection: close"]}
-BODY = "hi\n"
-
-
-def nginx_config(prefix: Path) -> str:
-    """One nginx worker answering every request with a 3-byte body, keep-alive without limit."""
-    temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in
-                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return f"""user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 16384; }}
-http {{
-  {temp}
-  access_log off;
-  keepalive_requests 100000000;
-  server {{
-    listen {BACKEND_IP}:{BACKEND_PORT} backlog=4096;
-    location / {{ return 200 "{BODY.strip()}\\n"; }}
-  }}
-}}
-"""
+BODY = testbed.NGINX_BODY
 
 
 HAPROXY_CONFIG = f"""global
@@ -136,12 +115,7 @@ class ProxyBed(testbed.Bed):
             self.ns(ns, ["sysctl", "-qw", "net.core.somaxconn=4096"])
         for ip in (CLIENT_IP, BACKEND_IP):
             self.ns(self.ns_load, ["ip", "addr", "add", f"{ip}/24", "dev", self.veth_load])
-        prefix = self.workdir / "nginx"
-        prefix.mkdir()
-        (prefix / "nginx.conf").write_text(nginx_config(prefix))
-        self.spawn(self.ns_load, ["taskset", "-c", LOAD_CPU, "nginx", "-p", str(prefix), "-c",
-                                  str(prefix / "nginx.conf"), "-g", "daemon off;"], "nginx.log")
-        self.wait(lambda: self.listening(self.ns_load, BACKEND_PORT), 20, "nginx to listen")
+        self.start_nginx(self.ns_load, BACKEND_IP, BACKEND_PORT, LOAD_CPU)
 
     def listening(self, ns: str, port: int) -> bool:
         return "LISTEN" in self.ns(ns, ["ss", "-Hltn", f"sport = :{port}"], check=False).stdout
