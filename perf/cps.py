@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from datetime import datetime, timezone
@@ -64,6 +65,25 @@ def link_frames(bed: testbed.Bed) -> int:
     return int(out[0]) + int(out[1])
 
 
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's ended children (rampart-load, once run_load
+    has waited for it: `ip netns exec` becomes it)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_load(bed: testbed.Bed, args: argparse.Namespace, telemetry_on: bool) -> dict[str, Any]:
+    """rampart-load's closed loop for args.seconds; adds the share of a CPU the generator got
+    over the call ("generator_cpu_share"; it polls without pause, so below 1 means the machine's
+    other work took CPU time from it)."""
+    cpu_before = children_cpu_seconds()
+    started = time.monotonic()
+    run = bed.run_load(args.load, load_args(args), args.seconds, telemetry_on=telemetry_on)
+    run["generator_cpu_share"] = (children_cpu_seconds() - cpu_before) / (time.monotonic() - started)
+    run["wall_s"] = time.monotonic() - started
+    return run
+
+
 def load_args(args: argparse.Namespace) -> list[str]:
     return ["--legit-rate", "max", "--legit-concurrency", str(args.concurrency), "--requests", "1",
             "--timeout", "3", "--drain", "2", "--seed", "7"]
@@ -73,7 +93,7 @@ def run_rampart(bed: testbed.Bed, link: str, args: argparse.Namespace) -> dict[s
     bed.start_rampart(args.build / "apps" / "rampart" / "rampart", link, cookie_mode="auto")
     assert bed.telemetry_path is not None
     tsc_hz = int(testbed.telemetry(bed.telemetry_path, "/rampart/cost")["tsc_hz"])
-    run = bed.run_load(args.load, load_args(args), args.seconds)
+    run = run_load(bed, args, telemetry_on=True)
     f = run["final"]
     counters = f["engine_counters"] or {}
     # rampart-load reads the counters after resolving the target's MAC and again after the drain.
@@ -81,7 +101,7 @@ def run_rampart(bed: testbed.Bed, link: str, args: argparse.Namespace) -> dict[s
     worker_cycles = counters.get("worker_cycles", 0)
     completed = f["legit"]["completed"]
     return {
-        "report": f, "tsc_hz": tsc_hz,
+        "report": f, "tsc_hz": tsc_hz, "generator_cpu_share": run["generator_cpu_share"],
         "frames": counters.get("rx_packets", 0) + counters.get("tx_packets", 0),
         "busy_fraction": worker_cycles / (window_s * tsc_hz),
         "cpu_per_connection_ns": worker_cycles * 1e9 / tsc_hz / completed if completed else None,
@@ -96,19 +116,17 @@ def run_linux(bed: testbed.Bed, args: argparse.Namespace) -> dict[str, Any]:
     frames_before = link_frames(bed)
     nginx_before = process_tree_seconds(nginx.pid)
     softirq_before = host_softirq_seconds()
-    started = time.monotonic()
-    run = bed.run_load(args.load, load_args(args), args.seconds, telemetry_on=False)
-    wall_s = time.monotonic() - started
+    run = run_load(bed, args, telemetry_on=False)
     nginx_s = process_tree_seconds(nginx.pid) - nginx_before
     softirq_s = host_softirq_seconds() - softirq_before
     f = run["final"]
     completed = f["legit"]["completed"]
     cpu_s = nginx_s + softirq_s
     return {
-        "report": f,
+        "report": f, "generator_cpu_share": run["generator_cpu_share"],
         "frames": link_frames(bed) - frames_before,
         # nginx's share of its CPU over the whole call (generator start-up included: a lower bound).
-        "busy_fraction": nginx_s / wall_s,
+        "busy_fraction": nginx_s / run["wall_s"],
         "nginx_cpu_s": round(nginx_s, 2), "host_softirq_s": round(softirq_s, 2),
         "cpu_per_connection_ns": cpu_s * 1e9 / completed if completed else None,
         "cpu_per_connection_cycles": None,  # at the TSC rate rampart reports, once a rampart row ran
@@ -143,14 +161,14 @@ def fmt(v: Any, digits: int = 0) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| server | link | attempted | completed | failed | connections/s | frames/conn | server busy | "
-             "CPU per connection | CPU counted | limit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "CPU per connection | CPU counted | limit | generator's CPU share |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cpu = (f"{fmt(r['cpu_per_connection_ns'])} ns ({fmt(r['cpu_per_connection_cycles'])} cycles)"
                if r["cpu_per_connection_ns"] is not None else "–")
         lines.append(f"| {r['system']} | {r['link']} | {r['attempted']:,} | {r['completed']:,} | {r['failed']:,} | "
                      f"{fmt(r['connections_per_s'])} | {fmt(r['frames_per_connection'], 2)} | "
-                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | {r['limit']} |")
+                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | {r['limit']} | {r['generator_cpu_share']:.2f} |")
     return "\n".join(lines)
 
 
