@@ -177,7 +177,7 @@ def main() -> int:
     parser.add_argument("--build", type=Path, default=REPO / "build")
     parser.add_argument("--out", type=Path, default=REPO / "perf" / "runs")
     parser.add_argument("--seconds", type=float, default=10, help="traffic time per row (default %(default)s)")
-    parser.add_argument("--concurrency", type=int, default=256,
+    parser.add_argument("--concurrency", type=int, default=1024,
                         help="connections open at once, each replaced as it ends (default %(default)s)")
     parser.add_argument("--only", default="", help="comma-separated rows, e.g. rampart-memif,linux-af_packet")
     args = parser.parse_args()
