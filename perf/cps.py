@@ -168,7 +168,8 @@ def table(rows: list[dict[str, Any]]) -> str:
                if r["cpu_per_connection_ns"] is not None else "–")
         lines.append(f"| {r['system']} | {r['link']} | {r['attempted']:,} | {r['completed']:,} | {r['failed']:,} | "
                      f"{fmt(r['connections_per_s'])} | {fmt(r['frames_per_connection'], 2)} | "
-                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | {r['limit']} | {r['generator_cpu_share']:.2f} |")
+                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | {r['limit']} | "
+                     f"{r['generator_cpu_share']:.2f} |")
     return "\n".join(lines)
 
 
@@ -202,17 +203,14 @@ def main() -> int:
     for r in rows:
         if r["cpu_per_connection_cycles"] is None and r["cpu_per_connection_ns"] is not None and tsc_hz:
             r["cpu_per_connection_cycles"] = r["cpu_per_connection_ns"] * tsc_hz / 1e9
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"cps-{started.strftime('%Y%m%dT%H%M%SZ')}"
-    load_avg = Path("/proc/loadavg").read_text().split()[:3]
-    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
-    result = {"started": started.isoformat(), "commit": commit, "seconds": args.seconds,
-              "concurrency": args.concurrency, "load_average_at_end": load_avg, "rows": rows}
+    stem, about = testbed.run_record(args.out, "cps", started)
+    result = {**about, "seconds": args.seconds, "concurrency": args.concurrency, "rows": rows}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/cps.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
           f"{args.seconds:g} s per row; {args.concurrency} connections open at once, one GET each, a new one as "
-          f"each ends; generator on CPU 0, server on CPU 1; load average at the end {' '.join(load_avg)}; "
-          f"commit {commit}. Server busy under {GENERATOR_LIMITED_BELOW}: the generator is the limit.", "",
+          f"each ends; generator on CPU 0, server on CPU 1; load average at the end "
+          f"{' '.join(about['load_average_at_end'])}; commit {about['commit']}. "
+          f"Server busy under {GENERATOR_LIMITED_BELOW}: the generator is the limit.", "",
           table(rows), ""]
     stem.with_suffix(".md").write_text("\n".join(md))
     print("\n".join(md))

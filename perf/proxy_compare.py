@@ -249,19 +249,16 @@ def main() -> int:
         records += measure(bed, "haproxy", ProcessCost(haproxy.pid), args)
         bed.stop(haproxy)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"proxy-compare-{started.strftime('%Y%m%dT%H%M%SZ')}"
-    load_avg = Path("/proc/loadavg").read_text().split()[:3]
-    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    stem, about = testbed.run_record(args.out, "proxy-compare", started)
     haproxy_version = testbed.run(["haproxy", "-v"]).stdout.splitlines()[0]
-    result = {"started": started.isoformat(), "commit": commit, "seconds": args.seconds,
-              "connections": args.connections, "load_average_at_end": load_avg, "haproxy": haproxy_version,
+    result = {**about, "seconds": args.seconds, "connections": args.connections, "haproxy": haproxy_version,
               "runs": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/proxy_compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
           f"wrk -t1 -c{args.connections}, {args.seconds:g} s per workload and proxy, wrk and nginx on CPU "
-          f"{LOAD_CPU}, the proxy on CPU {PROXY_CPU}; {haproxy_version}; commit {commit}; "
-          f"load average at the end {' '.join(load_avg)}.", "", table(records), "", ratios(records), ""]
+          f"{LOAD_CPU}, the proxy on CPU {PROXY_CPU}; {haproxy_version}; commit {about['commit']}; "
+          f"load average at the end {' '.join(about['load_average_at_end'])}.", "",
+          table(records), "", ratios(records), ""]
     stem.with_suffix(".md").write_text("\n".join(md))
     print("\n".join(md))
     print(f"proxy-compare: wrote {stem}.json, .md")

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,18 @@ http {{
   }}
 }}
 """
+
+
+def run_record(out: Path, name: str, started: datetime) -> tuple[Path, dict[str, Any]]:
+    """Where a perf script writes one run's files (out/<name>-<UTC start>, to which it adds .json
+    and .md; out is created) and what every result records about the run: its start, the
+    commit measured and the machine's load average at the end (others' work shares the CPUs)."""
+    out.mkdir(parents=True, exist_ok=True)
+    repo = HERE.parents[1]
+    commit = run(["git", "-C", str(repo), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    return out / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}", {
+        "started": started.isoformat(), "commit": commit,
+        "load_average_at_end": Path("/proc/loadavg").read_text().split()[:3]}
 
 
 def require_load_binary() -> None:
