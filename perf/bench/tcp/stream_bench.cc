@@ -1121,9 +1121,8 @@ std::size_t constructed_bytes(std::uint32_t connections) {
   return allocated_bytes - before;
 }
 
-// Opens `n` idle connections to `port` (client addresses 10.77.0.10 on, 50000 ports each) in
-// bursts of 32 handshakes; `read` gets what rampart sends, and after_burst() runs after each.
-// Makes `clients` the burst of 32 fresh connections to `port` that starts at the n-th client.
+// Makes `clients` the burst of 32 fresh connections to `port` that starts at client number
+// `first` (client addresses 10.77.0.10 on, 50000 ports each).
 void aim_burst(client_set& clients, std::uint32_t first, std::uint16_t port) {
   clients.connections.resize(burst);
   const auto ip = net::ipv4_address{client_ip.value + 9 + first / 50000};
@@ -1136,6 +1135,8 @@ void aim_burst(client_set& clients, std::uint32_t first, std::uint16_t port) {
   }
 }
 
+// Opens `n` idle connections to `port` in bursts of 32 handshakes (aim_burst); `read` gets what
+// rampart sends, and after_burst() runs after each.
 template <class Reader, class AfterBurst>
 void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, client_set& clients, Reader& read,
                AfterBurst after_burst) {
@@ -1254,10 +1255,12 @@ void close_from_server(bench_node& node, client_set& clients) {
 
 void BM_idle_memory_by_kind(benchmark::State& state, idle_kind kind) {
   constexpr std::uint32_t n = 1 << 20;
-  tcp::tcp_settings settings = bench_node::settings(n, kind == idle_kind::backlog ? tcp::cookie_mode::auto_mode
-                                                                                  : tcp::cookie_mode::always);
-  settings.backlog_capacity = n;
-  settings.auto_threshold = n;
+  const bool backlog = kind == idle_kind::backlog;
+  tcp::tcp_settings settings = bench_node::settings(n, backlog ? tcp::cookie_mode::auto_mode : tcp::cookie_mode::always);
+  if (backlog) {
+    settings.backlog_capacity = n;
+    settings.auto_threshold = n;
+  }
   const std::vector<config::listener_config> listeners{{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}}};
   double preallocated = 0;
   double held = 0;
