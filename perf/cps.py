@@ -15,9 +15,12 @@ Rows, each on a fresh test bed (perf/load/testbed.py), the generator on CPU 0:
 CPU per connection: rampart's is its worker lcore's worker_cycles (whole loop turns that received
 or sent: driver, engine, timers, TX flush; docs/stats.md) ÷ connections completed. The kernel's is
 nginx's CPU time (master and worker, user + system) plus the host's softirq time over the run,
-÷ connections completed: the kernel's receive path runs in softirq, partly in the generator's
-own system calls on this veth, so it is a lower bound. Busy fraction: the worker's cycles over the
-run's cycles; below 0.5 the generator is the limit, and the table says so.
+÷ connections completed. The kernel's TCP receive path runs in softirq, but so does the veth's
+delivery to the generator's AF_PACKET socket, and any other softirq work on the host: the
+softirq time of every row is recorded (host_softirq_s), so the kernel row's can be read against
+rampart's af_packet row, whose worker cycles leave the veth's softirq work out. Busy fraction:
+the worker's cycles over the run's cycles (nginx's CPU time over the run's wall time); below 0.5
+the generator is the limit, and the table says so.
 
 Writes perf/runs/cps-<time>.{json,md} and prints the table.
 """
@@ -75,12 +78,14 @@ def children_cpu_seconds() -> float:
 def run_load(bed: testbed.Bed, args: argparse.Namespace, telemetry_on: bool) -> dict[str, Any]:
     """rampart-load's closed loop for args.seconds; adds the share of a CPU the generator got
     over the call ("generator_cpu_share"; it polls without pause, so below 1 means the machine's
-    other work took CPU time from it)."""
+    other work took CPU time from it), the call's wall time and the host's softirq seconds."""
     cpu_before = children_cpu_seconds()
+    softirq_before = host_softirq_seconds()
     started = time.monotonic()
     run = bed.run_load(args.load, load_args(args), args.seconds, telemetry_on=telemetry_on)
-    run["generator_cpu_share"] = (children_cpu_seconds() - cpu_before) / (time.monotonic() - started)
     run["wall_s"] = time.monotonic() - started
+    run["host_softirq_s"] = round(host_softirq_seconds() - softirq_before, 2)
+    run["generator_cpu_share"] = (children_cpu_seconds() - cpu_before) / run["wall_s"]
     return run
 
 
@@ -102,6 +107,7 @@ def run_rampart(bed: testbed.Bed, link: str, args: argparse.Namespace) -> dict[s
     completed = f["legit"]["completed"]
     return {
         "report": f, "tsc_hz": tsc_hz, "generator_cpu_share": run["generator_cpu_share"],
+        "host_softirq_s": run["host_softirq_s"],
         "frames": counters.get("rx_packets", 0) + counters.get("tx_packets", 0),
         "busy_fraction": worker_cycles / (window_s * tsc_hz),
         "cpu_per_connection_ns": worker_cycles * 1e9 / tsc_hz / completed if completed else None,
@@ -115,19 +121,17 @@ def run_linux(bed: testbed.Bed, args: argparse.Namespace) -> dict[str, Any]:
     nginx = bed.start_linux_nginx(SERVER_CPU)
     frames_before = link_frames(bed)
     nginx_before = process_tree_seconds(nginx.pid)
-    softirq_before = host_softirq_seconds()
     run = run_load(bed, args, telemetry_on=False)
     nginx_s = process_tree_seconds(nginx.pid) - nginx_before
-    softirq_s = host_softirq_seconds() - softirq_before
     f = run["final"]
     completed = f["legit"]["completed"]
-    cpu_s = nginx_s + softirq_s
+    cpu_s = nginx_s + run["host_softirq_s"]
     return {
         "report": f, "generator_cpu_share": run["generator_cpu_share"],
         "frames": link_frames(bed) - frames_before,
         # nginx's share of its CPU over the whole call (generator start-up included: a lower bound).
         "busy_fraction": nginx_s / run["wall_s"],
-        "nginx_cpu_s": round(nginx_s, 2), "host_softirq_s": round(softirq_s, 2),
+        "nginx_cpu_s": round(nginx_s, 2), "host_softirq_s": run["host_softirq_s"],
         "cpu_per_connection_ns": cpu_s * 1e9 / completed if completed else None,
         "cpu_per_connection_cycles": None,  # at the TSC rate rampart reports, once a rampart row ran
         "cpu_counted": "nginx (master + worker, user + system) + host softirq",
@@ -148,6 +152,7 @@ def run_row(system: str, link: str, args: argparse.Namespace) -> dict[str, Any]:
         "failures": legit.get("failures"),
         "connections_per_s": completed / seconds,
         "frames_per_connection": measured.pop("frames") / completed if completed else None,
+        "host_softirq_per_connection_ns": measured["host_softirq_s"] * 1e9 / completed if completed else None,
         "limit": "generator" if busy < GENERATOR_LIMITED_BELOW else "server",
         "connection_p50_us": f["latency"]["connection"]["p50_us"],
         "connection_p99_us": f["latency"]["connection"]["p99_us"],
@@ -161,14 +166,15 @@ def fmt(v: Any, digits: int = 0) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| server | link | attempted | completed | failed | connections/s | frames/conn | server busy | "
-             "CPU per connection | CPU counted | limit | generator's CPU share |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "CPU per connection | CPU counted | host softirq per connection | limit | generator's CPU share |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cpu = (f"{fmt(r['cpu_per_connection_ns'])} ns ({fmt(r['cpu_per_connection_cycles'])} cycles)"
                if r["cpu_per_connection_ns"] is not None else "–")
         lines.append(f"| {r['system']} | {r['link']} | {r['attempted']:,} | {r['completed']:,} | {r['failed']:,} | "
                      f"{fmt(r['connections_per_s'])} | {fmt(r['frames_per_connection'], 2)} | "
-                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | {r['limit']} | "
+                     f"{r['busy_fraction']:.2f} | {cpu} | {r['cpu_counted']} | "
+                     f"{fmt(r['host_softirq_per_connection_ns'])} ns | {r['limit']} | "
                      f"{r['generator_cpu_share']:.2f} |")
     return "\n".join(lines)
 
