@@ -47,28 +47,7 @@ BACKEND_PORT = 8080
 LOAD_CPU = "0"   # wrk and nginx
 PROXY_CPU = "1"  # the proxy under test (rampart's worker lcore 1 is pinned there by EAL)
 WORKLOADS = {"keepalive": [], "connections": ["-H", "Connection: close"]}
-BODY = "hi\n"
-
-
-def nginx_config(prefix: Path) -> str:
-    """One nginx worker answering every request with a 3-byte body, keep-alive without limit."""
-    temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in
-                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return f"""user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 16384; }}
-http {{
-  {temp}
-  access_log off;
-  keepalive_requests 100000000;
-  server {{
-    listen {BACKEND_IP}:{BACKEND_PORT} backlog=4096;
-    location / {{ return 200 "{BODY.strip()}\\n"; }}
-  }}
-}}
-"""
+BODY = testbed.NGINX_BODY
 
 
 HAPROXY_CONFIG = f"""global
@@ -136,12 +115,7 @@ class ProxyBed(testbed.Bed):
             self.ns(ns, ["sysctl", "-qw", "net.core.somaxconn=4096"])
         for ip in (CLIENT_IP, BACKEND_IP):
             self.ns(self.ns_load, ["ip", "addr", "add", f"{ip}/24", "dev", self.veth_load])
-        prefix = self.workdir / "nginx"
-        prefix.mkdir()
-        (prefix / "nginx.conf").write_text(nginx_config(prefix))
-        self.spawn(self.ns_load, ["taskset", "-c", LOAD_CPU, "nginx", "-p", str(prefix), "-c",
-                                  str(prefix / "nginx.conf"), "-g", "daemon off;"], "nginx.log")
-        self.wait(lambda: self.listening(self.ns_load, BACKEND_PORT), 20, "nginx to listen")
+        self.start_nginx(self.ns_load, BACKEND_IP, BACKEND_PORT, LOAD_CPU)
 
     def listening(self, ns: str, port: int) -> bool:
         return "LISTEN" in self.ns(ns, ["ss", "-Hltn", f"sport = :{port}"], check=False).stdout
@@ -275,19 +249,16 @@ def main() -> int:
         records += measure(bed, "haproxy", ProcessCost(haproxy.pid), args)
         bed.stop(haproxy)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"proxy-compare-{started.strftime('%Y%m%dT%H%M%SZ')}"
-    load_avg = Path("/proc/loadavg").read_text().split()[:3]
-    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    stem, about = testbed.run_record(args.out, "proxy-compare", started)
     haproxy_version = testbed.run(["haproxy", "-v"]).stdout.splitlines()[0]
-    result = {"started": started.isoformat(), "commit": commit, "seconds": args.seconds,
-              "connections": args.connections, "load_average_at_end": load_avg, "haproxy": haproxy_version,
+    result = {**about, "seconds": args.seconds, "connections": args.connections, "haproxy": haproxy_version,
               "runs": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"# perf/proxy_compare.sh, {started.strftime('%Y-%m-%d %H:%M UTC')}", "",
           f"wrk -t1 -c{args.connections}, {args.seconds:g} s per workload and proxy, wrk and nginx on CPU "
-          f"{LOAD_CPU}, the proxy on CPU {PROXY_CPU}; {haproxy_version}; commit {commit}; "
-          f"load average at the end {' '.join(load_avg)}.", "", table(records), "", ratios(records), ""]
+          f"{LOAD_CPU}, the proxy on CPU {PROXY_CPU}; {haproxy_version}; commit {about['commit']}; "
+          f"load average at the end {' '.join(about['load_average_at_end'])}.", "",
+          table(records), "", ratios(records), ""]
     stem.with_suffix(".md").write_text("\n".join(md))
     print("\n".join(md))
     print(f"proxy-compare: wrote {stem}.json, .md")

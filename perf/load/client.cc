@@ -228,34 +228,43 @@ void client::on_segment(const net::tcp_header& header, const net::tcp_options& o
     _rcv_nxt += 1;  // RFC 9293 §3.10.7.4 eighth: FIN advances RCV.NXT
     _peer_fin = true;
   }
-  if (!payload.empty() || header.has(net::tcp_flag::fin)) {
-    send(net::tcp_flag::ack, {}, now_ns, out);
-  }
+  // Data and a FIN are acknowledged at once (no delayed ACK). When they complete a response, the
+  // next request or our FIN carries that ACK, as a client sending at once does, so a connection
+  // of one GET is eight frames: SYN, SYN-ACK, ACK, GET, response, FIN, FIN, ACK.
+  const auto acknowledge = [&] {
+    if (!payload.empty() || header.has(net::tcp_flag::fin)) {
+      send(net::tcp_flag::ack, {}, now_ns, out);
+    }
+  };
   if (_request_outstanding && _reader.status() == http_response_reader::state::complete) {
     stats.request.record(now_ns - _request_sent_ns);
     _request_outstanding = false;
     ++_requests_done;
     if (_reader.status_code() < 200 || _reader.status_code() > 299) {
+      acknowledge();
       fail(failure::bad_status, stats);
       return;
     }
     ++stats.responses;
     _reader.reset();
-    if (_requests_done < _settings->requests) {
-      if (_peer_fin) {
+    const bool more = _requests_done < _settings->requests;
+    if (more && !_peer_fin) {
+      send_request(now_ns, stats, out);
+    } else if (!more && !_fin_sent) {
+      send_fin(now_ns, out);
+    } else {
+      acknowledge();
+      if (more) {
         fail(failure::closed_early, stats);  // the server ended a keep-alive connection early
         return;
       }
-      send_request(now_ns, stats, out);
-    } else if (!_fin_sent) {
-      send_fin(now_ns, out);
     }
-  } else if (_peer_fin && _request_outstanding) {
-    fail(failure::closed_early, stats);
-    return;
-  } else if (_peer_fin && !_fin_sent && _requests_done < _settings->requests) {
-    fail(failure::closed_early, stats);
-    return;
+  } else {
+    acknowledge();
+    if (_peer_fin && (_request_outstanding || (!_fin_sent && _requests_done < _settings->requests))) {
+      fail(failure::closed_early, stats);  // the server closed before the last response was complete
+      return;
+    }
   }
   maybe_done(now_ns, stats);
 }

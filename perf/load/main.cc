@@ -362,7 +362,8 @@ int main(int argc, char** argv) {
                              backlog(o.ack_rate));
   load::rate_pacer ping_pacer(o.ping_rate == load::rate_max ? 1 : std::max<std::uint64_t>(o.ping_rate, 1), hz, start,
                               backlog(o.ping_rate));
-  load::rate_pacer legit_pacer(std::max<std::uint64_t>(o.legit_rate, 1), hz, start, o.legit_concurrency);
+  load::rate_pacer legit_pacer(o.legit_rate == load::rate_max ? 1 : std::max<std::uint64_t>(o.legit_rate, 1), hz,
+                               start, o.legit_concurrency);
 
   std::vector<load::second_sample> seconds;
   load::traffic_counters traffic_mark = traffic;
@@ -467,7 +468,8 @@ int main(int argc, char** argv) {
       flood_burst(ping_pacer, o.ping_rate, now, load::build_ping_flood_frame, traffic.ping_offered,
                   traffic.ping_refused);
       if (o.legit_rate != 0) {
-        std::uint64_t due = legit_pacer.due(now);
+        // Closed loop at max: every slot a connection ended has freed starts a new one.
+        std::uint64_t due = o.legit_rate == load::rate_max ? free_slots.size() : legit_pacer.due(now);
         std::uint64_t started = 0;
         while (due-- > 0 && !free_slots.empty()) {
           while (slot_of_port[next_port] != 0) {  // the port of a connection still open

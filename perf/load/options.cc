@@ -137,7 +137,8 @@ load_options parse_options(const std::vector<std::string>& args) {
       }
       o.flood_prefix = *p;
     } else if (a == "--legit-rate") {
-      o.legit_rate = parse_number<std::uint64_t>(a, value(), 0, 10'000'000);
+      const std::string& rate = value();
+      o.legit_rate = rate == "max" ? rate_max : parse_number<std::uint64_t>(a, rate, 0, 10'000'000);
     } else if (a == "--legit-concurrency") {
       o.legit_concurrency = parse_number<unsigned>(a, value(), 1, 60000);
     } else if (a == "--requests") {
@@ -202,7 +203,8 @@ Traffic (combinable; at least one):
   --ack-rate N|max        ACK flood with forged cookies, packets/s
   --ping-rate N|max       ICMP echo flood from the same sources, packets/s: the frames in and
                           out of a SYN flood without its TCP work, to measure against
-  --legit-rate N          legitimate connections started per second
+  --legit-rate N|max      legitimate connections started per second; max: closed loop, a new
+                          connection as soon as one of --legit-concurrency ends
 Target and link:
   --target-ip IP          the system under test (required)
   --target-port P         its listening port (80)

@@ -31,7 +31,7 @@ struct load_options {
   std::uint64_t ack_rate = 0;
   std::uint64_t ping_rate = 0;  // ICMP echo requests from the flood prefix (a baseline for the SYN flood)
   net::ipv4_interface_address flood_prefix{{0x0a630000U}, 16};  // 10.99.0.0/16
-  std::uint64_t legit_rate = 0;  // connections started per second
+  std::uint64_t legit_rate = 0;  // connections started per second; rate_max: closed loop
   unsigned legit_concurrency = 64;
   unsigned requests = 0;         // HTTP requests per connection; 0: handshake only
   bool http_close = false;       // "Connection: close" (requires requests <= 1)

@@ -335,7 +335,7 @@ std::string final_json(const run_summary& r) {
   return "{\"final\":true,\"tool\":\"rampart-load\",\"target\":\"" + r.target + "\",\"duration_s\":" +
          number(r.duration_s, 3) + ",\"drain_s\":" + number(r.drain_s, 3) + ",\"config\":{\"syn_rate\":" +
          rate_text(r.syn_rate) + ",\"ack_rate\":" + rate_text(r.ack_rate) +
-         ",\"ping_rate\":" + rate_text(r.ping_rate) + ",\"legit_rate\":" + u(r.legit_rate) +
+         ",\"ping_rate\":" + rate_text(r.ping_rate) + ",\"legit_rate\":" + rate_text(r.legit_rate) +
          ",\"requests\":" + u(r.requests) + ",\"drop_on_full\":" + (r.drop_on_full ? "true" : "false") +
          "},\"tsc_hz\":" + u(r.tsc_hz) + ",\"traffic\":" + traffic_json(r.traffic, r.duration_s) +
          ",\"flows\":" + flows_json(r.traffic, attempted, l.completed, failed, r.duration_s) +

@@ -1,8 +1,8 @@
 """Test bed for rampart-load: two network namespaces joined by a veth pair, the system under
 test in one (rampart on net_af_packet, af_xdp or memif, the kernel's TCP stack with a small
-HTTP server, with or without the XDP SYN-cookie program of perf/xdp in front of it, or
+HTTP server or nginx, with or without the XDP SYN-cookie program of perf/xdp in front of it, or
 dpdk-testpmd), rampart-load in the other. Used by the smoke test (test/e2e/test_load_smoke.py)
-and by perf/compare.sh.
+and by perf/compare.sh, perf/proxy_compare.sh and perf/cps.sh.
 
 Everything it creates (namespaces, hence the veth, XDP programs, processes, DPDK runtime
 directories and hugepage files, temp files) is removed, and kernel.bpf_stats_enabled restored,
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,43 @@ RAMPART_MAC = "02:00:00:78:00:02"
 RUNTIME = harness.TELEMETRY_DIR
 # The generator: meson sets RAMPART_LOAD_BIN for the tests; the default is the usual build.
 LOAD_BIN = Path(os.environ.get("RAMPART_LOAD_BIN", str(HERE.parents[1] / "build" / "perf" / "load" / "rampart-load")))
+
+
+NGINX_BODY = "hi\n"
+
+
+def nginx_config(prefix: Path, ip: str, port: int) -> str:
+    """One nginx worker answering every request with a 3-byte body (`return 200`), keep-alive
+    without limit, nothing logged but errors, every file under `prefix`."""
+    temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in
+                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 16384; }}
+http {{
+  {temp}
+  access_log off;
+  keepalive_requests 100000000;
+  server {{
+    listen {ip}:{port} backlog=4096;
+    location / {{ return 200 "{NGINX_BODY.strip()}\\n"; }}
+  }}
+}}
+"""
+
+
+def run_record(out: Path, name: str, started: datetime) -> tuple[Path, dict[str, Any]]:
+    """Where a perf script writes one run's files (out/<name>-<UTC start>, to which it adds .json
+    and .md; out is created) and what every result records about the run: its start, the
+    commit measured and the machine's load average at the end (others' work shares the CPUs)."""
+    out.mkdir(parents=True, exist_ok=True)
+    repo = HERE.parents[1]
+    commit = run(["git", "-C", str(repo), "describe", "--always", "--dirty"], check=False).stdout.strip()
+    return out / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}", {
+        "started": started.isoformat(), "commit": commit,
+        "load_average_at_end": Path("/proc/loadavg").read_text().split()[:3]}
 
 
 def require_load_binary() -> None:
@@ -233,14 +271,26 @@ class Bed(harness.SetUp):
         self.telemetry_path = self._start_rampart_process(binary, vdev, "net_af_packet0", "rp", {"mode": "auto"},
                                                           listeners=listeners)
 
-    def start_linux(self, syncookies: int, timestamps: int = 1) -> None:
-        """The kernel's TCP stack with an HTTP/1.1 server; the flood prefix routed back to the
-        generator (as a router would), so the kernel ARPs for one address, not 65k."""
+    def _kernel_stack(self, syncookies: int, timestamps: int) -> None:
+        """The target's address on its veth end, for the kernel's TCP stack; the flood prefix
+        routed back to the generator (as a router would), so the kernel ARPs for one address,
+        not 65k."""
         t = self.ns_target
         self.ns(t, ["ip", "addr", "add", f"{TARGET_IP}/24", "dev", self.veth_target])
         self.ns(t, ["ip", "route", "add", FLOOD_PREFIX, "via", LOAD_IP])
         self.ns(t, ["sysctl", "-qw", f"net.ipv4.tcp_syncookies={syncookies}", f"net.ipv4.tcp_timestamps={timestamps}",
                     "net.core.somaxconn=4096", "net.ipv4.tcp_max_syn_backlog=4096"])
+
+    def start_linux_nginx(self, cpu: str) -> subprocess.Popen[bytes]:
+        """The kernel's TCP stack (its defaults: cookies when the SYN queue overflows) with nginx
+        on port 80, pinned to `cpu`."""
+        self._kernel_stack(1, 1)
+        return self.start_nginx(self.ns_target, TARGET_IP, 80, cpu)
+
+    def start_linux(self, syncookies: int, timestamps: int = 1) -> None:
+        """The kernel's TCP stack with an HTTP/1.1 server (http_server.py)."""
+        t = self.ns_target
+        self._kernel_stack(syncookies, timestamps)
         self.spawn(t, ["/usr/bin/python3", str(HERE / "http_server.py"), TARGET_IP, "80"], "http.log")
 
         def listening() -> bool:
@@ -248,6 +298,17 @@ class Bed(harness.SetUp):
             return "LISTEN" in out
 
         self.wait(listening, 20, "the kernel HTTP server to listen on port 80")
+
+    def start_nginx(self, ns: str, ip: str, port: int, cpu: str) -> subprocess.Popen[bytes]:
+        """nginx (nginx_config) in `ns` on `ip`:`port`, pinned to `cpu`; returns once it listens."""
+        prefix = self.workdir / f"nginx-{port}"
+        prefix.mkdir()
+        (prefix / "nginx.conf").write_text(nginx_config(prefix, ip, port))
+        p = self.spawn(ns, ["taskset", "-c", cpu, "nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+                            "-g", "daemon off;"], f"nginx-{port}.log")
+        self.wait(lambda: "LISTEN" in self.ns(ns, ["ss", "-Hltn", f"sport = :{port}"], check=False).stdout, 20,
+                  f"nginx to listen on port {port}")
+        return p
 
     def start_xdp_syncookie(self) -> None:
         """The kernel's XDP SYN-cookie path: perf/xdp/xdp_syncookie.bpf.c on the target's veth

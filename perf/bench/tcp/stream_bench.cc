@@ -22,6 +22,8 @@
 //   BM_bulk_send               one connection to http with a 64 MiB body; per iteration one turn
 //                              of the client's ACKs (one per two 1460-byte segments received)
 //   BM_idle_connection_memory  bytes per idle established connection (counters, see below)
+//   BM_idle_memory_by_kind/KIND  RSS per connection held, 2^20 of one kind: cookie-opened
+//                              ESTABLISHED, SYN backlog entries, TIME-WAIT (see below)
 //   BM_idle_proxied_pair_memory  RSS per idle proxied pair (client + backend connection and the
 //                              proxy's pair state) against RSS per idle connection, 131,072 each
 //   BM_syn_flood/N             32 SYNs from distinct sources per iteration, answered with cookie
@@ -41,6 +43,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <malloc.h>
 #include <memory>
 #include <new>
 #include <numeric>
@@ -1065,7 +1068,12 @@ double thread_cpu_ns() {
   return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
 }
 
+// Resident bytes of the process, after handing free heap pages back to the kernel: glibc keeps
+// freed blocks below its mmap threshold (which rises to 32 MiB after a large free) resident and
+// reuses them, so without the trim a table built where an earlier benchmark's was freed would
+// not show as growth (seen: 256 bytes per connection instead of 301 after an earlier run).
 std::uint64_t rss_bytes() {
+  malloc_trim(0);
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   unsigned long pages = 0;
   unsigned long resident = 0;
@@ -1113,21 +1121,27 @@ std::size_t constructed_bytes(std::uint32_t connections) {
   return allocated_bytes - before;
 }
 
-// Opens `n` idle connections to `port` (client addresses 10.77.0.10 on, 50000 ports each) in
-// bursts of 32 handshakes; `read` gets what rampart sends, and after_burst() runs after each.
+// Makes `clients` the burst of 32 fresh connections to `port` that starts at client number
+// `first` (client addresses 10.77.0.10 on, 50000 ports each).
+void aim_burst(client_set& clients, std::uint32_t first, std::uint16_t port) {
+  clients.connections.resize(burst);
+  const auto ip = net::ipv4_address{client_ip.value + 9 + first / 50000};
+  clients.first_port = static_cast<std::uint16_t>(10000 + first % 50000);
+  for (std::size_t i = 0; i < burst; ++i) {
+    clients.connections[i] = {};
+    clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
+    clients.connections[i].server_port = port;
+    clients.connections[i].ip = ip;
+  }
+}
+
+// Opens `n` idle connections to `port` in bursts of 32 handshakes (aim_burst); `read` gets what
+// rampart sends, and after_burst() runs after each.
 template <class Reader, class AfterBurst>
 void open_many(bench_node& node, std::uint32_t n, std::uint16_t port, client_set& clients, Reader& read,
                AfterBurst after_burst) {
-  clients.connections.resize(burst);
   for (std::uint32_t first = 0; first < n; first += burst) {
-    const auto ip = net::ipv4_address{client_ip.value + 9 + first / 50000};
-    clients.first_port = static_cast<std::uint16_t>(10000 + first % 50000);
-    for (std::size_t i = 0; i < burst; ++i) {
-      clients.connections[i] = {};
-      clients.connections[i].port = static_cast<std::uint16_t>(clients.first_port + i);
-      clients.connections[i].server_port = port;
-      clients.connections[i].ip = ip;
-    }
+    aim_burst(clients, first, port);
     open_all(node, clients, 7, read);
     after_burst();
   }
@@ -1161,7 +1175,6 @@ void BM_idle_connection_memory(benchmark::State& state) {
   constexpr std::uint32_t n = 1 << 20;
   double per_capacity = 0;
   double heap_per_open = 0;
-  double rss_per_open = 0;
   double http_state_per_open = 0;
   double discard_open_ns = 0;
   double http_open_ns = 0;
@@ -1170,10 +1183,10 @@ void BM_idle_connection_memory(benchmark::State& state) {
     // The table and pool are allocated up front for tcp.connections_per_lcore: their cost per
     // connection of capacity is the difference between two capacities.
     per_capacity = static_cast<double>(constructed_bytes(2 * n) - constructed_bytes(n)) / n;
-    // n idle connections to discard (no app state): what opening them adds to the heap and RSS.
+    // n idle connections to discard (no app state): what opening them adds to the heap (their
+    // RSS, by kind of connection: BM_idle_memory_by_kind).
     const open_cost discard = open_idle(n, discard_port, failed);
     heap_per_open = discard.heap_bytes;
-    rss_per_open = discard.rss_bytes;
     discard_open_ns = discard.cpu_ns;
     // 65536 idle connections to http: its per-connection state (parser, response ring).
     const open_cost http = open_idle(1 << 16, http_port, failed);
@@ -1189,13 +1202,111 @@ void BM_idle_connection_memory(benchmark::State& state) {
   state.counters["model_bytes"] = static_cast<double>(sizeof(tcp::connection)) + table_share;
   state.counters["constructor_bytes_per_capacity"] = per_capacity;
   state.counters["heap_bytes_per_open_discard"] = heap_per_open;
-  state.counters["rss_bytes_per_open_discard"] = rss_per_open;
   state.counters["heap_bytes_per_open_http"] = http_state_per_open;
   state.counters["open_ns_discard_1M"] = discard_open_ns;
   state.counters["open_ns_http_64k"] = http_open_ns;
   state.counters["linux_tcp_slab_object_bytes"] = linux_tcp_socket_bytes();
 }
 BENCHMARK(BM_idle_connection_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The three kinds of connection a table holds idle, 2^20 of each on a fresh lcore whose
+// capacity (tcp.connections_per_lcore) is exactly 2^20:
+//   cookie     ESTABLISHED from a cookie ACK (syn_cookies.mode always), to discard
+//   backlog    SYN-RECEIVED backlog entries (mode auto, auto_threshold and backlog_per_lcore
+//              raised to 2^20): SYNs answered, their ACKs never sent
+//   time_wait  TIME-WAIT: one GET with "Connection: close" to http, which closes first; the
+//              client's FIN and ACK complete the close (RFC 9293 §3.6) and the clock stands
+//              still, so each stays in TIME-WAIT
+// The lcore's table and connection pool are allocated when it is built, for its capacity:
+// rss_bytes_preallocated is what that start-up made resident (÷ 2^20), rss_bytes the growth
+// from before the lcore existed until all 2^20 are held: the memory the engine takes for a
+// million connections of that kind, everything it reserves for them included.
+enum class idle_kind { cookie, backlog, time_wait };
+
+constexpr std::string_view http_close_request = "GET / HTTP/1.1\r\nHost: 10.77.0.2\r\nConnection: close\r\n\r\n";
+
+// The SYN of each connection of `clients`; `read` gets the SYN-ACKs.
+void send_syns(bench_node& node, client_set& clients, std::uint32_t isn) {
+  for (client_connection& c : clients.connections) {
+    c.snd_nxt = isn + 1;
+    node.add({c.port, c.server_port, isn, 0, syn, 64240, linux_syn_options(c.timestamps), {}, c.ip});
+  }
+  node.run(clients);
+}
+
+// The GET of each open connection of `clients`; then, once http's response and FIN are in, the
+// client's FIN acknowledging them, which rampart acknowledges from TIME-WAIT.
+void close_from_server(bench_node& node, client_set& clients) {
+  for (client_connection& c : clients.connections) {
+    node.add({c.port, c.server_port, c.snd_nxt, c.rcv_nxt, psh | ack, 502, c.options(), bytes_of(http_close_request),
+              c.ip});
+    c.snd_nxt += static_cast<std::uint32_t>(http_close_request.size());
+  }
+  node.run(clients);
+  for (client_connection& c : clients.connections) {
+    if (!c.fin_received) {
+      clients.failed = true;
+    }
+    node.add({c.port, c.server_port, c.snd_nxt, c.rcv_nxt, fin | ack, 502, c.options(), {}, c.ip});
+    c.snd_nxt += 1;
+  }
+  node.run(clients);
+}
+
+void BM_idle_memory_by_kind(benchmark::State& state, idle_kind kind) {
+  constexpr std::uint32_t n = 1 << 20;
+  const bool backlog = kind == idle_kind::backlog;
+  tcp::tcp_settings settings = bench_node::settings(n, backlog ? tcp::cookie_mode::auto_mode : tcp::cookie_mode::always);
+  if (backlog) {
+    settings.backlog_capacity = n;
+    settings.auto_threshold = n;
+  }
+  const std::vector<config::listener_config> listeners{{http_port, "http", {}, {}}, {discard_port, "discard", {}, {}}};
+  double preallocated = 0;
+  double held = 0;
+  bool failed = false;
+  for (auto _ : state) {
+    const std::uint64_t rss_before = rss_bytes();
+    bench_node node(settings, listeners);
+    preallocated = static_cast<double>(rss_bytes() - rss_before) / n;
+    client_set clients;
+    for (std::uint32_t first = 0; first < n; first += burst) {
+      switch (kind) {
+        case idle_kind::cookie:
+          aim_burst(clients, first, discard_port);
+          open_all(node, clients, 7);
+          break;
+        case idle_kind::backlog:
+          aim_burst(clients, first, discard_port);
+          send_syns(node, clients, 7);
+          break;
+        case idle_kind::time_wait:
+          aim_burst(clients, first, http_port);
+          open_all(node, clients, 7);
+          close_from_server(node, clients);
+          break;
+      }
+    }
+    held = static_cast<double>(rss_bytes() - rss_before) / n;
+    const stats::lcore_stats& st = node.stats();
+    const std::uint64_t of_kind = kind == idle_kind::cookie    ? st.tcp_syncookies_validated.read()
+                                  : kind == idle_kind::backlog ? st.tcp_syn_backlog_used.read()
+                                                               : st.tcp_time_wait_active.read();
+    failed = clients.failed || node.failed() || node.tcp().connection_count() != n || of_kind != n;
+  }
+  if (failed) {
+    state.SkipWithError("the table does not hold 2^20 connections of this kind");
+  }
+  state.counters["connections"] = n;
+  state.counters["sizeof_connection"] = static_cast<double>(sizeof(tcp::connection));
+  state.counters["rss_bytes_preallocated"] = preallocated;
+  state.counters["rss_bytes"] = held;
+}
+BENCHMARK_CAPTURE(BM_idle_memory_by_kind, cookie, idle_kind::cookie)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_idle_memory_by_kind, backlog, idle_kind::backlog)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_idle_memory_by_kind, time_wait, idle_kind::time_wait)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // Per pair opened through the proxy on a fresh lcore: `pairs` clients to the proxy listener, each
 // relayed to one of `backends` (which answer its SYN), all left idle. The lcore has room for

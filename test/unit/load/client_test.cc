@@ -119,9 +119,10 @@ TEST_CASE("client: keep-alive requests, responses in pieces, FIN after the last"
   CHECK(x.out.take().header.acknowledgment == seq32{server_seq});
   x.server(flag::ack | flag::psh, server_seq, client_isn + 1 + len, 4 * ms, ok_response.substr(10));
   server_seq += static_cast<std::uint32_t>(ok_response.size() - 10);
-  CHECK(x.out.take().header.acknowledgment == seq32{server_seq});
-  const sent_segment req2 = x.out.take();
+  const sent_segment req2 = x.out.take();  // it acknowledges the response: no ACK of its own
   CHECK(req2.header.sequence == seq32{client_isn + 1 + len});
+  CHECK(req2.header.acknowledgment == seq32{server_seq});
+  CHECK(x.out.segments.empty());
   CHECK(x.stats.responses == 1);
   CHECK(x.stats.request.max() == 3 * ms);  // sent at 1 ms, complete at 4 ms
 
@@ -130,9 +131,10 @@ TEST_CASE("client: keep-alive requests, responses in pieces, FIN after the last"
   CHECK(x.out.take().header.acknowledgment == seq32{server_seq});
   x.server(flag::ack, server_seq, client_isn + 1 + 2 * len, 6 * ms, ok_response);
   server_seq += static_cast<std::uint32_t>(ok_response.size());
-  x.out.take();  // its ACK
-  const sent_segment fin = x.out.take();
+  const sent_segment fin = x.out.take();  // it acknowledges the last response
   CHECK(fin.header.flags == (flag::fin | flag::ack));
+  CHECK(fin.header.acknowledgment == seq32{server_seq});
+  CHECK(x.out.segments.empty());
   CHECK(x.stats.responses == 2);
   x.server(flag::ack, server_seq, client_isn + 2 + 2 * len, 7 * ms);
   CHECK(x.c.current() == client::state::fin_sent);  // our FIN acked, the server's still due
@@ -152,9 +154,10 @@ TEST_CASE("client: Connection: close, the server's FIN with the response", "[uni
   x.out.take();
   const auto len = static_cast<std::uint32_t>(x.out.take().payload.size());
   x.server(flag::fin | flag::ack | flag::psh, server_isn + 1, client_isn + 1 + len, 2 * ms, ok_response);
-  const sent_segment ack = x.out.take();
-  CHECK(ack.header.acknowledgment == seq32{server_isn + 1 + static_cast<std::uint32_t>(ok_response.size()) + 1});
-  x.out.take();  // our FIN
+  const sent_segment fin = x.out.take();  // acknowledging the response and the server's FIN
+  CHECK(fin.header.flags == (flag::fin | flag::ack));
+  CHECK(fin.header.acknowledgment == seq32{server_isn + 1 + static_cast<std::uint32_t>(ok_response.size()) + 1});
+  CHECK(x.out.segments.empty());
   x.server(flag::ack, server_isn + 2 + static_cast<std::uint32_t>(ok_response.size()), client_isn + 2 + len, 3 * ms);
   CHECK(x.stats.completed == 1);
 }

@@ -42,6 +42,11 @@ TEST_CASE("options: a full command line", "[unit][load]") {
   CHECK(o.host == "10.78.0.2");
 }
 
+TEST_CASE("options: --legit-rate max is the closed loop, a number is open loop", "[unit][load]") {
+  CHECK(parse_options(with({"--legit-rate", "max", "--legit-concurrency", "256"})).legit_rate == load::rate_max);
+  CHECK(parse_options(with({"--legit-rate", "10000000"})).legit_rate == 10'000'000);
+}
+
 TEST_CASE("options: each user error names the option and the fix", "[unit][load]") {
   const auto message = [](const std::vector<std::string>& args) {
     try {
@@ -56,6 +61,7 @@ TEST_CASE("options: each user error names the option and the fix", "[unit][load]
   CHECK_THAT(message(base()), Catch::Contains("no traffic"));
   CHECK_THAT(message(with({"--syn-rate", "fast"})), Catch::Contains("--syn-rate fast"));
   CHECK_THAT(message(with({"--ping-rate", "-1"})), Catch::Contains("--ping-rate -1"));
+  CHECK_THAT(message(with({"--legit-rate", "fast"})), Catch::Contains("--legit-rate fast"));
   CHECK_THAT(message(with({"--syn-rate"})), Catch::Contains("--syn-rate needs a value"));
   CHECK_THAT(message(with({"--frobnicate"})), Catch::Contains("unknown option \"--frobnicate\""));
   CHECK_THAT(message(with({"--legit-rate", "1", "--requests", "2", "--http-close"})),
