@@ -40,7 +40,10 @@ std::optional<cookie::cookie_options> cookie_options_of(const segment& seg) noex
 }
 
 // seg's SYN cookie (RFC 4987 §3.6); nullopt when the current epoch's key is missing.
-std::optional<std::uint32_t> cookie_for(const lcore_state& lcore, const segment& seg,
+// Forced inline: called from two places, GCC 12 kept it out of line and returned the optional
+// through the stack, a store-to-load forward that fails on every SYN (perf/bench/tcp/
+// stream_bench, BM_syn_flood).
+[[gnu::always_inline]] inline std::optional<std::uint32_t> cookie_for(const lcore_state& lcore, const segment& seg,
                                         const std::optional<cookie::cookie_options>& options,
                                         std::uint64_t now_ns) noexcept {
   const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), options};
