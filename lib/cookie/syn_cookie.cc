@@ -4,46 +4,28 @@ namespace rampart::cookie {
 
 namespace {
 
-constexpr unsigned hash_bits = 24;
-constexpr std::uint32_t hash_mask = (1U << hash_bits) - 1;
-constexpr unsigned mss_shift = 24;
-constexpr unsigned tick_shift = 26;
-constexpr std::uint64_t tick_modulus = 64;  // 6 bits of tick in the cookie
+using detail::hash_mask;
+using detail::mss_shift;
+using detail::options_word;
+using detail::tick_modulus;
+using detail::tick_shift;
 
 // The tick bits must disambiguate the whole acceptance window plus a margin that separates
 // "expired" from "future" in the error report.
 static_assert(max_age_ticks + max_future_ticks + 1 < tick_modulus / 2);
 static_assert(mss_table.size() == 4, "the cookie has 2 MSS bits");
 
-constexpr std::uint64_t options_word(const std::optional<cookie_options>& options) noexcept {
-  return options ? (0x80U | option_code(*options)) : 0U;
-}
+}  // namespace
 
-// The MAC over everything the cookie binds (layout in syn_cookie.hh). Three 8-byte words: the
-// specialised siphash24_words form (perf/bench/cookie measures it against the generic one).
-std::uint32_t cookie_mac(const siphash_key& key, const four_tuple& t, std::uint32_t client_isn,
-                         std::uint64_t tick, std::uint64_t options, std::uint8_t mss_index) noexcept {
+// Three 8-byte words: the specialised siphash24_words form (perf/bench/cookie measures it against
+// the generic one).
+std::uint32_t detail::cookie_mac(const siphash_key& key, const four_tuple& t, std::uint32_t client_isn,
+                                 std::uint64_t tick, std::uint64_t options, std::uint8_t mss_index) noexcept {
   const std::uint64_t w0 = std::uint64_t{t.client_ip} << 32 | t.server_ip;
   const std::uint64_t w1 =
       std::uint64_t{t.client_port} << 48 | std::uint64_t{t.server_port} << 32 | client_isn;
   const std::uint64_t w2 = tick << 16 | options << 8 | mss_index;
   return static_cast<std::uint32_t>(siphash24_words(key, w0, w1, w2)) & hash_mask;
-}
-
-}  // namespace
-
-std::optional<std::uint32_t> make_syn_cookie(const syn_fields& syn, std::uint64_t now_unix_ns,
-                                             const key_set& keys) noexcept {
-  const std::uint64_t tick = tick_at(now_unix_ns);
-  const siphash_key* key = keys.find_for_tick(tick);
-  if (key == nullptr) {
-    return std::nullopt;
-  }
-  const std::uint8_t mss_index = mss_index_for(syn.client_mss);
-  const std::uint32_t mac =
-      cookie_mac(*key, syn.tuple, syn.client_isn, tick, options_word(syn.timestamp_options), mss_index);
-  return static_cast<std::uint32_t>(tick % tick_modulus) << tick_shift |
-         std::uint32_t{mss_index} << mss_shift | mac;
 }
 
 check_result check_syn_cookie(const ack_fields& ack, std::uint64_t now_unix_ns, const key_set& keys) noexcept {
@@ -71,7 +53,7 @@ check_result check_syn_cookie(const ack_fields& ack, std::uint64_t now_unix_ns, 
   if (ack.tsecr) {
     options = decode_tsecr(*ack.tsecr);
   }
-  const std::uint32_t mac = cookie_mac(*key, ack.tuple, ack.client_isn, tick, options_word(options), mss_index);
+  const std::uint32_t mac = detail::cookie_mac(*key, ack.tuple, ack.client_isn, tick, options_word(options), mss_index);
   if (mac != (ack.cookie & hash_mask)) {
     return check_result::reject(cookie_error::bad_hash);
   }

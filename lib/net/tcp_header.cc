@@ -118,53 +118,65 @@ parse_result<tcp_options> parse_tcp_options(std::span<const std::byte> list) noe
 
 namespace {
 
-// Writes the options at p, which has room for tcp_options_length(options) bytes. Shared by
-// write_tcp_options and write_tcp_header so the length is computed once per header (it ran
-// three times per SYN-ACK).
-void put_tcp_options(std::byte* p, const tcp_options& options) noexcept {
-  const auto put = [&p](std::uint8_t b) { *p++ = std::byte{b}; };
+// Stores big-endian 16- and 32-bit words from p on and keeps their partial sum (checksum.hh),
+// so the writers below sum what they write in the same place they lay it out. Every option
+// group is a whole number of 16-bit words, so the words are the checksum's words.
+class word_writer {
+ public:
+  explicit word_writer(std::byte* p) noexcept : _p(p) {}
+  void put16(std::uint16_t v) noexcept {
+    store_be16(_p, v);
+    _p += 2;
+    _sum += v;
+  }
+  void put_bytes(std::uint8_t high, std::uint8_t low) noexcept { put16(static_cast<std::uint16_t>(high << 8 | low)); }
+  void put32(std::uint32_t v) noexcept {
+    store_be32(_p, v);
+    _p += 4;
+    _sum += (v >> 16) + (v & 0xffffU);
+  }
+  std::uint32_t sum() const noexcept { return _sum; }
+
+ private:
+  std::byte* _p;
+  std::uint32_t _sum = 0;
+};
+
+// Writes the options at p, which has room for tcp_options_length(options) bytes, and returns
+// their partial sum. Shared by write_tcp_options and write_tcp_header so the length is computed
+// once per header (it ran three times per SYN-ACK).
+std::uint32_t put_tcp_options(std::byte* p, const tcp_options& options) noexcept {
+  word_writer w{p};
   if (options.mss) {
-    put(tcp_option_kind::mss);
-    put(4);
-    store_be16(p, *options.mss);
-    p += 2;
+    w.put_bytes(tcp_option_kind::mss, 4);
+    w.put16(*options.mss);
   }
   if (options.timestamps) {
     if (options.sack_permitted) {
-      put(tcp_option_kind::sack_permitted);
-      put(2);
+      w.put_bytes(tcp_option_kind::sack_permitted, 2);
     } else {
-      put(tcp_option_kind::nop);
-      put(tcp_option_kind::nop);
+      w.put_bytes(tcp_option_kind::nop, tcp_option_kind::nop);
     }
-    put(tcp_option_kind::timestamps);
-    put(10);
-    store_be32(p, options.timestamps->value);
-    store_be32(p + 4, options.timestamps->echo_reply);
-    p += 8;
+    w.put_bytes(tcp_option_kind::timestamps, 10);
+    w.put32(options.timestamps->value);
+    w.put32(options.timestamps->echo_reply);
   } else if (options.sack_permitted) {
-    put(tcp_option_kind::nop);
-    put(tcp_option_kind::nop);
-    put(tcp_option_kind::sack_permitted);
-    put(2);
+    w.put_bytes(tcp_option_kind::nop, tcp_option_kind::nop);
+    w.put_bytes(tcp_option_kind::sack_permitted, 2);
   }
   if (options.window_scale) {
-    put(tcp_option_kind::nop);
-    put(tcp_option_kind::window_scale);
-    put(3);
-    put(*options.window_scale);
+    w.put_bytes(tcp_option_kind::nop, tcp_option_kind::window_scale);
+    w.put_bytes(3, *options.window_scale);
   }
   if (options.sack_block_count) {
-    put(tcp_option_kind::nop);
-    put(tcp_option_kind::nop);
-    put(tcp_option_kind::sack);
-    put(static_cast<std::uint8_t>(2 + 8 * options.sack_block_count));
+    w.put_bytes(tcp_option_kind::nop, tcp_option_kind::nop);
+    w.put_bytes(tcp_option_kind::sack, static_cast<std::uint8_t>(2 + 8 * options.sack_block_count));
     for (const sack_block& block : options.sacks()) {
-      store_be32(p, block.left.raw());
-      store_be32(p + 4, block.right.raw());
-      p += 8;
+      w.put32(block.left.raw());
+      w.put32(block.right.raw());
     }
   }
+  return w.sum();
 }
 
 }  // namespace
@@ -221,25 +233,28 @@ std::uint32_t tcp_view::sequence_length() const noexcept {
          (_header.has(tcp_flag::fin) ? 1 : 0);
 }
 
-std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
-                             const tcp_options& options) noexcept {
+written_tcp_header write_tcp_header_summed(std::span<std::byte> out, const tcp_header& header,
+                                           const tcp_options& options) noexcept {
   const std::size_t options_length = tcp_options_length(options);
   const std::size_t length = tcp_min_header_length + options_length;
   if (out.size() < length) {
-    return 0;
+    return {};
   }
-  std::byte* p = out.data();
-  store_be16(p, header.source_port);
-  store_be16(p + 2, header.destination_port);
-  store_be32(p + 4, header.sequence.raw());
-  store_be32(p + 8, header.acknowledgment.raw());
-  p[12] = std::byte{static_cast<std::uint8_t>((length / 4) << 4)};
-  p[13] = std::byte{header.flags};
-  store_be16(p + 14, header.window);
-  store_be16(p + 16, header.checksum);
-  store_be16(p + 18, header.urgent_pointer);
-  put_tcp_options(p + tcp_min_header_length, options);
-  return length;
+  word_writer w{out.data()};
+  w.put16(header.source_port);
+  w.put16(header.destination_port);
+  w.put32(header.sequence.raw());
+  w.put32(header.acknowledgment.raw());
+  w.put_bytes(static_cast<std::uint8_t>((length / 4) << 4), header.flags);
+  w.put16(header.window);
+  w.put16(header.checksum);
+  w.put16(header.urgent_pointer);
+  return {length, w.sum() + put_tcp_options(out.data() + tcp_min_header_length, options)};
+}
+
+std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
+                             const tcp_options& options) noexcept {
+  return write_tcp_header_summed(out, header, options).length;
 }
 
 }  // namespace rampart::net

@@ -12,19 +12,36 @@ namespace rampart::pipeline {
 
 namespace {
 
-// One frame through classify → arp_input / ipv4_input. nullopt: a TCP segment now in `tcp`.
-std::optional<packet::verdict> process_frame(lcore_context& ctx, packet::frame& f, std::uint32_t index,
-                                     packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
+// Writes a verdict the pipeline decided and counts it (a drop under its reason).
+void decide(lcore_context& ctx, packet::verdict& slot, packet::verdict v) noexcept {
+  slot = v;
+  if (v.what == packet::action::drop) {
+    ctx.stats->count_drop(v.reason);
+  } else if (v.what == packet::action::consume) {
+    ctx.stats->consumed.add();
+  }
+}
+
+// One frame through classify → arp_input / ipv4_input; a TCP segment goes into `tcp` instead,
+// its verdict left to deliver_tcp. Each branch writes its own verdict: merged into one
+// std::optional first, the results went through the stack byte by byte and were read back
+// whole, a store-to-load forward that fails (perf/bench/tcp/stream_bench, BM_syn_flood).
+void process_frame(lcore_context& ctx, packet::frame& f, std::uint32_t index, packet::verdict& verdict,
+                   packet::tcp_segment_batch& tcp, std::uint64_t now_ns) noexcept {
   const classification c = classify(ctx.identity, {f.data, f.length});
   switch (c.kind) {
     case l3_kind::arp:
-      return arp_input(ctx, f, now_ns);
+      decide(ctx, verdict, arp_input(ctx, f, now_ns));
+      return;
     case l3_kind::ipv4:
-      return ipv4_input(ctx, f, index, tcp, now_ns);
+      if (const auto v = ipv4_input(ctx, f, index, tcp, now_ns)) {
+        decide(ctx, verdict, *v);
+      }
+      return;
     case l3_kind::drop:
-      return packet::verdict{packet::action::drop, c.reason};
+      decide(ctx, verdict, {packet::action::drop, c.reason});
+      return;
   }
-  return packet::verdict{packet::action::drop, c.reason};  // unreachable: the switch is exhaustive
 }
 
 // The hand-off to the TCP layer: every TCP segment of the chunk in one call, after the per-frame
@@ -53,16 +70,7 @@ void process_burst(lcore_context& ctx, std::span<packet::frame> frames, std::spa
     const std::size_t end = std::min(n, base + packet::tcp_segment_batch::capacity);
     tcp.count = 0;
     for (std::size_t i = base; i < end; ++i) {
-      const auto v = process_frame(ctx, frames[i], static_cast<std::uint32_t>(i), tcp, now_ns);
-      if (!v) {
-        continue;  // TCP: decided by deliver_tcp below
-      }
-      verdicts[i] = *v;
-      if (v->what == packet::action::drop) {
-        ctx.stats->count_drop(v->reason);
-      } else if (v->what == packet::action::consume) {
-        ctx.stats->consumed.add();
-      }
+      process_frame(ctx, frames[i], static_cast<std::uint32_t>(i), verdicts[i], tcp, now_ns);
     }
     if (tcp.count != 0) {
       deliver_tcp(ctx, frames, verdicts, tcp, now_ns);

@@ -29,22 +29,18 @@ stats::listener_stats& counters_of(lcore_state& lcore, const segment& seg) noexc
   return lcore.stats.listeners[*lcore.listeners.listener_of(seg.tcp.destination_port)];
 }
 
-// The SYN options a cookie keeps: set iff the SYN carried Timestamps, whose TSecr brings them
-// back (syn_cookie.hh); without Timestamps a cookie keeps only the MSS.
-std::optional<cookie::cookie_options> cookie_options_of(const segment& seg) noexcept {
-  if (!seg.options.timestamps) {
-    return std::nullopt;
+// What seg's SYN cookie covers (RFC 4987 §3.6). The options are set iff the SYN carried
+// Timestamps, whose TSecr brings them back (syn_cookie.hh); without Timestamps a cookie keeps
+// only the MSS. Built in one place and read from there: copying a std::optional<cookie_options>
+// from a helper into the fields went through the stack byte by byte and was read back whole, a
+// store-to-load forward that failed on every SYN (perf/bench/tcp/stream_bench, BM_syn_flood).
+cookie::syn_fields syn_fields_of(const segment& seg) noexcept {
+  cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), std::nullopt};
+  if (seg.options.timestamps) {
+    // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
+    fields.timestamp_options.emplace(cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false});
   }
-  // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
-  return cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false};
-}
-
-// seg's SYN cookie (RFC 4987 §3.6); nullopt when the current epoch's key is missing.
-std::optional<std::uint32_t> cookie_for(const lcore_state& lcore, const segment& seg,
-                                        const std::optional<cookie::cookie_options>& options,
-                                        std::uint64_t now_ns) noexcept {
-  const cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), options};
-  return cookie::make_syn_cookie(fields, now_ns, lcore.keys);
+  return fields;
 }
 
 // A backlog entry's ISS: the cookie the stateless path would have sent, so that the client's ACK
@@ -66,10 +62,11 @@ std::optional<std::uint32_t> cookie_for(const lcore_state& lcore, const segment&
 // it, the connection would disagree with the client on every window (that client's handshake
 // does not survive a restart: docs/operations.md, "rampart itself restarts").
 void choose_backlog_iss(const lcore_state& lcore, const segment& seg, connection& c, std::uint64_t now_ns) noexcept {
-  const auto options = cookie_options_of(seg);
-  const bool cookie_holds_all = options || (!seg.options.window_scale && !seg.options.sack_permitted);
+  const cookie::syn_fields fields = syn_fields_of(seg);
+  const bool cookie_holds_all =
+      fields.timestamp_options || (!seg.options.window_scale && !seg.options.sack_permitted);
   if (lcore.settings.cookies != cookie_mode::off && cookie_holds_all) {
-    if (const auto isn = cookie_for(lcore, seg, options, now_ns)) {
+    if (const auto isn = cookie::make_syn_cookie(fields, now_ns, lcore.keys)) {
       c.iss = net::seq32{*isn};
       c.iss_is_cookie = true;
       return;
@@ -201,8 +198,8 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   // Stateless: the ISN is the cookie. Without Timestamps the cookie has no room for window scale
   // and SACK-permitted, so the SYN-ACK offers neither (as Linux does): offering them and then
   // forgetting the client's shift would make the two ends disagree on every window.
-  const auto ts_options = cookie_options_of(seg);
-  const auto isn = cookie_for(lcore, seg, ts_options, now_ns);
+  const cookie::syn_fields fields = syn_fields_of(seg);
+  const auto isn = cookie::make_syn_cookie(fields, now_ns, lcore.keys);
   if (!isn) {
     return packet::dropped(drop_reason::tcp_syn_no_cookie_key);
   }
@@ -212,9 +209,9 @@ packet::verdict answer_syn(lcore_state& lcore, segment& seg, event_context& ctx)
   // left unacknowledged; the client sends it again after the handshake (RFC 9293 §3.10.7.2
   // allows queueing it, it does not require it).
   offer.rcv_nxt = seg.tcp.sequence + 1;
-  if (ts_options) {
+  if (fields.timestamp_options) {
     offer.timestamps = true;
-    offer.tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *ts_options);
+    offer.tsval = cookie::encode_tsval(static_cast<std::uint32_t>(now_ns / 1'000'000), *fields.timestamp_options);
     offer.tsecr = seg.options.timestamps->value;
     offer.window_scaling = seg.options.window_scale.has_value();
     offer.sack_permitted = seg.options.sack_permitted;

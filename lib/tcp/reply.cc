@@ -31,8 +31,8 @@ std::size_t write_segment(std::span<std::byte> out, const segment_endpoints& end
   const std::span<std::byte> l3 = out.subspan(net::ethernet_header_length);
   net::write_ipv4_header(l3, ip, false);
   // The IPv4 checksum from the values just written rather than a pass over the bytes: its
-  // address words are the TCP pseudo-header's too, so they are summed once. (Summing the TCP
-  // header from its values as well did not pay: it is summed over the bytes.)
+  // address words are the TCP pseudo-header's too, so they are summed once. The TCP header's
+  // sum comes from its writer the same way (write_tcp_header_summed).
   const std::uint32_t addresses = net::ipv4_pseudo_header_sum(ip.source, ip.destination, 0, 0);
   if (!offload.ipv4_checksum) {
     // The words of the header write_ipv4_header emits: version/IHL with DSCP/ECN 0, total
@@ -50,7 +50,7 @@ std::size_t write_segment(std::span<std::byte> out, const segment_endpoints& end
   tcp.flags = fields.flags;
   tcp.window = fields.window;
   const std::span<std::byte> l4 = l3.subspan(net::ipv4_min_header_length, tcp_length);
-  net::write_tcp_header(l4, tcp, fields.options);
+  const net::written_tcp_header header = net::write_tcp_header_summed(l4, tcp, fields.options);
   std::byte* checksum_field = l4.data() + 16;
   const std::uint32_t pseudo = addresses + net::ip_protocol::tcp + static_cast<std::uint32_t>(tcp_length);
   if (offload.tcp_checksum) {
@@ -58,7 +58,9 @@ std::size_t write_segment(std::span<std::byte> out, const segment_endpoints& end
     // complemented; the NIC adds the segment and complements.
     net::store_be16(checksum_field, net::checksum_fold(pseudo));
   } else {
-    net::store_be16(checksum_field, net::checksum_finish(net::checksum_add(l4, pseudo)));
+    // The header is a whole number of 32-bit words, so the payload's words start even.
+    net::store_be16(checksum_field,
+                    net::checksum_finish(net::checksum_add(l4.subspan(header.length), pseudo + header.sum)));
   }
   if (padded > length) {
     std::memset(out.data() + length, 0, padded - length);

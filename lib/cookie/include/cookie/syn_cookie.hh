@@ -132,10 +132,45 @@ struct syn_fields {
   std::optional<cookie_options> timestamp_options;
 };
 
+namespace detail {
+
+// The cookie's fields (layout above).
+inline constexpr unsigned hash_bits = 24;
+inline constexpr std::uint32_t hash_mask = (1U << hash_bits) - 1;
+inline constexpr unsigned mss_shift = 24;
+inline constexpr unsigned tick_shift = 26;
+inline constexpr std::uint64_t tick_modulus = 64;  // 6 bits of tick in the cookie
+
+// w2's options byte: 0 without Timestamps, else 0x80 | the option code.
+constexpr std::uint64_t options_word(const std::optional<cookie_options>& options) noexcept {
+  return options ? (0x80U | option_code(*options)) : 0U;
+}
+
+// The low 24 bits of SipHash-2-4 over w0, w1, w2 (layout above).
+std::uint32_t cookie_mac(const siphash_key& key, const four_tuple& tuple, std::uint32_t client_isn,
+                         std::uint64_t tick, std::uint64_t options, std::uint8_t mss_index) noexcept;
+
+}  // namespace detail
+
 // The cookie, i.e. our ISN for the SYN-ACK. nullopt only when `keys` lacks the key of the current
 // epoch (the control thread has not delivered it: count and drop the SYN).
-std::optional<std::uint32_t> make_syn_cookie(const syn_fields& syn, std::uint64_t now_unix_ns,
-                                             const key_set& keys) noexcept;
+// Inline so that the caller holds the optional in registers: returned from another translation
+// unit, GCC 12 wrote it to the stack byte by byte and read it back whole, a failed store-to-load
+// forward that took half of make_syn_cookie's samples in BM_syn_flood/32
+// (perf/bench/tcp/stream_bench).
+inline std::optional<std::uint32_t> make_syn_cookie(const syn_fields& syn, std::uint64_t now_unix_ns,
+                                                    const key_set& keys) noexcept {
+  const std::uint64_t tick = tick_at(now_unix_ns);
+  const siphash_key* key = keys.find_for_tick(tick);
+  if (key == nullptr) {
+    return std::nullopt;
+  }
+  const std::uint8_t mss_index = mss_index_for(syn.client_mss);
+  const std::uint32_t mac = detail::cookie_mac(*key, syn.tuple, syn.client_isn, tick,
+                                               detail::options_word(syn.timestamp_options), mss_index);
+  return static_cast<std::uint32_t>(tick % detail::tick_modulus) << detail::tick_shift |
+         std::uint32_t{mss_index} << detail::mss_shift | mac;
+}
 
 // What check_syn_cookie needs from the client's ACK (the first segment of a flow the table
 // does not know, with ACK set and SYN/RST clear).

@@ -9,9 +9,11 @@
 // 802.1Q tags are not parsed: a tagged frame shows EtherType 0x8100 and the caller refuses it.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "net/addresses.hh"
+#include "net/byte_order.hh"
 #include "net/parse_result.hh"
 
 namespace rampart::net {
@@ -28,8 +30,16 @@ inline constexpr std::uint16_t vlan = 0x8100;
 inline constexpr std::uint16_t ipv6 = 0x86dd;
 }  // namespace ether_type
 
-mac_address load_mac(const std::byte* p) noexcept;
-void store_mac(std::byte* p, const mac_address& mac) noexcept;
+// Inline, as the rest of this header: every frame passes here, and a call into another
+// translation unit per field cost more than the field (perf/bench/tcp/stream_bench, BM_syn_flood).
+inline mac_address load_mac(const std::byte* p) noexcept {
+  mac_address mac;
+  std::memcpy(mac.bytes.data(), p, mac.bytes.size());
+  return mac;
+}
+inline void store_mac(std::byte* p, const mac_address& mac) noexcept {
+  std::memcpy(p, mac.bytes.data(), mac.bytes.size());
+}
 
 // Validated header fields.
 struct ethernet_header {
@@ -41,11 +51,16 @@ struct ethernet_header {
 class ethernet_view {
  public:
   // Errors: eth_truncated (fewer than 14 bytes).
-  static parse_result<ethernet_view> parse(std::span<const std::byte> frame) noexcept;
+  static parse_result<ethernet_view> parse(std::span<const std::byte> frame) noexcept {
+    if (frame.size() < ethernet_header_length) {
+      return stats::drop_reason::eth_truncated;
+    }
+    return ethernet_view{frame};
+  }
 
   mac_address destination() const noexcept { return load_mac(_frame.data()); }
   mac_address source() const noexcept { return load_mac(_frame.data() + 6); }
-  std::uint16_t ether_type() const noexcept;
+  std::uint16_t ether_type() const noexcept { return load_be16(_frame.data() + 12); }
   ethernet_header header() const noexcept { return {destination(), source(), ether_type()}; }
   // Everything after the header, trailing padding included (L3 decides its own length).
   std::span<const std::byte> payload() const noexcept { return _frame.subspan(ethernet_header_length); }

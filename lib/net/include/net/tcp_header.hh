@@ -166,4 +166,16 @@ class tcp_view {
 std::size_t write_tcp_header(std::span<std::byte> out, const tcp_header& header,
                              const tcp_options& options) noexcept;
 
+// write_tcp_header, returning also the partial sum (checksum.hh) of the bytes it wrote, computed
+// from the values as they are stored. A checksum then adds the pseudo-header and the payload to
+// it instead of reading back the header just written: that read, 8 bytes at a time over byte
+// and 16-bit stores still in flight, failed its store-to-load forwards on every SYN-ACK
+// (perf/bench/tcp/stream_bench, BM_syn_flood). length 0 (out too short): nothing written.
+struct written_tcp_header {
+  std::size_t length = 0;
+  std::uint32_t sum = 0;
+};
+written_tcp_header write_tcp_header_summed(std::span<std::byte> out, const tcp_header& header,
+                                           const tcp_options& options) noexcept;
+
 }  // namespace rampart::net

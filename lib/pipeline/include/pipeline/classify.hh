@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 
+#include "net/ethernet.hh"
 #include "pipeline/pipeline.hh"
 
 namespace rampart::pipeline {
@@ -17,6 +18,27 @@ struct classification {
 // Accepts frames addressed to our MAC or to broadcast (ARP requests arrive that way).
 // Errors: eth_truncated (< 14 bytes), eth_not_for_us (another unicast MAC, or multicast: we
 // join no group), eth_unsupported_ethertype (IPv6, 802.1Q, LLDP, ...).
-classification classify(const port_identity& identity, std::span<const std::byte> frame) noexcept;
+// Inline: returned from another translation unit, GCC 12 built the result on the stack byte by
+// byte and read it back whole, a store-to-load forward that fails (perf/bench/tcp/stream_bench,
+// BM_syn_flood).
+inline classification classify(const port_identity& identity, std::span<const std::byte> frame) noexcept {
+  using stats::drop_reason;
+  const auto eth = net::ethernet_view::parse(frame);
+  if (!eth) {
+    return {l3_kind::drop, eth.error()};
+  }
+  const net::mac_address destination = eth->destination();
+  if (destination != identity.mac && !destination.is_broadcast()) {
+    return {l3_kind::drop, drop_reason::eth_not_for_us};
+  }
+  switch (eth->ether_type()) {
+    case net::ether_type::arp:
+      return {l3_kind::arp, {}};
+    case net::ether_type::ipv4:
+      return {l3_kind::ipv4, {}};
+    default:
+      return {l3_kind::drop, drop_reason::eth_unsupported_ethertype};
+  }
+}
 
 }  // namespace rampart::pipeline
