@@ -3,7 +3,6 @@
 // after the per-frame loop, so the connection table can hash and look up the whole burst at
 // once (the rte_hash lookup-bulk pattern, docs/contributing.md "Code"). Header-only and pure,
 // so lib/tcp can include it without depending on the pipeline.
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <new>
