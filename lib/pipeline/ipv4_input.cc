@@ -54,7 +54,7 @@ std::optional<packet::verdict> ipv4_input(lcore_context& ctx, packet::frame& f, 
       if (tcp.count == packet::tcp_segment_batch::capacity) [[unlikely]] {
         return packet::verdict{packet::action::drop, drop_reason::tcp_unhandled};
       }
-      tcp.segments[tcp.count++] = packet::describe_tcp_segment(frame_index, *ip);
+      tcp.push(packet::describe_tcp_segment(frame_index, *ip));
       return std::nullopt;
     }
     default:

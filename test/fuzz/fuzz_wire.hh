@@ -156,7 +156,7 @@ inline std::vector<bytes> run_burst(tcp::lcore_tcp& tcp, test::heap_buffer_pool&
     const auto ip =
         net::ipv4_view::parse({f.data + net::ethernet_header_length, f.length - net::ethernet_header_length});
     FUZZ_CHECK(ip.ok(), "the fuzzer built a bad IPv4 header");
-    batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(frames.size()), *ip);
+    batch.push(packet::describe_tcp_segment(static_cast<std::uint32_t>(frames.size()), *ip));
     frames.push_back(f);
   }
   std::vector<packet::verdict> verdicts(frames.size());

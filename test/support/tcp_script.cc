@@ -102,7 +102,7 @@ std::vector<packet::verdict> tcp_script::send_burst(const std::vector<tcp_segmen
     const auto ip = net::ipv4_view::parse({f.data + net::ethernet_header_length,
                                            static_cast<std::size_t>(length - net::ethernet_header_length)});
     REQUIRE(ip.ok());
-    batch.segments[batch.count++] = packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip);
+    batch.push(packet::describe_tcp_segment(static_cast<std::uint32_t>(i), *ip));
   }
   snapshot_counters();
   _replies_seen.assign(_frames.size(), false);
@@ -132,10 +132,9 @@ packet::verdict tcp_script::send_frame(std::vector<std::byte> frame) {
   const auto ip = net::ipv4_view::parse({b.data() + net::ethernet_header_length, length - net::ethernet_header_length});
   REQUIRE(ip.ok());
   packet::tcp_segment_batch batch;
-  batch.segments[0] = {0, static_cast<std::uint16_t>(net::ethernet_header_length),
-                       static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length()),
-                       ip->header().payload_length(), ip->header()};
-  batch.count = 1;
+  batch.push({0, static_cast<std::uint16_t>(net::ethernet_header_length),
+              static_cast<std::uint16_t>(net::ethernet_header_length + ip->header_length()),
+              ip->header().payload_length(), ip->header()});
   snapshot_counters();
   _replies_seen.assign(1, false);
   tcp::tcp_input_burst(_tcp, _frames, _verdicts, batch.view(), _now_ns);

@@ -115,7 +115,7 @@ struct burst_set {
       std::memcpy(buffers[i].data(), p.data(), p.size());
       frames[i] = {buffers[i].data(), static_cast<std::uint16_t>(p.size()), room};
       frames[i].l4_checksum_verified = nic_verified;
-      packet::tcp_segment& s = batch.segments[batch.count++];
+      packet::tcp_segment& s = batch.push({});
       s.frame_index = static_cast<std::uint32_t>(i);
       s.l3_offset = 14;
       s.l4_offset = 34;
@@ -142,7 +142,7 @@ void BM_baseline_copy_checksum(benchmark::State& state) {
   for (auto _ : state) {
     set.load(0);
     for (std::size_t i = 0; i < burst; ++i) {
-      const std::span<const std::byte> l4{set.frames[i].data + 34, set.batch.segments[i].l4_length};
+      const std::span<const std::byte> l4{set.frames[i].data + 34, set.batch.view()[i].l4_length};
       benchmark::DoNotOptimize(
           net::ipv4_l4_checksum({0x0a4d0001}, {0x0a4d0002}, net::ip_protocol::tcp, l4));
     }

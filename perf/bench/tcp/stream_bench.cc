@@ -30,6 +30,8 @@
 //                              SYN-ACKs in place, taken in a shuffled order from N frames: /32
 //                              keeps them in L1, /65536 (16 MiB) lets each go cold before it comes
 //                              round again, as frames a NIC or another core just wrote are
+//   BM_syn_turn/N/GAP          the same SYNs at a low rate: N a turn (1, 8, 32), and between turns
+//                              nothing (0), a 4 MiB cache sweep (1) or 200 µs of waiting (2)
 //   BM_baseline_*              the client alone, same frames (see each)
 //
 // Each has a same-run baseline: the client's own work (building and checksumming its frames,
@@ -39,6 +41,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -1002,19 +1005,20 @@ class syn_ring {
     _originals.assign(_slots.begin(), _slots.end());
   }
 
-  // The next burst's frames.
-  std::span<packet::frame> next() noexcept {
+  // The next burst's frames: `frames` of them (up to a full burst; the ring's size a multiple).
+  std::span<packet::frame> next(std::size_t frames = burst) noexcept {
     _first = _next;
-    for (std::size_t i = 0; i < burst; ++i) {
+    _taken = frames;
+    for (std::size_t i = 0; i < frames; ++i) {
       _frames[i] = packet::frame{slot(_order[_first + i]), _length, static_cast<std::uint16_t>(slot_bytes)};
     }
-    _next = (_next + burst) % _count;
-    return _frames;
+    _next = (_next + frames) % _count;
+    return {_frames.data(), frames};
   }
 
   // Puts the last burst's SYNs back in place of the replies written over them.
   void restore() noexcept {
-    for (std::size_t i = _first; i < _first + burst; ++i) {
+    for (std::size_t i = _first; i < _first + _taken; ++i) {
       std::memcpy(slot(_order[i]), _originals.data() + _order[i] * slot_bytes, _length);
     }
   }
@@ -1029,6 +1033,7 @@ class syn_ring {
   std::uint16_t _length = 0;
   std::array<packet::frame, burst> _frames{};
   std::size_t _first = 0;
+  std::size_t _taken = 0;
   std::size_t _next = 0;
 };
 
@@ -1046,6 +1051,43 @@ void BM_syn_flood(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(answered));
 }
 BENCHMARK(BM_syn_flood)->Arg(32)->Arg(65536);
+
+// The SYN flood at a low rate, where each turn brings few SYNs: /N/GAP takes N a turn from a
+// 4096-frame ring, with between turns (outside the timed part) GAP 0: nothing; 1: a sweep of
+// 4 MiB through the caches, as other work on the core does; 2: 200 µs of waiting on the clock,
+// what a worker's empty polls do between the turns of a 20k SYN/s flood. Only the turns are
+// timed (manual time), so ns per SYN here compares with BM_syn_flood's.
+void BM_syn_turn(benchmark::State& state) {
+  const auto frames = static_cast<std::size_t>(state.range(0));
+  const auto gap = state.range(1);
+  bench_node node(65536, tcp::cookie_mode::always);
+  syn_ring ring(4096);
+  std::vector<std::byte> sweep(gap == 1 ? 4 << 20 : 0);
+  std::uint64_t answered = 0;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < sweep.size(); i += 64) {
+      sweep[i] = static_cast<std::byte>(static_cast<unsigned>(sweep[i]) + 1);
+    }
+    if (gap == 2) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
+    benchmark::ClobberMemory();
+    const auto start = std::chrono::steady_clock::now();
+    answered += node.run_owned(ring.next(frames));
+    const auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+    ring.restore();
+  }
+  if (node.failed() || node.tcp().connection_count() != 0 || node.tcp().half_open_count() != 0) {
+    state.SkipWithError("a SYN was not answered with a SYN-ACK in place, or opened a connection");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(answered));
+}
+BENCHMARK(BM_syn_turn)->ArgsProduct({{1, 8, 32}, {0, 1}})->UseManualTime();
+// Bounded: each iteration waits 200 µs that the timer does not count.
+BENCHMARK(BM_syn_turn)->ArgsProduct({{1, 8, 32}, {2}})->Iterations(5000)->UseManualTime();
 
 // BM_syn_flood's frame handling alone: take the burst, put its frames back.
 void BM_baseline_syn_flood_restore(benchmark::State& state) {

@@ -208,7 +208,7 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   const auto v = pipeline::ipv4_input(*fx.ctx, f.frame(), 5, batch, 0);
   CHECK_FALSE(v);
   REQUIRE(batch.count == 1);
-  const auto& s = batch.segments[0];
+  const auto& s = batch.view()[0];
   CHECK(s.frame_index == 5);
   CHECK(s.l3_offset == 14);
   CHECK(s.l4_offset == 38);
@@ -225,8 +225,8 @@ TEST_CASE("TCP segments are collected for lib/tcp with their offsets", "[unit][p
   REQUIRE(padded.frame().length == 60);
   CHECK_FALSE(pipeline::ipv4_input(*fx.ctx, padded.frame(), 6, batch, 0));
   REQUIRE(batch.count == 2);
-  CHECK(batch.segments[1].l4_length == 20);
-  CHECK(batch.segments[1].l4_offset == 34);
+  CHECK(batch.view()[1].l4_length == 20);
+  CHECK(batch.view()[1].l4_offset == 34);
 
   // Without a TCP handler, process_burst drops them as tcp_unhandled.
   const auto verdict = fx.run(f);

@@ -3,10 +3,11 @@
 // after the per-frame loop, so the connection table can hash and look up the whole burst at
 // once (the rte_hash lookup-bulk pattern, docs/contributing.md "Code"). Header-only and pure,
 // so lib/tcp can include it without depending on the pipeline.
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
+#include <type_traits>
 
 #include "net/ethernet.hh"
 #include "net/ipv4.hh"
@@ -37,10 +38,27 @@ struct tcp_segment_batch {
   // process_burst works through bursts in chunks of this many frames, so a batch never fills.
   static constexpr std::size_t capacity = 64;
 
-  std::array<tcp_segment, capacity> segments;
+  // The slots are raw storage, constructed only as segments arrive: a batch is built on every
+  // turn that receives, and constructing all 64 segments (2 KiB of stores) was a fixed cost of
+  // each turn, whatever its size, which a turn of one SYN felt most (BM_syn_turn, stream_bench).
+  tcp_segment_batch() noexcept {}
+  tcp_segment_batch(const tcp_segment_batch&) = delete;
+  tcp_segment_batch& operator=(const tcp_segment_batch&) = delete;
+
+  // Appends s and returns its slot. Requires count < capacity.
+  tcp_segment& push(const tcp_segment& s) noexcept {
+    return *::new (static_cast<void*>(_slots + count++ * sizeof(tcp_segment))) tcp_segment(s);
+  }
+  std::span<const tcp_segment> view() const noexcept {
+    return {std::launder(reinterpret_cast<const tcp_segment*>(_slots)), count};
+  }
+
   std::uint16_t count = 0;
 
-  std::span<const tcp_segment> view() const noexcept { return {segments.data(), count}; }
+ private:
+  static_assert(std::is_trivially_copyable_v<tcp_segment> && std::is_trivially_destructible_v<tcp_segment>,
+                "slots are raw storage, never destroyed");
+  alignas(tcp_segment) std::byte _slots[capacity * sizeof(tcp_segment)];
 };
 
 }  // namespace rampart::packet
