@@ -16,9 +16,9 @@ bed gives (wrk is a closed loop: it sends as fast as answers come back):
                request is a new client connection and a new backend connection
 
 The proxies' cost is the CPU time each used for the requests it relayed: HAProxy's process
-time (user + system, /proc/<pid>/stat), rampart's worker's busy time (the engine's cycles in
-loop turns that received packets, /rampart/cost) plus its process's system time (the
-AF_PACKET sends). Requests per proxy CPU-second compare the two whatever else shares the
+time (user + system, /proc/<pid>/stat); rampart's worker lcore's whole busy time
+(worker_cycles in /rampart/cost: every turn that received or sent, the AF_PACKET system calls,
+the engine, timers and TX flush; empty polls left out). Requests per proxy CPU-second compare the two whatever else shares the
 machine. Results: perf/runs/proxy-compare-<time>.{json,md}.
 """
 
@@ -149,7 +149,8 @@ class ProxyBed(testbed.Bed):
 
 
 class RampartCost:
-    """The worker's busy seconds (/rampart/cost) and the process's user and system seconds."""
+    """The worker's whole busy seconds and its engine's part (/rampart/cost), and the process's
+    user and system seconds (shown beside: the worker's system calls are in both)."""
 
     def __init__(self, bed: ProxyBed, pid: int):
         self.bed, self.pid = bed, pid
@@ -157,11 +158,12 @@ class RampartCost:
     def sample(self) -> dict[str, float]:
         cost = testbed.telemetry(self.bed.telemetry_path, "/rampart/cost")
         user, system = process_times(self.pid)
-        return {"busy": cost["busy_cycles"] / cost["tsc_hz"], "user": user, "system": system}
+        return {"worker": cost["worker_cycles"] / cost["tsc_hz"], "engine": cost["busy_cycles"] / cost["tsc_hz"],
+                "user": user, "system": system}
 
     @staticmethod
     def proxy_seconds(d: dict[str, float]) -> float:
-        return d["busy"] + d["system"]
+        return d["worker"]
 
 
 class ProcessCost:
