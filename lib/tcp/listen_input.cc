@@ -37,7 +37,7 @@ stats::listener_stats& counters_of(lcore_state& lcore, const segment& seg) noexc
 cookie::syn_fields syn_fields_of(const segment& seg) noexcept {
   cookie::syn_fields fields{tuple_of(seg), seg.tcp.sequence.raw(), seg.options.mss.value_or(0), std::nullopt};
   if (seg.options.timestamps) {
-    // TODO(ecn): ECN is not negotiated until congestion control exists; the code carries false.
+    // rampart does not negotiate ECN (RFC 3168), so the cookie always carries false.
     fields.timestamp_options.emplace(cookie::cookie_options{seg.options.window_scale, seg.options.sack_permitted, false});
   }
   return fields;
