@@ -10,6 +10,8 @@ namespace rampart::tcp {
 struct send_queue::chunk {
   void* handle;           // the pool's buffer, for release
   chunk* next;            // towards the tail
+  chunk* cursor;          // head chunk only: where the last copy_out started (null: none)
+  std::uint32_t start;    // its first byte's number, counted (mod 2^32) across the queue's chunks
   std::uint16_t length;   // payload bytes in this chunk
   std::uint16_t capacity; // payload bytes it can hold
 
@@ -27,6 +29,8 @@ Chunk* start_chunk(const packet::buffer& b) noexcept {
   auto* c = ::new (static_cast<void*>(b.data)) Chunk{};
   c->handle = b.handle;
   c->next = nullptr;
+  c->cursor = nullptr;
+  c->start = 0;
   c->length = 0;
   c->capacity = static_cast<std::uint16_t>(b.capacity - send_queue::header_bytes);
   return c;
@@ -56,13 +60,18 @@ void send_queue::append_payload(const packet::buffer& payload) noexcept {
   whole.capacity = static_cast<std::uint16_t>(payload.capacity + header_bytes);
   chunk* c = start_chunk<chunk>(whole);
   c->length = payload.length;
+  link(c);
+  _bytes += payload.length;
+}
+
+void send_queue::link(chunk* c) noexcept {
   if (_tail != nullptr) {
+    c->start = _tail->start + _tail->length;  // the tail's length is final once a chunk follows it
     _tail->next = c;
   } else {
     _head = c;
   }
   _tail = c;
-  _bytes += payload.length;
 }
 
 std::size_t send_queue::append(packet::buffer_pool& pool, std::span<const std::byte> data, std::size_t limit) noexcept {
@@ -78,13 +87,7 @@ std::size_t send_queue::append(packet::buffer_pool& pool, std::span<const std::b
         pool.release(b->handle);
         break;
       }
-      chunk* c = start_chunk<chunk>(*b);
-      if (_tail != nullptr) {
-        _tail->next = c;
-      } else {
-        _head = c;
-      }
-      _tail = c;
+      link(start_chunk<chunk>(*b));
     }
     const std::size_t n = std::min<std::size_t>(wanted - taken, _tail->capacity - _tail->length);
     std::memcpy(_tail->payload() + _tail->length, data.data() + taken, n);
@@ -95,13 +98,25 @@ std::size_t send_queue::append(packet::buffer_pool& pool, std::span<const std::b
   return taken;
 }
 
-void send_queue::copy_out(std::uint32_t offset, std::uint32_t length, std::byte* out) const noexcept {
-  const chunk* c = _head;
-  std::uint32_t skip = offset + _head_offset;
+void send_queue::copy_out(std::uint32_t offset, std::uint32_t length, std::byte* out) noexcept {
+  if (_head == nullptr) {
+    return;
+  }
+  // Byte numbers relative to the head chunk's first byte, so that they compare without wrapping.
+  const std::uint32_t target = _head_offset + offset;
+  chunk* c = _head;
+  std::uint32_t skip = target;
+  // A new segment starts at or after the last one: from the cursor the walk is a chunk or two.
+  // A retransmission below it walks from the head, as before.
+  if (chunk* cursor = _head->cursor; cursor != nullptr && cursor->start - _head->start <= target) {
+    c = cursor;
+    skip = target - (cursor->start - _head->start);
+  }
   while (c != nullptr && skip >= c->length) {
     skip -= c->length;
     c = c->next;
   }
+  _head->cursor = c;
   while (length > 0 && c != nullptr) {
     const std::uint32_t n = std::min<std::uint32_t>(length, c->length - skip);
     std::memcpy(out, c->payload() + skip, n);
@@ -116,13 +131,19 @@ void send_queue::consume(packet::buffer_pool& pool, std::uint32_t n) noexcept {
   n = std::min(n, _bytes);
   _bytes -= n;
   std::uint32_t left = n + _head_offset;
+  chunk* cursor = _head != nullptr ? _head->cursor : nullptr;
   while (_head != nullptr && left >= _head->length) {
     left -= _head->length;
     chunk* done = _head;
     _head = done->next;
+    if (done == cursor) {
+      cursor = nullptr;  // acknowledged: the next copy starts beyond it anyway
+    }
     pool.release(done->handle);
   }
-  if (_head == nullptr) {
+  if (_head != nullptr) {
+    _head->cursor = cursor;  // the new head carries it on
+  } else {
     _tail = nullptr;
     left = 0;
   }

@@ -7,7 +7,10 @@
 //
 // Outgoing segments copy their payload out of the queue (copy_out) into a fresh frame: a
 // retransmission may cut the bytes differently from the first transmission (a smaller MSS after
-// PMTU, a probe of one byte), which a queue of pre-built segments could not.
+// PMTU, a probe of one byte), which a queue of pre-built segments could not. The head chunk
+// remembers the chunk the last copy started in, so sending the next segment of a large flight
+// does not walk the chain from SND.UNA again: with the peer's window scaled the flight is long,
+// and that walk cost more than the copy itself.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,8 +39,8 @@ class send_queue {
   void append_payload(const packet::buffer& payload) noexcept;
 
   // Copies `length` bytes starting `offset` bytes after the head (SND.UNA) into out.
-  // Requires offset + length <= size().
-  void copy_out(std::uint32_t offset, std::uint32_t length, std::byte* out) const noexcept;
+  // Requires offset + length <= size(). Not const: it moves the head's cursor.
+  void copy_out(std::uint32_t offset, std::uint32_t length, std::byte* out) noexcept;
 
   // Drops the first `n` bytes (newly acknowledged), releasing buffers they emptied.
   void consume(packet::buffer_pool& pool, std::uint32_t n) noexcept;
@@ -47,6 +50,9 @@ class send_queue {
   struct chunk;  // the in-buffer header (send_queue.cc)
 
  private:
+  // Links c after the tail (or as the head of an empty queue), numbering its first byte.
+  void link(chunk* c) noexcept;
+
   chunk* _head = nullptr;
   chunk* _tail = nullptr;
   std::uint32_t _head_offset = 0;  // bytes of the head chunk already acknowledged
