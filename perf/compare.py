@@ -382,14 +382,11 @@ def main() -> int:
             print(f"  {name}: stopped: {error}", flush=True)
         print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"compare-{started.strftime('%Y%m%dT%H%M%SZ')}"
-    load_avg = Path("/proc/loadavg").read_text().split()[:3]
-    commit = testbed.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], check=False).stdout.strip()
-    result = {"started": started.isoformat(), "commit": commit, "rates": args.rates, "step_seconds": args.step_seconds,
+    stem, run_facts = testbed.run_record(args.out, "compare", started)
+    load_avg, commit = run_facts["load_average_at_end"], run_facts["commit"]
+    result = {**run_facts, "rates": args.rates, "step_seconds": args.step_seconds,
               "legit_rate": args.legit_rate, "zc_ring_log2": args.zc_ring_log2,
               "drop_on_full": not args.retry_refused,
-              "load_average_at_end": load_avg,
               "cpus": len([l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("processor")]),
               "skipped": skipped, "steps": records}
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
