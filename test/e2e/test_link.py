@@ -30,7 +30,7 @@ import rampart_harness as h  # noqa: E402
 import tcp_helpers  # noqa: E402
 
 ECHO_PORT = 7
-SIZE = 4 << 20          # per connection
+SIZE = 16 << 20         # per connection: long enough that the outage lands inside the transfer
 CONNECTIONS = 2
 OUTAGE_SECONDS = 2.0
 

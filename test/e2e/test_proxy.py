@@ -502,6 +502,10 @@ class Proxy(ProxyTests):
         host unreachable about rampart's SYN fails the connect (RFC 1122 §4.2.3.9, RFC 5461
         §4.1) and the client is reset at once. Breaks when rampart ignores the error and waits
         for the connect timeout (5 s)."""
+        # The backend's first health check (at start, its connect given 5 s) must be over: its SYN
+        # retransmissions would meet the unreachable route too, and count a second error.
+        h.wait_for(lambda: self.backends(UNREACHABLE_PORT)[f"{UNREACHABLE_BACKEND}:80"]["checks_failed"] >= 1,
+                   CONNECT_TIMEOUT_MS / 1000 + 5, "the unreachable backend's first health check")
         self.engine.ns_run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
         self.engine.ns_run(["ip", "route", "add", "unreachable", f"{UNREACHABLE_BACKEND}/32"])
         try:
