@@ -40,9 +40,9 @@ bool tx_staging::push(const packet::buffer& frame, const packet::tx_offload_requ
   return true;
 }
 
-void tx_staging::flush(std::uint16_t port_id, std::uint16_t queue_id, stats::lcore_stats& stats) noexcept {
+std::uint16_t tx_staging::flush(std::uint16_t port_id, std::uint16_t queue_id, stats::lcore_stats& stats) noexcept {
   if (_count == 0) {
-    return;
+    return 0;
   }
   std::uint64_t bytes = 0;
   for (std::uint16_t i = 0; i < _count; ++i) {
@@ -57,6 +57,7 @@ void tx_staging::flush(std::uint16_t port_id, std::uint16_t queue_id, stats::lco
   stats.tx_bytes.add(bytes - unsent_bytes);
   std::copy(_mbufs.begin() + sent, _mbufs.begin() + _count, _mbufs.begin());
   _count = static_cast<std::uint16_t>(_count - sent);
+  return sent;
 }
 
 std::uint16_t tx_staging::discard() noexcept {

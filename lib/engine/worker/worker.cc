@@ -77,13 +77,13 @@ void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) no
 
 // Sends what lib/tcp staged. An armed capture copies each staged frame once, the first time it is
 // offered: frames the driver does not take stay staged for the next turn (mbuf_io.hh), already
-// copied. `captured` is how many of the staged frames were copied.
-void flush_staged(worker& w, std::uint16_t& captured) noexcept {
+// copied. `captured` is how many of the staged frames were copied. Returns how many were sent.
+std::uint16_t flush_staged(worker& w, std::uint16_t& captured) noexcept {
   if (unlikely(w.capture->armed()) && w.tcp.staging.size() > captured) {
     w.capture->copy(w.tcp.staging.frames() + captured, static_cast<std::uint16_t>(w.tcp.staging.size() - captured),
                     w.port_id, w.queue_id, capture_out);
   }
-  w.tcp.staging.flush(w.port_id, w.queue_id, w.stats);
+  const std::uint16_t sent = w.tcp.staging.flush(w.port_id, w.queue_id, w.stats);
   if (!w.link_up) {
     // A down link refuses every frame (net_tap: the kernel's write fails; net_memif: not
     // connected). Kept, they would be offered again every turn and fill the staging; freed,
@@ -93,6 +93,7 @@ void flush_staged(worker& w, std::uint16_t& captured) noexcept {
     }
   }
   captured = w.tcp.staging.size();
+  return sent;
 }
 
 // Every turn, with or without traffic: TCP's deadlines, and the resolver's (ARP requests again,
@@ -264,9 +265,7 @@ int run_worker(void* arg) {
     const std::uint16_t n = rte_eth_rx_burst(w.port_id, w.queue_id, rx.data(), burst);
     if (n == 0) {
       poll_timers(w, now_ns);
-      const std::uint64_t sent_before = w.stats.tx_packets.read();
-      flush_staged(w, staged_captured);
-      if (w.stats.tx_packets.read() != sent_before) {
+      if (flush_staged(w, staged_captured) != 0) {
         count_worker_turn(w, rte_rdtsc() - turn_begin, interrupted_after);
       }
       continue;

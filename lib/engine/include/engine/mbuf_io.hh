@@ -32,8 +32,9 @@ class tx_staging final : public packet::frame_sink {
   static constexpr std::uint16_t capacity = 1024;
 
   bool push(const packet::buffer& frame, const packet::tx_offload_request& offload) noexcept override;
-  // Sends what is staged (oldest first); what the ring refuses stays for the next call.
-  void flush(std::uint16_t port_id, std::uint16_t queue_id, stats::lcore_stats& stats) noexcept;
+  // Sends what is staged (oldest first); what the ring refuses stays for the next call. Returns
+  // how many frames the ring took.
+  std::uint16_t flush(std::uint16_t port_id, std::uint16_t queue_id, stats::lcore_stats& stats) noexcept;
   // Frees whatever is still staged (shutdown). Returns how many.
   std::uint16_t discard() noexcept;
   std::uint16_t size() const noexcept { return _count; }
