@@ -8,9 +8,13 @@
 //   - signs, spaces, empty parts, parts above 255, anything after the last part.
 //   - MAC addresses with '-' or '.' separators or single hex digits ("a:b:c:d:e:f").
 // Prefix lengths follow the same rules: 0..32, decimal, no leading zeros ("/08" is rejected).
+// IPv6 text is inet_pton's (RFC 4291 §2.2, including "::" and a trailing dotted quad); it has no
+// ambiguity to refuse. Zone indexes ("fe80::1%eth0") are not addresses and are rejected.
 #include "net/addresses.hh"
 
 #include "net/hex.hh"
+
+#include <arpa/inet.h>
 
 #include <cstdio>
 
@@ -123,6 +127,44 @@ std::optional<ipv4_interface_address> ipv4_interface_address::parse(
 }
 
 std::string ipv4_interface_address::to_string() const {
+  return address.to_string() + '/' + std::to_string(prefix_length);
+}
+
+std::optional<ipv6_address> ipv6_address::parse(std::string_view text) noexcept {
+  char copy[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof copy) {
+    return std::nullopt;
+  }
+  text.copy(copy, text.size());
+  copy[text.size()] = '\0';
+  ipv6_address address;
+  if (inet_pton(AF_INET6, copy, address.bytes.data()) != 1) {
+    return std::nullopt;
+  }
+  return address;
+}
+
+std::string ipv6_address::to_string() const {
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, bytes.data(), text, sizeof text);
+  return text;
+}
+
+std::optional<ipv6_interface_address> ipv6_interface_address::parse(std::string_view text) noexcept {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto address = ipv6_address::parse(text.substr(0, slash));
+  std::string_view length = text.substr(slash + 1);
+  const auto prefix = take_decimal(length, 3, 128);
+  if (!address || !prefix || !length.empty()) {
+    return std::nullopt;
+  }
+  return ipv6_interface_address{*address, static_cast<std::uint8_t>(*prefix)};
+}
+
+std::string ipv6_interface_address::to_string() const {
   return address.to_string() + '/' + std::to_string(prefix_length);
 }
 

@@ -4,6 +4,8 @@
 
 using rampart::net::ipv4_address;
 using rampart::net::ipv4_interface_address;
+using rampart::net::ipv6_address;
+using rampart::net::ipv6_interface_address;
 using rampart::net::mac_address;
 
 TEST_CASE("mac_address parses and formats", "[unit][config][addresses]") {
@@ -70,5 +72,58 @@ TEST_CASE("ipv4_interface_address rejects bad prefixes", "[unit][config][address
                            "10.77.0.300/24", "/24", "10.77.0.2 /24", "10.77.0.2/2x"}) {
     INFO(text);
     CHECK_FALSE(ipv4_interface_address::parse(text));
+  }
+}
+
+TEST_CASE("ipv6_address parses and formats in RFC 5952's canonical form", "[unit][config][addresses]") {
+  const auto a = ipv6_address::parse("FD77:0:0:0:0:0:0:2");
+  REQUIRE(a);
+  CHECK(a->bytes == std::array<std::uint8_t, 16>{0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
+  CHECK(a->to_string() == "fd77::2");
+  CHECK(ipv6_address::parse("2001:db8:0:0:1:0:0:1")->to_string() == "2001:db8::1:0:0:1");
+  CHECK(ipv6_address::parse("::")->is_unspecified());
+  CHECK(ipv6_address::parse("::1")->is_loopback());
+  CHECK(ipv6_address::parse("ff02::1") == ipv6_address::all_nodes());
+  CHECK(ipv6_address::parse("ff02::2") == ipv6_address::all_routers());
+  CHECK(ipv6_address::parse("ff02::1")->is_multicast());
+  CHECK(ipv6_address::parse("fe80::1")->is_link_local());
+  CHECK(ipv6_address::parse("febf::1")->is_link_local());
+  CHECK_FALSE(ipv6_address::parse("fec0::1")->is_link_local());
+  CHECK(ipv6_address::parse("::ffff:10.77.0.2")->is_ipv4_mapped());
+  CHECK_FALSE(ipv6_address::parse("::10.77.0.2")->is_ipv4_mapped());
+  for (const char* text : {"", ":", "fd77::2::3", "fd77::g", "fd77::2%eth0", "1:2:3:4:5:6:7:8:9", " ::1",
+                           "fd77::2/64", "10.77.0.2", "12345::"}) {
+    INFO(text);
+    CHECK_FALSE(ipv6_address::parse(text));
+  }
+}
+
+TEST_CASE("ipv6_address derives the addresses NDP needs", "[unit][config][addresses]") {
+  // RFC 4291 appendix A: 02:1a:ff:00:9b:7c → interface identifier 001a:ffff:fe00:9b7c.
+  const auto mac = mac_address::parse("02:1a:ff:00:9b:7c");
+  CHECK(ipv6_address::link_local_of(*mac).to_string() == "fe80::1a:ffff:fe00:9b7c");
+  // RFC 4291 §2.7.1: the low 24 bits after ff02::1:ff00:0/104.
+  const auto a = ipv6_address::parse("fd77::12:3456:789a");
+  CHECK(a->solicited_node().to_string() == "ff02::1:ff56:789a");
+  // RFC 2464 §7: 33:33 and the low 32 bits.
+  CHECK(a->solicited_node().multicast_mac().to_string() == "33:33:ff:56:78:9a");
+  CHECK(ipv6_address::all_nodes().multicast_mac().to_string() == "33:33:00:00:00:01");
+}
+
+TEST_CASE("ipv6_interface_address parses prefixes and says what is on link", "[unit][config][addresses]") {
+  const auto ip = ipv6_interface_address::parse("fd77::2/64");
+  REQUIRE(ip);
+  CHECK(ip->prefix_length == 64);
+  CHECK(ip->to_string() == "fd77::2/64");
+  CHECK(ip->on_link(*ipv6_address::parse("fd77::ffff:1")));
+  CHECK_FALSE(ip->on_link(*ipv6_address::parse("fd77:0:0:1::1")));
+  CHECK(ipv6_interface_address::parse("fd77::2/60")->on_link(*ipv6_address::parse("fd77:0:0:f::1")));
+  CHECK_FALSE(ipv6_interface_address::parse("fd77::2/61")->on_link(*ipv6_address::parse("fd77:0:0:f::1")));
+  CHECK(ipv6_interface_address::parse("::/0")->on_link(*ipv6_address::parse("2001:db8::1")));
+  CHECK(ipv6_interface_address::parse("fd77::2/128")->on_link(*ipv6_address::parse("fd77::2")));
+  for (const char* text : {"fd77::2", "fd77::2/", "fd77::2/129", "fd77::2/064", "fd77::2/-1", "fd77::2/64 ",
+                           "/64", "fd77::2/6x", "fd77::2%e/64"}) {
+    INFO(text);
+    CHECK_FALSE(ipv6_interface_address::parse(text));
   }
 }
