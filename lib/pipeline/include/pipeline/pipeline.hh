@@ -5,6 +5,7 @@
 // on the layer above it). Every step answers in place or returns a drop reason; nothing
 // allocates, locks or throws.
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "net/addresses.hh"
@@ -17,10 +18,17 @@
 
 namespace rampart::pipeline {
 
+// The port's IPv6 addresses, when its config gives one (port.ipv6).
+struct ipv6_identity {
+  net::ipv6_interface_address global;  // the configured address and its on-link prefix
+  net::ipv6_address link_local;        // fe80::/64 from the MAC (ipv6_address::link_local_of)
+};
+
 // The L2/L3 identity of the port an lcore serves.
 struct port_identity {
   net::mac_address mac;
   net::ipv4_interface_address ip;
+  std::optional<ipv6_identity> ipv6;  // nullopt: IPv6 frames are dropped (eth_unsupported_ethertype)
 };
 
 // The layer above that takes a chunk's TCP segments (lib/tcp's tcp_input_burst, registered by
