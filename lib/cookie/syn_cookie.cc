@@ -25,14 +25,11 @@ std::uint64_t tick_options_mss(std::uint64_t tick, std::uint64_t options, std::u
   return tick << 16 | options << 8 | mss_index;
 }
 
-// Bytes [offset, offset + 8) of an address as a big-endian word, so the MAC of a tuple is the
-// same on every host (nodes sharing a master secret must agree on it).
+// Bytes [offset, offset + 8) of an address as SipHash reads a message: a little-endian word, the
+// same on every host (nodes sharing a master secret must agree on the MAC). On x86 a plain load;
+// assembling a big-endian word byte by byte cost 6 ns of a 39-ns check (perf/bench/cookie).
 std::uint64_t address_word(const net::ipv6_address& address, std::size_t offset) noexcept {
-  std::uint64_t word = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    word = word << 8 | address.bytes[offset + i];
-  }
-  return word;
+  return detail::load_le64(address.bytes.data() + offset);
 }
 
 template <typename Tuple>

@@ -12,8 +12,8 @@
 //   IPv4, 24 bytes:  w0 = client_ip << 32 | server_ip
 //                    w1 = client_port << 48 | server_port << 32 | client_isn
 //                    w2 = tick << 16 | options << 8 | mss
-//   IPv6, 48 bytes:  w0, w1 = client_ip (bytes 0..7, 8..15, each read big-endian)
-//                    w2, w3 = server_ip (likewise)
+//   IPv6, 48 bytes:  w0..w3 = client_ip, then server_ip: their 32 bytes in wire order, read
+//                             as SipHash reads a message (little-endian 8-byte words)
 //                    w4, w5 = w1, w2 of the IPv4 form
 //
 //   Both families share the keys, the tick and the 32-bit layout; only the MAC input differs.
