@@ -68,7 +68,7 @@ inline constexpr mss_table_type mss_table = {536, 1300, 1440, 1460};
 
 // IPv6 (every entry is an MTU minus 40 bytes of IPv6 and 20 of TCP header): 1220 is RFC 8200 §5's
 // minimum link MTU of 1280, below which no IPv6 path goes, and RFC 9293 §3.7.1's default for a
-// SYN with no MSS option; 1360 is WireGuard's default tunnel MTU (1420), the commonest VPN;
+// SYN with no MSS option; 1360 is WireGuard's default tunnel MTU (1420), a widespread VPN;
 // 1420 is 6in4 / 6rd tunnels (MTU 1480) and takes PPPoE's 1432 (MTU 1492) at a loss of 12
 // bytes; 1440 is Ethernet. Linux (net/ipv6/syncookies.c) spends its second slot on 9000-byte
 // jumbo frames instead of WireGuard: the Internet clients a front-end serves are not on jumbo
