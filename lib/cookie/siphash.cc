@@ -1,23 +1,8 @@
 #include "cookie/siphash.hh"
 
-#include <cstring>
-
 namespace rampart::cookie {
 
-namespace {
-
-// The paper defines the message words as little-endian; load them explicitly so the result does
-// not depend on the host's byte order.
-std::uint64_t load_le64(const std::byte* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) {
-    v = __builtin_bswap64(v);
-  }
-  return v;
-}
-
-}  // namespace
+using detail::load_le64;
 
 siphash_key siphash_key::from_bytes(std::span<const std::byte, 16> bytes) noexcept {
   return {load_le64(bytes.data()), load_le64(bytes.data() + 8)};

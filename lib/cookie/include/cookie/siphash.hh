@@ -17,6 +17,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace rampart::cookie {
@@ -39,6 +40,17 @@ struct siphash_key {
 std::uint64_t siphash24(const siphash_key& key, std::span<const std::byte> message) noexcept;
 
 namespace detail {
+
+// The paper defines the message words as little-endian; load them explicitly so the result does
+// not depend on the host's byte order. `p` points at 8 readable bytes.
+inline std::uint64_t load_le64(const void* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) {
+    v = __builtin_bswap64(v);
+  }
+  return v;
+}
 
 struct sip_state {
   std::uint64_t v0, v1, v2, v3;

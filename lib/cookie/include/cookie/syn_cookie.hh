@@ -9,15 +9,26 @@
 //   | tick mod 64   |  mss  |  low 24 bits of SipHash-2-4(k_epoch, w0, w1, w2) |
 //   +---------------+-------+-----------------------------------------------+
 //
-//   w0 = client_ip << 32 | server_ip
-//   w1 = client_port << 48 | server_port << 32 | client_isn
-//   w2 = tick << 16 | options << 8 | mss
+//   IPv4, 24 bytes:  w0 = client_ip << 32 | server_ip
+//                    w1 = client_port << 48 | server_port << 32 | client_isn
+//                    w2 = tick << 16 | options << 8 | mss
+//   IPv6, 48 bytes:  w0..w3 = client_ip, then server_ip: their 32 bytes in wire order, read
+//                             as SipHash reads a message (little-endian 8-byte words)
+//                    w4, w5 = w1, w2 of the IPv4 form
+//
+//   Both families share the keys, the tick and the 32-bit layout; only the MAC input differs.
+//   The two inputs never coincide: they are byte strings of different lengths (24 and 48), and
+//   SipHash's last block carries the length (siphash.hh), so an IPv4 and an IPv6 tuple are
+//   distinct messages to the PRF even when their addresses agree in every bit they share (an
+//   IPv4-mapped address, say). A cookie made for one family therefore verifies for the other
+//   with the same 2^-24 chance as a forgery.
 //
 //   tick     Unix time / 16 s (key_set.hh). The cookie carries 6 bits; the checker rebuilds the
 //            full tick as the unique value in [n - 3, n + 1] (n = its own tick) with those low
 //            bits. 64 > 3 + 1 + 1, so that value is unique, and the full tick is hashed, so a
 //            cookie that aliases after 64 ticks (17 min) fails the MAC.
-//   mss      index into mss_table below.
+//   mss      index into the family's MSS table below (mss_table, mss_table6). The cookie does not
+//            say which table: the family of the ACK that returns it does.
 //   options  0 when the SYN had no Timestamps option, else 0x80 | the 6 option bits that also
 //            travel in our TSval (encode_tsval below), so the options a client returns in TSecr
 //            are integrity-protected: altering them, or stripping Timestamps from the ACK,
@@ -42,6 +53,7 @@
 #include <string_view>
 
 #include "cookie/key_set.hh"
+#include "net/addresses.hh"
 
 namespace rampart::cookie {
 
@@ -51,15 +63,34 @@ namespace rampart::cookie {
 // entry not above its own MSS. Clients below 536 get 536: RFC 1122 §3.3.3 makes every IPv4 host
 // accept 576-byte datagrams, and honouring tiny MSS values is itself an attack vector (one
 // segment per few bytes).
-inline constexpr std::array<std::uint16_t, 4> mss_table = {536, 1300, 1440, 1460};
+using mss_table_type = std::array<std::uint16_t, 4>;
+inline constexpr mss_table_type mss_table = {536, 1300, 1440, 1460};
 
-// Index into mss_table for a client's MSS option (0 = the SYN had none).
-constexpr std::uint8_t mss_index_for(std::uint16_t client_mss) noexcept {
-  std::uint8_t index = mss_table.size() - 1;
-  while (index > 0 && client_mss < mss_table[index]) {
+// IPv6 (every entry is an MTU minus 40 bytes of IPv6 and 20 of TCP header): 1220 is RFC 8200 §5's
+// minimum link MTU of 1280, below which no IPv6 path goes, and RFC 9293 §3.7.1's default for a
+// SYN with no MSS option; 1360 is WireGuard's default tunnel MTU (1420), a widespread VPN;
+// 1420 is 6in4 / 6rd tunnels (MTU 1480) and takes PPPoE's 1432 (MTU 1492) at a loss of 12
+// bytes; 1440 is Ethernet. Linux (net/ipv6/syncookies.c) spends its second slot on 9000-byte
+// jumbo frames instead of WireGuard: the Internet clients a front-end serves are not on jumbo
+// links, and the IPv4 table has no jumbo entry either. Clients below 1220 get 1220: no IPv6 link
+// carries less than 1280 bytes (RFC 8200 §5), so a smaller MSS is no path property.
+inline constexpr mss_table_type mss_table6 = {1220, 1360, 1420, 1440};
+
+// Index into `table` for a client's MSS option (0 = the SYN had none).
+constexpr std::uint8_t mss_index_in(const mss_table_type& table, std::uint16_t client_mss) noexcept {
+  std::uint8_t index = table.size() - 1;
+  while (index > 0 && client_mss < table[index]) {
     --index;
   }
   return index;
+}
+
+constexpr std::uint8_t mss_index_for(std::uint16_t client_mss) noexcept {
+  return mss_index_in(mss_table, client_mss);
+}
+
+constexpr std::uint8_t mss_index_for6(std::uint16_t client_mss) noexcept {
+  return mss_index_in(mss_table6, client_mss);
 }
 
 // The SYN options a cookie handshake keeps when the client sent Timestamps (RFC 7323): they ride
@@ -122,15 +153,32 @@ struct four_tuple {
   friend bool operator==(const four_tuple&, const four_tuple&) = default;
 };
 
-// What make_syn_cookie needs from a SYN.
-struct syn_fields {
-  four_tuple tuple;
+// The same over IPv6: addresses in wire order, ports in host order.
+struct four_tuple6 {
+  net::ipv6_address client_ip;
+  net::ipv6_address server_ip;
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = 0;
+
+  friend bool operator==(const four_tuple6&, const four_tuple6&) = default;
+};
+
+// The MSS table of a tuple's family.
+constexpr const mss_table_type& mss_table_of(const four_tuple&) noexcept { return mss_table; }
+constexpr const mss_table_type& mss_table_of(const four_tuple6&) noexcept { return mss_table6; }
+
+// What make_syn_cookie needs from a SYN; Tuple is four_tuple or four_tuple6.
+template <typename Tuple>
+struct basic_syn_fields {
+  Tuple tuple;
   std::uint32_t client_isn = 0;  // the SYN's SEG.SEQ
   std::uint16_t client_mss = 0;  // its MSS option; 0 when absent
   // Set iff the SYN carried a Timestamps option; then the caller must also put
   // encode_tsval(now, *timestamp_options) in the SYN-ACK's TSval.
   std::optional<cookie_options> timestamp_options;
 };
+using syn_fields = basic_syn_fields<four_tuple>;
+using syn_fields6 = basic_syn_fields<four_tuple6>;
 
 namespace detail {
 
@@ -146,8 +194,10 @@ constexpr std::uint64_t options_word(const std::optional<cookie_options>& option
   return options ? (0x80U | option_code(*options)) : 0U;
 }
 
-// The low 24 bits of SipHash-2-4 over w0, w1, w2 (layout above).
+// The low 24 bits of SipHash-2-4 over the family's words (layout above).
 std::uint32_t cookie_mac(const siphash_key& key, const four_tuple& tuple, std::uint32_t client_isn,
+                         std::uint64_t tick, std::uint64_t options, std::uint8_t mss_index) noexcept;
+std::uint32_t cookie_mac(const siphash_key& key, const four_tuple6& tuple, std::uint32_t client_isn,
                          std::uint64_t tick, std::uint64_t options, std::uint8_t mss_index) noexcept;
 
 }  // namespace detail
@@ -158,14 +208,15 @@ std::uint32_t cookie_mac(const siphash_key& key, const four_tuple& tuple, std::u
 // unit, GCC 12 wrote it to the stack byte by byte and read it back whole, a failed store-to-load
 // forward that took half of make_syn_cookie's samples in BM_syn_flood/32
 // (perf/bench/tcp/stream_bench).
-inline std::optional<std::uint32_t> make_syn_cookie(const syn_fields& syn, std::uint64_t now_unix_ns,
+template <typename Tuple>
+inline std::optional<std::uint32_t> make_syn_cookie(const basic_syn_fields<Tuple>& syn, std::uint64_t now_unix_ns,
                                                     const key_set& keys) noexcept {
   const std::uint64_t tick = tick_at(now_unix_ns);
   const siphash_key* key = keys.find_for_tick(tick);
   if (key == nullptr) {
     return std::nullopt;
   }
-  const std::uint8_t mss_index = mss_index_for(syn.client_mss);
+  const std::uint8_t mss_index = mss_index_in(mss_table_of(syn.tuple), syn.client_mss);
   const std::uint32_t mac = detail::cookie_mac(*key, syn.tuple, syn.client_isn, tick,
                                                detail::options_word(syn.timestamp_options), mss_index);
   return static_cast<std::uint32_t>(tick % detail::tick_modulus) << detail::tick_shift |
@@ -174,12 +225,15 @@ inline std::optional<std::uint32_t> make_syn_cookie(const syn_fields& syn, std::
 
 // What check_syn_cookie needs from the client's ACK (the first segment of a flow the table
 // does not know, with ACK set and SYN/RST clear).
-struct ack_fields {
-  four_tuple tuple;
+template <typename Tuple>
+struct basic_ack_fields {
+  Tuple tuple;
   std::uint32_t cookie = 0;      // SEG.ACK - 1
   std::uint32_t client_isn = 0;  // SEG.SEQ - 1
   std::optional<std::uint32_t> tsecr;  // set iff the ACK carries a Timestamps option
 };
+using ack_fields = basic_ack_fields<four_tuple>;
+using ack_fields6 = basic_ack_fields<four_tuple6>;
 
 // Why an ACK's cookie was refused. Classification of tick bits happens before the MAC, so for a
 // random (forged) value the reason is arbitrary; only `accepted` carries meaning for security.
@@ -206,7 +260,7 @@ constexpr std::string_view name_of(cookie_error error) noexcept {
 
 // What a valid cookie restores.
 struct accepted_cookie {
-  std::uint16_t mss = mss_table[0];  // the client's MSS, rounded down to mss_table
+  std::uint16_t mss = mss_table[0];  // the client's MSS, rounded down to its family's table
   // Set iff the handshake carried Timestamps: the client's window scale, SACK and ECN. Unset:
   // no window scaling, no SACK, no ECN (RFC 7323 §2.2: scaling needs both SYNs to carry it;
   // the SYN's options are gone).
@@ -242,7 +296,9 @@ class check_result {
 };
 
 // Checks the cookie an ACK returns. Errors: expired, future (tick outside the window), no_key
-// (epoch key absent from `keys`), bad_hash (everything else that is not genuine).
+// (epoch key absent from `keys`), bad_hash (everything else that is not genuine). The MSS is
+// read from the table of the ACK's family.
 check_result check_syn_cookie(const ack_fields& ack, std::uint64_t now_unix_ns, const key_set& keys) noexcept;
+check_result check_syn_cookie(const ack_fields6& ack, std::uint64_t now_unix_ns, const key_set& keys) noexcept;
 
 }  // namespace rampart::cookie
