@@ -44,6 +44,20 @@ bytes from_hex(std::string_view hex) {
   return out;
 }
 
+net::ipv6_address ipv6(std::string_view text) {
+  const auto address = net::ipv6_address::parse(text);
+  if (!address) {
+    std::fprintf(stderr, "ipv6: bad address '%.*s'\n", static_cast<int>(text.size()), text.data());
+    std::abort();
+  }
+  return *address;
+}
+
+bytes after_ethernet(std::string_view frame_hex) {
+  const bytes frame = from_hex(frame_hex);
+  return bytes(frame.begin() + 14, frame.end());
+}
+
 std::string to_hex(std::span<const std::byte> data) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;

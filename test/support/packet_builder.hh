@@ -31,6 +31,12 @@ constexpr net::mac_address mac(std::uint8_t a, std::uint8_t b, std::uint8_t c, s
   return {{a, b, c, d, e, f}};
 }
 
+// "fd99::1" → the address; aborts the test binary on bad text.
+net::ipv6_address ipv6(std::string_view text);
+
+// The bytes of a frame (hex, as the captured ones below) after its Ethernet header.
+bytes after_ethernet(std::string_view frame_hex);
+
 // Naive RFC 1071: complement of the folded sum of big-endian words, odd byte padded with zero.
 std::uint16_t reference_checksum(std::span<const std::byte> data, std::uint32_t initial_sum = 0);
 
@@ -171,8 +177,8 @@ inline constexpr std::string_view tcp_syn =
 // IPv6, captured the same way with fd99::1/64 on the host and fd99::2/64 in the namespace:
 // the namespace's address coming up (Linux's DAD probe, then, with ndisc_notify, its
 // unsolicited advertisement), then `ping -6 -s 40 fd99::2` from the host.
-inline constexpr std::string_view host_ipv6 = "fd99::1";
-inline constexpr std::string_view peer_ipv6 = "fd99::2";
+inline constexpr net::ipv6_address host_ipv6{{0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+inline constexpr net::ipv6_address peer_ipv6{{0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
 // MLDv2 report from :: to ff02::16: a Hop-by-Hop header (Router Alert, PadN) before ICMPv6 143
 inline constexpr std::string_view mld_report =
     "3333 0000 0016 2edf 1048 5e7a 86dd 6000 0000 0024 0001 0000 0000 0000 0000 0000"

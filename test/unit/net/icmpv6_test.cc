@@ -11,15 +11,10 @@ namespace {
 
 namespace type = net::icmpv6_type;
 
-net::ipv6_address address(std::string_view text) { return *net::ipv6_address::parse(text); }
-const net::ipv6_address host = address(test::captured::host_ipv6);
-const net::ipv6_address peer = address(test::captured::peer_ipv6);
+const net::ipv6_address host = test::captured::host_ipv6;
+const net::ipv6_address peer = test::captured::peer_ipv6;
 
-// The IPv6 packet of a captured frame, and its ICMPv6 message.
-test::bytes ipv6_of(std::string_view captured_frame) {
-  const auto frame = from_hex(captured_frame);
-  return test::bytes(frame.begin() + 14, frame.end());
-}
+// The ICMPv6 message of a captured frame.
 test::bytes icmpv6_of(std::string_view captured_frame) {
   const auto frame = from_hex(captured_frame);
   return test::bytes(frame.begin() + 54, frame.end());
@@ -76,7 +71,7 @@ TEST_CASE("ICMPv6 parse: truncated, bad checksum (pseudo-header included)", "[un
           drop_reason::icmpv6_bad_checksum);
   }
   // The same bytes from another address: the pseudo-header no longer matches.
-  CHECK(net::icmpv6_view::parse(address("fd99::3"), peer, message).error() == drop_reason::icmpv6_bad_checksum);
+  CHECK(net::icmpv6_view::parse(test::ipv6("fd99::3"), peer, message).error() == drop_reason::icmpv6_bad_checksum);
   const auto corrupt = test::icmpv6_message(type::echo_request, 0, 0x10002, test::bytes(3), host, peer, true);
   CHECK(net::icmpv6_view::parse(host, peer, corrupt).error() == drop_reason::icmpv6_bad_checksum);
   const auto odd = test::icmpv6_message(type::echo_request, 0, 0x10002, test::bytes(3), host, peer);
@@ -98,7 +93,7 @@ TEST_CASE("ICMPv6 echo writer reproduces Linux's reply", "[unit][net]") {
 }
 
 TEST_CASE("ICMPv6 errors quote the offending packet up to 1280 bytes (RFC 4443 2.4 c)", "[unit][net]") {
-  const auto small = ipv6_of(test::captured::icmpv6_echo_request);
+  const auto small = test::after_ethernet(test::captured::icmpv6_echo_request);
   const auto small_view = net::ipv6_view::parse(small);
   REQUIRE(small_view);
   test::bytes out(2048);
@@ -166,8 +161,8 @@ TEST_CASE("ICMPv6 error allowed: RFC 4443 2.4 (e)", "[unit][net]") {
 TEST_CASE("ICMPv6 quoted TCP: Packet Too Big about one of our segments", "[unit][net]") {
   const auto ours = tcp_packet(peer, host, 1440);
   const auto message = test::icmpv6_message(type::packet_too_big, 0, 1400, std::span{ours}.first(1232),
-                                            address("fd99::ff"), peer);
-  const auto icmp = net::icmpv6_view::parse(address("fd99::ff"), peer, message);
+                                            test::ipv6("fd99::ff"), peer);
+  const auto icmp = net::icmpv6_view::parse(test::ipv6("fd99::ff"), peer, message);
   REQUIRE(icmp);
   const auto quoted = net::parse_icmpv6_quoted_tcp(*icmp);
   REQUIRE(quoted);
@@ -182,8 +177,8 @@ TEST_CASE("ICMPv6 quoted TCP: Packet Too Big about one of our segments", "[unit]
 
   // Other types carry no MTU: the word is unused.
   const auto unreachable = test::icmpv6_message(type::destination_unreachable, 1, 0x5555, std::span{ours}.first(48),
-                                                address("fd99::ff"), peer);
-  const auto unreachable_view = net::icmpv6_view::parse(address("fd99::ff"), peer, unreachable);
+                                                test::ipv6("fd99::ff"), peer);
+  const auto unreachable_view = net::icmpv6_view::parse(test::ipv6("fd99::ff"), peer, unreachable);
   REQUIRE(unreachable_view);
   CHECK(net::parse_icmpv6_quoted_tcp(*unreachable_view)->mtu == 0);
 }

@@ -12,13 +12,6 @@ namespace {
 
 namespace next = net::ipv6_next_header;
 
-net::ipv6_address address(std::string_view text) { return *net::ipv6_address::parse(text); }
-
-test::bytes ipv6_of(std::string_view captured_frame) {
-  const auto frame = from_hex(captured_frame);
-  return test::bytes(frame.begin() + 14, frame.end());
-}
-
 // An extension header of `length` bytes (a multiple of 8): next header, the length field, then
 // `fields` (options, or the routing / fragment fields), zero-filled: zeros are Pad1 options.
 test::bytes extension(std::uint8_t next_header, std::size_t length, std::initializer_list<std::uint8_t> fields = {}) {
@@ -42,8 +35,8 @@ test::bytes packet_with(std::uint8_t first_header, std::initializer_list<test::b
   payload.resize(payload.size() + 20);
   test::ipv6_fields f;
   f.next_header = first_header;
-  f.source = address("fd99::1");
-  f.destination = address("fd99::2");
+  f.source = test::ipv6("fd99::1");
+  f.destination = test::ipv6("fd99::2");
   return test::ipv6_packet(f, payload);
 }
 
@@ -62,7 +55,7 @@ drop_reason refusal(const test::bytes& packet) {
 }  // namespace
 
 TEST_CASE("IPv6 view of a captured echo request", "[unit][net]") {
-  const auto bytes = ipv6_of(test::captured::icmpv6_echo_request);
+  const auto bytes = test::after_ethernet(test::captured::icmpv6_echo_request);
   const auto ip = net::ipv6_view::parse(bytes);
   REQUIRE(ip);
   CHECK(ip->header().traffic_class == 0);
@@ -70,8 +63,8 @@ TEST_CASE("IPv6 view of a captured echo request", "[unit][net]") {
   CHECK(ip->header().payload_length == 48);
   CHECK(ip->header().next_header == next::icmpv6);
   CHECK(ip->hop_limit() == 64);
-  CHECK(ip->source() == address("fd99::1"));
-  CHECK(ip->destination() == address("fd99::2"));
+  CHECK(ip->source() == test::ipv6("fd99::1"));
+  CHECK(ip->destination() == test::ipv6("fd99::2"));
   CHECK(ip->packet().size() == 88);
   CHECK(ip->payload().size() == 48);
 
@@ -88,8 +81,8 @@ TEST_CASE("IPv6 view of a captured echo request", "[unit][net]") {
 TEST_CASE("IPv6 view: traffic class, Ethernet padding left out", "[unit][net]") {
   test::ipv6_fields f;
   f.flow_label = 0xabcde;
-  f.source = address("fd99::1");
-  f.destination = address("fd99::2");
+  f.source = test::ipv6("fd99::1");
+  f.destination = test::ipv6("fd99::2");
   auto bytes = test::ipv6_packet(f, test::bytes(6));
   bytes[0] = std::byte{0x6b};  // traffic class 0xb8 (DSCP EF): 6 | b8 | abcde
   bytes[1] = std::byte{0x8a};
@@ -103,7 +96,7 @@ TEST_CASE("IPv6 view: traffic class, Ethernet padding left out", "[unit][net]") 
 }
 
 TEST_CASE("IPv6 parse: truncated, bad version, payload length beyond the bytes", "[unit][net]") {
-  const auto bytes = ipv6_of(test::captured::icmpv6_echo_request);
+  const auto bytes = test::after_ethernet(test::captured::icmpv6_echo_request);
   for (std::size_t length = 0; length < 40; ++length) {
     CHECK(net::ipv6_view::parse(std::span{bytes}.first(length)).error() == drop_reason::ipv6_truncated);
   }
@@ -120,7 +113,7 @@ TEST_CASE("IPv6 parse: truncated, bad version, payload length beyond the bytes",
 }
 
 TEST_CASE("IPv6 walk: a captured MLD report's hop-by-hop Router Alert is skipped", "[unit][net]") {
-  const auto bytes = ipv6_of(test::captured::mld_report);
+  const auto bytes = test::after_ethernet(test::captured::mld_report);
   const auto upper = walk(bytes);
   REQUIRE(upper);
   CHECK(upper->protocol == next::icmpv6);
@@ -227,13 +220,13 @@ TEST_CASE("IPv6 walk: No Next Header and other upper layers", "[unit][net]") {
 }
 
 TEST_CASE("IPv6 header writer reproduces Linux's echo reply header", "[unit][net]") {
-  const auto expected = ipv6_of(test::captured::icmpv6_echo_reply);
+  const auto expected = test::after_ethernet(test::captured::icmpv6_echo_reply);
   net::ipv6_header h;
   h.flow_label = 0x923fc;
   h.payload_length = 48;
   h.next_header = next::icmpv6;
-  h.source = address("fd99::2");
-  h.destination = address("fd99::1");
+  h.source = test::ipv6("fd99::2");
+  h.destination = test::ipv6("fd99::1");
   test::bytes out(40);
   REQUIRE(net::write_ipv6_header(out, h) == 40);
   CHECK(test::to_hex(out) == test::to_hex(std::span{expected}.first(40)));
@@ -246,8 +239,8 @@ TEST_CASE("IPv6 header writer reproduces Linux's echo reply header", "[unit][net
 }
 
 TEST_CASE("IPv6 pseudo-header sum against the naive reference", "[unit][net]") {
-  const auto source = address("fd99::1");
-  const auto destination = address("2001:db8:ffff::8:1");
+  const auto source = test::ipv6("fd99::1");
+  const auto destination = test::ipv6("2001:db8:ffff::8:1");
   const auto message = test::bytes(70000, std::byte{0x5a});  // a length above 16 bits
   std::uint32_t expected = 58 + (70000 >> 16) + (70000 & 0xffff);
   for (const auto* a : {&source, &destination}) {

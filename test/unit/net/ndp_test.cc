@@ -13,14 +13,8 @@ namespace {
 
 namespace type = net::icmpv6_type;
 
-net::ipv6_address address(std::string_view text) { return *net::ipv6_address::parse(text); }
-const net::ipv6_address host = address(test::captured::host_ipv6);
-const net::ipv6_address peer = address(test::captured::peer_ipv6);
-
-test::bytes ipv6_of(std::string_view captured_frame) {
-  const auto frame = from_hex(captured_frame);
-  return test::bytes(frame.begin() + 14, frame.end());
-}
+const net::ipv6_address host = test::captured::host_ipv6;
+const net::ipv6_address peer = test::captured::peer_ipv6;
 
 // A received NDP packet: its fixed header, and its ICMPv6 message once checked.
 struct received {
@@ -72,20 +66,20 @@ constexpr std::string_view host_slla = "0101 2edf 1048 5e7a";
 }  // namespace
 
 TEST_CASE("NDP: Linux's solicitation, DAD probe and advertisements parse", "[unit][net]") {
-  const auto ns_packet = receive(ipv6_of(test::captured::neighbor_solicitation));
+  const auto ns_packet = receive(test::after_ethernet(test::captured::neighbor_solicitation));
   const auto ns = net::parse_neighbor_solicitation(ns_packet.ip, ns_packet.icmp);
   REQUIRE(ns);
   CHECK(ns->target == peer);
   CHECK(ns->source_link_layer == test::captured::host_mac);
 
   // Its Nonce option (RFC 7527) is unknown here, and skipped.
-  const auto dad_packet = receive(ipv6_of(test::captured::dad_probe));
+  const auto dad_packet = receive(test::after_ethernet(test::captured::dad_probe));
   const auto dad = net::parse_neighbor_solicitation(dad_packet.ip, dad_packet.icmp);
   REQUIRE(dad);
   CHECK(dad->target == peer);
   CHECK_FALSE(dad->source_link_layer);
 
-  const auto na_packet = receive(ipv6_of(test::captured::neighbor_advertisement));
+  const auto na_packet = receive(test::after_ethernet(test::captured::neighbor_advertisement));
   const auto na = net::parse_neighbor_advertisement(na_packet.ip, na_packet.icmp);
   REQUIRE(na);
   CHECK(na->target == peer);
@@ -94,7 +88,7 @@ TEST_CASE("NDP: Linux's solicitation, DAD probe and advertisements parse", "[uni
   CHECK(na->override);
   CHECK(na->target_link_layer == test::captured::peer_mac);
 
-  const auto unsolicited_packet = receive(ipv6_of(test::captured::unsolicited_neighbor_advertisement));
+  const auto unsolicited_packet = receive(test::after_ethernet(test::captured::unsolicited_neighbor_advertisement));
   const auto unsolicited = net::parse_neighbor_advertisement(unsolicited_packet.ip, unsolicited_packet.icmp);
   REQUIRE(unsolicited);
   CHECK_FALSE(unsolicited->solicited);
@@ -121,7 +115,7 @@ TEST_CASE("NDP writers reproduce Linux's messages", "[unit][net]") {
   answer.override = true;
   answer.target_link_layer = test::captured::peer_mac;
   std::size_t n = net::write_neighbor_advertisement(out, peer, host, answer);
-  CHECK(test::to_hex(std::span{out}.first(n)) == test::to_hex(ipv6_of(test::captured::neighbor_advertisement)));
+  CHECK(test::to_hex(std::span{out}.first(n)) == test::to_hex(test::after_ethernet(test::captured::neighbor_advertisement)));
 
   net::neighbor_advertisement announcement;
   announcement.target = peer;
@@ -129,10 +123,10 @@ TEST_CASE("NDP writers reproduce Linux's messages", "[unit][net]") {
   announcement.target_link_layer = test::captured::peer_mac;
   n = net::write_neighbor_advertisement(out, peer, net::ipv6_address::all_nodes(), announcement);
   CHECK(test::to_hex(std::span{out}.first(n)) ==
-        test::to_hex(ipv6_of(test::captured::unsolicited_neighbor_advertisement)));
+        test::to_hex(test::after_ethernet(test::captured::unsolicited_neighbor_advertisement)));
 
   n = net::write_neighbor_solicitation(out, host, peer.solicited_node(), {peer, test::captured::host_mac});
-  CHECK(test::to_hex(std::span{out}.first(n)) == test::to_hex(ipv6_of(test::captured::neighbor_solicitation)));
+  CHECK(test::to_hex(std::span{out}.first(n)) == test::to_hex(test::after_ethernet(test::captured::neighbor_solicitation)));
 
   // A DAD probe: Linux's without its Nonce option.
   n = net::write_neighbor_solicitation(out, net::ipv6_address{}, peer.solicited_node(), {peer, std::nullopt});
@@ -179,7 +173,7 @@ TEST_CASE("NDP: DAD probes from :: (RFC 4861 7.1.1)", "[unit][net]") {
   const auto probe = receive(ndp_packet(type::neighbor_solicitation, unspecified, peer.solicited_node(), peer));
   CHECK(net::parse_neighbor_solicitation(probe.ip, probe.icmp));
   CHECK(ns_refusal(ndp_packet(type::neighbor_solicitation, unspecified, peer, peer)) == drop_reason::ndp_bad_dad_probe);
-  CHECK(ns_refusal(ndp_packet(type::neighbor_solicitation, unspecified, address("fd99::7").solicited_node(), peer)) ==
+  CHECK(ns_refusal(ndp_packet(type::neighbor_solicitation, unspecified, test::ipv6("fd99::7").solicited_node(), peer)) ==
         drop_reason::ndp_bad_dad_probe);
   CHECK(ns_refusal(ndp_packet(type::neighbor_solicitation, unspecified, peer.solicited_node(), peer, host_slla)) ==
         drop_reason::ndp_bad_dad_probe);
