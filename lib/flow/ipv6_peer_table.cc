@@ -21,7 +21,7 @@ ipv6_peer_table::ipv6_peer_table(std::uint32_t capacity, std::optional<hash_seed
   _peers = std::make_unique<peer[]>(capacity);
   _free_ids = std::make_unique<ipv6_peer_id[]>(capacity);
   _index = std::make_unique<index_entry[]>(_index_slots);
-  // Id 0 on top of the stack, so ids are handed out 0, 1, 2, ... until the first release.
+  // Id 0 on top of the free stack, so ids are handed out 0, 1, 2, ... until the first release.
   for (std::uint32_t i = 0; i < capacity; ++i) {
     _free_ids[i] = capacity - 1 - i;
   }

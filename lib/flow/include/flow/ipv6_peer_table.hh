@@ -104,6 +104,7 @@ class ipv6_peer_table {
   std::uint32_t slot_of(const net::ipv6_address& address, std::uint32_t hash) const noexcept;
 
   std::unique_ptr<peer[]> _peers;
+  // The free ids are _free_ids[0 .. capacity - size), a stack whose top is the last of them.
   std::unique_ptr<ipv6_peer_id[]> _free_ids;
   std::unique_ptr<index_entry[]> _index;
   std::uint32_t _capacity = 0;
