@@ -61,6 +61,16 @@ inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
   const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
   return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
 }
+
+// The keyed hash of two 64-bit words that flow_hash and ipv6_peer_hash share.
+inline std::uint32_t keyed_hash(std::uint64_t a, std::uint64_t b, const hash_seed& seed) noexcept {
+  const std::uint64_t mixed = fold_multiply(a ^ seed.k0, b ^ seed.k1);
+  // Second round: the first product alone leaves the low output bits weakly mixed when the
+  // factors have many trailing zeros; the table takes its tag from the low byte.
+  // The multiplier is forced odd so no seed can make it zero.
+  const std::uint64_t h = fold_multiply(mixed ^ 0x9e3779b97f4a7c15ULL, (seed.k0 + 0xd6e8feb86659fd93ULL) | 1);
+  return static_cast<std::uint32_t>(h) ^ static_cast<std::uint32_t>(h >> 32);
+}
 }  // namespace detail
 
 // Keyed 32-bit hash of a flow key. Not a cryptographic PRF (the cookie module's SipHash is, at
@@ -70,13 +80,7 @@ inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
 // on s), which is why this is not CRC32C even though CRC is cheaper.
 inline std::uint32_t flow_hash(const flow_key& key, const hash_seed& seed) noexcept {
   const std::uint64_t addresses = (std::uint64_t{key.remote_ip} << 32) | key.local_ip;
-  const std::uint64_t mixed = detail::fold_multiply(addresses ^ seed.k0, key.ports_word() ^ seed.k1);
-  // Second round: the first product alone leaves the low output bits weakly mixed when the
-  // factors have many trailing zeros; the table takes its tag from the low byte.
-  // The multiplier is forced odd so no seed can make it zero.
-  const std::uint64_t h =
-      detail::fold_multiply(mixed ^ 0x9e3779b97f4a7c15ULL, (seed.k0 + 0xd6e8feb86659fd93ULL) | 1);
-  return static_cast<std::uint32_t>(h) ^ static_cast<std::uint32_t>(h >> 32);
+  return detail::keyed_hash(addresses, key.ports_word(), seed);
 }
 
 }  // namespace rampart::flow

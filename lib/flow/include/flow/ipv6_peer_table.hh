@@ -39,10 +39,7 @@ inline std::uint32_t ipv6_peer_hash(const net::ipv6_address& address, const hash
     high = (high << 8) | address.bytes[i];
     low = (low << 8) | address.bytes[8 + i];
   }
-  const std::uint64_t mixed = detail::fold_multiply(high ^ seed.k0, low ^ seed.k1);
-  const std::uint64_t h =
-      detail::fold_multiply(mixed ^ 0x9e3779b97f4a7c15ULL, (seed.k0 + 0xd6e8feb86659fd93ULL) | 1);
-  return static_cast<std::uint32_t>(h) ^ static_cast<std::uint32_t>(h >> 32);
+  return detail::keyed_hash(high, low, seed);
 }
 
 class ipv6_peer_table {
