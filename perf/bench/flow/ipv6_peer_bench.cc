@@ -1,8 +1,8 @@
 // ipv6_peer_table: ns per find() at 2^20 peers (the table full, its index at 75% load), for an
 // address held (hit) and one not held (miss: the input path's segment from an unknown peer), in an
 // order unrelated to insertion, against std::unordered_map in the same run; and the resident bytes
-// per capacity slot of a 2^20 table. Figures
-// and the command that reproduces them: docs/flow-table.md, "IPv6 peers". Pure: no DPDK.
+// per capacity slot of a 2^20 table. Figures and the command that reproduces them:
+// docs/flow-table.md, "IPv6 peers". Pure: no DPDK.
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
