@@ -1,4 +1,5 @@
-// "No allocation after construction": count global operator new calls while the owner churns.
+// "No allocation after construction": count global operator new calls while the owner churns
+// (the flow table with its pool, and the IPv6 peer table).
 #include <algorithm>
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 #include "allocation_counter.hh"
 #include "flow/connection_pool.hh"
 #include "flow/flow_table.hh"
+#include "flow/ipv6_peer_table.hh"
 #include "flow_test_keys.hh"
 
 using namespace rampart::flow;
@@ -71,4 +73,31 @@ TEST_CASE("table and pool churn without allocating", "[unit][flow]") {
   CHECK(during == 0);
   CHECK(work > 0);
   CHECK(table.size() == pool.in_use());
+}
+
+TEST_CASE("ipv6 peer table churns without allocating", "[unit][flow]") {
+  ipv6_peer_table table(500, fixed_seed);
+  std::uint32_t references[2000] = {};
+  ipv6_peer_id id_of[2000] = {};
+  std::mt19937 rng(32);
+
+  const std::uint64_t before = allocations();
+  std::uint64_t work = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint32_t n = rng() % 2000;
+    const rampart::net::ipv6_address address{{0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)}};
+    work += table.find(address).has_value() ? 1 : 0;
+    if (references[n] != 0 && rng() % 2 == 0) {
+      table.release(id_of[n]);
+      --references[n];
+    } else if (const auto id = table.acquire(address)) {
+      id_of[n] = *id;
+      ++references[n];
+    }
+  }
+  const std::uint64_t during = allocations() - before;
+  CHECK(during == 0);
+  CHECK(work > 0);
+  CHECK(table.size() > 0);
 }
