@@ -21,7 +21,7 @@ class args_update;
 namespace rampart::engine {
 
 enum class control_kind : std::uint8_t {
-  send_gratuitous_arp,  // announce the port's IP → MAC (RFC 5227 §3) on this worker's TX queue
+  announce,             // announce the port's addresses → MAC (RFC 5227 §3) on this worker's TX queue
   stop,                 // leave the loop; the worker returns from its lcore function
   install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
   set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
@@ -67,7 +67,7 @@ struct control_message {
     bool link_up;                   // set_link
   } payload{};
 
-  static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
+  static constexpr control_message announce() noexcept { return {control_kind::announce, {}}; }
   static constexpr control_message stop() noexcept { return {control_kind::stop, {}}; }
   static control_message cookie_keys(const cookie::key_set& keys) noexcept {
     control_message m{control_kind::install_cookie_keys, {}};
