@@ -5,6 +5,7 @@
 #include "pipeline/arp_input.hh"
 #include "pipeline/classify.hh"
 #include "pipeline/ipv4_input.hh"
+#include "pipeline/ipv6_input.hh"
 #include "route/neighbour_resolver.hh"
 #include "packet/tcp_batch.hh"
 
@@ -22,7 +23,7 @@ void decide(lcore_context& ctx, packet::verdict& slot, packet::verdict v) noexce
   }
 }
 
-// One frame through classify → arp_input / ipv4_input; a TCP segment goes into `tcp` instead,
+// One frame through classify → arp_input / ipv4_input / ipv6_input; a TCP segment goes into `tcp` instead,
 // its verdict left to deliver_tcp. Each branch writes its own verdict: merged into one
 // std::optional first, the results went through the stack byte by byte and were read back
 // whole, a store-to-load forward that fails (perf/bench/tcp/stream_bench, BM_syn_flood).
@@ -37,6 +38,9 @@ void process_frame(lcore_context& ctx, packet::frame& f, std::uint32_t index, pa
       if (const auto v = ipv4_input(ctx, f, index, tcp, now_ns)) {
         decide(ctx, verdict, *v);
       }
+      return;
+    case l3_kind::ipv6:
+      decide(ctx, verdict, ipv6_input(ctx, f));
       return;
     case l3_kind::drop:
       decide(ctx, verdict, {packet::action::drop, c.reason});

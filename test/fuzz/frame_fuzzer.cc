@@ -15,7 +15,12 @@
 //      then either an ARP reply to the requester (to its ARP sender MAC, RFC 826) or IPv4 to the
 //      frame's source MAC, from our address
 //      back to the sender whose header checksum verifies and whose ICMP echo reply / TCP segment
-//      checksum verifies, TCP ports swapped.
+//      checksum verifies, TCP ports swapped; or IPv6 from one of our addresses with no extension
+//      header, carrying an ICMPv6 message whose checksum verifies: an echo reply to the sender
+//      of a valid echo request with its identifier, sequence and data, or a Neighbor
+//      Advertisement (hop limit 255, Override set, our MAC) for the target of a valid
+//      solicitation for one of our addresses, to its sender, or to all-nodes with Solicited
+//      clear when it came from ::.
 //  (c) counters add up: frames in = transmit + consume + drop verdicts; `consumed` moved by
 //      exactly the consume verdicts; `dropped` equals the sum of the per-reason counters and
 //      moved by exactly the drop verdicts of the burst, reason by reason; no counter ever
@@ -65,7 +70,10 @@
 #include "net/checksum.hh"
 #include "net/ethernet.hh"
 #include "net/icmp.hh"
+#include "net/icmpv6.hh"
 #include "net/ipv4.hh"
+#include "net/ipv6.hh"
+#include "net/ndp.hh"
 #include "net/tcp_header.hh"
 #include "pipeline/pipeline.hh"
 #include "stats/counters.hh"
@@ -86,9 +94,11 @@ constexpr std::array<std::uint64_t, 4> clock_steps_ns = {0, 1'000'000'000ULL, 40
                                                          70'000'000'000ULL};
 constexpr std::array<std::uint16_t, 2> listened_ports = {80, 7};
 
-// Ours: 10.77.0.2/24 at 02:00:00:00:00:02 (the seeds, make_corpus.py, use the same).
+// Ours: 10.77.0.2/24 and fd77::2/64 at 02:00:00:00:00:02 (the seeds, make_corpus.py, use the same).
 const net::mac_address our_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 const net::ipv4_interface_address our_ip{{0x0a4d0002}, 24};
+const pipeline::ipv6_identity our_ipv6{*net::ipv6_interface_address::parse("fd77::2/64"),
+                                       net::ipv6_address::link_local_of(our_mac)};
 
 namespace mode_bit {
 constexpr std::uint8_t burst = 1U << 0;
@@ -220,6 +230,70 @@ bool may_open(const tcp_probe& p, bool auto_cookies, std::uint64_t now_ns, const
   return false;
 }
 
+// The ICMPv6 message of a valid IPv6 packet, re-parsed as ipv6_input and icmpv6_input would.
+std::optional<net::icmpv6_view> icmpv6_of(const net::ipv6_view& ip) {
+  const auto upper = net::find_upper_layer(ip);
+  if (!upper || upper->protocol != net::ipv6_next_header::icmpv6) {
+    return std::nullopt;
+  }
+  const auto icmp = net::icmpv6_view::parse(ip.source(), ip.destination(), upper->message);
+  return icmp ? std::optional{*icmp} : std::nullopt;
+}
+
+bool ours6(const net::ipv6_address& address) {
+  return address == our_ipv6.global.address || address == our_ipv6.link_local;
+}
+
+// Invariant (b) for IPv6: an echo reply or a Neighbor Advertisement, and nothing else.
+void check_ipv6_reply(const net::ethernet_view& in_eth, const net::ethernet_view& out_eth) {
+  const auto in_ip = net::ipv6_view::parse(in_eth.payload());
+  FUZZ_CHECK(in_ip.ok(), "an invalid IPv6 packet got a reply");
+  const auto in_icmp = icmpv6_of(*in_ip);
+  FUZZ_CHECK(in_icmp.has_value(), "an IPv6 packet without a valid ICMPv6 message got a reply");
+  const auto out_ip = net::ipv6_view::parse(out_eth.payload());
+  FUZZ_CHECK(out_ip.ok(), "IPv6 reply does not parse");
+  FUZZ_CHECK(out_ip->header().next_header == net::ipv6_next_header::icmpv6, "IPv6 reply has extension headers");
+  FUZZ_CHECK(ours6(out_ip->source()), "IPv6 reply not from one of our addresses");
+  FUZZ_CHECK(out_ip->packet().size() == out_eth.payload().size(), "IPv6 reply's frame longer than its packet");
+  const auto out_icmp = icmpv6_of(*out_ip);
+  FUZZ_CHECK(out_icmp.has_value(), "ICMPv6 reply truncated or its checksum does not verify");
+
+  if (out_icmp->type() == net::icmpv6_type::echo_reply) {
+    FUZZ_CHECK(in_icmp->type() == net::icmpv6_type::echo_request, "echo reply to something else than a request");
+    FUZZ_CHECK(out_eth.destination() == in_eth.source(), "echo reply not sent to the sender's MAC");
+    FUZZ_CHECK(out_ip->destination() == in_ip->source(), "echo reply not addressed to the sender");
+    FUZZ_CHECK(!in_ip->source().is_unspecified() && !in_ip->source().is_multicast() && !ours6(in_ip->source()),
+               "echo reply to a martian source");
+    FUZZ_CHECK(out_icmp->identifier() == in_icmp->identifier() && out_icmp->sequence() == in_icmp->sequence(),
+               "echo reply changed identifier or sequence (RFC 4443 §4.2)");
+    FUZZ_CHECK(std::equal(out_icmp->data().begin(), out_icmp->data().end(), in_icmp->data().begin(),
+                          in_icmp->data().end()),
+               "echo reply data differs from the request's (RFC 4443 §4.2)");
+    return;
+  }
+  FUZZ_CHECK(out_icmp->type() == net::icmpv6_type::neighbor_advertisement, "ICMPv6 reply is neither echo reply nor NA");
+  FUZZ_CHECK(in_icmp->type() == net::icmpv6_type::neighbor_solicitation, "advertised without a solicitation");
+  const auto solicitation = net::parse_neighbor_solicitation(in_ip->header(), *in_icmp);
+  FUZZ_CHECK(solicitation.ok(), "answered an invalid Neighbor Solicitation (RFC 4861 §7.1.1)");
+  FUZZ_CHECK(ours6(solicitation->target), "answered a solicitation for another address");
+  const auto advertisement = net::parse_neighbor_advertisement(out_ip->header(), *out_icmp);
+  FUZZ_CHECK(advertisement.ok(), "our Neighbor Advertisement is invalid (RFC 4861 §7.1.2)");
+  FUZZ_CHECK(advertisement->target == solicitation->target, "advertised another target than solicited");
+  FUZZ_CHECK(advertisement->override && !advertisement->router, "advertisement flags R/O wrong (RFC 4861 §7.2.4)");
+  FUZZ_CHECK(advertisement->target_link_layer == our_mac, "advertisement does not carry our MAC");
+  FUZZ_CHECK(out_ip->source() == solicitation->target, "advertisement not sent from its target");
+  if (in_ip->source().is_unspecified()) {
+    FUZZ_CHECK(!advertisement->solicited && out_ip->destination() == net::ipv6_address::all_nodes() &&
+                   out_eth.destination() == net::ipv6_address::all_nodes().multicast_mac(),
+               "answer to a DAD probe not multicast to all-nodes with S clear (RFC 4861 §7.2.4)");
+  } else {
+    FUZZ_CHECK(advertisement->solicited && out_ip->destination() == in_ip->source(),
+               "solicited advertisement not sent to the solicitor with S set (RFC 4861 §7.2.4)");
+    FUZZ_CHECK(out_eth.destination() == solicitation->source_link_layer.value_or(in_eth.source()),
+               "solicited advertisement not sent to the solicitor's link-layer address");
+  }
+}
+
 // Invariant (b): `reply` is what the pipeline made of `request`.
 void check_reply(std::span<const std::byte> request, std::span<const std::byte> reply) {
   const auto in_eth = net::ethernet_view::parse(request);
@@ -247,7 +321,11 @@ void check_reply(std::span<const std::byte> request, std::span<const std::byte> 
     return;
   }
 
-  FUZZ_CHECK(out_eth->ether_type() == net::ether_type::ipv4, "reply is neither ARP nor IPv4");
+  if (out_eth->ether_type() == net::ether_type::ipv6) {
+    check_ipv6_reply(*in_eth, *out_eth);
+    return;
+  }
+  FUZZ_CHECK(out_eth->ether_type() == net::ether_type::ipv4, "reply is neither ARP, IPv4 nor IPv6");
   FUZZ_CHECK(out_eth->destination() == in_eth->source(), "IPv4 reply not sent to the sender's MAC");
   const auto in_ip = net::ipv4_view::parse(in_eth->payload());
   FUZZ_CHECK(in_ip.ok(), "an invalid IPv4 datagram got a reply");
@@ -359,7 +437,7 @@ struct harness {
     settings.backlog_capacity = 8;
     settings.auto_threshold = 4;
     tcp.emplace(settings, listeners, stats, flow::hash_seed{1, 2}, cookie::siphash_key{3, 4});
-    ctx.identity = {our_mac, our_ip};
+    ctx.identity = {our_mac, our_ip, our_ipv6};
     ctx.offload_caps = {};  // software checksums: every reply must carry verifiable sums
     ctx.stats = &stats;
     ctx.tcp = {&tcp::tcp_input_handler, &*tcp};

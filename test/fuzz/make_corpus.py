@@ -3,8 +3,9 @@
 
     /usr/bin/python3 test/fuzz/make_corpus.py        # rewrites test/fuzz/corpus/{frame,config}/
 
-corpus/frame/: real frames as a Linux client (10.77.0.1, 02:00:00:00:00:01) sends them to rampart
-(10.77.0.2, 02:00:00:00:00:02; the identity frame_fuzzer.cc sets up), each prefixed with the
+corpus/frame/: real frames as a Linux client (10.77.0.1 and fd77::1, 02:00:00:00:00:01) sends them
+to rampart (10.77.0.2 and fd77::2/64, link-local fe80::ff:fe00:2, 02:00:00:00:00:02; the identity
+frame_fuzzer.cc sets up), each prefixed with the
 fuzzer's mode byte (frame_fuzzer.cc, "Input layout"). Burst seeds hold several frames, each
 preceded by its length as 2 bytes big-endian.
 corpus/config/: the YAML files of config/ plus a few small documents, valid and not.
@@ -18,7 +19,10 @@ import sys
 
 from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.l2 import ARP, Dot1Q, Ether
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6MLReport2,
+                                ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
+                                ICMPv6PacketTooBig, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                IPv6ExtHdrRouting, RouterAlert, HBHOptUnknown)
 from scapy.packet import Raw
 from scapy.utils import checksum
 
@@ -28,6 +32,9 @@ CONFIG_DIR = os.path.join(HERE, "corpus", "config")
 
 CLIENT_MAC, CLIENT_IP = "02:00:00:00:00:01", "10.77.0.1"
 SERVER_MAC, SERVER_IP = "02:00:00:00:00:02", "10.77.0.2"
+CLIENT_IP6, SERVER_IP6 = "fd77::1", "fd77::2"
+CLIENT_LINK_LOCAL, SERVER_LINK_LOCAL = "fe80::ff:fe00:1", "fe80::ff:fe00:2"  # EUI-64 of the MACs
+SERVER_SOLICITED_NODE, SERVER_SOLICITED_NODE_MAC = "ff02::1:ff00:2", "33:33:ff:00:00:02"
 
 # Mode bits (frame_fuzzer.cc).
 SINGLE, BURST, HANDSHAKE, ACK_FIN, AUTO, RSS, REPLAY = 0x00, 0x01, 0x02, 0x04, 0x20, 0x40, 0x80
@@ -49,6 +56,19 @@ def ip4(**kw):
 
 def tcp(flags, sport=40000, dport=80, seq=1000, ack=0, options=(), **kw):
     return TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, window=64240, options=list(options), **kw)
+
+
+def ip6(**kw):
+    fields = dict(src=CLIENT_IP6, dst=SERVER_IP6, hlim=64)
+    fields.update(kw)
+    return IPv6(**fields)
+
+
+def ndp(**kw):
+    """The IPv6 header of Neighbor Discovery: hop limit 255 (RFC 4861 §7.1)."""
+    fields = dict(dst=SERVER_SOLICITED_NODE, hlim=255)
+    fields.update(kw)
+    return ip6(**fields)
 
 
 def frame(pkt):
@@ -74,6 +94,67 @@ def quoted_segment(seq=0, src=SERVER_IP, length=28):
     the fuzzer rebases the quoted sequence on the connection's SND.UNA (frame_fuzzer.cc)."""
     return bytes(IP(src=src, dst=CLIENT_IP, flags="DF", id=7, ttl=63)
                  / TCP(sport=80, dport=40000, seq=seq, ack=1001, flags="PA") / Raw(b"x" * 1400))[:length]
+
+
+def quoted_segment6(seq=0, length=48):
+    """Our IPv6 TCP segment as a router quotes it in an ICMPv6 error."""
+    return bytes(IPv6(src=SERVER_IP6, dst=CLIENT_IP6, hlim=63)
+                 / TCP(sport=80, dport=40000, seq=seq, ack=1001, flags="PA") / Raw(b"x" * 1400))[:length]
+
+
+def ipv6_seeds():
+    echo6 = ICMPv6EchoRequest(id=0x1234, seq=1, data=b"rampart-ping" * 4)
+    solicitation = ndp() / ICMPv6ND_NS(tgt=SERVER_IP6) / ICMPv6NDOptSrcLLAddr(lladdr=CLIENT_MAC)
+    sol_eth = eth(dst=SERVER_SOLICITED_NODE_MAC)
+    return {
+        # ICMPv6 (RFC 4443)
+        "icmpv6_echo": (SINGLE, frame(eth() / ip6() / echo6)),
+        "icmpv6_echo_link_local": (SINGLE, frame(eth() / ip6(src=CLIENT_LINK_LOCAL, dst=SERVER_LINK_LOCAL) / echo6)),
+        "icmpv6_echo_reply": (SINGLE, frame(eth() / ip6() / ICMPv6EchoReply(id=1, seq=1))),
+        "icmpv6_echo_atomic_fragment": (SINGLE, frame(eth() / ip6() / IPv6ExtHdrFragment(id=7) / echo6)),
+        "icmpv6_packet_too_big": (SINGLE, frame(eth() / ip6(src="fd77::fe") / ICMPv6PacketTooBig(mtu=1280)
+                                                / Raw(quoted_segment6(length=1232)))),
+        "icmpv6_unreachable": (SINGLE, frame(eth() / ip6() / ICMPv6DestUnreach(code=4) / Raw(quoted_segment6()))),
+        # Neighbor Discovery (RFC 4861)
+        "ndp_ns": (SINGLE, frame(sol_eth / solicitation)),
+        "ndp_ns_link_local": (SINGLE, frame(eth(dst="33:33:ff:00:00:02")
+                                            / ndp(src=CLIENT_LINK_LOCAL)
+                                            / ICMPv6ND_NS(tgt=SERVER_LINK_LOCAL)
+                                            / ICMPv6NDOptSrcLLAddr(lladdr=CLIENT_MAC))),
+        "ndp_ns_unicast": (SINGLE, frame(eth() / ndp(dst=SERVER_IP6) / ICMPv6ND_NS(tgt=SERVER_IP6)
+                                         / ICMPv6NDOptSrcLLAddr(lladdr=CLIENT_MAC))),
+        "ndp_dad_probe": (SINGLE, frame(sol_eth / ndp(src="::") / ICMPv6ND_NS(tgt=SERVER_IP6))),
+        "ndp_na_conflict": (SINGLE, frame(eth(dst="33:33:00:00:00:01") / ndp(dst="ff02::1")
+                                          / ICMPv6ND_NA(tgt=SERVER_IP6, R=0, S=0, O=1)
+                                          / ICMPv6NDOptDstLLAddr(lladdr=CLIENT_MAC))),
+        "ndp_na_solicited": (SINGLE, frame(eth() / ndp(dst=SERVER_IP6) / ICMPv6ND_NA(tgt=CLIENT_IP6, R=0, S=1, O=1)
+                                           / ICMPv6NDOptDstLLAddr(lladdr=CLIENT_MAC))),
+        "ndp_rs": (SINGLE, frame(eth(dst="33:33:00:00:00:02") / ndp(dst="ff02::2") / ICMPv6ND_RS())),
+        "ipv6_mld_report_hop_by_hop": (SINGLE, frame(eth(dst="33:33:00:00:00:01")
+                                                     / ip6(src="::", dst="ff02::1", hlim=1)
+                                                     / IPv6ExtHdrHopByHop(options=[RouterAlert()])
+                                                     / ICMPv6MLReport2())),
+        "tcp6_syn": (SINGLE, frame(eth() / ip6() / tcp("S", options=LINUX_OPTIONS))),
+        "burst_ipv6": (BURST, burst(frame(sol_eth / solicitation), frame(eth() / ip6() / echo6),
+                                    frame(eth() / ip6() / tcp("S", options=LINUX_OPTIONS)))),
+        # Malformed IPv6 (each names the check it should hit)
+        "bad_ipv6_payload_length": (SINGLE, frame(eth() / ip6(plen=1400) / echo6)),
+        "bad_ipv6_fragment": (SINGLE, frame(eth() / ip6() / IPv6ExtHdrFragment(id=7, m=1) / echo6)),
+        "bad_ipv6_routing_type0": (SINGLE, frame(eth() / ip6() / IPv6ExtHdrRouting(type=0, addresses=["fd77::9"])
+                                                 / echo6)),
+        "bad_ipv6_extension_chain": (SINGLE, frame(eth() / ip6() / (IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                                                    / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                                                    / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                                                    / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                                                    / IPv6ExtHdrDestOpt()) / echo6)),
+        "bad_ipv6_unrecognized_option": (SINGLE, frame(eth() / ip6() / IPv6ExtHdrDestOpt(
+            options=[HBHOptUnknown(otype=0x80, optdata=b"\0\0\0\0")]) / echo6)),
+        "bad_ipv6_martian": (SINGLE, frame(eth() / ip6(src="ff02::1") / echo6)),
+        "bad_icmpv6_checksum": (SINGLE, frame(eth() / ip6() / ICMPv6EchoRequest(cksum=0xbeef))),
+        "bad_ndp_hop_limit": (SINGLE, frame(sol_eth / ndp(hlim=64) / ICMPv6ND_NS(tgt=SERVER_IP6))),
+        "bad_ndp_dad_with_option": (SINGLE, frame(sol_eth / ndp(src="::") / ICMPv6ND_NS(tgt=SERVER_IP6)
+                                                  / ICMPv6NDOptSrcLLAddr(lladdr=CLIENT_MAC))),
+    }
 
 
 def frame_seeds():
@@ -162,6 +243,7 @@ def frame_seeds():
         "bad_tcp_data_offset": (SINGLE, frame(eth() / ip4() / tcp("S", dataofs=15))),
         "bad_tcp_options": (SINGLE, frame(eth() / ip4() / tcp("S", options=[(2, b"\x05")]))),
         "bad_tcp_truncated": (SINGLE, frame(eth() / ip4(proto=6) / Raw(b"\x9c\x40\x00\x50"))),
+        **ipv6_seeds(),
     }
 
 

@@ -44,6 +44,20 @@ bytes from_hex(std::string_view hex) {
   return out;
 }
 
+net::ipv6_address ipv6(std::string_view text) {
+  const auto address = net::ipv6_address::parse(text);
+  if (!address) {
+    std::fprintf(stderr, "ipv6: bad address '%.*s'\n", static_cast<int>(text.size()), text.data());
+    std::abort();
+  }
+  return *address;
+}
+
+bytes after_ethernet(std::string_view frame_hex) {
+  const bytes frame = from_hex(frame_hex);
+  return bytes(frame.begin() + 14, frame.end());
+}
+
 std::string to_hex(std::span<const std::byte> data) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;
@@ -171,6 +185,47 @@ bytes icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t next_hop_mt
   put16(out, next_hop_mtu);
   out.insert(out.end(), quote.begin(), quote.end());
   set16(out, 2, reference_checksum(out));
+  return out;
+}
+
+bytes ipv6_packet(const ipv6_fields& f, std::span<const std::byte> payload) {
+  bytes out;
+  put32(out, static_cast<std::uint32_t>(f.version) << 28 | (f.flow_label & 0xfffff));
+  put16(out, static_cast<std::uint16_t>(f.payload_length >= 0 ? f.payload_length
+                                                              : static_cast<std::int32_t>(payload.size())));
+  out.push_back(std::byte{f.next_header});
+  out.push_back(std::byte{f.hop_limit});
+  for (const auto* address : {&f.source, &f.destination}) {
+    for (const std::uint8_t b : address->bytes) {
+      out.push_back(std::byte{b});
+    }
+  }
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+bytes icmpv6_message(std::uint8_t type, std::uint8_t code, std::uint32_t word, std::span<const std::byte> body,
+                     const net::ipv6_address& source, const net::ipv6_address& destination,
+                     bool corrupt_checksum) {
+  bytes out;
+  out.push_back(std::byte{type});
+  out.push_back(std::byte{code});
+  put16(out, 0);
+  put32(out, word);
+  out.insert(out.end(), body.begin(), body.end());
+  // The pseudo-header (RFC 8200 §8.1): both addresses, the 32-bit length, Next Header 58.
+  std::uint32_t pseudo = 58 + static_cast<std::uint32_t>(out.size() >> 16) +
+                         static_cast<std::uint32_t>(out.size() & 0xffff);
+  for (const auto* address : {&source, &destination}) {
+    for (std::size_t i = 0; i < 16; i += 2) {
+      pseudo += static_cast<std::uint32_t>(address->bytes[i]) << 8 | address->bytes[i + 1];
+    }
+  }
+  std::uint16_t checksum = reference_checksum(out, pseudo);
+  if (corrupt_checksum) {
+    checksum = static_cast<std::uint16_t>(checksum + 1);
+  }
+  set16(out, 2, checksum);
   return out;
 }
 

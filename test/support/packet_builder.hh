@@ -31,6 +31,12 @@ constexpr net::mac_address mac(std::uint8_t a, std::uint8_t b, std::uint8_t c, s
   return {{a, b, c, d, e, f}};
 }
 
+// "fd99::1" → the address; aborts the test binary on bad text.
+net::ipv6_address ipv6(std::string_view text);
+
+// The bytes of a frame (hex, as the captured ones below) after its Ethernet header.
+bytes after_ethernet(std::string_view frame_hex);
+
 // Naive RFC 1071: complement of the folded sum of big-endian words, odd byte padded with zero.
 std::uint16_t reference_checksum(std::span<const std::byte> data, std::uint32_t initial_sum = 0);
 
@@ -80,6 +86,26 @@ bytes icmp_echo(std::uint8_t type, std::uint16_t identifier, std::uint16_t seque
 // ICMP error (type 3, 4, 11, 12) quoting `quote` (the start of the datagram it is about), with
 // the 32-bit "unused" word's low 16 bits set to next_hop_mtu (RFC 1191 §4) and a correct checksum.
 bytes icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t next_hop_mtu, std::span<const std::byte> quote);
+
+struct ipv6_fields {
+  std::uint8_t version = 6;
+  std::uint32_t flow_label = 0;
+  std::int32_t payload_length = -1;  // -1: the payload's size
+  std::uint8_t next_header = 58;     // ICMPv6
+  std::uint8_t hop_limit = 64;
+  net::ipv6_address source;
+  net::ipv6_address destination;
+};
+// IPv6 fixed header + payload (extension headers, if any, are the payload's start).
+bytes ipv6_packet(const ipv6_fields& f, std::span<const std::byte> payload);
+
+// ICMPv6 message: type, code, checksum, the 32-bit word after it (echo: identifier and
+// sequence; errors: MTU, pointer or unused; NDP: flags or reserved), then body, with the
+// checksum over the IPv6 pseudo-header of source and destination (RFC 4443 §2.3), off by one
+// when corrupt_checksum.
+bytes icmpv6_message(std::uint8_t type, std::uint8_t code, std::uint32_t word, std::span<const std::byte> body,
+                     const net::ipv6_address& source, const net::ipv6_address& destination,
+                     bool corrupt_checksum = false);
 
 struct tcp_fields {
   std::uint16_t source_port = 40000;
@@ -147,6 +173,49 @@ inline constexpr std::string_view tcp_syn =
     "92ed 0340 2843 2edf 1048 5e7a 0800 4500 003c 0a71 4000 4006 1b83 0a63 0001 0a63"
     "0002 aee0 0050 90a1 0a4e 0000 0000 a002 faf0 14f7 0000 0204 05b4 0402 080a 90cf"
     "cf6b 0000 0000 0103 030a";
+
+// IPv6, captured the same way with fd99::1/64 on the host and fd99::2/64 in the namespace:
+// the namespace's address coming up (Linux's DAD probe, then, with ndisc_notify, its
+// unsolicited advertisement), then `ping -6 -s 40 fd99::2` from the host.
+inline constexpr net::ipv6_address host_ipv6{{0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+inline constexpr net::ipv6_address peer_ipv6{{0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+// MLDv2 report from :: to ff02::16: a Hop-by-Hop header (Router Alert, PadN) before ICMPv6 143
+inline constexpr std::string_view mld_report =
+    "3333 0000 0016 2edf 1048 5e7a 86dd 6000 0000 0024 0001 0000 0000 0000 0000 0000"
+    "0000 0000 0000 ff02 0000 0000 0000 0000 0000 0000 0016 3a00 0502 0000 0100 8f00"
+    "6f89 0000 0001 0400 0000 ff02 0000 0000 0000 0000 0001 ff00 0001";
+// DAD probe: NS from :: to ff02::1:ff00:2 for fd99::2, with a Nonce option (RFC 7527)
+inline constexpr std::string_view dad_probe =
+    "3333 ff00 0002 92ed 0340 2843 86dd 6000 0000 0020 3aff 0000 0000 0000 0000 0000"
+    "0000 0000 0000 ff02 0000 0000 0000 0000 0001 ff00 0002 8700 399f 0000 0000 fd99"
+    "0000 0000 0000 0000 0000 0000 0002 0e01 72a2 f3cc cef2";
+// Unsolicited NA from fd99::2 to ff02::1: O set, target link-layer address
+inline constexpr std::string_view unsolicited_neighbor_advertisement =
+    "3333 0000 0001 92ed 0340 2843 86dd 6000 0000 0020 3aff fd99 0000 0000 0000 0000"
+    "0000 0000 0002 ff02 0000 0000 0000 0000 0000 0000 0001 8800 9cf7 2000 0000 fd99"
+    "0000 0000 0000 0000 0000 0000 0002 0201 92ed 0340 2843";
+// NS from fd99::1 to ff02::1:ff00:2: who has fd99::2, source link-layer address
+inline constexpr std::string_view neighbor_solicitation =
+    "3333 ff00 0002 2edf 1048 5e7a 86dd 6000 0000 0020 3aff fd99 0000 0000 0000 0000"
+    "0000 0000 0001 ff02 0000 0000 0000 0000 0001 ff00 0002 8700 e0c4 0000 0000 fd99"
+    "0000 0000 0000 0000 0000 0000 0002 0101 2edf 1048 5e7a";
+// Linux's answer: solicited NA to fd99::1, S and O set, target link-layer address
+inline constexpr std::string_view neighbor_advertisement =
+    "2edf 1048 5e7a 92ed 0340 2843 86dd 6000 0000 0020 3aff fd99 0000 0000 0000 0000"
+    "0000 0000 0002 fd99 0000 0000 0000 0000 0000 0000 0001 8800 5e60 6000 0000 fd99"
+    "0000 0000 0000 0000 0000 0000 0002 0201 92ed 0340 2843";
+// ICMPv6 echo request id 13119 seq 1, 40 data bytes (flow label 0x7370f)
+inline constexpr std::string_view icmpv6_echo_request =
+    "92ed 0340 2843 2edf 1048 5e7a 86dd 6007 370f 0030 3a40 fd99 0000 0000 0000 0000"
+    "0000 0000 0001 fd99 0000 0000 0000 0000 0000 0000 0002 8000 b740 333f 0001 6949"
+    "176b 0000 0000 c7d7 0c00 0000 0000 1011 1213 1415 1617 1819 1a1b 1c1d 1e1f 2021"
+    "2223 2425 2627";
+// Linux's echo reply (flow label 0x923fc: its own, which the checksum does not cover)
+inline constexpr std::string_view icmpv6_echo_reply =
+    "2edf 1048 5e7a 92ed 0340 2843 86dd 6009 23fc 0030 3a40 fd99 0000 0000 0000 0000"
+    "0000 0000 0002 fd99 0000 0000 0000 0000 0000 0000 0001 8100 b640 333f 0001 6949"
+    "176b 0000 0000 c7d7 0c00 0000 0000 1011 1213 1415 1617 1819 1a1b 1c1d 1e1f 2021"
+    "2223 2425 2627";
 }  // namespace captured
 
 }  // namespace rampart::test

@@ -73,6 +73,35 @@ inline bool ipv4_l4_checksum_verifies(ipv4_address source, ipv4_address destinat
                                                            static_cast<std::uint16_t>(segment.size())));
 }
 
+// The IPv6 pseudo-header of TCP and ICMPv6 (RFC 8200 §8.1, RFC 4443 §2.3): source,
+// destination, the 32-bit upper-layer length, three zero bytes and the Next Header value of the
+// upper layer (not of an extension header before it), as a partial sum.
+inline std::uint32_t ipv6_pseudo_header_sum(const ipv6_address& source, const ipv6_address& destination,
+                                            std::uint8_t next_header,
+                                            std::uint32_t upper_layer_length) noexcept {
+  const std::uint32_t addresses = checksum_add(std::as_bytes(std::span{source.bytes}),
+                                               checksum_add(std::as_bytes(std::span{destination.bytes})));
+  return addresses + (upper_layer_length >> 16) + (upper_layer_length & 0xffffU) + next_header;
+}
+
+// Checksum to store in a TCP or ICMPv6 header over IPv6: pseudo-header plus the message, whose
+// checksum field must be zero.
+inline std::uint16_t ipv6_l4_checksum(const ipv6_address& source, const ipv6_address& destination,
+                                      std::uint8_t next_header,
+                                      std::span<const std::byte> message) noexcept {
+  return checksum_finish(checksum_add(
+      message, ipv6_pseudo_header_sum(source, destination, next_header,
+                                      static_cast<std::uint32_t>(message.size()))));
+}
+
+// True when a received TCP or ICMPv6 message's checksum (pseudo-header included) verifies.
+inline bool ipv6_l4_checksum_verifies(const ipv6_address& source, const ipv6_address& destination,
+                                      std::uint8_t next_header,
+                                      std::span<const std::byte> message) noexcept {
+  return checksum_verifies(message, ipv6_pseudo_header_sum(source, destination, next_header,
+                                                           static_cast<std::uint32_t>(message.size())));
+}
+
 // Incremental update when one 16-bit word of the covered data changes from old_word to
 // new_word (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). Unlike eqn. 2 it never produces 0x0000
 // from a non-zero sum, so it stays right when the data sums to 0xffff (RFC 1624 §3).

@@ -1,6 +1,6 @@
 #pragma once
 // Entry point of the pure datapath: classify each frame of a burst by EtherType and run the step
-// that owns it (arp_input, ipv4_input → icmp_input), and hand the burst's TCP segments (and ICMP
+// that owns it (arp_input, ipv4_input → icmp_input, ipv6_input → icmpv6_input), and hand the burst's TCP segments (and ICMP
 // errors about TCP) to the handlers registered in the context (lib/tcp, composed by the engine: the pipeline never depends
 // on the layer above it). Every step answers in place or returns a drop reason; nothing
 // allocates, locks or throws.
@@ -74,5 +74,18 @@ void process_burst(lcore_context& ctx, std::span<packet::frame> frames, std::spa
 // ours, target MAC zero, broadcast destination) into buffer; returns its length, or 0 when the
 // buffer is shorter than the 60-byte minimum Ethernet frame.
 std::uint16_t build_gratuitous_arp(const port_identity& identity, std::span<std::byte> buffer) noexcept;
+
+// Unsolicited Neighbor Advertisement for `target` (one of identity.ipv6's addresses) to
+// all-nodes, Override set, Solicited clear, Target Link-Layer option (RFC 4861 §7.2.6): the
+// IPv6 counterpart of the gratuitous ARP. Returns the frame length (86), 0 when the buffer is
+// too short.
+std::uint16_t build_unsolicited_neighbor_advertisement(const port_identity& identity, const net::ipv6_address& target,
+                                                       std::span<std::byte> buffer) noexcept;
+
+// Duplicate Address Detection probe for `target`: NS from ::, to target's solicited-node group,
+// no Source Link-Layer option, hop limit 255 (RFC 4862 §5.4.2). Returns the frame length (78), 0
+// when the buffer is too short.
+std::uint16_t build_duplicate_address_probe(const port_identity& identity, const net::ipv6_address& target,
+                                            std::span<std::byte> buffer) noexcept;
 
 }  // namespace rampart::pipeline

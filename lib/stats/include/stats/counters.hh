@@ -29,6 +29,10 @@
   X(icmp_echo_replied, "ICMP echo requests answered")                                              \
   X(icmp_frag_needed_applied, "ICMP fragmentation needed that lowered a connection's MSS (RFC 1191, RFC 5927)") \
   X(icmp_unreachable_applied, "ICMP destination unreachable that failed an active open in SYN-SENT (RFC 1122 4.2.3.9, RFC 5461)") \
+  /* ICMPv6 and Neighbor Discovery (RFC 4443, RFC 4861) */                                      \
+  X(icmpv6_echo_replied, "ICMPv6 echo requests answered")                                          \
+  X(ndp_solicitations_answered, "Neighbor Solicitations for our addresses answered with an advertisement (RFC 4861 7.2.4)") \
+  X(ndp_address_conflicts, "Neighbor Advertisements from another node claiming one of our IPv6 addresses (RFC 4862 5.4.4)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
   X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
   X(echo_bytes, "bytes the echo app sent back")                                                    \

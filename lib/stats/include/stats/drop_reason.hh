@@ -12,7 +12,7 @@
   /* Ethernet (classify) */                                                                        \
   X(eth_truncated, "frame shorter than an Ethernet header")                                        \
   X(eth_not_for_us, "destination MAC is neither ours nor broadcast")                               \
-  X(eth_unsupported_ethertype, "EtherType other than ARP or IPv4 (IPv6, VLAN, LLDP, ...)")         \
+  X(eth_unsupported_ethertype, "EtherType other than ARP, IPv4 and IPv6 (IPv6 too when the port has no IPv6 address; VLAN, LLDP, ...)") \
   /* ARP */                                                                                        \
   X(arp_malformed, "ARP shorter than 28 bytes or not Ethernet/IPv4 (htype/ptype/hlen/plen)")       \
   X(arp_not_for_us, "ARP whose target address is not ours (requests for others, gratuitous ARP)")  \
@@ -42,6 +42,43 @@
   X(icmp_unreachable_not_in_flight, "destination unreachable whose quoted sequence is not our SYN in flight (RFC 5927 4.1)") \
   X(icmp_frag_needed_bad_mtu, "fragmentation needed with a next-hop MTU below 68 (0: a pre-RFC 1191 router)") \
   X(icmp_frag_needed_not_smaller, "fragmentation needed whose MTU would not lower the connection's MSS") \
+  /* IPv6 input (RFC 8200) */                                                                    \
+  X(ipv6_truncated, "frame too short for a 40-byte IPv6 header")                                   \
+  X(ipv6_bad_version, "IP version field is not 6")                                                 \
+  X(ipv6_bad_payload_length, "payload length beyond the frame (jumbograms, payload length 0 with a Jumbo option, included)") \
+  X(ipv6_extension_header_truncated, "extension header, or an option inside one, running past the packet") \
+  X(ipv6_extension_chain_too_long, "more than 8 extension headers, or their chain past the first 256 bytes of payload") \
+  X(ipv6_hop_by_hop_not_first, "hop-by-hop options header other than the first (RFC 8200 4.1)")   \
+  X(ipv6_unrecognized_option, "option of unknown type whose two high bits say discard (RFC 8200 4.2)") \
+  X(ipv6_routing_type0, "type 0 routing header with segments left (deprecated, RFC 5095)")         \
+  X(ipv6_routing_segments_left, "routing header of another type with segments left: rampart forwards nothing (RFC 8200 4.4)") \
+  X(ipv6_fragment, "fragment other than an atomic one (RFC 8021); rampart does not reassemble")   \
+  X(ipv6_no_next_header, "next header 59, No Next Header: nothing to deliver (RFC 8200 4.7)")       \
+  X(ipv6_unsupported_next_header, "upper-layer protocol other than ICMPv6 and TCP (UDP, ESP, ...)") \
+  X(ipv6_link_multicast, "unicast IPv6 destination received via link-layer multicast or broadcast") \
+  X(ipv6_martian_source, "source is multicast, loopback or IPv4-mapped; or :: or our own address outside Neighbor Discovery") \
+  X(ipv6_not_our_address, "destination is not our global or link-local address (nor, for ICMPv6, a group we joined)") \
+  X(ipv6_tcp_unhandled, "TCP segment over IPv6: TCP is served over IPv4 only for now")              \
+  /* ICMPv6 (RFC 4443) */                                                                          \
+  X(icmpv6_truncated, "ICMPv6 message shorter than 8 bytes")                                       \
+  X(icmpv6_bad_checksum, "ICMPv6 checksum (pseudo-header included) does not verify")               \
+  X(icmpv6_unsupported_type, "ICMPv6 type rampart does not act on (echo replies, router messages, redirects, MLD, ...)") \
+  X(icmpv6_error_truncated, "ICMPv6 error quoting less than an IPv6 header and 8 bytes (RFC 4443 2.4)") \
+  X(icmpv6_error_bad_quote, "ICMPv6 error whose quoted header is not IPv6")                        \
+  X(icmpv6_error_not_tcp, "ICMPv6 error about a packet other than TCP (e.g. our echo replies)")   \
+  X(icmpv6_error_not_ours, "ICMPv6 error quoting a packet whose source is not one of our addresses") \
+  X(icmpv6_error_ignored, "ICMPv6 error about a TCP segment from us: TCP over IPv6 is not served yet, nothing acts on it") \
+  X(icmpv6_reply_too_large, "the ICMPv6 or NDP reply does not fit the frame's buffer")            \
+  /* NDP (RFC 4861 7.1) */                                                                         \
+  X(ndp_bad_hop_limit, "Neighbor Solicitation or Advertisement whose hop limit is not 255: it crossed a router") \
+  X(ndp_bad_code, "Neighbor Solicitation or Advertisement with an ICMPv6 code other than 0")      \
+  X(ndp_truncated, "Neighbor Solicitation or Advertisement shorter than 24 bytes")                 \
+  X(ndp_multicast_target, "Neighbor Solicitation or Advertisement whose target is a multicast address") \
+  X(ndp_bad_option, "NDP option of length 0, past the message, or a link-layer address option not 8 bytes long") \
+  X(ndp_bad_dad_probe, "Neighbor Solicitation from :: not to a solicited-node group, or with a source link-layer option") \
+  X(ndp_solicited_to_multicast, "Neighbor Advertisement to a multicast address with the Solicited flag set") \
+  X(ndp_target_not_ours, "Neighbor Solicitation for an address that is not one of ours")          \
+  X(ndp_advertisement_no_entry, "Neighbor Advertisement for an address rampart is not resolving (RFC 4861 7.2.5: discarded)") \
   /* TCP: the listener path replaces this with precise reasons */                                  \
   X(tcp_unhandled, "TCP segment while no TCP handler is attached")                                 \
   /* TCP listener path (lib/tcp; RFC 9293 3.10.7, RFC 5961) */                                     \
