@@ -79,11 +79,33 @@ template <typename Build>
   return true;
 }
 
-// The announcement of the port's addresses (control_kind::announce).
+// The announcement_frames of control_message.hh, in this order.
 [[gnu::cold]] void announce(worker& w) noexcept {
   const pipeline::port_identity& identity = w.context.identity;
   if (send_originated(w, [&](std::span<std::byte> b) { return pipeline::build_gratuitous_arp(identity, b); })) {
     w.stats.arp_gratuitous_sent.add();
+  }
+  if (!identity.ipv6) {
+    return;
+  }
+  const std::array<net::ipv6_address, 2> addresses{identity.ipv6->global.address, identity.ipv6->link_local};
+  // RFC 4862 §5.4.2: the probes first, so a node already holding one of our addresses defends it
+  // (its Neighbor Advertisement is counted by the pipeline). rampart does not wait the
+  // RetransTimer before using them (docs/operations.md, "IPv6").
+  for (const net::ipv6_address& target : addresses) {
+    if (send_originated(w, [&](std::span<std::byte> b) {
+          return pipeline::build_duplicate_address_probe(identity, target, b);
+        })) {
+      w.stats.ndp_dad_probes_sent.add();
+    }
+  }
+  // RFC 4861 §7.2.6: neighbours that cached another MAC for our addresses take this one.
+  for (const net::ipv6_address& target : addresses) {
+    if (send_originated(w, [&](std::span<std::byte> b) {
+          return pipeline::build_unsolicited_neighbor_advertisement(identity, target, b);
+        })) {
+      w.stats.ndp_unsolicited_advertisements_sent.add();
+    }
   }
 }
 
