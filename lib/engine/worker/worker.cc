@@ -90,7 +90,7 @@ template <typename Build>
   }
   const std::array<net::ipv6_address, 2> addresses{identity.ipv6->global.address, identity.ipv6->link_local};
   // RFC 4862 §5.4.2: the probes first, so a node already holding one of our addresses defends it
-  // (its Neighbor Advertisement is counted by the pipeline). rampart does not wait the
+  // (its Neighbor Advertisement counts in ndp_address_conflicts). rampart does not wait the
   // RetransTimer before using them (docs/operations.md, "IPv6").
   for (const net::ipv6_address& target : addresses) {
     if (send_originated(w, [&](std::span<std::byte> b) {
