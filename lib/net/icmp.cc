@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "echo_message.hh"
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 #include "net/ipv4.hh"
@@ -57,8 +58,9 @@ parse_result<icmp_quoted_tcp> parse_icmp_quoted_tcp(const icmp_view& icmp) noexc
   return q;
 }
 
-std::size_t write_icmp_echo(std::span<std::byte> out, std::uint8_t type, std::uint16_t identifier,
-                            std::uint16_t sequence, std::span<const std::byte> data) noexcept {
+std::size_t write_echo_message(std::span<std::byte> out, std::uint8_t type, std::uint16_t identifier,
+                               std::uint16_t sequence, std::span<const std::byte> data,
+                               std::uint32_t pseudo_header_sum) noexcept {
   const std::size_t length = icmp_header_length + data.size();
   if (out.size() < length) {
     return 0;
@@ -72,8 +74,13 @@ std::size_t write_icmp_echo(std::span<std::byte> out, std::uint8_t type, std::ui
   store_be16(p + 2, 0);
   store_be16(p + 4, identifier);
   store_be16(p + 6, sequence);
-  store_be16(p + 2, internet_checksum(out.first(length)));
+  store_be16(p + 2, checksum_finish(checksum_add(out.first(length), pseudo_header_sum)));
   return length;
+}
+
+std::size_t write_icmp_echo(std::span<std::byte> out, std::uint8_t type, std::uint16_t identifier,
+                            std::uint16_t sequence, std::span<const std::byte> data) noexcept {
+  return write_echo_message(out, type, identifier, sequence, data, 0);
 }
 
 }  // namespace rampart::net

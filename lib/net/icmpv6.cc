@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "echo_message.hh"
 #include "net/byte_order.hh"
 #include "net/checksum.hh"
 
@@ -28,21 +29,9 @@ std::size_t write_icmpv6_echo(std::span<std::byte> out, const ipv6_address& sour
                               const ipv6_address& destination, std::uint8_t type,
                               std::uint16_t identifier, std::uint16_t sequence,
                               std::span<const std::byte> data) noexcept {
-  const std::size_t length = icmpv6_header_length + data.size();
-  if (out.size() < length) {
-    return 0;
-  }
-  std::byte* p = out.data();
-  if (!data.empty()) {
-    std::memmove(p + icmpv6_header_length, data.data(), data.size());
-  }
-  p[0] = std::byte{type};
-  p[1] = std::byte{0};
-  store_be16(p + 2, 0);
-  store_be16(p + 4, identifier);
-  store_be16(p + 6, sequence);
-  store_be16(p + 2, ipv6_l4_checksum(source, destination, ipv6_next_header::icmpv6, out.first(length)));
-  return length;
+  const auto length = static_cast<std::uint32_t>(icmpv6_header_length + data.size());
+  return write_echo_message(out, type, identifier, sequence, data,
+                            ipv6_pseudo_header_sum(source, destination, ipv6_next_header::icmpv6, length));
 }
 
 bool icmpv6_error_allowed(std::uint8_t error_type, std::uint8_t error_code, const ipv6_header& offending,

@@ -1,9 +1,9 @@
 #pragma once
 // Entry point of the pure datapath: classify each frame of a burst by EtherType and run the step
-// that owns it (arp_input, ipv4_input → icmp_input, ipv6_input → icmpv6_input), and hand the burst's TCP segments (and ICMP
-// errors about TCP) to the handlers registered in the context (lib/tcp, composed by the engine: the pipeline never depends
-// on the layer above it). Every step answers in place or returns a drop reason; nothing
-// allocates, locks or throws.
+// that owns it (arp_input, ipv4_input → icmp_input, ipv6_input → icmpv6_input), and hand the
+// burst's TCP segments (and ICMP errors about TCP) to the handlers registered in the context
+// (lib/tcp, composed by the engine: the pipeline never depends on the layer above it). Every step
+// answers in place or returns a drop reason; nothing allocates, locks or throws.
 #include <cstdint>
 #include <optional>
 #include <span>

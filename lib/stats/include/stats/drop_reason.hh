@@ -45,8 +45,8 @@
   /* IPv6 input (RFC 8200) */                                                                    \
   X(ipv6_truncated, "frame too short for a 40-byte IPv6 header")                                   \
   X(ipv6_bad_version, "IP version field is not 6")                                                 \
-  X(ipv6_bad_payload_length, "payload length beyond the frame (jumbograms, payload length 0 with a Jumbo option, included)") \
-  X(ipv6_extension_header_truncated, "extension header, or an option inside one, running past the packet") \
+  X(ipv6_bad_payload_length, "payload length beyond the frame")                                 \
+  X(ipv6_extension_header_truncated, "extension header, or an option inside one, running past the packet (jumbograms too)") \
   X(ipv6_extension_chain_too_long, "more than 8 extension headers, or their chain past the first 256 bytes of payload") \
   X(ipv6_hop_by_hop_not_first, "hop-by-hop options header other than the first (RFC 8200 4.1)")   \
   X(ipv6_unrecognized_option, "option of unknown type whose two high bits say discard (RFC 8200 4.2)") \
