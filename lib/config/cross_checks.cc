@@ -200,6 +200,27 @@ void check_routes(const context& ctx, const port_config& port, const std::vector
   }
 }
 
+// RFC 4861 §8: a host learns its routers' link-local addresses (Redirects name them by it); a
+// static one may also be a neighbour on the port's prefix. Either way it must be on the link.
+void check_ipv6_gateway(const context& ctx, const port_config& port) {
+  if (!port.ipv6_gateway) {
+    return;
+  }
+  const std::string key = "port.ipv6_gateway";
+  const std::string gateway = port.ipv6_gateway->to_string();
+  if (!port.ipv6) {
+    ctx.fail(ctx.line_of(key), key, gateway + " needs port.ipv6, the port's own IPv6 address; add it or delete this key");
+  }
+  if (*port.ipv6_gateway == port.ipv6->address) {
+    ctx.fail(ctx.line_of(key), key, gateway + " is the port's own address; name the router");
+  }
+  if (!port.ipv6_gateway->is_link_local() && !port.ipv6->on_link(*port.ipv6_gateway)) {
+    ctx.fail(ctx.line_of(key), key,
+             gateway + " is neither link-local (fe80::/10) nor on the port's prefix (port.ipv6 is " +
+                 port.ipv6->to_string() + "); name a router rampart reaches directly");
+  }
+}
+
 }  // namespace
 
 void check_cross_fields(const context& ctx, engine_config& config) {
@@ -208,6 +229,7 @@ void check_cross_fields(const context& ctx, engine_config& config) {
   check_buffers(ctx, config.eal, config.port, config.tcp);
   check_tcp(ctx, config.port, config.tcp);
   check_routes(ctx, config.port, config.routes);
+  check_ipv6_gateway(ctx, config.port);
 }
 
 void check_route(const context& ctx, const field& item, const std::vector<route_config>& routes) {

@@ -51,6 +51,12 @@ const section_schema<port_config> port_keys = {
     parsed({.name = "gateway", .doc = "the router for destinations off the subnet that no route holds",
             .unset = "none"},
            &port_config::gateway, parse_unicast_address),
+    parsed({.name = "ipv6",
+            .doc = "the port's IPv6 address with prefix, e.g. ipv6: fd77::2/64; its link-local one comes from the MAC",
+            .unset = "none"},
+           &port_config::ipv6, parse_ipv6_host_address),
+    parsed({.name = "ipv6_gateway", .doc = "the IPv6 router: link-local, or on the ipv6 prefix", .unset = "none"},
+           &port_config::ipv6_gateway, parse_ipv6_unicast_address),
     // 68: the smallest MTU every IPv4 host must accept (RFC 791); 9216: common jumbo frame limit.
     integer({"mtu", "largest IP packet on the link"}, &port_config::mtu, 68, 9216),
     integer({"rx_descriptors", "receive ring size per queue"}, &port_config::rx_descriptors, 64, 16384,

@@ -18,6 +18,33 @@ bool is_unicast_host(net::ipv4_address address) {
            (address.value >> 28) == 0xf);
 }
 
+// RFC 4291 §2.5.2-2.5.5, §2.7: what no interface may have as its unicast address. IPv4-mapped
+// addresses never appear on the wire (RFC 4291 §2.5.5.2).
+std::optional<std::string> ipv6_unicast_problem(const net::ipv6_address& address) {
+  if (address.is_unspecified()) {
+    return "is the unspecified address";
+  }
+  if (address.is_loopback()) {
+    return "is the loopback address";
+  }
+  if (address.is_multicast()) {
+    return "is a multicast address (ff00::/8)";
+  }
+  if (address.is_ipv4_mapped()) {
+    return "is an IPv4-mapped address (::ffff:0:0/96), never seen on the wire";
+  }
+  return std::nullopt;
+}
+
+bool host_bits_zero(const net::ipv6_address& address, std::uint8_t prefix_length) {
+  for (unsigned bit = prefix_length; bit < 128; ++bit) {
+    if (((address.bytes[bit / 8] >> (7 - bit % 8)) & 1U) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 }  // namespace
@@ -136,6 +163,43 @@ parse_result<net::ipv4_interface_address> parse_prefix(const std::string& text) 
                               std::to_string(prefix->prefix_length)};
   }
   return {prefix, {}};
+}
+
+parse_result<net::ipv6_interface_address> parse_ipv6_host_address(const std::string& text) {
+  const auto parsed = net::ipv6_interface_address::parse(text);
+  if (!parsed) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv6 address with prefix (expected e.g. fd77::2/64)"};
+  }
+  if (const std::optional<std::string> problem = ipv6_unicast_problem(parsed->address)) {
+    return {std::nullopt, in_quotes(text) + " " + *problem + ", not an interface's unicast address"};
+  }
+  if (parsed->address.is_link_local()) {
+    return {std::nullopt, in_quotes(text) +
+                              " is link-local (fe80::/10); rampart derives the port's link-local address from its "
+                              "MAC: give a global or unique local address, e.g. fd77::2/64"};
+  }
+  if (parsed->prefix_length == 0) {
+    return {std::nullopt, in_quotes(text) + ": a /0 prefix would put every address on-link"};
+  }
+  // RFC 4291 §2.6.1: the address with every host bit zero is the Subnet-Router anycast address
+  // of the prefix, which routers answer; RFC 6164 lets a /127 (and /128) use it.
+  if (parsed->prefix_length < 127 && host_bits_zero(parsed->address, parsed->prefix_length)) {
+    return {std::nullopt, in_quotes(text) +
+                              " is the prefix's Subnet-Router anycast address (every host bit zero, RFC 4291 "
+                              "§2.6.1), not a host address"};
+  }
+  return {parsed, {}};
+}
+
+parse_result<net::ipv6_address> parse_ipv6_unicast_address(const std::string& text) {
+  const auto address = net::ipv6_address::parse(text);
+  if (!address) {
+    return {std::nullopt, in_quotes(text) + " is not an IPv6 address (expected e.g. fe80::1 or fd77::1, no prefix)"};
+  }
+  if (const std::optional<std::string> problem = ipv6_unicast_problem(*address)) {
+    return {std::nullopt, in_quotes(text) + " " + *problem + ", which cannot be a router"};
+  }
+  return {address, {}};
 }
 
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text) {

@@ -30,6 +30,12 @@ parse_result<net::ipv4_interface_address> parse_host_address(const std::string& 
 parse_result<net::ipv4_address> parse_unicast_address(const std::string& text);
 // A network prefix "a.b.c.d/len", len 0..32, with its host bits zero.
 parse_result<net::ipv4_interface_address> parse_prefix(const std::string& text);
+// The port's global IPv6 address with a prefix of 1..128: unicast (not ::, ::1, multicast or
+// IPv4-mapped), not link-local (that one is derived from the MAC), and not its subnet's
+// Subnet-Router anycast address.
+parse_result<net::ipv6_interface_address> parse_ipv6_host_address(const std::string& text);
+// A unicast IPv6 address without prefix (not ::, ::1, multicast or IPv4-mapped): a router.
+parse_result<net::ipv6_address> parse_ipv6_unicast_address(const std::string& text);
 parse_result<net::mac_address> parse_unicast_mac(const std::string& text);
 // "first-last", 1024 <= first <= last <= 65535 (ports below 1024 are the well-known ones).
 parse_result<port_range> parse_local_ports(const std::string& text);

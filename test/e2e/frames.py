@@ -171,3 +171,107 @@ def is_echo_reply(frame: bytes, engine_ip: str, ident: int) -> bool:
     packet = Ether(frame)
     return (IP in packet and ICMP in packet and packet[IP].src == engine_ip
             and packet[ICMP].type == 0 and packet[ICMP].id == ident)
+
+
+def _patch_ipv6(frame: bytes, offset: int, value: bytes) -> bytes:
+    """Overwrites bytes of the IPv6 header at offset (it has no checksum of its own)."""
+    data = bytearray(frame)
+    data[ETH_HLEN + offset:ETH_HLEN + offset + len(value)] = value
+    return bytes(data)
+
+
+def _break_icmpv6_checksum(frame: bytes) -> bytes:
+    """The same frame with the checksum of its ICMPv6 message, right after a plain 40-byte
+    header, off by one."""
+    at = ETH_HLEN + 40 + 2
+    value = (struct.unpack("!H", frame[at:at + 2])[0] + 1) & 0xFFFF
+    return frame[:at] + struct.pack("!H", value) + frame[at + 2:]
+
+
+def malformed_ipv6_frames(engine_mac: str, peer_mac: str, engine_ip6: str,
+                          peer_ip6: str) -> list[BadFrame]:
+    """The IPv6 counterpart of malformed_frames: one defect per frame, in the IPv6 header and its
+    extension headers (RFC 8200, RFC 5095, RFC 8021), ICMPv6 (RFC 4443) and Neighbor Discovery's
+    validity checks (RFC 4861 7.1.1)."""
+    from scapy.layers.inet6 import (HBHOptUnknown, ICMPv6EchoRequest, ICMPv6ND_NS,
+                                    ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
+                                    IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting,
+                                    in6_getnsma, in6_getnsmac)
+    from socket import AF_INET6, inet_ntop, inet_pton
+
+    eth = Ether(dst=engine_mac, src=peer_mac)
+    ip6 = IPv6(src=peer_ip6, dst=engine_ip6)
+    echo = ICMPv6EchoRequest(id=0x4343, seq=1, data=b"rampart-e2e-probe")
+    good_echo = bytes(eth / ip6 / echo)
+    group = in6_getnsma(inet_pton(AF_INET6, engine_ip6))  # our solicited-node group
+    to_group = Ether(dst=in6_getnsmac(group), src=peer_mac)
+    group_ip = inet_ntop(AF_INET6, group)
+
+    def solicitation(hop_limit: int = 255, **fields: object) -> bytes:
+        return bytes(to_group / IPv6(src=peer_ip6, dst=group_ip, hlim=hop_limit)
+                     / ICMPv6ND_NS(tgt=engine_ip6, **fields) / ICMPv6NDOptSrcLLAddr(lladdr=peer_mac))
+
+    # A destination options header of 272 bytes (length field 33): PadN options only.
+    long_options = bytes([58, 33, 1, 254]) + b"\0" * 254 + bytes([1, 12]) + b"\0" * 12
+
+    return [
+        # The fixed header (RFC 8200 3).
+        BadFrame("ipv6_truncated", "IPv6 EtherType with 30 bytes of header",
+                 good_echo[:ETH_HLEN + 30]),
+        BadFrame("ipv6_bad_version", "version 4 in an IPv6 frame",
+                 _patch_ipv6(good_echo, 0, bytes([0x40 | (good_echo[ETH_HLEN] & 0x0F)]))),
+        BadFrame("ipv6_bad_payload_length", "payload length beyond the frame",
+                 _patch_ipv6(good_echo, 4, struct.pack("!H", 1400))),
+        # Extension headers (RFC 8200 4).
+        BadFrame("ipv6_extension_chain_too_long", "nine destination options headers",
+                 bytes(eth / ip6 / (IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                    / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()
+                                    / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt())
+                       / echo)),
+        BadFrame("ipv6_extension_chain_too_long", "a destination options header ending past 256 bytes",
+                 bytes(eth / IPv6(src=peer_ip6, dst=engine_ip6, nh=60) / Raw(long_options) / echo)),
+        BadFrame("ipv6_extension_header_truncated", "a destination options header longer than the packet",
+                 bytes(eth / IPv6(src=peer_ip6, dst=engine_ip6, nh=60)
+                       / Raw(bytes([58, 3, 1, 12]) + b"\0" * 12))),  # says 32 bytes, has 16
+        BadFrame("ipv6_hop_by_hop_not_first", "hop-by-hop options after destination options",
+                 bytes(eth / ip6 / IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop() / echo)),
+        BadFrame("ipv6_unrecognized_option", "option type 0x7e (unknown, high bits 01: discard)",
+                 bytes(eth / ip6 / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x7E, optdata=b"\0" * 4)])
+                       / echo)),
+        BadFrame("ipv6_routing_type0", "routing header type 0 with a segment left (RFC 5095)",
+                 bytes(eth / ip6 / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["fd77::9"]) / echo)),
+        BadFrame("ipv6_routing_segments_left", "routing header type 3 with a segment left",
+                 bytes(eth / ip6 / IPv6ExtHdrRouting(type=3, segleft=1, addresses=["fd77::9"]) / echo)),
+        BadFrame("ipv6_fragment", "first fragment (M set)",
+                 bytes(eth / ip6 / IPv6ExtHdrFragment(offset=0, m=1, id=0x77) / echo)),
+        BadFrame("ipv6_fragment", "last fragment (offset 100)",
+                 bytes(eth / ip6 / IPv6ExtHdrFragment(offset=100, m=0, id=0x77) / echo)),
+        BadFrame("ipv6_no_next_header", "next header 59 and no payload",
+                 bytes(eth / IPv6(src=peer_ip6, dst=engine_ip6, nh=59))),
+        BadFrame("ipv6_unsupported_next_header", "UDP datagram",
+                 bytes(eth / ip6 / UDP(sport=4000, dport=53) / Raw(b"x" * 8))),
+        # ICMPv6 (RFC 4443 2).
+        BadFrame("icmpv6_truncated", "ICMPv6 message of 4 bytes",
+                 bytes(eth / IPv6(src=peer_ip6, dst=engine_ip6, nh=58) / Raw(b"\x80\x00\x00\x00"))),
+        BadFrame("icmpv6_bad_checksum", "echo request with a wrong checksum",
+                 _break_icmpv6_checksum(good_echo)),
+        # Neighbor Solicitations (RFC 4861 7.1.1).
+        BadFrame("ndp_bad_hop_limit", "solicitation with hop limit 254", solicitation(hop_limit=254)),
+        BadFrame("ndp_bad_code", "solicitation with code 1", solicitation(code=1)),
+        BadFrame("ndp_bad_option", "solicitation whose option has length 0",
+                 bytes(to_group / IPv6(src=peer_ip6, dst=group_ip, hlim=255)
+                       / ICMPv6ND_NS(tgt=engine_ip6) / ICMPv6NDOptSrcLLAddr(len=0, lladdr=peer_mac))),
+        BadFrame("ndp_multicast_target", "solicitation for ff02::1",
+                 bytes(eth / IPv6(src=peer_ip6, dst=engine_ip6, hlim=255) / ICMPv6ND_NS(tgt="ff02::1")
+                       / ICMPv6NDOptSrcLLAddr(lladdr=peer_mac))),
+        BadFrame("ndp_bad_dad_probe", "duplicate address probe to our unicast address",
+                 bytes(eth / IPv6(src="::", dst=engine_ip6, hlim=255) / ICMPv6ND_NS(tgt=engine_ip6))),
+    ]
+
+
+def is_echo6_reply(frame: bytes, engine_ip6: str, ident: int) -> bool:
+    from scapy.layers.inet6 import ICMPv6EchoReply, IPv6
+
+    packet = Ether(frame)
+    return (IPv6 in packet and ICMPv6EchoReply in packet and packet[IPv6].src == engine_ip6
+            and packet[ICMPv6EchoReply].id == ident)

@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import copy
 import ctypes
+import dataclasses
 import json
 import os
 import re
@@ -360,6 +361,15 @@ class SetUp:
         self.close()
 
 
+@dataclasses.dataclass
+class DropBurst:
+    """What Engine.drop_burst sent and what the engine counted for it."""
+    expected: dict[str, int]  # per drop reason: the frames sent that must earn it
+    counted: dict[str, int]   # per drop reason that moved: how much
+    stats_before: dict[str, int]  # /rampart/stats before the burst
+    ping_output: str          # of the ping that ran during the burst
+
+
 class Engine(SetUp):
     """One rampart process with its tap inside a namespace of its own.
 
@@ -504,6 +514,16 @@ class Engine(SetUp):
             self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{key}.disable_ipv6=1"])
         self.ns_run(["ip", "link", "set", "lo", "up"])
 
+    def enable_ipv6(self, peer_ipv6: str) -> None:
+        """Turns IPv6 on for the namespace's end of the tap (_create_namespace leaves it off) with
+        the address `peer_ipv6` ("fd77::1/64"), and without the frames a new IPv6 interface sends
+        on its own: no Duplicate Address Detection (the addresses work at once), no Router
+        Solicitations. Its MLD reports still go out, in the first seconds."""
+        for key, value in (("accept_dad", 0), ("router_solicitations", 0), ("accept_ra", 0),
+                           ("disable_ipv6", 0)):
+            self.ns_run(["sysctl", "-q", "-w", f"net.ipv6.conf.{self.tap}.{key}={value}"])
+        self.ns_run(["ip", "-6", "address", "add", peer_ipv6, "dev", self.tap, "nodad"])
+
     def _wait_for_tap(self) -> None:
         def tap_or_exit() -> bool:
             self._check_alive("before its tap appeared")
@@ -574,6 +594,38 @@ class Engine(SetUp):
         if isinstance(reply, dict) and isinstance(reply.get("all"), dict):
             reply = reply["all"]
         return counters_of(reply)
+
+    def drop_burst(self, bad: list[Any], ping: list[str], repeat: int) -> DropBurst:
+        """Sends each of `bad` (frames.BadFrame: .reason, .data) `repeat` times from the namespace
+        while `ping` runs there, then waits until the engine counted as many drops as frames were
+        sent (the tap hands frames over asynchronously), and a moment more for a stray extra to
+        show. Returns what each reason should have counted and what it did."""
+        expected: dict[str, int] = {}
+        for frame in bad:
+            expected[frame.reason] = expected.get(frame.reason, 0) + repeat
+        before_drops = self.drops()
+        before_stats = self.counters()
+        pinger = self.ns_popen(ping)
+        try:
+            with self.packet_socket() as sock:
+                for _ in range(repeat):
+                    for frame in bad:
+                        sock.send(frame.data)
+                        time.sleep(0.002)  # a burst, but not one that overflows the tap queue
+        finally:
+            out, err = pinger.communicate(timeout=60)
+
+        def counted() -> dict[str, int]:
+            after = self.drops()
+            return {r: after[r] - before_drops[r] for r in after if after[r] != before_drops.get(r)}
+
+        total = sum(expected.values())
+        try:
+            wait_for(lambda: sum(counted().values()) >= total, 10, f"{total} drops to be counted")
+        except TimeoutError:
+            pass  # comparing reason by reason says which one fell short
+        time.sleep(0.3)
+        return DropBurst(expected, counted(), before_stats, out + err)
 
     def neighbours(self) -> list[dict[str, Any]]:
         """Every worker's next hops: /rampart/neighbours rows {lcore, ip, mac, age_ms, state}."""
@@ -657,9 +709,11 @@ class EngineTests(unittest.TestCase):
 
 def frame_outcomes(counters: dict[str, int]) -> int:
     """Received frames that ended as a reply, consumed or dropped (docs/stats.md, "Every frame
-    accounted for"): the frames rampart originates (gratuitous ARPs, ARP requests, TCP segments
-    built in fresh mbufs) are sent without one received."""
-    originated = counters["arp_gratuitous_sent"] + counters["arp_requests_sent"] + counters["tcp_segments_out"]
+    accounted for"): the frames rampart originates (gratuitous ARPs and IPv6 announcements, ARP
+    requests, TCP segments built in fresh mbufs) are sent without one received."""
+    originated = sum(counters[name] for name in ("arp_gratuitous_sent", "ndp_dad_probes_sent",
+                                                 "ndp_unsolicited_advertisements_sent",
+                                                 "arp_requests_sent", "tcp_segments_out"))
     return counters["tx_packets"] - originated + counters["consumed"] + counters["dropped"]
 
 

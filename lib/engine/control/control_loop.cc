@@ -117,10 +117,10 @@ void control_loop::run() {
 }
 
 void control_loop::announce() {
-  // RFC 5227 §3: announce our address once the interface is usable, so peers that cached an
-  // older MAC for it update. Sent right after start as well as on every link-up: net_tap moved
-  // into another namespace may never report a link change to the PMD.
-  _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
+  // RFC 5227 §3, RFC 4861 §7.2.6: announce our addresses once the interface is usable, so peers
+  // that cached an older MAC for them update. Sent right after start as well as on every link-up:
+  // net_tap moved into another namespace may never report a link change to the PMD.
+  _workers.send(*_workers.all().front(), control_message::announce());
   _port_events->observe_link();
   const link_state link = _port.health().read().link;
   log_info("link " + link.text() + (_port.lsc_interrupt() ? "; changes reported by the driver (LSC interrupt)"
@@ -302,7 +302,7 @@ void control_loop::watch_link() {
     // Unknown (net_tap moved to another namespace) still carries frames.
     _workers.send_to_all(control_message::link(health.link.up || health.link.unknown));
     if (health.link.up) {
-      _workers.send(*_workers.all().front(), control_message::gratuitous_arp());
+      _workers.send(*_workers.all().front(), control_message::announce());
     }
   }
   _recovery.tick(_port_events->take_reset_request(), steady::now());

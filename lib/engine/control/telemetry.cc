@@ -175,6 +175,9 @@ int handle_port(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_int(d, "port_id", info.port_id);
   rte_tel_data_add_dict_string(d, "mac", info.mac.to_string().c_str());
   rte_tel_data_add_dict_string(d, "ip", info.ip.to_string().c_str());
+  // "" without port.ipv6, so the keys are the same on every port.
+  rte_tel_data_add_dict_string(d, "ipv6", info.ipv6 ? info.ipv6->global.to_string().c_str() : "");
+  rte_tel_data_add_dict_string(d, "ipv6_link_local", info.ipv6 ? info.ipv6->link_local.to_string().c_str() : "");
   rte_tel_data_add_dict_int(d, "mtu", info.mtu);
   rte_tel_data_add_dict_int(d, "rx_queues", info.plan.queues);
   rte_tel_data_add_dict_int(d, "tx_queues", info.plan.queues);

@@ -262,13 +262,53 @@ void port::start() {
   _info.steering = plan_reply_steering(_info.plan, _rss_at_start);
   if (_software_mac) {
     _info.mac = *_software_mac;
+  } else {
+    rte_ether_addr addr{};
+    if (const int rc = rte_eth_macaddr_get(id, &addr); rc != 0) {
+      fail("cannot read the MAC of " + _info.name, rc, "");
+    }
+    _info.mac = to_mac(addr);
+  }
+  if (_cfg.ipv6) {
+    _info.ipv6 = pipeline::ipv6_identity{*_cfg.ipv6, net::ipv6_address::link_local_of(_info.mac)};
+    join_ipv6_groups();
+  }
+}
+
+void port::join_ipv6_groups() noexcept {
+  if (!_info.ipv6) {
     return;
   }
-  rte_ether_addr addr{};
-  if (const int rc = rte_eth_macaddr_get(id, &addr); rc != 0) {
-    fail("cannot read the MAC of " + _info.name, rc, "");
+  // RFC 4861 §7.2.1: Neighbor Solicitations for an address go to its solicited-node group; the
+  // all-nodes group carries unsolicited advertisements and multicast echo (RFC 4291 §2.7.1).
+  std::vector<net::mac_address> groups{net::ipv6_address::all_nodes().multicast_mac(),
+                                       _info.ipv6->global.address.solicited_node().multicast_mac()};
+  const net::mac_address link_local_group = _info.ipv6->link_local.solicited_node().multicast_mac();
+  if (link_local_group != groups.back()) {
+    groups.push_back(link_local_group);
   }
-  _info.mac = to_mac(addr);
+  std::vector<rte_ether_addr> list(groups.size());
+  std::string names;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    std::memcpy(list[i].addr_bytes, groups[i].bytes.data(), groups[i].bytes.size());
+    names += (i == 0 ? "" : ", ") + groups[i].to_string();
+  }
+  const std::uint16_t id = _info.port_id;
+  const int rc = rte_eth_dev_set_mc_addr_list(id, list.data(), static_cast<std::uint32_t>(list.size()));
+  if (rc == 0) {
+    log_info("IPv6: multicast filter of " + _info.name + " lets " + names + " through");
+    return;
+  }
+  const int all = rte_eth_allmulticast_enable(id);
+  if (all == 0) {
+    log_info("IPv6: " + _info.name + " (" + _info.driver + ") has no multicast filter (" + errno_text(rc) +
+             "); all-multicast mode on, for " + names);
+  } else {
+    log_warning("IPv6: cannot let " + names + " through " + _info.name + " (" + _info.driver +
+                "): multicast filter: " + errno_text(rc) + "; all-multicast mode: " + errno_text(all) +
+                "; Neighbor Solicitations arrive only where nothing below the driver filters multicast "
+                "(drivers-notes/" + _info.driver + ".md)");
+  }
 }
 
 void port::start_device() {
@@ -300,6 +340,7 @@ std::optional<std::string> port::restart() noexcept {
   } catch (const startup_error& e) {
     return e.what();
   }
+  join_ipv6_groups();
   return std::nullopt;
 }
 
@@ -318,6 +359,7 @@ std::optional<std::string> port::reset() noexcept {
   } catch (const startup_error& e) {
     return e.what();
   }
+  join_ipv6_groups();
   // Replies to connections rampart opened reach their worker through the RSS key and RETA read
   // at start (reply_steering.hh); a driver that came back with others would send them elsewhere.
   if (_info.plan.rss) {
@@ -380,7 +422,10 @@ driver_counters port::driver_stats() const noexcept {
 void log_port(const port_info& info) {
   log_info("port " + info.name + " (driver " + info.driver + ", port id " + std::to_string(info.port_id) +
            ", socket " + std::to_string(info.socket_id) + "): MAC " + info.mac.to_string() + ", IP " +
-           info.ip.to_string() + ", MTU " + std::to_string(info.mtu));
+           info.ip.to_string() +
+           (info.ipv6 ? ", IPv6 " + info.ipv6->global.to_string() + " and " + info.ipv6->link_local.to_string()
+                      : std::string()) +
+           ", MTU " + std::to_string(info.mtu));
   log_info("queues: " + std::to_string(info.plan.queues) + " RX/TX pair(s), " + std::to_string(info.rx_descriptors) +
            " RX / " + std::to_string(info.tx_descriptors) + " TX descriptors each");
   log_info(std::string("RSS: ") + (info.plan.rss ? "on, hash " + describe_rss_hf(info.plan.rss_hf) : "off") +

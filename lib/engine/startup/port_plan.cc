@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "engine/control_message.hh"
 #include "engine/startup_error.hh"
 
 namespace rampart::engine {
@@ -113,10 +114,10 @@ mempool_plan plan_mempool(const config::port_config& port, std::uint16_t rx_desc
   plan.mbufs = port.mbufs;
   plan.cache_size = mempool_cache_size(port.mbufs);
   plan.data_room = mbuf_data_room(port.mtu);
-  // +1: the gratuitous ARP the control path asks worker 0 to allocate.
+  // + the announcement the control path asks worker 0 to allocate (control_message.hh).
   const std::uint64_t needed =
       std::uint64_t{queues} * (std::uint64_t{rx_descriptors} + tx_descriptors + port.burst_size) +
-      std::uint64_t{lcores} * plan.cache_size + 1;
+      std::uint64_t{lcores} * plan.cache_size + announcement_frames(port.ipv6.has_value());
   if (port.mbufs < needed) {
     throw startup_error(exit_code::usage,
                         "port.mbufs (" + std::to_string(port.mbufs) + ") is too small: " + std::to_string(queues) +

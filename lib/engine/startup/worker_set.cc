@@ -91,7 +91,7 @@ std::vector<std::unique_ptr<worker>> make_workers(const config::engine_config& c
     w->max_frame_length = std::uint32_t{dev.info().mtu} + 14;
     w->pool = dev.pool_for_lcore(w->lcore_id);
     w->clock = clock;
-    w->context.identity = {dev.info().mac, dev.info().ip};
+    w->context.identity = {dev.info().mac, dev.info().ip, dev.info().ipv6};
     w->context.offload_caps = dev.info().plan.offload_caps;
     w->context.stats = &w->stats;
     w->tcp.buffers = mbuf_pool{w->pool};

@@ -51,27 +51,61 @@ void apply_tx_offload(rte_mbuf* m, const packet::tx_offload_request& offload) no
                                                                                : stats::drop_reason::tx_refused;
 }
 
-[[gnu::cold]] void send_gratuitous_arp(worker& w) noexcept {
+// Sends one frame the worker originates on the control lcore's request, which `build` writes into
+// a fresh mbuf of the worker's pool (returning its length, 0 when it does not fit). Returns whether
+// the driver took it; a frame that could not be built or sent is not retried: the next link-up or
+// restart announces again.
+template <typename Build>
+[[gnu::cold]] bool send_originated(worker& w, Build build) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
   if (m == nullptr) {
-    return;  // pool exhausted: the next link-up or restart announces again
+    return false;
   }
   auto* data = rte_pktmbuf_mtod(m, std::byte*);
-  const std::uint16_t length =
-      pipeline::build_gratuitous_arp(w.context.identity, std::span<std::byte>(data, rte_pktmbuf_tailroom(m)));
+  const std::uint16_t length = build(std::span<std::byte>(data, rte_pktmbuf_tailroom(m)));
   if (length == 0) {
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   m->data_len = length;
   m->pkt_len = length;
-  if (rte_eth_tx_burst(w.port_id, w.queue_id, &m, 1) == 1) {
-    w.stats.arp_gratuitous_sent.add();
-    w.stats.tx_packets.add();
-    w.stats.tx_bytes.add(length);
-  } else {
+  if (rte_eth_tx_burst(w.port_id, w.queue_id, &m, 1) != 1) {
     w.stats.count_drop(unsent_reason(w));
     rte_pktmbuf_free(m);
+    return false;
+  }
+  w.stats.tx_packets.add();
+  w.stats.tx_bytes.add(length);
+  return true;
+}
+
+// The announcement_frames of control_message.hh, in this order.
+[[gnu::cold]] void announce(worker& w) noexcept {
+  const pipeline::port_identity& identity = w.context.identity;
+  if (send_originated(w, [&](std::span<std::byte> b) { return pipeline::build_gratuitous_arp(identity, b); })) {
+    w.stats.arp_gratuitous_sent.add();
+  }
+  if (!identity.ipv6) {
+    return;
+  }
+  const std::array<net::ipv6_address, 2> addresses{identity.ipv6->global.address, identity.ipv6->link_local};
+  // RFC 4862 §5.4.2: the probes first, so a node already holding one of our addresses defends it
+  // (its Neighbor Advertisement counts in ndp_address_conflicts). rampart does not wait the
+  // RetransTimer before using them (docs/operations.md, "IPv6").
+  for (const net::ipv6_address& target : addresses) {
+    if (send_originated(w, [&](std::span<std::byte> b) {
+          return pipeline::build_duplicate_address_probe(identity, target, b);
+        })) {
+      w.stats.ndp_dad_probes_sent.add();
+    }
+  }
+  // RFC 4861 §7.2.6: neighbours that cached another MAC for our addresses take this one.
+  for (const net::ipv6_address& target : addresses) {
+    if (send_originated(w, [&](std::span<std::byte> b) {
+          return pipeline::build_unsolicited_neighbor_advertisement(identity, target, b);
+        })) {
+      w.stats.ndp_unsolicited_advertisements_sent.add();
+    }
   }
 }
 
@@ -139,8 +173,8 @@ bool handle_control(worker& w) noexcept {
   control_message msg;
   while (w.control.pop(msg)) {
     switch (msg.kind) {
-      case control_kind::send_gratuitous_arp:
-        send_gratuitous_arp(w);
+      case control_kind::announce:
+        announce(w);
         break;
       case control_kind::stop:
         return false;

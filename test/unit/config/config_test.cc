@@ -572,3 +572,73 @@ TEST_CASE("SIGHUP names a changed gateway and a route by its prefix; both need a
                                             "routes[10.1.0.0/16].via 10.77.0.254 -> 10.77.0.253",
                                             "routes: added 10.2.0.0/16"});
 }
+
+TEST_CASE("port.ipv6 and port.ipv6_gateway are optional and parse with their prefix", "[unit][config]") {
+  const auto none = parse(routed_port);
+  CHECK_FALSE(none.port.ipv6);
+  CHECK_FALSE(none.port.ipv6_gateway);
+
+  const auto config = parse(routed_port + "  ipv6: fd77::2/64\n  ipv6_gateway: fe80::1\n");
+  REQUIRE(config.port.ipv6);
+  CHECK(config.port.ipv6->to_string() == "fd77::2/64");
+  REQUIRE(config.port.ipv6_gateway);
+  CHECK(config.port.ipv6_gateway->to_string() == "fe80::1");
+  // A gateway on the port's prefix, and the whole range of prefixes.
+  CHECK(parse(routed_port + "  ipv6: fd77::2/64\n  ipv6_gateway: fd77::1\n").port.ipv6_gateway->to_string() == "fd77::1");
+  CHECK(parse(routed_port + "  ipv6: 2001:db8::7/128\n").port.ipv6->prefix_length == 128);
+  CHECK(parse(routed_port + "  ipv6: 2001:db8::7/1\n").port.ipv6->prefix_length == 1);
+  // RFC 6164: a /127 may use the address whose host bit is zero.
+  CHECK(parse(routed_port + "  ipv6: 2001:db8::/127\n").port.ipv6->to_string() == "2001:db8::/127");
+}
+
+TEST_CASE("port.ipv6 must be a unicast, non-link-local address with a prefix of 1..128", "[unit][config]") {
+  const auto error = [](const std::string& value) { return error_of(routed_port + "  ipv6: \"" + value + "\"\n"); };
+  CHECK_THAT(error("fd77::2"), Catch::Contains("test.yaml:3: port.ipv6: \"fd77::2\" is not an IPv6 address with prefix "
+                                               "(expected e.g. fd77::2/64)"));
+  CHECK_THAT(error("fd77::2/129"), Catch::Contains("port.ipv6: \"fd77::2/129\" is not an IPv6 address with prefix"));
+  CHECK_THAT(error("fd77::g/64"), Catch::Contains("port.ipv6: \"fd77::g/64\" is not an IPv6 address with prefix"));
+  CHECK_THAT(error("10.77.0.2/24"), Catch::Contains("port.ipv6: \"10.77.0.2/24\" is not an IPv6 address with prefix"));
+  CHECK_THAT(error("fd77::2/0"), Catch::Contains("test.yaml:3: port.ipv6: \"fd77::2/0\": a /0 prefix would put every "
+                                                 "address on-link"));
+  CHECK_THAT(error("::/64"), Catch::Contains("port.ipv6: \"::/64\" is the unspecified address, not an interface's "
+                                             "unicast address"));
+  CHECK_THAT(error("::1/128"), Catch::Contains("port.ipv6: \"::1/128\" is the loopback address"));
+  CHECK_THAT(error("ff02::1/64"), Catch::Contains("port.ipv6: \"ff02::1/64\" is a multicast address (ff00::/8)"));
+  CHECK_THAT(error("::ffff:10.77.0.2/120"), Catch::Contains("port.ipv6: \"::ffff:10.77.0.2/120\" is an IPv4-mapped "
+                                                            "address"));
+  CHECK_THAT(error("fe80::2/64"), Catch::Contains("port.ipv6: \"fe80::2/64\" is link-local (fe80::/10); rampart "
+                                                  "derives the port's link-local address from its MAC"));
+  CHECK_THAT(error("fd77::/64"), Catch::Contains("port.ipv6: \"fd77::/64\" is the prefix's Subnet-Router anycast "
+                                                 "address"));
+  CHECK_THAT(error("fd77:0:0:2::/63"), Catch::Contains("Subnet-Router anycast"));
+}
+
+TEST_CASE("port.ipv6_gateway needs ipv6 and must be a router on the link", "[unit][config]") {
+  const std::string v6_port = routed_port + "  ipv6: fd77::2/64\n";
+  CHECK_THAT(error_of(routed_port + "  ipv6_gateway: fe80::1\n"),
+             Catch::Contains("test.yaml:3: port.ipv6_gateway: fe80::1 needs port.ipv6, the port's own IPv6 address; "
+                             "add it or delete this key"));
+  CHECK_THAT(error_of(v6_port + "  ipv6_gateway: fd78::1\n"),
+             Catch::Contains("test.yaml:4: port.ipv6_gateway: fd78::1 is neither link-local (fe80::/10) nor on the "
+                             "port's prefix (port.ipv6 is fd77::2/64)"));
+  CHECK_THAT(error_of(v6_port + "  ipv6_gateway: fd77::2\n"),
+             Catch::Contains("test.yaml:4: port.ipv6_gateway: fd77::2 is the port's own address; name the router"));
+  CHECK_THAT(error_of(v6_port + "  ipv6_gateway: ff02::2\n"),
+             Catch::Contains("test.yaml:4: port.ipv6_gateway: \"ff02::2\" is a multicast address (ff00::/8), which "
+                             "cannot be a router"));
+  CHECK_THAT(error_of(v6_port + "  ipv6_gateway: \"::\"\n"), Catch::Contains("is the unspecified address"));
+  CHECK_THAT(error_of(v6_port + "  ipv6_gateway: fe80::1/64\n"),
+             Catch::Contains("test.yaml:4: port.ipv6_gateway: \"fe80::1/64\" is not an IPv6 address (expected e.g. "
+                             "fe80::1 or fd77::1, no prefix)"));
+}
+
+TEST_CASE("SIGHUP names a changed IPv6 address and gateway; both need a restart", "[unit][config]") {
+  const auto running = parse(routed_port);
+  const auto next = parse(routed_port + "  ipv6: fd77::2/64\n  ipv6_gateway: fe80::1\n");
+  std::vector<std::string> changes;
+  for (const cfg::key_change& change : cfg::changed_keys(running, next)) {
+    CHECK(change.reload == cfg::reload_rule::restart);
+    changes.push_back(change.text);
+  }
+  CHECK(changes == std::vector<std::string>{"port.ipv6 none -> fd77::2/64", "port.ipv6_gateway none -> fe80::1"});
+}

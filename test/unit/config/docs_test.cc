@@ -54,8 +54,8 @@ std::vector<std::string> cells_of(const std::string& line) {
 // section ("eal", "tcp.syn_cookies", "listeners") → key → row, from the headings "## `name`"
 // and the rows under them; rows under other headings are not keys.
 std::map<std::string, std::map<std::string, row>> documented_keys(const std::string& markdown) {
-  static const std::regex section_heading(R"(^#{2,3} `([a-z_.]+)`)");
-  static const std::regex key_cell(R"(^\s*`([a-z_]+)`\s*$)");
+  static const std::regex section_heading(R"(^#{2,3} `([a-z0-9_.]+)`)");
+  static const std::regex key_cell(R"(^\s*`([a-z0-9_]+)`\s*$)");
   std::map<std::string, std::map<std::string, row>> sections;
   std::string section;
   std::istringstream lines(markdown);
@@ -179,7 +179,7 @@ void live_paths(const cfg::config_node& node, const std::string& path, std::set<
 
 // First cells of the table under "## Reload (SIGHUP)" in docs/operations.md.
 std::set<std::string> reload_table_keys(const std::string& markdown) {
-  static const std::regex key_row(R"(^\|\s*`([a-z_.]+)`\s*\|)");
+  static const std::regex key_row(R"(^\|\s*`([a-z0-9_.]+)`\s*\|)");
   std::set<std::string> keys;
   bool in_section = false;
   std::istringstream lines(markdown);

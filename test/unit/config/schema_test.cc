@@ -56,7 +56,7 @@ TEST_CASE("a description holds every key with its value as YAML", "[unit][config
   const auto keys = flat(parse("port: {ip: 10.0.0.2/24, mtu: 1400}\nlisteners: [{port: 80, app: http}, {port: 7, app: echo}]\n"));
   const std::set<std::string> all(keys.begin(), keys.end());
   for (const char* expected :
-       {"eal.lcores \"0-1\"", "eal.no_huge true", "eal.vdevs []", "port.ip 10.0.0.2/24", "port.mac ", "port.mtu 1400",
+       {"eal.lcores \"0-1\"", "eal.no_huge true", "eal.vdevs []", "port.ip 10.0.0.2/24", "port.mac ", "port.ipv6 ", "port.ipv6_gateway ", "port.mtu 1400",
         "listeners[port 80].app \"http\"", "listeners[port 80].plugin ",
         "listeners[port 7].congestion_control cubic", "listeners[port 7].args {}", "tcp.mss 1360", "tcp.reassembly_budget 2047", "tcp.send_budget 4096",
         "tcp.initial_window 10", "tcp.tail_loss_probe true", "tcp.syn_cookies.mode auto",

@@ -8,17 +8,17 @@ using namespace rampart::engine;
 
 TEST_CASE("control messages arrive in order and a full queue refuses", "[unit][engine]") {
   control_queue q;
-  REQUIRE(q.push(control_message::gratuitous_arp()));
+  REQUIRE(q.push(control_message::announce()));
   REQUIRE(q.push(control_message::stop()));
   control_message m;
   REQUIRE(q.pop(m));
-  CHECK(m.kind == control_kind::send_gratuitous_arp);
+  CHECK(m.kind == control_kind::announce);
   REQUIRE(q.pop(m));
   CHECK(m.kind == control_kind::stop);
   CHECK_FALSE(q.pop(m));
 
   std::size_t pushed = 0;
-  while (q.push(control_message::gratuitous_arp())) {
+  while (q.push(control_message::announce())) {
     ++pushed;
   }
   CHECK(pushed == control_queue_capacity);  // bounded: never grows, never blocks
@@ -29,7 +29,7 @@ TEST_CASE("one producer thread and one consumer thread exchange every message", 
   constexpr int total = 100000;
   std::thread producer([&] {
     for (int i = 0; i < total; ++i) {
-      control_message m = control_message::gratuitous_arp();
+      control_message m = control_message::announce();
       m.payload.reserved = static_cast<std::uint64_t>(i);
       while (!q.push(m)) {
         std::this_thread::yield();

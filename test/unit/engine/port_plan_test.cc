@@ -144,6 +144,9 @@ TEST_CASE("a pool too small for the rings is a usage error naming the need", "[u
   CHECK_NOTHROW(plan_mempool(cfg, 1024, 1024, 6, 6));
   // 8 pairs: 16640 + 2048 + 1 = 18689 > 16383.
   CHECK_THROWS_WITH(plan_mempool(cfg, 1024, 1024, 8, 8), Catch::Contains("need 18689"));
+  // With IPv6 the announcement is 5 frames, not 1 (announcement_frames).
+  cfg.ipv6 = rampart::net::ipv6_interface_address::parse("fd77::2/64");
+  CHECK_THROWS_WITH(plan_mempool(cfg, 1024, 1024, 8, 8), Catch::Contains("need 18693"));
 }
 
 TEST_CASE("RSS bits are named for the log", "[unit][engine]") {

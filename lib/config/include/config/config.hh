@@ -46,6 +46,8 @@ struct port_config {
   net::ipv4_interface_address ip;
   std::optional<net::mac_address> mac;
   std::optional<net::ipv4_address> gateway;
+  std::optional<net::ipv6_interface_address> ipv6;  // none: the port does not speak IPv6
+  std::optional<net::ipv6_address> ipv6_gateway;
   std::uint16_t mtu = 1500;
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
@@ -149,8 +151,8 @@ struct engine_config {
 // Parses one YAML document. source_name appears in error messages ("config/default.yaml").
 // Throws config_error naming the key and line for: an empty document or a YAML syntax error,
 // unknown or repeated keys, wrong types (incl. quoted numbers), negative or out-of-range values,
-// bad addresses, duplicate listener ports, a gateway or route off the port's subnet, duplicate route
-// prefixes, an empty app name, `plugin` without `app: plugin` or
+// bad addresses, duplicate listener ports, a gateway or route off the port's subnet, an
+// ipv6_gateway without ipv6 or neither link-local nor on its prefix, duplicate route prefixes, an empty app name, `plugin` without `app: plugin` or
 // the reverse, a missing `port` section or `port.ip`, an eal.extra_args element that is no
 // option of DPDK 22.11's EAL (or one a key sets), and conflicting keys (mss > mtu - 40,
 // auto_threshold > backlog_per_lcore, ...).

@@ -42,8 +42,8 @@ class control_loop {
   control_loop(const config::engine_config& cfg, std::string config_path, port& dev, worker_set& workers,
                cookie::key_schedule& keys, const tsc_clock& clock, capture_session& capture);
 
-  // Announces the engine (gratuitous ARP, "ready", READY=1 to the service manager), then ticks
-  // until the engine must stop, and returns once it has logged why and told the service manager,
+  // Announces the engine (the port's addresses, "ready", READY=1 to the service manager), then
+  // ticks until the engine must stop, and returns once it has logged why and told the service manager,
   // no longer registered for the port's events.
   void run();
 
@@ -53,8 +53,8 @@ class control_loop {
  private:
   using steady = std::chrono::steady_clock;
 
-  // The gratuitous ARP of the start, "ready", READY=1, the SYN cookie line; the first stats
-  // interval starts.
+  // The start's announcement of the port's addresses (control_kind::announce), "ready", READY=1,
+  // the SYN cookie line; the first stats interval starts.
   void announce();
   // The tick's wait; with stats.metrics_listen, Prometheus scrapes are answered meanwhile.
   void serve_metrics_for_a_tick();
@@ -77,7 +77,7 @@ class control_loop {
   // SIGUSR1: every counter, as at the end.
   void print_counters();
   // Link changes (polled here, and recorded at once by the LSC callback where the driver raises
-  // it), logged and counted; each one told to the workers, a gratuitous ARP on every down→up;
+  // it), logged and counted; each one told to the workers, an announcement on every down→up;
   // then the port's recovery (port_recovery.hh): a reset the driver asked for, a memif reconnect.
   void watch_link();
   // auto mode: a line when the workers whose SYNs get cookies (backlog at auto_threshold) change

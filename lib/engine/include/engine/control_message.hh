@@ -21,7 +21,7 @@ class args_update;
 namespace rampart::engine {
 
 enum class control_kind : std::uint8_t {
-  send_gratuitous_arp,  // announce the port's IP → MAC (RFC 5227 §3) on this worker's TX queue
+  announce,             // announce the port's addresses → MAC on this worker's TX queue (announcement_frames)
   stop,                 // leave the loop; the worker returns from its lcore function
   install_cookie_keys,  // replace the SYN-cookie key set (payload.keys) at a key rotation
   set_draining,         // payload.draining: true stops answering new SYNs (SIGTERM drain)
@@ -67,7 +67,7 @@ struct control_message {
     bool link_up;                   // set_link
   } payload{};
 
-  static constexpr control_message gratuitous_arp() noexcept { return {control_kind::send_gratuitous_arp, {}}; }
+  static constexpr control_message announce() noexcept { return {control_kind::announce, {}}; }
   static constexpr control_message stop() noexcept { return {control_kind::stop, {}}; }
   static control_message cookie_keys(const cookie::key_set& keys) noexcept {
     control_message m{control_kind::install_cookie_keys, {}};
@@ -105,6 +105,12 @@ static_assert(std::is_trivially_copyable_v<control_message>, "the SPSC queue cop
 // A key set is three 128-bit keys with their epochs; a message stays a few cache lines, copied
 // a handful of times per rotation period, so by-value transfer costs nothing measurable.
 static_assert(sizeof(control_message) <= 192, "keep control messages small: the ring holds them inline");
+
+// The frames one `announce` sends: a gratuitous ARP (RFC 5227 §3) and, when the port has IPv6,
+// for each of its two addresses (global, link-local) a Duplicate Address Detection probe
+// (RFC 4862 §5.4.2) and an unsolicited Neighbor Advertisement (RFC 4861 §7.2.6). Each takes an
+// mbuf of the worker's pool until the driver sent it: the mempool plan leaves room for them.
+constexpr unsigned announcement_frames(bool ipv6) noexcept { return ipv6 ? 1 + 2 * 2 : 1; }
 
 // 64 slots: the control lcore sends at most a handful of messages per second; a full queue means
 // the worker is stuck, which the sender reports rather than blocks on.

@@ -1,8 +1,8 @@
 #pragma once
 // The engine's life (docs/engine.md): signal handlers and pre-flight checks → rte_eal_init
 // (eal_session.hh, argv from the config) → port and mempools → one worker per worker lcore
-// (worker_set.hh) → launch and telemetry → the control loop (control_loop.hh: "ready", gratuitous
-// ARP on start and link-up, key rotation, periodic stats, SIGHUP/SIGUSR1) → on SIGTERM a drain
+// (worker_set.hh) → launch and telemetry → the control loop (control_loop.hh: "ready", the
+// addresses announced on start and link-up, key rotation, periodic stats, SIGHUP/SIGUSR1) → on SIGTERM a drain
 // (new SYNs dropped until the connections are gone or tcp.drain_timeout_seconds passed), on
 // SIGINT at once: stop the workers, print the final counters, close the port, rte_eal_cleanup,
 // remove the runtime files.

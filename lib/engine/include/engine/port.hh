@@ -16,6 +16,7 @@
 #include "engine/reply_steering.hh"
 #include "engine/stats_report.hh"
 #include "net/addresses.hh"
+#include "pipeline/pipeline.hh"
 
 struct rte_mempool;
 
@@ -28,6 +29,7 @@ struct port_info {
   std::string driver;              // "net_tap"
   net::mac_address mac;            // the MAC in use (port.mac if configured)
   net::ipv4_interface_address ip;
+  std::optional<pipeline::ipv6_identity> ipv6;  // port.ipv6 and the link-local of `mac` (after start)
   std::uint16_t mtu = 0;
   std::uint16_t rx_descriptors = 0;
   std::uint16_t tx_descriptors = 0;
@@ -50,7 +52,8 @@ class port {
   port& operator=(const port&) = delete;
 
   // rte_eth_dev_start, then reads back the MAC and, with RSS, the key and redirection table the
-  // driver uses (info().steering). Throws startup_error.
+  // driver uses (info().steering); with port.ipv6, derives the link-local address from the MAC
+  // and joins the multicast groups IPv6 needs (join_ipv6_groups). Throws startup_error.
   void start();
   // With the workers paused (port_restart.hh): rte_eth_dev_stop (when started) and
   // rte_eth_dev_start, which is where a net_memif client connects to its server. Returns the
@@ -82,6 +85,10 @@ class port {
   void setup_queues();
   void apply_mac();
   void start_device();
+  // With info().ipv6: lets the all-nodes group and both addresses' solicited-node groups through
+  // the port's multicast filter, or turns all-multicast mode on where the driver has no filter.
+  // Logs which; a port that can do neither is warned about (it may still pass them).
+  void join_ipv6_groups() noexcept;
 
   port_info _info;
   config::port_config _cfg;
@@ -95,7 +102,7 @@ class port {
   bool _closed = false;
 };
 
-// Logs what the port ended up with (name, driver, MAC, IP, MTU, queues, RSS and its key and
+// Logs what the port ended up with (name, driver, MAC, IP, IPv6 addresses, MTU, queues, RSS and its key and
 // RETA sizes, reply steering, checksum offloads) and the plan's and the steering's warnings.
 void log_port(const port_info& info);
 

@@ -32,7 +32,7 @@ struct alignas(64) worker {
   std::uint16_t queue_id = 0;
   std::uint16_t burst_size = 32;
   std::uint32_t max_frame_length = 1514;  // port.mtu + Ethernet header: longer is rx_oversized
-  rte_mempool* pool = nullptr;  // this lcore's socket pool: gratuitous ARP buffers
+  rte_mempool* pool = nullptr;  // this lcore's socket pool: the announcements' buffers
   tsc_clock clock;
   pipeline::lcore_context context;
   stats::lcore_stats stats;

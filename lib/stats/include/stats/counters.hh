@@ -33,6 +33,8 @@
   X(icmpv6_echo_replied, "ICMPv6 echo requests answered")                                          \
   X(ndp_solicitations_answered, "Neighbor Solicitations for our addresses answered with an advertisement (RFC 4861 7.2.4)") \
   X(ndp_address_conflicts, "Neighbor Advertisements from another node claiming one of our IPv6 addresses (RFC 4862 5.4.4)") \
+  X(ndp_dad_probes_sent, "Duplicate Address Detection probes sent for our IPv6 addresses (RFC 4862 5.4.2)") \
+  X(ndp_unsolicited_advertisements_sent, "unsolicited Neighbor Advertisements sent for our IPv6 addresses (RFC 4861 7.2.6)") \
   /* Apps (lib/app, docs/apps.md) */                                                               \
   X(app_state_alloc_failures, "connections aborted: the app could not allocate their state")      \
   X(echo_bytes, "bytes the echo app sent back")                                                    \
