@@ -526,14 +526,14 @@ class Proxy(ProxyTests):
         # The error failed this client's connect. The client's request may race rampart's reset:
         # arriving after the connection is gone, its ACK still carries a valid cookie (the SYN-ACK's
         # ISN is one in every mode, docs/syncookies.md), so it opens the pair a second time, and
-        # that connect fails the same way. Either way every connect of the window failed
-        # unreachable, on this backend, by one applied error each.
+        # that connect fails the same way. Either way every connect to this backend in the window
+        # failed unreachable, by one applied error each. (tcp_connects_started is no measure: the
+        # other listeners' health checks connect every 200 ms.)
         def delta(name: str) -> int:
             return after[name] - before[name]
-        connects = delta("tcp_connects_started")
+        connects = delta("tcp_connects_unreachable")
         self.assertIn(connects, (1, 2))
         self.assertEqual(delta("tcp_syncookies_validated"), connects - 1, "a reopen without a cookie")
-        self.assertEqual(delta("tcp_connects_unreachable"), connects)
         self.assertEqual(delta("icmp_unreachable_applied"), connects)
         backend = self.backends(UNREACHABLE_PORT)[f"{UNREACHABLE_BACKEND}:80"]
         self.assertEqual(backend["connect_failures"] - failures_before["connect_failures"], connects, backend)
